@@ -1,0 +1,216 @@
+"""Check a command line before anything runs: every job it would launch must be a valid config.
+
+``prepersona`` calls :func:`preflight` before handing control to Hydra.  It composes the
+config of every job (all combinations of a sweep), rejects unknown keys, unknown options,
+wrong types and out-of-range values, and raises :class:`PreflightError` with one line that
+names the key, the value and what is allowed.  Only then does any simulation start, so a bad
+sweep never leaves some runs done and others failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Iterable
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sim.config.schema import Config
+from sim.config.validate import validate
+from sim.errors import ConfigError
+
+__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "GROUPS", "MAX_JOBS"]
+
+GROUPS = ("population", "catalog", "customer", "strategy", "campaign")
+"""Config groups of the primary config (``configs/<group>/*.yaml``)."""
+
+MAX_JOBS = 10_000
+"""Sweeps larger than this are refused (almost always a mistake in a range)."""
+
+
+class PreflightError(Exception):
+    """A one-line, user-facing reason why the command line cannot run."""
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """Turn a composed config into plain dataclasses, rejecting keys the schema does not know."""
+    _reject_unknown_keys(cfg, Config, "")
+    obj = OmegaConf.to_object(cfg)
+    assert isinstance(obj, Config)
+    return obj
+
+
+def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key in node:
+        if prefix == "" and key == "hydra":
+            continue
+        if key not in fields:
+            raise ConfigError(f"{prefix}{key}", OmegaConf.select(node, str(key), throw_on_missing=False),
+                              f"not a known key; allowed keys here: {', '.join(fields)}")
+        child = node[key] if not OmegaConf.is_missing(node, key) else None
+        ftype = _dataclass_of(schema, key)
+        if ftype is not None and isinstance(child, DictConfig):
+            _reject_unknown_keys(child, ftype, f"{prefix}{key}.")
+        elif isinstance(child, ListConfig):
+            item_type = _list_item_dataclass(schema, key)
+            if item_type is not None:
+                for i, item in enumerate(child):
+                    if isinstance(item, DictConfig):
+                        _reject_unknown_keys(item, item_type, f"{prefix}{key}[{i}].")
+
+
+def _resolved_hints(schema: type) -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(schema)
+
+
+def _dataclass_of(schema: type, key: str):
+    t = _resolved_hints(schema).get(key)
+    return t if dataclasses.is_dataclass(t) else None
+
+
+def _list_item_dataclass(schema: type, key: str):
+    import typing
+
+    t = _resolved_hints(schema).get(key)
+    args = typing.get_args(t)
+    return args[0] if args and dataclasses.is_dataclass(args[0]) else None
+
+
+# --------------------------------------------------------------------------- composing
+
+def compose_config(overrides: Iterable[str] = (), config_name: str = "config") -> Config:
+    """Compose, check and validate one job's config (the API used by tests and notebooks).
+
+    Raises
+    ------
+    PreflightError
+        With a one-line message, for any problem.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config.schema import register_schemas
+
+    register_schemas()
+    overrides = list(overrides)
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="sim.configs", version_base="1.3"):
+        return _compose_one(compose, config_name, overrides)
+
+
+def _compose_one(compose, config_name: str, overrides: list[str]) -> Config:
+    _check_override_keys(overrides)
+    try:
+        cfg = compose(config_name=config_name, overrides=overrides)
+    except Exception as exc:   # Hydra/OmegaConf errors: condense to one line
+        raise PreflightError(_one_line(exc, overrides)) from exc
+    try:
+        return validate(to_config(cfg))
+    except ConfigError as exc:
+        raise PreflightError(str(exc)) from exc
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, overrides)) from exc
+
+
+def _check_override_keys(overrides: list[str]) -> None:
+    """Unknown keys and group options, caught before Hydra's multi-line errors."""
+    for ov in overrides:
+        key = ov.split("=", 1)[0].lstrip("+~")
+        if "/" in key or key.startswith("hydra"):
+            continue   # Hydra's own groups and settings: Hydra checks them
+        parts = key.split(".")
+        if len(parts) == 1 and parts[0] in GROUPS:
+            continue   # a group option: Hydra lists the options if it is unknown
+        node: Any = Config
+        path = []
+        for part in parts:
+            m = re.fullmatch(r"(\w+)(\[\d+\])?", part)
+            name = m.group(1) if m else part
+            if node is None or not dataclasses.is_dataclass(node):
+                break
+            names = [f.name for f in dataclasses.fields(node)]
+            if name not in names:
+                where = ".".join(path) or "the top level"
+                value = ov.split("=", 1)[1] if "=" in ov else ""
+                raise PreflightError(
+                    f"{key}={value} is not allowed: {name!r} is not a key of {where}; "
+                    f"allowed keys: {', '.join(names)}")
+            path.append(name)
+            node = _list_item_dataclass(node, name) if m and m.group(2) else _dataclass_of(node, name)
+
+
+_NOISE = re.compile(r"^\s*(full_key|object_type|reference_type|Set the environment variable).*$")
+
+
+def _one_line(exc: BaseException, overrides: list[str]) -> str:
+    """A Hydra or OmegaConf error message, condensed to one line."""
+    msgs = []
+    e: BaseException | None = exc
+    while e is not None:
+        text = str(e).strip()
+        if text and text not in msgs:
+            msgs.append(text)
+        e = e.__cause__
+    lines = []
+    for text in msgs:
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not _NOISE.match(line) and line not in lines:
+                lines.append(line)
+    msg = " ".join(lines)
+    msg = msg.replace("Available options: ", "available options: ").replace("\t", "")
+    return re.sub(r"\s+", " ", msg)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+def expand_jobs(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
+    """The override list of every job the command line launches (one job unless ``multirun``)."""
+    if not multirun:
+        return [overrides]
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    loader = GlobalHydra.instance().config_loader()
+    parser = OverridesParser.create(config_loader=loader)
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, overrides)) from exc
+    sweeper_overrides = [o for o in parsed if not o.get_key_element().startswith("hydra")]
+    try:
+        batches = BasicSweeper.split_arguments(sweeper_overrides, None)
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, overrides)) from exc
+    jobs = [job for batch in batches for job in batch]
+    if len(jobs) > MAX_JOBS:
+        raise PreflightError(f"the sweep has {len(jobs)} jobs; at most {MAX_JOBS} are allowed")
+    hydra_overrides = [o.input_line for o in parsed if o.get_key_element().startswith("hydra")]
+    return [hydra_overrides + job for job in jobs]
+
+
+def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
+    """Compose and validate every job of a command line; returns the number of jobs.
+
+    Raises
+    ------
+    PreflightError
+        For the first job that is not a valid config.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config.schema import register_schemas
+
+    register_schemas()
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="sim.configs", version_base="1.3"):
+        jobs = expand_jobs(overrides, multirun, config_name)
+        for job in jobs:
+            _compose_one(compose, config_name, job)
+    GlobalHydra.instance().clear()
+    return len(jobs)

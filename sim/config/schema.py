@@ -1,0 +1,304 @@
+"""The config schema: every option of every group, typed, documented and range-checked.
+
+These dataclasses are registered with Hydra's ConfigStore as ``config_schema`` (the first
+entry of ``configs/config.yaml``'s defaults), so a typo in a key or a wrong type fails at
+compose time; :mod:`sim.config.validate` then checks the ranges declared here with
+:func:`~sim.config.params.param`.  Below :mod:`sim.app` nothing sees OmegaConf: the
+composed config is turned back into these plain dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+from omegaconf import MISSING
+
+from sim.catalog import SENSITIVITY_CLASSES
+from sim.codes import DATA_BASES
+from sim.config.params import param
+
+__all__ = [
+    "Config", "PopulationConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
+    "StrategyConfig", "CampaignConfig", "EmailCampaignConfig", "OutputConfig",
+    "STRATEGY_KINDS", "register_schemas",
+]
+
+STRATEGY_KINDS = ("popular", "recommend", "retarget")
+
+
+# --------------------------------------------------------------------------- population
+
+@dataclass
+class PopulationConfig:
+    """Who the customers are (``configs/population/``)."""
+
+    name: str = param("retail", "name of this population, for reports")
+    size: int = param(100_000, "number of customers", unit="customers", ge=1, le=100_000_000)
+    trust_mean: float = param(0.6, "mean initial trust (Beta distributed)", unit="[0, 1]",
+                              source="lever", gt=0, lt=1)
+    trust_base_mean: float = param(0.6, "mean trust each customer relaxes to without contact",
+                                   unit="[0, 1]", source="lever", gt=0, lt=1)
+    trust_concentration: float = param(20.0, "Beta concentration a+b of trust (higher: less spread)",
+                                       gt=0)
+    privacy_a: float = param(1.5, "privacy sensitivity ~ Beta(a, b): a", gt=0,
+                             source="~25% find personalization very creepy (InMoment 2018)")
+    privacy_b: float = param(2.5, "privacy sensitivity ~ Beta(a, b): b", gt=0,
+                             source="~25% find personalization very creepy (InMoment 2018)")
+    visit_rate_mean: float = param(0.06, "mean probability of an organic visit per day at trust 0.5",
+                                   unit="1/day", ge=0, le=1, source="lever")
+    visit_rate_shape: float = param(1.5, "Gamma shape of visit rates across customers (lower: more spread)",
+                                    gt=0)
+    email_optin: float = param(0.6, "share of customers who consent to email at the start",
+                               unit="share", ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- catalog
+
+@dataclass
+class CategoryConfig:
+    """One product category of the catalog."""
+
+    name: str = param(MISSING, "category name")
+    kind: str = param("durable", "durable (bought once per long cycle) or consumable (rebought every cycle)",
+                      choices=("durable", "consumable"))
+    cycle_days: float = param(365.0, "typical time between two purchases in the category", unit="day", gt=0)
+    sensitivity: str = param("ordinary", "sensitivity class of its items",
+                             choices=tuple(SENSITIVITY_CLASSES))
+    share: float = param(1.0, "relative share of catalog items", gt=0)
+    price_median: float = param(30.0, "median price", unit="currency", gt=0)
+    price_sigma: float = param(0.4, "log-scale price spread", ge=0, le=3)
+    margin_rate: float = param(0.3, "gross margin share of price", unit="share", ge=0, le=1)
+
+
+@dataclass
+class CatalogConfig:
+    """What the firm sells (``configs/catalog/``)."""
+
+    name: str = param("retail", "name of this catalog")
+    items: int = param(2000, "number of items", unit="items", ge=1, le=10_000_000)
+    features: int = param(8, "dimension of item features and customer taste", ge=2, le=64)
+    category_spread: float = param(0.5, "how far items scatter around their category's centre", ge=0)
+    categories: List[CategoryConfig] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- customer model
+
+@dataclass
+class BasisWeights:
+    """A weight per data basis (what the firm used to pick an item)."""
+
+    none: float = param(0.0, "editorial or popular: no personal data", ge=0)
+    stated: float = param(0.05, "what the customer told the firm", ge=0)
+    onsite: float = param(0.15, "behaviour observed on the firm's own site", ge=0)
+    inferred: float = param(0.6, "attributes the firm inferred", ge=0)
+    offsite: float = param(0.8, "data from other sites or third parties", ge=0)
+
+
+@dataclass
+class ChannelWeights:
+    """A weight per channel."""
+
+    onsite: float = param(0.5, "the firm's own site", ge=0)
+    email: float = param(0.8, "email", ge=0)
+    push: float = param(1.2, "push notifications", ge=0)
+    ads: float = param(1.0, "ads on other sites", ge=0)
+
+
+@dataclass
+class VisitsConfig:
+    trust_slope: float = param(1.0, "visit rate multiplier slope: rate * (1 + slope * (trust - 0.5))",
+                               ge=0, le=2)
+    browse_items: int = param(8, "items a visitor looks through on its own; it views the best match",
+                              ge=1, le=256)
+
+
+@dataclass
+class ExposureConfig:
+    base_rate: float = param(0.22, "probability an email is opened at trust 0.5 and no fatigue",
+                             unit="probability", ge=0, le=1,
+                             source="email open rate 21-23% (Mailchimp benchmarks)")
+    trust_elasticity: float = param(1.0, "open rate scales with (trust / 0.5) ** elasticity", ge=0)
+    fatigue_k: float = param(0.15, "open rate falls by exp(-k * email fatigue)", ge=0)
+
+
+@dataclass
+class RelevanceConfig:
+    persofail_window_days: float = param(
+        60.0, "a durable whose category was bought this recently is a persofail when shown",
+        unit="day", ge=0, source="lever (no controlled estimate exists)")
+    persofail_relevance: float = param(-0.3, "perceived relevance of a persofail slot", ge=-1, le=1)
+    replenish_lo: float = param(0.8, "a consumable is 'due' from this many cycles after purchase", ge=0)
+    replenish_hi: float = param(1.3, "... until this many cycles", ge=0)
+    replenish_boost: float = param(0.25, "relevance added to a due consumable", ge=0, le=2,
+                                   source="'buy it again' lifts CTR 7-30% (Bhagat et al. 2018)")
+
+
+@dataclass
+class CreepinessConfig:
+    intrusiveness: BasisWeights = field(default_factory=BasisWeights)
+    obtrusiveness: ChannelWeights = field(default_factory=ChannelWeights)
+    sensitivity_floor: float = param(0.2, "creepiness of an ordinary item relative to a fully sensitive one",
+                                     ge=0, le=1)
+    covert_factor: float = param(2.0, "creepiness multiplier when data was collected covertly",
+                                 ge=1, source="Aguirre et al. 2015")
+    explanation_relief: float = param(0.4, "share of creepiness removed when the touch explains itself",
+                                      ge=0, le=1, source="Kim, Barasz & John 2019")
+    control_relief: float = param(0.5, "share of creepiness removed when the customer has control",
+                                  ge=0, le=1, source="Tucker 2014: ~2x clicks with privacy controls")
+    scale: float = param(1.0, "overall scale of the creepy-touch probability", ge=0)
+
+
+@dataclass
+class EngagementConfig:
+    click_bias: float = param(-3.2, "click logit at relevance 0, trust 0.5, no fatigue")
+    click_relevance: float = param(3.0, "click logit per unit of perceived relevance", ge=0)
+    click_trust: float = param(2.0, "click logit per unit of trust above 0.5", ge=0)
+    click_fatigue: float = param(0.2, "click logit lost per unit of channel fatigue", ge=0)
+    click_creepy: float = param(1.5, "click logit lost on a creepy touch", ge=0)
+    buy_bias: float = param(-1.6, "purchase logit of a clicked item at relevance 0")
+    buy_relevance: float = param(2.0, "purchase logit per unit of relevance", ge=0)
+    buy_trust: float = param(1.5, "purchase logit per unit of trust above 0.5", ge=0)
+    price_elasticity: float = param(0.6, "purchase logit lost per unit of log(price / median price)", ge=0)
+    organic_bias: float = param(-4.4, "purchase logit of the item a visitor found on its own")
+
+
+@dataclass
+class TrustConfig:
+    gain: float = param(0.015, "trust gained by a relevant touch: gain * (1 - trust)", ge=0, le=1)
+    loss_irrelevant: float = param(0.035, "trust lost by an irrelevant touch: loss * trust", ge=0, le=1,
+                                   source="loss/gain ~2.25 (Tversky & Kahneman 1992)")
+    loss_persofail: float = param(0.08, "trust lost by a persofail: loss * trust", ge=0, le=1)
+    loss_creepy: float = param(0.25, "trust lost by a creepy touch: loss * privacy * trust", ge=0, le=1,
+                               source=">3x an irrelevant touch (Gartner 2021)")
+    relevant_above: float = param(0.5, "a touch at or above this perceived relevance is relevant", ge=-1, le=1)
+    irrelevant_below: float = param(0.2, "a touch below this perceived relevance is irrelevant", ge=-1, le=1)
+    relax_half_life_days: float = param(120.0, "half-life of the gap between trust and its baseline",
+                                        unit="day", gt=0)
+    relevance_memory: float = param(0.1, "weight of the newest touch in the running perceived relevance",
+                                    ge=0, le=1)
+
+
+@dataclass
+class FatigueConfig:
+    cost: ChannelWeights = field(default_factory=lambda: ChannelWeights(onsite=0.0, email=1.0, push=1.0, ads=0.3))
+    half_life_days: ChannelWeights = field(
+        default_factory=lambda: ChannelWeights(onsite=1.0, email=5.0, push=3.0, ads=2.0))
+
+
+@dataclass
+class OptOutConfig:
+    email_base_hazard: float = param(0.009, "unsubscribe probability per opened email at trust 0.5, no fatigue",
+                                     unit="probability", ge=0, le=1,
+                                     source="0.23-0.26% per send (Mailchimp benchmarks)")
+    fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
+    trust_k: float = param(3.0, "hazard grows by exp(k * (0.5 - trust))", ge=0)
+    creepy_multiplier: float = param(4.0, "hazard multiplier after a creepy touch", ge=1)
+
+
+@dataclass
+class ChurnConfig:
+    hazard_max: float = param(0.02, "daily churn hazard at very low trust", unit="1/day", ge=0, le=1)
+    trust_mid: float = param(0.2, "trust at which the hazard is half its maximum", ge=0, le=1)
+    slope: float = param(15.0, "steepness of the hazard in trust", ge=0)
+
+
+@dataclass
+class ValuedConfig:
+    relevance_above: float = param(0.45, "running perceived relevance needed to feel valued", ge=-1, le=1)
+    trust_above: float = param(0.6, "trust needed to feel valued", ge=0, le=1)
+
+
+@dataclass
+class CustomerConfig:
+    """How customers react (``configs/customer/``); see the README's parameter reference."""
+
+    name: str = param("default", "name of this customer model")
+    visits: VisitsConfig = field(default_factory=VisitsConfig)
+    email_exposure: ExposureConfig = field(default_factory=ExposureConfig)
+    relevance: RelevanceConfig = field(default_factory=RelevanceConfig)
+    creepiness: CreepinessConfig = field(default_factory=CreepinessConfig)
+    engagement: EngagementConfig = field(default_factory=EngagementConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
+    fatigue: FatigueConfig = field(default_factory=FatigueConfig)
+    optout: OptOutConfig = field(default_factory=OptOutConfig)
+    churn: ChurnConfig = field(default_factory=ChurnConfig)
+    valued: ValuedConfig = field(default_factory=ValuedConfig)
+
+
+# --------------------------------------------------------------------------- firm side
+
+@dataclass
+class StrategyConfig:
+    """What the firm shows, to whom, on which data (``configs/strategy/``)."""
+
+    name: str = param(MISSING, "strategy name, for reports")
+    kind: str = param("popular", "slate rule", choices=STRATEGY_KINDS)
+    slate_size: int = param(4, "items per slate", unit="items", ge=1, le=32)
+    candidates: int = param(64, "random candidate items scored per touch (recommend)", ge=1, le=4096)
+    exploration: float = param(0.1, "probability a slot shows a popular item instead (recommend)",
+                               unit="probability", ge=0, le=1)
+    popular_pool: int = param(50, "size of the best-seller list editorial slates draw from", ge=1)
+    data_basis: str = param("onsite", "data behind personalised slots", choices=DATA_BASES)
+    covert: bool = param(False, "data collected without the customer knowing")
+    explained: bool = param(False, "each touch says why it was chosen")
+    control: bool = param(False, "the customer can see and edit what the firm knows")
+    retarget_window_days: int = param(30, "retarget items viewed or bought this recently (retarget)",
+                                      unit="day", ge=0)
+    learn_view: float = param(0.3, "weight of a viewed item in the firm's taste estimate", ge=0, le=1)
+    learn_click: float = param(0.5, "weight of a clicked item", ge=0, le=1)
+    learn_buy: float = param(1.0, "weight of a bought item", ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- timing
+
+@dataclass
+class EmailCampaignConfig:
+    enabled: bool = param(True, "send the email campaign at all")
+    cadence_days: float = param(7.0, "days between two sends", unit="day", gt=0)
+    send_hour: int = param(10, "hour of day of each send", unit="hour", ge=0, le=23)
+    first_day: int = param(0, "day of the first send", unit="day", ge=0)
+
+
+@dataclass
+class CampaignConfig:
+    """When the firm reaches out (``configs/campaign/``)."""
+
+    name: str = param("weekly_email", "name of this campaign plan")
+    visit_hour: int = param(12, "hour at which a day's organic visits are simulated", unit="hour", ge=0, le=23)
+    email: EmailCampaignConfig = field(default_factory=EmailCampaignConfig)
+
+
+# --------------------------------------------------------------------------- outputs
+
+@dataclass
+class OutputConfig:
+    journeys: int = param(200, "customers whose every touch is recorded in journeys.jsonl",
+                          unit="customers", ge=0, le=100_000)
+    parquet: bool = param(True, "also write the daily series as Parquet")
+    progress: str = param("auto", "progress display: auto (only on a terminal), on, off",
+                          choices=("auto", "on", "off"))
+
+
+@dataclass
+class Config:
+    """One run: a population meets a strategy for ``horizon_days``."""
+
+    seed: int = param(0, "seed of every random stream of the run", ge=0, le=2**63 - 1)
+    horizon_days: int = param(365, "simulated days", unit="day", ge=1, le=30_000)
+    threads: int = param(1, "threads of the compiled core (results do not depend on it)", ge=1, le=256)
+    impl: str = param("compiled", "customer kernels: compiled, or their NumPy twins (slow; for checks)",
+                      choices=("compiled", "numpy"))
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    customer: CustomerConfig = field(default_factory=CustomerConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    campaign: CampaignConfig = field(default_factory=CampaignConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_schemas() -> None:
+    """Store the schema in Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="config_schema", node=Config)

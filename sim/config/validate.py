@@ -1,0 +1,76 @@
+"""Range and consistency checks of a composed config, before any simulation starts.
+
+OmegaConf already rejects unknown keys and wrong types (the schema is a structured config);
+this module checks what types cannot say: ranges declared with :func:`sim.config.params.param`
+and rules that tie two values together.  The first violation raises
+:class:`sim.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from sim.config.params import range_of
+from sim.config.schema import Config
+from sim.errors import ConfigError
+
+__all__ = ["validate"]
+
+
+def validate(cfg: Config) -> Config:
+    """Check every declared range, then the cross-field rules; return ``cfg`` unchanged."""
+    _check_ranges(cfg, "")
+    _check_rules(cfg)
+    return cfg
+
+
+def _check_ranges(node: object, prefix: str) -> None:
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _check_ranges(value, key + ".")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if dataclasses.is_dataclass(item):
+                    _check_ranges(item, f"{key}[{i}].")
+        else:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(key, value, "a finite number")
+            rng = range_of(f)
+            if rng is not None and not rng.allows(value):
+                raise ConfigError(key, value, rng.describe())
+
+
+def _check_rules(cfg: Config) -> None:
+    cat = cfg.catalog
+    if not cat.categories:
+        raise ConfigError("catalog.categories", [], "at least one category")
+    if cat.items < len(cat.categories):
+        raise ConfigError("catalog.items", cat.items,
+                          f">= the number of categories ({len(cat.categories)})")
+    names = [c.name for c in cat.categories]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError("catalog.categories", dupes[0], "unique category names")
+    s = cfg.strategy
+    if s.slate_size > cat.items:
+        raise ConfigError("strategy.slate_size", s.slate_size,
+                          f"at most the number of catalog items ({cat.items})")
+    if s.popular_pool > cat.items:
+        raise ConfigError("strategy.popular_pool", s.popular_pool,
+                          f"at most the number of catalog items ({cat.items})")
+    rel = cfg.customer.relevance
+    if rel.replenish_lo > rel.replenish_hi:
+        raise ConfigError("customer.relevance.replenish_lo", rel.replenish_lo,
+                          f"<= customer.relevance.replenish_hi ({rel.replenish_hi:g})")
+    tr = cfg.customer.trust
+    if tr.irrelevant_below > tr.relevant_above:
+        raise ConfigError("customer.trust.irrelevant_below", tr.irrelevant_below,
+                          f"<= customer.trust.relevant_above ({tr.relevant_above:g})")
+    email = cfg.campaign.email
+    cadence_hours = email.cadence_days * 24
+    if abs(cadence_hours - round(cadence_hours)) > 1e-9:
+        raise ConfigError("campaign.email.cadence_days", email.cadence_days,
+                          "a whole number of hours (e.g. 7, 3.5, 0.5)")

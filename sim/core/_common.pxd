@@ -1,0 +1,35 @@
+# Shared constants and one-element helpers of the customer kernels.
+#
+# Channel and data-basis codes are mirrored in sim/codes.py (the Python side); the tests
+# check that both agree.
+
+from libc.math cimport exp
+
+cdef enum Channel:
+    CH_ONSITE = 0
+    CH_EMAIL = 1
+    CH_PUSH = 2
+    CH_ADS = 3
+    N_CHANNELS = 4
+
+cdef enum DataBasis:
+    BASIS_NONE = 0
+    BASIS_STATED = 1
+    BASIS_ONSITE = 2
+    BASIS_INFERRED = 3
+    BASIS_OFFSITE = 4
+    N_BASES = 5
+
+# hist_day value of an empty purchase-history slot.
+cdef enum:
+    NO_DAY = -32768
+
+cdef inline double sigmoid(double x) noexcept nogil:
+    return 1.0 / (1.0 + exp(-x))
+
+cdef inline double clamp01(double x) noexcept nogil:
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x

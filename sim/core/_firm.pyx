@@ -1,0 +1,256 @@
+# The firm's side, compiled: slate selection and learning from what the firm observes.
+#
+# Design note.  These kernels take only arrays a real firm has: its own preference
+# estimates (int8, 127 = 1.0), observation counts, the last viewed item, the purchase
+# history (the firm saw those sales), the catalog and aggregate popularity.  They never take
+# the customer's true taste, trust or privacy sensitivity; the signature is the guarantee.
+#
+# Slates are written into caller-provided rows: slate int32[k, S], basis uint8[k, S] (the
+# data basis of each slot) and score float32[k, S] (the firm's model score of each slot).
+# The output rows double as the working buffer of a top-S insertion, so kernels need no
+# per-thread scratch memory.  Randomness is the firm's own stream (a wave key per strategy),
+# separate from every customer stream.
+
+cimport cython
+from cython.parallel cimport prange
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
+
+from sim.core._common cimport BASIS_NONE, NO_DAY
+from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
+
+
+cdef inline bint in_row(int32_t[:, ::1] slate, Py_ssize_t t, Py_ssize_t upto,
+                        int32_t item) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(upto):
+        if slate[t, j] == item:
+            return True
+    return False
+
+
+cdef inline uint64_t fill_popular(int32_t[:, ::1] slate, uint8_t[:, ::1] basis,
+                                  float[:, ::1] score, Py_ssize_t t, Py_ssize_t start,
+                                  const int32_t[::1] popular, uint64_t base,
+                                  uint64_t j) noexcept nogil:
+    """Fill slots start..S-1 with distinct items drawn from the popular list.
+
+    Draws j, j+1, ... (one per attempt); returns the next unused draw number.  Gives up on
+    distinctness after 16 attempts per slot (only possible when the list is tiny).
+    """
+    cdef Py_ssize_t s, n_slot = slate.shape[1], p = popular.shape[0], tries
+    cdef int32_t item
+    for s in range(start, n_slot):
+        tries = 0
+        while True:
+            item = popular[bounded_low(draw_bits(base, j), <unsigned int>p)]
+            j = j + 1
+            tries = tries + 1
+            if not in_row(slate, t, s, item) or tries >= 16:
+                break
+        slate[t, s] = item
+        basis[t, s] = BASIS_NONE
+        score[t, s] = 0.0
+    return j
+
+
+def popular_slates(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const int32_t[::1] popular,         # IN  int32[P] the current best sellers, P >= S
+    int32_t[:, ::1] slate,              # OUT int32[k, S]
+    uint8_t[:, ::1] basis,              # OUT uint8[k, S] all BASIS_NONE
+    float[:, ::1] score,                # OUT float32[k, S] all 0
+    uint64_t key, int n_threads,
+):
+    """Editorial slates: S distinct items drawn from the popular list, no personal data."""
+    cdef Py_ssize_t k = cust.shape[0], t
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        fill_popular(slate, basis, score, t, 0, popular, customer_base(key, cust[t]), 0)
+
+
+def recommend_slates(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const int8_t[:, ::1] est_pref,      # IN  int8[N, D] the firm's taste estimate (127 = 1)
+    const uint16_t[::1] n_obs,          # IN  uint16[N] observations behind the estimate
+    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int32_t[::1] popular,         # IN  int32[P]
+    int32_t[:, ::1] slate,              # OUT int32[k, S]
+    uint8_t[:, ::1] basis,              # OUT uint8[k, S]
+    float[:, ::1] score,                # OUT float32[k, S]
+    int n_candidates, double exploration, int data_basis,
+    uint64_t key, int n_threads,
+):
+    """Behavioural recommendations: the S best-scoring of n_candidates random items.
+
+    Score = est_pref . item_feat.  A customer with no observations gets an editorial slate
+    (cold start).  Each chosen slot is then, with probability ``exploration``, swapped for
+    a popular item (basis none).  Draws: j < n_candidates pick candidates; then one uniform
+    per slot for exploration; then popular fills.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
+    cdef Py_ssize_t m = item_feat.shape[0], p = popular.shape[0]
+    cdef Py_ssize_t t, i, c, d, s, filled
+    cdef int32_t item
+    cdef double sc
+    cdef uint64_t base, j
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        base = customer_base(key, i)
+        if n_obs[i] == 0:
+            fill_popular(slate, basis, score, t, 0, popular, base, 0)
+            continue
+        filled = 0
+        for c in range(n_candidates):
+            item = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
+            if in_row(slate, t, filled, item):
+                continue
+            sc = 0.0
+            for d in range(d_dim):
+                sc = sc + <double>est_pref[i, d] * <double>item_feat[item, d]
+            sc = sc * (1.0 / 127.0)
+            # Insertion into the sorted top-S held in the output row (descending score).
+            if filled < n_slot:
+                s = filled
+                filled = filled + 1
+            elif sc > score[t, n_slot - 1]:
+                s = n_slot - 1
+            else:
+                continue
+            while s > 0 and score[t, s - 1] < sc:
+                slate[t, s] = slate[t, s - 1]
+                score[t, s] = score[t, s - 1]
+                s = s - 1
+            slate[t, s] = item
+            score[t, s] = <float>sc
+        for s in range(filled):
+            basis[t, s] = <uint8_t>data_basis
+        j = <uint64_t>n_candidates
+        if filled < n_slot:
+            j = fill_popular(slate, basis, score, t, filled, popular, base, j)
+        for s in range(n_slot):
+            if draw_uniform(base, j) < exploration:
+                item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>p)]
+                if not in_row(slate, t, n_slot, item):
+                    slate[t, s] = item
+                    basis[t, s] = BASIS_NONE
+                    score[t, s] = 0.0
+            j = j + 2
+
+
+def retarget_slates(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const int32_t[::1] last_view_item,  # IN  int32[N] -1 when none
+    const int16_t[::1] last_view_day,   # IN  int16[N]
+    const int32_t[:, ::1] hist_item,    # IN  int32[N, H] purchases the firm recorded
+    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
+    const int32_t[::1] item_cat,        # IN  int32[M]
+    const int32_t[::1] cat_start,       # IN  int32[C+1] CSR offsets into cat_items
+    const int32_t[::1] cat_items,       # IN  int32[M] items grouped by category
+    const int32_t[::1] popular,         # IN  int32[P]
+    int32_t[:, ::1] slate,              # OUT int32[k, S]
+    uint8_t[:, ::1] basis,              # OUT uint8[k, S]
+    float[:, ::1] score,                # OUT float32[k, S]
+    int day, int window, int data_basis,
+    uint64_t key, int n_threads,
+):
+    """Naive retargeting: the most recently viewed or bought item, then more of its category.
+
+    The anchor is the most recent of the last viewed item and the purchases, if it is at
+    most ``window`` days old; nothing is suppressed, so a just-bought durable keeps coming
+    back.  Without an anchor the slate is editorial.  Draws: one per same-category slot
+    attempt, then popular fills.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], n_hist = hist_item.shape[1]
+    cdef Py_ssize_t t, i, h, s, tries, n_in_cat
+    cdef int32_t anchor, item, cat
+    cdef int anchor_day
+    cdef uint64_t base, j
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        base = customer_base(key, i)
+        anchor = last_view_item[i]
+        anchor_day = last_view_day[i]
+        for h in range(n_hist):
+            if hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day:
+                anchor = hist_item[i, h]
+                anchor_day = hist_day[i, h]
+        if anchor < 0 or anchor_day == NO_DAY or day - anchor_day > window:
+            fill_popular(slate, basis, score, t, 0, popular, base, 0)
+            continue
+        slate[t, 0] = anchor
+        basis[t, 0] = <uint8_t>data_basis
+        score[t, 0] = 1.0
+        cat = item_cat[anchor]
+        n_in_cat = cat_start[cat + 1] - cat_start[cat]
+        j = 0
+        s = 1
+        tries = 0
+        while s < n_slot and tries < 4 * n_slot:
+            item = cat_items[cat_start[cat] + bounded_low(draw_bits(base, j), <unsigned int>n_in_cat)]
+            j = j + 1
+            tries = tries + 1
+            if in_row(slate, t, s, item):
+                continue
+            slate[t, s] = item
+            basis[t, s] = <uint8_t>data_basis
+            score[t, s] = 1.0
+            s = s + 1
+        if s < n_slot:
+            fill_popular(slate, basis, score, t, s, popular, base, 64)
+
+
+def observe(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const int32_t[::1] viewed,          # IN  int32[k] item viewed while browsing, -1 none
+    const int32_t[::1] clicked_item,    # IN  int32[k] slate item clicked, -1 none
+    const int32_t[::1] bought,          # IN  int32[k] item bought, -1 none
+    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    int8_t[:, ::1] est_pref,            # IN/OUT int8[N, D]
+    uint16_t[::1] n_obs,                # IN/OUT uint16[N]
+    int32_t[::1] last_view_item,        # IN/OUT int32[N]
+    int16_t[::1] last_view_day,         # IN/OUT int16[N]
+    int day, double w_view, double w_click, double w_buy, int n_threads,
+):
+    """What the firm learns from a wave: views, clicks and purchases move its estimate.
+
+    Each observed item moves the estimate toward the item's features:
+    est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
+    observations count fully and later ones still adapt; est is stored as round(127 * est).
+    """
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e
+    cdef int32_t item
+    cdef double w, v, weight
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        for e in range(3):
+            if e == 0:
+                item = viewed[t]
+                weight = w_view
+            elif e == 1:
+                item = clicked_item[t]
+                weight = w_click
+            else:
+                item = bought[t]
+                weight = w_buy
+            if item < 0:
+                continue
+            w = weight / (1.0 + n_obs[i])
+            if w < weight / 8.0:
+                w = weight / 8.0
+            for d in range(d_dim):
+                v = est_pref[i, d] * (1.0 / 127.0)
+                v = v + w * (<double>item_feat[item, d] - v)
+                v = v * 127.0
+                if v > 127.0:
+                    v = 127.0
+                elif v < -127.0:
+                    v = -127.0
+                # Round half away from zero, identically in the twin.
+                if v >= 0:
+                    est_pref[i, d] = <int8_t>(<int>(v + 0.5))
+                else:
+                    est_pref[i, d] = <int8_t>(-<int>(-v + 0.5))
+            if n_obs[i] < 65535:
+                n_obs[i] = n_obs[i] + 1
+            if e < 2:
+                last_view_item[i] = item
+                last_view_day[i] = <int16_t>day

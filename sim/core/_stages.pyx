@@ -1,0 +1,422 @@
+# The customer stages, compiled.
+#
+# Design note.  A wave is a batch of k touches, one per customer in `cust` (unique indices
+# into the population).  Each stage is one loop over the batch that reads the population's
+# arrays (struct of arrays, owned by Python) and the batch's per-touch arrays, and writes
+# only the rows of its own customers, so touches are independent and the loop runs in
+# parallel without locks.  Model arithmetic is done in double precision and stored back as
+# float32, in the same order as the NumPy twins (sim/core/twins/stages.py), which therefore
+# agree with these kernels to the last bit except where libm's exp() and NumPy's differ.
+#
+# Randomness: every stage gets its own wave key; a customer's draws are
+# draw_uniform(customer_base(key, customer), j) with j listed in each kernel's docstring.
+#
+# Arrays (N customers, M items, D features, H history slots, S slate slots, k touches):
+#   cust      int64[k]      customer index of each touch
+#   slate     int32[k, S]   items shown; basis uint8[k, S] the data basis of each slot
+#   pref      float32[N, D] the customer's true taste (hidden from the firm)
+#   trust     float32[N]    in [0, 1]
+#   fatigue   float32[N, 4] per channel (onsite, email, push, ads)
+#   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
+
+cimport cython
+from cython.parallel cimport prange
+from libc.math cimport exp, log
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
+
+from sim.core._common cimport (
+    CH_ONSITE, NO_DAY, clamp01, sigmoid,
+)
+from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
+
+
+# --------------------------------------------------------------------------- day hooks
+
+def relax_and_decay(
+    const uint8_t[::1] active,          # IN  uint8[N]
+    float[::1] trust,                   # IN/OUT float32[N]
+    const float[::1] trust_base,        # IN  float32[N]
+    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    double relax,                       # fraction of the gap to baseline closed per day
+    const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
+    int n_threads,
+):
+    """One day without contact: trust relaxes toward its baseline, fatigue decays."""
+    cdef Py_ssize_t n = trust.shape[0], c, n_ch = fatigue.shape[1]
+    cdef Py_ssize_t i
+    cdef double t
+    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+        if active[i]:
+            t = trust[i]
+            trust[i] = <float>(t + relax * (trust_base[i] - t))
+        for c in range(n_ch):
+            fatigue[i, c] = <float>(fatigue[i, c] * decay[c])
+
+
+def churn_day(
+    uint8_t[::1] active,                # IN/OUT uint8[N]; set to 0 on churn
+    const float[::1] trust,             # IN  float32[N]
+    uint8_t[::1] churned,               # OUT uint8[N]; 1 where the customer churned today
+    double hazard_max, double trust_mid, double slope,
+    uint64_t key, int n_threads,
+):
+    """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
+    cdef Py_ssize_t n = trust.shape[0], i
+    cdef double h
+    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+        churned[i] = 0
+        if active[i]:
+            h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+            if draw_uniform(customer_base(key, i), 0) < h:
+                active[i] = 0
+                churned[i] = 1
+
+
+def select_visitors(
+    const uint8_t[::1] active,          # IN  uint8[N]
+    const float[::1] trust,             # IN  float32[N]
+    const float[::1] visit_rate,        # IN  float32[N] visit probability per day at trust 0.5
+    uint8_t[::1] visits,                # OUT uint8[N]
+    double trust_slope,
+    uint64_t key, int n_threads,
+):
+    """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0."""
+    cdef Py_ssize_t n = trust.shape[0], i
+    cdef double p
+    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+        visits[i] = 0
+        if active[i]:
+            p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
+            if draw_uniform(customer_base(key, i), 0) < p:
+                visits[i] = 1
+
+
+# --------------------------------------------------------------------------- wave stages
+
+def browse(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const float[:, ::1] pref,           # IN  float32[N, D]
+    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    int32_t[::1] viewed,                # OUT int32[k] the item the customer looked at
+    float[::1] viewed_rel,              # OUT float32[k] its true relevance pref . feat
+    int n_look, uint64_t key, int n_threads,
+):
+    """A visitor's own search: of n_look random items, views the one it likes best.
+
+    Draws j = 0 .. n_look-1 (one item index each, low 32 bits).
+    """
+    cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
+    cdef Py_ssize_t t, i, j, d, item, best_item
+    cdef double s, best
+    cdef uint64_t base
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        base = customer_base(key, i)
+        best = -1e300
+        best_item = 0
+        for j in range(n_look):
+            item = bounded_low(draw_bits(base, j), <unsigned int>m)
+            s = 0.0
+            for d in range(d_dim):
+                s = s + <double>pref[i, d] * <double>item_feat[item, d]
+            if s > best:
+                best = s
+                best_item = item
+        viewed[t] = <int32_t>best_item
+        viewed_rel[t] = <float>best
+
+
+def expose(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const float[::1] trust,             # IN  float32[N]
+    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    uint8_t[::1] exposed,               # OUT uint8[k]
+    int channel, double base_rate, double trust_elasticity, double fatigue_k,
+    uint64_t key, int n_threads,
+):
+    """Is a sent message noticed (an email opened, a push seen)?  Draw j=0.
+
+    p = base_rate * (trust / 0.5) ** trust_elasticity * exp(-fatigue_k * fatigue[channel]),
+    capped at 1.
+    """
+    cdef Py_ssize_t k = cust.shape[0], t, i
+    cdef double p, tr
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        tr = trust[i]
+        if tr <= 0.0:
+            p = 0.0
+        else:
+            p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * fatigue[i, channel])
+        exposed[t] = draw_uniform(customer_base(key, i), 0) < p
+
+
+def perceive(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const int32_t[:, ::1] slate,        # IN  int32[k, S]
+    const float[:, ::1] pref,           # IN  float32[N, D]
+    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int32_t[::1] item_cat,        # IN  int32[M]
+    const uint8_t[::1] item_durable,    # IN  uint8[M]
+    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
+    const int32_t[:, ::1] hist_item,    # IN  int32[N, H]
+    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
+    float[::1] rel,                     # OUT float32[k] perceived relevance of the slate
+    int8_t[::1] best,                   # OUT int8[k] slot the customer likes best (-1: none)
+    uint8_t[::1] persofail,             # OUT uint8[k] 1 if a slot shows a just-bought durable
+    int day, double persofail_window, double persofail_relevance,
+    double replenish_lo, double replenish_hi, double replenish_boost,
+    int n_threads,
+):
+    """Perceived relevance of each slot: taste match, corrected by purchase history.
+
+    A durable whose category was bought less than ``persofail_window`` days ago is a
+    persofail: its relevance becomes ``persofail_relevance``.  A consumable whose category
+    was bought between ``replenish_lo`` and ``replenish_hi`` cycles ago gains
+    ``replenish_boost``.  The slate's relevance is its best slot's.  No random draws.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
+    cdef Py_ssize_t n_hist = hist_item.shape[1]
+    cdef Py_ssize_t t, i, j, d, h, item, best_j
+    cdef double s, best_s, age, min_age, ratio
+    cdef int cat
+    cdef uint8_t pf
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        rel[t] = 0.0
+        best[t] = -1
+        persofail[t] = 0
+        if not exposed[t]:
+            continue
+        i = cust[t]
+        best_s = -1e300
+        best_j = 0
+        pf = 0
+        for j in range(n_slot):
+            item = slate[t, j]
+            s = 0.0
+            for d in range(d_dim):
+                s = s + <double>pref[i, d] * <double>item_feat[item, d]
+            # The most recent purchase in the same category, if any.
+            cat = item_cat[item]
+            min_age = 1e300
+            for h in range(n_hist):
+                if hist_day[i, h] != NO_DAY and item_cat[hist_item[i, h]] == cat:
+                    age = <double>(day - hist_day[i, h])
+                    if age < min_age:
+                        min_age = age
+            if min_age < 1e299:
+                if item_durable[item]:
+                    if min_age < persofail_window:
+                        s = persofail_relevance
+                        pf = 1
+                else:
+                    ratio = min_age / item_cycle[item]
+                    if ratio >= replenish_lo and ratio <= replenish_hi:
+                        s = s + replenish_boost
+            if s > best_s:
+                best_s = s
+                best_j = j
+        rel[t] = <float>best_s
+        best[t] = <int8_t>best_j
+        persofail[t] = pf
+
+
+def creep(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const int32_t[:, ::1] slate,        # IN  int32[k, S]
+    const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
+    const float[::1] item_sensitivity,  # IN  float32[M] in [0, 1]
+    const float[::1] privacy,           # IN  float32[N] in [0, 1]
+    const double[::1] intrusiveness,    # IN  float64[5] per data basis
+    uint8_t[::1] creepy,                # OUT uint8[k]
+    double obtrusiveness, double sensitivity_floor, double covert_factor,
+    double relief, double scale,
+    uint64_t key, int n_threads,
+):
+    """Does the touch feel creepy?  Draw j=0.
+
+    score = max over slots of intrusiveness[basis] * (sensitivity_floor + item_sensitivity)
+            * obtrusiveness * privacy * covert_factor * relief;
+    p = min(1, scale * score).  ``covert_factor`` (>= 1 for covert collection) and ``relief``
+    (<= 1 with explanation or control) are the strategy's, the same for every touch.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, j
+    cdef double s, top, p
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        creepy[t] = 0
+        if not exposed[t]:
+            continue
+        i = cust[t]
+        top = 0.0
+        for j in range(n_slot):
+            s = intrusiveness[basis[t, j]] * (sensitivity_floor + item_sensitivity[slate[t, j]])
+            if s > top:
+                top = s
+        p = scale * top * obtrusiveness * privacy[i] * covert_factor * relief
+        if p > 1.0:
+            p = 1.0
+        creepy[t] = draw_uniform(customer_base(key, i), 0) < p
+
+
+def engage(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const int32_t[:, ::1] slate,        # IN  int32[k, S]
+    const float[::1] rel,               # IN  float32[k]
+    const int8_t[::1] best,             # IN  int8[k]
+    const uint8_t[::1] creepy,          # IN  uint8[k]
+    const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
+    const float[::1] viewed_rel,        # IN  float32[k]
+    const float[::1] trust,             # IN  float32[N]
+    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    const double[::1] price,            # IN  float64[M]
+    const double[::1] margin,           # IN  float64[M] margin per unit sold
+    int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
+    int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
+    uint8_t[::1] clicked,               # OUT uint8[k]
+    int32_t[::1] bought,                # OUT int32[k] item bought, -1 when none
+    double[::1] revenue,                # OUT float64[k]
+    double[::1] margin_out,             # OUT float64[k]
+    int channel, int day,
+    double click_bias, double click_relevance, double click_trust, double click_fatigue,
+    double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
+    double price_elasticity, double price_ref, double organic_bias,
+    uint64_t key, int n_threads,
+):
+    """Click and purchase.  Draws: j=0 click, j=1 purchase of the clicked item, j=2 organic.
+
+    p_click = sigmoid(click_bias + click_relevance*rel + click_trust*(trust-0.5)
+                      - click_fatigue*fatigue[channel] - click_creepy*creepy)
+    p_buy   = sigmoid(bias + buy_relevance*r + buy_trust*(trust-0.5)
+                      - price_elasticity*log(price/price_ref))
+    with bias = buy_bias for the clicked slot (r = rel) and organic_bias for the browsed item
+    (r = viewed_rel), which is considered only when the slate sold nothing.  A purchase
+    replaces the oldest slot of the purchase history.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_hist = hist_item.shape[1], t, i, h, oldest
+    cdef double tr, p, x
+    cdef int32_t item
+    cdef uint64_t base
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        clicked[t] = 0
+        bought[t] = -1
+        revenue[t] = 0.0
+        margin_out[t] = 0.0
+        if not exposed[t]:
+            continue
+        i = cust[t]
+        base = customer_base(key, i)
+        tr = trust[i] - 0.5
+        item = -1
+        if best[t] >= 0:
+            x = (click_bias + click_relevance * rel[t] + click_trust * tr
+                 - click_fatigue * fatigue[i, channel] - click_creepy * creepy[t])
+            if draw_uniform(base, 0) < sigmoid(x):
+                clicked[t] = 1
+                item = slate[t, best[t]]
+                x = (buy_bias + buy_relevance * rel[t] + buy_trust * tr
+                     - price_elasticity * log(price[item] / price_ref))
+                if not (draw_uniform(base, 1) < sigmoid(x)):
+                    item = -1
+        if item < 0 and viewed[t] >= 0:
+            x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
+                 - price_elasticity * log(price[viewed[t]] / price_ref))
+            if draw_uniform(base, 2) < sigmoid(x):
+                item = viewed[t]
+        if item >= 0:
+            bought[t] = item
+            revenue[t] = price[item]
+            margin_out[t] = margin[item]
+            oldest = 0
+            for h in range(1, n_hist):
+                if hist_day[i, h] < hist_day[i, oldest]:
+                    oldest = h
+            hist_item[i, oldest] = item
+            hist_day[i, oldest] = <int16_t>day
+
+
+def update_trust(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const float[::1] rel,               # IN  float32[k]
+    const uint8_t[::1] persofail,       # IN  uint8[k]
+    const uint8_t[::1] creepy,          # IN  uint8[k]
+    const float[::1] privacy,           # IN  float32[N]
+    float[::1] trust,                   # IN/OUT float32[N]
+    float[::1] rel_mean,                # IN/OUT float32[N] running perceived relevance
+    double gain, double loss_irrelevant, double loss_persofail, double loss_creepy,
+    double relevant_above, double irrelevant_below, double rel_memory,
+    int n_threads,
+):
+    """Asymmetric trust update of exposed touches.  No random draws.
+
+    A creepy touch costs loss_creepy * privacy * t and a persofail loss_persofail * t (both
+    when both); otherwise a relevant touch (rel >= relevant_above) gains gain * (1 - t), an
+    irrelevant one (rel < irrelevant_below) costs loss_irrelevant * t, and one in between
+    leaves trust alone.  rel_mean <- (1 - rel_memory) * rel_mean + rel_memory * rel.
+    """
+    cdef Py_ssize_t k = cust.shape[0], t, i
+    cdef double tr, r
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        if not exposed[t]:
+            continue
+        i = cust[t]
+        tr = trust[i]
+        r = rel[t]
+        if creepy[t] or persofail[t]:
+            if creepy[t]:
+                tr = tr - loss_creepy * privacy[i] * tr
+            if persofail[t]:
+                tr = tr - loss_persofail * tr
+        elif r >= relevant_above:
+            tr = tr + gain * (1.0 - tr)
+        elif r < irrelevant_below:
+            tr = tr - loss_irrelevant * tr
+        trust[i] = <float>clamp01(tr)
+        rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
+
+
+def add_fatigue(
+    const int64_t[::1] cust,            # IN  int64[k]
+    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    int channel, double cost, int n_threads,
+):
+    """Every contact on a channel adds ``cost`` to that channel's fatigue."""
+    cdef Py_ssize_t k = cust.shape[0], t, i
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        i = cust[t]
+        fatigue[i, channel] = <float>(fatigue[i, channel] + cost)
+
+
+def opt_out(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const uint8_t[::1] creepy,          # IN  uint8[k]
+    const float[::1] trust,             # IN  float32[N]
+    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    uint8_t[::1] consent,               # IN/OUT uint8[N] bit `channel` cleared on opt-out
+    uint8_t[::1] opted_out,             # OUT uint8[k]
+    int channel, double base_hazard, double fatigue_k, double trust_k, double creepy_multiplier,
+    uint64_t key, int n_threads,
+):
+    """Unsubscribe from a channel after an exposed touch.  Draw j=0.
+
+    h = base_hazard * exp(fatigue_k * fatigue[channel] + trust_k * (0.5 - trust))
+        * (creepy_multiplier if creepy else 1), capped at 1.
+    """
+    cdef Py_ssize_t k = cust.shape[0], t, i
+    cdef double h
+    cdef uint8_t bit = <uint8_t>(1 << channel)
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        opted_out[t] = 0
+        if not exposed[t]:
+            continue
+        i = cust[t]
+        h = base_hazard * exp(fatigue_k * fatigue[i, channel] + trust_k * (0.5 - trust[i]))
+        if creepy[t]:
+            h = h * creepy_multiplier
+        if draw_uniform(customer_base(key, i), 0) < h:
+            opted_out[t] = 1
+            consent[i] = consent[i] & (~bit)

@@ -1,0 +1,258 @@
+"""Validated entry points to the kernels, compiled or NumPy twin.
+
+The compiled kernels run with bounds checks off, so every call goes through :func:`call`,
+which checks each array against the kernel's declared signature (dtype, rank, C-contiguity,
+shared dimensions) and that index arrays point inside the arrays they index, then calls the
+compiled kernel or its NumPy twin (``impl="numpy"``) with the same arguments.
+
+A signature line reads ``name: dtype[dims] in BOUND`` where ``dims`` are symbols that must
+agree across arguments (``k`` touches, ``N`` customers, ``M`` items, ``D`` features,
+``S`` slate slots, ``H`` history slots, ``C`` channels, ``P`` popular items, ``Q`` category
+offsets) and the optional ``in BOUND`` says that values are indices in ``[0, BOUND)``
+(``in M or -1`` also allows -1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.core import load_compiled
+from sim.core.twins import firm as firm_twin
+from sim.core.twins import stages as stages_twin
+
+__all__ = ["call", "KERNELS", "KernelArgumentError"]
+
+IMPLS = ("compiled", "numpy")
+
+
+class KernelArgumentError(ValueError):
+    """An array passed to a kernel has the wrong dtype, shape, layout or index range."""
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    name: str
+    dtype: np.dtype
+    dims: tuple[str, ...]
+    bound: str | None
+    allow_minus_one: bool
+
+
+_LINE = re.compile(r"^(\w+): (\w+)\[([\w, ]+)\](?: in (\w+)( or -1)?)?$")
+
+
+def _parse(lines: str) -> tuple[ArraySpec, ...]:
+    specs = []
+    for raw in lines.strip().splitlines():
+        m = _LINE.match(raw.strip())
+        if not m:
+            raise SyntaxError(f"bad kernel signature line: {raw!r}")
+        name, dtype, dims, bound, minus = m.groups()
+        specs.append(ArraySpec(name, np.dtype(dtype), tuple(d.strip() for d in dims.split(",")),
+                               bound, bool(minus)))
+    return tuple(specs)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    module: str          # compiled module in sim.core
+    twin: Any            # module holding the NumPy twin
+    arrays: tuple[ArraySpec, ...]
+
+
+_STAGE_ARRAYS = {
+    "relax_and_decay": """
+        active: uint8[N]
+        trust: float32[N]
+        trust_base: float32[N]
+        fatigue: float32[N, C]
+        decay: float64[C]""",
+    "churn_day": """
+        active: uint8[N]
+        trust: float32[N]
+        churned: uint8[N]""",
+    "select_visitors": """
+        active: uint8[N]
+        trust: float32[N]
+        visit_rate: float32[N]
+        visits: uint8[N]""",
+    "browse": """
+        cust: int64[k] in N
+        pref: float32[N, D]
+        item_feat: float32[M, D]
+        viewed: int32[k]
+        viewed_rel: float32[k]""",
+    "expose": """
+        cust: int64[k] in N
+        trust: float32[N]
+        fatigue: float32[N, C]
+        exposed: uint8[k]""",
+    "perceive": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        slate: int32[k, S] in M
+        pref: float32[N, D]
+        item_feat: float32[M, D]
+        item_cat: int32[M]
+        item_durable: uint8[M]
+        item_cycle: float32[M]
+        hist_item: int32[N, H] in M
+        hist_day: int16[N, H]
+        rel: float32[k]
+        best: int8[k]
+        persofail: uint8[k]""",
+    "creep": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        slate: int32[k, S] in M
+        basis: uint8[k, S] in B
+        item_sensitivity: float32[M]
+        privacy: float32[N]
+        intrusiveness: float64[B]
+        creepy: uint8[k]""",
+    "engage": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        slate: int32[k, S] in M
+        rel: float32[k]
+        best: int8[k]
+        creepy: uint8[k]
+        viewed: int32[k] in M or -1
+        viewed_rel: float32[k]
+        trust: float32[N]
+        fatigue: float32[N, C]
+        price: float64[M]
+        margin: float64[M]
+        hist_item: int32[N, H] in M
+        hist_day: int16[N, H]
+        clicked: uint8[k]
+        bought: int32[k]
+        revenue: float64[k]
+        margin_out: float64[k]""",
+    "update_trust": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        rel: float32[k]
+        persofail: uint8[k]
+        creepy: uint8[k]
+        privacy: float32[N]
+        trust: float32[N]
+        rel_mean: float32[N]""",
+    "add_fatigue": """
+        cust: int64[k] in N
+        fatigue: float32[N, C]""",
+    "opt_out": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        creepy: uint8[k]
+        trust: float32[N]
+        fatigue: float32[N, C]
+        consent: uint8[N]
+        opted_out: uint8[k]""",
+}
+
+_FIRM_ARRAYS = {
+    "popular_slates": """
+        cust: int64[k] in N
+        popular: int32[P] in M
+        slate: int32[k, S]
+        basis: uint8[k, S]
+        score: float32[k, S]""",
+    "recommend_slates": """
+        cust: int64[k] in N
+        est_pref: int8[N, D]
+        n_obs: uint16[N]
+        item_feat: float32[M, D]
+        popular: int32[P] in M
+        slate: int32[k, S]
+        basis: uint8[k, S]
+        score: float32[k, S]""",
+    "retarget_slates": """
+        cust: int64[k] in N
+        last_view_item: int32[N] in M or -1
+        last_view_day: int16[N]
+        hist_item: int32[N, H] in M
+        hist_day: int16[N, H]
+        item_cat: int32[M]
+        cat_start: int32[Q]
+        cat_items: int32[M] in M
+        popular: int32[P] in M
+        slate: int32[k, S]
+        basis: uint8[k, S]
+        score: float32[k, S]""",
+    "observe": """
+        cust: int64[k] in N
+        viewed: int32[k] in M or -1
+        clicked_item: int32[k] in M or -1
+        bought: int32[k] in M or -1
+        item_feat: float32[M, D]
+        est_pref: int8[N, D]
+        n_obs: uint16[N]
+        last_view_item: int32[N]
+        last_view_day: int16[N]""",
+}
+
+KERNELS: dict[str, Kernel] = {
+    **{name: Kernel("_stages", stages_twin, _parse(s)) for name, s in _STAGE_ARRAYS.items()},
+    **{name: Kernel("_firm", firm_twin, _parse(s)) for name, s in _FIRM_ARRAYS.items()},
+}
+"""Every kernel by name, with its array signature.  Tests iterate over this registry."""
+
+
+def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
+    dims: dict[str, int] = {}
+    for spec in kernel.arrays:
+        where = f"{kernel_name}({spec.name})"
+        if spec.name not in kwargs:
+            raise KernelArgumentError(f"{where}: missing array argument")
+        a = kwargs[spec.name]
+        if not isinstance(a, np.ndarray):
+            raise KernelArgumentError(f"{where}: expected a NumPy array, got {type(a).__name__}")
+        if a.dtype != spec.dtype:
+            raise KernelArgumentError(f"{where}: dtype {a.dtype}, expected {spec.dtype}")
+        if a.ndim != len(spec.dims):
+            raise KernelArgumentError(f"{where}: {a.ndim}-d array, expected {len(spec.dims)}-d")
+        if not a.flags.c_contiguous:
+            raise KernelArgumentError(f"{where}: array is not C-contiguous")
+        for sym, size in zip(spec.dims, a.shape):
+            if dims.setdefault(sym, size) != size:
+                raise KernelArgumentError(
+                    f"{where}: dimension {sym} is {size} here but {dims[sym]} in an earlier argument")
+    for spec in kernel.arrays:
+        if spec.bound is None:
+            continue
+        a = kwargs[spec.name]
+        if a.size == 0:
+            continue
+        bound = dims.get(spec.bound)
+        if bound is None:
+            bound = {"B": 5}.get(spec.bound)
+        lo, hi = int(a.min()), int(a.max())
+        low_ok = lo >= (-1 if spec.allow_minus_one else 0)
+        if not low_ok or hi >= bound:
+            raise KernelArgumentError(
+                f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
+                + (" or -1" if spec.allow_minus_one else ""))
+
+
+def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
+    """Validate the arrays of kernel ``name`` and run it with ``impl`` ("compiled" or "numpy").
+
+    Raises
+    ------
+    KernelArgumentError
+        When an array does not match the kernel's signature.
+    """
+    kernel = KERNELS[name]
+    _check(name, kernel, kwargs)
+    if impl == "compiled":
+        fn = getattr(load_compiled(kernel.module), name)
+    elif impl == "numpy":
+        fn = getattr(kernel.twin, name)
+    else:
+        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+    fn(**kwargs)

@@ -1,0 +1,182 @@
+"""NumPy twins of ``sim/core/_stages.pyx``: the customer stages, one vectorized function each.
+
+Same names, arguments and semantics as the compiled kernels (see their docstrings for the
+model); arithmetic in float64 in the same order, state stored back as float32, and the same
+counter-based draws.  ``n_threads`` is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.codes import NO_DAY
+from sim.core.twins.random import bounded_low, customer_base, draw_bits, draw_uniform
+
+__all__ = [
+    "relax_and_decay", "churn_day", "select_visitors", "browse", "expose", "perceive",
+    "creep", "engage", "update_trust", "add_fatigue", "opt_out",
+]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _dot_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product in float64, summed over the last axis in index order (as the kernels do)."""
+    s = np.zeros(a.shape[:-1], dtype=np.float64)
+    for d in range(a.shape[-1]):
+        s = s + a[..., d].astype(np.float64) * b[..., d].astype(np.float64)
+    return s
+
+
+def relax_and_decay(active, trust, trust_base, fatigue, relax, decay, n_threads=1):
+    act = active.astype(bool)
+    t = trust[act].astype(np.float64)
+    trust[act] = (t + relax * (trust_base[act].astype(np.float64) - t)).astype(np.float32)
+    fatigue[:] = (fatigue.astype(np.float64) * np.asarray(decay)[None, :]).astype(np.float32)
+
+
+def churn_day(active, trust, churned, hazard_max, trust_mid, slope, key, n_threads=1):
+    n = trust.shape[0]
+    idx = np.flatnonzero(active)
+    h = hazard_max * _sigmoid(slope * (trust_mid - trust[idx].astype(np.float64)))
+    u = draw_uniform(customer_base(key, idx), 0)
+    gone = idx[u < h]
+    churned[:n] = 0
+    churned[gone] = 1
+    active[gone] = 0
+
+
+def select_visitors(active, trust, visit_rate, visits, trust_slope, key, n_threads=1):
+    idx = np.flatnonzero(active)
+    p = visit_rate[idx].astype(np.float64) * (1.0 + trust_slope * (trust[idx].astype(np.float64) - 0.5))
+    u = draw_uniform(customer_base(key, idx), 0)
+    visits[:] = 0
+    visits[idx[u < p]] = 1
+
+
+def browse(cust, pref, item_feat, viewed, viewed_rel, n_look, key, n_threads=1):
+    base = customer_base(key, cust)
+    m = item_feat.shape[0]
+    best = np.full(cust.shape[0], -1e300)
+    best_item = np.zeros(cust.shape[0], dtype=np.int64)
+    p = pref[cust]
+    for j in range(n_look):
+        item = bounded_low(draw_bits(base, j), m)
+        s = _dot_rows(p, item_feat[item])
+        better = s > best
+        best = np.where(better, s, best)
+        best_item = np.where(better, item, best_item)
+    viewed[:] = best_item.astype(np.int32)
+    viewed_rel[:] = best.astype(np.float32)
+
+
+def expose(cust, trust, fatigue, exposed, channel, base_rate, trust_elasticity, fatigue_k, key,
+           n_threads=1):
+    tr = trust[cust].astype(np.float64)
+    with np.errstate(divide="ignore"):
+        p = base_rate * np.exp(trust_elasticity * np.log(tr / 0.5)) * np.exp(
+            -fatigue_k * fatigue[cust, channel].astype(np.float64))
+    p = np.where(tr <= 0.0, 0.0, p)
+    exposed[:] = draw_uniform(customer_base(key, cust), 0) < p
+
+
+def perceive(cust, exposed, slate, pref, item_feat, item_cat, item_durable, item_cycle,
+             hist_item, hist_day, rel, best, persofail, day, persofail_window,
+             persofail_relevance, replenish_lo, replenish_hi, replenish_boost, n_threads=1):
+    k, n_slot = slate.shape
+    s = _dot_rows(pref[cust][:, None, :], item_feat[slate])               # (k, S)
+    cat = item_cat[slate]                                                # (k, S)
+    hday = hist_day[cust]                                                # (k, H)
+    hcat = np.where(hday != NO_DAY, item_cat[np.maximum(hist_item[cust], 0)], -1)
+    age = (day - hday.astype(np.float64))                                # (k, H)
+    same = (hcat[:, None, :] == cat[:, :, None]) & (hday[:, None, :] != NO_DAY)  # (k, S, H)
+    min_age = np.where(same, age[:, None, :], 1e300).min(axis=2)         # (k, S)
+    bought_before = min_age < 1e299
+    durable = item_durable[slate].astype(bool)
+    pf = bought_before & durable & (min_age < persofail_window)
+    ratio = min_age / item_cycle[slate].astype(np.float64)
+    near = bought_before & ~durable & (ratio >= replenish_lo) & (ratio <= replenish_hi)
+    s = np.where(pf, persofail_relevance, np.where(near, s + replenish_boost, s))
+    ex = exposed.astype(bool)
+    best_j = np.argmax(s, axis=1)     # first maximum, as the kernel's strict ">" keeps
+    rel[:] = np.where(ex, s[np.arange(k), best_j], 0.0).astype(np.float32)
+    best[:] = np.where(ex, best_j, -1).astype(np.int8)
+    persofail[:] = (ex & pf.any(axis=1)).astype(np.uint8)
+
+
+def creep(cust, exposed, slate, basis, item_sensitivity, privacy, intrusiveness, creepy,
+          obtrusiveness, sensitivity_floor, covert_factor, relief, scale, key, n_threads=1):
+    s = np.asarray(intrusiveness)[basis] * (sensitivity_floor + item_sensitivity[slate].astype(np.float64))
+    top = np.maximum(s.max(axis=1), 0.0)
+    p = scale * top * obtrusiveness * privacy[cust].astype(np.float64) * covert_factor * relief
+    p = np.minimum(p, 1.0)
+    u = draw_uniform(customer_base(key, cust), 0)
+    creepy[:] = exposed.astype(bool) & (u < p)
+
+
+def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue, price,
+           margin, hist_item, hist_day, clicked, bought, revenue, margin_out, channel, day,
+           click_bias, click_relevance, click_trust, click_fatigue, click_creepy, buy_bias,
+           buy_relevance, buy_trust, price_elasticity, price_ref, organic_bias, key,
+           n_threads=1):
+    k = cust.shape[0]
+    base = customer_base(key, cust)
+    ex = exposed.astype(bool)
+    tr = trust[cust].astype(np.float64) - 0.5
+    r = rel.astype(np.float64)
+    has_slate = ex & (best >= 0)
+    x = (click_bias + click_relevance * r + click_trust * tr
+         - click_fatigue * fatigue[cust, channel].astype(np.float64) - click_creepy * creepy)
+    click = has_slate & (draw_uniform(base, 0) < _sigmoid(x))
+    slot_item = slate[np.arange(k), np.maximum(best, 0)]
+    x = buy_bias + buy_relevance * r + buy_trust * tr - price_elasticity * np.log(price[slot_item] / price_ref)
+    item = np.where(click & (draw_uniform(base, 1) < _sigmoid(x)), slot_item, -1)
+    v = np.maximum(viewed, 0)
+    x = (organic_bias + buy_relevance * viewed_rel.astype(np.float64) + buy_trust * tr
+         - price_elasticity * np.log(price[v] / price_ref))
+    organic = ex & (item < 0) & (viewed >= 0) & (draw_uniform(base, 2) < _sigmoid(x))
+    item = np.where(organic, viewed, item)
+    clicked[:] = click
+    bought[:] = item
+    sold = item >= 0
+    revenue[:] = np.where(sold, price[np.maximum(item, 0)], 0.0)
+    margin_out[:] = np.where(sold, margin[np.maximum(item, 0)], 0.0)
+    buyers = cust[sold]
+    oldest = np.argmin(hist_day[buyers], axis=1)   # first minimum, as the kernel's strict "<"
+    hist_item[buyers, oldest] = item[sold]
+    hist_day[buyers, oldest] = day
+
+
+def update_trust(cust, exposed, rel, persofail, creepy, privacy, trust, rel_mean, gain,
+                 loss_irrelevant, loss_persofail, loss_creepy, relevant_above, irrelevant_below,
+                 rel_memory, n_threads=1):
+    ex = exposed.astype(bool)
+    c = cust[ex]
+    t = trust[c].astype(np.float64)
+    r = rel[ex].astype(np.float64)
+    cr = creepy[ex].astype(bool)
+    pf = persofail[ex].astype(bool)
+    bad = cr | pf
+    t_bad = np.where(cr, t - loss_creepy * privacy[c].astype(np.float64) * t, t)
+    t_bad = np.where(pf, t_bad - loss_persofail * t_bad, t_bad)
+    t_new = np.where(r >= relevant_above, t + gain * (1.0 - t),
+                     np.where(r < irrelevant_below, t - loss_irrelevant * t, t))
+    t_new = np.where(bad, t_bad, t_new)
+    trust[c] = np.clip(t_new, 0.0, 1.0).astype(np.float32)
+    rel_mean[c] = ((1.0 - rel_memory) * rel_mean[c].astype(np.float64) + rel_memory * r).astype(np.float32)
+
+
+def add_fatigue(cust, fatigue, channel, cost, n_threads=1):
+    fatigue[cust, channel] = (fatigue[cust, channel].astype(np.float64) + cost).astype(np.float32)
+
+
+def opt_out(cust, exposed, creepy, trust, fatigue, consent, opted_out, channel, base_hazard,
+            fatigue_k, trust_k, creepy_multiplier, key, n_threads=1):
+    h = base_hazard * np.exp(fatigue_k * fatigue[cust, channel].astype(np.float64)
+                             + trust_k * (0.5 - trust[cust].astype(np.float64)))
+    h = np.where(creepy.astype(bool), h * creepy_multiplier, h)
+    out = exposed.astype(bool) & (draw_uniform(customer_base(key, cust), 0) < h)
+    opted_out[:] = out
+    consent[cust[out]] &= np.uint8(~(1 << channel) & 0xFF)

@@ -1,0 +1,138 @@
+"""The scalar outcomes of a run (``metrics.json``) and the per-segment breakdown.
+
+:data:`METRICS` documents every key: its meaning and unit.  The README's table is this table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.codes import DATA_BASES, EMAIL
+from sim.stats import summarize_unit_values
+
+__all__ = ["METRICS", "compute_metrics"]
+
+METRICS: dict[str, str] = {
+    "customers": "customers simulated",
+    "horizon_days": "simulated days",
+    "seed": "the run's seed",
+    "strategy": "strategy name",
+    "population": "population name",
+    "customer_model": "customer model name",
+    "campaign": "campaign plan name",
+    "threads": "threads of the compiled core",
+    "impl": "compiled kernels or their NumPy twins",
+    "revenue": "total revenue, currency units",
+    "margin": "total gross margin, currency units",
+    "orders": "purchases",
+    "revenue_per_customer": "revenue / customers, currency units",
+    "trust_mean_start": "mean trust at the start, [0, 1]",
+    "trust_mean_end": "mean trust at the end over all customers (churned ones at their last value), [0, 1]",
+    "trust_mean_end_active": "mean trust at the end over customers who did not churn, [0, 1]",
+    "trust_p10_end": "10th percentile of trust at the end, all customers, [0, 1]",
+    "churned_share": "share of customers who churned during the run",
+    "visits": "organic onsite visits",
+    "onsite_clicks": "clicks on personalised onsite slates",
+    "email_sends": "emails sent",
+    "email_opens": "emails opened",
+    "email_clicks": "emails whose slate was clicked",
+    "email_unsubscribes": "email opt-outs",
+    "email_open_rate": "opens per send",
+    "email_click_rate": "clicks per send",
+    "email_unsubscribe_rate": "opt-outs per send",
+    "optout_share_email": "share of the customers who consented to email at the start and opted out",
+    "persofails": "exposed touches that showed a just-bought durable",
+    "creepy_touches": "exposed touches that felt creepy",
+    "creepy_touches_by_basis": "creepy touches by the data basis of their most intrusive slot",
+    "perceived_relevance_mean": "mean perceived relevance of exposed touches (the customers' view), [-1, 1]",
+    "firm_score_mean": "mean firm model score of the best slot of exposed touches (the firm's view), [-1, 1]",
+    "feel_valued_share": "share of all customers who, at the end, are active and whose running "
+                         "perceived relevance and trust are both high",
+    "interactions": "touches delivered: visits + emails sent",
+    "state_bytes_per_customer": "bytes of per-customer state: population fields + the firm's own arrays",
+    "init_seconds": "wall seconds to build the scenario (catalog, population, firm)",
+    "sim_seconds": "wall seconds of the simulation itself",
+    "interactions_per_second": "interactions / sim_seconds",
+    "wall_seconds": "wall seconds of the whole run: build, simulate, summarize",
+}
+
+
+def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
+    """metrics.json's dictionary and the per-segment rows of a finished scenario."""
+    cfg, pop, rec = scenario.config, scenario.population, scenario.recorder
+    tot = rec.totals()
+    n = pop.n
+    trust_mean_end, trust_p10 = summarize_unit_values(pop.trust, scenario.threads)
+    active = pop.active.astype(bool)
+    sends = tot["email_sends"]
+    interactions = tot["visits"] + sends
+    optouts_email = int(tot["email_unsubscribes"])
+
+    def per_send(x: float) -> float:
+        return x / sends if sends else 0.0
+
+    m = {
+        "customers": n,
+        "horizon_days": cfg.horizon_days,
+        "seed": cfg.seed,
+        "strategy": cfg.strategy.name,
+        "population": cfg.population.name,
+        "customer_model": cfg.customer.name,
+        "campaign": cfg.campaign.name,
+        "threads": cfg.threads,
+        "impl": cfg.impl,
+        "revenue": tot["revenue"],
+        "margin": tot["margin"],
+        "orders": int(tot["orders"]),
+        "revenue_per_customer": tot["revenue"] / n,
+        "trust_mean_start": rec.trust_mean_start,
+        "trust_mean_end": trust_mean_end,
+        "trust_mean_end_active": float(pop.trust[active].astype(np.float64).mean()) if active.any() else 0.0,
+        # Exact percentile for the headline number (the daily series uses the histogram).
+        "trust_p10_end": float(np.quantile(pop.trust.astype(np.float64), 0.1)) if n else 0.0,
+        "churned_share": float(np.count_nonzero(~active)) / n,
+        "visits": int(tot["visits"]),
+        "onsite_clicks": int(tot["onsite_clicks"]),
+        "email_sends": int(sends),
+        "email_opens": int(tot["email_opens"]),
+        "email_clicks": int(tot["email_clicks"]),
+        "email_unsubscribes": optouts_email,
+        "email_open_rate": per_send(tot["email_opens"]),
+        "email_click_rate": per_send(tot["email_clicks"]),
+        "email_unsubscribe_rate": per_send(tot["email_unsubscribes"]),
+        "optout_share_email": optouts_email / rec.email_consent_start if rec.email_consent_start else 0.0,
+        "persofails": int(tot["persofails"]),
+        "creepy_touches": int(tot["creepy_touches"]),
+        "creepy_touches_by_basis": {b: int(c) for b, c in zip(DATA_BASES, rec.creepy_by_basis)},
+        "perceived_relevance_mean": rec.perceived_rel_sum / rec.exposed_total if rec.exposed_total else 0.0,
+        "firm_score_mean": rec.firm_score_sum / rec.exposed_total if rec.exposed_total else 0.0,
+        "feel_valued_share": float(np.count_nonzero(scenario.customer.feels_valued(pop))) / n,
+        "interactions": int(interactions),
+        "state_bytes_per_customer": pop.bytes_per_customer() + scenario.firm.bytes_per_customer(),
+        "init_seconds": scenario.init_seconds,
+        "sim_seconds": sim_seconds,
+        "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
+    }
+    return m, _segments(scenario)
+
+
+def _segments(scenario) -> list[dict]:
+    pop = scenario.population
+    seg = pop.segment.astype(np.int64)
+    n_seg = int(seg.max()) + 1 if pop.n else 0
+    count = np.bincount(seg, minlength=n_seg)
+    rows = []
+    for s in range(n_seg):
+        m = seg == s
+        rows.append({
+            "segment": s,
+            "customers": int(count[s]),
+            "revenue": float(pop.revenue[m].astype(np.float64).sum()),
+            "orders": int(pop.orders[m].astype(np.int64).sum()),
+            "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()),
+            "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / max(int(count[s]), 1),
+            "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / max(int(count[s]), 1),
+            "persofails": int(pop.persofail_n[m].astype(np.int64).sum()),
+            "creepy_touches": int(pop.creepy_n[m].astype(np.int64).sum()),
+        })
+    return rows

@@ -1,0 +1,185 @@
+"""Counters, the daily series and a sample of customer journeys, kept apart from the model.
+
+The recorder only reads: the engine hands it each finished wave and each day's churn, and it
+reduces per-touch arrays with NumPy (a fixed summation order, so totals do not depend on the
+thread count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.catalog import Catalog
+from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE
+from sim.population import Population
+from sim.stats import summarize_unit_values
+from sim.touch import TouchBatch
+
+__all__ = ["Recorder", "DAILY_COLUMNS"]
+
+DAILY_COLUMNS: dict[str, str] = {
+    "day": "simulated day, from 0",
+    "active_customers": "customers who have not churned at the end of the day",
+    "trust_mean": "mean trust of all customers (churned ones at their last value), [0, 1]",
+    "trust_p10": "10th percentile of trust (lower edge of a 1/1024-wide bin), [0, 1]",
+    "visits": "organic onsite visits",
+    "email_sends": "emails sent",
+    "email_opens": "emails opened",
+    "email_clicks": "emails whose slate was clicked",
+    "email_unsubscribes": "email opt-outs",
+    "onsite_clicks": "clicks on the personalised onsite slate",
+    "orders": "purchases",
+    "revenue": "revenue, currency units",
+    "margin": "gross margin, currency units",
+    "persofails": "exposed touches that showed a just-bought durable",
+    "creepy_touches": "exposed touches that felt creepy",
+    "churned": "customers who churned that day",
+}
+"""Columns of ``daily.csv`` / ``daily.parquet`` and their meaning."""
+
+
+@dataclass
+class _Day:
+    counts: dict[str, float] = field(default_factory=lambda: {k: 0.0 for k in DAILY_COLUMNS})
+
+
+class Recorder:
+    """Collects one run's outputs.
+
+    Parameters
+    ----------
+    pop : Population
+    catalog : Catalog
+    journey_customers : int64 array (J,)
+        Customers whose every touch is recorded (the same ones for every strategy).
+    threads : int
+    """
+
+    def __init__(self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int):
+        self.pop, self.catalog, self.threads = pop, catalog, threads
+        self.rows: list[dict[str, float]] = []
+        self._day: dict[str, float] | None = None
+        self.trust_mean_start, self.trust_p10_start = summarize_unit_values(pop.trust, threads)
+        self.email_consent_start = int(np.count_nonzero(pop.consent & (1 << EMAIL)))
+        self.email_optouts_by_customer = np.zeros(0, dtype=np.int64)
+        self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
+        self.touches_by_channel = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.perceived_rel_sum = 0.0
+        self.firm_score_sum = 0.0
+        self.exposed_total = 0
+        self._journey_mask = np.zeros(pop.n, dtype=bool)
+        self._journey_mask[journey_customers] = True
+        self.journeys: dict[int, dict] = {
+            int(i): {"customer": int(i), "segment": int(pop.segment[i]),
+                     "privacy": round(float(pop.privacy[i]), 3),
+                     "trust_start": round(float(pop.trust[i]), 3),
+                     "email_consent_start": bool(pop.consent[i] & (1 << EMAIL)),
+                     "events": []}
+            for i in journey_customers}
+        self._sel: np.ndarray | None = None
+        self._trust_before: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ days
+    def start_day(self, day: int, churned: np.ndarray) -> None:
+        """Open day ``day``'s row; ``churned`` is uint8 (N,) with today's churners."""
+        self._day = {k: 0.0 for k in DAILY_COLUMNS}
+        self._day["day"] = day
+        self._day["churned"] = int(np.count_nonzero(churned))
+        if self.journeys:
+            for i in np.flatnonzero(churned.view(bool) & self._journey_mask):
+                self.journeys[int(i)]["events"].append(
+                    {"day": day, "event": "churned", "trust": round(float(self.pop.trust[i]), 3)})
+
+    def end_day(self) -> None:
+        """Close the open row with end-of-day population summaries."""
+        if self._day is None:
+            return
+        d = self._day
+        d["active_customers"] = int(np.count_nonzero(self.pop.active))
+        d["trust_mean"], d["trust_p10"] = summarize_unit_values(self.pop.trust, self.threads)
+        self.rows.append(d)
+        self._day = None
+
+    # ------------------------------------------------------------------ waves
+    def before_wave(self, batch: TouchBatch) -> None:
+        """Remember the trust of the journey customers among the wave's touches."""
+        if self.journeys:
+            self._sel = np.flatnonzero(self._journey_mask[batch.cust])
+            self._trust_before = self.pop.trust[batch.cust[self._sel]].copy()
+
+    def record_wave(self, batch: TouchBatch) -> None:
+        """Add a finished wave to the day's counters, the totals and the journeys."""
+        d = self._day
+        assert d is not None, "a wave outside a day"
+        k = len(batch)
+        exposed = batch.exposed.astype(bool)
+        n_exposed = int(np.count_nonzero(exposed))
+        clicks = int(np.count_nonzero(batch.clicked))
+        sold = batch.bought >= 0
+        self.touches_by_channel[batch.channel] += k
+        if batch.channel == ONSITE:
+            d["visits"] += k
+            d["onsite_clicks"] += clicks
+        elif batch.channel == EMAIL:
+            d["email_sends"] += k
+            d["email_opens"] += n_exposed
+            d["email_clicks"] += clicks
+            d["email_unsubscribes"] += int(np.count_nonzero(batch.opted_out))
+        d["orders"] += int(np.count_nonzero(sold))
+        d["revenue"] += float(batch.revenue.sum())
+        d["margin"] += float(batch.margin.sum())
+        d["persofails"] += int(np.count_nonzero(batch.persofail))
+        d["creepy_touches"] += int(np.count_nonzero(batch.creepy))
+        # Which data basis stood behind the most intrusive slot of each creepy touch.
+        creepy_rows = batch.basis[batch.creepy.astype(bool)]
+        if creepy_rows.size:
+            self.creepy_by_basis += np.bincount(creepy_rows.max(axis=1), minlength=len(DATA_BASES))
+        self.perceived_rel_sum += float(batch.rel[exposed].astype(np.float64).sum())
+        self.firm_score_sum += float(batch.score[exposed].astype(np.float64).max(axis=1).sum()) if n_exposed else 0.0
+        self.exposed_total += n_exposed
+        pop, c = self.pop, batch.cust
+        pop.revenue[c] += batch.revenue.astype(np.float32)
+        pop.orders[c] += sold.astype(np.uint16)
+        pop.creepy_n[c] += batch.creepy
+        pop.persofail_n[c] += batch.persofail
+        if self.journeys:
+            self._record_journeys(batch)
+
+    def _record_journeys(self, batch: TouchBatch) -> None:
+        sel, before = self._sel, self._trust_before
+        cat = self.catalog
+        for pos, t in enumerate(sel):
+            i = int(batch.cust[t])
+            ev = {
+                "day": batch.day, "hour": batch.hour, "channel": CHANNELS[batch.channel],
+                "shown": [int(x) for x in batch.slate[t]],
+                "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
+                "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
+                "exposed": bool(batch.exposed[t]),
+            }
+            if batch.exposed[t]:
+                ev.update({
+                    "perceived_relevance": round(float(batch.rel[t]), 3),
+                    "persofail": bool(batch.persofail[t]),
+                    "creepy": bool(batch.creepy[t]),
+                    "clicked": bool(batch.clicked[t]),
+                })
+            if batch.viewed[t] >= 0:
+                ev["browsed_category"] = cat.category_name(batch.viewed[t])
+            if batch.bought[t] >= 0:
+                ev["bought"] = int(batch.bought[t])
+                ev["bought_category"] = cat.category_name(batch.bought[t])
+                ev["price"] = round(float(batch.revenue[t]), 2)
+            if batch.opted_out[t]:
+                ev["unsubscribed"] = CHANNELS[batch.channel]
+            ev["trust_before"] = round(float(before[pos]), 3)
+            ev["trust_after"] = round(float(self.pop.trust[i]), 3)
+            self.journeys[i]["events"].append(ev)
+
+    # ------------------------------------------------------------------ totals
+    def totals(self) -> dict[str, float]:
+        """Sums of the daily counters over the run."""
+        keys = [k for k in DAILY_COLUMNS if k not in ("day", "active_customers", "trust_mean", "trust_p10")]
+        return {k: float(sum(r[k] for r in self.rows)) for k in keys}

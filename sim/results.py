@@ -1,0 +1,71 @@
+"""Writing a run's results directory.
+
+Files (see the README's "Outputs"): ``daily.csv`` (and ``daily.parquet``), ``segments.csv``,
+``journeys.jsonl``, and last ``metrics.json``, written atomically (a temporary file renamed
+into place), so its presence means the run completed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_results", "write_json_atomic", "METRICS_FILE", "is_complete"]
+
+METRICS_FILE = "metrics.json"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` so that readers see either nothing or the whole file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    if not rows:
+        path.write_text("")
+        return
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _write_parquet(path: Path, rows: list[dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def write_results(out_dir: Path, result, *, parquet: bool = True) -> None:
+    """Write every output of ``result`` (a :class:`sim.scenario.RunResult`) into ``out_dir``.
+
+    A ``metrics.json`` left by an earlier attempt is removed first, so the directory never
+    looks complete while its other files are being rewritten.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / METRICS_FILE).unlink(missing_ok=True)
+    _write_csv(out_dir / "daily.csv", result.daily)
+    if parquet:
+        _write_parquet(out_dir / "daily.parquet", result.daily)
+    _write_csv(out_dir / "segments.csv", result.segments)
+    with open(out_dir / "journeys.jsonl", "w", encoding="utf-8") as f:
+        for j in result.journeys:
+            f.write(json.dumps(j, separators=(",", ":")) + "\n")
+    write_json_atomic(out_dir / METRICS_FILE, result.metrics)
+
+
+def is_complete(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds a finished run."""
+    return (Path(run_dir) / METRICS_FILE).is_file()

@@ -1,0 +1,46 @@
+"""The Strategy interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from sim.codes import basis_code
+from sim.config.schema import StrategyConfig
+from sim.firm import FirmView
+from sim.touch import TouchBatch
+
+__all__ = ["Strategy", "build_strategy"]
+
+
+class Strategy(ABC):
+    """Fills the slates of a wave from what the firm observes.
+
+    Subclasses implement :meth:`fill`, which writes ``batch.slate``, ``batch.basis`` and
+    ``batch.score`` (int32 / uint8 / float32 arrays of shape (k, S)) and nothing else.
+
+    Attributes
+    ----------
+    config : StrategyConfig
+    covert, explained, control : bool
+        How the touches are presented; the customer model's creepiness stage reads them.
+    """
+
+    def __init__(self, config: StrategyConfig):
+        self.config = config
+        self.name = config.name
+        self.slate_size = config.slate_size
+        self.data_basis = basis_code(config.data_basis)
+        self.covert = config.covert
+        self.explained = config.explained
+        self.control = config.control
+
+    @abstractmethod
+    def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
+        """Write the batch's slates; ``wave_key`` keys the strategy's own random stream."""
+
+
+def build_strategy(config: StrategyConfig) -> Strategy:
+    """The built-in strategy for ``config.kind``."""
+    from sim.strategies.builtin import BUILTIN_STRATEGIES
+
+    return BUILTIN_STRATEGIES[config.kind](config)

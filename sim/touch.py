@@ -1,0 +1,63 @@
+"""A wave's touches: one contact per customer of a cohort, as per-touch arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["TouchBatch"]
+
+
+class TouchBatch:
+    """The k touches of one wave (k = len(cust)), filled stage by stage.
+
+    Attributes (k touches, S slate slots)
+    ----------
+    channel : int            channel code (sim.codes)
+    day, hour : int          when the wave happens
+    cust : int64 (k,)        customer of each touch, unique, ascending
+    slate : int32 (k, S)     items shown
+    basis : uint8 (k, S)     data basis of each slot (sim.codes.DATA_BASES)
+    score : float32 (k, S)   the firm's model score of each slot
+    exposed : uint8 (k,)     the customer noticed the touch (onsite: always)
+    viewed : int32 (k,)      item found by browsing, -1 if none (onsite only)
+    viewed_rel : float32 (k,)
+    rel : float32 (k,)       perceived relevance of the slate (the customer's, not the firm's)
+    best : int8 (k,)         slot the customer liked best, -1 if not exposed
+    persofail : uint8 (k,)   a slot showed a durable bought within the persofail window
+    creepy : uint8 (k,)      the touch felt creepy
+    clicked : uint8 (k,)     the best slot was clicked
+    bought : int32 (k,)      item bought, -1 if none
+    revenue, margin : float64 (k,)
+    opted_out : uint8 (k,)   the customer unsubscribed from the channel
+    trust_before : float32 (k,)  trust at the start of the wave
+    """
+
+    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int):
+        k = int(cust.shape[0])
+        self.channel, self.day, self.hour = channel, day, hour
+        self.cust = np.ascontiguousarray(cust, dtype=np.int64)
+        self.slate = np.zeros((k, slate_size), dtype=np.int32)
+        self.basis = np.zeros((k, slate_size), dtype=np.uint8)
+        self.score = np.zeros((k, slate_size), dtype=np.float32)
+        self.exposed = np.zeros(k, dtype=np.uint8)
+        self.viewed = np.full(k, -1, dtype=np.int32)
+        self.viewed_rel = np.zeros(k, dtype=np.float32)
+        self.rel = np.zeros(k, dtype=np.float32)
+        self.best = np.full(k, -1, dtype=np.int8)
+        self.persofail = np.zeros(k, dtype=np.uint8)
+        self.creepy = np.zeros(k, dtype=np.uint8)
+        self.clicked = np.zeros(k, dtype=np.uint8)
+        self.bought = np.full(k, -1, dtype=np.int32)
+        self.revenue = np.zeros(k, dtype=np.float64)
+        self.margin = np.zeros(k, dtype=np.float64)
+        self.opted_out = np.zeros(k, dtype=np.uint8)
+        self.trust_before = np.zeros(k, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return int(self.cust.shape[0])
+
+    def clicked_item(self) -> np.ndarray:
+        """int32 (k,): the clicked slate item, -1 where nothing was clicked."""
+        rows = np.arange(len(self))
+        item = self.slate[rows, np.maximum(self.best, 0)]
+        return np.where(self.clicked.astype(bool), item, -1).astype(np.int32)
