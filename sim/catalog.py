@@ -65,6 +65,7 @@ class Catalog:
     features : float32 array (M, D), unit rows
     category : int32 array (M,)
     price : float64 array (M,)
+    log_price_ratio : float64 array (M,), log(price / median price)
     margin : float64 array (M,), margin per unit sold, currency units
     durable : uint8 array (M,)
     cycle : float32 array (M,), the category's repurchase cycle, days
@@ -89,6 +90,8 @@ class Catalog:
         median = np.array([cat.price_median for cat in categories])[self.category]
         sigma = np.array([cat.price_sigma for cat in categories])[self.category]
         self.price = median * np.exp(sigma * rng.standard_normal(n_items))
+        # Purchase odds fall with log(price / median price); precomputed once per item.
+        self.log_price_ratio = np.log(self.price / np.median(self.price))
         self.margin = self.price * np.array([cat.margin_rate for cat in categories])[self.category]
         self.durable = np.array([cat.kind == "durable" for cat in categories], dtype=np.uint8)[self.category]
         self.cycle = np.array([cat.cycle_days for cat in categories], dtype=np.float32)[self.category]

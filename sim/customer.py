@@ -135,12 +135,13 @@ class CustomerModel:
         e = c.engagement
         call("engage", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, rel=b.rel, best=b.best,
              creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue,
-             price=cat.price, margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day,
+             price=cat.price, log_price_ratio=cat.log_price_ratio, margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day,
              clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
-             channel=b.channel, day=b.day, click_bias=e.click_bias, click_relevance=e.click_relevance,
+             channel=b.channel, day=b.day,
+             click_bias=e.click_bias_onsite if b.channel == ONSITE else e.click_bias_email, click_relevance=e.click_relevance,
              click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
              buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
-             price_elasticity=e.price_elasticity, price_ref=cat.price_median, organic_bias=e.organic_bias,
+             price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
              key=ctx.streams.wave_key("customer.engage", ctx.tick), n_threads=ctx.threads)
         t = c.trust
         call("update_trust", ctx.impl, cust=b.cust, exposed=b.exposed, rel=b.rel, persofail=b.persofail,

@@ -5,56 +5,61 @@
 # history (the firm saw those sales), the catalog and aggregate popularity.  They never take
 # the customer's true taste, trust or privacy sensitivity; the signature is the guarantee.
 #
-# Slates are written into caller-provided rows: slate int32[k, S], basis uint8[k, S] (the
+# Slates are filled only for exposed touches (an unopened email's slate is never seen and
+# changes nothing), into caller-provided rows: slate int32[k, S], basis uint8[k, S] (the
 # data basis of each slot) and score float32[k, S] (the firm's model score of each slot).
 # The output rows double as the working buffer of a top-S insertion, so kernels need no
 # per-thread scratch memory.  Randomness is the firm's own stream (a wave key per strategy),
 # separate from every customer stream.
 
 cimport cython
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 from sim.core._common cimport BASIS_NONE, NO_DAY
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
 
-cdef inline bint in_row(int32_t[:, ::1] slate, Py_ssize_t t, Py_ssize_t upto,
-                        int32_t item) noexcept nogil:
+cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexcept nogil:
+    """True when ``item`` is among the first ``upto`` entries of a slate row."""
     cdef Py_ssize_t j
     for j in range(upto):
-        if slate[t, j] == item:
+        if row[j] == item:
             return True
     return False
 
 
-cdef inline uint64_t fill_popular(int32_t[:, ::1] slate, uint8_t[:, ::1] basis,
-                                  float[:, ::1] score, Py_ssize_t t, Py_ssize_t start,
-                                  const int32_t[::1] popular, uint64_t base,
-                                  uint64_t j) noexcept nogil:
-    """Fill slots start..S-1 with distinct items drawn from the popular list.
+cdef inline uint64_t fill_popular(int32_t* row, uint8_t* row_basis, float* row_score,
+                                  Py_ssize_t start, Py_ssize_t n_slot,
+                                  const int32_t* popular, Py_ssize_t n_popular,
+                                  uint64_t base, uint64_t j) noexcept nogil:
+    """Fill slots start..n_slot-1 of one row with distinct items from the popular list.
 
     Draws j, j+1, ... (one per attempt); returns the next unused draw number.  Gives up on
-    distinctness after 16 attempts per slot (only possible when the list is tiny).
+    distinctness after 16 attempts per slot (only possible when the list is tiny).  Helpers
+    take raw row pointers: passing memoryviews would touch a shared reference count on every
+    call, which serializes threads.
     """
-    cdef Py_ssize_t s, n_slot = slate.shape[1], p = popular.shape[0], tries
+    cdef Py_ssize_t s, tries
     cdef int32_t item
     for s in range(start, n_slot):
         tries = 0
         while True:
-            item = popular[bounded_low(draw_bits(base, j), <unsigned int>p)]
+            item = popular[bounded_low(draw_bits(base, j), <unsigned int>n_popular)]
             j = j + 1
             tries = tries + 1
-            if not in_row(slate, t, s, item) or tries >= 16:
+            if not in_row(row, s, item) or tries >= 16:
                 break
-        slate[t, s] = item
-        basis[t, s] = BASIS_NONE
-        score[t, s] = 0.0
+        row[s] = item
+        row_basis[s] = BASIS_NONE
+        row_score[s] = 0.0
     return j
 
 
 def popular_slates(
     const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
     const int32_t[::1] popular,         # IN  int32[P] the current best sellers, P >= S
     int32_t[:, ::1] slate,              # OUT int32[k, S]
     uint8_t[:, ::1] basis,              # OUT uint8[k, S] all BASIS_NONE
@@ -62,13 +67,17 @@ def popular_slates(
     uint64_t key, int n_threads,
 ):
     """Editorial slates: S distinct items drawn from the popular list, no personal data."""
-    cdef Py_ssize_t k = cust.shape[0], t
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], p = popular.shape[0], t
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        fill_popular(slate, basis, score, t, 0, popular, customer_base(key, cust[t]), 0)
+        if not exposed[t]:
+            continue
+        fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p,
+                     customer_base(key, cust[t]), 0)
 
 
 def recommend_slates(
     const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
     const int8_t[:, ::1] est_pref,      # IN  int8[N, D] the firm's taste estimate (127 = 1)
     const uint16_t[::1] n_obs,          # IN  uint16[N] observations behind the estimate
     const float[:, ::1] item_feat,      # IN  float32[M, D]
@@ -81,10 +90,11 @@ def recommend_slates(
 ):
     """Behavioural recommendations: the S best-scoring of n_candidates random items.
 
-    Score = est_pref . item_feat.  A customer with no observations gets an editorial slate
-    (cold start).  Each chosen slot is then, with probability ``exploration``, swapped for
-    a popular item (basis none).  Draws: j < n_candidates pick candidates; then one uniform
-    per slot for exploration; then popular fills.
+    Score = est_pref . item_feat / 127.  Candidates are taken in draw order; one already in
+    the slate is skipped; ties keep the earlier candidate.  A customer with no observations
+    gets an editorial slate (cold start).  Each chosen slot is then, with probability
+    ``exploration``, swapped for a popular item (basis none).  Draws: j < n_candidates pick
+    candidates; then per slot one uniform and one popular index; then popular fills.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], p = popular.shape[0]
@@ -92,52 +102,74 @@ def recommend_slates(
     cdef int32_t item
     cdef double sc
     cdef uint64_t base, j
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        i = cust[t]
-        base = customer_base(key, i)
-        if n_obs[i] == 0:
-            fill_popular(slate, basis, score, t, 0, popular, base, 0)
-            continue
-        filled = 0
-        for c in range(n_candidates):
-            item = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
-            if in_row(slate, t, filled, item):
+    cdef int32_t* cand_item
+    cdef double* cand_score
+    cdef double* est
+    with nogil, parallel(num_threads=n_threads):
+        # Per-thread scratch: scoring every candidate first, in a loop without branches,
+        # lets the CPU overlap the candidates' dot products; selection comes after.
+        cand_item = <int32_t*>malloc(n_candidates * sizeof(int32_t))
+        cand_score = <double*>malloc(n_candidates * sizeof(double))
+        est = <double*>malloc(d_dim * sizeof(double))
+        for t in prange(k, schedule="static"):
+            if not exposed[t]:
                 continue
-            sc = 0.0
+            i = cust[t]
+            base = customer_base(key, i)
+            if n_obs[i] == 0:
+                fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p, base, 0)
+                continue
             for d in range(d_dim):
-                sc = sc + <double>est_pref[i, d] * <double>item_feat[item, d]
-            sc = sc * (1.0 / 127.0)
-            # Insertion into the sorted top-S held in the output row (descending score).
+                est[d] = <double>est_pref[i, d]
+            for c in range(n_candidates):
+                cand_item[c] = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
+            for c in range(n_candidates):
+                sc = 0.0
+                for d in range(d_dim):
+                    sc = sc + est[d] * <double>item_feat[cand_item[c], d]
+                cand_score[c] = sc * (1.0 / 127.0)
+            filled = 0
+            for c in range(n_candidates):
+                item = cand_item[c]
+                sc = cand_score[c]
+                if in_row(&slate[t, 0], filled, item):
+                    continue
+                # Insertion into the sorted top-S held in the output row (descending score).
+                if filled < n_slot:
+                    s = filled
+                    filled = filled + 1
+                elif sc > score[t, n_slot - 1]:
+                    s = n_slot - 1
+                else:
+                    continue
+                while s > 0 and score[t, s - 1] < sc:
+                    slate[t, s] = slate[t, s - 1]
+                    score[t, s] = score[t, s - 1]
+                    s = s - 1
+                slate[t, s] = item
+                score[t, s] = <float>sc
+            for s in range(filled):
+                basis[t, s] = <uint8_t>data_basis
+            j = <uint64_t>n_candidates
             if filled < n_slot:
-                s = filled
-                filled = filled + 1
-            elif sc > score[t, n_slot - 1]:
-                s = n_slot - 1
-            else:
-                continue
-            while s > 0 and score[t, s - 1] < sc:
-                slate[t, s] = slate[t, s - 1]
-                score[t, s] = score[t, s - 1]
-                s = s - 1
-            slate[t, s] = item
-            score[t, s] = <float>sc
-        for s in range(filled):
-            basis[t, s] = <uint8_t>data_basis
-        j = <uint64_t>n_candidates
-        if filled < n_slot:
-            j = fill_popular(slate, basis, score, t, filled, popular, base, j)
-        for s in range(n_slot):
-            if draw_uniform(base, j) < exploration:
-                item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>p)]
-                if not in_row(slate, t, n_slot, item):
-                    slate[t, s] = item
-                    basis[t, s] = BASIS_NONE
-                    score[t, s] = 0.0
-            j = j + 2
+                j = fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], filled, n_slot, &popular[0], p,
+                                 base, j)
+            for s in range(n_slot):
+                if draw_uniform(base, j) < exploration:
+                    item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>p)]
+                    if not in_row(&slate[t, 0], n_slot, item):
+                        slate[t, s] = item
+                        basis[t, s] = BASIS_NONE
+                        score[t, s] = 0.0
+                j = j + 2
+        free(cand_item)
+        free(cand_score)
+        free(est)
 
 
 def retarget_slates(
     const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
     const int32_t[::1] last_view_item,  # IN  int32[N] -1 when none
     const int16_t[::1] last_view_day,   # IN  int16[N]
     const int32_t[:, ::1] hist_item,    # IN  int32[N, H] purchases the firm recorded
@@ -152,29 +184,36 @@ def retarget_slates(
     int day, int window, int data_basis,
     uint64_t key, int n_threads,
 ):
-    """Naive retargeting: the most recently viewed or bought item, then more of its category.
+    """Naive retargeting: the last bought (else last viewed) item, then more of its category.
 
-    The anchor is the most recent of the last viewed item and the purchases, if it is at
-    most ``window`` days old; nothing is suppressed, so a just-bought durable keeps coming
-    back.  Without an anchor the slate is editorial.  Draws: one per same-category slot
+    The anchor is the latest purchase at most ``window`` days old, or else the last viewed
+    item if that is at most ``window`` days old; nothing is suppressed, so a just-bought
+    durable keeps coming back for the whole window.  Without an anchor the slate is editorial.  Draws: one per same-category slot
     attempt, then popular fills.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], n_hist = hist_item.shape[1]
+    cdef Py_ssize_t p = popular.shape[0]
     cdef Py_ssize_t t, i, h, s, tries, n_in_cat
     cdef int32_t anchor, item, cat
     cdef int anchor_day
     cdef uint64_t base, j
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        if not exposed[t]:
+            continue
         i = cust[t]
         base = customer_base(key, i)
-        anchor = last_view_item[i]
-        anchor_day = last_view_day[i]
+        # The latest purchase inside the window is the anchor; without one, the last view.
+        anchor = -1
+        anchor_day = NO_DAY
         for h in range(n_hist):
             if hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day:
                 anchor = hist_item[i, h]
                 anchor_day = hist_day[i, h]
+        if anchor < 0 or day - anchor_day > window:
+            anchor = last_view_item[i]
+            anchor_day = last_view_day[i]
         if anchor < 0 or anchor_day == NO_DAY or day - anchor_day > window:
-            fill_popular(slate, basis, score, t, 0, popular, base, 0)
+            fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p, base, 0)
             continue
         slate[t, 0] = anchor
         basis[t, 0] = <uint8_t>data_basis
@@ -188,14 +227,14 @@ def retarget_slates(
             item = cat_items[cat_start[cat] + bounded_low(draw_bits(base, j), <unsigned int>n_in_cat)]
             j = j + 1
             tries = tries + 1
-            if in_row(slate, t, s, item):
+            if in_row(&slate[t, 0], s, item):
                 continue
             slate[t, s] = item
             basis[t, s] = <uint8_t>data_basis
             score[t, s] = 1.0
             s = s + 1
         if s < n_slot:
-            fill_popular(slate, basis, score, t, s, popular, base, 64)
+            fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], s, n_slot, &popular[0], p, base, 64)
 
 
 def observe(

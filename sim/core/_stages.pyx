@@ -62,14 +62,17 @@ def churn_day(
 ):
     """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
     cdef Py_ssize_t n = trust.shape[0], i
-    cdef double h
+    cdef double h, u
     for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
         churned[i] = 0
         if active[i]:
-            h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
-            if draw_uniform(customer_base(key, i), 0) < h:
-                active[i] = 0
-                churned[i] = 1
+            # h <= hazard_max, so most customers are decided without computing exp().
+            u = draw_uniform(customer_base(key, i), 0)
+            if u < hazard_max:
+                h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+                if u < h:
+                    active[i] = 0
+                    churned[i] = 1
 
 
 def select_visitors(
@@ -272,6 +275,7 @@ def engage(
     const float[::1] trust,             # IN  float32[N]
     const float[:, ::1] fatigue,        # IN  float32[N, C]
     const double[::1] price,            # IN  float64[M]
+    const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
     const double[::1] margin,           # IN  float64[M] margin per unit sold
     int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
     int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
@@ -282,7 +286,7 @@ def engage(
     int channel, int day,
     double click_bias, double click_relevance, double click_trust, double click_fatigue,
     double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
-    double price_elasticity, double price_ref, double organic_bias,
+    double price_elasticity, double organic_bias,
     uint64_t key, int n_threads,
 ):
     """Click and purchase.  Draws: j=0 click, j=1 purchase of the clicked item, j=2 organic.
@@ -290,7 +294,7 @@ def engage(
     p_click = sigmoid(click_bias + click_relevance*rel + click_trust*(trust-0.5)
                       - click_fatigue*fatigue[channel] - click_creepy*creepy)
     p_buy   = sigmoid(bias + buy_relevance*r + buy_trust*(trust-0.5)
-                      - price_elasticity*log(price/price_ref))
+                      - price_elasticity*log_price_ratio[item])
     with bias = buy_bias for the clicked slot (r = rel) and organic_bias for the browsed item
     (r = viewed_rel), which is considered only when the slate sold nothing.  A purchase
     replaces the oldest slot of the purchase history.
@@ -317,12 +321,12 @@ def engage(
                 clicked[t] = 1
                 item = slate[t, best[t]]
                 x = (buy_bias + buy_relevance * rel[t] + buy_trust * tr
-                     - price_elasticity * log(price[item] / price_ref))
+                     - price_elasticity * log_price_ratio[item])
                 if not (draw_uniform(base, 1) < sigmoid(x)):
                     item = -1
         if item < 0 and viewed[t] >= 0:
             x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
-                 - price_elasticity * log(price[viewed[t]] / price_ref))
+                 - price_elasticity * log_price_ratio[viewed[t]])
             if draw_uniform(base, 2) < sigmoid(x):
                 item = viewed[t]
         if item >= 0:

@@ -9,7 +9,8 @@ A signature line reads ``name: dtype[dims] in BOUND`` where ``dims`` are symbols
 agree across arguments (``k`` touches, ``N`` customers, ``M`` items, ``D`` features,
 ``S`` slate slots, ``H`` history slots, ``C`` channels, ``P`` popular items, ``Q`` category
 offsets) and the optional ``in BOUND`` says that values are indices in ``[0, BOUND)``
-(``in M or -1`` also allows -1).
+(``in M or -1`` also allows -1).  A bound that no other argument defines is not checked:
+such indices are only copied by the kernel, never dereferenced.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ _STAGE_ARRAYS = {
         trust: float32[N]
         fatigue: float32[N, C]
         price: float64[M]
+        log_price_ratio: float64[M]
         margin: float64[M]
         hist_item: int32[N, H] in M
         hist_day: int16[N, H]
@@ -158,12 +160,14 @@ _STAGE_ARRAYS = {
 _FIRM_ARRAYS = {
     "popular_slates": """
         cust: int64[k] in N
+        exposed: uint8[k]
         popular: int32[P] in M
         slate: int32[k, S]
         basis: uint8[k, S]
         score: float32[k, S]""",
     "recommend_slates": """
         cust: int64[k] in N
+        exposed: uint8[k]
         est_pref: int8[N, D]
         n_obs: uint16[N]
         item_feat: float32[M, D]
@@ -173,6 +177,7 @@ _FIRM_ARRAYS = {
         score: float32[k, S]""",
     "retarget_slates": """
         cust: int64[k] in N
+        exposed: uint8[k]
         last_view_item: int32[N] in M or -1
         last_view_day: int16[N]
         hist_item: int32[N, H] in M
@@ -230,7 +235,7 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
             continue
         bound = dims.get(spec.bound)
         if bound is None:
-            bound = {"B": 5}.get(spec.bound)
+            continue   # the kernel never dereferences these indices (it only copies them)
         lo, hi = int(a.min()), int(a.max())
         low_ok = lo >= (-1 if spec.allow_minus_one else 0)
         if not low_ok or hi >= bound:

@@ -14,7 +14,7 @@ class PopularStrategy(Strategy):
     """Editorial slates from the best-seller list; uses no personal data."""
 
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
-        call("popular_slates", impl, cust=batch.cust, popular=firm.popular(self.config.popular_pool),
+        call("popular_slates", impl, cust=batch.cust, exposed=batch.exposed, popular=firm.popular(self.config.popular_pool),
              slate=batch.slate, basis=batch.basis, score=batch.score, key=wave_key, n_threads=threads)
 
 
@@ -23,7 +23,7 @@ class RecommendStrategy(Strategy):
 
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         c = self.config
-        call("recommend_slates", impl, cust=batch.cust, est_pref=firm.est_pref, n_obs=firm.n_obs,
+        call("recommend_slates", impl, cust=batch.cust, exposed=batch.exposed, est_pref=firm.est_pref, n_obs=firm.n_obs,
              item_feat=firm.catalog.features, popular=firm.popular(c.popular_pool),
              slate=batch.slate, basis=batch.basis, score=batch.score,
              n_candidates=c.candidates, exploration=c.exploration, data_basis=self.data_basis,
@@ -35,7 +35,7 @@ class RetargetStrategy(Strategy):
 
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         cat = firm.catalog
-        call("retarget_slates", impl, cust=batch.cust, last_view_item=firm.last_view_item,
+        call("retarget_slates", impl, cust=batch.cust, exposed=batch.exposed, last_view_item=firm.last_view_item,
              last_view_day=firm.last_view_day, hist_item=firm.hist_item, hist_day=firm.hist_day,
              item_cat=cat.category, cat_start=cat.cat_start, cat_items=cat.cat_items,
              popular=firm.popular(self.config.popular_pool), slate=batch.slate, basis=batch.basis,

@@ -51,21 +51,21 @@ def _fill_popular(row, row_basis, row_score, start, popular, dr: _Draws, j: int)
     return j
 
 
-def popular_slates(cust, popular, slate, basis, score, key, n_threads=1):
+def popular_slates(cust, exposed, popular, slate, basis, score, key, n_threads=1):
     bases = customer_base(key, cust)
-    for t in range(cust.shape[0]):
+    for t in np.flatnonzero(exposed):
         row, rb, rs = list(slate[t]), list(basis[t]), list(score[t])
         _fill_popular(row, rb, rs, 0, popular, _Draws(bases[t]), 0)
         slate[t], basis[t], score[t] = row, rb, rs
 
 
-def recommend_slates(cust, est_pref, n_obs, item_feat, popular, slate, basis, score,
+def recommend_slates(cust, exposed, est_pref, n_obs, item_feat, popular, slate, basis, score,
                      n_candidates, exploration, data_basis, key, n_threads=1):
     n_slot = slate.shape[1]
     m = item_feat.shape[0]
     bases = customer_base(key, cust)
     feat64 = item_feat.astype(np.float64)
-    for t in range(cust.shape[0]):
+    for t in np.flatnonzero(exposed):
         i = int(cust[t])
         dr = _Draws(bases[t])
         row, rb, rs = list(slate[t]), list(basis[t]), [float(x) for x in score[t]]
@@ -111,19 +111,21 @@ def recommend_slates(cust, est_pref, n_obs, item_feat, popular, slate, basis, sc
         slate[t], basis[t], score[t] = row, rb, rs
 
 
-def retarget_slates(cust, last_view_item, last_view_day, hist_item, hist_day, item_cat, cat_start,
+def retarget_slates(cust, exposed, last_view_item, last_view_day, hist_item, hist_day, item_cat, cat_start,
                     cat_items, popular, slate, basis, score, day, window, data_basis, key,
                     n_threads=1):
     n_slot = slate.shape[1]
     bases = customer_base(key, cust)
-    for t in range(cust.shape[0]):
+    for t in np.flatnonzero(exposed):
         i = int(cust[t])
         dr = _Draws(bases[t])
         row, rb, rs = list(slate[t]), list(basis[t]), list(score[t])
-        anchor, anchor_day = int(last_view_item[i]), int(last_view_day[i])
+        anchor, anchor_day = -1, NO_DAY
         for h in range(hist_item.shape[1]):
             if hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day:
                 anchor, anchor_day = int(hist_item[i, h]), int(hist_day[i, h])
+        if anchor < 0 or day - anchor_day > window:
+            anchor, anchor_day = int(last_view_item[i]), int(last_view_day[i])
         if anchor < 0 or anchor_day == NO_DAY or day - anchor_day > window:
             _fill_popular(row, rb, rs, 0, popular, dr, 0)
         else:

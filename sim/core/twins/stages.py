@@ -117,10 +117,9 @@ def creep(cust, exposed, slate, basis, item_sensitivity, privacy, intrusiveness,
 
 
 def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue, price,
-           margin, hist_item, hist_day, clicked, bought, revenue, margin_out, channel, day,
-           click_bias, click_relevance, click_trust, click_fatigue, click_creepy, buy_bias,
-           buy_relevance, buy_trust, price_elasticity, price_ref, organic_bias, key,
-           n_threads=1):
+           log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue, margin_out,
+           channel, day, click_bias, click_relevance, click_trust, click_fatigue, click_creepy,
+           buy_bias, buy_relevance, buy_trust, price_elasticity, organic_bias, key, n_threads=1):
     k = cust.shape[0]
     base = customer_base(key, cust)
     ex = exposed.astype(bool)
@@ -131,11 +130,11 @@ def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, f
          - click_fatigue * fatigue[cust, channel].astype(np.float64) - click_creepy * creepy)
     click = has_slate & (draw_uniform(base, 0) < _sigmoid(x))
     slot_item = slate[np.arange(k), np.maximum(best, 0)]
-    x = buy_bias + buy_relevance * r + buy_trust * tr - price_elasticity * np.log(price[slot_item] / price_ref)
+    x = buy_bias + buy_relevance * r + buy_trust * tr - price_elasticity * log_price_ratio[slot_item]
     item = np.where(click & (draw_uniform(base, 1) < _sigmoid(x)), slot_item, -1)
     v = np.maximum(viewed, 0)
     x = (organic_bias + buy_relevance * viewed_rel.astype(np.float64) + buy_trust * tr
-         - price_elasticity * np.log(price[v] / price_ref))
+         - price_elasticity * log_price_ratio[v])
     organic = ex & (item < 0) & (viewed >= 0) & (draw_uniform(base, 2) < _sigmoid(x))
     item = np.where(organic, viewed, item)
     clicked[:] = click

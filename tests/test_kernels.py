@@ -1,0 +1,184 @@
+"""Every compiled kernel agrees with its NumPy twin, and rejects bad arrays.
+
+Inputs are generated from each kernel's declared signature (sim.core.kernels.KERNELS), so a
+new kernel is covered as soon as it is registered with scalar arguments below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.codes import NO_DAY
+from sim.core.kernels import KERNELS, KernelArgumentError, call
+
+DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 4, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11}
+
+SCALARS = {
+    "relax_and_decay": dict(relax=0.01),
+    "churn_day": dict(hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
+    "select_visitors": dict(trust_slope=1.0, key=12),
+    "browse": dict(n_look=6, key=13),
+    "expose": dict(channel=1, base_rate=0.5, trust_elasticity=1.0, fatigue_k=0.2, key=14),
+    "perceive": dict(day=40, persofail_window=30.0, persofail_relevance=-0.3, replenish_lo=0.8,
+                     replenish_hi=1.3, replenish_boost=0.25),
+    "creep": dict(obtrusiveness=0.8, sensitivity_floor=0.2, covert_factor=2.0, relief=0.7, scale=3.0, key=15),
+    "engage": dict(channel=0, day=40, click_bias=-1.0, click_relevance=3.0, click_trust=2.0,
+                   click_fatigue=0.2, click_creepy=1.5, buy_bias=-0.5, buy_relevance=2.0, buy_trust=1.5,
+                   price_elasticity=0.6, organic_bias=-1.0, key=16),
+    "update_trust": dict(gain=0.05, loss_irrelevant=0.05, loss_persofail=0.1, loss_creepy=0.3,
+                         relevant_above=0.4, irrelevant_below=0.1, rel_memory=0.1),
+    "add_fatigue": dict(channel=1, cost=1.0),
+    "opt_out": dict(channel=1, base_hazard=0.05, fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, key=17),
+    "popular_slates": dict(key=18),
+    "recommend_slates": dict(n_candidates=16, exploration=0.2, data_basis=2, key=19),
+    "retarget_slates": dict(day=40, window=20, data_basis=2, key=20),
+    "observe": dict(day=40, w_view=0.3, w_click=0.5, w_buy=1.0),
+}
+
+
+def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
+    """A valid random array for one argument, with the ranges the model uses."""
+    shape = tuple(DIMS[d] for d in spec.dims)
+    name, dt = spec.name, spec.dtype
+    if name == "cust":
+        return np.sort(rng.choice(DIMS["N"], DIMS["k"], replace=False)).astype(np.int64)
+    if name == "cat_start":
+        return np.linspace(0, DIMS["M"], DIMS["Q"]).astype(np.int32)
+    if name == "cat_items":
+        return np.arange(DIMS["M"], dtype=np.int32)
+    if name == "item_cat":
+        return (np.arange(DIMS["M"]) * (DIMS["Q"] - 1) // DIMS["M"]).astype(np.int32)
+    if name in ("hist_day", "last_view_day"):
+        a = rng.integers(0, 40, shape).astype(np.int16)
+        a[rng.random(shape) < 0.3] = NO_DAY
+        return a
+    if name == "item_cycle":
+        return rng.uniform(10, 60, shape).astype(np.float32)
+    if name in ("pref", "item_feat"):
+        a = rng.standard_normal(shape)
+        return (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(dt)
+    if name == "decay":
+        return rng.uniform(0.5, 1.0, shape)
+    if name == "intrusiveness":
+        return np.array([0.0, 0.05, 0.15, 0.6, 0.8])
+    if spec.bound is not None:
+        lo = -1 if spec.allow_minus_one else 0
+        return rng.integers(lo, DIMS[spec.bound], shape).astype(dt)
+    if dt == np.uint8:
+        return (rng.random(shape) < 0.7).astype(np.uint8)
+    if dt == np.int8:
+        return rng.integers(-127 if name == "est_pref" else -1, 128 if name == "est_pref" else DIMS["S"],
+                            shape).astype(np.int8)
+    if dt == np.uint16:
+        return rng.integers(0, 3, shape).astype(np.uint16)
+    if dt.kind == "f":
+        lo = -0.5 if name in ("rel", "viewed_rel", "score") else 0.0
+        return rng.uniform(lo, 1.0, shape).astype(dt)
+    return rng.integers(0, 5, shape).astype(dt)
+
+
+def _inputs(kernel: str, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    args = {spec.name: _array(kernel, spec, rng) for spec in KERNELS[kernel].arrays}
+    if "price" in args:
+        args["price"] = rng.lognormal(3.0, 0.5, DIMS["M"])
+        args["log_price_ratio"] = np.log(args["price"] / np.median(args["price"]))
+    if "consent" in args:
+        args["consent"] = rng.integers(0, 16, DIMS["N"]).astype(np.uint8)
+    return {**args, **SCALARS[kernel]}
+
+
+def _run(kernel: str, impl: str, threads: int = 1, seed: int = 0) -> dict:
+    args = _inputs(kernel, seed)
+    call(kernel, impl, n_threads=threads, **args)
+    return {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
+
+
+def _assert_same(a: dict, b: dict, exact_floats: bool) -> None:
+    for name in a:
+        if a[name].dtype.kind == "f" and not exact_floats:
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-6, atol=1e-7, err_msg=name)
+        else:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_every_kernel_has_scalars_declared():
+    assert set(SCALARS) == set(KERNELS)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_compiled_kernel_equals_numpy_twin(kernel, seed):
+    # Same inputs and the same counter-based random numbers: every output array agrees;
+    # floats within 1e-6 (exp() of libm and NumPy may differ in the last bit).
+    _assert_same(_run(kernel, "compiled", seed=seed), _run(kernel, "numpy", seed=seed), exact_floats=False)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_kernel_is_identical_on_two_threads(kernel):
+    _assert_same(_run(kernel, "compiled", threads=1), _run(kernel, "compiled", threads=2), exact_floats=True)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_kernel_mutates_something(kernel):
+    # A kernel that writes nothing would pass the agreement test trivially.
+    before = {k: v.copy() for k, v in _inputs(kernel).items() if isinstance(v, np.ndarray)}
+    after = _run(kernel, "compiled")
+    assert any(not np.array_equal(before[k], after[k]) for k in before), kernel
+
+
+def test_wrong_dtype_is_rejected():
+    args = _inputs("update_trust")
+    args["trust"] = args["trust"].astype(np.float64)
+    with pytest.raises(KernelArgumentError, match=r"update_trust\(trust\): dtype float64, expected float32"):
+        call("update_trust", "compiled", n_threads=1, **args)
+
+
+def test_non_contiguous_array_is_rejected():
+    args = _inputs("browse")
+    args["pref"] = np.asfortranarray(args["pref"])
+    with pytest.raises(KernelArgumentError, match="not C-contiguous"):
+        call("browse", "compiled", n_threads=1, **args)
+
+
+def test_mismatched_length_is_rejected():
+    args = _inputs("update_trust")
+    args["rel"] = args["rel"][:-1]
+    with pytest.raises(KernelArgumentError, match="dimension k"):
+        call("update_trust", "compiled", n_threads=1, **args)
+
+
+def test_out_of_range_index_is_rejected():
+    args = _inputs("perceive")
+    args["slate"][3, 1] = DIMS["M"]
+    with pytest.raises(KernelArgumentError, match=r"perceive\(slate\): indices span"):
+        call("perceive", "compiled", n_threads=1, **args)
+
+
+def test_persofail_for_a_just_bought_durable():
+    # Customer 0 bought item 5 (a durable, category 0) on day 10; on day 20 a slate that
+    # shows item 6 (same category) is a persofail with the configured relevance -0.3, and
+    # trust then falls by loss_persofail * trust = 0.1 * 0.5.
+    n, m, d = 1, 10, 8
+    pref = np.zeros((n, d), np.float32); pref[0, 0] = 1
+    feat = np.zeros((m, d), np.float32); feat[:, 0] = 1
+    item_cat = np.array([0] * 8 + [1, 1], np.int32)
+    durable = np.ones(m, np.uint8)
+    hist_item = np.array([[5, 0, 0, 0]], np.int32)
+    hist_day = np.array([[10, NO_DAY, NO_DAY, NO_DAY]], np.int16)
+    cust = np.array([0], np.int64)
+    for impl in ("compiled", "numpy"):
+        rel, best, pf = np.zeros(1, np.float32), np.zeros(1, np.int8), np.zeros(1, np.uint8)
+        call("perceive", impl, cust=cust, exposed=np.ones(1, np.uint8), slate=np.array([[6]], np.int32),
+             pref=pref, item_feat=feat, item_cat=item_cat, item_durable=durable,
+             item_cycle=np.full(m, 1000, np.float32), hist_item=hist_item, hist_day=hist_day, rel=rel,
+             best=best, persofail=pf, day=20, persofail_window=30.0, persofail_relevance=-0.3,
+             replenish_lo=0.8, replenish_hi=1.3, replenish_boost=0.25, n_threads=1)
+        assert pf[0] == 1 and rel[0] == np.float32(-0.3)
+        trust = np.array([0.5], np.float32)
+        call("update_trust", impl, cust=cust, exposed=np.ones(1, np.uint8), rel=rel, persofail=pf,
+             creepy=np.zeros(1, np.uint8), privacy=np.array([0.5], np.float32), trust=trust,
+             rel_mean=np.zeros(1, np.float32), gain=0.02, loss_irrelevant=0.03, loss_persofail=0.1,
+             loss_creepy=0.3, relevant_above=0.5, irrelevant_below=0.2, rel_memory=0.1, n_threads=1)
+        assert trust[0] == np.float32(0.5 - 0.1 * 0.5)
