@@ -160,9 +160,18 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
             line = line.strip()
             if line and not _NOISE.match(line) and line not in lines:
                 lines.append(line)
-    msg = " ".join(lines)
-    msg = msg.replace("Available options: ", "available options: ").replace("\t", "")
-    return re.sub(r"\s+", " ", msg)
+    msg = re.sub(r"\s+", " ", " ".join(lines))
+    msg = msg.split(" Config search path:")[0]
+    missing = re.search(r"Could not find '([\w/]+)/([^']+)'(?: Available options in '[^']+': (.*))?", msg)
+    if missing:
+        group, option, options = missing.groups()
+        allowed = ", ".join((options or "").split()) or "none"
+        return f"{group}={option} is not allowed: no such option; available options: {allowed}"
+    merging = re.search(r"Error merging override (\S+?)=(\S*) (.*)", msg)
+    if merging:
+        key, value, reason = merging.groups()
+        return f"{key}={value} is not allowed: {reason}"
+    return msg
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -1,0 +1,65 @@
+"""Configs: every shipped option composes; bad input is one clear error before anything runs."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from sim.config.preflight import GROUPS, PreflightError, compose_config, preflight
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("sim.configs").joinpath(group).iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_every_option_of_every_group_composes(group):
+    for option in options(group):
+        cfg = compose_config([f"{group}={option}"])
+        assert getattr(cfg, group).name == option
+
+
+def test_shipped_strategies():
+    assert {"none", "recommend", "retarget_naive"} <= set(options("strategy"))
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("strategy=bogus", "strategy=bogus is not allowed: no such option; available options: none, recommend"),
+    ("population.sise=5", "'sise' is not a key of population; allowed keys: name, size"),
+    ("+population.foo=1", "'foo' is not a key of population"),
+    ("seed=abc", "seed=abc is not allowed: Value 'abc' of type 'str' could not be converted to Integer"),
+    ("threads=1.5", "could not be converted to Integer"),
+    ("customer.email_exposure.base_rate=1.5", "customer.email_exposure.base_rate=1.5 is not allowed: >= 0 and <= 1"),
+    ("population.email_optin=-0.1", "population.email_optin=-0.1 is not allowed: >= 0 and <= 1"),
+    ("population.visit_rate_mean=-0.01", "population.visit_rate_mean=-0.01 is not allowed: >= 0"),
+    ("customer.churn.hazard_max=-1", "customer.churn.hazard_max=-1.0 is not allowed: >= 0 and <= 1"),
+    ("population.size=0", "population.size=0 is not allowed: >= 1"),
+    ("horizon_days=0", "horizon_days=0 is not allowed: >= 1"),
+    ("threads=0", "threads=0 is not allowed: >= 1"),
+    ("strategy.kind=magic", "strategy.kind='magic' is not allowed: one of popular, recommend, retarget"),
+    ("strategy.data_basis=telepathy", "strategy.data_basis='telepathy' is not allowed: one of none, stated"),
+    ("strategy.slate_size=3000", "strategy.slate_size=3000 is not allowed"),
+    ("campaign.email.send_hour=24", "campaign.email.send_hour=24 is not allowed: >= 0 and <= 23"),
+    ("campaign.email.cadence_days=0.01", "a whole number of hours"),
+    ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
+])
+def test_bad_input_is_one_line_naming_key_value_and_what_is_allowed(override, fragment):
+    with pytest.raises(PreflightError) as err:
+        compose_config([override])
+    msg = str(err.value)
+    assert fragment in msg
+    assert "\n" not in msg
+
+
+def test_a_sweep_with_one_bad_value_fails_before_any_job():
+    assert preflight(["strategy=none,recommend", "seed=range(3)"], multirun=True) == 6
+    with pytest.raises(PreflightError, match="strategy=bogus is not allowed"):
+        preflight(["strategy=none,bogus"], multirun=True)
+    with pytest.raises(PreflightError, match="population.size=0 is not allowed"):
+        preflight(["population.size=100,0"], multirun=True)
+
+
+def test_glob_sweeps_every_strategy_and_nothing_else():
+    assert preflight(["strategy=glob(*)"], multirun=True) == len(options("strategy"))
