@@ -63,3 +63,21 @@ def test_a_sweep_with_one_bad_value_fails_before_any_job():
 
 def test_glob_sweeps_every_strategy_and_nothing_else():
     assert preflight(["strategy=glob(*)"], multirun=True) == len(options("strategy"))
+
+
+def test_parameter_reference_is_up_to_date():
+    # docs/parameters.md is generated from the schema; regenerate it with
+    # `python -m sim.config.reference > docs/parameters.md` after changing a parameter.
+    from pathlib import Path
+
+    from sim.config.reference import render_markdown
+
+    committed = Path(__file__).parents[1] / "docs" / "parameters.md"
+    assert committed.read_text() == render_markdown()
+
+
+def test_every_parameter_is_documented():
+    from sim.config.reference import parameter_rows
+
+    undocumented = [r["key"] for r in parameter_rows() if not r["meaning"] and "[]" not in r["key"]]
+    assert undocumented == []

@@ -40,14 +40,9 @@ class Range:
         if self.choices is not None:
             return "one of " + ", ".join(str(c) for c in self.choices)
         parts = []
-        if self.ge is not None:
-            parts.append(f">= {self.ge:g}")
-        if self.gt is not None:
-            parts.append(f"> {self.gt:g}")
-        if self.le is not None:
-            parts.append(f"<= {self.le:g}")
-        if self.lt is not None:
-            parts.append(f"< {self.lt:g}")
+        for op, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
+            if bound is not None:
+                parts.append(f"{op} {bound}" if isinstance(bound, int) else f"{op} {bound:g}")
         return " and ".join(parts) if parts else "any value"
 
 

@@ -1,0 +1,104 @@
+"""The parameter reference, generated from the schema: ``python -m sim.config.reference``.
+
+Every parameter declared with :func:`sim.config.params.param` is listed with its key, default,
+unit, valid range, meaning and the source of its default.  ``docs/parameters.md`` is this
+output; a test keeps the two identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+
+from sim.config.params import range_of
+from sim.config.schema import Config
+
+__all__ = ["parameter_rows", "render_markdown"]
+
+_SECTIONS = {
+    "": "Run",
+    "population": "population: who the customers are (`configs/population/`)",
+    "catalog": "catalog: what the firm sells (`configs/catalog/`)",
+    "customer": "customer: how customers react (`configs/customer/`)",
+    "strategy": "strategy: what the firm shows, on which data (`configs/strategy/`)",
+    "campaign": "campaign: when the firm reaches out (`configs/campaign/`)",
+    "output": "output: what a run writes",
+}
+
+
+def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, str]]:
+    """One dict per leaf parameter: key, default, unit, allowed, meaning, source."""
+    rows = []
+    hints = typing.get_type_hints(schema)
+    instance = schema()
+    for f in dataclasses.fields(schema):
+        key = f"{prefix}{f.name}"
+        t = hints[f.name]
+        if dataclasses.is_dataclass(t):
+            sub = getattr(instance, f.name)
+            for row in parameter_rows(type(sub), key + "."):
+                # Nested defaults may differ from the nested class's own (e.g. fatigue costs).
+                if "[]" not in row["key"]:
+                    row["default"] = _show(_get(sub, row["key"][len(key) + 1:]))
+                rows.append(row)
+            continue
+        if typing.get_origin(t) in (list, typing.List):
+            item = typing.get_args(t)[0]
+            rows.append({"key": f"{key}[]", "default": "see the option's YAML file", "unit": "",
+                         "allowed": "a list", "meaning": f"list of {item.__name__} entries",
+                         "source": ""})
+            rows.extend(parameter_rows(item, f"{key}[]."))
+            continue
+        rng = range_of(f)
+        meta = f.metadata
+        rows.append({
+            "key": key,
+            "default": _show(getattr(instance, f.name)),
+            "unit": meta.get("unit", ""),
+            "allowed": rng.describe() if rng else "",
+            "meaning": meta.get("doc", ""),
+            "source": meta.get("source", ""),
+        })
+    return rows
+
+
+def _get(obj, dotted: str):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _show(value) -> str:
+    if value == "???":
+        return "(required)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def render_markdown() -> str:
+    """The whole reference as Markdown."""
+    out = ["# Parameter reference", "",
+           "Generated from `sim/config/schema.py` by `python -m sim.config.reference`; do not edit by hand.",
+           "Every key can be overridden on the command line (`prepersona customer.trust.gain=0.02`).",
+           "A value outside *allowed* stops the run before it starts, with a one-line error.",
+           "Defaults are the schema's; a shipped option file (e.g. `configs/catalog/retail.yaml`) may set",
+           "other values, shown by `prepersona --cfg job`.", ""]
+    rows = parameter_rows()
+    for section, title in _SECTIONS.items():
+        in_section = [r for r in rows if (r["key"].split(".")[0] == section) or
+                      (section == "" and "." not in r["key"])]
+        if not in_section:
+            continue
+        out += [f"## {title}", "", "| key | default | unit | allowed | meaning | source of default |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        for r in in_section:
+            out.append(f"| `{r['key']}` | {r['default']} | {r['unit']} | {r['allowed']} | {r['meaning']} "
+                       f"| {r['source']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_markdown())

@@ -1,0 +1,27 @@
+"""The README documents every output a run writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.metrics import METRICS
+from sim.recorder import DAILY_COLUMNS
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+@pytest.mark.parametrize("key", sorted(METRICS))
+def test_every_metric_is_documented_with_its_meaning(key):
+    assert f"| `{key}` | {METRICS[key]} |" in README
+
+
+@pytest.mark.parametrize("column", sorted(DAILY_COLUMNS))
+def test_every_daily_column_is_documented_with_its_meaning(column):
+    assert f"| `{column}` | {DAILY_COLUMNS[column]} |" in README
+
+
+def test_readme_starts_with_the_two_commands():
+    head = README[:600]
+    assert "make run" in head and "make test" in head
