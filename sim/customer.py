@@ -135,6 +135,7 @@ class CustomerModel:
         e = c.engagement
         call("engage", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, rel=b.rel, best=b.best,
              creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue,
+             price_sensitivity=pop.price_sensitivity,
              price=cat.price, log_price_ratio=cat.log_price_ratio, margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day,
              clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
              channel=b.channel, day=b.day,
@@ -151,7 +152,8 @@ class CustomerModel:
              rel_memory=t.relevance_memory, n_threads=ctx.threads)
         cost = float(self.fatigue_cost[b.channel])
         if cost > 0.0:
-            call("add_fatigue", ctx.impl, cust=b.cust, fatigue=pop.fatigue, channel=b.channel, cost=cost,
+            call("add_fatigue", ctx.impl, cust=b.cust, fatigue_sensitivity=pop.fatigue_sensitivity,
+                 fatigue=pop.fatigue, channel=b.channel, cost=cost,
                  n_threads=ctx.threads)
         if b.channel == EMAIL:
             o = c.optout

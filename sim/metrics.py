@@ -117,22 +117,27 @@ def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
 
 
 def _segments(scenario) -> list[dict]:
-    pop = scenario.population
+    pop, rec = scenario.population, scenario.recorder
+    names = [s.name for s in scenario.config.population.segments]
     seg = pop.segment.astype(np.int64)
-    n_seg = int(seg.max()) + 1 if pop.n else 0
-    count = np.bincount(seg, minlength=n_seg)
+    count = np.bincount(seg, minlength=len(names))
+    valued = scenario.customer.feels_valued(pop)
     rows = []
-    for s in range(n_seg):
+    for s, name in enumerate(names):
         m = seg == s
+        n = max(int(count[s]), 1)
         rows.append({
-            "segment": s,
+            "segment": name,
             "customers": int(count[s]),
-            "revenue": float(pop.revenue[m].astype(np.float64).sum()),
-            "orders": int(pop.orders[m].astype(np.int64).sum()),
-            "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()),
-            "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / max(int(count[s]), 1),
-            "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / max(int(count[s]), 1),
-            "persofails": int(pop.persofail_n[m].astype(np.int64).sum()),
-            "creepy_touches": int(pop.creepy_n[m].astype(np.int64).sum()),
+            "revenue": float(rec.by_segment["revenue"][s]),
+            "orders": int(rec.by_segment["orders"][s]),
+            "trust_mean_start": float(rec.trust_start_by_segment[s]),
+            "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,
+            "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / n,
+            "email_unsubscribes": int(rec.by_segment["email_unsubscribes"][s]),
+            "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / n,
+            "persofails": int(rec.by_segment["persofails"][s]),
+            "creepy_touches": int(rec.by_segment["creepy_touches"][s]),
+            "feel_valued_share": float(np.count_nonzero(valued[m])) / n,
         })
     return rows

@@ -64,10 +64,10 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("hist_item", "int32", (HISTORY_SLOTS,), 0, observable=True, doc="recently bought items"),
     FieldSpec("hist_day", "int16", (HISTORY_SLOTS,), NO_DAY, observable=True,
               doc="day of each recent purchase; -32768 = empty slot"),
-    FieldSpec("revenue", "float32", (), 0.0, doc="revenue from this customer so far, currency units"),
-    FieldSpec("orders", "uint16", (), 0, doc="orders so far"),
-    FieldSpec("creepy_n", "uint16", (), 0, doc="creepy touches so far"),
-    FieldSpec("persofail_n", "uint16", (), 0, doc="persofails so far"),
+    FieldSpec("price_sensitivity", "float32", (), 1.0,
+              doc="multiplier of the price elasticity (bargain hunters > 1)"),
+    FieldSpec("fatigue_sensitivity", "float32", (), 1.0,
+              doc="multiplier of the fatigue each contact adds (wears out badly > 1)"),
 )
 """The built-in fields of every population."""
 
@@ -119,24 +119,47 @@ class Population:
                    // max(self.n, 1))
 
 
-def draw_population(n: int, n_features: int, *, trust_mean: float, trust_concentration: float,
-                    trust_base_mean: float, privacy_a: float, privacy_b: float,
-                    visit_rate_mean: float, visit_rate_shape: float, email_optin: float,
-                    rng: np.random.Generator) -> Population:
-    """A homogeneous synthetic population (one segment).
+def draw_population(n: int, n_features: int, segments: list, rng: np.random.Generator) -> Population:
+    """A synthetic population mixed from segments.
 
-    Trust and its baseline are Beta with the given mean and concentration (a + b); privacy
-    sensitivity is Beta(privacy_a, privacy_b); the visit rate is Gamma with the given mean
-    and shape; email consent is Bernoulli(email_optin); taste is a uniform random unit vector.
+    Parameters
+    ----------
+    n : int
+    n_features : int
+    segments : list of SegmentConfig
+        Each segment's share of the customers and its distributions: trust and its baseline
+        are Beta with the given mean and concentration; privacy sensitivity is
+        Beta(privacy_a, privacy_b); the visit rate is Gamma with the given mean and shape;
+        email consent is Bernoulli(email_optin); a share ``wearout_share`` of the segment
+        gets ``fatigue_sensitivity = wearout_multiplier`` (the rest 1).  Taste is a uniform
+        random unit vector for everyone.
+    rng : numpy.random.Generator
+
+    Segment sizes are exact (largest remainder) and customers are shuffled across segments.
     """
     pop = Population(n, n_features)
+    shares = np.array([s.share for s in segments], dtype=np.float64)
+    counts = np.floor(shares / shares.sum() * n).astype(np.int64)
+    rest = n - counts.sum()
+    order = np.argsort(-(shares / shares.sum() * n - counts), kind="stable")
+    counts[order[:rest]] += 1
+    seg = rng.permutation(np.repeat(np.arange(len(segments), dtype=np.uint8), counts))
+    pop.segment[:] = seg
     pref = rng.standard_normal((n, n_features))
     pop.pref[:] = pref / np.linalg.norm(pref, axis=1, keepdims=True)
-    a = trust_mean * trust_concentration
-    pop.trust[:] = rng.beta(a, trust_concentration - a, n)
-    a = trust_base_mean * trust_concentration
-    pop.trust_base[:] = rng.beta(a, trust_concentration - a, n)
-    pop.privacy[:] = rng.beta(privacy_a, privacy_b, n)
-    pop.visit_rate[:] = np.minimum(1.0, rng.gamma(visit_rate_shape, visit_rate_mean / visit_rate_shape, n))
-    pop.consent[:] = np.where(rng.random(n) < email_optin, 1 << EMAIL, 0)
+    for code, s in enumerate(segments):
+        idx = np.flatnonzero(seg == code)
+        m = idx.size
+        pop.trust[idx] = _beta_mean(rng, s.trust_mean, s.trust_concentration, m)
+        pop.trust_base[idx] = _beta_mean(rng, s.trust_base_mean, s.trust_concentration, m)
+        pop.privacy[idx] = rng.beta(s.privacy_a, s.privacy_b, m)
+        pop.visit_rate[idx] = np.minimum(1.0, rng.gamma(s.visit_rate_shape, s.visit_rate_mean / s.visit_rate_shape, m))
+        pop.consent[idx] = np.where(rng.random(m) < s.email_optin, 1 << EMAIL, 0)
+        pop.price_sensitivity[idx] = s.price_sensitivity
+        pop.fatigue_sensitivity[idx] = np.where(rng.random(m) < s.wearout_share, s.wearout_multiplier, 1.0)
     return pop
+
+
+def _beta_mean(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
+    a = mean * concentration
+    return rng.beta(a, concentration - a, size)

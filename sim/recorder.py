@@ -55,9 +55,11 @@ class Recorder:
     journey_customers : int64 array (J,)
         Customers whose every touch is recorded (the same ones for every strategy).
     threads : int
+    segment_names : list of str, by segment code
     """
 
-    def __init__(self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int):
+    def __init__(self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int,
+                 segment_names: list[str]):
         self.pop, self.catalog, self.threads = pop, catalog, threads
         self.rows: list[dict[str, float]] = []
         self._day: dict[str, float] | None = None
@@ -66,13 +68,19 @@ class Recorder:
         self.email_optouts_by_customer = np.zeros(0, dtype=np.int64)
         self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
         self.touches_by_channel = np.zeros(len(CHANNELS), dtype=np.int64)
+        n_seg = len(segment_names)
+        seg_counts = np.bincount(pop.segment, minlength=n_seg)
+        self.trust_start_by_segment = (np.bincount(pop.segment, weights=pop.trust, minlength=n_seg)
+                                       / np.maximum(seg_counts, 1))
+        self.by_segment = {k: np.zeros(n_seg, dtype=np.float64)
+                           for k in ("revenue", "orders", "persofails", "creepy_touches", "email_unsubscribes")}
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
         self.exposed_total = 0
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
-            int(i): {"customer": int(i), "segment": int(pop.segment[i]),
+            int(i): {"customer": int(i), "segment": segment_names[int(pop.segment[i])],
                      "privacy": round(float(pop.privacy[i]), 3),
                      "trust_start": round(float(pop.trust[i]), 3),
                      "email_consent_start": bool(pop.consent[i] & (1 << EMAIL)),
@@ -139,11 +147,11 @@ class Recorder:
         self.perceived_rel_sum += float(batch.rel[exposed].astype(np.float64).sum())
         self.firm_score_sum += float(batch.score[exposed].astype(np.float64).max(axis=1).sum()) if n_exposed else 0.0
         self.exposed_total += n_exposed
-        pop, c = self.pop, batch.cust
-        pop.revenue[c] += batch.revenue.astype(np.float32)
-        pop.orders[c] += sold.astype(np.uint16)
-        pop.creepy_n[c] += batch.creepy
-        pop.persofail_n[c] += batch.persofail
+        seg = self.pop.segment[batch.cust]
+        n_seg = self.by_segment["revenue"].shape[0]
+        for key, weights in (("revenue", batch.revenue), ("orders", sold), ("persofails", batch.persofail),
+                             ("creepy_touches", batch.creepy), ("email_unsubscribes", batch.opted_out)):
+            self.by_segment[key] += np.bincount(seg, weights=weights, minlength=n_seg)
         if self.journeys:
             self._record_journeys(batch)
 

@@ -68,17 +68,15 @@ class Scenario:
                       c.price_sigma, c.margin_rate) for c in cc.categories],
             cc.items, cc.features, cc.category_spread, self.streams.generator("catalog"))
         p = config.population
-        self.population: Population = draw_population(
-            p.size, cc.features, trust_mean=p.trust_mean, trust_concentration=p.trust_concentration,
-            trust_base_mean=p.trust_base_mean, privacy_a=p.privacy_a, privacy_b=p.privacy_b,
-            visit_rate_mean=p.visit_rate_mean, visit_rate_shape=p.visit_rate_shape,
-            email_optin=p.email_optin, rng=self.streams.generator("population"))
+        self.population: Population = draw_population(p.size, cc.features, p.segments,
+                                                       self.streams.generator("population"))
         self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"))
         self.strategy: Strategy = build_strategy(config.strategy)
         self.customer = CustomerModel(config.customer)
         n_journeys = min(config.output.journeys, p.size)
         journey_customers = np.sort(self.streams.generator("journeys").choice(p.size, n_journeys, replace=False))
-        self.recorder = Recorder(self.population, self.catalog, journey_customers, self.threads)
+        self.recorder = Recorder(self.population, self.catalog, journey_customers, self.threads,
+                                 [s.name for s in p.segments])
         self.init_seconds = time.perf_counter() - start
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> RunResult:
@@ -92,5 +90,4 @@ class Scenario:
             i = j["customer"]
             j["trust_end"] = round(float(pop.trust[i]), 3)
             j["churned"] = not bool(pop.active[i])
-            j["revenue"] = round(float(pop.revenue[i]), 2)
         return RunResult(metrics, self.recorder.rows, journeys, segments, engine.wave_log)

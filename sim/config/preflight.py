@@ -125,8 +125,13 @@ def _check_override_keys(overrides: list[str]) -> None:
         if len(parts) == 1 and parts[0] in GROUPS:
             continue   # a group option: Hydra lists the options if it is unknown
         node: Any = Config
-        path = []
+        path: list[str] = []
+        list_item: Any = None
         for part in parts:
+            if list_item is not None and part.isdigit():   # an index into a list of dataclasses
+                node, list_item = list_item, None
+                path[-1] += f"[{part}]"
+                continue
             m = re.fullmatch(r"(\w+)(\[\d+\])?", part)
             name = m.group(1) if m else part
             if node is None or not dataclasses.is_dataclass(node):
@@ -139,7 +144,8 @@ def _check_override_keys(overrides: list[str]) -> None:
                     f"{key}={value} is not allowed: {name!r} is not a key of {where}; "
                     f"allowed keys: {', '.join(names)}")
             path.append(name)
-            node = _list_item_dataclass(node, name) if m and m.group(2) else _dataclass_of(node, name)
+            list_item = _list_item_dataclass(node, name)
+            node = list_item if m and m.group(2) else _dataclass_of(node, name)
 
 
 _NOISE = re.compile(r"^\s*(full_key|object_type|reference_type|Set the environment variable).*$")

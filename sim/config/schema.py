@@ -19,7 +19,7 @@ from sim.codes import DATA_BASES
 from sim.config.params import param
 
 __all__ = [
-    "Config", "PopulationConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
+    "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
     "StrategyConfig", "CampaignConfig", "EmailCampaignConfig", "OutputConfig",
     "STRATEGY_KINDS", "register_schemas",
 ]
@@ -30,27 +30,38 @@ STRATEGY_KINDS = ("popular", "recommend", "retarget")
 # --------------------------------------------------------------------------- population
 
 @dataclass
+class SegmentConfig:
+    """One customer segment: its share of the population and its distributions."""
+
+    name: str = param(MISSING, "segment name, for reports")
+    share: float = param(1.0, "share of the population in this segment; shares sum to 1", unit="share",
+                         gt=0, le=1)
+    trust_mean: float = param(0.6, "mean initial trust (Beta distributed)", unit="[0, 1]", gt=0, lt=1,
+                              source="lever")
+    trust_base_mean: float = param(0.6, "mean trust each customer relaxes to without contact",
+                                   unit="[0, 1]", gt=0, lt=1, source="lever")
+    trust_concentration: float = param(20.0, "Beta concentration a+b of trust (higher: less spread)", gt=0)
+    privacy_a: float = param(1.5, "privacy sensitivity ~ Beta(a, b): a", gt=0,
+                             source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)")
+    privacy_b: float = param(2.5, "privacy sensitivity ~ Beta(a, b): b", gt=0,
+                             source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)")
+    visit_rate_mean: float = param(0.06, "mean probability of an organic visit per day at trust 0.5",
+                                   unit="1/day", ge=0, le=1, source="lever")
+    visit_rate_shape: float = param(1.5, "Gamma shape of visit rates (lower: more spread)", gt=0)
+    email_optin: float = param(0.6, "share who consent to email at the start", unit="share", ge=0, le=1)
+    price_sensitivity: float = param(1.0, "multiplier of the price elasticity", ge=0)
+    wearout_share: float = param(0.25, "share who respond worse to repeated exposure", unit="share",
+                                 ge=0, le=1, source="about a quarter wear out (Chae et al. 2019)")
+    wearout_multiplier: float = param(3.0, "fatigue added per contact for those who wear out, x normal", ge=1)
+
+
+@dataclass
 class PopulationConfig:
     """Who the customers are (``configs/population/``)."""
 
     name: str = param("retail", "name of this population, for reports")
     size: int = param(100_000, "number of customers", unit="customers", ge=1, le=100_000_000)
-    trust_mean: float = param(0.6, "mean initial trust (Beta distributed)", unit="[0, 1]",
-                              source="lever", gt=0, lt=1)
-    trust_base_mean: float = param(0.6, "mean trust each customer relaxes to without contact",
-                                   unit="[0, 1]", source="lever", gt=0, lt=1)
-    trust_concentration: float = param(20.0, "Beta concentration a+b of trust (higher: less spread)",
-                                       gt=0)
-    privacy_a: float = param(1.5, "privacy sensitivity ~ Beta(a, b): a", gt=0,
-                             source="~25% find personalization very creepy (InMoment 2018)")
-    privacy_b: float = param(2.5, "privacy sensitivity ~ Beta(a, b): b", gt=0,
-                             source="~25% find personalization very creepy (InMoment 2018)")
-    visit_rate_mean: float = param(0.06, "mean probability of an organic visit per day at trust 0.5",
-                                   unit="1/day", ge=0, le=1, source="lever")
-    visit_rate_shape: float = param(1.5, "Gamma shape of visit rates across customers (lower: more spread)",
-                                    gt=0)
-    email_optin: float = param(0.6, "share of customers who consent to email at the start",
-                               unit="share", ge=0, le=1)
+    segments: List[SegmentConfig] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- catalog

@@ -44,16 +44,22 @@ def _check_ranges(node: object, prefix: str) -> None:
 
 
 def _check_rules(cfg: Config) -> None:
+    segs = cfg.population.segments
+    if not segs:
+        raise ConfigError("population.segments", [], "at least one segment")
+    if len(segs) > 255:
+        raise ConfigError("population.segments", len(segs), "at most 255 segments")
+    total = sum(s.share for s in segs)
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError("population.segments[].share", round(total, 9), "shares that sum to 1")
+    _unique("population.segments", [s.name for s in segs])
     cat = cfg.catalog
     if not cat.categories:
         raise ConfigError("catalog.categories", [], "at least one category")
     if cat.items < len(cat.categories):
         raise ConfigError("catalog.items", cat.items,
                           f">= the number of categories ({len(cat.categories)})")
-    names = [c.name for c in cat.categories]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError("catalog.categories", dupes[0], "unique category names")
+    _unique("catalog.categories", [c.name for c in cat.categories])
     s = cfg.strategy
     if s.slate_size > cat.items:
         raise ConfigError("strategy.slate_size", s.slate_size,
@@ -74,3 +80,9 @@ def _check_rules(cfg: Config) -> None:
     if abs(cadence_hours - round(cadence_hours)) > 1e-9:
         raise ConfigError("campaign.email.cadence_days", email.cadence_days,
                           "a whole number of hours (e.g. 7, 3.5, 0.5)")
+
+
+def _unique(key: str, names: list[str]) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{key}[].name", dupes[0], "unique names")

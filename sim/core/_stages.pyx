@@ -274,6 +274,7 @@ def engage(
     const float[::1] viewed_rel,        # IN  float32[k]
     const float[::1] trust,             # IN  float32[N]
     const float[:, ::1] fatigue,        # IN  float32[N, C]
+    const float[::1] price_sensitivity, # IN  float32[N] multiplier of price_elasticity
     const double[::1] price,            # IN  float64[M]
     const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
     const double[::1] margin,           # IN  float64[M] margin per unit sold
@@ -294,7 +295,7 @@ def engage(
     p_click = sigmoid(click_bias + click_relevance*rel + click_trust*(trust-0.5)
                       - click_fatigue*fatigue[channel] - click_creepy*creepy)
     p_buy   = sigmoid(bias + buy_relevance*r + buy_trust*(trust-0.5)
-                      - price_elasticity*log_price_ratio[item])
+                      - price_elasticity*price_sensitivity*log_price_ratio[item])
     with bias = buy_bias for the clicked slot (r = rel) and organic_bias for the browsed item
     (r = viewed_rel), which is considered only when the slate sold nothing.  A purchase
     replaces the oldest slot of the purchase history.
@@ -321,12 +322,12 @@ def engage(
                 clicked[t] = 1
                 item = slate[t, best[t]]
                 x = (buy_bias + buy_relevance * rel[t] + buy_trust * tr
-                     - price_elasticity * log_price_ratio[item])
+                     - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
                 if not (draw_uniform(base, 1) < sigmoid(x)):
                     item = -1
         if item < 0 and viewed[t] >= 0:
             x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
-                 - price_elasticity * log_price_ratio[viewed[t]])
+                 - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
             if draw_uniform(base, 2) < sigmoid(x):
                 item = viewed[t]
         if item >= 0:
@@ -384,14 +385,15 @@ def update_trust(
 
 def add_fatigue(
     const int64_t[::1] cust,            # IN  int64[k]
+    const float[::1] fatigue_sensitivity,  # IN  float32[N]
     float[:, ::1] fatigue,              # IN/OUT float32[N, C]
     int channel, double cost, int n_threads,
 ):
-    """Every contact on a channel adds ``cost`` to that channel's fatigue."""
+    """Every contact on a channel adds ``cost * fatigue_sensitivity`` to that channel's fatigue."""
     cdef Py_ssize_t k = cust.shape[0], t, i
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         i = cust[t]
-        fatigue[i, channel] = <float>(fatigue[i, channel] + cost)
+        fatigue[i, channel] = <float>(fatigue[i, channel] + cost * fatigue_sensitivity[i])
 
 
 def opt_out(

@@ -126,6 +126,7 @@ _STAGE_ARRAYS = {
         viewed_rel: float32[k]
         trust: float32[N]
         fatigue: float32[N, C]
+        price_sensitivity: float32[N]
         price: float64[M]
         log_price_ratio: float64[M]
         margin: float64[M]
@@ -146,6 +147,7 @@ _STAGE_ARRAYS = {
         rel_mean: float32[N]""",
     "add_fatigue": """
         cust: int64[k] in N
+        fatigue_sensitivity: float32[N]
         fatigue: float32[N, C]""",
     "opt_out": """
         cust: int64[k] in N

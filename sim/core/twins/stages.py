@@ -116,8 +116,8 @@ def creep(cust, exposed, slate, basis, item_sensitivity, privacy, intrusiveness,
     creepy[:] = exposed.astype(bool) & (u < p)
 
 
-def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue, price,
-           log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue, margin_out,
+def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue,
+           price_sensitivity, price, log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue, margin_out,
            channel, day, click_bias, click_relevance, click_trust, click_fatigue, click_creepy,
            buy_bias, buy_relevance, buy_trust, price_elasticity, organic_bias, key, n_threads=1):
     k = cust.shape[0]
@@ -130,11 +130,12 @@ def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, f
          - click_fatigue * fatigue[cust, channel].astype(np.float64) - click_creepy * creepy)
     click = has_slate & (draw_uniform(base, 0) < _sigmoid(x))
     slot_item = slate[np.arange(k), np.maximum(best, 0)]
-    x = buy_bias + buy_relevance * r + buy_trust * tr - price_elasticity * log_price_ratio[slot_item]
+    ps = price_sensitivity[cust].astype(np.float64)
+    x = buy_bias + buy_relevance * r + buy_trust * tr - price_elasticity * ps * log_price_ratio[slot_item]
     item = np.where(click & (draw_uniform(base, 1) < _sigmoid(x)), slot_item, -1)
     v = np.maximum(viewed, 0)
     x = (organic_bias + buy_relevance * viewed_rel.astype(np.float64) + buy_trust * tr
-         - price_elasticity * log_price_ratio[v])
+         - price_elasticity * ps * log_price_ratio[v])
     organic = ex & (item < 0) & (viewed >= 0) & (draw_uniform(base, 2) < _sigmoid(x))
     item = np.where(organic, viewed, item)
     clicked[:] = click
@@ -167,8 +168,9 @@ def update_trust(cust, exposed, rel, persofail, creepy, privacy, trust, rel_mean
     rel_mean[c] = ((1.0 - rel_memory) * rel_mean[c].astype(np.float64) + rel_memory * r).astype(np.float32)
 
 
-def add_fatigue(cust, fatigue, channel, cost, n_threads=1):
-    fatigue[cust, channel] = (fatigue[cust, channel].astype(np.float64) + cost).astype(np.float32)
+def add_fatigue(cust, fatigue_sensitivity, fatigue, channel, cost, n_threads=1):
+    fatigue[cust, channel] = (fatigue[cust, channel].astype(np.float64)
+                              + cost * fatigue_sensitivity[cust].astype(np.float64)).astype(np.float32)
 
 
 def opt_out(cust, exposed, creepy, trust, fatigue, consent, opted_out, channel, base_hazard,
