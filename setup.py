@@ -64,6 +64,7 @@ setup(
         "sim.core",
         "sim.config",
         "sim.strategies",
+        "sim.behaviors",
         *config_packages,
     ],
     package_dir={"sim.configs": "configs"},

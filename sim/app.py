@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``prepersona`` and ``python -m sim``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse_command_line(argv)
+    # Like `python -m`, make modules in the working directory importable, so a researcher's
+    # behavior class next to where prepersona runs can be named by `_target_`.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     informational = args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
     if not informational:
         try:

@@ -1,12 +1,15 @@
-"""The customer model: an ordered pipeline of stages over a wave's touches.
+"""The customer model: an ordered pipeline of named stages over a wave's touches.
 
-Each built-in stage is a small class that calls one compiled kernel (or its NumPy twin when
+Each built-in stage is a method that calls one compiled kernel (or its NumPy twin when
 ``impl="numpy"``) with its own parameters and its own random stream.  Stages run in three
 places:
 
-* ``on_day`` at the start of every simulated day (recovery, churn),
-* ``expose`` before the strategy fills the slates (a visitor browses, an email is opened),
-* ``respond`` after it (perception, creepiness, engagement, trust, fatigue, opt-out).
+* ``on_day`` at the start of every simulated day: ``recovery``, ``churn``;
+* ``expose`` before the strategy fills the slates: ``exposure`` (a visitor browses, an
+  email is opened or not);
+* ``respond`` after it: ``perceive``, ``creep``, ``engage``, ``trust``, ``fatigue``, ``optout``.
+
+Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.
 
 The per-touch results live in the :class:`~sim.touch.TouchBatch`; the per-customer state in
 the :class:`~sim.population.Population`.
@@ -63,9 +66,16 @@ def _weights(w) -> np.ndarray:
 
 
 class CustomerModel:
-    """The built-in customer stages, configured by a :class:`CustomerConfig`."""
+    """The built-in customer stages, configured by a :class:`CustomerConfig`, plus behaviors.
 
-    def __init__(self, config: CustomerConfig):
+    Parameters
+    ----------
+    config : CustomerConfig
+    behaviors : list of sim.behavior.Behavior
+        Extra or replacing stages, in config order.
+    """
+
+    def __init__(self, config: CustomerConfig, behaviors: list | None = None):
         self.config = config
         c = config
         half_lives = _weights(c.fatigue.half_life_days)
@@ -76,15 +86,58 @@ class CustomerModel:
             [getattr(c.creepiness.intrusiveness, b) for b in ("none", "stated", "onsite", "inferred", "offsite")],
             dtype=np.float64)
         self.obtrusiveness = _weights(c.creepiness.obtrusiveness)
+        self.behaviors = list(behaviors or [])
+        builtin_wave = {"exposure": self._exposure, "perceive": self._perceive, "creep": self._creep,
+                        "engage": self._engage, "trust": self._trust, "fatigue": self._fatigue,
+                        "optout": self._optout}
+        builtin_day = {"recovery": self._recovery, "churn": self._churn}
+        self._expose_steps = self._pipeline(["exposure"], builtin_wave, "on_wave", head=True, tail=False)
+        self._respond_steps = self._pipeline(["perceive", "creep", "engage", "trust", "fatigue", "optout"],
+                                             builtin_wave, "on_wave", head=False, tail=True)
+        self._day_steps = self._pipeline(["recovery", "churn"], builtin_day, "on_day", head=False, tail=True)
+
+    def _pipeline(self, names, builtins, hook, head, tail):
+        """The ordered callables of one phase: built-ins, each replaced or followed by behaviors.
+
+        A behavior's hook runs where ``after``/``replaces`` puts it when that names a stage of
+        this kind (wave or day); otherwise at the end of the phase (``tail``): a behavior
+        placed after ``trust`` still gets its ``on_day`` call, after the day's churn.
+        """
+        from sim.behavior import DAY_STAGES, WAVE_STAGES
+
+        own = DAY_STAGES if hook == "on_day" else ("start",) + WAVE_STAGES
+        steps = []
+        if head:
+            steps += [getattr(b, hook) for b in self.behaviors if b.replaces is None and b.after == "start"]
+        for name in names:
+            replacement = [b for b in self.behaviors if b.replaces == name]
+            steps.append(getattr(replacement[0], hook) if replacement else builtins[name])
+            steps += [getattr(b, hook) for b in self.behaviors if b.replaces is None and b.after == name]
+        if tail:
+            steps += [getattr(b, hook) for b in self.behaviors
+                      if (b.replaces or b.after) not in own]
+        return steps
+
+    def declared_fields(self):
+        """FieldSpecs of every behavior's own per-customer state."""
+        return [f for b in self.behaviors for f in b.fields]
 
     # ------------------------------------------------------------------ day hooks
     def on_day(self, ctx: DayContext) -> None:
-        """Recovery (trust relaxes, fatigue decays) then churn; a churned customer's consent ends."""
+        """The day stages: recovery (trust relaxes, fatigue decays), then churn."""
+        ctx.churned[:] = 0
+        for step in self._day_steps:
+            step(ctx)
+
+    def _recovery(self, ctx: DayContext) -> None:
         pop = ctx.pop
         if ctx.day > 0:
             call("relax_and_decay", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
                  fatigue=pop.fatigue, relax=self.relax, decay=self.fatigue_decay, n_threads=ctx.threads)
-        ch = self.config.churn
+
+    def _churn(self, ctx: DayContext) -> None:
+        """Daily churn; a churned customer's consents end."""
+        pop, ch = ctx.pop, self.config.churn
         call("churn_day", ctx.impl, active=pop.active, trust=pop.trust, churned=ctx.churned,
              hazard_max=ch.hazard_max, trust_mid=ch.trust_mid, slope=ch.slope,
              key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
@@ -100,6 +153,16 @@ class CustomerModel:
 
     # ------------------------------------------------------------------ wave stages
     def expose(self, ctx: WaveContext) -> None:
+        """The exposure phase, before the strategy fills the slates."""
+        for step in self._expose_steps:
+            step(ctx)
+
+    def respond(self, ctx: WaveContext) -> None:
+        """The response phase: perceive, creep, engage, trust, fatigue, optout."""
+        for step in self._respond_steps:
+            step(ctx)
+
+    def _exposure(self, ctx: WaveContext) -> None:
         """Onsite: the visitor browses on its own.  Email: is it opened?"""
         b, pop = ctx.batch, ctx.pop
         if b.channel == ONSITE:
@@ -114,17 +177,18 @@ class CustomerModel:
                  fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
                  n_threads=ctx.threads)
 
-    def respond(self, ctx: WaveContext) -> None:
-        """Perception, creepiness, engagement, trust, fatigue and opt-out, in that order."""
-        b, pop, cat, c = ctx.batch, ctx.pop, ctx.catalog, self.config
-        r = c.relevance
+    def _perceive(self, ctx: WaveContext) -> None:
+        b, pop, cat, r = ctx.batch, ctx.pop, ctx.catalog, self.config.relevance
         call("perceive", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, pref=pop.pref,
              item_feat=cat.features, item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
              hist_item=pop.hist_item, hist_day=pop.hist_day, rel=b.rel, best=b.best, persofail=b.persofail,
              day=b.day, persofail_window=r.persofail_window_days, persofail_relevance=r.persofail_relevance,
              replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
              n_threads=ctx.threads)
-        cr, s = c.creepiness, ctx.strategy
+
+    def _creep(self, ctx: WaveContext) -> None:
+        b, pop, cat = ctx.batch, ctx.pop, ctx.catalog
+        cr, s = self.config.creepiness, ctx.strategy
         relief = (1.0 - cr.explanation_relief * s.explained) * (1.0 - cr.control_relief * s.control)
         call("creep", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
              item_sensitivity=cat.sensitivity, privacy=pop.privacy, intrusiveness=self.intrusiveness,
@@ -132,31 +196,39 @@ class CustomerModel:
              sensitivity_floor=cr.sensitivity_floor, covert_factor=cr.covert_factor if s.covert else 1.0,
              relief=relief, scale=cr.scale, key=ctx.streams.wave_key("customer.creep", ctx.tick),
              n_threads=ctx.threads)
-        e = c.engagement
+
+    def _engage(self, ctx: WaveContext) -> None:
+        b, pop, cat, e = ctx.batch, ctx.pop, ctx.catalog, self.config.engagement
         call("engage", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, rel=b.rel, best=b.best,
              creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue,
-             price_sensitivity=pop.price_sensitivity,
-             price=cat.price, log_price_ratio=cat.log_price_ratio, margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day,
-             clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
-             channel=b.channel, day=b.day,
-             click_bias=e.click_bias_onsite if b.channel == ONSITE else e.click_bias_email, click_relevance=e.click_relevance,
-             click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
+             price_sensitivity=pop.price_sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
+             margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day, clicked=b.clicked,
+             bought=b.bought, revenue=b.revenue, margin_out=b.margin, channel=b.channel, day=b.day,
+             click_bias=e.click_bias_onsite if b.channel == ONSITE else e.click_bias_email,
+             click_relevance=e.click_relevance, click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
              buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
              price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
              key=ctx.streams.wave_key("customer.engage", ctx.tick), n_threads=ctx.threads)
-        t = c.trust
+
+    def _trust(self, ctx: WaveContext) -> None:
+        b, pop, t = ctx.batch, ctx.pop, self.config.trust
         call("update_trust", ctx.impl, cust=b.cust, exposed=b.exposed, rel=b.rel, persofail=b.persofail,
              creepy=b.creepy, privacy=pop.privacy, trust=pop.trust, rel_mean=pop.rel_mean, gain=t.gain,
              loss_irrelevant=t.loss_irrelevant, loss_persofail=t.loss_persofail, loss_creepy=t.loss_creepy,
              relevant_above=t.relevant_above, irrelevant_below=t.irrelevant_below,
              rel_memory=t.relevance_memory, n_threads=ctx.threads)
+
+    def _fatigue(self, ctx: WaveContext) -> None:
+        b, pop = ctx.batch, ctx.pop
         cost = float(self.fatigue_cost[b.channel])
         if cost > 0.0:
             call("add_fatigue", ctx.impl, cust=b.cust, fatigue_sensitivity=pop.fatigue_sensitivity,
-                 fatigue=pop.fatigue, channel=b.channel, cost=cost,
-                 n_threads=ctx.threads)
+                 fatigue=pop.fatigue, channel=b.channel, cost=cost, n_threads=ctx.threads)
+
+    def _optout(self, ctx: WaveContext) -> None:
+        b, pop = ctx.batch, ctx.pop
         if b.channel == EMAIL:
-            o = c.optout
+            o = self.config.optout
             call("opt_out", ctx.impl, cust=b.cust, exposed=b.exposed, creepy=b.creepy, trust=pop.trust,
                  fatigue=pop.fatigue, consent=pop.consent, opted_out=b.opted_out, channel=b.channel,
                  base_hazard=o.email_base_hazard, fatigue_k=o.fatigue_k, trust_k=o.trust_k,

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from sim.behavior import build_behaviors
 from sim.catalog import Catalog, Category
 from sim.config.schema import Config
 from sim.config.validate import validate
@@ -54,9 +55,12 @@ class Scenario:
     ----------
     config : Config
         A validated config (plain dataclasses, see :mod:`sim.config.schema`).
+    behaviors : list of sim.behavior.Behavior, optional
+        Behavior objects to use instead of building ``config.behaviors`` (for tests and
+        :func:`sim.testing.check_behavior`).
     """
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, behaviors: list | None = None):
         start = time.perf_counter()
         self.config = validate(config)
         self.threads = config.threads
@@ -72,7 +76,12 @@ class Scenario:
                                                        self.streams.generator("population"))
         self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"))
         self.strategy: Strategy = build_strategy(config.strategy)
-        self.customer = CustomerModel(config.customer)
+        if behaviors is None:
+            behaviors = build_behaviors(config.behaviors)
+        self.customer = CustomerModel(config.customer, behaviors)
+        self.population.add_fields(self.customer.declared_fields())
+        for behavior in self.customer.behaviors:
+            behavior.setup(self.population, self.streams.generator(behavior.stream))
         n_journeys = min(config.output.journeys, p.size)
         journey_customers = np.sort(self.streams.generator("journeys").choice(p.size, n_journeys, replace=False))
         self.recorder = Recorder(self.population, self.catalog, journey_customers, self.threads,

@@ -21,7 +21,7 @@ from sim.errors import ConfigError
 
 __all__ = ["PreflightError", "preflight", "compose_config", "to_config", "GROUPS", "MAX_JOBS"]
 
-GROUPS = ("population", "catalog", "customer", "strategy", "campaign")
+GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior")
 """Config groups of the primary config (``configs/<group>/*.yaml``)."""
 
 MAX_JOBS = 10_000
@@ -173,6 +173,12 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         group, option, options = missing.groups()
         allowed = ", ".join((options or "").split()) or "none"
         return f"{group}={option} is not allowed: no such option; available options: {allowed}"
+    unknown = re.search(r"Could not override '([^']+)'\. .* Key '([^']+)' is not in struct", msg)
+    if unknown:
+        key, name = unknown.groups()
+        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
+        parent = key.rsplit(".", 1)[0]
+        return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
     merging = re.search(r"Error merging override (\S+?)=(\S*) (.*)", msg)
     if merging:
         key, value, reason = merging.groups()

@@ -10,7 +10,7 @@ composed config is turned back into these plain dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import Any, Dict, List
 
 from omegaconf import MISSING
 
@@ -309,6 +309,8 @@ class Config:
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    behaviors: Dict[str, Any] = param(None, "added or replacing customer behaviors by name, from "
+                                      "configs/behavior/ (see the README's 'Adding a behavior')", factory=dict)
 
 
 def register_schemas() -> None:

@@ -75,6 +75,9 @@ def _check_rules(cfg: Config) -> None:
     if tr.irrelevant_below > tr.relevant_above:
         raise ConfigError("customer.trust.irrelevant_below", tr.irrelevant_below,
                           f"<= customer.trust.relevant_above ({tr.relevant_above:g})")
+    from sim.behavior import build_behaviors
+
+    build_behaviors(cfg.behaviors)   # raises ConfigError for a bad target or parameter
     email = cfg.campaign.email
     cadence_hours = email.cadence_days * 24
     if abs(cadence_hours - round(cadence_hours)) > 1e-9:
