@@ -202,7 +202,7 @@ class FatigueConfig:
 
 @dataclass
 class OptOutConfig:
-    email_base_hazard: float = param(0.009, "unsubscribe probability per opened email at trust 0.5, no fatigue",
+    email_base_hazard: float = param(0.0075, "unsubscribe probability per opened email at trust 0.5, no fatigue",
                                      unit="probability", ge=0, le=1,
                                      source="0.23-0.26% per send (Mailchimp benchmarks)")
     fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
