@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
+from sim.catalog import quantize_unit
 from sim.codes import EMAIL, NO_DAY
 
 __all__ = ["FieldSpec", "Population", "CUSTOMER_FIELDS", "draw_population", "HISTORY_SLOTS"]
@@ -50,7 +51,7 @@ class FieldSpec:
 
 
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("pref", "float32", ("D",), 0.0, doc="true taste, a unit vector over item features"),
+    FieldSpec("pref", "int8", ("D",), 0, doc="true taste, a unit vector over item features, 127 = 1.0"),
     FieldSpec("trust", "float32", (), 0.5, doc="trust in the brand, [0, 1]"),
     FieldSpec("trust_base", "float32", (), 0.5, doc="trust the customer relaxes to without contact, [0, 1]"),
     FieldSpec("privacy", "float32", (), 0.3, doc="privacy sensitivity, [0, 1]"),
@@ -145,8 +146,7 @@ def draw_population(n: int, n_features: int, segments: list, rng: np.random.Gene
     counts[order[:rest]] += 1
     seg = rng.permutation(np.repeat(np.arange(len(segments), dtype=np.uint8), counts))
     pop.segment[:] = seg
-    pref = rng.standard_normal((n, n_features))
-    pop.pref[:] = pref / np.linalg.norm(pref, axis=1, keepdims=True)
+    pop.pref[:] = quantize_unit(rng.standard_normal((n, n_features)))
     for code, s in enumerate(segments):
         idx = np.flatnonzero(seg == code)
         m = idx.size

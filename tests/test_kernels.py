@@ -57,7 +57,7 @@ def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(10, 60, shape).astype(np.float32)
     if name in ("pref", "item_feat"):
         a = rng.standard_normal(shape)
-        return (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(dt)
+        return np.round(127 * a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(dt)
     if name == "decay":
         return rng.uniform(0.5, 1.0, shape)
     if name == "intrusiveness":
@@ -161,8 +161,8 @@ def test_persofail_for_a_just_bought_durable():
     # shows item 6 (same category) is a persofail with the configured relevance -0.3, and
     # trust then falls by loss_persofail * trust = 0.1 * 0.5.
     n, m, d = 1, 10, 8
-    pref = np.zeros((n, d), np.float32); pref[0, 0] = 1
-    feat = np.zeros((m, d), np.float32); feat[:, 0] = 1
+    pref = np.zeros((n, d), np.int8); pref[0, 0] = 127
+    feat = np.zeros((m, d), np.int8); feat[:, 0] = 127
     item_cat = np.array([0] * 8 + [1, 1], np.int32)
     durable = np.ones(m, np.uint8)
     hist_item = np.array([[5, 0, 0, 0]], np.int32)

@@ -105,8 +105,8 @@ def test_a_consumable_due_for_replenishment_gets_more_clicks_than_a_random_item(
     # taste match, the due item is perceived as more relevant and clicked more often.
     n, m, d = 20000, 4, 8
     rng = np.random.default_rng(1)
-    pref = np.zeros((n, d), np.float32); pref[:, 0] = 1
-    feat = np.zeros((m, d), np.float32); feat[:, 0] = 0.3; feat[:, 1] = math.sqrt(1 - 0.09)
+    pref = np.zeros((n, d), np.int8); pref[:, 0] = 127
+    feat = np.zeros((m, d), np.int8); feat[:, 0] = 38; feat[:, 1] = 121   # match 38/127 ~ 0.3
     item_cat = np.array([0, 0, 1, 1], np.int32)
     hist_item = np.zeros((n, 4), np.int32)
     hist_day = np.full((n, 4), NO_DAY, np.int16); hist_day[:, 0] = 10

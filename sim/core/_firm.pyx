@@ -17,7 +17,7 @@ from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
-from sim.core._common cimport BASIS_NONE, NO_DAY
+from sim.core._common cimport BASIS_NONE, NO_DAY, UNIT_SQ, dot_i8
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
 
@@ -80,7 +80,7 @@ def recommend_slates(
     const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
     const int8_t[:, ::1] est_pref,      # IN  int8[N, D] the firm's taste estimate (127 = 1)
     const uint16_t[::1] n_obs,          # IN  uint16[N] observations behind the estimate
-    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     const int32_t[::1] popular,         # IN  int32[P]
     int32_t[:, ::1] slate,              # OUT int32[k, S]
     uint8_t[:, ::1] basis,              # OUT uint8[k, S]
@@ -90,7 +90,7 @@ def recommend_slates(
 ):
     """Behavioural recommendations: the S best-scoring of n_candidates random items.
 
-    Score = est_pref . item_feat / 127.  Candidates are taken in draw order; one already in
+    Score = est_pref . item_feat / 127^2 (an exact integer dot, scaled).  Candidates are taken in draw order; one already in
     the slate is skipped; ties keep the earlier candidate.  A customer with no observations
     gets an editorial slate (cold start).  Each chosen slot is then, with probability
     ``exploration``, swapped for a popular item (basis none).  Draws: j < n_candidates pick
@@ -104,13 +104,11 @@ def recommend_slates(
     cdef uint64_t base, j
     cdef int32_t* cand_item
     cdef double* cand_score
-    cdef double* est
     with nogil, parallel(num_threads=n_threads):
         # Per-thread scratch: scoring every candidate first, in a loop without branches,
         # lets the CPU overlap the candidates' dot products; selection comes after.
         cand_item = <int32_t*>malloc(n_candidates * sizeof(int32_t))
         cand_score = <double*>malloc(n_candidates * sizeof(double))
-        est = <double*>malloc(d_dim * sizeof(double))
         for t in prange(k, schedule="static"):
             if not exposed[t]:
                 continue
@@ -119,15 +117,10 @@ def recommend_slates(
             if n_obs[i] == 0:
                 fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p, base, 0)
                 continue
-            for d in range(d_dim):
-                est[d] = <double>est_pref[i, d]
             for c in range(n_candidates):
                 cand_item[c] = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
             for c in range(n_candidates):
-                sc = 0.0
-                for d in range(d_dim):
-                    sc = sc + est[d] * <double>item_feat[cand_item[c], d]
-                cand_score[c] = sc * (1.0 / 127.0)
+                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim) * (1.0 / UNIT_SQ)
             filled = 0
             for c in range(n_candidates):
                 item = cand_item[c]
@@ -164,7 +157,6 @@ def recommend_slates(
                 j = j + 2
         free(cand_item)
         free(cand_score)
-        free(est)
 
 
 def retarget_slates(
@@ -242,7 +234,7 @@ def observe(
     const int32_t[::1] viewed,          # IN  int32[k] item viewed while browsing, -1 none
     const int32_t[::1] clicked_item,    # IN  int32[k] slate item clicked, -1 none
     const int32_t[::1] bought,          # IN  int32[k] item bought, -1 none
-    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     int8_t[:, ::1] est_pref,            # IN/OUT int8[N, D]
     uint16_t[::1] n_obs,                # IN/OUT uint16[N]
     int32_t[::1] last_view_item,        # IN/OUT int32[N]
@@ -277,7 +269,7 @@ def observe(
                 w = weight / 8.0
             for d in range(d_dim):
                 v = est_pref[i, d] * (1.0 / 127.0)
-                v = v + w * (<double>item_feat[item, d] - v)
+                v = v + w * (item_feat[item, d] * (1.0 / 127.0) - v)
                 v = v * 127.0
                 if v > 127.0:
                     v = 127.0

@@ -14,7 +14,8 @@
 # Arrays (N customers, M items, D features, H history slots, S slate slots, k touches):
 #   cust      int64[k]      customer index of each touch
 #   slate     int32[k, S]   items shown; basis uint8[k, S] the data basis of each slot
-#   pref      float32[N, D] the customer's true taste (hidden from the firm)
+#   pref      int8[N, D]    the customer's true taste, 127 = 1.0 (hidden from the firm)
+#   item_feat int8[M, D]    item features, 127 = 1.0; relevance = pref . feat / 127^2
 #   trust     float32[N]    in [0, 1]
 #   fatigue   float32[N, 4] per channel (onsite, email, push, ads)
 #   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
@@ -24,9 +25,7 @@ from cython.parallel cimport prange
 from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
-from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, clamp01, sigmoid,
-)
+from sim.core._common cimport CH_ONSITE, NO_DAY, UNIT_SQ, clamp01, dot_i8, sigmoid
 from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
 
 
@@ -98,8 +97,8 @@ def select_visitors(
 
 def browse(
     const int64_t[::1] cust,            # IN  int64[k]
-    const float[:, ::1] pref,           # IN  float32[N, D]
-    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int8_t[:, ::1] pref,          # IN  int8[N, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     int32_t[::1] viewed,                # OUT int32[k] the item the customer looked at
     float[::1] viewed_rel,              # OUT float32[k] its true relevance pref . feat
     int n_look, uint64_t key, int n_threads,
@@ -119,9 +118,7 @@ def browse(
         best_item = 0
         for j in range(n_look):
             item = bounded_low(draw_bits(base, j), <unsigned int>m)
-            s = 0.0
-            for d in range(d_dim):
-                s = s + <double>pref[i, d] * <double>item_feat[item, d]
+            s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
             if s > best:
                 best = s
                 best_item = item
@@ -158,8 +155,8 @@ def perceive(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] exposed,         # IN  uint8[k]
     const int32_t[:, ::1] slate,        # IN  int32[k, S]
-    const float[:, ::1] pref,           # IN  float32[N, D]
-    const float[:, ::1] item_feat,      # IN  float32[M, D]
+    const int8_t[:, ::1] pref,          # IN  int8[N, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     const int32_t[::1] item_cat,        # IN  int32[M]
     const uint8_t[::1] item_durable,    # IN  uint8[M]
     const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
@@ -197,9 +194,7 @@ def perceive(
         pf = 0
         for j in range(n_slot):
             item = slate[t, j]
-            s = 0.0
-            for d in range(d_dim):
-                s = s + <double>pref[i, d] * <double>item_feat[item, d]
+            s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
             # The most recent purchase in the same category, if any.
             cat = item_cat[item]
             min_age = 1e300

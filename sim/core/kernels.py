@@ -83,8 +83,8 @@ _STAGE_ARRAYS = {
         visits: uint8[N]""",
     "browse": """
         cust: int64[k] in N
-        pref: float32[N, D]
-        item_feat: float32[M, D]
+        pref: int8[N, D]
+        item_feat: int8[M, D]
         viewed: int32[k]
         viewed_rel: float32[k]""",
     "expose": """
@@ -96,8 +96,8 @@ _STAGE_ARRAYS = {
         cust: int64[k] in N
         exposed: uint8[k]
         slate: int32[k, S] in M
-        pref: float32[N, D]
-        item_feat: float32[M, D]
+        pref: int8[N, D]
+        item_feat: int8[M, D]
         item_cat: int32[M]
         item_durable: uint8[M]
         item_cycle: float32[M]
@@ -172,7 +172,7 @@ _FIRM_ARRAYS = {
         exposed: uint8[k]
         est_pref: int8[N, D]
         n_obs: uint16[N]
-        item_feat: float32[M, D]
+        item_feat: int8[M, D]
         popular: int32[P] in M
         slate: int32[k, S]
         basis: uint8[k, S]
@@ -196,7 +196,7 @@ _FIRM_ARRAYS = {
         viewed: int32[k] in M or -1
         clicked_item: int32[k] in M or -1
         bought: int32[k] in M or -1
-        item_feat: float32[M, D]
+        item_feat: int8[M, D]
         est_pref: int8[N, D]
         n_obs: uint16[N]
         last_view_item: int32[N]

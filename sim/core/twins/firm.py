@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.codes import BASIS_NONE, NO_DAY
 from sim.core.twins.random import bits_to_uniform, customer_base, draw_bits, mix64
+from sim.core.twins.stages import match
 
 __all__ = ["popular_slates", "recommend_slates", "retarget_slates", "observe"]
 
@@ -64,7 +65,6 @@ def recommend_slates(cust, exposed, est_pref, n_obs, item_feat, popular, slate, 
     n_slot = slate.shape[1]
     m = item_feat.shape[0]
     bases = customer_base(key, cust)
-    feat64 = item_feat.astype(np.float64)
     for t in np.flatnonzero(exposed):
         i = int(cust[t])
         dr = _Draws(bases[t])
@@ -73,16 +73,13 @@ def recommend_slates(cust, exposed, est_pref, n_obs, item_feat, popular, slate, 
             _fill_popular(row, rb, rs, 0, popular, dr, 0)
             slate[t], basis[t], score[t] = row, rb, rs
             continue
-        est = est_pref[i].astype(np.float64)
+        est = est_pref[i]
         filled = 0
         for c in range(n_candidates):
             item = dr.below(c, m)
             if item in row[:filled]:
                 continue
-            sc = 0.0
-            for d in range(est.shape[0]):
-                sc = sc + est[d] * feat64[item, d]
-            sc = sc * (1.0 / 127.0)
+            sc = float(match(est, item_feat[item]))
             sc32 = float(np.float32(sc))
             if filled < n_slot:
                 s = filled
@@ -156,7 +153,7 @@ def observe(cust, viewed, clicked_item, bought, item_feat, est_pref, n_obs, last
         w = weight / (1.0 + n_obs[c].astype(np.float64))
         w = np.maximum(w, weight / 8.0)
         v = est_pref[c].astype(np.float64) * (1.0 / 127.0)
-        v = v + w[:, None] * (item_feat[it].astype(np.float64) - v)
+        v = v + w[:, None] * (item_feat[it] * (1.0 / 127.0) - v)
         v = np.clip(v * 127.0, -127.0, 127.0)
         q = np.where(v >= 0, np.floor(v + 0.5), -np.floor(-v + 0.5))
         est_pref[c] = q.astype(np.int8)

@@ -22,12 +22,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _dot_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product in float64, summed over the last axis in index order (as the kernels do)."""
-    s = np.zeros(a.shape[:-1], dtype=np.float64)
-    for d in range(a.shape[-1]):
-        s = s + a[..., d].astype(np.float64) * b[..., d].astype(np.float64)
-    return s
+UNIT_SQ = 127 * 127
+
+
+def match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise int8 dot product over the last axis, exact, divided by 127^2 (float64)."""
+    return (a.astype(np.int32) * b.astype(np.int32)).sum(axis=-1) * (1.0 / UNIT_SQ)
 
 
 def relax_and_decay(active, trust, trust_base, fatigue, relax, decay, n_threads=1):
@@ -64,7 +64,7 @@ def browse(cust, pref, item_feat, viewed, viewed_rel, n_look, key, n_threads=1):
     p = pref[cust]
     for j in range(n_look):
         item = bounded_low(draw_bits(base, j), m)
-        s = _dot_rows(p, item_feat[item])
+        s = match(p, item_feat[item])
         better = s > best
         best = np.where(better, s, best)
         best_item = np.where(better, item, best_item)
@@ -86,7 +86,7 @@ def perceive(cust, exposed, slate, pref, item_feat, item_cat, item_durable, item
              hist_item, hist_day, rel, best, persofail, day, persofail_window,
              persofail_relevance, replenish_lo, replenish_hi, replenish_boost, n_threads=1):
     k, n_slot = slate.shape
-    s = _dot_rows(pref[cust][:, None, :], item_feat[slate])               # (k, S)
+    s = match(pref[cust][:, None, :], item_feat[slate])                   # (k, S)
     cat = item_cat[slate]                                                # (k, S)
     hday = hist_day[cust]                                                # (k, H)
     hcat = np.where(hday != NO_DAY, item_cat[np.maximum(hist_item[cust], 0)], -1)
