@@ -33,7 +33,7 @@ FATIGUE_DECAY = 0.9
 EMAIL_FATIGUE = 0.3
 OPEN_P_PER_TRUST = 0.3
 
-# Visitors are processed in blocks so the (block, 16, 8) temporaries stay a few MiB.
+# Visitors are processed in blocks so the (block, 16) temporaries stay a few MiB.
 _BLOCK = 16384
 
 _f64 = np.float64
@@ -130,11 +130,13 @@ def _candidates(base: np.ndarray, n_items: int) -> np.ndarray:
     return cand
 
 
-def _scores(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """p float32[k, D] . q float32[k, C, D] in float64, summed over D in index order; float64[k, C]."""
-    s = np.zeros(q.shape[:2], dtype=_f64)
-    for d in range(q.shape[2]):
-        s = s + p[:, None, d].astype(_f64) * q[:, :, d].astype(_f64)
+def _scores(p: np.ndarray, feat_t: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Scores of the candidates: p (float32[k, D]) . item features, in float64, summed over D
+    in index order.  feat_t is the feature table transposed and widened (float64[D, M]), so
+    that each term is one gather; cand is int64[k, C].  Returns float64[k, C]."""
+    s = np.zeros(cand.shape, dtype=_f64)
+    for d in range(feat_t.shape[0]):
+        s = s + p[:, d, None].astype(_f64) * feat_t[d][cand]
     return s
 
 
@@ -155,7 +157,7 @@ def _interact(cust, base, day, pref, privacy, trust, fatigue, churned, last_cat,
     Returns the buyers (int64[b], increasing) and the prices they paid (float64[b]).
     """
     cand = _candidates(base, item_feat.shape[0])
-    score = _scores(pref[cust], item_feat[cand])
+    score = _scores(pref[cust], item_feat.T.astype(_f64), cand)
     # Stable sort of -score: descending scores, ties kept in candidate order.
     order = np.argsort(-score, axis=1, kind="stable")
     slate = np.take_along_axis(cand, order[:, :SLATE], axis=1)

@@ -1,0 +1,235 @@
+"""The benchmark table (``make bench``): ``python -m benchmarks.run``.
+
+Every configuration runs in a fresh process (``python -m benchmarks.reference ... --json``),
+so imports, allocator state and thread pools never carry over from one measurement to the
+next.  Configurations are interleaved (every configuration once, then again) and repeated,
+and the table shows medians: on a shared machine a neighbour's burst then spoils one run of
+each configuration rather than every run of one.  Ratios come from the same invocation.
+Children run with ``OMP_WAIT_POLICY=PASSIVE``: spinning OpenMP threads make two-thread runs
+fragile when another process takes a core.
+
+Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
+``--seed 0``, ``--json PATH`` (all raw results).
+
+Adding a benchmark group: write a function ``(options, runner) -> GroupReport`` that runs
+its configurations through ``runner`` (which handles fresh processes, interleaving and
+repeats) and append it to :data:`GROUPS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+OUTCOME_KEYS = ("revenue", "mean_trust", "churn_fraction", "visits", "emails_sent",
+                "emails_opened", "purchases", "interactions")
+"""The reference workload's outputs (compared across implementations and thread counts)."""
+
+COUNT_KEYS = ("visits", "emails_sent", "emails_opened", "purchases", "interactions")
+
+
+# --------------------------------------------------------------------------- running children
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration: a benchmark module run with arguments, labelled for the table."""
+
+    module: str                 # e.g. "benchmarks.reference"
+    n: int
+    impl: str
+    threads: int
+    args: tuple[str, ...] = ()  # further command-line arguments
+
+    def command(self, seed: int) -> list[str]:
+        return [sys.executable, "-m", self.module, "--n", str(self.n), "--threads", str(self.threads),
+                "--seed", str(seed), *self.args, "--json"]
+
+
+@dataclass
+class Row:
+    """The runs of one configuration and their medians."""
+
+    config: Config
+    runs: list[dict] = field(default_factory=list)
+
+    def median(self, key: str) -> float:
+        return statistics.median(r[key] for r in self.runs)
+
+    @property
+    def rate(self) -> float:
+        """Median interactions per second of simulated work."""
+        return statistics.median(r["interactions"] / r["seconds"] for r in self.runs)
+
+
+@dataclass
+class GroupReport:
+    """What a group prints: a title, one table row per configuration, and free-form notes."""
+
+    title: str
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+    ok: bool = True             # False when a check failed (the exit status becomes 1)
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_child(config: Config, seed: int) -> dict:
+    """Run one configuration in a fresh process; its JSON result."""
+    proc = subprocess.run(config.command(seed), cwd=ROOT, env=child_env(),
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(config.command(seed))} failed "
+                           f"(exit {proc.returncode}):\n{proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class Runner:
+    """Runs configurations in fresh processes, interleaved and repeated."""
+
+    def __init__(self, repeats: int, seed: int, log: Callable[[str], None]):
+        self.repeats, self.seed, self.log = repeats, seed, log
+
+    def run(self, configs: list[Config]) -> list[Row]:
+        rows = [Row(c) for c in configs]
+        total = self.repeats * len(rows)
+        for rep in range(self.repeats):
+            for k, row in enumerate(rows):
+                c = row.config
+                result = run_child(c, self.seed)
+                row.runs.append(result)
+                self.log(f"[{rep * len(rows) + k + 1}/{total}] {c.module} {c.impl} N={c.n:,} "
+                         f"threads={c.threads}: {result['seconds']:.2f} s")
+        return rows
+
+
+# --------------------------------------------------------------------------- the reference group
+
+def same_outcomes(a: dict, b: dict) -> bool:
+    return all(a[k] == b[k] for k in OUTCOME_KEYS)
+
+
+def compare(a: dict, b: dict) -> str:
+    """How close two runs' outcomes are, in words."""
+    if same_outcomes(a, b):
+        return "identical"
+    counts = [k for k in COUNT_KEYS if a[k] != b[k]]
+    rev = abs(a["revenue"] - b["revenue"]) / max(abs(a["revenue"]), 1e-300)
+    return (f"counts {'identical' if not counts else 'differ in ' + ', '.join(counts)}; "
+            f"revenue rel. diff {rev:.1e}; mean trust diff {abs(a['mean_trust'] - b['mean_trust']):.1e}; "
+            f"churn fraction diff {abs(a['churn_fraction'] - b['churn_fraction']):.1e}")
+
+
+def reference_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """ref-v1 through the engine (1 and 2 threads) and the NumPy twin, per size."""
+    configs = []
+    for n in options.sizes:
+        configs += [Config("benchmarks.reference", n, "engine", 1, ("--impl", "engine")),
+                    Config("benchmarks.reference", n, "engine", 2, ("--impl", "engine")),
+                    Config("benchmarks.reference", n, "numpy", 1, ("--impl", "numpy"))]
+    rows = runner.run(configs)
+    report = GroupReport("reference workload ref-v1 (90 days; interactions = visits + emails sent)", rows)
+    by_key = {(r.config.n, r.config.impl, r.config.threads): r for r in rows}
+    for n in options.sizes:
+        e1, e2, npy = by_key[(n, "engine", 1)], by_key[(n, "engine", 2)], by_key[(n, "numpy", 1)]
+        report.notes.append(f"N={n:,}: engine 1 thread / numpy = {e1.rate / npy.rate:.1f}x; "
+                            f"engine 2 threads / 1 thread = {e2.rate / e1.rate:.2f}x")
+        first = e1.runs[0]
+        threads_same = all(same_outcomes(first, r) for r in e1.runs + e2.runs)
+        report.ok &= threads_same
+        report.notes.append(f"  engine, 1 vs 2 threads and across repeats: "
+                            f"{'identical' if threads_same else 'DIFFERENT'} "
+                            f"(revenue, mean trust, churn fraction, counts)")
+        report.notes.append(f"  engine vs numpy: {compare(first, npy.runs[0])}")
+    return report
+
+
+GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = [
+    ("reference", reference_group),
+]
+"""(name, function) of every benchmark group, in the order printed."""
+
+
+# --------------------------------------------------------------------------- output
+
+HEADER = ("N", "impl", "threads", "M inter/s", "seconds", "init s", "peak RSS MiB")
+
+
+def table(rows: list[Row]) -> list[str]:
+    cells = [HEADER] + [(f"{r.config.n:,}", r.config.impl, str(r.config.threads), f"{r.rate / 1e6:.2f}",
+                         f"{r.median('seconds'):.3f}", f"{r.median('init_seconds'):.3f}",
+                         f"{r.median('peak_rss_mib'):.0f}") for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
+    left = {1}                                  # impl is text; the rest are numbers
+    return ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+            for line in cells]
+
+
+def machine() -> dict:
+    try:
+        from sim.core import openmp_enabled
+        openmp = openmp_enabled()
+    except ImportError:
+        openmp = None
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "openmp": openmp, "omp_wait_policy": "PASSIVE"}
+
+
+def sizes(text: str) -> list[int]:
+    from benchmarks.reference import count
+    return [count(s) for s in text.split(",") if s.strip()]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=sizes, default=[100_000, 1_000_000], help="customers, e.g. 1e5,1e6")
+    p.add_argument("--repeats", type=int, default=3, help="fresh runs per configuration (median shown)")
+    p.add_argument("--quick", action="store_true", help="N = 1e4 only, one repeat")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="PATH", help="also write every raw result as JSON")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats = [10_000], 1
+    if args.repeats < 1:
+        p.error("--repeats must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    info = machine()
+    print(f"python {info['python']} on {info['platform']}, {info['cpus']} CPUs, OpenMP "
+          f"{'on' if info['openmp'] else 'off' if info['openmp'] is not None else 'unknown'}; "
+          f"seed {options.seed}; medians of {options.repeats} fresh run(s) per row", flush=True)
+    runner = Runner(options.repeats, options.seed, lambda line: print(line, file=sys.stderr, flush=True))
+    ok, raw = True, {}
+    for name, group in GROUPS:
+        report = group(options, runner)
+        ok &= report.ok
+        print(f"\n{report.title}")
+        print("\n".join(table(report.rows)))
+        print("\n".join(report.notes))
+        raw[name] = [{"config": asdict(r.config), "runs": r.runs} for r in report.rows]
+    if options.json:
+        Path(options.json).write_text(json.dumps({"machine": info, "seed": options.seed,
+                                                  "repeats": options.repeats, "groups": raw}, indent=1))
+        print(f"\nraw results: {options.json}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
