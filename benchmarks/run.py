@@ -11,9 +11,12 @@ fragile when another process takes a core.
 Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
 ``--seed 0``, ``--json PATH`` (all raw results).
 
-Adding a benchmark group: write a function ``(options, runner) -> GroupReport`` that runs
-its configurations through ``runner`` (which handles fresh processes, interleaving and
-repeats) and append it to :data:`GROUPS`.
+Groups: the reference workload (engine on 1 and 2 threads, NumPy twin) and the default
+scenario (the full customer model, 1 and 2 threads, with its rate relative to the
+reference workload's).  Adding a group: write a function ``(options, runner) -> GroupReport``
+that runs its configurations through ``runner`` (which handles fresh processes, interleaving
+and repeats; ``options.results`` holds the rows of the groups run before it) and append it
+to :data:`GROUPS`.
 """
 
 from __future__ import annotations
@@ -158,8 +161,40 @@ def reference_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     return report
 
 
+SCENARIO_DAYS = 90
+SCENARIO_OUTCOMES = ("revenue", "trust_mean_end", "persofails", "interactions")
+
+
+def scenario_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """The engine's default scenario (full customer model, recommend strategy, weekly email)."""
+    configs = []
+    for n in options.sizes:
+        configs += [Config("benchmarks.scenario", n, "default", threads, ("--days", str(SCENARIO_DAYS)))
+                    for threads in (1, 2)]
+    rows = runner.run(configs)
+    report = GroupReport(f"default scenario (retail, recommend, weekly email, {SCENARIO_DAYS} days; "
+                         "interactions = visits + emails sent)", rows)
+    reference = {(r.config.n, r.config.threads): r for r in options.results.get("reference", [])
+                 if r.config.impl == "engine"}
+    for row in rows:
+        ref = reference.get((row.config.n, row.config.threads))
+        if ref is not None:
+            report.notes.append(f"N={row.config.n:,}, {row.config.threads} thread(s): default scenario / "
+                                f"reference workload = {row.rate / ref.rate:.2f} "
+                                f"({row.rate / 1e6:.2f} vs {ref.rate / 1e6:.2f} M/s)")
+    for n in options.sizes:
+        runs = [r for row in rows if row.config.n == n for r in row.runs]
+        same = all(all(r[k] == runs[0][k] for k in SCENARIO_OUTCOMES) for r in runs)
+        report.ok &= same
+        report.notes.append(f"N={n:,}: 1 vs 2 threads and across repeats: {'identical' if same else 'DIFFERENT'} "
+                            f"({', '.join(SCENARIO_OUTCOMES)}); state {runs[0]['state_bytes_per_customer']} "
+                            f"bytes per customer")
+    return report
+
+
 GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = [
     ("reference", reference_group),
+    ("scenario", scenario_group),
 ]
 """(name, function) of every benchmark group, in the order printed."""
 
@@ -217,8 +252,10 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {options.seed}; medians of {options.repeats} fresh run(s) per row", flush=True)
     runner = Runner(options.repeats, options.seed, lambda line: print(line, file=sys.stderr, flush=True))
     ok, raw = True, {}
+    options.results = {}
     for name, group in GROUPS:
         report = group(options, runner)
+        options.results[name] = report.rows
         ok &= report.ok
         print(f"\n{report.title}")
         print("\n".join(table(report.rows)))
