@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools._distutils.ccompiler import new_compiler
 from setuptools._distutils.sysconfig import customize_compiler
 
@@ -59,14 +59,7 @@ config_packages = ["sim.configs"] + sorted(
 )
 
 setup(
-    packages=[
-        "sim",
-        "sim.core",
-        "sim.config",
-        "sim.strategies",
-        "sim.behaviors",
-        *config_packages,
-    ],
+    packages=[*find_packages(include=["sim", "sim.*"]), *config_packages],
     package_dir={"sim.configs": "configs"},
     package_data={p: ["*.yaml"] for p in config_packages},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.html"]},

@@ -1,0 +1,32 @@
+"""A non-editable install works from any directory (slow: builds a wheel in a fresh venv)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_a_wheel_install_runs_from_any_directory(tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", str(ROOT)], check=True, timeout=900)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    proc = subprocess.run([str(env_dir / "bin" / "prepersona"), "population.size=1000", "horizon_days=7",
+                           "behavior=word_of_mouth", "hydra.run.dir=run"], cwd=work, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((work / "run" / "metrics.json").read_text())["customers"] == 1000
+    # The installed package, not the source tree, was used.
+    where = subprocess.run([str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True,
+                           text=True, check=True).stdout
+    assert str(env_dir) in where and sys.prefix not in where
