@@ -21,6 +21,10 @@ from sim.core._common cimport BASIS_NONE, NO_DAY, UNIT_SQ, dot_i8
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
 
+cdef enum:
+    MASKED = -2147483647 - 1   # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+
+
 cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexcept nogil:
     """True when ``item`` is among the first ``upto`` entries of a slate row."""
     cdef Py_ssize_t j
@@ -88,27 +92,29 @@ def recommend_slates(
     int n_candidates, double exploration, int data_basis,
     uint64_t key, int n_threads,
 ):
-    """Behavioural recommendations: the S best-scoring of n_candidates random items.
+    """Behavioural recommendations: the S best-scoring distinct items of n_candidates random ones.
 
-    Score = est_pref . item_feat / 127^2 (an exact integer dot, scaled).  Candidates are taken in draw order; one already in
-    the slate is skipped; ties keep the earlier candidate.  A customer with no observations
-    gets an editorial slate (cold start).  Each chosen slot is then, with probability
-    ``exploration``, swapped for a popular item (basis none).  Draws: j < n_candidates pick
-    candidates; then per slot one uniform and one popular index; then popular fills.
+    Score = est_pref . item_feat (an exact integer dot; reported as score / 127^2).  The
+    slate is the S distinct items with the highest scores, best first; among equal scores the
+    earlier candidate wins.  A customer with no observations gets an editorial slate (cold
+    start).  Each chosen slot is then, with probability ``exploration``, swapped for a
+    popular item (basis none).  Draws: j < n_candidates pick candidates; then per slot one
+    uniform and one popular index; then popular fills.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], p = popular.shape[0]
-    cdef Py_ssize_t t, i, c, d, s, filled
+    cdef Py_ssize_t t, i, c, s, filled, best_c
     cdef int32_t item
-    cdef double sc
+    cdef int best_v, v
     cdef uint64_t base, j
     cdef int32_t* cand_item
-    cdef double* cand_score
+    cdef int* cand_score
     with nogil, parallel(num_threads=n_threads):
-        # Per-thread scratch: scoring every candidate first, in a loop without branches,
-        # lets the CPU overlap the candidates' dot products; selection comes after.
+        # Per-thread scratch.  Every candidate is scored first; the top S are then taken by S
+        # argmax passes written as selects (no data-dependent branches to mispredict), each
+        # pass masking every copy of the item it took.
         cand_item = <int32_t*>malloc(n_candidates * sizeof(int32_t))
-        cand_score = <double*>malloc(n_candidates * sizeof(double))
+        cand_score = <int*>malloc(n_candidates * sizeof(int))
         for t in prange(k, schedule="static"):
             if not exposed[t]:
                 continue
@@ -120,29 +126,24 @@ def recommend_slates(
             for c in range(n_candidates):
                 cand_item[c] = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
             for c in range(n_candidates):
-                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim) * (1.0 / UNIT_SQ)
+                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
             filled = 0
-            for c in range(n_candidates):
-                item = cand_item[c]
-                sc = cand_score[c]
-                if in_row(&slate[t, 0], filled, item):
-                    continue
-                # Insertion into the sorted top-S held in the output row (descending score).
-                if filled < n_slot:
-                    s = filled
-                    filled = filled + 1
-                elif sc > score[t, n_slot - 1]:
-                    s = n_slot - 1
-                else:
-                    continue
-                while s > 0 and score[t, s - 1] < sc:
-                    slate[t, s] = slate[t, s - 1]
-                    score[t, s] = score[t, s - 1]
-                    s = s - 1
+            for s in range(n_slot):
+                best_v = MASKED
+                best_c = -1
+                for c in range(n_candidates):
+                    v = cand_score[c]
+                    best_c = c if v > best_v else best_c
+                    best_v = v if v > best_v else best_v
+                if best_c < 0:
+                    break   # fewer distinct candidates than slots
+                item = cand_item[best_c]
                 slate[t, s] = item
-                score[t, s] = <float>sc
-            for s in range(filled):
+                score[t, s] = <float>(best_v * (1.0 / UNIT_SQ))
                 basis[t, s] = <uint8_t>data_basis
+                filled = filled + 1
+                for c in range(n_candidates):
+                    cand_score[c] = MASKED if cand_item[c] == item else cand_score[c]
             j = <uint64_t>n_candidates
             if filled < n_slot:
                 j = fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], filled, n_slot, &popular[0], p,

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.codes import BASIS_NONE, NO_DAY
 from sim.core.twins.random import bits_to_uniform, customer_base, draw_bits, mix64
-from sim.core.twins.stages import match
+from sim.core.twins.stages import UNIT_SQ
 
 __all__ = ["popular_slates", "recommend_slates", "retarget_slates", "observe"]
 
@@ -73,29 +73,19 @@ def recommend_slates(cust, exposed, est_pref, n_obs, item_feat, popular, slate, 
             _fill_popular(row, rb, rs, 0, popular, dr, 0)
             slate[t], basis[t], score[t] = row, rb, rs
             continue
-        est = est_pref[i]
-        filled = 0
-        for c in range(n_candidates):
-            item = dr.below(c, m)
-            if item in row[:filled]:
-                continue
-            sc = float(match(est, item_feat[item]))
-            sc32 = float(np.float32(sc))
-            if filled < n_slot:
-                s = filled
-                filled += 1
-            elif sc > rs[n_slot - 1]:
-                s = n_slot - 1
-            else:
-                continue
-            while s > 0 and rs[s - 1] < sc:
-                row[s] = row[s - 1]
-                rs[s] = rs[s - 1]
-                s -= 1
-            row[s] = item
-            rs[s] = sc32
-        for s in range(filled):
-            rb[s] = data_basis
+        items = [dr.below(c, m) for c in range(n_candidates)]
+        scores = (est_pref[i].astype(np.int64) * item_feat[items].astype(np.int64)).sum(axis=1)
+        # Best score first; among equal scores the earlier candidate; each item once.
+        order = sorted(range(n_candidates), key=lambda c: (-scores[c], c))
+        chosen: list[int] = []
+        for c in order:
+            if items[c] not in chosen:
+                chosen.append(items[c])
+                s = len(chosen) - 1
+                row[s], rb[s], rs[s] = items[c], data_basis, float(np.float32(scores[c] * (1.0 / UNIT_SQ)))
+            if len(chosen) == n_slot:
+                break
+        filled = len(chosen)
         j = n_candidates
         if filled < n_slot:
             j = _fill_popular(row, rb, rs, filled, popular, dr, j)
