@@ -147,11 +147,16 @@ class Recorder:
         self.perceived_rel_sum += float(batch.rel[exposed].astype(np.float64).sum())
         self.firm_score_sum += float(batch.score[exposed].astype(np.float64).max(axis=1).sum()) if n_exposed else 0.0
         self.exposed_total += n_exposed
-        seg = self.pop.segment[batch.cust]
+        # Per-segment totals, over the few touches where something happened.
         n_seg = self.by_segment["revenue"].shape[0]
-        for key, weights in (("revenue", batch.revenue), ("orders", sold), ("persofails", batch.persofail),
-                             ("creepy_touches", batch.creepy), ("email_unsubscribes", batch.opted_out)):
-            self.by_segment[key] += np.bincount(seg, weights=weights, minlength=n_seg)
+        segment = self.pop.segment
+        for key, hit, weights in (("revenue", sold, batch.revenue), ("orders", sold, None),
+                                  ("persofails", batch.persofail, None), ("creepy_touches", batch.creepy, None),
+                                  ("email_unsubscribes", batch.opted_out, None)):
+            rows = np.flatnonzero(hit)
+            if rows.size:
+                self.by_segment[key] += np.bincount(segment[batch.cust[rows]], minlength=n_seg,
+                                                    weights=None if weights is None else weights[rows])
         if self.journeys:
             self._record_journeys(batch)
 
