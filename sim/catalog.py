@@ -70,6 +70,7 @@ class Catalog:
     durable : uint8 array (M,)
     cycle : float32 array (M,), the category's repurchase cycle, days
     sensitivity : float32 array (M,), in [0, 1]
+    centroids : int8 array (C, D), each category's centre (127 = 1.0)
     cat_start : int32 array (C + 1,), ``cat_items[cat_start[c]:cat_start[c+1]]`` are category c's items
     cat_items : int32 array (M,)
     """
@@ -85,6 +86,7 @@ class Catalog:
         counts[np.argmax(counts)] += n_items - counts.sum()   # exact total
         self.category = np.repeat(np.arange(c, dtype=np.int32), counts)
         centres = _unit(rng.standard_normal((c, n_features)))
+        self.centroids = quantize_unit(centres)
         noise = rng.standard_normal((n_items, n_features))
         self.features = quantize_unit(centres[self.category] + category_spread * noise)
         median = np.array([cat.price_median for cat in categories])[self.category]

@@ -12,6 +12,20 @@ CHANNELS: tuple[str, ...] = ("onsite", "email", "push", "ads")
 DATA_BASES: tuple[str, ...] = ("none", "stated", "onsite", "inferred", "offsite")
 """Data-basis names by code: what the firm used to pick an item for a slot."""
 
+SOURCES: tuple[str, ...] = ("editorial", "popular", "stated", "behavioural", "retarget", "replenish",
+                            "inferred", "offsite")
+"""Slot sources by code (``sim/core/_firm.pyx``): where a strategy takes a slot's item from."""
+
+SOURCE_BASIS: dict[str, str] = {
+    "editorial": "none", "popular": "none", "stated": "stated", "behavioural": "onsite",
+    "retarget": "onsite", "replenish": "onsite", "inferred": "inferred", "offsite": "offsite",
+}
+"""The data basis each source stands on (a personal source with nothing to offer falls back to
+``popular``, basis none)."""
+
+NO_CAT = 255
+"""A stated / inferred / off-site category that is not known."""
+
 NO_DAY = -32768
 """``hist_day`` / ``last_view_day`` value meaning "never"."""
 
@@ -33,3 +47,11 @@ def basis_code(name: str) -> int:
         return DATA_BASES.index(name)
     except ValueError:
         raise ValueError(f"unknown data basis {name!r}; allowed: {', '.join(DATA_BASES)}") from None
+
+
+def source_code(name: str) -> int:
+    """The code of a slot source; ValueError naming the allowed sources otherwise."""
+    try:
+        return SOURCES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown slot source {name!r}; allowed: {', '.join(SOURCES)}") from None

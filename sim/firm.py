@@ -11,14 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
-from sim.codes import NO_DAY
+from sim.codes import NO_CAT, NO_DAY
 from sim.core.kernels import call
 from sim.population import Population
 from sim.touch import TouchBatch
 
-__all__ = ["FirmView", "FIRM_FIELDS"]
+__all__ = ["FirmView", "FirmData", "draw_firm_data", "FIRM_FIELDS"]
 
-FIRM_FIELDS = ("est_pref", "n_obs", "last_view_item", "last_view_day")
+FIRM_FIELDS = ("est_pref", "n_obs", "last_view_item", "last_view_day", "stated_cats", "inferred_cat",
+               "offsite_cat")
 """The firm's own per-customer arrays."""
 
 
@@ -31,13 +32,18 @@ class FirmView:
     n_obs : uint16 (N,)          observations behind the estimate
     last_view_item : int32 (N,)  last item viewed or clicked, -1 if none
     last_view_day : int16 (N,)   its day, NO_DAY if none
+    stated_cats : uint8 (N, 2)   categories declared in the preference centre, 255 = none
+    inferred_cat : uint8 (N,)    the firm's inference of the favourite category (may be wrong)
+    offsite_cat : uint8 (N,)     a third party's favourite category, 255 = not covered
+    editorial : int32 (E,)       the editors' picks
     consent : uint8 (N,)         consent bits (shared with the population: the firm records them)
     hist_item, hist_day : (N, H) the firm's order records (shared with the population)
     sales : float64 (M,)         units sold per item so far (aggregate, not personal)
     catalog : Catalog
     """
 
-    def __init__(self, population: Population, catalog: Catalog, rng: np.random.Generator):
+    def __init__(self, population: Population, catalog: Catalog, rng: np.random.Generator,
+                 data: "FirmData | None" = None, editorial_picks: int = 50):
         n, d = population.n, catalog.n_features
         self.catalog = catalog
         self.n = n
@@ -49,6 +55,12 @@ class FirmView:
         self.hist_item = population.hist_item
         self.hist_day = population.hist_day
         self.sales = np.zeros(catalog.n_items, dtype=np.float64)
+        no_cat = np.uint8(NO_CAT)
+        self.stated_cats = data.stated_cats if data else np.full((n, 2), no_cat, dtype=np.uint8)
+        self.inferred_cat = data.inferred_cat if data else np.full(n, no_cat, dtype=np.uint8)
+        self.offsite_cat = data.offsite_cat if data else np.full(n, no_cat, dtype=np.uint8)
+        self.editorial = np.sort(rng.choice(catalog.n_items, min(editorial_picks, catalog.n_items),
+                                            replace=False)).astype(np.int32)
         # Before any sale the best-seller list is a merchandiser's pick: a fixed random
         # order that only breaks ties, so it never outweighs a single observed sale.
         self._tiebreak = rng.permutation(catalog.n_items).astype(np.float64) / (catalog.n_items + 1)
@@ -71,3 +83,44 @@ class FirmView:
              bought=batch.bought, item_feat=self.catalog.features, est_pref=self.est_pref,
              n_obs=self.n_obs, last_view_item=self.last_view_item, last_view_day=self.last_view_day,
              day=batch.day, w_view=w_view, w_click=w_click, w_buy=w_buy, n_threads=threads)
+
+
+class FirmData:
+    """Data the firm holds beyond its own site's observations, as arrays.
+
+    Attributes
+    ----------
+    stated_cats : uint8 (N, 2)   the two favourite categories of customers who filled in the
+                                 preference centre (stated, accurate), 255 for the others
+    inferred_cat : uint8 (N,)    the firm's inferred favourite category: right with probability
+                                 ``inference_accuracy``, else a random category
+    offsite_cat : uint8 (N,)     a third party's favourite category for covered customers
+                                 (right with probability ``offsite_accuracy``), else 255
+    """
+
+    def __init__(self, stated_cats: np.ndarray, inferred_cat: np.ndarray, offsite_cat: np.ndarray):
+        self.stated_cats, self.inferred_cat, self.offsite_cat = stated_cats, inferred_cat, offsite_cat
+
+
+def draw_firm_data(population: Population, catalog: Catalog, stated_share: np.ndarray,
+                   inference_accuracy: float, offsite_coverage: float, offsite_accuracy: float,
+                   rng: np.random.Generator) -> FirmData:
+    """What customers stated and what inference and third parties say, from their true tastes.
+
+    ``stated_share`` is float64 (N,): each customer's probability of filling in the
+    preference centre (its segment's share).  The true favourite categories are those whose
+    centre best matches the customer's taste; the firm never sees the taste itself.
+    """
+    n, n_cat = population.n, len(catalog.categories)
+    match = population.pref.astype(np.int32) @ catalog.centroids.astype(np.int32).T   # (N, C)
+    top2 = np.argsort(-match, axis=1, kind="stable")[:, :2].astype(np.uint8)
+    if n_cat < 2:
+        top2[:, 1] = NO_CAT
+    stated = np.where((rng.random(n) < stated_share)[:, None], top2, np.uint8(NO_CAT)).astype(np.uint8)
+    random_cat = rng.integers(0, n_cat, n).astype(np.uint8)
+    inferred = np.where(rng.random(n) < inference_accuracy, top2[:, 0], random_cat).astype(np.uint8)
+    covered = rng.random(n) < offsite_coverage
+    right = rng.random(n) < offsite_accuracy
+    random_cat2 = rng.integers(0, n_cat, n).astype(np.uint8)
+    offsite = np.where(covered, np.where(right, top2[:, 0], random_cat2), np.uint8(NO_CAT)).astype(np.uint8)
+    return FirmData(stated, inferred, offsite)

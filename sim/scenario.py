@@ -18,7 +18,7 @@ from sim.config.schema import Config
 from sim.config.validate import validate
 from sim.customer import CustomerModel
 from sim.engine import Engine
-from sim.firm import FirmView
+from sim.firm import FirmView, draw_firm_data
 from sim.metrics import compute_metrics
 from sim.population import Population, draw_population
 from sim.recorder import Recorder
@@ -74,7 +74,12 @@ class Scenario:
         p = config.population
         self.population: Population = draw_population(p.size, cc.features, p.segments,
                                                        self.streams.generator("population"))
-        self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"))
+        shares = np.array([s.stated_share for s in p.segments])[self.population.segment]
+        f = config.firm
+        data = draw_firm_data(self.population, self.catalog, shares, f.inference_accuracy, f.offsite_coverage,
+                              f.offsite_accuracy, self.streams.generator("firm.data"))
+        self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"), data,
+                             f.editorial_picks)
         self.strategy: Strategy = build_strategy(config.strategy)
         if behaviors is None:
             behaviors = build_behaviors(config.behaviors)

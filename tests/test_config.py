@@ -25,11 +25,18 @@ def test_every_option_of_every_group_composes(group):
 
 
 def test_shipped_strategies():
-    assert {"none", "recommend", "retarget_naive"} <= set(options("strategy"))
+    assert {"none", "popular", "segment_rules", "recommend", "recommend_purchase_aware", "retarget_naive",
+            "inferred_sensitive", "transparent_consented", "aggressive"} <= set(options("strategy"))
+
+
+def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
+    assert compose_config(["strategy=aggressive"]).campaign.name == "frequent_email"
+    assert compose_config(["strategy=aggressive", "campaign=weekly_email"]).campaign.name == "weekly_email"
+    assert compose_config(["strategy=recommend"]).campaign.name == "weekly_email"
 
 
 @pytest.mark.parametrize("override, fragment", [
-    ("strategy=bogus", "strategy=bogus is not allowed: no such option; available options: none, recommend"),
+    ("strategy=bogus", "strategy=bogus is not allowed: no such option; available options: aggressive, inferred_sensitive, none"),
     ("population.sise=5", "'sise' is not a key of population; allowed keys: name, size"),
     ("+population.foo=1", "'foo' is not a key of population"),
     ("seed=abc", "seed=abc is not allowed: Value 'abc' of type 'str' could not be converted to Integer"),
@@ -46,9 +53,11 @@ def test_shipped_strategies():
     ("population.size=0", "population.size=0 is not allowed: >= 1"),
     ("horizon_days=0", "horizon_days=0 is not allowed: >= 1"),
     ("threads=0", "threads=0 is not allowed: >= 1"),
-    ("strategy.kind=magic", "strategy.kind='magic' is not allowed: one of popular, recommend, retarget"),
-    ("strategy.data_basis=telepathy", "strategy.data_basis='telepathy' is not allowed: one of none, stated"),
-    ("strategy.slate_size=3000", "strategy.slate_size=3000 is not allowed"),
+    ("strategy.slots=[behavioural,telepathy]",
+     "strategy.slots[1]='telepathy' is not allowed: one of editorial, popular, stated, behavioural"),
+    ("strategy.slots=[]", "strategy.slots=[] is not allowed: between 1 and 32 slots"),
+    ("strategy.suppress_window_days=-3", "strategy.suppress_window_days=-3.0 is not allowed: >= 0"),
+    ("strategy.retarget_window_days=-1", "strategy.retarget_window_days=-1 is not allowed: >= 0"),
     ("campaign.email.send_hour=24", "campaign.email.send_hour=24 is not allowed: >= 0 and <= 23"),
     ("campaign.email.cadence_days=0.01", "a whole number of hours"),
     ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
@@ -89,3 +98,11 @@ def test_every_parameter_is_documented():
 
     undocumented = [r["key"] for r in parameter_rows() if not r["meaning"] and "[]" not in r["key"]]
     assert undocumented == []
+
+
+def test_a_slate_larger_than_the_catalog_is_refused():
+    with pytest.raises(PreflightError, match=r"firm.editorial_picks=50 is not allowed: at most the number of catalog items \(20\)"):
+        compose_config(["catalog.items=20"])
+    with pytest.raises(PreflightError, match=r"strategy.slots=.* is not allowed: at most the number of catalog items"):
+        compose_config(["catalog.items=17", "strategy.popular_pool=5", "firm.editorial_picks=5",
+                        "strategy.slots=[" + ",".join(["popular"] * 18) + "]"])

@@ -12,7 +12,8 @@ import pytest
 from sim.codes import NO_DAY
 from sim.core.kernels import KERNELS, KernelArgumentError, call
 
-DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 4, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11}
+DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11, "E": 15,
+        "T": 2}
 
 SCALARS = {
     "relax_and_decay": dict(relax=0.01),
@@ -30,9 +31,8 @@ SCALARS = {
                          relevant_above=0.4, irrelevant_below=0.1, rel_memory=0.1),
     "add_fatigue": dict(channel=1, cost=1.0),
     "opt_out": dict(channel=1, base_hazard=0.05, fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, key=17),
-    "popular_slates": dict(key=18),
-    "recommend_slates": dict(n_candidates=16, exploration=0.2, data_basis=2, key=19),
-    "retarget_slates": dict(day=40, window=20, data_basis=2, key=20),
+    "fill_slates": dict(day=40, n_candidates=16, exploration=0.2, suppress_window=20.0, suppress_cycle=True,
+                        retarget_window=20, replenish_lo=0.5, replenish_hi=2.0, key=19),
     "observe": dict(day=40, w_view=0.3, w_click=0.5, w_buy=1.0),
 }
 
@@ -62,8 +62,14 @@ def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(0.5, 1.0, shape)
     if name == "intrusiveness":
         return np.array([0.0, 0.05, 0.15, 0.6, 0.8])
+    if name == "slot_source":
+        return np.array([3, 5, 4, 2, 6, 7], dtype=np.uint8)   # every personal source once
+    if name in ("stated_cats", "inferred_cat", "offsite_cat"):
+        a = rng.integers(0, DIMS["Q"] - 1, shape).astype(dt)
+        a[rng.random(shape) < 0.3] = 255
+        return a
     if spec.bound is not None:
-        lo = -1 if spec.allow_minus_one else 0
+        lo = -1 if spec.sentinel == -1 else 0
         return rng.integers(lo, DIMS[spec.bound], shape).astype(dt)
     if dt == np.uint8:
         return (rng.random(shape) < 0.7).astype(np.uint8)

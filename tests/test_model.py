@@ -78,8 +78,8 @@ def _outcome(small_config, *overrides):
 
 @pytest.mark.parametrize("riskier, safer", [
     (["strategy.covert=true"], ["strategy.covert=false"]),
-    (["strategy.data_basis=inferred"], ["strategy.data_basis=onsite"]),
-    (["strategy.data_basis=offsite"], ["strategy.data_basis=stated"]),
+    (["strategy.slots=[inferred,inferred,behavioural,behavioural]"], ["strategy.slots=[behavioural,behavioural,behavioural,behavioural]"]),
+    (["strategy.slots=[offsite,offsite,behavioural,behavioural]"], ["strategy.slots=[stated,stated,behavioural,behavioural]"]),
     (["strategy.explained=false", "strategy.control=false"], ["strategy.explained=true", "strategy.control=true"]),
 ])
 def test_more_intrusive_data_means_more_creepy_touches_and_lower_trust(small_config, riskier, safer):

@@ -43,7 +43,7 @@ def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, st
                     row["default"] = _show(_get(sub, row["key"][len(key) + 1:]))
                 rows.append(row)
             continue
-        if typing.get_origin(t) in (list, typing.List):
+        if typing.get_origin(t) in (list, typing.List) and dataclasses.is_dataclass(typing.get_args(t)[0]):
             item = typing.get_args(t)[0]
             rows.append({"key": f"{key}[]", "default": "see the option's YAML file", "unit": "",
                          "allowed": "a list", "meaning": f"list of {item.__name__} entries",

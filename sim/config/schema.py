@@ -15,16 +15,16 @@ from typing import Any, Dict, List
 from omegaconf import MISSING
 
 from sim.catalog import SENSITIVITY_CLASSES
-from sim.codes import DATA_BASES
+from sim.codes import SOURCES
 from sim.config.params import param
 
 __all__ = [
     "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
     "StrategyConfig", "CampaignConfig", "EmailCampaignConfig", "OutputConfig",
-    "STRATEGY_KINDS", "register_schemas",
+    "FirmConfig", "register_schemas",
 ]
 
-STRATEGY_KINDS = ("popular", "recommend", "retarget")
+
 
 
 # --------------------------------------------------------------------------- population
@@ -53,6 +53,8 @@ class SegmentConfig:
     wearout_share: float = param(0.25, "share who respond worse to repeated exposure", unit="share",
                                  ge=0, le=1, source="about a quarter wear out (Chae et al. 2019)")
     wearout_multiplier: float = param(3.0, "fatigue added per contact for those who wear out, x normal", ge=1)
+    stated_share: float = param(0.25, "share who fill in the preference centre (state their two favourite "
+                                "categories)", unit="share", ge=0, le=1, source="lever")
 
 
 @dataclass
@@ -244,24 +246,47 @@ class CustomerConfig:
 
 @dataclass
 class StrategyConfig:
-    """What the firm shows, to whom, on which data (``configs/strategy/``)."""
+    """What the firm shows, to whom, on which data (``configs/strategy/``).
+
+    A slate is a list of slots, each filled from a *source* (see the README's "Strategies").
+    """
 
     name: str = param(MISSING, "strategy name, for reports")
-    kind: str = param("popular", "slate rule", choices=STRATEGY_KINDS)
-    slate_size: int = param(4, "items per slate", unit="items", ge=1, le=32)
-    candidates: int = param(32, "random candidate items scored per touch (recommend)", ge=1, le=4096)
-    exploration: float = param(0.1, "probability a slot shows a popular item instead (recommend)",
-                               unit="probability", ge=0, le=1)
-    popular_pool: int = param(50, "size of the best-seller list editorial slates draw from", ge=1)
-    data_basis: str = param("onsite", "data behind personalised slots", choices=DATA_BASES)
+    slots: List[str] = param(None, "source of each slate slot, in order (the slate size is their number): "
+                             + ", ".join(SOURCES), factory=lambda: ["behavioural"] * 4)
+    candidates: int = param(32, "random candidate items scored per touch by behavioural slots", ge=1, le=4096)
+    exploration: float = param(0.1, "probability a slot shows a popular item instead", unit="probability",
+                               ge=0, le=1)
+    popular_pool: int = param(50, "size of the best-seller list popular slots draw from", ge=1)
+    suppress_window_days: float = param(0.0, "never show a durable's category this many days after buying "
+                                        "one (0: off)", unit="day", ge=0)
+    suppress_within_cycle: bool = param(False, "never show a durable's category within its repurchase "
+                                        "cycle after buying one")
+    retarget_window_days: int = param(30, "retarget slots show items viewed or bought this recently",
+                                      unit="day", ge=0)
+    replenish_lo: float = param(0.8, "replenish slots show a consumable from this many cycles after purchase",
+                                ge=0)
+    replenish_hi: float = param(1.3, "... until this many cycles", ge=0)
     covert: bool = param(False, "data collected without the customer knowing")
     explained: bool = param(False, "each touch says why it was chosen")
     control: bool = param(False, "the customer can see and edit what the firm knows")
-    retarget_window_days: int = param(30, "retarget items viewed or bought this recently (retarget)",
-                                      unit="day", ge=0)
     learn_view: float = param(0.3, "weight of a viewed item in the firm's taste estimate", ge=0, le=1)
     learn_click: float = param(0.5, "weight of a clicked item", ge=0, le=1)
     learn_buy: float = param(1.0, "weight of a bought item", ge=0, le=1)
+
+
+@dataclass
+class FirmConfig:
+    """The firm's data assets beyond what it observes on its own site."""
+
+    inference_accuracy: float = param(0.6, "probability the firm's inferred category is the customer's true "
+                                      "favourite (else a random category)", unit="probability", ge=0, le=1,
+                                      source="lever")
+    offsite_coverage: float = param(0.5, "share of customers third-party data covers", unit="share", ge=0, le=1,
+                                    source="lever")
+    offsite_accuracy: float = param(0.8, "probability a third-party category is the true favourite",
+                                    unit="probability", ge=0, le=1, source="lever")
+    editorial_picks: int = param(50, "items on the editors' list (editorial slots)", ge=1)
 
 
 # --------------------------------------------------------------------------- timing
@@ -307,6 +332,7 @@ class Config:
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     customer: CustomerConfig = field(default_factory=CustomerConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    firm: FirmConfig = field(default_factory=FirmConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     behaviors: Dict[str, Any] = param(None, "added or replacing customer behaviors by name, from "

@@ -61,9 +61,22 @@ def _check_rules(cfg: Config) -> None:
                           f">= the number of categories ({len(cat.categories)})")
     _unique("catalog.categories", [c.name for c in cat.categories])
     s = cfg.strategy
-    if s.slate_size > cat.items:
-        raise ConfigError("strategy.slate_size", s.slate_size,
+    from sim.codes import SOURCES
+
+    if not 1 <= len(s.slots) <= 32:
+        raise ConfigError("strategy.slots", s.slots, "between 1 and 32 slots")
+    for i, src in enumerate(s.slots):
+        if src not in SOURCES:
+            raise ConfigError(f"strategy.slots[{i}]", src, "one of " + ", ".join(SOURCES))
+    if len(s.slots) > cat.items:
+        raise ConfigError("strategy.slots", len(s.slots), f"at most the number of catalog items ({cat.items})")
+    if s.replenish_lo > s.replenish_hi:
+        raise ConfigError("strategy.replenish_lo", s.replenish_lo, f"<= strategy.replenish_hi ({s.replenish_hi:g})")
+    if cfg.firm.editorial_picks > cat.items:
+        raise ConfigError("firm.editorial_picks", cfg.firm.editorial_picks,
                           f"at most the number of catalog items ({cat.items})")
+    if len(cat.categories) > 255:
+        raise ConfigError("catalog.categories", len(cat.categories), "at most 255 categories")
     if s.popular_pool > cat.items:
         raise ConfigError("strategy.popular_pool", s.popular_pool,
                           f"at most the number of catalog items ({cat.items})")

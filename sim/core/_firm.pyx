@@ -5,19 +5,24 @@
 # history (the firm saw those sales), the catalog and aggregate popularity.  They never take
 # the customer's true taste, trust or privacy sensitivity; the signature is the guarantee.
 #
-# Slates are filled only for exposed touches (an unopened email's slate is never seen and
-# changes nothing), into caller-provided rows: slate int32[k, S], basis uint8[k, S] (the
-# data basis of each slot) and score float32[k, S] (the firm's model score of each slot).
-# The output rows double as the working buffer of a top-S insertion, so kernels need no
-# per-thread scratch memory.  Randomness is the firm's own stream (a wave key per strategy),
-# separate from every customer stream.
+# One kernel fills every strategy's slates: a strategy is a list of slot *sources* (where
+# each slot's item comes from: editorial, popular, stated, behavioural, retarget,
+# replenish, inferred, offsite) plus levers (suppression window, exploration, ...).  Slates
+# are filled only for exposed touches (an unopened email's slate is never seen and changes
+# nothing), into caller-provided rows: slate int32[k, S], basis uint8[k, S] (the data basis
+# of each slot) and score float32[k, S] (the firm's model score of each shown item).
+# Randomness is the firm's own stream (a wave key per strategy), separate from every
+# customer stream; draws are numbered sequentially per touch as the procedure uses them,
+# and the NumPy twin (sim/core/twins/firm.py) follows the same procedure.
 
 cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
-from sim.core._common cimport BASIS_NONE, NO_DAY, UNIT_SQ, dot_i8
+from sim.core._common cimport (
+    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, UNIT_SQ, dot_i8,
+)
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
 
@@ -34,200 +39,265 @@ cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexc
     return False
 
 
-cdef inline uint64_t fill_popular(int32_t* row, uint8_t* row_basis, float* row_score,
-                                  Py_ssize_t start, Py_ssize_t n_slot,
-                                  const int32_t* popular, Py_ssize_t n_popular,
-                                  uint64_t base, uint64_t j) noexcept nogil:
-    """Fill slots start..n_slot-1 of one row with distinct items from the popular list.
+cdef enum Source:
+    # Mirrored by sim.codes.SOURCES.
+    SRC_EDITORIAL = 0
+    SRC_POPULAR = 1
+    SRC_STATED = 2
+    SRC_BEHAVIOURAL = 3
+    SRC_RETARGET = 4
+    SRC_REPLENISH = 5
+    SRC_INFERRED = 6
+    SRC_OFFSITE = 7
 
-    Draws j, j+1, ... (one per attempt); returns the next unused draw number.  Gives up on
-    distinctness after 16 attempts per slot (only possible when the list is tiny).  Helpers
-    take raw row pointers: passing memoryviews would touch a shared reference count on every
-    call, which serializes threads.
+cdef enum:
+    NO_CAT = 255               # stated / inferred / offsite category: none known
+    PICK_TRIES = 16            # draws before a list pick gives up on distinctness
+    CAT_TRIES = 4              # draws before a category pick gives up
+
+
+cdef inline bint suppressed(int cat, const int* sup, int n_sup) noexcept nogil:
+    cdef int h
+    for h in range(n_sup):
+        if sup[h] == cat:
+            return True
+    return False
+
+
+cdef inline int32_t pick_from_list(const int32_t* items, Py_ssize_t n_items, const int32_t* row,
+                                   Py_ssize_t filled, const int32_t* item_cat, const int* sup,
+                                   int n_sup, uint64_t base, uint64_t* j) noexcept nogil:
+    """A random item of a list, not yet in the row and not of a suppressed category.
+
+    One draw per attempt; after PICK_TRIES attempts the last drawn item is taken anyway.
     """
-    cdef Py_ssize_t s, tries
+    cdef int tries
+    cdef int32_t item = items[0]
+    for tries in range(PICK_TRIES):
+        item = items[bounded_low(draw_bits(base, j[0]), <unsigned int>n_items)]
+        j[0] = j[0] + 1
+        if not in_row(row, filled, item) and not suppressed(item_cat[item], sup, n_sup):
+            return item
+    return item
+
+
+cdef inline int32_t pick_in_category(int cat, const int32_t* cat_start, const int32_t* cat_items,
+                                     const int32_t* row, Py_ssize_t filled, uint64_t base,
+                                     uint64_t* j) noexcept nogil:
+    """A random item of category ``cat`` not yet in the row, or -1 after CAT_TRIES draws."""
+    cdef int tries
     cdef int32_t item
-    for s in range(start, n_slot):
-        tries = 0
-        while True:
-            item = popular[bounded_low(draw_bits(base, j), <unsigned int>n_popular)]
-            j = j + 1
-            tries = tries + 1
-            if not in_row(row, s, item) or tries >= 16:
-                break
-        row[s] = item
-        row_basis[s] = BASIS_NONE
-        row_score[s] = 0.0
-    return j
+    cdef int32_t lo = cat_start[cat], n = cat_start[cat + 1] - cat_start[cat]
+    for tries in range(CAT_TRIES):
+        item = cat_items[lo + bounded_low(draw_bits(base, j[0]), <unsigned int>n)]
+        j[0] = j[0] + 1
+        if not in_row(row, filled, item):
+            return item
+    return -1
 
 
-def popular_slates(
+cdef inline int32_t take_best(const int32_t* cand_item, int* cand_score, Py_ssize_t n_cand,
+                              const int32_t* row, Py_ssize_t filled) noexcept nogil:
+    """The best remaining candidate not in the row (ties: the earlier one), or -1.
+
+    An argmax pass written as selects; the taken item's copies are then masked.
+    """
+    cdef Py_ssize_t c, best_c
+    cdef int best_v, v
+    cdef int32_t item
+    while True:
+        best_v = MASKED
+        best_c = -1
+        for c in range(n_cand):
+            v = cand_score[c]
+            best_c = c if v > best_v else best_c
+            best_v = v if v > best_v else best_v
+        if best_c < 0:
+            return -1
+        item = cand_item[best_c]
+        for c in range(n_cand):
+            cand_score[c] = MASKED if cand_item[c] == item else cand_score[c]
+        if not in_row(row, filled, item):
+            return item
+
+
+def fill_slates(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
-    const int32_t[::1] popular,         # IN  int32[P] the current best sellers, P >= S
-    int32_t[:, ::1] slate,              # OUT int32[k, S]
-    uint8_t[:, ::1] basis,              # OUT uint8[k, S] all BASIS_NONE
-    float[:, ::1] score,                # OUT float32[k, S] all 0
-    uint64_t key, int n_threads,
-):
-    """Editorial slates: S distinct items drawn from the popular list, no personal data."""
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], p = popular.shape[0], t
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        if not exposed[t]:
-            continue
-        fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p,
-                     customer_base(key, cust[t]), 0)
-
-
-def recommend_slates(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
+    const uint8_t[::1] slot_source,     # IN  uint8[S] source of each slot (Source)
     const int8_t[:, ::1] est_pref,      # IN  int8[N, D] the firm's taste estimate (127 = 1)
     const uint16_t[::1] n_obs,          # IN  uint16[N] observations behind the estimate
+    const int32_t[::1] last_view_item,  # IN  int32[N] -1 when none
+    const int16_t[::1] last_view_day,   # IN  int16[N]
+    const int32_t[:, ::1] hist_item,    # IN  int32[N, H] purchases the firm recorded
+    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
+    const uint8_t[:, ::1] stated_cats,  # IN  uint8[N, 2] preference-centre categories, 255 none
+    const uint8_t[::1] inferred_cat,    # IN  uint8[N] the firm's inferred category, 255 none
+    const uint8_t[::1] offsite_cat,     # IN  uint8[N] third-party category, 255 none
     const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
-    const int32_t[::1] popular,         # IN  int32[P]
+    const int32_t[::1] item_cat,        # IN  int32[M]
+    const uint8_t[::1] item_durable,    # IN  uint8[M]
+    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
+    const int32_t[::1] cat_start,       # IN  int32[C+1] CSR offsets into cat_items
+    const int32_t[::1] cat_items,       # IN  int32[M] items grouped by category
+    const int32_t[::1] popular,         # IN  int32[P] current best sellers
+    const int32_t[::1] editorial,       # IN  int32[E] the editors' picks
     int32_t[:, ::1] slate,              # OUT int32[k, S]
     uint8_t[:, ::1] basis,              # OUT uint8[k, S]
     float[:, ::1] score,                # OUT float32[k, S]
-    int n_candidates, double exploration, int data_basis,
+    int day, int n_candidates, double exploration, double suppress_window, bint suppress_cycle,
+    int retarget_window,
+    double replenish_lo, double replenish_hi,
     uint64_t key, int n_threads,
 ):
-    """Behavioural recommendations: the S best-scoring distinct items of n_candidates random ones.
+    """Fill the slates of exposed touches, slot by slot from each slot's source.
 
-    Score = est_pref . item_feat (an exact integer dot; reported as score / 127^2).  The
-    slate is the S distinct items with the highest scores, best first; among equal scores the
-    earlier candidate wins.  A customer with no observations gets an editorial slate (cold
-    start).  Each chosen slot is then, with probability ``exploration``, swapped for a
-    popular item (basis none).  Draws: j < n_candidates pick candidates; then per slot one
-    uniform and one popular index; then popular fills.
+    Per touch, in order (draws numbered as used):
+    1. Suppressed categories: those of durables bought less than ``suppress_window`` days
+       ago, or (``suppress_cycle``) less than their own repurchase cycle ago.  No source
+       shows an item of a suppressed category; with no suppression ``retarget`` keeps
+       showing a just-bought durable, which is what makes naive retargeting naive.
+    2. If a slot is ``behavioural`` or ``replenish`` and the firm has observed the customer:
+       ``n_candidates`` random candidates (one draw each), scored est_pref . item_feat,
+       suppressed ones masked.
+    3. Each slot from its source, never repeating an item of the row:
+       ``behavioural`` the best remaining candidate; ``replenish`` the most recently bought
+       consumable now between ``replenish_lo`` and ``replenish_hi`` cycles old (else as
+       behavioural); ``retarget`` the latest purchase (else the last view) at most
+       ``retarget_window`` days old, and for later retarget slots items of its category;
+       ``stated`` / ``inferred`` / ``offsite`` a random item of that category (stated: one
+       draw picks which of two); ``editorial`` / ``popular`` a random item of that list.
+       A personal source with nothing to offer falls back to ``popular`` (basis none).
+    4. Exploration: each slot, with probability ``exploration`` (one draw, then one for the
+       item), becomes a popular item not already shown.
+    Every slot's score is the firm's model score of its item, est_pref . item_feat / 127^2.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
-    cdef Py_ssize_t m = item_feat.shape[0], p = popular.shape[0]
-    cdef Py_ssize_t t, i, c, s, filled, best_c
-    cdef int32_t item
-    cdef int best_v, v
+    cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
+    cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
+    cdef Py_ssize_t t, i, c, s, h
+    cdef int32_t item, anchor
+    cdef int src, cat, n_sup, anchor_day, best_day
+    cdef bint need_cands, have_cands
+    cdef uint8_t b
     cdef uint64_t base, j
+    cdef double ratio
     cdef int32_t* cand_item
     cdef int* cand_score
+    cdef int* sup
+    need_cands = False
+    for s in range(n_slot):
+        if slot_source[s] == SRC_BEHAVIOURAL or slot_source[s] == SRC_REPLENISH:
+            need_cands = True
     with nogil, parallel(num_threads=n_threads):
-        # Per-thread scratch.  Every candidate is scored first; the top S are then taken by S
-        # argmax passes written as selects (no data-dependent branches to mispredict), each
-        # pass masking every copy of the item it took.
-        cand_item = <int32_t*>malloc(n_candidates * sizeof(int32_t))
-        cand_score = <int*>malloc(n_candidates * sizeof(int))
+        cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
+        cand_score = <int*>malloc((n_candidates + 1) * sizeof(int))
+        sup = <int*>malloc((n_hist + 1) * sizeof(int))
         for t in prange(k, schedule="static"):
             if not exposed[t]:
                 continue
             i = cust[t]
             base = customer_base(key, i)
-            if n_obs[i] == 0:
-                fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p, base, 0)
-                continue
-            for c in range(n_candidates):
-                cand_item[c] = <int32_t>bounded_low(draw_bits(base, c), <unsigned int>m)
-            for c in range(n_candidates):
-                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
-            filled = 0
+            j = 0
+            n_sup = 0
+            if suppress_window > 0 or suppress_cycle:
+                for h in range(n_hist):
+                    if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
+                            and (day - hist_day[i, h] < suppress_window
+                                 or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
+                        sup[n_sup] = item_cat[hist_item[i, h]]
+                        n_sup = n_sup + 1
+            have_cands = need_cands and n_obs[i] > 0
+            if have_cands:
+                for c in range(n_candidates):
+                    cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
+                j = j + n_candidates
+                for c in range(n_candidates):
+                    cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                    if n_sup > 0 and suppressed(item_cat[cand_item[c]], sup, n_sup):
+                        cand_score[c] = MASKED
             for s in range(n_slot):
-                best_v = MASKED
-                best_c = -1
-                for c in range(n_candidates):
-                    v = cand_score[c]
-                    best_c = c if v > best_v else best_c
-                    best_v = v if v > best_v else best_v
-                if best_c < 0:
-                    break   # fewer distinct candidates than slots
-                item = cand_item[best_c]
+                src = slot_source[s]
+                item = -1
+                b = BASIS_NONE
+                if src == SRC_REPLENISH:
+                    best_day = NO_DAY
+                    for h in range(n_hist):
+                        if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
+                            ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                            if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
+                                    and not in_row(&slate[t, 0], s, hist_item[i, h])):
+                                best_day = hist_day[i, h]
+                                item = hist_item[i, h]
+                    if item >= 0:
+                        b = BASIS_ONSITE
+                    else:
+                        src = SRC_BEHAVIOURAL
+                if src == SRC_BEHAVIOURAL:
+                    if have_cands:
+                        item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                        if item >= 0:
+                            b = BASIS_ONSITE
+                elif src == SRC_RETARGET:
+                    anchor = -1
+                    anchor_day = NO_DAY
+                    for h in range(n_hist):
+                        if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
+                                and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
+                            anchor = hist_item[i, h]
+                            anchor_day = hist_day[i, h]
+                    if anchor < 0 or day - anchor_day > retarget_window:
+                        anchor = last_view_item[i]
+                        anchor_day = last_view_day[i]
+                        if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
+                            anchor = -1
+                    if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
+                        if not in_row(&slate[t, 0], s, anchor):
+                            item = anchor
+                        else:
+                            item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
+                                                    &slate[t, 0], s, base, &j)
+                        if item >= 0:
+                            b = BASIS_ONSITE
+                elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
+                    if src == SRC_STATED:
+                        cat = stated_cats[i, 0]
+                        if stated_cats[i, 1] != NO_CAT:
+                            if draw_uniform(base, j) < 0.5:
+                                cat = stated_cats[i, 1]
+                            j = j + 1
+                        b = BASIS_STATED
+                    elif src == SRC_INFERRED:
+                        cat = inferred_cat[i]
+                        b = BASIS_INFERRED
+                    else:
+                        cat = offsite_cat[i]
+                        b = BASIS_OFFSITE
+                    if cat != NO_CAT and not suppressed(cat, sup, n_sup):
+                        item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
+                elif src == SRC_EDITORIAL:
+                    item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                          base, &j)
+                    b = BASIS_NONE
+                if item < 0:
+                    item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                          base, &j)
+                    b = BASIS_NONE
                 slate[t, s] = item
-                score[t, s] = <float>(best_v * (1.0 / UNIT_SQ))
-                basis[t, s] = <uint8_t>data_basis
-                filled = filled + 1
-                for c in range(n_candidates):
-                    cand_score[c] = MASKED if cand_item[c] == item else cand_score[c]
-            j = <uint64_t>n_candidates
-            if filled < n_slot:
-                j = fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], filled, n_slot, &popular[0], p,
-                                 base, j)
+                basis[t, s] = b
+                score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ))
             for s in range(n_slot):
                 if draw_uniform(base, j) < exploration:
-                    item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>p)]
-                    if not in_row(&slate[t, 0], n_slot, item):
+                    item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
+                    if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
                         slate[t, s] = item
                         basis[t, s] = BASIS_NONE
-                        score[t, s] = 0.0
+                        score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                                              * (1.0 / UNIT_SQ))
                 j = j + 2
         free(cand_item)
         free(cand_score)
-
-
-def retarget_slates(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
-    const int32_t[::1] last_view_item,  # IN  int32[N] -1 when none
-    const int16_t[::1] last_view_day,   # IN  int16[N]
-    const int32_t[:, ::1] hist_item,    # IN  int32[N, H] purchases the firm recorded
-    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
-    const int32_t[::1] item_cat,        # IN  int32[M]
-    const int32_t[::1] cat_start,       # IN  int32[C+1] CSR offsets into cat_items
-    const int32_t[::1] cat_items,       # IN  int32[M] items grouped by category
-    const int32_t[::1] popular,         # IN  int32[P]
-    int32_t[:, ::1] slate,              # OUT int32[k, S]
-    uint8_t[:, ::1] basis,              # OUT uint8[k, S]
-    float[:, ::1] score,                # OUT float32[k, S]
-    int day, int window, int data_basis,
-    uint64_t key, int n_threads,
-):
-    """Naive retargeting: the last bought (else last viewed) item, then more of its category.
-
-    The anchor is the latest purchase at most ``window`` days old, or else the last viewed
-    item if that is at most ``window`` days old; nothing is suppressed, so a just-bought
-    durable keeps coming back for the whole window.  Without an anchor the slate is editorial.  Draws: one per same-category slot
-    attempt, then popular fills.
-    """
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], n_hist = hist_item.shape[1]
-    cdef Py_ssize_t p = popular.shape[0]
-    cdef Py_ssize_t t, i, h, s, tries, n_in_cat
-    cdef int32_t anchor, item, cat
-    cdef int anchor_day
-    cdef uint64_t base, j
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        base = customer_base(key, i)
-        # The latest purchase inside the window is the anchor; without one, the last view.
-        anchor = -1
-        anchor_day = NO_DAY
-        for h in range(n_hist):
-            if hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day:
-                anchor = hist_item[i, h]
-                anchor_day = hist_day[i, h]
-        if anchor < 0 or day - anchor_day > window:
-            anchor = last_view_item[i]
-            anchor_day = last_view_day[i]
-        if anchor < 0 or anchor_day == NO_DAY or day - anchor_day > window:
-            fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], 0, n_slot, &popular[0], p, base, 0)
-            continue
-        slate[t, 0] = anchor
-        basis[t, 0] = <uint8_t>data_basis
-        score[t, 0] = 1.0
-        cat = item_cat[anchor]
-        n_in_cat = cat_start[cat + 1] - cat_start[cat]
-        j = 0
-        s = 1
-        tries = 0
-        while s < n_slot and tries < 4 * n_slot:
-            item = cat_items[cat_start[cat] + bounded_low(draw_bits(base, j), <unsigned int>n_in_cat)]
-            j = j + 1
-            tries = tries + 1
-            if in_row(&slate[t, 0], s, item):
-                continue
-            slate[t, s] = item
-            basis[t, s] = <uint8_t>data_basis
-            score[t, s] = 1.0
-            s = s + 1
-        if s < n_slot:
-            fill_popular(&slate[t, 0], &basis[t, 0], &score[t, 0], s, n_slot, &popular[0], p, base, 64)
+        free(sup)
 
 
 def observe(

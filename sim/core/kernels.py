@@ -7,10 +7,12 @@ compiled kernel or its NumPy twin (``impl="numpy"``) with the same arguments.
 
 A signature line reads ``name: dtype[dims] in BOUND`` where ``dims`` are symbols that must
 agree across arguments (``k`` touches, ``N`` customers, ``M`` items, ``D`` features,
-``S`` slate slots, ``H`` history slots, ``C`` channels, ``P`` popular items, ``Q`` category
-offsets) and the optional ``in BOUND`` says that values are indices in ``[0, BOUND)``
-(``in M or -1`` also allows -1).  A bound that no other argument defines is not checked:
-such indices are only copied by the kernel, never dereferenced.
+``S`` slate slots, ``H`` history slots, ``C`` channels, ``P`` popular items, ``E`` editorial
+picks, ``Q`` category offsets, ``T`` stated categories) and the optional ``in BOUND`` says
+that values are indices in ``[0, BOUND)``.  BOUND is a dimension symbol, optionally minus one
+(``Q-1``: the number of categories), or a number; ``or -1`` / ``or 255`` also allow that
+sentinel.  A bound that no other argument defines is not checked: such indices are only
+copied by the kernel, never dereferenced.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ class ArraySpec:
     dtype: np.dtype
     dims: tuple[str, ...]
     bound: str | None
-    allow_minus_one: bool
+    sentinel: int | None
 
 
-_LINE = re.compile(r"^(\w+): (\w+)\[([\w, ]+)\](?: in (\w+)( or -1)?)?$")
+_LINE = re.compile(r"^(\w+): (\w+)\[([\w, ]+)\](?: in ([\w-]+)(?: or (-1|255))?)?$")
 
 
 def _parse(lines: str) -> tuple[ArraySpec, ...]:
@@ -52,9 +54,9 @@ def _parse(lines: str) -> tuple[ArraySpec, ...]:
         m = _LINE.match(raw.strip())
         if not m:
             raise SyntaxError(f"bad kernel signature line: {raw!r}")
-        name, dtype, dims, bound, minus = m.groups()
+        name, dtype, dims, bound, sentinel = m.groups()
         specs.append(ArraySpec(name, np.dtype(dtype), tuple(d.strip() for d in dims.split(",")),
-                               bound, bool(minus)))
+                               bound, None if sentinel is None else int(sentinel)))
     return tuple(specs)
 
 
@@ -160,34 +162,27 @@ _STAGE_ARRAYS = {
 }
 
 _FIRM_ARRAYS = {
-    "popular_slates": """
+    "fill_slates": """
         cust: int64[k] in N
         exposed: uint8[k]
-        popular: int32[P] in M
-        slate: int32[k, S]
-        basis: uint8[k, S]
-        score: float32[k, S]""",
-    "recommend_slates": """
-        cust: int64[k] in N
-        exposed: uint8[k]
+        slot_source: uint8[S] in 8
         est_pref: int8[N, D]
         n_obs: uint16[N]
-        item_feat: int8[M, D]
-        popular: int32[P] in M
-        slate: int32[k, S]
-        basis: uint8[k, S]
-        score: float32[k, S]""",
-    "retarget_slates": """
-        cust: int64[k] in N
-        exposed: uint8[k]
         last_view_item: int32[N] in M or -1
         last_view_day: int16[N]
         hist_item: int32[N, H] in M
         hist_day: int16[N, H]
-        item_cat: int32[M]
+        stated_cats: uint8[N, T] in Q-1 or 255
+        inferred_cat: uint8[N] in Q-1 or 255
+        offsite_cat: uint8[N] in Q-1 or 255
+        item_feat: int8[M, D]
+        item_cat: int32[M] in Q-1
+        item_durable: uint8[M]
+        item_cycle: float32[M]
         cat_start: int32[Q]
         cat_items: int32[M] in M
         popular: int32[P] in M
+        editorial: int32[E] in M
         slate: int32[k, S]
         basis: uint8[k, S]
         score: float32[k, S]""",
@@ -235,15 +230,26 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
         a = kwargs[spec.name]
         if a.size == 0:
             continue
-        bound = dims.get(spec.bound)
+        bound = _bound(spec.bound, dims)
         if bound is None:
             continue   # the kernel never dereferences these indices (it only copies them)
-        lo, hi = int(a.min()), int(a.max())
-        low_ok = lo >= (-1 if spec.allow_minus_one else 0)
-        if not low_ok or hi >= bound:
+        values = a if spec.sentinel is None else a[a != spec.sentinel]
+        if values.size == 0:
+            continue
+        lo, hi = int(values.min()), int(values.max())
+        if lo < 0 or hi >= bound:
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
-                + (" or -1" if spec.allow_minus_one else ""))
+                + (f" or {spec.sentinel}" if spec.sentinel is not None else ""))
+
+
+def _bound(text: str, dims: dict[str, int]) -> int | None:
+    if text.lstrip("-").isdigit():
+        return int(text)
+    sym, _, minus = text.partition("-")
+    if sym not in dims:
+        return None
+    return dims[sym] - (int(minus) if minus else 0)
 
 
 def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:

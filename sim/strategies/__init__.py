@@ -1,10 +1,10 @@
 """The firm's strategies: what to show, to whom, on which data.
 
-A strategy sees only a :class:`sim.firm.FirmView`.  Built-in strategies are chosen by
-``strategy.kind``; each ``configs/strategy/*.yaml`` file is one named strategy.
+A strategy sees only a :class:`sim.firm.FirmView`.  A built-in strategy is a list of slot
+sources plus levers (``configs/strategy/*.yaml``), filled by one compiled kernel.
 """
 
 from sim.strategies.base import Strategy, build_strategy
-from sim.strategies.builtin import PopularStrategy, RecommendStrategy, RetargetStrategy
+from sim.strategies.builtin import SlotStrategy
 
-__all__ = ["Strategy", "build_strategy", "PopularStrategy", "RecommendStrategy", "RetargetStrategy"]
+__all__ = ["Strategy", "build_strategy", "SlotStrategy"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from sim.codes import basis_code
 from sim.config.schema import StrategyConfig
 from sim.firm import FirmView
 from sim.touch import TouchBatch
@@ -28,8 +27,7 @@ class Strategy(ABC):
     def __init__(self, config: StrategyConfig):
         self.config = config
         self.name = config.name
-        self.slate_size = config.slate_size
-        self.data_basis = basis_code(config.data_basis)
+        self.slate_size = len(config.slots)
         self.covert = config.covert
         self.explained = config.explained
         self.control = config.control
@@ -40,7 +38,7 @@ class Strategy(ABC):
 
 
 def build_strategy(config: StrategyConfig) -> Strategy:
-    """The built-in strategy for ``config.kind``."""
-    from sim.strategies.builtin import BUILTIN_STRATEGIES
+    """The built-in slot strategy configured by ``config``."""
+    from sim.strategies.builtin import SlotStrategy
 
-    return BUILTIN_STRATEGIES[config.kind](config)
+    return SlotStrategy(config)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import BASIS_NONE, NO_DAY
+from sim.codes import (
+    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY,
+)
 from sim.core.twins.random import bits_to_uniform, customer_base, draw_bits, mix64
 from sim.core.twins.stages import UNIT_SQ
 
-__all__ = ["popular_slates", "recommend_slates", "retarget_slates", "observe"]
+__all__ = ["fill_slates", "observe"]
 
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
@@ -36,101 +38,159 @@ class _Draws:
         return ((self.bits(j) & 0xFFFFFFFF) * n) >> 32
 
 
-def _fill_popular(row, row_basis, row_score, start, popular, dr: _Draws, j: int) -> int:
-    n_slot = len(row)
-    for s in range(start, n_slot):
-        tries = 0
-        while True:
-            item = int(popular[dr.below(j, len(popular))])
-            j += 1
-            tries += 1
-            if item not in row[:s] or tries >= 16:
-                break
-        row[s] = item
-        row_basis[s] = BASIS_NONE
-        row_score[s] = 0.0
-    return j
+EDITORIAL, POPULAR, STATED, BEHAVIOURAL, RETARGET, REPLENISH, INFERRED, OFFSITE = range(8)
+NO_CAT = 255
+PICK_TRIES, CAT_TRIES = 16, 4
+MASKED = -(2 ** 31)
 
 
-def popular_slates(cust, exposed, popular, slate, basis, score, key, n_threads=1):
-    bases = customer_base(key, cust)
-    for t in np.flatnonzero(exposed):
-        row, rb, rs = list(slate[t]), list(basis[t]), list(score[t])
-        _fill_popular(row, rb, rs, 0, popular, _Draws(bases[t]), 0)
-        slate[t], basis[t], score[t] = row, rb, rs
+class _Touch:
+    """The mutable state of one touch while its slate is filled (mirrors the kernel's locals)."""
+
+    def __init__(self, base: int):
+        self.dr = _Draws(base)
+        self.j = 0
+
+    def draw_below(self, n: int) -> int:
+        v = self.dr.below(self.j, n)
+        self.j += 1
+        return v
 
 
-def recommend_slates(cust, exposed, est_pref, n_obs, item_feat, popular, slate, basis, score,
-                     n_candidates, exploration, data_basis, key, n_threads=1):
+def _pick_from_list(items, row, filled, item_cat, sup, tt: _Touch) -> int:
+    item = int(items[0])
+    for _ in range(PICK_TRIES):
+        item = int(items[tt.draw_below(len(items))])
+        if item not in row[:filled] and int(item_cat[item]) not in sup:
+            return item
+    return item
+
+
+def _pick_in_category(cat, cat_start, cat_items, row, filled, tt: _Touch) -> int:
+    lo, n = int(cat_start[cat]), int(cat_start[cat + 1] - cat_start[cat])
+    for _ in range(CAT_TRIES):
+        item = int(cat_items[lo + tt.draw_below(n)])
+        if item not in row[:filled]:
+            return item
+    return -1
+
+
+def _take_best(cand_item, cand_score, row, filled) -> int:
+    while True:
+        best_v, best_c = MASKED, -1
+        for c, v in enumerate(cand_score):
+            if v > best_v:
+                best_v, best_c = v, c
+        if best_c < 0:
+            return -1
+        item = cand_item[best_c]
+        for c in range(len(cand_item)):
+            if cand_item[c] == item:
+                cand_score[c] = MASKED
+        if item not in row[:filled]:
+            return item
+
+
+def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, last_view_day, hist_item,
+                hist_day, stated_cats, inferred_cat, offsite_cat, item_feat, item_cat, item_durable,
+                item_cycle, cat_start, cat_items, popular, editorial, slate, basis, score, day,
+                n_candidates, exploration, suppress_window, suppress_cycle, retarget_window, replenish_lo,
+                replenish_hi,
+                key, n_threads=1):
+    """Twin of ``fill_slates``: the same procedure, touch by touch, in Python."""
     n_slot = slate.shape[1]
     m = item_feat.shape[0]
+    sources = [int(x) for x in slot_source]
+    need_cands = BEHAVIOURAL in sources or REPLENISH in sources
     bases = customer_base(key, cust)
+
+    def firm_score(i, item):
+        return float(np.float32(int((est_pref[i].astype(np.int64) * item_feat[item].astype(np.int64)).sum())
+                                * (1.0 / UNIT_SQ)))
+
     for t in np.flatnonzero(exposed):
         i = int(cust[t])
-        dr = _Draws(bases[t])
-        row, rb, rs = list(slate[t]), list(basis[t]), [float(x) for x in score[t]]
-        if n_obs[i] == 0:
-            _fill_popular(row, rb, rs, 0, popular, dr, 0)
-            slate[t], basis[t], score[t] = row, rb, rs
-            continue
-        items = [dr.below(c, m) for c in range(n_candidates)]
-        scores = (est_pref[i].astype(np.int64) * item_feat[items].astype(np.int64)).sum(axis=1)
-        # Best score first; among equal scores the earlier candidate; each item once.
-        order = sorted(range(n_candidates), key=lambda c: (-scores[c], c))
-        chosen: list[int] = []
-        for c in order:
-            if items[c] not in chosen:
-                chosen.append(items[c])
-                s = len(chosen) - 1
-                row[s], rb[s], rs[s] = items[c], data_basis, float(np.float32(scores[c] * (1.0 / UNIT_SQ)))
-            if len(chosen) == n_slot:
-                break
-        filled = len(chosen)
-        j = n_candidates
-        if filled < n_slot:
-            j = _fill_popular(row, rb, rs, filled, popular, dr, j)
+        tt = _Touch(bases[t])
+        hist = [(int(hist_item[i, h]), int(hist_day[i, h])) for h in range(hist_item.shape[1])]
+        sup: list[int] = []
+        if suppress_window > 0 or suppress_cycle:
+            sup = [int(item_cat[it]) for it, d in hist
+                   if d != NO_DAY and item_durable[it]
+                   and (day - d < suppress_window or (suppress_cycle and day - d < float(item_cycle[it])))]
+        cand_item: list[int] = []
+        cand_score: list[int] = []
+        have_cands = need_cands and n_obs[i] > 0
+        if have_cands:
+            cand_item = [tt.dr.below(tt.j + c, m) for c in range(n_candidates)]
+            tt.j += n_candidates
+            est = est_pref[i].astype(np.int64)
+            cand_score = [MASKED if (sup and int(item_cat[it]) in sup) else int((est * item_feat[it].astype(np.int64)).sum())
+                          for it in cand_item]
+        row: list[int] = [0] * n_slot
+        rb: list[int] = [0] * n_slot
         for s in range(n_slot):
-            if dr.uniform(j) < exploration:
-                item = int(popular[dr.below(j + 1, len(popular))])
-                if item not in row:
-                    row[s], rb[s], rs[s] = item, BASIS_NONE, 0.0
-            j += 2
-        slate[t], basis[t], score[t] = row, rb, rs
-
-
-def retarget_slates(cust, exposed, last_view_item, last_view_day, hist_item, hist_day, item_cat, cat_start,
-                    cat_items, popular, slate, basis, score, day, window, data_basis, key,
-                    n_threads=1):
-    n_slot = slate.shape[1]
-    bases = customer_base(key, cust)
-    for t in np.flatnonzero(exposed):
-        i = int(cust[t])
-        dr = _Draws(bases[t])
-        row, rb, rs = list(slate[t]), list(basis[t]), list(score[t])
-        anchor, anchor_day = -1, NO_DAY
-        for h in range(hist_item.shape[1]):
-            if hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day:
-                anchor, anchor_day = int(hist_item[i, h]), int(hist_day[i, h])
-        if anchor < 0 or day - anchor_day > window:
-            anchor, anchor_day = int(last_view_item[i]), int(last_view_day[i])
-        if anchor < 0 or anchor_day == NO_DAY or day - anchor_day > window:
-            _fill_popular(row, rb, rs, 0, popular, dr, 0)
-        else:
-            row[0], rb[0], rs[0] = anchor, data_basis, 1.0
-            cat = int(item_cat[anchor])
-            lo, n_in_cat = int(cat_start[cat]), int(cat_start[cat + 1] - cat_start[cat])
-            j, s, tries = 0, 1, 0
-            while s < n_slot and tries < 4 * n_slot:
-                item = int(cat_items[lo + dr.below(j, n_in_cat)])
-                j += 1
-                tries += 1
-                if item in row[:s]:
-                    continue
-                row[s], rb[s], rs[s] = item, data_basis, 1.0
-                s += 1
-            if s < n_slot:
-                _fill_popular(row, rb, rs, s, popular, dr, 64)
-        slate[t], basis[t], score[t] = row, rb, rs
+            src = sources[s]
+            item, b = -1, BASIS_NONE
+            if src == REPLENISH:
+                best_day = NO_DAY
+                for it, d in hist:
+                    if d != NO_DAY and not item_durable[it]:
+                        ratio = float(day - d) / float(item_cycle[it])
+                        if replenish_lo <= ratio <= replenish_hi and d > best_day and it not in row[:s]:
+                            best_day, item = d, it
+                if item >= 0:
+                    b = BASIS_ONSITE
+                else:
+                    src = BEHAVIOURAL
+            if src == BEHAVIOURAL:
+                if have_cands:
+                    item = _take_best(cand_item, cand_score, row, s)
+                    if item >= 0:
+                        b = BASIS_ONSITE
+            elif src == RETARGET:
+                anchor, anchor_day = -1, NO_DAY
+                for it, d in hist:
+                    if d != NO_DAY and d > anchor_day and int(item_cat[it]) not in sup:
+                        anchor, anchor_day = it, d
+                if anchor < 0 or day - anchor_day > retarget_window:
+                    anchor, anchor_day = int(last_view_item[i]), int(last_view_day[i])
+                    if anchor >= 0 and int(item_cat[anchor]) in sup:
+                        anchor = -1
+                if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
+                    if anchor not in row[:s]:
+                        item = anchor
+                    else:
+                        item = _pick_in_category(int(item_cat[anchor]), cat_start, cat_items, row, s, tt)
+                    if item >= 0:
+                        b = BASIS_ONSITE
+            elif src in (STATED, INFERRED, OFFSITE):
+                if src == STATED:
+                    cat = int(stated_cats[i, 0])
+                    if stated_cats[i, 1] != NO_CAT:
+                        if tt.dr.uniform(tt.j) < 0.5:
+                            cat = int(stated_cats[i, 1])
+                        tt.j += 1
+                    b = BASIS_STATED
+                elif src == INFERRED:
+                    cat, b = int(inferred_cat[i]), BASIS_INFERRED
+                else:
+                    cat, b = int(offsite_cat[i]), BASIS_OFFSITE
+                if cat != NO_CAT and cat not in sup:
+                    item = _pick_in_category(cat, cat_start, cat_items, row, s, tt)
+            elif src == EDITORIAL:
+                item, b = _pick_from_list(editorial, row, s, item_cat, sup, tt), BASIS_NONE
+            if item < 0:
+                item, b = _pick_from_list(popular, row, s, item_cat, sup, tt), BASIS_NONE
+            row[s], rb[s] = item, b
+        for s in range(n_slot):
+            if tt.dr.uniform(tt.j) < exploration:
+                item = int(popular[tt.dr.below(tt.j + 1, len(popular))])
+                if item not in row and int(item_cat[item]) not in sup:
+                    row[s], rb[s] = item, BASIS_NONE
+            tt.j += 2
+        slate[t] = row
+        basis[t] = rb
+        score[t] = [firm_score(i, it) for it in row]
 
 
 def observe(cust, viewed, clicked_item, bought, item_feat, est_pref, n_obs, last_view_item,
