@@ -11,9 +11,9 @@ fragile when another process takes a core.
 Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
 ``--seed 0``, ``--json PATH`` (all raw results).
 
-Groups: the reference workload (engine on 1 and 2 threads, NumPy twin) and the default
+Groups: the reference workload (engine on 1 and 2 threads, NumPy twin), the default
 scenario (the full customer model, 1 and 2 threads, with its rate relative to the
-reference workload's).  Adding a group: write a function ``(options, runner) -> GroupReport``
+reference workload's) and every shipped strategy (1 thread, relative to ``none``).  Adding a group: write a function ``(options, runner) -> GroupReport``
 that runs its configurations through ``runner`` (which handles fresh processes, interleaving
 and repeats; ``options.results`` holds the rows of the groups run before it) and append it
 to :data:`GROUPS`.
@@ -192,9 +192,31 @@ def scenario_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     return report
 
 
+STRATEGY_DAYS = 30
+
+
+def strategy_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """Every shipped strategy on the default scenario, at the largest size, 1 thread."""
+    n = max(options.sizes)
+    names = sorted(p.stem for p in (ROOT / "configs" / "strategy").glob("*.yaml"))
+    configs = [Config("benchmarks.scenario", n, name, 1, ("--days", str(STRATEGY_DAYS), "--strategy", name))
+               for name in names]
+    rows = runner.run(configs)
+    report = GroupReport(f"strategies (default scenario, {STRATEGY_DAYS} days, 1 thread; "
+                         "interactions/s include slate selection)", rows)
+    base = next((r for r in rows if r.config.impl == "none"), None)
+    if base is not None:
+        slowest = min(rows, key=lambda r: r.rate)
+        report.notes.append("rate relative to none: " + ", ".join(
+            f"{r.config.impl} {r.rate / base.rate:.2f}" for r in rows))
+        report.notes.append(f"slowest: {slowest.config.impl}, {base.rate / slowest.rate:.2f}x slower than none")
+    return report
+
+
 GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = [
     ("reference", reference_group),
     ("scenario", scenario_group),
+    ("strategies", strategy_group),
 ]
 """(name, function) of every benchmark group, in the order printed."""
 
