@@ -25,3 +25,10 @@ def test_every_daily_column_is_documented_with_its_meaning(column):
 def test_readme_starts_with_the_two_commands():
     head = README[:600]
     assert "make run" in head and "make test" in head
+
+
+def test_the_public_namespace_resolves():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None
