@@ -167,8 +167,12 @@ class CustomerModel:
         b, pop = ctx.batch, ctx.pop
         if b.channel == ONSITE:
             b.exposed[:] = 1
-            call("browse", ctx.impl, cust=b.cust, pref=pop.pref, item_feat=ctx.catalog.features,
-                 viewed=b.viewed, viewed_rel=b.viewed_rel, n_look=self.config.visits.browse_items,
+            r, cat = self.config.relevance, ctx.catalog
+            call("browse", ctx.impl, cust=b.cust, pref=pop.pref, item_feat=cat.features,
+                 item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item, hist_day=pop.hist_day,
+                 viewed=b.viewed, viewed_rel=b.viewed_rel, day=b.day, replenish_lo=r.replenish_lo,
+                 replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
+                 n_look=self.config.visits.browse_items,
                  key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
         else:
             e = self.config.email_exposure

@@ -19,7 +19,7 @@ SCALARS = {
     "relax_and_decay": dict(relax=0.01),
     "churn_day": dict(hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
     "select_visitors": dict(trust_slope=1.0, key=12),
-    "browse": dict(n_look=6, key=13),
+    "browse": dict(day=40, replenish_lo=0.5, replenish_hi=2.0, replenish_boost=0.25, n_look=6, key=13),
     "expose": dict(channel=1, base_rate=0.5, trust_elasticity=1.0, fatigue_k=0.2, key=14),
     "perceive": dict(day=40, persofail_window=30.0, persofail_relevance=-0.3, replenish_lo=0.8,
                      replenish_hi=1.3, replenish_boost=0.25),

@@ -120,7 +120,7 @@ class ChannelWeights:
 
 @dataclass
 class VisitsConfig:
-    trust_slope: float = param(1.0, "visit rate multiplier slope: rate * (1 + slope * (trust - 0.5))",
+    trust_slope: float = param(0.5, "visit rate multiplier slope: rate * (1 + slope * (trust - 0.5))",
                                ge=0, le=2)
     browse_items: int = param(8, "items a visitor looks through on its own; it views the best match",
                               ge=1, le=256)
@@ -169,14 +169,14 @@ class EngagementConfig:
     click_bias_email: float = param(-3.6, "click logit of an opened email's slate at relevance 0, trust 0.5",
                                     source="email click 2.6-2.9% per send (Mailchimp benchmarks)")
     click_relevance: float = param(2.5, "click logit per unit of perceived relevance", ge=0)
-    click_trust: float = param(2.0, "click logit per unit of trust above 0.5", ge=0)
+    click_trust: float = param(1.2, "click logit per unit of trust above 0.5", ge=0)
     click_fatigue: float = param(0.2, "click logit lost per unit of channel fatigue", ge=0)
     click_creepy: float = param(1.5, "click logit lost on a creepy touch", ge=0)
-    buy_bias: float = param(-4.2, "purchase logit of a clicked item at relevance 0")
+    buy_bias: float = param(-5.0, "purchase logit of a clicked item at relevance 0")
     buy_relevance: float = param(2.0, "purchase logit per unit of relevance", ge=0)
-    buy_trust: float = param(1.5, "purchase logit per unit of trust above 0.5", ge=0)
+    buy_trust: float = param(0.8, "purchase logit per unit of trust above 0.5", ge=0)
     price_elasticity: float = param(0.6, "purchase logit lost per unit of log(price / median price)", ge=0)
-    organic_bias: float = param(-4.0, "purchase logit of the item a visitor found on its own")
+    organic_bias: float = param(-3.8, "purchase logit of the item a visitor found on its own")
 
 
 @dataclass
@@ -188,7 +188,7 @@ class TrustConfig:
     loss_creepy: float = param(0.25, "trust lost by a creepy touch: loss * privacy * trust", ge=0, le=1,
                                source=">3x an irrelevant touch (Gartner 2021)")
     relevant_above: float = param(0.5, "a touch at or above this perceived relevance is relevant", ge=-1, le=1)
-    irrelevant_below: float = param(0.2, "a touch below this perceived relevance is irrelevant", ge=-1, le=1)
+    irrelevant_below: float = param(0.05, "a touch below this perceived relevance is irrelevant (costs trust)", ge=-1, le=1)
     relax_half_life_days: float = param(120.0, "half-life of the gap between trust and its baseline",
                                         unit="day", gt=0)
     relevance_memory: float = param(0.1, "weight of the newest touch in the running perceived relevance",

@@ -99,20 +99,44 @@ def browse(
     const int64_t[::1] cust,            # IN  int64[k]
     const int8_t[:, ::1] pref,          # IN  int8[N, D]
     const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
+    const uint8_t[::1] item_durable,    # IN  uint8[M]
+    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
+    const int32_t[:, ::1] hist_item,    # IN  int32[N, H]
+    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
     int32_t[::1] viewed,                # OUT int32[k] the item the customer looked at
-    float[::1] viewed_rel,              # OUT float32[k] its true relevance pref . feat
+    float[::1] viewed_rel,              # OUT float32[k] its relevance to the customer
+    int day, double replenish_lo, double replenish_hi, double replenish_boost,
     int n_look, uint64_t key, int n_threads,
 ):
-    """A visitor's own search: of n_look random items, views the one it likes best.
+    """A visitor's own search.
 
-    Draws j = 0 .. n_look-1 (one item index each, low 32 bits).
+    A visitor with a consumable due again (bought between ``replenish_lo`` and
+    ``replenish_hi`` cycles ago; the most recent such purchase) comes for it: it views that
+    item, with relevance pref . feat + ``replenish_boost``.  Otherwise, of n_look random
+    items it views the one it likes best.  Draws j = 0 .. n_look-1 (one item index each, low
+    32 bits), made only when nothing is due.
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
-    cdef Py_ssize_t t, i, j, d, item, best_item
-    cdef double s, best
+    cdef Py_ssize_t n_hist = hist_item.shape[1]
+    cdef Py_ssize_t t, i, j, d, h, item, best_item
+    cdef double s, best, ratio
+    cdef int due_day
     cdef uint64_t base
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         i = cust[t]
+        due_day = NO_DAY
+        best_item = -1
+        for h in range(n_hist):
+            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
+                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                if ratio >= replenish_lo and ratio <= replenish_hi:
+                    due_day = hist_day[i, h]
+                    best_item = hist_item[i, h]
+        if best_item >= 0:
+            viewed[t] = <int32_t>best_item
+            viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
+                                    + replenish_boost)
+            continue
         base = customer_base(key, i)
         best = -1e300
         best_item = 0

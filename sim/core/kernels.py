@@ -87,6 +87,10 @@ _STAGE_ARRAYS = {
         cust: int64[k] in N
         pref: int8[N, D]
         item_feat: int8[M, D]
+        item_durable: uint8[M]
+        item_cycle: float32[M]
+        hist_item: int32[N, H] in M
+        hist_day: int16[N, H]
         viewed: int32[k]
         viewed_rel: float32[k]""",
     "expose": """

@@ -56,7 +56,18 @@ def select_visitors(active, trust, visit_rate, visits, trust_slope, key, n_threa
     visits[idx[u < p]] = 1
 
 
-def browse(cust, pref, item_feat, viewed, viewed_rel, n_look, key, n_threads=1):
+def browse(cust, pref, item_feat, item_durable, item_cycle, hist_item, hist_day, viewed, viewed_rel, day,
+           replenish_lo, replenish_hi, replenish_boost, n_look, key, n_threads=1):
+    # A due consumable first: the most recent purchase of a consumable now due again.
+    hday = hist_day[cust]                                              # (k, H)
+    hitem = np.maximum(hist_item[cust], 0)
+    valid = (hday != NO_DAY) & ~item_durable[hitem].astype(bool)
+    ratio = (day - hday.astype(np.float64)) / item_cycle[hitem].astype(np.float64)
+    due = valid & (ratio >= replenish_lo) & (ratio <= replenish_hi)
+    due_day = np.where(due, hday.astype(np.int64), NO_DAY - 1)
+    pick = np.argmax(due_day, axis=1)                                  # first of equal days
+    has_due = due.any(axis=1)
+    due_item = hitem[np.arange(len(cust)), pick]
     base = customer_base(key, cust)
     m = item_feat.shape[0]
     best = np.full(cust.shape[0], -1e300)
@@ -68,8 +79,9 @@ def browse(cust, pref, item_feat, viewed, viewed_rel, n_look, key, n_threads=1):
         better = s > best
         best = np.where(better, s, best)
         best_item = np.where(better, item, best_item)
-    viewed[:] = best_item.astype(np.int32)
-    viewed_rel[:] = best.astype(np.float32)
+    due_rel = match(pref[cust], item_feat[due_item]) + replenish_boost
+    viewed[:] = np.where(has_due, due_item, best_item).astype(np.int32)
+    viewed_rel[:] = np.where(has_due, due_rel, best).astype(np.float32)
 
 
 def expose(cust, trust, fatigue, exposed, channel, base_rate, trust_elasticity, fatigue_k, key,
