@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import DATA_BASES, EMAIL
+from sim.codes import DATA_BASES, EMAIL, SOURCE_BASIS
 from sim.stats import summarize_unit_values
 
 __all__ = ["METRICS", "compute_metrics"]
@@ -44,6 +44,8 @@ METRICS: dict[str, str] = {
     "persofails": "exposed touches that showed a just-bought durable",
     "creepy_touches": "exposed touches that felt creepy",
     "creepy_touches_by_basis": "creepy touches by the data basis of their most intrusive slot",
+    "persofails_by_source": "persofails by the rule that showed the just-bought durable: the source of the "
+                            "slot, or 'popular (exploration or fallback)' when that slot held a best seller instead",
     "perceived_relevance_mean": "mean perceived relevance of exposed touches (the customers' view), [-1, 1]",
     "firm_score_mean": "mean firm model score of the best slot of exposed touches (the firm's view), [-1, 1]",
     "feel_valued_share": "share of all customers who, at the end, are active and whose running "
@@ -104,6 +106,7 @@ def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
         "persofails": int(tot["persofails"]),
         "creepy_touches": int(tot["creepy_touches"]),
         "creepy_touches_by_basis": {b: int(c) for b, c in zip(DATA_BASES, rec.creepy_by_basis)},
+        "persofails_by_source": _persofails_by_source(cfg.strategy.slots, rec.persofails_by_slot),
         "perceived_relevance_mean": rec.perceived_rel_sum / rec.exposed_total if rec.exposed_total else 0.0,
         "firm_score_mean": rec.firm_score_sum / rec.exposed_total if rec.exposed_total else 0.0,
         "feel_valued_share": float(np.count_nonzero(scenario.customer.feels_valued(pop))) / n,
@@ -114,6 +117,18 @@ def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
         "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
     }
     return m, _segments(scenario)
+
+
+def _persofails_by_source(slots: list[str], by_slot: dict[tuple[int, int], int]) -> dict[str, int]:
+    """Attribute each persofail to its slot's source, unless the slot held an exploration or
+    fallback best seller (its data basis then differs from the source's)."""
+    out: dict[str, int] = {}
+    for (slot, basis), count in sorted(by_slot.items()):
+        source = slots[slot]
+        if SOURCE_BASIS[source] != DATA_BASES[basis]:
+            source = "popular (exploration or fallback)"
+        out[source] = out.get(source, 0) + count
+    return out
 
 
 def _segments(scenario) -> list[dict]:

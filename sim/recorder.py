@@ -67,6 +67,7 @@ class Recorder:
         self.email_consent_start = int(np.count_nonzero(pop.consent & (1 << EMAIL)))
         self.email_optouts_by_customer = np.zeros(0, dtype=np.int64)
         self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
+        self.persofails_by_slot: dict[tuple[int, int], int] = {}   # (slot, basis code) -> count
         self.touches_by_channel = np.zeros(len(CHANNELS), dtype=np.int64)
         n_seg = len(segment_names)
         seg_counts = np.bincount(pop.segment, minlength=n_seg)
@@ -139,6 +140,14 @@ class Recorder:
         d["revenue"] += float(batch.revenue.sum())
         d["margin"] += float(batch.margin.sum())
         d["persofails"] += int(np.count_nonzero(batch.persofail))
+        # Which slot (hence which source of the strategy) showed the just-bought durable.
+        rows = np.flatnonzero(batch.persofail)
+        if rows.size:
+            slot = batch.persofail[rows].astype(np.int64) - 1
+            keys = slot * 256 + batch.basis[rows, slot]
+            for key, count in zip(*np.unique(keys, return_counts=True)):
+                k = (int(key) // 256, int(key) % 256)
+                self.persofails_by_slot[k] = self.persofails_by_slot.get(k, 0) + int(count)
         d["creepy_touches"] += int(np.count_nonzero(batch.creepy))
         # Which data basis stood behind the most intrusive slot of each creepy touch.
         creepy_rows = batch.basis[batch.creepy.astype(bool)]
@@ -176,6 +185,7 @@ class Recorder:
                 ev.update({
                     "perceived_relevance": round(float(batch.rel[t]), 3),
                     "persofail": bool(batch.persofail[t]),
+                    "persofail_slot": int(batch.persofail[t]) - 1 if batch.persofail[t] else None,
                     "creepy": bool(batch.creepy[t]),
                     "clicked": bool(batch.clicked[t]),
                 })

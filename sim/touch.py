@@ -23,7 +23,8 @@ class TouchBatch:
     viewed_rel : float32 (k,)
     rel : float32 (k,)       perceived relevance of the slate (the customer's, not the firm's)
     best : int8 (k,)         slot the customer liked best, -1 if not exposed
-    persofail : uint8 (k,)   a slot showed a durable bought within the persofail window
+    persofail : uint8 (k,)   1 + the first slot showing a durable bought within the persofail
+                             window, 0 if none (nonzero = a persofail)
     creepy : uint8 (k,)      the touch felt creepy
     clicked : uint8 (k,)     the best slot was clicked
     bought : int32 (k,)      item bought, -1 if none

@@ -132,3 +132,17 @@ def test_every_shipped_strategy_runs_in_a_glob_sweep(tmp_path):
     names = sorted(json.loads(p.read_text())["strategy"] for p in (tmp_path / "sweep").glob("*/metrics.json"))
     shipped = sorted(p.stem for p in (Path(__file__).parents[1] / "configs" / "strategy").glob("*.yaml"))
     assert names == shipped and len(names) >= 8
+
+
+def test_persofails_are_attributed_to_the_rule_that_caused_them(small_config):
+    m = Scenario(small_config("strategy=retarget_naive", "population.size=3000", "horizon_days=90")).run().metrics
+    by_source = m["persofails_by_source"]
+    assert sum(by_source.values()) == m["persofails"] > 0
+    assert by_source["retarget"] > 0.9 * m["persofails"]
+
+
+def test_creepy_touches_are_attributed_to_the_data_behind_them(small_config):
+    m = Scenario(small_config("strategy=inferred_sensitive", "population.size=3000", "horizon_days=60")).run().metrics
+    by_basis = m["creepy_touches_by_basis"]
+    assert sum(by_basis.values()) == m["creepy_touches"] > 0
+    assert by_basis["offsite"] + by_basis["inferred"] > by_basis["onsite"]

@@ -188,7 +188,7 @@ def perceive(
     const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
     float[::1] rel,                     # OUT float32[k] perceived relevance of the slate
     int8_t[::1] best,                   # OUT int8[k] slot the customer likes best (-1: none)
-    uint8_t[::1] persofail,             # OUT uint8[k] 1 if a slot shows a just-bought durable
+    uint8_t[::1] persofail,             # OUT uint8[k] 1 + the first slot showing a just-bought durable, 0 if none
     int day, double persofail_window, double persofail_relevance,
     double replenish_lo, double replenish_hi, double replenish_boost,
     int n_threads,
@@ -196,7 +196,8 @@ def perceive(
     """Perceived relevance of each slot: taste match, corrected by purchase history.
 
     A durable whose category was bought less than ``persofail_window`` days ago is a
-    persofail: its relevance becomes ``persofail_relevance``.  A consumable whose category
+    persofail: its relevance becomes ``persofail_relevance``; ``persofail`` records 1 + the
+    first such slot (0: none), so reports can name the rule that filled it.  A consumable whose category
     was bought between ``replenish_lo`` and ``replenish_hi`` cycles ago gains
     ``replenish_boost``.  The slate's relevance is its best slot's.  No random draws.
     """
@@ -231,7 +232,8 @@ def perceive(
                 if item_durable[item]:
                     if min_age < persofail_window:
                         s = persofail_relevance
-                        pf = 1
+                        if pf == 0:
+                            pf = <uint8_t>(j + 1)
                 else:
                     ratio = min_age / item_cycle[item]
                     if ratio >= replenish_lo and ratio <= replenish_hi:

@@ -115,7 +115,8 @@ def perceive(cust, exposed, slate, pref, item_feat, item_cat, item_durable, item
     best_j = np.argmax(s, axis=1)     # first maximum, as the kernel's strict ">" keeps
     rel[:] = np.where(ex, s[np.arange(k), best_j], 0.0).astype(np.float32)
     best[:] = np.where(ex, best_j, -1).astype(np.int8)
-    persofail[:] = (ex & pf.any(axis=1)).astype(np.uint8)
+    first = np.argmax(pf, axis=1) + 1
+    persofail[:] = np.where(ex & pf.any(axis=1), first, 0).astype(np.uint8)
 
 
 def creep(cust, exposed, slate, basis, item_sensitivity, privacy, intrusiveness, creepy,
