@@ -146,3 +146,26 @@ def test_creepy_touches_are_attributed_to_the_data_behind_them(small_config):
     by_basis = m["creepy_touches_by_basis"]
     assert sum(by_basis.values()) == m["creepy_touches"] > 0
     assert by_basis["offsite"] + by_basis["inferred"] > by_basis["onsite"]
+
+
+def test_a_strategy_personalizes_only_its_channels(small_config):
+    # Email left out: email slates show editorial picks (basis none), so nothing sent by email
+    # can be creepy, while onsite slates stay personal.
+    both = Scenario(small_config("strategy=inferred_sensitive", "output.journeys=300")).run()
+    onsite = Scenario(small_config("strategy=inferred_sensitive", "strategy.channels=[onsite]",
+                                   "output.journeys=300")).run()
+
+    def bases(result, channel):
+        return {b for j in result.journeys for e in j["events"] if e.get("channel") == channel and e["exposed"]
+                for b in e["data_basis"]}
+
+    assert bases(onsite, "email") == {"none"}
+    assert bases(both, "email") - {"none"}
+    assert bases(onsite, "onsite") - {"none"}
+
+
+def test_an_unknown_channel_is_refused():
+    from sim.config.preflight import PreflightError, compose_config
+
+    with pytest.raises(PreflightError, match=r"strategy.channels\[1\]='fax' is not allowed: one of onsite, email, push, ads"):
+        compose_config(["strategy.channels=[onsite,fax]"])

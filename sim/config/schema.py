@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 from omegaconf import MISSING
 
 from sim.catalog import SENSITIVITY_CLASSES
-from sim.codes import SOURCES
+from sim.codes import CHANNELS, SOURCES
 from sim.config.params import param
 
 __all__ = [
@@ -254,6 +254,8 @@ class StrategyConfig:
     name: str = param(MISSING, "strategy name, for reports")
     slots: List[str] = param(None, "source of each slate slot, in order (the slate size is their number): "
                              + ", ".join(SOURCES), factory=lambda: ["behavioural"] * 4)
+    channels: List[str] = param(None, "channels the strategy personalizes; elsewhere its slots show editorial "
+                                "picks: " + ", ".join(CHANNELS), factory=lambda: ["onsite", "email"])
     candidates: int = param(32, "random candidate items scored per touch by behavioural slots", ge=1, le=4096)
     exploration: float = param(0.1, "probability a slot shows a popular item instead", unit="probability",
                                ge=0, le=1)

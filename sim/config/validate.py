@@ -68,6 +68,11 @@ def _check_rules(cfg: Config) -> None:
     for i, src in enumerate(s.slots):
         if src not in SOURCES:
             raise ConfigError(f"strategy.slots[{i}]", src, "one of " + ", ".join(SOURCES))
+    from sim.codes import CHANNELS
+
+    for i, channel in enumerate(s.channels):
+        if channel not in CHANNELS:
+            raise ConfigError(f"strategy.channels[{i}]", channel, "one of " + ", ".join(CHANNELS))
     if len(s.slots) > cat.items:
         raise ConfigError("strategy.slots", len(s.slots), f"at most the number of catalog items ({cat.items})")
     if s.replenish_lo > s.replenish_hi:

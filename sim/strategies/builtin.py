@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import source_code
+from sim.codes import channel_code, source_code
 from sim.core.kernels import call
 from sim.firm import FirmView
 from sim.strategies.base import Strategy
@@ -19,10 +19,14 @@ class SlotStrategy(Strategy):
     def __init__(self, config):
         super().__init__(config)
         self.slot_source = np.array([source_code(s) for s in config.slots], dtype=np.uint8)
+        # On channels the strategy does not personalize, every slot shows an editorial pick.
+        self.editorial_source = np.full_like(self.slot_source, source_code("editorial"))
+        self.channels = {channel_code(c) for c in config.channels}
 
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         c, cat = self.config, firm.catalog
-        call("fill_slates", impl, cust=batch.cust, exposed=batch.exposed, slot_source=self.slot_source,
+        sources = self.slot_source if batch.channel in self.channels else self.editorial_source
+        call("fill_slates", impl, cust=batch.cust, exposed=batch.exposed, slot_source=sources,
              est_pref=firm.est_pref, n_obs=firm.n_obs, last_view_item=firm.last_view_item,
              last_view_day=firm.last_view_day, hist_item=firm.hist_item, hist_day=firm.hist_day,
              stated_cats=firm.stated_cats, inferred_cat=firm.inferred_cat, offsite_cat=firm.offsite_cat,
