@@ -21,7 +21,8 @@
 #   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
 
 cimport cython
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
 from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
@@ -203,47 +204,60 @@ def perceive(
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_j
+    cdef Py_ssize_t t, i, j, d, h, item, best_j, n_valid
     cdef double s, best_s, age, min_age, ratio
     cdef int cat
     cdef uint8_t pf
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        rel[t] = 0.0
-        best[t] = -1
-        persofail[t] = 0
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        best_s = -1e300
-        best_j = 0
-        pf = 0
-        for j in range(n_slot):
-            item = slate[t, j]
-            s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
-            # The most recent purchase in the same category, if any.
-            cat = item_cat[item]
-            min_age = 1e300
+    cdef int* h_cat
+    cdef double* h_age
+    with nogil, parallel(num_threads=n_threads):
+        # The customer's purchases (category, age) are gathered once per touch, not once
+        # per slot; the per-slot scan then reads them in the same order as before.
+        h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
+        h_age = <double*>malloc((n_hist + 1) * sizeof(double))
+        for t in prange(k, schedule="static"):
+            rel[t] = 0.0
+            best[t] = -1
+            persofail[t] = 0
+            if not exposed[t]:
+                continue
+            i = cust[t]
+            n_valid = 0
             for h in range(n_hist):
-                if hist_day[i, h] != NO_DAY and item_cat[hist_item[i, h]] == cat:
-                    age = <double>(day - hist_day[i, h])
-                    if age < min_age:
-                        min_age = age
-            if min_age < 1e299:
-                if item_durable[item]:
-                    if min_age < persofail_window:
-                        s = persofail_relevance
-                        if pf == 0:
-                            pf = <uint8_t>(j + 1)
-                else:
-                    ratio = min_age / item_cycle[item]
-                    if ratio >= replenish_lo and ratio <= replenish_hi:
-                        s = s + replenish_boost
-            if s > best_s:
-                best_s = s
-                best_j = j
-        rel[t] = <float>best_s
-        best[t] = <int8_t>best_j
-        persofail[t] = pf
+                if hist_day[i, h] != NO_DAY:
+                    h_cat[n_valid] = item_cat[hist_item[i, h]]
+                    h_age[n_valid] = <double>(day - hist_day[i, h])
+                    n_valid = n_valid + 1
+            best_s = -1e300
+            best_j = 0
+            pf = 0
+            for j in range(n_slot):
+                item = slate[t, j]
+                s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
+                # The most recent purchase in the same category, if any.
+                cat = item_cat[item]
+                min_age = 1e300
+                for h in range(n_valid):
+                    age = h_age[h]
+                    min_age = age if (h_cat[h] == cat and age < min_age) else min_age
+                if min_age < 1e299:
+                    if item_durable[item]:
+                        if min_age < persofail_window:
+                            s = persofail_relevance
+                            if pf == 0:
+                                pf = <uint8_t>(j + 1)
+                    else:
+                        ratio = min_age / item_cycle[item]
+                        if ratio >= replenish_lo and ratio <= replenish_hi:
+                            s = s + replenish_boost
+                if s > best_s:
+                    best_s = s
+                    best_j = j
+            rel[t] = <float>best_s
+            best[t] = <int8_t>best_j
+            persofail[t] = pf
+        free(h_cat)
+        free(h_age)
 
 
 def creep(

@@ -12,7 +12,9 @@ picks, ``Q`` category offsets, ``T`` stated categories) and the optional ``in BO
 that values are indices in ``[0, BOUND)``.  BOUND is a dimension symbol, optionally minus one
 (``Q-1``: the number of categories), or a number; ``or -1`` / ``or 255`` also allow that
 sentinel.  A bound that no other argument defines is not checked: such indices are only
-copied by the kernel, never dereferenced.
+copied by the kernel, never dereferenced.  Kernels that take ``cust: int64[k] in N`` read
+their N-row arrays only at the rows of those customers, so the indices of an N-row array are
+checked on those rows (after ``cust`` itself), not on the whole population.
 """
 
 from __future__ import annotations
@@ -228,23 +230,31 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
             if dims.setdefault(sym, size) != size:
                 raise KernelArgumentError(
                     f"{where}: dimension {sym} is {size} here but {dims[sym]} in an earlier argument")
-    for spec in kernel.arrays:
-        if spec.bound is None:
-            continue
+    # The wave's customers first: an N-row array is read only at rows cust[t] (every kernel
+    # that takes ``cust`` indexes its per-customer arrays through it and nothing else), so
+    # its indices are checked on those rows only, once ``cust`` itself is known to be valid.
+    rows = None
+    bounded = sorted((s for s in kernel.arrays if s.bound is not None), key=lambda s: s.name != "cust")
+    index_range = load_compiled("_bounds").index_range
+    for spec in bounded:
         a = kwargs[spec.name]
         if a.size == 0:
             continue
         bound = _bound(spec.bound, dims)
         if bound is None:
             continue   # the kernel never dereferences these indices (it only copies them)
-        values = a if spec.sentinel is None else a[a != spec.sentinel]
-        if values.size == 0:
-            continue
-        lo, hi = int(values.min()), int(values.max())
-        if lo < 0 or hi >= bound:
+        use_rows = rows is not None and spec.dims[0] == "N"
+        count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
+                                    spec.sentinel is not None, spec.sentinel or 0)
+        if count and (lo < 0 or hi >= bound):
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
                 + (f" or {spec.sentinel}" if spec.sentinel is not None else ""))
+        if spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N":
+            rows = a
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def _bound(text: str, dims: dict[str, int]) -> int | None:
