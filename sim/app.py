@@ -17,6 +17,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.preflight import PreflightError, preflight, to_config
@@ -25,6 +26,7 @@ from sim.config.validate import validate
 from sim.engine import terminal_progress
 from sim.results import write_results
 from sim.scenario import Scenario
+from sim.summary import format_summary
 
 __all__ = ["main", "run_job", "run_config"]
 
@@ -58,6 +60,8 @@ def run_job(cfg: DictConfig) -> float:
              config.strategy.name, metrics["revenue"], metrics["trust_mean_start"],
              metrics["trust_mean_end"], 100 * metrics["churned_share"],
              metrics["interactions_per_second"] / 1e6)
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        print(format_summary(metrics))
     print(f"results: {out_dir}", flush=True)
     return float(metrics["revenue"])
 

@@ -41,6 +41,8 @@ def test_a_run_from_another_directory_writes_the_results_contract(tmp_path):
     assert (run / "daily.parquet").stat().st_size > 0
     assert len((run / "journeys.jsonl").read_text().splitlines()) == 10
     assert f"results: {run.resolve()}" in proc.stdout or f"results: {run}" in proc.stdout
+    assert "retarget_naive on retail: 1,500 customers, 14 days, seed 3" in proc.stdout
+    assert f"revenue     {metrics['revenue']:>14,.0f}" in proc.stdout
 
 
 def test_python_dash_m_sim_is_the_same_command_and_same_seed_same_metrics(tmp_path):
