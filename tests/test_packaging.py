@@ -30,3 +30,14 @@ def test_a_wheel_install_runs_from_any_directory(tmp_path):
     where = subprocess.run([str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True,
                            text=True, check=True).stdout
     assert str(env_dir) in where and sys.prefix not in where
+
+
+def test_every_source_folder_is_a_package_the_build_ships():
+    # setup.py ships find_packages(include=["sim", "sim.*"]): a folder of modules without an
+    # __init__.py would silently be left out of a wheel (it still works in the source tree).
+    from setuptools import find_packages
+
+    shipped = set(find_packages(str(ROOT), include=["sim", "sim.*"]))
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "sim").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert folders <= shipped
