@@ -34,7 +34,7 @@ from sim.core.twins.random import customer_base, draw_uniform
 from sim.errors import ConfigError
 from sim.population import FieldSpec
 
-__all__ = ["Behavior", "WAVE_STAGES", "DAY_STAGES", "build_behaviors", "wave_uniforms"]
+__all__ = ["Behavior", "WAVE_STAGES", "DAY_STAGES", "build_behaviors", "wave_uniforms", "day_uniforms"]
 
 WAVE_STAGES = ("exposure", "perceive", "creep", "engage", "trust", "fatigue", "optout")
 DAY_STAGES = ("recovery", "churn")

@@ -113,10 +113,6 @@ class Catalog:
     def category_name(self, item: int) -> str:
         return self.categories[int(self.category[item])].name
 
-    @property
-    def price_median(self) -> float:
-        return float(np.median(self.price))
-
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)

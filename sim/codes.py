@@ -41,14 +41,6 @@ def channel_code(name: str) -> int:
         raise ValueError(f"unknown channel {name!r}; allowed: {', '.join(CHANNELS)}") from None
 
 
-def basis_code(name: str) -> int:
-    """The code of a data-basis name; ValueError naming the allowed names otherwise."""
-    try:
-        return DATA_BASES.index(name)
-    except ValueError:
-        raise ValueError(f"unknown data basis {name!r}; allowed: {', '.join(DATA_BASES)}") from None
-
-
 def source_code(name: str) -> int:
     """The code of a slot source; ValueError naming the allowed sources otherwise."""
     try:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_results", "write_json_atomic", "METRICS_FILE", "is_complete"]
+__all__ = ["write_results", "write_json_atomic", "METRICS_FILE"]
 
 METRICS_FILE = "metrics.json"
 
@@ -65,7 +65,3 @@ def write_results(out_dir: Path, result, *, parquet: bool = True) -> None:
             f.write(json.dumps(j, separators=(",", ":")) + "\n")
     write_json_atomic(out_dir / METRICS_FILE, result.metrics)
 
-
-def is_complete(run_dir: Path) -> bool:
-    """True when ``run_dir`` holds a finished run."""
-    return (Path(run_dir) / METRICS_FILE).is_file()

@@ -153,3 +153,18 @@ def test_a_researcher_adds_a_behavior_without_touching_sim(tmp_path):
     bad = subprocess.run(args[:-1] + ["+behaviors.apology.restor=1", "hydra.run.dir=bad"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "not a parameter of apology.Apology; allowed: restore, after" in bad.stderr
+
+
+class DailyDoubt(Behavior):
+    """Each day a few active customers lose a little trust at random (uses day_uniforms)."""
+
+    def on_day(self, ctx):
+        from sim.behavior import day_uniforms
+
+        who = np.flatnonzero(ctx.pop.active)
+        hit = who[day_uniforms(ctx, self, who) < 0.01]
+        ctx.pop.trust[hit] = (ctx.pop.trust[hit] * np.float32(0.99)).astype(np.float32)
+
+
+def test_a_day_hook_with_its_own_random_stream_is_well_behaved():
+    assert "same seed gives the same result" in check_behavior(DailyDoubt())
