@@ -8,7 +8,7 @@ Time is in hours.  Three processes drive a run:
 * **organic visits** once a day at ``campaign.visit_hour``: the day's visitors are one onsite
   wave;
 * the **email campaign** at ``send_hour`` every ``cadence_days`` from ``first_day``: everyone
-  who consents to email is one email wave.
+  who consents to email and has not reached the weekly cap is one email wave.
 
 The number of SimPy events grows with days and campaigns, never with customers.
 """
@@ -71,6 +71,8 @@ class Engine:
             s.recorder.end_day()
             if self.progress is not None:
                 self.progress(day, s.config.horizon_days)
+            if day % 7 == 0:
+                s.population.sent_this_week[:] = 0   # frequency caps count calendar weeks
             s.customer.on_day(DayContext(s.population, day, s.streams, s.threads, s.impl, self._churned))
             s.recorder.start_day(day, self._churned)
 
@@ -89,7 +91,14 @@ class Engine:
         cadence = int(round(email.cadence_days * HOURS_PER_DAY))
         while t < self.horizon_hours:
             yield self.env.timeout(t - self.env.now)
-            audience = np.flatnonzero(s.population.consent & (1 << EMAIL)).astype(np.int64)
+            pop = s.population
+            consenting = (pop.consent & (1 << EMAIL)).astype(bool)
+            if email.cap_per_week > 0:
+                under_cap = pop.sent_this_week[:, EMAIL] < email.cap_per_week
+                s.recorder.suppressed_by_cap(EMAIL, int(np.count_nonzero(consenting & ~under_cap)))
+                consenting &= under_cap
+            audience = np.flatnonzero(consenting).astype(np.int64)
+            pop.sent_this_week[audience, EMAIL] += 1
             self.run_wave(EMAIL, audience)
             t += cadence
 

@@ -62,6 +62,8 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("segment", "uint8", (), 0, doc="segment index"),
     FieldSpec("consent", "uint8", (), 0, observable=True,
               doc="consent bits by channel code (bit 1 email, 2 push, 3 ad tracking)"),
+    FieldSpec("sent_this_week", "uint8", (4,), 0, observable=True,
+              doc="contacts the firm sent per channel this calendar week (for frequency caps)"),
     FieldSpec("hist_item", "int32", (HISTORY_SLOTS,), 0, observable=True, doc="recently bought items"),
     FieldSpec("hist_day", "int16", (HISTORY_SLOTS,), NO_DAY, observable=True,
               doc="day of each recent purchase; -32768 = empty slot"),

@@ -29,6 +29,7 @@ DAILY_COLUMNS: dict[str, str] = {
     "email_opens": "emails opened",
     "email_clicks": "emails whose slate was clicked",
     "email_unsubscribes": "email opt-outs",
+    "email_suppressed_by_cap": "emails not sent because the customer had reached the weekly cap",
     "onsite_clicks": "clicks on the personalised onsite slate",
     "orders": "purchases",
     "revenue": "revenue, currency units",
@@ -110,6 +111,11 @@ class Recorder:
         d["trust_mean"], d["trust_p10"] = summarize_unit_values(self.pop.trust, self.threads)
         self.rows.append(d)
         self._day = None
+
+    def suppressed_by_cap(self, channel: int, count: int) -> None:
+        """Contacts a frequency cap held back today."""
+        if channel == EMAIL and self._day is not None:
+            self._day["email_suppressed_by_cap"] += count
 
     # ------------------------------------------------------------------ waves
     def before_wave(self, batch: TouchBatch) -> None:

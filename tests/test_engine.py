@@ -129,3 +129,24 @@ def test_journeys_tell_the_story_of_a_touch(small_config):
     assert bought and all(e["price"] > 0 for e in bought)
     for e in events:
         assert len(e["shown"]) == 4 and 0 <= e["trust_after"] <= 1
+
+
+def test_no_customer_exceeds_the_weekly_email_cap(small_config):
+    # A daily email capped at 3 per calendar week: every consenting customer gets exactly
+    # 3 emails in each full week (days 0-6, 7-13, ...), the other 4 sends are held back.
+    cfg = small_config("campaign.email.cadence_days=1", "campaign.email.cap_per_week=3",
+                       "customer.optout.email_base_hazard=0", "customer.churn.hazard_max=0",
+                       "output.journeys=200", "horizon_days=21")
+    s = Scenario(cfg)
+    consenting = int(np.count_nonzero(s.population.consent & (1 << EMAIL)))
+    result = s.run()
+    per_week: dict[tuple[int, int], int] = {}
+    for j in result.journeys:
+        for e in j["events"]:
+            if e.get("channel") == "email":
+                key = (j["customer"], e["day"] // 7)
+                per_week[key] = per_week.get(key, 0) + 1
+    assert per_week and max(per_week.values()) == 3
+    m = result.metrics
+    assert m["email_sends"] == 3 * 3 * consenting
+    assert m["email_suppressed_by_cap"] == 4 * 3 * consenting

@@ -299,6 +299,8 @@ class EmailCampaignConfig:
     cadence_days: float = param(7.0, "days between two sends", unit="day", gt=0)
     send_hour: int = param(10, "hour of day of each send", unit="hour", ge=0, le=23)
     first_day: int = param(0, "day of the first send", unit="day", ge=0)
+    cap_per_week: int = param(0, "at most this many emails per customer per calendar week (days 0-6, 7-13, "
+                              "...); 0 = no cap", unit="emails", ge=0, le=255)
 
 
 @dataclass
