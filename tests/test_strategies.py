@@ -169,3 +169,27 @@ def test_an_unknown_channel_is_refused():
 
     with pytest.raises(PreflightError, match=r"strategy.channels\[1\]='fax' is not allowed: one of onsite, email, push, ads"):
         compose_config(["strategy.channels=[onsite,fax]"])
+
+
+def test_a_strategist_sets_cadence_and_cap_in_a_strategy_file_alone(tmp_path):
+    # A new strategy in its own YAML file (outside the package), choosing slots, levers,
+    # the channels it personalizes and its email cadence and weekly cap.
+    from sim.config.preflight import compose_config
+
+    (tmp_path / "strategy").mkdir()
+    (tmp_path / "strategy" / "gentle.yaml").write_text(
+        "# @package _global_\n"
+        "strategy:\n"
+        "  name: gentle\n"
+        "  slots: [stated, replenish, behavioural]\n"
+        "  suppress_within_cycle: true\n"
+        "  explained: true\n"
+        "  channels: [onsite]\n"
+        "campaign:\n"
+        "  email: {cadence_days: 3.5, cap_per_week: 1}\n")
+    cfg = compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle"])
+    assert cfg.strategy.slots == ["stated", "replenish", "behavioural"]
+    assert cfg.campaign.email.cadence_days == 3.5 and cfg.campaign.email.cap_per_week == 1
+    m = Scenario(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle",
+                                 "population.size=1000", "horizon_days=14"])).run().metrics
+    assert m["strategy"] == "gentle" and m["email_suppressed_by_cap"] > 0
