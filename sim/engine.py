@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 from simpy.core import URGENT
 
-from sim.codes import EMAIL, ONSITE
+from sim.codes import CHANNELS, EMAIL, ONSITE
 from sim.customer import DayContext, WaveContext
 from sim.touch import TouchBatch
 
@@ -109,7 +109,7 @@ class Engine:
         now = int(self.env.now)
         batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort,
                            s.strategy.slate_size)
-        self.wave_log.append((self.env.now, ("onsite", "email", "push", "ads")[channel], len(batch)))
+        self.wave_log.append((self.env.now, CHANNELS[channel], len(batch)))
         ctx = WaveContext(s.population, s.catalog, batch, s.strategy, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)

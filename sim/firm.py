@@ -113,9 +113,14 @@ def draw_firm_data(population: Population, catalog: Catalog, stated_share: np.nd
     """
     n, n_cat = population.n, len(catalog.categories)
     match = population.pref.astype(np.int32) @ catalog.centroids.astype(np.int32).T   # (N, C)
-    top2 = np.argsort(-match, axis=1, kind="stable")[:, :2].astype(np.uint8)
-    if n_cat < 2:
-        top2[:, 1] = NO_CAT
+    # The two best categories (ties: the lower index), by two argmax passes.
+    rows = np.arange(n)
+    first = np.argmax(match, axis=1)
+    top2 = np.full((n, 2), NO_CAT, dtype=np.uint8)
+    top2[:, 0] = first
+    if n_cat >= 2:
+        match[rows, first] = np.iinfo(match.dtype).min
+        top2[:, 1] = np.argmax(match, axis=1)
     stated = np.where((rng.random(n) < stated_share)[:, None], top2, np.uint8(NO_CAT)).astype(np.uint8)
     random_cat = rng.integers(0, n_cat, n).astype(np.uint8)
     inferred = np.where(rng.random(n) < inference_accuracy, top2[:, 0], random_cat).astype(np.uint8)

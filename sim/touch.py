@@ -30,7 +30,6 @@ class TouchBatch:
     bought : int32 (k,)      item bought, -1 if none
     revenue, margin : float64 (k,)
     opted_out : uint8 (k,)   the customer unsubscribed from the channel
-    trust_before : float32 (k,)  trust at the start of the wave
     """
 
     def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int):
@@ -52,7 +51,6 @@ class TouchBatch:
         self.revenue = np.zeros(k, dtype=np.float64)
         self.margin = np.zeros(k, dtype=np.float64)
         self.opted_out = np.zeros(k, dtype=np.uint8)
-        self.trust_before = np.zeros(k, dtype=np.float32)
 
     def __len__(self) -> int:
         return int(self.cust.shape[0])
