@@ -22,7 +22,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.preflight import PreflightError, preflight, to_config
 from sim.config.schema import register_schemas
-from sim.config.validate import validate
 from sim.engine import terminal_progress
 from sim.results import write_results
 from sim.scenario import Scenario
@@ -53,7 +52,7 @@ def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
 @hydra.main(version_base="1.3", config_path="pkg://sim.configs", config_name="config")
 def run_job(cfg: DictConfig) -> float:
     """One Hydra job: build, simulate, write.  Returns the revenue (for sweepers that optimize)."""
-    config = validate(to_config(cfg))
+    config = to_config(cfg)   # validated by the preflight, and again by Scenario
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     metrics = run_config(config, out_dir)
     log.info("%s: revenue %.0f, trust %.3f -> %.3f, churned %.1f%%, %.1f M interactions/s",

@@ -7,8 +7,6 @@ thread count).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from sim.catalog import Catalog
@@ -41,11 +39,6 @@ DAILY_COLUMNS: dict[str, str] = {
 """Columns of ``daily.csv`` / ``daily.parquet`` and their meaning."""
 
 
-@dataclass
-class _Day:
-    counts: dict[str, float] = field(default_factory=lambda: {k: 0.0 for k in DAILY_COLUMNS})
-
-
 class Recorder:
     """Collects one run's outputs.
 
@@ -66,10 +59,8 @@ class Recorder:
         self._day: dict[str, float] | None = None
         self.trust_mean_start, self.trust_p10_start = summarize_unit_values(pop.trust, threads)
         self.email_consent_start = int(np.count_nonzero(pop.consent & (1 << EMAIL)))
-        self.email_optouts_by_customer = np.zeros(0, dtype=np.int64)
         self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
         self.persofails_by_slot: dict[tuple[int, int], int] = {}   # (slot, basis code) -> count
-        self.touches_by_channel = np.zeros(len(CHANNELS), dtype=np.int64)
         n_seg = len(segment_names)
         seg_counts = np.bincount(pop.segment, minlength=n_seg)
         self.trust_start_by_segment = (np.bincount(pop.segment, weights=pop.trust, minlength=n_seg)
@@ -133,7 +124,6 @@ class Recorder:
         n_exposed = int(np.count_nonzero(exposed))
         clicks = int(np.count_nonzero(batch.clicked))
         sold = batch.bought >= 0
-        self.touches_by_channel[batch.channel] += k
         if batch.channel == ONSITE:
             d["visits"] += k
             d["onsite_clicks"] += clicks

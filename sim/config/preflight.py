@@ -9,6 +9,7 @@ sweep never leaves some runs done and others failed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from typing import Any, Iterable
@@ -89,16 +90,27 @@ def compose_config(overrides: Iterable[str] = (), config_name: str = "config") -
     PreflightError
         With a one-line message, for any problem.
     """
-    from hydra import compose, initialize_config_module
+    from hydra import compose
+
+    with _hydra_context():
+        return _compose_one(compose, config_name, list(overrides))
+
+
+@contextlib.contextmanager
+def _hydra_context():
+    """Hydra initialized on the packaged configs, with the schema registered; cleared after."""
+    from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
     from sim.config.schema import register_schemas
 
     register_schemas()
-    overrides = list(overrides)
     GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="sim.configs", version_base="1.3"):
-        return _compose_one(compose, config_name, overrides)
+    try:
+        with initialize_config_module(config_module="sim.configs", version_base="1.3"):
+            yield
+    finally:
+        GlobalHydra.instance().clear()
 
 
 def _compose_one(compose, config_name: str, overrides: list[str]) -> Config:
@@ -222,16 +234,10 @@ def preflight(overrides: list[str], multirun: bool = False, config_name: str = "
     PreflightError
         For the first job that is not a valid config.
     """
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
+    from hydra import compose
 
-    from sim.config.schema import register_schemas
-
-    register_schemas()
-    GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="sim.configs", version_base="1.3"):
+    with _hydra_context():
         jobs = expand_jobs(overrides, multirun, config_name)
         for job in jobs:
             _compose_one(compose, config_name, job)
-    GlobalHydra.instance().clear()
     return len(jobs)

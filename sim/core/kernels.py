@@ -19,6 +19,7 @@ checked on those rows (after ``cust`` itself), not on the whole population.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -235,7 +236,7 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
     # its indices are checked on those rows only, once ``cust`` itself is known to be valid.
     rows = None
     bounded = sorted((s for s in kernel.arrays if s.bound is not None), key=lambda s: s.name != "cust")
-    index_range = load_compiled("_bounds").index_range
+    index_range = _index_range()
     for spec in bounded:
         a = kwargs[spec.name]
         if a.size == 0:
@@ -255,6 +256,12 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+@functools.cache
+def _index_range():
+    """The compiled index scan, looked up once (every kernel call uses it)."""
+    return load_compiled("_bounds").index_range
 
 
 def _bound(text: str, dims: dict[str, int]) -> int | None:
