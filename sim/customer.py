@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.codes import CHANNELS, EMAIL, ONSITE
+from sim.codes import ADS, CHANNELS, EMAIL, ONSITE, PUSH
 from sim.config.schema import CustomerConfig
 from sim.core.kernels import call
 from sim.population import Population
@@ -45,8 +45,9 @@ class WaveContext:
 
     @property
     def tick(self) -> int:
-        """A wave's identity for random keys: hour of the run and channel."""
-        return (self.batch.day * 24 + self.batch.hour) * 8 + self.batch.channel
+        """A wave's identity for random keys: hour of the run, channel and the campaign's slot
+        (two campaigns on one channel at the same hour draw independent noise)."""
+        return (self.batch.day * 24 + self.batch.hour) * 8 + self.batch.channel + (self.batch.wave << 40)
 
 
 @dataclass
@@ -87,6 +88,13 @@ class CustomerModel:
             dtype=np.float64)
         self.obtrusiveness = _weights(c.creepiness.obtrusiveness)
         self.behaviors = list(behaviors or [])
+        # Per outbound channel: how a contact is noticed, clicked and makes the customer opt out.
+        self._exposure_config = {EMAIL: c.email_exposure, PUSH: c.push_exposure, ADS: c.ads_exposure}
+        e, o = c.engagement, c.optout
+        self._click_bias = {ONSITE: e.click_bias_onsite, EMAIL: e.click_bias_email, PUSH: e.click_bias_push,
+                            ADS: e.click_bias_ads}
+        self._optout_hazard = {EMAIL: (o.email_base_hazard, o.fatigue_k), PUSH: (o.push_base_hazard, o.push_fatigue_k),
+                               ADS: (o.ads_base_hazard, o.fatigue_k)}
         builtin_wave = {"exposure": self._exposure, "perceive": self._perceive, "creep": self._creep,
                         "engage": self._engage, "trust": self._trust, "fatigue": self._fatigue,
                         "optout": self._optout}
@@ -175,7 +183,7 @@ class CustomerModel:
                  n_look=self.config.visits.browse_items,
                  key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
         else:
-            e = self.config.email_exposure
+            e = self._exposure_config[b.channel]
             call("expose", ctx.impl, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue, exposed=b.exposed,
                  channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
                  fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
@@ -208,7 +216,7 @@ class CustomerModel:
              price_sensitivity=pop.price_sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
              margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day, clicked=b.clicked,
              bought=b.bought, revenue=b.revenue, margin_out=b.margin, channel=b.channel, day=b.day,
-             click_bias=e.click_bias_onsite if b.channel == ONSITE else e.click_bias_email,
+             click_bias=self._click_bias[b.channel],
              click_relevance=e.click_relevance, click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
              buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
              price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
@@ -230,12 +238,14 @@ class CustomerModel:
                  fatigue=pop.fatigue, channel=b.channel, cost=cost, n_threads=ctx.threads)
 
     def _optout(self, ctx: WaveContext) -> None:
+        """An outbound contact that was noticed may make the customer opt out of its channel."""
         b, pop = ctx.batch, ctx.pop
-        if b.channel == EMAIL:
+        if b.channel != ONSITE:
             o = self.config.optout
+            base_hazard, fatigue_k = self._optout_hazard[b.channel]
             call("opt_out", ctx.impl, cust=b.cust, exposed=b.exposed, creepy=b.creepy, trust=pop.trust,
                  fatigue=pop.fatigue, consent=pop.consent, opted_out=b.opted_out, channel=b.channel,
-                 base_hazard=o.email_base_hazard, fatigue_k=o.fatigue_k, trust_k=o.trust_k,
+                 base_hazard=base_hazard, fatigue_k=fatigue_k, trust_k=o.trust_k,
                  creepy_multiplier=o.creepy_multiplier,
                  key=ctx.streams.wave_key("customer.optout", ctx.tick), n_threads=ctx.threads)
 

@@ -1,16 +1,22 @@
 """The SimPy engine: processes that emit waves, each wave one pass of compiled code over a cohort.
 
-Time is in hours.  Three processes drive a run:
+Time is in hours.  The processes of a run:
 
-* the **day clock** at 00:00 of every day: the customers' day hooks (recovery, churn) and
-  the recorder's day boundary; its events are URGENT, so at equal times it always runs before
-  any wave;
+* the **day clock** at 00:00 of every day: the customers' day hooks (recovery, churn), the
+  daily (and on days 0, 7, 14, ... weekly) contact counters and the recorder's day boundary;
+  its events are URGENT, so at equal times it always runs before any wave;
 * **organic visits** once a day at ``campaign.visit_hour``: the day's visitors are one onsite
   wave;
-* the **email campaign** at ``send_hour`` every ``cadence_days`` from ``first_day``: everyone
-  who consents to email and has not reached the weekly cap is one email wave.
+* one process per **scheduled campaign** (``campaign.scheduled``): at each send time, the
+  audience is one email or push wave;
+* **triggered campaigns** (``campaign.triggers``): one short process per (trigger, dispatch
+  bucket) that a wave could have armed; the customers due in that bucket are one wave;
+* **retargeting** (``campaign.retargeting``): at the configured hours of every day, the
+  recent visitors who meet an ad slot are one ads wave.
 
-The number of SimPy events grows with days and campaigns, never with customers.
+Every outbound wave passes the contact policy (consent, caps, quiet hours) first.  Waves
+happen at times fixed by the plan and by earlier waves' times, never by how many customers
+there are, so the number of SimPy events does not depend on N.
 """
 
 from __future__ import annotations
@@ -23,11 +29,19 @@ import numpy as np
 import simpy
 from simpy.core import URGENT
 
-from sim.codes import CHANNELS, EMAIL, ONSITE
+from sim.campaigns.book import ContactBook
+from sim.campaigns.policy import ContactPolicy
+from sim.campaigns.retargeting import Retargeting
+from sim.campaigns.scheduled import audience_mask, send_times
+from sim.campaigns.triggers import TriggerBook
+from sim.codes import ADS, CHANNELS, ONSITE, channel_code
 from sim.customer import DayContext, WaveContext
+from sim.strategies import build_strategy
+from sim.strategies.named import load_strategy_config
+from sim.timing import hours_of
 from sim.touch import TouchBatch
 
-__all__ = ["Engine", "wait_urgent"]
+__all__ = ["Engine", "wait_urgent", "terminal_progress"]
 
 HOURS_PER_DAY = 24
 
@@ -51,29 +65,60 @@ class Engine:
         recorder, config).
     progress : callable(day, horizon) or None
         Called at the start of every day.
+
+    Attributes
+    ----------
+    wave_log : list of (hour, channel name, campaign name, touches)
+        Every wave of the run, in order.
     """
 
     def __init__(self, scenario, progress: Callable[[int, int], None] | None = None):
         self.s = scenario
         self.env = simpy.Environment()
         self.progress = progress
-        self.wave_log: list[tuple[float, str, int]] = []   # (time in hours, channel, touches)
+        self.wave_log: list[tuple[float, str, str, int]] = []
         n = scenario.population.n
+        plan = scenario.config.campaign
         self._churned = np.zeros(n, dtype=np.uint8)
         self._visit_buffer = np.zeros(n, dtype=np.uint8)
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
+        self.book = ContactBook(n)
+        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count)
+        self._segment_names = [seg.name for seg in scenario.config.population.segments]
+        # Each campaign gets a wave number, so two campaigns at the same hour on one channel
+        # draw independent noise.  Scheduled campaigns come first: the first one is wave 0.
+        self.scheduled = [(name, c) for name, c in plan.scheduled.items() if c.enabled]
+        self.triggers = [(name, t) for name, t in plan.triggers.items() if t.enabled]
+        self._trigger_wave0 = len(self.scheduled)
+        self._strategies = {"": scenario.strategy}
+        for _, c in self.scheduled + self.triggers:
+            if c.strategy and c.strategy not in self._strategies:
+                self._strategies[c.strategy] = build_strategy(load_strategy_config(c.strategy))
+        self.trigger_book = TriggerBook([t for _, t in self.triggers], n, hours_of(plan.dispatch_bucket),
+                                        scenario.catalog, self._schedule_dispatch)
+        self._dispatches: set[tuple[int, int]] = set()
+        r = plan.retargeting
+        self.retargeting = (Retargeting(r, scenario.strategy.config.retarget_stop_after_purchase, self.book,
+                                        scenario.streams) if r.enabled else None)
+
+    @property
+    def state_bytes_per_customer(self) -> int:
+        """Bytes per customer of the campaign system's own arrays."""
+        return self.book.nbytes_per_customer + self.trigger_book.nbytes_per_customer
 
     # ------------------------------------------------------------------ processes
     def day_clock(self):
         s = self.s
+        pop = s.population
         for day in range(s.config.horizon_days):
             yield wait_urgent(self.env, day * HOURS_PER_DAY - self.env.now)
             s.recorder.end_day()
             if self.progress is not None:
                 self.progress(day, s.config.horizon_days)
             if day % 7 == 0:
-                s.population.sent_this_week[:] = 0   # frequency caps count calendar weeks
-            s.customer.on_day(DayContext(s.population, day, s.streams, s.threads, s.impl, self._churned))
+                pop.sent_this_week[:] = 0   # weekly caps count calendar weeks
+            pop.sent_today[:] = 0
+            s.customer.on_day(DayContext(pop, day, s.streams, s.threads, s.impl, self._churned))
             s.recorder.start_day(day, self._churned)
 
     def organic_visits(self):
@@ -82,54 +127,121 @@ class Engine:
         for day in range(s.config.horizon_days):
             yield self.env.timeout(day * HOURS_PER_DAY + hour - self.env.now)
             cohort = s.customer.visitors(s.population, day, s.streams, s.threads, s.impl, self._visit_buffer)
-            self.run_wave(ONSITE, cohort)
+            self.run_wave(ONSITE, cohort, wave=0, campaign="visits")
 
-    def email_campaign(self):
-        s = self.s
-        email = s.config.campaign.email
-        t = email.first_day * HOURS_PER_DAY + email.send_hour
-        cadence = int(round(email.cadence_days * HOURS_PER_DAY))
-        while t < self.horizon_hours:
+    def scheduled_campaign(self, wave: int, name: str, c):
+        """Send campaign ``c`` at each of its send times (deferred or dropped in quiet hours)."""
+        channel = channel_code(c.channel)
+        for t in send_times(c, self.horizon_hours):
+            if t < self.env.now:
+                continue   # fell inside the quiet spell a deferred send just covered: merged into it
             yield self.env.timeout(t - self.env.now)
-            pop = s.population
-            consenting = (pop.consent & (1 << EMAIL)).astype(bool)
-            if email.cap_per_week > 0:
-                under_cap = pop.sent_this_week[:, EMAIL] < email.cap_per_week
-                s.recorder.suppressed_by_cap(EMAIL, int(np.count_nonzero(consenting & ~under_cap)))
-                consenting &= under_cap
-            audience = np.flatnonzero(consenting).astype(np.int64)
-            pop.sent_this_week[audience, EMAIL] += 1
-            self.run_wave(EMAIL, audience)
-            t += cadence
+            if self.policy.is_quiet(channel, t):
+                audience = self._audience(c, channel, t)
+                if not self.policy.defers(channel):
+                    self.s.recorder.count(channel, "dropped_by_quiet_hours", len(audience))
+                    continue
+                self.s.recorder.count(channel, "deferred_by_quiet_hours", len(audience))
+                later = self.policy.next_open(channel, t)
+                if later >= self.horizon_hours:
+                    continue
+                yield self.env.timeout(later - self.env.now)
+            audience = self._audience(c, channel, int(self.env.now))
+            self.send(channel, audience, wave=wave, campaign=name, strategy=c.strategy)
+
+    def _audience(self, c, channel: int, now: int) -> np.ndarray:
+        """int64 (k,): who campaign ``c`` reaches at hour ``now`` (consent and activity included)."""
+        mask = self.policy.reachable_mask(channel)
+        extra = audience_mask(c, now, self.s.population, self.book, self._segment_names)
+        if extra is not None:
+            mask &= extra
+        return np.flatnonzero(mask).astype(np.int64)
+
+    def _schedule_dispatch(self, t: int, bucket: int) -> None:
+        """Make sure trigger ``t`` dispatches at hour ``bucket`` (once per distinct pair)."""
+        if bucket < self.horizon_hours and (t, bucket) not in self._dispatches:
+            self._dispatches.add((t, bucket))
+            self.env.process(self.dispatch(t, bucket))
+
+    def dispatch(self, t: int, bucket: int):
+        """One bucket of trigger ``t``: the customers due now are one wave."""
+        yield self.env.timeout(bucket - self.env.now)
+        name, trig = self.triggers[t]
+        channel = channel_code(trig.channel)
+        due = self.trigger_book.take(t, bucket)
+        if self.policy.is_quiet(channel, bucket):
+            due = self.policy.reachable(channel, due)
+            if self.policy.defers(channel):
+                self.s.recorder.count(channel, "deferred_by_quiet_hours", len(due))
+                self.trigger_book.defer(t, due, self.trigger_book.bucket_of(self.policy.next_open(channel, bucket)))
+            else:
+                self.s.recorder.count(channel, "dropped_by_quiet_hours", len(due))
+            return
+        self.send(channel, self.policy.reachable(channel, due), wave=self._trigger_wave0 + t,
+                  campaign=name, strategy=trig.strategy)
+
+    def retargeting_ads(self):
+        """At each ad hour of every day, recent visitors who meet an ad slot see one ad."""
+        r = self.retargeting
+        hours = sorted(self.s.config.campaign.retargeting.hours)
+        wave = self._trigger_wave0 + len(self.triggers)
+        for day in range(self.s.config.horizon_days):
+            for hour in hours:
+                now = day * HOURS_PER_DAY + hour
+                yield self.env.timeout(now - self.env.now)
+                cohort = r.candidates(now, self.policy.reachable_mask(ADS))
+                if self.policy.is_quiet(ADS, now):
+                    # An ad opportunity cannot wait: inside quiet hours it is lost.
+                    self.s.recorder.count(ADS, "dropped_by_quiet_hours", len(cohort))
+                    continue
+                self.send(ADS, cohort, wave=wave, campaign="retargeting", strategy="")
 
     # ------------------------------------------------------------------ waves
-    def run_wave(self, channel: int, cohort: np.ndarray) -> TouchBatch:
-        """One wave: expose, fill slates, respond, let the firm learn, record."""
+    def send(self, channel: int, reachable: np.ndarray, *, wave: int, campaign: str, strategy: str) -> None:
+        """Contact the customers of ``reachable`` (int64, ascending) who are under every cap."""
+        cohort = self.policy.admit(channel, reachable)
+        self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
+
+    def run_wave(self, channel: int, cohort: np.ndarray, *, wave: int = 0, campaign: str = "",
+                 strategy: str = "") -> TouchBatch:
+        """One wave: expose, fill slates, respond, let the firm learn, record, note the timing."""
         s = self.s
+        strat = self._strategies[strategy]
         now = int(self.env.now)
-        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort,
-                           s.strategy.slate_size)
-        self.wave_log.append((self.env.now, CHANNELS[channel], len(batch)))
-        ctx = WaveContext(s.population, s.catalog, batch, s.strategy, s.streams, s.threads, s.impl)
+        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave)
+        batch.campaign = campaign
+        if channel in getattr(strat, "channels", ()):
+            batch.slot_sources = list(strat.config.slots)
+        self.wave_log.append((self.env.now, CHANNELS[channel], campaign, len(batch)))
+        ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)
-        s.strategy.fill(batch, s.firm, s.streams.wave_key(f"strategy.{s.strategy.name}", ctx.tick),
-                        s.threads, s.impl)
+        strat.fill(batch, s.firm, s.streams.wave_key(f"strategy.{strat.name}", ctx.tick), s.threads, s.impl)
+        if channel == ADS and self.retargeting is not None:
+            self.retargeting.decay_specificity(batch, now, s.firm.popular(strat.slate_size))
         s.customer.respond(ctx)
-        c = s.strategy.config
+        c = strat.config
         s.firm.observe(batch, w_view=c.learn_view, w_click=c.learn_click, w_buy=c.learn_buy,
                        threads=s.threads, impl=s.impl)
         s.recorder.record_wave(batch)
+        self.book.note_wave(batch, now)
+        if self.triggers:
+            self.trigger_book.after_wave(batch, now)
         return batch
 
     def run(self) -> float:
         """Run to the horizon; returns the wall seconds of the simulation itself."""
-        self.env.process(self.day_clock())
-        self.env.process(self.organic_visits())
-        if self.s.config.campaign.email.enabled:
-            self.env.process(self.email_campaign())
+        env = self.env
+        env.process(self.day_clock())
+        env.process(self.organic_visits())
+        for wave, (name, c) in enumerate(self.scheduled):
+            env.process(self.scheduled_campaign(wave, name, c))
+        if self.triggers:
+            self.trigger_book.start()
+        if self.retargeting is not None:
+            env.process(self.retargeting_ads())
         start = time.perf_counter()
-        self.env.run(until=self.horizon_hours)
+        env.run(until=self.horizon_hours)
         self.s.recorder.end_day()
         return time.perf_counter() - start
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import DATA_BASES, EMAIL, SOURCE_BASIS
+from sim.codes import DATA_BASES, EMAIL
+from sim.recorder import CHANNEL_COUNTERS, OUTBOUND_NAMES
 from sim.stats import summarize_unit_values
 
 __all__ = ["METRICS", "compute_metrics"]
@@ -37,11 +38,14 @@ METRICS: dict[str, str] = {
     "email_opens": "emails opened",
     "email_clicks": "emails whose slate was clicked",
     "email_unsubscribes": "email opt-outs",
-    "email_suppressed_by_cap": "emails not sent because the customer had reached the weekly cap",
+    "email_suppressed_by_cap": "emails not sent because the customer had reached a cap",
     "email_open_rate": "opens per send",
     "email_click_rate": "clicks per send",
     "email_unsubscribe_rate": "opt-outs per send",
     "optout_share_email": "share of the customers who consented to email at the start and opted out",
+    "channels": "per outbound channel (email, push, ads): sends, opens, clicks, optouts, suppressed_by_cap, "
+                "deferred_by_quiet_hours, dropped_by_quiet_hours (see the daily columns), consent_start (customers "
+                "who consented at the start) and optout_share (optouts / consent_start)",
     "persofails": "exposed touches that showed a just-bought durable",
     "creepy_touches": "exposed touches that felt creepy",
     "creepy_touches_by_basis": "creepy touches by the data basis of their most intrusive slot",
@@ -51,8 +55,9 @@ METRICS: dict[str, str] = {
     "firm_score_mean": "mean firm model score of the best slot of exposed touches (the firm's view), [-1, 1]",
     "feel_valued_share": "share of all customers who, at the end, are active and whose running "
                          "perceived relevance and trust are both high",
-    "interactions": "touches delivered: visits + emails sent",
-    "state_bytes_per_customer": "bytes of per-customer state: population fields + the firm's own arrays",
+    "interactions": "touches delivered: visits + emails + push notifications + ad impressions",
+    "state_bytes_per_customer": "bytes of per-customer state: population fields + the firm's own arrays + the "
+                                "campaign system's (last visit, purchase and activity; trigger clocks)",
     "init_seconds": "wall seconds to build the scenario (catalog, population, firm)",
     "sim_seconds": "wall seconds of the simulation itself",
     "interactions_per_second": "interactions / sim_seconds",
@@ -60,7 +65,17 @@ METRICS: dict[str, str] = {
 }
 
 
-def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
+def _channels(tot: dict[str, float], consent_start: dict[str, int]) -> dict[str, dict[str, float]]:
+    out = {}
+    for ch in OUTBOUND_NAMES:
+        row: dict[str, float] = {c: int(tot[f"{ch}_{c}"]) for c in CHANNEL_COUNTERS}
+        row["consent_start"] = consent_start[ch]
+        row["optout_share"] = row["optouts"] / consent_start[ch] if consent_start[ch] else 0.0
+        out[ch] = row
+    return out
+
+
+def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple[dict, list[dict]]:
     """metrics.json's dictionary and the per-segment rows of a finished scenario."""
     cfg, pop, rec = scenario.config, scenario.population, scenario.recorder
     tot = rec.totals()
@@ -68,8 +83,8 @@ def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
     trust_mean_end, trust_p10 = summarize_unit_values(pop.trust, scenario.threads)
     active = pop.active.astype(bool)
     sends = tot["email_sends"]
-    interactions = tot["visits"] + sends
-    optouts_email = int(tot["email_unsubscribes"])
+    interactions = tot["visits"] + sum(tot[f"{ch}_sends"] for ch in OUTBOUND_NAMES)
+    optouts_email = int(tot["email_optouts"])
 
     def per_send(x: float) -> float:
         return x / sends if sends else 0.0
@@ -103,34 +118,23 @@ def compute_metrics(scenario, sim_seconds: float) -> tuple[dict, list[dict]]:
         "email_suppressed_by_cap": int(tot["email_suppressed_by_cap"]),
         "email_open_rate": per_send(tot["email_opens"]),
         "email_click_rate": per_send(tot["email_clicks"]),
-        "email_unsubscribe_rate": per_send(tot["email_unsubscribes"]),
-        "optout_share_email": optouts_email / rec.email_consent_start if rec.email_consent_start else 0.0,
+        "email_unsubscribe_rate": per_send(tot["email_optouts"]),
+        "optout_share_email": _channels(tot, rec.consent_start)["email"]["optout_share"],
+        "channels": _channels(tot, rec.consent_start),
         "persofails": int(tot["persofails"]),
         "creepy_touches": int(tot["creepy_touches"]),
         "creepy_touches_by_basis": {b: int(c) for b, c in zip(DATA_BASES, rec.creepy_by_basis)},
-        "persofails_by_source": _persofails_by_source(cfg.strategy.slots, rec.persofails_by_slot),
+        "persofails_by_source": dict(sorted(rec.persofails_by_source.items())),
         "perceived_relevance_mean": rec.perceived_rel_sum / rec.exposed_total if rec.exposed_total else 0.0,
         "firm_score_mean": rec.firm_score_sum / rec.exposed_total if rec.exposed_total else 0.0,
         "feel_valued_share": float(np.count_nonzero(scenario.customer.feels_valued(pop))) / n,
         "interactions": int(interactions),
-        "state_bytes_per_customer": pop.bytes_per_customer() + scenario.firm.bytes_per_customer(),
+        "state_bytes_per_customer": pop.bytes_per_customer() + scenario.firm.bytes_per_customer() + state_bytes,
         "init_seconds": scenario.init_seconds,
         "sim_seconds": sim_seconds,
         "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
     }
     return m, _segments(scenario)
-
-
-def _persofails_by_source(slots: list[str], by_slot: dict[tuple[int, int], int]) -> dict[str, int]:
-    """Attribute each persofail to its slot's source, unless the slot held an exploration or
-    fallback best seller (its data basis then differs from the source's)."""
-    out: dict[str, int] = {}
-    for (slot, basis), count in sorted(by_slot.items()):
-        source = slots[slot]
-        if SOURCE_BASIS[source] != DATA_BASES[basis]:
-            source = "popular (exploration or fallback)"
-        out[source] = out.get(source, 0) + count
-    return out
 
 
 def _segments(scenario) -> list[dict]:
@@ -151,7 +155,9 @@ def _segments(scenario) -> list[dict]:
             "trust_mean_start": float(rec.trust_start_by_segment[s]),
             "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,
             "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / n,
-            "email_unsubscribes": int(rec.by_segment["email_unsubscribes"][s]),
+            "email_unsubscribes": int(rec.by_segment["email_optouts"][s]),
+            "push_optouts": int(rec.by_segment["push_optouts"][s]),
+            "ads_optouts": int(rec.by_segment["ads_optouts"][s]),
             "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / n,
             "persofails": int(rec.by_segment["persofails"][s]),
             "creepy_touches": int(rec.by_segment["creepy_touches"][s]),

@@ -15,9 +15,9 @@ from typing import Iterable
 import numpy as np
 
 from sim.catalog import quantize_unit
-from sim.codes import EMAIL, NO_DAY
+from sim.codes import ADS, EMAIL, NO_DAY, PUSH
 
-__all__ = ["FieldSpec", "Population", "CUSTOMER_FIELDS", "draw_population", "HISTORY_SLOTS"]
+__all__ = ["FieldSpec", "Population", "CUSTOMER_FIELDS", "draw_population", "draw_channel_consent", "HISTORY_SLOTS"]
 
 HISTORY_SLOTS = 4
 """Purchases remembered per customer (a ring: a new purchase replaces the oldest)."""
@@ -64,6 +64,8 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
               doc="consent bits by channel code (bit 1 email, 2 push, 3 ad tracking)"),
     FieldSpec("sent_this_week", "uint8", (4,), 0, observable=True,
               doc="contacts the firm sent per channel this calendar week (for frequency caps)"),
+    FieldSpec("sent_today", "uint8", (4,), 0, observable=True,
+              doc="contacts the firm sent per channel today (for daily frequency caps)"),
     FieldSpec("hist_item", "int32", (HISTORY_SLOTS,), 0, observable=True, doc="recently bought items"),
     FieldSpec("hist_day", "int16", (HISTORY_SLOTS,), NO_DAY, observable=True,
               doc="day of each recent purchase; -32768 = empty slot"),
@@ -160,6 +162,19 @@ def draw_population(n: int, n_features: int, segments: list, rng: np.random.Gene
         pop.price_sensitivity[idx] = s.price_sensitivity
         pop.fatigue_sensitivity[idx] = np.where(rng.random(m) < s.wearout_share, s.wearout_multiplier, 1.0)
     return pop
+
+
+def draw_channel_consent(pop: Population, segments: list, rng: np.random.Generator) -> None:
+    """Push and ad-tracking consent: Bernoulli(push_optin) and Bernoulli(ads_consent) per segment.
+
+    Drawn from a stream of its own (after :func:`draw_population`), so adding channels leaves
+    every other customer attribute as it was.
+    """
+    for code, s in enumerate(segments):
+        idx = np.flatnonzero(pop.segment == code)
+        push = rng.random(idx.size) < s.push_optin
+        ads = rng.random(idx.size) < s.ads_consent
+        pop.consent[idx] |= (push.astype(np.uint8) << PUSH) | (ads.astype(np.uint8) << ADS)
 
 
 def _beta_mean(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:

@@ -10,12 +10,28 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
-from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE
+from sim.codes import ADS, CHANNELS, DATA_BASES, EMAIL, ONSITE, PUSH, SOURCE_BASIS
+
+OUTBOUND = (EMAIL, PUSH, ADS)
 from sim.population import Population
 from sim.stats import summarize_unit_values
 from sim.touch import TouchBatch
 
-__all__ = ["Recorder", "DAILY_COLUMNS"]
+__all__ = ["Recorder", "DAILY_COLUMNS", "CHANNEL_COUNTERS", "OUTBOUND_NAMES"]
+
+CHANNEL_COUNTERS: dict[str, str] = {
+    "sends": "contacts delivered (ads: impressions served)",
+    "opens": "contacts noticed: emails opened, push notifications read, ads noticed",
+    "clicks": "contacts whose slate was clicked",
+    "optouts": "customers who opted out of the channel (unsubscribed, disabled push, withdrew ad tracking)",
+    "suppressed_by_cap": "contacts held back by a frequency cap",
+    "deferred_by_quiet_hours": "messages due inside quiet hours that waited for them to end",
+    "dropped_by_quiet_hours": "messages (or ad opportunities) due inside quiet hours and dropped",
+}
+"""Counters kept per outbound channel: ``<channel>_<counter>`` in the daily series, and
+``channels.<channel>.<counter>`` in metrics.json."""
+
+OUTBOUND_NAMES = ("email", "push", "ads")
 
 DAILY_COLUMNS: dict[str, str] = {
     "day": "simulated day, from 0",
@@ -23,12 +39,8 @@ DAILY_COLUMNS: dict[str, str] = {
     "trust_mean": "mean trust of all customers (churned ones at their last value), [0, 1]",
     "trust_p10": "10th percentile of trust (lower edge of a 1/1024-wide bin), [0, 1]",
     "visits": "organic onsite visits",
-    "email_sends": "emails sent",
-    "email_opens": "emails opened",
-    "email_clicks": "emails whose slate was clicked",
-    "email_unsubscribes": "email opt-outs",
-    "email_suppressed_by_cap": "emails not sent because the customer had reached the weekly cap",
     "onsite_clicks": "clicks on the personalised onsite slate",
+    **{f"{ch}_{counter}": f"{ch}: {doc}" for ch in OUTBOUND_NAMES for counter, doc in CHANNEL_COUNTERS.items()},
     "orders": "purchases",
     "revenue": "revenue, currency units",
     "margin": "gross margin, currency units",
@@ -37,6 +49,14 @@ DAILY_COLUMNS: dict[str, str] = {
     "churned": "customers who churned that day",
 }
 """Columns of ``daily.csv`` / ``daily.parquet`` and their meaning."""
+
+
+def persofail_source(source: str, basis: int) -> str:
+    """The rule behind a persofail: the slot's source, unless the slot held an exploration or
+    fallback best seller (its data basis then differs from the source's)."""
+    if SOURCE_BASIS[source] != DATA_BASES[basis]:
+        return "popular (exploration or fallback)"
+    return source
 
 
 class Recorder:
@@ -58,15 +78,16 @@ class Recorder:
         self.rows: list[dict[str, float]] = []
         self._day: dict[str, float] | None = None
         self.trust_mean_start, self.trust_p10_start = summarize_unit_values(pop.trust, threads)
-        self.email_consent_start = int(np.count_nonzero(pop.consent & (1 << EMAIL)))
+        self.consent_start = {CHANNELS[ch]: int(np.count_nonzero(pop.consent & (1 << ch))) for ch in OUTBOUND}
         self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
-        self.persofails_by_slot: dict[tuple[int, int], int] = {}   # (slot, basis code) -> count
+        self.persofails_by_source: dict[str, int] = {}
         n_seg = len(segment_names)
         seg_counts = np.bincount(pop.segment, minlength=n_seg)
         self.trust_start_by_segment = (np.bincount(pop.segment, weights=pop.trust, minlength=n_seg)
                                        / np.maximum(seg_counts, 1))
         self.by_segment = {k: np.zeros(n_seg, dtype=np.float64)
-                           for k in ("revenue", "orders", "persofails", "creepy_touches", "email_unsubscribes")}
+                           for k in ("revenue", "orders", "persofails", "creepy_touches", "email_optouts", "push_optouts",
+                                     "ads_optouts")}
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
         self.exposed_total = 0
@@ -77,6 +98,7 @@ class Recorder:
                      "privacy": round(float(pop.privacy[i]), 3),
                      "trust_start": round(float(pop.trust[i]), 3),
                      "email_consent_start": bool(pop.consent[i] & (1 << EMAIL)),
+                     "consent_start": [CHANNELS[ch] for ch in OUTBOUND if pop.consent[i] & (1 << ch)],
                      "events": []}
             for i in journey_customers}
         self._sel: np.ndarray | None = None
@@ -103,10 +125,10 @@ class Recorder:
         self.rows.append(d)
         self._day = None
 
-    def suppressed_by_cap(self, channel: int, count: int) -> None:
-        """Contacts a frequency cap held back today."""
-        if channel == EMAIL and self._day is not None:
-            self._day["email_suppressed_by_cap"] += count
+    def count(self, channel: int, counter: str, n: int) -> None:
+        """Add ``n`` to today's ``counter`` (a :data:`CHANNEL_COUNTERS` key) of an outbound channel."""
+        if self._day is not None:
+            self._day[f"{CHANNELS[channel]}_{counter}"] += n
 
     # ------------------------------------------------------------------ waves
     def before_wave(self, batch: TouchBatch) -> None:
@@ -127,11 +149,12 @@ class Recorder:
         if batch.channel == ONSITE:
             d["visits"] += k
             d["onsite_clicks"] += clicks
-        elif batch.channel == EMAIL:
-            d["email_sends"] += k
-            d["email_opens"] += n_exposed
-            d["email_clicks"] += clicks
-            d["email_unsubscribes"] += int(np.count_nonzero(batch.opted_out))
+        else:
+            ch = CHANNELS[batch.channel]
+            d[f"{ch}_sends"] += k
+            d[f"{ch}_opens"] += n_exposed
+            d[f"{ch}_clicks"] += clicks
+            d[f"{ch}_optouts"] += int(np.count_nonzero(batch.opted_out))
         d["orders"] += int(np.count_nonzero(sold))
         d["revenue"] += float(batch.revenue.sum())
         d["margin"] += float(batch.margin.sum())
@@ -142,8 +165,8 @@ class Recorder:
             slot = batch.persofail[rows].astype(np.int64) - 1
             keys = slot * 256 + batch.basis[rows, slot]
             for key, count in zip(*np.unique(keys, return_counts=True)):
-                k = (int(key) // 256, int(key) % 256)
-                self.persofails_by_slot[k] = self.persofails_by_slot.get(k, 0) + int(count)
+                source = persofail_source(batch.slot_sources[int(key) // 256], int(key) % 256)
+                self.persofails_by_source[source] = self.persofails_by_source.get(source, 0) + int(count)
         d["creepy_touches"] += int(np.count_nonzero(batch.creepy))
         # Which data basis stood behind the most intrusive slot of each creepy touch.
         creepy_rows = batch.basis[batch.creepy.astype(bool)]
@@ -157,7 +180,7 @@ class Recorder:
         segment = self.pop.segment
         for key, hit, weights in (("revenue", sold, batch.revenue), ("orders", sold, None),
                                   ("persofails", batch.persofail, None), ("creepy_touches", batch.creepy, None),
-                                  ("email_unsubscribes", batch.opted_out, None)):
+                                  (f"{CHANNELS[batch.channel]}_optouts", batch.opted_out, None)):
             rows = np.flatnonzero(hit)
             if rows.size:
                 self.by_segment[key] += np.bincount(segment[batch.cust[rows]], minlength=n_seg,
@@ -170,15 +193,14 @@ class Recorder:
         cat = self.catalog
         for pos, t in enumerate(sel):
             i = int(batch.cust[t])
-            ev = {
-                "day": batch.day, "hour": batch.hour, "channel": CHANNELS[batch.channel],
-                "shown": [int(x) for x in batch.slate[t]],
-                "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
-                "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
-                "exposed": bool(batch.exposed[t]),
-            }
+            ev = {"day": batch.day, "hour": batch.hour, "channel": CHANNELS[batch.channel],
+                  "campaign": batch.campaign, "exposed": bool(batch.exposed[t])}
             if batch.exposed[t]:
+                # Only a noticed contact shows its slate (an unopened email's is never filled).
                 ev.update({
+                    "shown": [int(x) for x in batch.slate[t]],
+                    "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
+                    "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
                     "perceived_relevance": round(float(batch.rel[t]), 3),
                     "persofail": bool(batch.persofail[t]),
                     "persofail_slot": int(batch.persofail[t]) - 1 if batch.persofail[t] else None,

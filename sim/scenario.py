@@ -20,7 +20,7 @@ from sim.customer import CustomerModel
 from sim.engine import Engine
 from sim.firm import FirmView, draw_firm_data
 from sim.metrics import compute_metrics
-from sim.population import Population, draw_population
+from sim.population import Population, draw_channel_consent, draw_population
 from sim.recorder import Recorder
 from sim.rng import RandomStreams
 from sim.strategies import Strategy, build_strategy
@@ -38,14 +38,14 @@ class RunResult:
     daily : list[dict]   one row per day (columns: sim.recorder.DAILY_COLUMNS)
     journeys : list[dict]   the recorded customers' touches
     segments : list[dict]   per-segment breakdown
-    wave_log : list[tuple[float, str, int]]   (hour, channel, touches) of every wave
+    wave_log : list[tuple[float, str, str, int]]   (hour, channel, campaign, touches) of every wave
     """
 
     metrics: dict[str, Any]
     daily: list[dict[str, float]]
     journeys: list[dict]
     segments: list[dict]
-    wave_log: list[tuple[float, str, int]] = field(default_factory=list)
+    wave_log: list[tuple[float, str, str, int]] = field(default_factory=list)
 
 
 class Scenario:
@@ -74,6 +74,7 @@ class Scenario:
         p = config.population
         self.population: Population = draw_population(p.size, cc.features, p.segments,
                                                        self.streams.generator("population"))
+        draw_channel_consent(self.population, p.segments, self.streams.generator("population.consent"))
         shares = np.array([s.stated_share for s in p.segments])[self.population.segment]
         f = config.firm
         data = draw_firm_data(self.population, self.catalog, shares, f.inference_accuracy, f.offsite_coverage,
@@ -97,7 +98,7 @@ class Scenario:
         """Simulate to the horizon and compute the outcome."""
         engine = Engine(self, progress)
         sim_seconds = engine.run()
-        metrics, segments = compute_metrics(self, sim_seconds)
+        metrics, segments = compute_metrics(self, sim_seconds, engine.state_bytes_per_customer)
         journeys = list(self.recorder.journeys.values())
         pop = self.population
         for j in journeys:

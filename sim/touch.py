@@ -14,6 +14,9 @@ class TouchBatch:
     ----------
     channel : int            channel code (sim.codes)
     day, hour : int          when the wave happens
+    wave : int               which campaign of the plan sent it (0: visits and the first campaign)
+    campaign : str           that campaign's name ("visits", "newsletter", "retargeting", ...)
+    slot_sources : list[str] (S,)  the strategy's source of each slot on this channel
     cust : int64 (k,)        customer of each touch, unique, ascending
     slate : int32 (k, S)     items shown
     basis : uint8 (k, S)     data basis of each slot (sim.codes.DATA_BASES)
@@ -32,9 +35,11 @@ class TouchBatch:
     opted_out : uint8 (k,)   the customer unsubscribed from the channel
     """
 
-    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int):
+    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0):
         k = int(cust.shape[0])
-        self.channel, self.day, self.hour = channel, day, hour
+        self.channel, self.day, self.hour, self.wave = channel, day, hour, wave
+        self.campaign = ""   # name of the campaign that sent it, for journeys
+        self.slot_sources: list[str] = ["editorial"] * slate_size   # the rule behind each slot
         self.cust = np.ascontiguousarray(cust, dtype=np.int64)
         self.slate = np.zeros((k, slate_size), dtype=np.int32)
         self.basis = np.zeros((k, slate_size), dtype=np.uint8)

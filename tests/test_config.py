@@ -58,13 +58,28 @@ def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
     ("strategy.slots=[]", "strategy.slots=[] is not allowed: between 1 and 32 slots"),
     ("strategy.suppress_window_days=-3", "strategy.suppress_window_days=-3.0 is not allowed: >= 0"),
     ("strategy.retarget_window_days=-1", "strategy.retarget_window_days=-1 is not allowed: >= 0"),
-    ("campaign.email.send_hour=24", "campaign.email.send_hour=24 is not allowed: >= 0 and <= 23"),
-    ("campaign.email.cadence_days=0.01", "a whole number of hours"),
+    ("campaign.scheduled.newsletter.send_hour=24",
+     "campaign.scheduled.newsletter.send_hour=24 is not allowed: >= 0 and <= 23"),
+    ("campaign.scheduled.newsletter.cadence=7x",
+     "campaign.scheduled.newsletter.cadence='7x' is not allowed: a number and a unit h, d or w"),
+    ("campaign.scheduled.newsletter.cadence=0.01d", "a whole number of hours"),
+    ("campaign.scheduled.newsletter.cadence=0h", "a duration longer than 0"),
+    ("campaign.limits.email.cap_per_week=-1", "campaign.limits.email.cap_per_week=-1 is not allowed: >= 0"),
+    ("campaign.limits.push.quiet_hours=08:00-08:00", "quiet hours that leave some sending time"),
+    ("campaign.limits.push.quiet_hours=late", "'HH:MM-HH:MM' on whole hours"),
+    ("campaign=omnichannel campaign.triggers.post_purchase.event=birthday",
+     "campaign.triggers.post_purchase.event='birthday' is not allowed: one of purchase, browse, cart, "
+     "replenishment, inactivity"),
+    ("campaign.scheduled.newsletter.audience=segment campaign.scheduled.newsletter.segment=vip",
+     "campaign.scheduled.newsletter.segment='vip' is not allowed: one of the population's segments"),
+    ("campaign.scheduled.newsletter.strategy=nosuch", "campaign.scheduled.newsletter.strategy='nosuch' is "
+     "not allowed: '' (the run's strategy) or one of"),
+    ("campaign.retargeting.hours=[25]", "campaign.retargeting.hours[0]=25 is not allowed: >= 0 and <= 23"),
     ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
 ])
 def test_bad_input_is_one_line_naming_key_value_and_what_is_allowed(override, fragment):
     with pytest.raises(PreflightError) as err:
-        compose_config([override])
+        compose_config(override.split())
     msg = str(err.value)
     assert fragment in msg
     assert "\n" not in msg

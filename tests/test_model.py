@@ -17,7 +17,7 @@ from sim.scenario import Scenario
 # Every exposed onsite touch counts as relevant, nothing is creepy or a persofail, nobody
 # churns, trust never relaxes and there is no email: trust changes only by relevant touches.
 ONLY_RELEVANT_TOUCHES = [
-    "population.size=400", "horizon_days=40", "output.journeys=400", "campaign.email.enabled=false",
+    "population.size=400", "horizon_days=40", "output.journeys=400", "campaign.scheduled.newsletter.enabled=false",
     "customer.trust.relevant_above=-1", "customer.trust.irrelevant_below=-1", "customer.trust.gain=0.05",
     "customer.creepiness.scale=0", "customer.relevance.persofail_window_days=0",
     "customer.churn.hazard_max=0", "customer.trust.relax_half_life_days=1e15",
@@ -44,7 +44,7 @@ def test_expected_orders_with_a_fixed_purchase_probability(small_config):
     # or relevance or trust effect on buying the browsed item, so each visit buys with
     # p = sigmoid(organic_bias).  Orders ~ Binomial(visits, p): within 4 standard deviations.
     p = 0.1
-    cfg = small_config("population.size=5000", "horizon_days=30", "campaign.email.enabled=false",
+    cfg = small_config("population.size=5000", "horizon_days=30", "campaign.scheduled.newsletter.enabled=false",
                        "customer.engagement.click_bias_onsite=-60", "customer.engagement.buy_relevance=0",
                        "customer.engagement.buy_trust=0", "customer.engagement.price_elasticity=0",
                        f"customer.engagement.organic_bias={math.log(p / (1 - p))}")

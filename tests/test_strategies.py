@@ -186,10 +186,11 @@ def test_a_strategist_sets_cadence_and_cap_in_a_strategy_file_alone(tmp_path):
         "  explained: true\n"
         "  channels: [onsite]\n"
         "campaign:\n"
-        "  email: {cadence_days: 3.5, cap_per_week: 1}\n")
+        "  scheduled: {newsletter: {cadence: 3.5d}}\n"
+        "  limits: {email: {cap_per_week: 1}}\n")
     cfg = compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle"])
     assert cfg.strategy.slots == ["stated", "replenish", "behavioural"]
-    assert cfg.campaign.email.cadence_days == 3.5 and cfg.campaign.email.cap_per_week == 1
+    assert cfg.campaign.scheduled["newsletter"].cadence == "3.5d" and cfg.campaign.limits.email.cap_per_week == 1
     m = Scenario(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle",
                                  "population.size=1000", "horizon_days=14"])).run().metrics
     assert m["strategy"] == "gentle" and m["email_suppressed_by_cap"] > 0

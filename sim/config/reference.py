@@ -12,6 +12,7 @@ import sys
 import typing
 
 from sim.config.params import range_of
+from sim.timing import DURATION_HELP, QUIET_HELP
 from sim.config.schema import Config
 
 __all__ = ["parameter_rows", "render_markdown"]
@@ -39,7 +40,7 @@ def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, st
             sub = getattr(instance, f.name)
             for row in parameter_rows(type(sub), key + "."):
                 # Nested defaults may differ from the nested class's own (e.g. fatigue costs).
-                if "[]" not in row["key"]:
+                if "[]" not in row["key"] and ".NAME" not in row["key"]:
                     row["default"] = _show(_get(sub, row["key"][len(key) + 1:]))
                 rows.append(row)
             continue
@@ -50,13 +51,25 @@ def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, st
                          "source": ""})
             rows.extend(parameter_rows(item, f"{key}[]."))
             continue
+        if typing.get_origin(t) in (dict, typing.Dict) and dataclasses.is_dataclass(typing.get_args(t)[1]):
+            item = typing.get_args(t)[1]
+            rows.append({"key": f"{key}.NAME", "default": "see the option's YAML file", "unit": "",
+                         "allowed": "named entries", "meaning": f"{f.metadata.get('doc', '')}: "
+                         f"{item.__name__} entries by name", "source": ""})
+            rows.extend(parameter_rows(item, f"{key}.NAME."))
+            continue
         rng = range_of(f)
         meta = f.metadata
+        allowed = rng.describe() if rng else ""
+        if meta.get("unit") == "duration":
+            allowed = DURATION_HELP
+        elif f.name == "quiet_hours":
+            allowed = QUIET_HELP
         rows.append({
             "key": key,
             "default": _show(getattr(instance, f.name)),
             "unit": meta.get("unit", ""),
-            "allowed": rng.describe() if rng else "",
+            "allowed": allowed,
             "meaning": meta.get("doc", ""),
             "source": meta.get("source", ""),
         })

@@ -20,7 +20,8 @@ from sim.config.params import param
 
 __all__ = [
     "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
-    "StrategyConfig", "CampaignConfig", "EmailCampaignConfig", "OutputConfig",
+    "StrategyConfig", "CampaignConfig", "ScheduledCampaignConfig", "TriggerConfig", "RetargetingConfig",
+    "LimitsConfig", "ChannelLimitsConfig", "OutputConfig",
     "FirmConfig", "register_schemas",
 ]
 
@@ -53,6 +54,10 @@ class SegmentConfig:
     wearout_share: float = param(0.25, "share who respond worse to repeated exposure", unit="share",
                                  ge=0, le=1, source="about a quarter wear out (Chae et al. 2019)")
     wearout_multiplier: float = param(3.0, "fatigue added per contact for those who wear out, x normal", ge=1)
+    push_optin: float = param(0.2, "share who use the app and allow push notifications", unit="share",
+                              ge=0, le=1, source="lever (app users x push opt-in)")
+    ads_consent: float = param(0.6, "share who accept ad tracking (retargeting is possible)", unit="share",
+                               ge=0, le=1, source="lever")
     stated_share: float = param(0.25, "share who fill in the preference centre (state their two favourite "
                                 "categories)", unit="share", ge=0, le=1, source="lever")
 
@@ -136,6 +141,22 @@ class ExposureConfig:
 
 
 @dataclass
+class PushExposureConfig:
+    base_rate: float = param(0.6, "probability a push notification is read at trust 0.5 and no fatigue",
+                             unit="probability", ge=0, le=1, source="lever")
+    trust_elasticity: float = param(1.0, "read rate scales with (trust / 0.5) ** elasticity", ge=0)
+    fatigue_k: float = param(0.3, "read rate falls by exp(-k * push fatigue)", ge=0)
+
+
+@dataclass
+class AdsExposureConfig:
+    base_rate: float = param(0.25, "probability a served ad is noticed at trust 0.5 and no fatigue",
+                             unit="probability", ge=0, le=1, source="lever (ad viewability and attention)")
+    trust_elasticity: float = param(0.5, "notice rate scales with (trust / 0.5) ** elasticity", ge=0)
+    fatigue_k: float = param(0.1, "notice rate falls by exp(-k * ads fatigue)", ge=0)
+
+
+@dataclass
 class RelevanceConfig:
     persofail_window_days: float = param(
         60.0, "a durable whose category was bought this recently is a persofail when shown",
@@ -170,6 +191,10 @@ class EngagementConfig:
                                     source="email click 2.6-2.9% per send (Mailchimp benchmarks)")
     click_relevance: float = param(2.5, "click logit per unit of perceived relevance", ge=0)
     click_trust: float = param(1.2, "click logit per unit of trust above 0.5", ge=0)
+    click_bias_push: float = param(-3.2, "click logit of a read push notification's slate",
+                                   source="push open (tap) rates of a few percent per send (Airship benchmarks)")
+    click_bias_ads: float = param(-4.4, "click logit of a noticed ad's slate",
+                                  source="retargeted display ads click ~0.7% per impression")
     click_fatigue: float = param(0.2, "click logit lost per unit of channel fatigue", ge=0)
     click_creepy: float = param(1.5, "click logit lost on a creepy touch", ge=0)
     buy_bias: float = param(-5.0, "purchase logit of a clicked item at relevance 0")
@@ -210,6 +235,14 @@ class OptOutConfig:
     fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
     trust_k: float = param(3.0, "hazard grows by exp(k * (0.5 - trust))", ge=0)
     creepy_multiplier: float = param(4.0, "hazard multiplier after a creepy touch", ge=1)
+    push_base_hazard: float = param(0.0066, "probability a read push makes the customer disable push, at trust "
+                                    "0.5 and no fatigue", unit="probability", ge=0, le=1,
+                                    source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)")
+    push_fatigue_k: float = param(0.6, "push-disable hazard grows by exp(k * push fatigue)", ge=0,
+                                  source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)")
+    ads_base_hazard: float = param(0.002, "probability a noticed ad makes the customer withdraw ad-tracking "
+                                   "consent, at trust 0.5 and no fatigue", unit="probability", ge=0, le=1,
+                                   source="lever")
 
 
 @dataclass
@@ -232,6 +265,8 @@ class CustomerConfig:
     name: str = param("default", "name of this customer model")
     visits: VisitsConfig = field(default_factory=VisitsConfig)
     email_exposure: ExposureConfig = field(default_factory=ExposureConfig)
+    push_exposure: PushExposureConfig = field(default_factory=PushExposureConfig)
+    ads_exposure: AdsExposureConfig = field(default_factory=AdsExposureConfig)
     relevance: RelevanceConfig = field(default_factory=RelevanceConfig)
     creepiness: CreepinessConfig = field(default_factory=CreepinessConfig)
     engagement: EngagementConfig = field(default_factory=EngagementConfig)
@@ -255,7 +290,7 @@ class StrategyConfig:
     slots: List[str] = param(None, "source of each slate slot, in order (the slate size is their number): "
                              + ", ".join(SOURCES), factory=lambda: ["behavioural"] * 4)
     channels: List[str] = param(None, "channels the strategy personalizes; elsewhere its slots show editorial "
-                                "picks: " + ", ".join(CHANNELS), factory=lambda: ["onsite", "email"])
+                                "picks: " + ", ".join(CHANNELS), factory=lambda: list(CHANNELS))
     candidates: int = param(32, "random candidate items scored per touch by behavioural slots", ge=1, le=4096)
     exploration: float = param(0.1, "probability a slot shows a popular item instead", unit="probability",
                                ge=0, le=1)
@@ -272,6 +307,7 @@ class StrategyConfig:
     covert: bool = param(False, "data collected without the customer knowing")
     explained: bool = param(False, "each touch says why it was chosen")
     control: bool = param(False, "the customer can see and edit what the firm knows")
+    retarget_stop_after_purchase: bool = param(False, "stop retargeting ads once the customer buys after the visit")
     learn_view: float = param(0.3, "weight of a viewed item in the firm's taste estimate", ge=0, le=1)
     learn_click: float = param(0.5, "weight of a clicked item", ge=0, le=1)
     learn_buy: float = param(1.0, "weight of a bought item", ge=0, le=1)
@@ -293,23 +329,101 @@ class FirmConfig:
 
 # --------------------------------------------------------------------------- timing
 
+AUDIENCES = ("all", "segment", "lapsed", "recent_buyers")
+TRIGGER_EVENTS = ("purchase", "browse", "cart", "replenishment", "inactivity")
+MESSAGE_CHANNELS = ("email", "push")
+
+
 @dataclass
-class EmailCampaignConfig:
-    enabled: bool = param(True, "send the email campaign at all")
-    cadence_days: float = param(7.0, "days between two sends", unit="day", gt=0)
+class ChannelLimitsConfig:
+    """Contact rules of one outbound channel."""
+
+    cap_per_week: int = param(0, "at most this many contacts per customer per calendar week (days 0-6, 7-13, "
+                              "...); 0 = no cap", unit="contacts", ge=0, le=255)
+    cap_per_day: int = param(0, "at most this many contacts per customer per day; 0 = no cap",
+                             unit="contacts", ge=0, le=255)
+    quiet_hours: str = param("", "hours when the channel sends nothing, 'HH:MM-HH:MM' on whole hours "
+                             "(may wrap midnight); '' = none", unit="hours")
+    quiet_policy: str = param("defer", "a message due inside quiet hours waits until they end (defer) or is "
+                              "dropped (drop)", choices=("defer", "drop"))
+
+
+@dataclass
+class LimitsConfig:
+    """Frequency caps and quiet hours per channel, and a cap across channels."""
+
+    email: ChannelLimitsConfig = field(default_factory=ChannelLimitsConfig)
+    push: ChannelLimitsConfig = field(default_factory=lambda: ChannelLimitsConfig(quiet_hours="22:00-08:00"))
+    ads: ChannelLimitsConfig = field(default_factory=lambda: ChannelLimitsConfig(cap_per_day=3))
+    all_channels_per_week: int = param(0, "at most this many email + push + ad contacts per customer per "
+                                       "calendar week; 0 = no cap", unit="contacts", ge=0, le=255)
+
+
+@dataclass
+class ScheduledCampaignConfig:
+    """A message sent to an audience on a fixed cadence."""
+
+    enabled: bool = param(True, "send this campaign at all")
+    channel: str = param("email", "channel of the messages", choices=MESSAGE_CHANNELS)
+    cadence: str = param("7d", "time between two sends ('7d', '3.5d', '12h'); from 1d up, sends fall on "
+                         "day start + floor(k * cadence) at send_hour", unit="duration")
     send_hour: int = param(10, "hour of day of each send", unit="hour", ge=0, le=23)
-    first_day: int = param(0, "day of the first send", unit="day", ge=0)
-    cap_per_week: int = param(0, "at most this many emails per customer per calendar week (days 0-6, 7-13, "
-                              "...); 0 = no cap", unit="emails", ge=0, le=255)
+    start: str = param("0d", "first send: this long after day 0 (then at send_hour)", unit="duration")
+    end: str = param("", "no sends from this long after day 0 on; '' = until the horizon", unit="duration")
+    audience: str = param("all", "who receives it among customers who consent to the channel: all, one "
+                          "segment, lapsed customers, or recent buyers", choices=AUDIENCES)
+    segment: str = param("", "the segment, when audience is 'segment'")
+    lapsed_after: str = param("60d", "'lapsed': no visit or purchase for this long", unit="duration")
+    recent_within: str = param("14d", "'recent_buyers': bought within this long", unit="duration")
+    strategy: str = param("", "strategy (from configs/strategy/) that fills the slates; '' = the run's strategy")
+
+
+@dataclass
+class TriggerConfig:
+    """A message sent to each customer some time after an event of their own."""
+
+    enabled: bool = param(True, "send this trigger at all")
+    event: str = param("purchase", "what starts the clock: purchase (follow-up), browse (a visit without a "
+                       "purchase), cart (a click without a purchase), replenishment (a consumable bought), "
+                       "inactivity (win-back)", choices=TRIGGER_EVENTS)
+    channel: str = param("email", "channel of the message", choices=MESSAGE_CHANNELS)
+    delay: str = param("3d", "time from the event to the message; for inactivity, from the last visit, click "
+                       "or purchase (a new purchase, or for browse and cart any purchase, cancels or restarts "
+                       "the clock)", unit="duration")
+    cycle_share: float = param(0.9, "replenishment: remind at this share of the consumable's repurchase cycle "
+                               "after buying it (delay is not used)", gt=0, le=10)
+    strategy: str = param("", "strategy (from configs/strategy/) that fills the slates; '' = the run's strategy")
+
+
+@dataclass
+class RetargetingConfig:
+    """Ads on other sites that follow a visitor for a while."""
+
+    enabled: bool = param(False, "serve retargeting ads at all")
+    window: str = param("7d", "ads follow a visitor this long after the last visit", unit="duration",
+                        source="lever")
+    hours: List[int] = param(None, "hours of the day when the customer may browse other sites (one ad "
+                             "opportunity each)", unit="hour", factory=lambda: [11, 20])
+    reach: float = param(0.4, "probability a customer in the window meets an ad slot at one of those hours",
+                         unit="probability", ge=0, le=1, source="lever")
+    specificity_half_life: str = param("2d", "a personal slot shows its specific item with probability "
+                                       "2^(-age / half-life) after the visit, a best seller otherwise",
+                                       unit="duration", source="specific retargeting decays fast "
+                                       "(Bleier & Eisenbeiss 2015)")
 
 
 @dataclass
 class CampaignConfig:
-    """When the firm reaches out (``configs/campaign/``)."""
+    """When and how the firm reaches out (``configs/campaign/``): a campaign plan."""
 
     name: str = param("weekly_email", "name of this campaign plan")
     visit_hour: int = param(12, "hour at which a day's organic visits are simulated", unit="hour", ge=0, le=23)
-    email: EmailCampaignConfig = field(default_factory=EmailCampaignConfig)
+    dispatch_bucket: str = param("1h", "triggered messages due within one bucket go out together, at its end",
+                                 unit="duration")
+    scheduled: Dict[str, ScheduledCampaignConfig] = param(None, "scheduled campaigns by name", factory=dict)
+    triggers: Dict[str, TriggerConfig] = param(None, "triggered campaigns by name", factory=dict)
+    retargeting: RetargetingConfig = field(default_factory=RetargetingConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 
 # --------------------------------------------------------------------------- outputs

@@ -35,6 +35,10 @@ def _check_ranges(node: object, prefix: str) -> None:
             for i, item in enumerate(value):
                 if dataclasses.is_dataclass(item):
                     _check_ranges(item, f"{key}[{i}].")
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                if dataclasses.is_dataclass(item):
+                    _check_ranges(item, f"{key}.{name}.")
         else:
             if isinstance(value, float) and not math.isfinite(value):
                 raise ConfigError(key, value, "a finite number")
@@ -96,12 +100,9 @@ def _check_rules(cfg: Config) -> None:
     from sim.behavior import build_behaviors
 
     build_behaviors(cfg.behaviors)   # raises ConfigError for a bad target or parameter
-    email = cfg.campaign.email
-    cadence_hours = email.cadence_days * 24
-    if abs(cadence_hours - round(cadence_hours)) > 1e-9:
-        raise ConfigError("campaign.email.cadence_days", email.cadence_days,
-                          "a whole number of hours (e.g. 7, 3.5, 0.5)")
+    from sim.campaigns.checks import check_campaign_plan
 
+    check_campaign_plan(cfg)
 
 def _unique(key: str, names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})

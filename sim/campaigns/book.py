@@ -1,0 +1,44 @@
+"""The firm's record of each customer's recent activity, in hours of the run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.codes import ONSITE
+from sim.touch import TouchBatch
+
+__all__ = ["ContactBook", "NEVER"]
+
+NEVER = -(2**31)
+"""An hour long before the run: "never happened"."""
+
+
+class ContactBook:
+    """When each customer last visited, bought and was active, as the firm observes it.
+
+    Attributes (N customers)
+    ----------
+    last_visit : int32 (N,)      hour of the last organic visit, NEVER if none
+    last_purchase : int32 (N,)   hour of the last purchase, NEVER if none
+    last_active : int32 (N,)     hour of the last visit, click or purchase; 0 (the start of the
+                                 run) until then, so "inactive for 60 days" counts from day 0
+    """
+
+    def __init__(self, n: int):
+        self.last_visit = np.full(n, NEVER, dtype=np.int32)
+        self.last_purchase = np.full(n, NEVER, dtype=np.int32)
+        self.last_active = np.zeros(n, dtype=np.int32)
+
+    @property
+    def nbytes_per_customer(self) -> int:
+        return 12
+
+    def note_wave(self, batch: TouchBatch, now: int) -> None:
+        """Record a finished wave that happened at hour ``now``."""
+        bought = batch.bought >= 0
+        self.last_purchase[batch.cust[bought]] = now
+        if batch.channel == ONSITE:
+            self.last_visit[batch.cust] = now
+            self.last_active[batch.cust] = now
+        else:
+            self.last_active[batch.cust[bought | batch.clicked.astype(bool)]] = now

@@ -1,0 +1,87 @@
+"""Who may be contacted on a channel, now: consent, frequency caps and quiet hours.
+
+Every outbound wave (scheduled, triggered, retargeting) passes its candidates through
+:meth:`ContactPolicy.admit`, so no customer is ever contacted on a channel after opting out
+of it, and no cap is ever exceeded, whatever campaign the contact comes from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.codes import ADS, CHANNELS, EMAIL, PUSH
+from sim.config.schema import LimitsConfig
+from sim.population import Population
+from sim.timing import QuietHours
+
+__all__ = ["ContactPolicy", "OUTBOUND"]
+
+OUTBOUND = (EMAIL, PUSH, ADS)
+"""Channels the firm initiates (onsite visits are the customer's)."""
+
+
+class ContactPolicy:
+    """Consent, caps and quiet hours of the outbound channels.
+
+    Parameters
+    ----------
+    limits : LimitsConfig
+    pop : Population
+        Its ``consent``, ``active``, ``sent_this_week`` and ``sent_today`` are read, and the
+        two counters incremented for every admitted contact.
+    count : callable(channel, counter name, n)
+        Where suppressed, deferred and dropped contacts are counted (the recorder).
+    """
+
+    def __init__(self, limits: LimitsConfig, pop: Population, count):
+        self.pop, self.count = pop, count
+        self.limits = {ch: getattr(limits, CHANNELS[ch]) for ch in OUTBOUND}
+        self.quiet = {ch: QuietHours(self.limits[ch].quiet_hours) for ch in OUTBOUND}
+        self.all_channels_per_week = limits.all_channels_per_week
+
+    # ------------------------------------------------------------------ quiet hours
+    def is_quiet(self, channel: int, hour: int) -> bool:
+        """Whether ``channel`` is inside its quiet hours at hour ``hour`` of the run."""
+        return self.quiet[channel].is_quiet(hour)
+
+    def defers(self, channel: int) -> bool:
+        """Whether a message due in quiet hours waits (True) or is dropped (False)."""
+        return self.limits[channel].quiet_policy == "defer"
+
+    def next_open(self, channel: int, hour: int) -> int:
+        """The first hour at or after ``hour`` outside the channel's quiet hours."""
+        return self.quiet[channel].next_open(hour)
+
+    # ------------------------------------------------------------------ consent and caps
+    def reachable(self, channel: int, cust: np.ndarray) -> np.ndarray:
+        """int64 (k',): the customers of ``cust`` who are active and consent to ``channel``."""
+        pop = self.pop
+        ok = (pop.consent[cust] & np.uint8(1 << channel)).astype(bool) & pop.active[cust].astype(bool)
+        return cust[ok]
+
+    def reachable_mask(self, channel: int) -> np.ndarray:
+        """bool (N,): active customers who consent to ``channel``."""
+        pop = self.pop
+        return (pop.consent & np.uint8(1 << channel)).astype(bool) & pop.active.astype(bool)
+
+    def admit(self, channel: int, cust: np.ndarray) -> np.ndarray:
+        """The customers of ``cust`` (int64, reachable) who are under every cap; counts them as sent.
+
+        Those held back by a cap are counted as ``suppressed_by_cap`` of the channel.
+        """
+        pop, lim = self.pop, self.limits[channel]
+        under = np.ones(cust.shape[0], dtype=bool)
+        if lim.cap_per_week:
+            under &= pop.sent_this_week[cust, channel] < lim.cap_per_week
+        if lim.cap_per_day:
+            under &= pop.sent_today[cust, channel] < lim.cap_per_day
+        if self.all_channels_per_week:
+            week = pop.sent_this_week[cust][:, list(OUTBOUND)].sum(axis=1, dtype=np.int64)
+            under &= week < self.all_channels_per_week
+        held = int(cust.shape[0] - np.count_nonzero(under))
+        if held:
+            self.count(channel, "suppressed_by_cap", held)
+            cust = cust[under]
+        pop.sent_this_week[cust, channel] += 1
+        pop.sent_today[cust, channel] += 1
+        return cust
