@@ -67,6 +67,10 @@ class QuietHours:
         """Whether an hour of the run (hours since day 0, 00:00) falls inside quiet hours."""
         return self.quiet[hour_of_run % 24]
 
+    def quiet_hours(self) -> list[int]:
+        """The quiet hours of the day, 0-23, ascending."""
+        return [h for h in range(24) if self.quiet[h]]
+
     def next_open(self, hour_of_run: int) -> int:
         """The first hour of the run at or after ``hour_of_run`` outside quiet hours."""
         h = hour_of_run

@@ -191,9 +191,9 @@ class EngagementConfig:
                                     source="email click 2.6-2.9% per send (Mailchimp benchmarks)")
     click_relevance: float = param(2.5, "click logit per unit of perceived relevance", ge=0)
     click_trust: float = param(1.2, "click logit per unit of trust above 0.5", ge=0)
-    click_bias_push: float = param(-3.2, "click logit of a read push notification's slate",
+    click_bias_push: float = param(-3.8, "click logit of a read push notification's slate",
                                    source="push open (tap) rates of a few percent per send (Airship benchmarks)")
-    click_bias_ads: float = param(-4.4, "click logit of a noticed ad's slate",
+    click_bias_ads: float = param(-5.0, "click logit of a noticed ad's slate",
                                   source="retargeted display ads click ~0.7% per impression")
     click_fatigue: float = param(0.2, "click logit lost per unit of channel fatigue", ge=0)
     click_creepy: float = param(1.5, "click logit lost on a creepy touch", ge=0)
@@ -235,7 +235,7 @@ class OptOutConfig:
     fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
     trust_k: float = param(3.0, "hazard grows by exp(k * (0.5 - trust))", ge=0)
     creepy_multiplier: float = param(4.0, "hazard multiplier after a creepy touch", ge=1)
-    push_base_hazard: float = param(0.0066, "probability a read push makes the customer disable push, at trust "
+    push_base_hazard: float = param(0.004, "probability a read push makes the customer disable push, at trust "
                                     "0.5 and no fatigue", unit="probability", ge=0, le=1,
                                     source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)")
     push_fatigue_k: float = param(0.6, "push-disable hazard grows by exp(k * push fatigue)", ge=0,
