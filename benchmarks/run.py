@@ -213,10 +213,32 @@ def strategy_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     return report
 
 
+CHANNEL_DAYS = 30
+
+
+def channels_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """Onsite + weekly email against every channel and trigger (omnichannel), largest size."""
+    n = max(options.sizes)
+    configs = [Config("benchmarks.scenario", n, plan, threads,
+                      ("--days", str(CHANNEL_DAYS), "--strategy", "retarget_naive", "--campaign", plan))
+               for plan in ("weekly_email", "omnichannel") for threads in (1, 2)]
+    rows = runner.run(configs)
+    report = GroupReport(f"channels (retarget_naive, {CHANNEL_DAYS} days; interactions = visits + emails + "
+                         "push notifications + ad impressions)", rows)
+    by = {(r.config.impl, r.config.threads): r for r in rows}
+    for threads in (1, 2):
+        one, every = by[("weekly_email", threads)], by[("omnichannel", threads)]
+        report.notes.append(f"{threads} thread(s): omnichannel / onsite + weekly email = "
+                            f"{every.rate / one.rate:.2f} ({every.rate / 1e6:.2f} vs {one.rate / 1e6:.2f} M/s; "
+                            f"{every.median('interactions') / one.median('interactions'):.1f}x the interactions)")
+    return report
+
+
 GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = [
     ("reference", reference_group),
     ("scenario", scenario_group),
     ("strategies", strategy_group),
+    ("channels", channels_group),
 ]
 """(name, function) of every benchmark group, in the order printed."""
 

@@ -1,6 +1,6 @@
 """One timed run of a configured scenario (the engine's default model), as JSON.
 
-    python -m benchmarks.scenario --n 1e6 --threads 1 --days 90 --strategy recommend --json
+    python -m benchmarks.scenario --n 1e6 --threads 1 --days 90 --strategy recommend [--campaign omnichannel] --json
 
 Prints the run's ``interactions``, ``seconds`` (simulation only), ``init_seconds``,
 ``interactions_per_second``, ``peak_rss_mib`` and the headline outcomes.  Extra config
@@ -18,13 +18,15 @@ from sim.config.preflight import compose_config
 from sim.scenario import Scenario
 
 
-def run(n: int, threads: int, days: int, strategy: str, seed: int, extra: list[str]) -> dict:
+def run(n: int, threads: int, days: int, strategy: str, seed: int, extra: list[str],
+        campaign: str | None = None) -> dict:
+    plan = [f"campaign={campaign}"] if campaign else []
     cfg = compose_config([f"population.size={n}", f"threads={threads}", f"horizon_days={days}",
-                          f"strategy={strategy}", f"seed={seed}", "output.journeys=0", *extra])
+                          f"strategy={strategy}", *plan, f"seed={seed}", "output.journeys=0", *extra])
     scenario = Scenario(cfg)
     m = scenario.run().metrics
     return {
-        "strategy": strategy, "n": n, "threads": threads, "days": days,
+        "strategy": strategy, "campaign": m["campaign"], "n": n, "threads": threads, "days": days,
         "interactions": m["interactions"], "seconds": m["sim_seconds"], "init_seconds": m["init_seconds"],
         "interactions_per_second": m["interactions_per_second"],
         "revenue": m["revenue"], "trust_mean_end": m["trust_mean_end"], "persofails": m["persofails"],
@@ -42,10 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--strategy", default="recommend")
+    p.add_argument("--campaign", default=None, help="campaign plan (default: the strategy's own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
-    r = run(a.n, a.threads, a.days, a.strategy, a.seed, extra)
+    r = run(a.n, a.threads, a.days, a.strategy, a.seed, extra, a.campaign)
     if a.json:
         print(json.dumps(r))
     else:
