@@ -74,6 +74,9 @@ def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
      "campaign.scheduled.newsletter.segment='vip' is not allowed: one of the population's segments"),
     ("campaign.scheduled.newsletter.strategy=nosuch", "campaign.scheduled.newsletter.strategy='nosuch' is "
      "not allowed: '' (the run's strategy) or one of"),
+    ("+campaign.scheduled.promo={channel:push,cadence:3d}",
+     "campaign.scheduled.promo={channel:push,cadence:3d} is not allowed: a new named entry cannot be added "
+     "from the command line"),
     ("campaign.retargeting.hours=[25]", "campaign.retargeting.hours[0]=25 is not allowed: >= 0 and <= 23"),
     ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
 ])

@@ -191,6 +191,15 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
+    for ov in overrides:   # the override as written: its value may hold spaces
+        marker = f"Error merging override {ov} "
+        if marker in msg and "=" in ov:
+            key, value = ov.split("=", 1)
+            reason = msg.split(marker, 1)[1]
+            if re.search(r"Invalid type assigned: dict is not a subclass of \w+", reason):
+                reason = ("a new named entry cannot be added from the command line; add it in a config file "
+                          "(e.g. a campaign plan in configs/campaign/) and override its keys here")
+            return f"{key.lstrip('+')}={value} is not allowed: {reason}"
     merging = re.search(r"Error merging override (\S+?)=(\S*) (.*)", msg)
     if merging:
         key, value, reason = merging.groups()
