@@ -359,3 +359,14 @@ def test_push_disable_rates_match_the_published_anchors(tmp_path, cadence, low, 
     m = Scenario(compose_config(["population.size=10000", search, "campaign=push_only",
                                  "horizon_days=91"])).run().metrics
     assert low <= m["channels"]["push"]["optout_share"] <= high
+
+
+def test_every_channel_gives_identical_results_at_any_thread_count_and_in_the_numpy_twin(small_config):
+    runs = [Scenario(small_config("campaign=omnichannel", "strategy=retarget_naive", "population.size=800",
+                                  "horizon_days=14", *extra)).run()
+            for extra in ([], ["threads=2"], ["impl=numpy"])]
+    timing = {"sim_seconds", "init_seconds", "wall_seconds", "interactions_per_second", "threads", "impl"}
+    outcomes = [{k: v for k, v in r.metrics.items() if k not in timing} for r in runs]
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert runs[0].daily == runs[1].daily == runs[2].daily
+    assert runs[0].journeys == runs[1].journeys
