@@ -213,6 +213,8 @@ class Engine:
         if channel in getattr(strat, "channels", ()):
             batch.slot_sources = list(strat.config.slots)
         self.wave_log.append((self.env.now, CHANNELS[channel], campaign, len(batch)))
+        if len(batch) == 0:
+            return batch   # nobody to touch (e.g. an hour with no due trigger): no work, same events
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)

@@ -15,5 +15,9 @@ def format_summary(m: dict) -> str:
         f"{m['trust_p10_end']:.3f})   churned {m['churned_share']:.1%}   feel valued {m['feel_valued_share']:.1%}",
         f"  email       open {m['email_open_rate']:.1%}   click {m['email_click_rate']:.2%}   unsubscribe "
         f"{m['email_unsubscribe_rate']:.2%} per send   opted out {m['optout_share_email']:.1%}",
+        *[f"  {ch:<11} sends {c['sends']:,}   noticed {c['opens'] / c['sends']:.1%}   clicked "
+          f"{c['clicks'] / c['sends']:.2%}   opted out {c['optout_share']:.1%} of {c['consent_start']:,}"
+          + (f"   held by caps {c['suppressed_by_cap']:,}" if c['suppressed_by_cap'] else "")
+          for ch, c in m.get("channels", {}).items() if ch != "email" and c["sends"]],
         f"  persofails  {m['persofails']:,}   creepy touches {m['creepy_touches']:,}",
     ])
