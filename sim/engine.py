@@ -214,7 +214,11 @@ class Engine:
             batch.slot_sources = list(strat.config.slots)
         self.wave_log.append((self.env.now, CHANNELS[channel], campaign, len(batch)))
         if len(batch) == 0:
-            return batch   # nobody to touch (e.g. an hour with no due trigger): no work, same events
+            # Nobody to touch (e.g. an hour with no due trigger): no work, but the trigger
+            # buckets this wave could have armed are still scheduled (events never depend on N).
+            if self.triggers:
+                self.trigger_book.after_wave(batch, now)
+            return batch
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)
