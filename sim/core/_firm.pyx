@@ -21,7 +21,8 @@ from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 from sim.core._common cimport (
-    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, UNIT_SQ, dot_i8,
+    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
+    dot_i8, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
@@ -175,10 +176,10 @@ def fill_slates(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
-    cdef Py_ssize_t t, i, c, s, h
+    cdef Py_ssize_t t, i, c, s, h, ia
     cdef int32_t item, anchor
     cdef int src, cat, n_sup, anchor_day, best_day
-    cdef bint need_cands, have_cands
+    cdef bint need_cands, have_cands, need_hist, need_view, need_cats
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
@@ -186,14 +187,37 @@ def fill_slates(
     cdef int* cand_score
     cdef int* sup
     need_cands = False
+    need_view = False
+    need_cats = False
+    need_hist = suppress_window > 0 or suppress_cycle
     for s in range(n_slot):
         if slot_source[s] == SRC_BEHAVIOURAL or slot_source[s] == SRC_REPLENISH:
             need_cands = True
+        if slot_source[s] == SRC_REPLENISH or slot_source[s] == SRC_RETARGET:
+            need_hist = True
+        if slot_source[s] == SRC_RETARGET:
+            need_view = True
+        if slot_source[s] == SRC_STATED or slot_source[s] == SRC_INFERRED or slot_source[s] == SRC_OFFSITE:
+            need_cats = True
     with nogil, parallel(num_threads=n_threads):
         cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
         cand_score = <int*>malloc((n_candidates + 1) * sizeof(int))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
         for t in prange(k, schedule="static"):
+            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
+                ia = cust[t + PREFETCH_AHEAD]
+                prefetch_r(&est_pref[ia, 0])
+                prefetch_r(&n_obs[ia])
+                if need_hist:
+                    prefetch_r(&hist_item[ia, 0])
+                    prefetch_r(&hist_day[ia, 0])
+                if need_view:
+                    prefetch_r(&last_view_item[ia])
+                    prefetch_r(&last_view_day[ia])
+                if need_cats:
+                    prefetch_r(&stated_cats[ia, 0])
+                    prefetch_r(&inferred_cat[ia])
+                    prefetch_r(&offsite_cat[ia])
             if not exposed[t]:
                 continue
             i = cust[t]
@@ -318,10 +342,17 @@ def observe(
     est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
     observations count fully and later ones still adapt; est is stored as round(127 * est).
     """
-    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e, ta, ia
     cdef int32_t item
     cdef double w, v, weight
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        ta = t + PREFETCH_AHEAD
+        if ta < k and (viewed[ta] >= 0 or clicked_item[ta] >= 0 or bought[ta] >= 0):
+            ia = cust[ta]
+            prefetch_w(&est_pref[ia, 0])
+            prefetch_w(&n_obs[ia])
+            prefetch_w(&last_view_item[ia])
+            prefetch_w(&last_view_day[ia])
         i = cust[t]
         for e in range(3):
             if e == 0:
