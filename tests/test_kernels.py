@@ -188,3 +188,16 @@ def test_persofail_for_a_just_bought_durable():
              rel_mean=np.zeros(1, np.float32), gain=0.02, loss_irrelevant=0.03, loss_persofail=0.1,
              loss_creepy=0.3, relevant_above=0.5, irrelevant_below=0.2, rel_memory=0.1, n_threads=1)
         assert trust[0] == np.float32(0.5 - 0.1 * 0.5)
+
+
+@pytest.mark.parametrize("d, n_candidates", [(8, 7), (8, 32), (12, 32), (40, 32), (8, 4097)])
+def test_fill_slates_equals_twin_for_every_candidate_path(monkeypatch, d, n_candidates):
+    # fill_slates ranks candidates on packed int32 keys (a vectorized dot product when D = 8,
+    # a scalar one up to D = 31) and falls back to plain scores beyond that or beyond 4096
+    # candidates; every path must pick what the twin picks, on 1 and 2 threads.
+    monkeypatch.setitem(DIMS, "D", d)
+    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 40)   # the twin draws in Python
+    monkeypatch.setitem(SCALARS, "fill_slates", {**SCALARS["fill_slates"], "n_candidates": n_candidates})
+    compiled = _run("fill_slates", "compiled", seed=3)
+    _assert_same(compiled, _run("fill_slates", "numpy", seed=3), exact_floats=False)
+    _assert_same(compiled, _run("fill_slates", "compiled", threads=2, seed=3), exact_floats=True)
