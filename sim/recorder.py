@@ -173,7 +173,14 @@ class Recorder:
         if creepy_rows.size:
             self.creepy_by_basis += np.bincount(creepy_rows.max(axis=1), minlength=len(DATA_BASES))
         self.perceived_rel_sum += float(batch.rel[exposed].astype(np.float64).sum())
-        self.firm_score_sum += float(batch.score[exposed].astype(np.float64).max(axis=1).sum()) if n_exposed else 0.0
+        if n_exposed:
+            # The best slot's score per exposed touch: a running maximum over the few slot
+            # columns (one pass each) rather than a reduction along each short row.
+            shown = batch.score[exposed]
+            best = shown[:, 0].copy()
+            for s in range(1, shown.shape[1]):
+                np.maximum(best, shown[:, s], out=best)
+            self.firm_score_sum += float(best.astype(np.float64).sum())
         self.exposed_total += n_exposed
         # Per-segment totals, over the few touches where something happened.
         n_seg = self.by_segment["revenue"].shape[0]

@@ -62,6 +62,7 @@ class TouchBatch:
 
     def clicked_item(self) -> np.ndarray:
         """int32 (k,): the clicked slate item, -1 where nothing was clicked."""
-        rows = np.arange(len(self))
-        item = self.slate[rows, np.maximum(self.best, 0)]
-        return np.where(self.clicked.astype(bool), item, -1).astype(np.int32)
+        out = np.full(len(self), -1, dtype=np.int32)
+        rows = np.flatnonzero(self.clicked)        # few: only these rows are gathered
+        out[rows] = self.slate[rows, np.maximum(self.best[rows], 0)]
+        return out

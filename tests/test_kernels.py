@@ -188,3 +188,54 @@ def test_persofail_for_a_just_bought_durable():
              rel_mean=np.zeros(1, np.float32), gain=0.02, loss_irrelevant=0.03, loss_persofail=0.1,
              loss_creepy=0.3, relevant_above=0.5, irrelevant_below=0.2, rel_memory=0.1, n_threads=1)
         assert trust[0] == np.float32(0.5 - 0.1 * 0.5)
+
+
+@pytest.mark.parametrize("d, n_candidates", [(8, 7), (8, 32), (12, 32), (40, 32), (8, 4097)])
+def test_fill_slates_equals_twin_for_every_candidate_path(monkeypatch, d, n_candidates):
+    # fill_slates ranks candidates on packed int32 keys (a vectorized dot product when D = 8,
+    # a scalar one up to D = 31) and falls back to plain scores beyond that or beyond 4096
+    # candidates; every path must pick what the twin picks, on 1 and 2 threads.
+    monkeypatch.setitem(DIMS, "D", d)
+    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 40)   # the twin draws in Python
+    monkeypatch.setitem(SCALARS, "fill_slates", {**SCALARS["fill_slates"], "n_candidates": n_candidates})
+    compiled = _run("fill_slates", "compiled", seed=3)
+    _assert_same(compiled, _run("fill_slates", "numpy", seed=3), exact_floats=False)
+    _assert_same(compiled, _run("fill_slates", "compiled", threads=2, seed=3), exact_floats=True)
+
+
+@pytest.mark.parametrize("kernel", ["fill_slates", "perceive", "engage"])
+def test_history_indices_are_checked_at_exposed_customers(kernel):
+    # These kernels never read an unexposed touch's customer, so only exposed customers'
+    # purchase histories must hold valid items; a bad one there is rejected.
+    args = _inputs(kernel)
+    t_off, t_on = np.flatnonzero(args["exposed"] == 0)[0], np.flatnonzero(args["exposed"])[0]
+    args["hist_item"][args["cust"][t_off], 0] = DIMS["M"] + 5
+    call(kernel, "compiled", n_threads=1, **args)
+    args = _inputs(kernel)
+    args["hist_item"][args["cust"][t_on], 0] = DIMS["M"] + 5
+    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
+        call(kernel, "compiled", n_threads=1, **args)
+
+
+def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
+    # Behavioural slots without suppression never read the purchase history, the last view or
+    # the stated / inferred / third-party categories; with retargeting the history is read.
+    def args_with_bad_rows(sources, suppress_window):
+        args = _inputs("fill_slates")
+        args.update(slot_source=np.array(sources, dtype=np.uint8), suppress_window=suppress_window,
+                    suppress_cycle=False)
+        for name in ("slate", "basis", "score"):
+            args[name] = np.zeros((DIMS["k"], len(sources)), dtype=args[name].dtype)
+        rows = args["cust"][args["exposed"].astype(bool)]
+        args["hist_item"][rows, 0] = DIMS["M"] + 5
+        args["last_view_item"][rows] = DIMS["M"] + 5
+        for name in ("stated_cats", "inferred_cat", "offsite_cat"):
+            args[name][rows] = DIMS["Q"] + 5
+        return args
+
+    call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows([3, 3, 1], 0.0))
+    for sources, window, bad in (([3, 3, 1], 20.0, "hist_item"), ([4, 3], 0.0, "last_view_item"),
+                                 ([2, 3], 0.0, "stated_cats"), ([6, 3], 0.0, "inferred_cat"),
+                                 ([7, 3], 0.0, "offsite_cat")):
+        with pytest.raises(KernelArgumentError, match=rf"fill_slates\({bad}\): indices span"):
+            call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))

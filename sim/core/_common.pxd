@@ -50,3 +50,25 @@ cdef inline int dot_i8(const signed char* a, const signed char* b, Py_ssize_t n)
     for d in range(n):
         s = s + <int>a[d] * <int>b[d]
     return s
+
+
+# A wave's customers are a sparse, ascending subset of a population far larger than the
+# caches, so the first read of a customer's row in each per-customer array misses; with a
+# long loop body the core cannot run ahead to the next touch's misses on its own.  Kernels
+# therefore ask for the rows of the touch PREFETCH_AHEAD positions ahead.  A prefetch is
+# only a hint: it never faults and never changes a result.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define SIM_PREFETCH_R(p) __builtin_prefetch((const void*)(p), 0, 3)
+    #define SIM_PREFETCH_W(p) __builtin_prefetch((const void*)(p), 1, 3)
+    #else
+    #define SIM_PREFETCH_R(p) ((void)(p))
+    #define SIM_PREFETCH_W(p) ((void)(p))
+    #endif
+    """
+    void prefetch_r "SIM_PREFETCH_R"(const void* p) noexcept nogil
+    void prefetch_w "SIM_PREFETCH_W"(const void* p) noexcept nogil
+
+cdef enum:
+    PREFETCH_AHEAD = 8

@@ -21,7 +21,8 @@ from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 from sim.core._common cimport (
-    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, UNIT_SQ, dot_i8,
+    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
+    dot_i8, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
@@ -96,14 +97,14 @@ cdef inline int32_t pick_in_category(int cat, const int32_t* cat_start, const in
     return -1
 
 
-cdef inline int32_t take_best(const int32_t* cand_item, int* cand_score, Py_ssize_t n_cand,
+cdef inline int32_t take_best(const int32_t* cand_item, int32_t* cand_score, Py_ssize_t n_cand,
                               const int32_t* row, Py_ssize_t filled) noexcept nogil:
     """The best remaining candidate not in the row (ties: the earlier one), or -1.
 
     An argmax pass written as selects; the taken item's copies are then masked.
     """
     cdef Py_ssize_t c, best_c
-    cdef int best_v, v
+    cdef int32_t best_v, v
     cdef int32_t item
     while True:
         best_v = MASKED
@@ -118,6 +119,83 @@ cdef inline int32_t take_best(const int32_t* cand_item, int* cand_score, Py_ssiz
         for c in range(n_cand):
             cand_score[c] = MASKED if cand_item[c] == item else cand_score[c]
         if not in_row(row, filled, item):
+            return item
+
+
+# Candidate selection on packed keys.  A candidate's key is score * KEY_SPAN + (KEY_SPAN-1 - c):
+# keys are distinct, and a larger key is a higher score or, at an equal score, an earlier
+# candidate, so the best remaining candidate (ties: the earlier one) is the largest key.  One
+# int32 max pass then finds it and one compare-and-select pass masks the taken item's copies;
+# both are plain loops the compiler vectorizes.  Exact: the same integer scores, the same order.
+# Used when every key fits in an int32 (|score| <= 128 * 128 * D, so D <= KEY_MAX_DIM) and
+# there are at most KEY_SPAN candidates; otherwise take_best above.
+cdef enum:
+    KEY_BITS = 12
+    KEY_SPAN = 4096
+    KEY_MAX_DIM = 31
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    /* key[c] = (pref . feat[cand[c]]) * 4096 + (4095 - c) for c < n, with D = 8 int8 features:
+       four candidates per step, each dot as two int16 multiply-adds (pmaddwd) and a transposed
+       sum.  Integer sums are exact, so the result equals the scalar loop below bit for bit. */
+    static inline void sim_candidate_keys8(const signed char* pref, const signed char* feat,
+                                           const int32_t* cand, Py_ssize_t n, int32_t* key) {
+        Py_ssize_t c = 0;
+    #if defined(__SSE2__)
+        __m128i p = _mm_loadl_epi64((const __m128i*)pref);
+        p = _mm_srai_epi16(_mm_unpacklo_epi8(p, p), 8);
+        __m128i idx = _mm_set_epi32(4092, 4093, 4094, 4095);
+        const __m128i four = _mm_set1_epi32(4);
+        for (; c + 4 <= n; c += 4) {
+            __m128i f0 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c]));
+            __m128i f1 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 1]));
+            __m128i f2 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 2]));
+            __m128i f3 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 3]));
+            __m128i q0 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f0, f0), 8));
+            __m128i q1 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f1, f1), 8));
+            __m128i q2 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f2, f2), 8));
+            __m128i q3 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f3, f3), 8));
+            __m128i s01 = _mm_add_epi32(_mm_unpacklo_epi32(q0, q1), _mm_unpackhi_epi32(q0, q1));
+            __m128i s23 = _mm_add_epi32(_mm_unpacklo_epi32(q2, q3), _mm_unpackhi_epi32(q2, q3));
+            __m128i dot = _mm_add_epi32(_mm_unpacklo_epi64(s01, s23), _mm_unpackhi_epi64(s01, s23));
+            _mm_storeu_si128((__m128i*)(key + c), _mm_add_epi32(_mm_slli_epi32(dot, 12), idx));
+            idx = _mm_sub_epi32(idx, four);
+        }
+    #endif
+        for (; c < n; c++) {
+            const signed char* f = feat + 8 * (size_t)cand[c];
+            int32_t dot = 0;
+            for (int d = 0; d < 8; d++) dot += (int32_t)pref[d] * (int32_t)f[d];
+            key[c] = dot * 4096 + (int32_t)(4095 - c);
+        }
+    }
+    """
+    void candidate_keys8 "sim_candidate_keys8"(const int8_t* pref, const int8_t* feat, const int32_t* cand,
+                                                Py_ssize_t n, int32_t* key) noexcept nogil
+
+
+cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssize_t n_cand,
+                                  const int32_t* row, Py_ssize_t filled, int* raw_score) noexcept nogil:
+    """take_best on packed keys: the same item; ``raw_score`` gets its int8 dot product."""
+    cdef Py_ssize_t c
+    cdef int32_t best_k, kc, item
+    while True:
+        best_k = MASKED
+        for c in range(n_cand):
+            kc = key[c]
+            best_k = kc if kc > best_k else best_k
+        if best_k == MASKED:
+            return -1
+        item = cand_item[KEY_SPAN - 1 - (best_k & (KEY_SPAN - 1))]
+        for c in range(n_cand):
+            key[c] = MASKED if cand_item[c] == item else key[c]
+        if not in_row(row, filled, item):
+            raw_score[0] = best_k >> KEY_BITS   # floor division: exact for negative scores too
             return item
 
 
@@ -175,25 +253,50 @@ def fill_slates(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
-    cdef Py_ssize_t t, i, c, s, h
+    cdef Py_ssize_t t, i, c, s, h, ia
     cdef int32_t item, anchor
     cdef int src, cat, n_sup, anchor_day, best_day
-    cdef bint need_cands, have_cands
+    cdef bint need_cands, have_cands, need_hist, need_view, need_cats, use_keys, have_raw
+    cdef int raw
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
     cdef int32_t* cand_item
-    cdef int* cand_score
+    cdef int32_t* cand_score       # scores, or packed keys when use_keys
     cdef int* sup
     need_cands = False
+    need_view = False
+    need_cats = False
+    need_hist = suppress_window > 0 or suppress_cycle
+    use_keys = d_dim <= KEY_MAX_DIM and n_candidates <= KEY_SPAN
     for s in range(n_slot):
         if slot_source[s] == SRC_BEHAVIOURAL or slot_source[s] == SRC_REPLENISH:
             need_cands = True
+        if slot_source[s] == SRC_REPLENISH or slot_source[s] == SRC_RETARGET:
+            need_hist = True
+        if slot_source[s] == SRC_RETARGET:
+            need_view = True
+        if slot_source[s] == SRC_STATED or slot_source[s] == SRC_INFERRED or slot_source[s] == SRC_OFFSITE:
+            need_cats = True
     with nogil, parallel(num_threads=n_threads):
         cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
-        cand_score = <int*>malloc((n_candidates + 1) * sizeof(int))
+        cand_score = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
         for t in prange(k, schedule="static"):
+            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
+                ia = cust[t + PREFETCH_AHEAD]
+                prefetch_r(&est_pref[ia, 0])
+                prefetch_r(&n_obs[ia])
+                if need_hist:
+                    prefetch_r(&hist_item[ia, 0])
+                    prefetch_r(&hist_day[ia, 0])
+                if need_view:
+                    prefetch_r(&last_view_item[ia])
+                    prefetch_r(&last_view_day[ia])
+                if need_cats:
+                    prefetch_r(&stated_cats[ia, 0])
+                    prefetch_r(&inferred_cat[ia])
+                    prefetch_r(&offsite_cat[ia])
             if not exposed[t]:
                 continue
             i = cust[t]
@@ -212,14 +315,25 @@ def fill_slates(
                 for c in range(n_candidates):
                     cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
                 j = j + n_candidates
-                for c in range(n_candidates):
-                    cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
-                    if n_sup > 0 and suppressed(item_cat[cand_item[c]], sup, n_sup):
-                        cand_score[c] = MASKED
+                if use_keys:
+                    if d_dim == 8:
+                        candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                    else:
+                        for c in range(n_candidates):
+                            cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim) * KEY_SPAN
+                                             + <int>(KEY_SPAN - 1 - c))
+                else:
+                    for c in range(n_candidates):
+                        cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                if n_sup > 0:
+                    for c in range(n_candidates):
+                        if suppressed(item_cat[cand_item[c]], sup, n_sup):
+                            cand_score[c] = MASKED
             for s in range(n_slot):
                 src = slot_source[s]
                 item = -1
                 b = BASIS_NONE
+                have_raw = False
                 if src == SRC_REPLENISH:
                     best_day = NO_DAY
                     for h in range(n_hist):
@@ -235,7 +349,11 @@ def fill_slates(
                         src = SRC_BEHAVIOURAL
                 if src == SRC_BEHAVIOURAL:
                     if have_cands:
-                        item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                        if use_keys:
+                            item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                            have_raw = item >= 0
+                        else:
+                            item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
                         if item >= 0:
                             b = BASIS_ONSITE
                 elif src == SRC_RETARGET:
@@ -285,7 +403,9 @@ def fill_slates(
                     b = BASIS_NONE
                 slate[t, s] = item
                 basis[t, s] = b
-                score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ))
+                if not have_raw:
+                    raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
             for s in range(n_slot):
                 if draw_uniform(base, j) < exploration:
                     item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
@@ -318,10 +438,17 @@ def observe(
     est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
     observations count fully and later ones still adapt; est is stored as round(127 * est).
     """
-    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e, ta, ia
     cdef int32_t item
     cdef double w, v, weight
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        ta = t + PREFETCH_AHEAD
+        if ta < k and (viewed[ta] >= 0 or clicked_item[ta] >= 0 or bought[ta] >= 0):
+            ia = cust[ta]
+            prefetch_w(&est_pref[ia, 0])
+            prefetch_w(&n_obs[ia])
+            prefetch_w(&last_view_item[ia])
+            prefetch_w(&last_view_day[ia])
         i = cust[t]
         for e in range(3):
             if e == 0:

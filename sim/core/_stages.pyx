@@ -26,7 +26,9 @@ from libc.stdlib cimport free, malloc
 from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
-from sim.core._common cimport CH_ONSITE, NO_DAY, UNIT_SQ, clamp01, dot_i8, sigmoid
+from sim.core._common cimport (
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, clamp01, dot_i8, prefetch_r, prefetch_w, sigmoid,
+)
 from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
 
 
@@ -119,11 +121,16 @@ def browse(
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_item
+    cdef Py_ssize_t t, i, j, d, h, item, best_item, ia
     cdef double s, best, ratio
     cdef int due_day
     cdef uint64_t base
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        if t + PREFETCH_AHEAD < k:
+            ia = cust[t + PREFETCH_AHEAD]
+            prefetch_r(&pref[ia, 0])
+            prefetch_r(&hist_item[ia, 0])
+            prefetch_r(&hist_day[ia, 0])
         i = cust[t]
         due_day = NO_DAY
         best_item = -1
@@ -204,7 +211,7 @@ def perceive(
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_j, n_valid
+    cdef Py_ssize_t t, i, j, d, h, item, best_j, n_valid, ia
     cdef double s, best_s, age, min_age, ratio
     cdef int cat
     cdef uint8_t pf
@@ -216,6 +223,11 @@ def perceive(
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
         for t in prange(k, schedule="static"):
+            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
+                ia = cust[t + PREFETCH_AHEAD]
+                prefetch_r(&pref[ia, 0])
+                prefetch_r(&hist_item[ia, 0])
+                prefetch_r(&hist_day[ia, 0])
             rel[t] = 0.0
             best[t] = -1
             persofail[t] = 0
@@ -280,9 +292,12 @@ def creep(
     p = min(1, scale * score).  ``covert_factor`` (>= 1 for covert collection) and ``relief``
     (<= 1 with explanation or control) are the strategy's, the same for every touch.
     """
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, j
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, j, ta
     cdef double s, top, p
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        ta = t + 2 * PREFETCH_AHEAD
+        if ta < k and exposed[ta]:
+            prefetch_r(&privacy[cust[ta]])
         creepy[t] = 0
         if not exposed[t]:
             continue
@@ -335,11 +350,18 @@ def engage(
     (r = viewed_rel), which is considered only when the slate sold nothing.  A purchase
     replaces the oldest slot of the purchase history.
     """
-    cdef Py_ssize_t k = cust.shape[0], n_hist = hist_item.shape[1], t, i, h, oldest
+    cdef Py_ssize_t k = cust.shape[0], n_hist = hist_item.shape[1], t, i, h, oldest, ia
     cdef double tr, p, x
     cdef int32_t item
     cdef uint64_t base
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
+            ia = cust[t + PREFETCH_AHEAD]
+            prefetch_r(&trust[ia])
+            prefetch_r(&fatigue[ia, 0])
+            prefetch_r(&price_sensitivity[ia])
+            prefetch_w(&hist_item[ia, 0])
+            prefetch_w(&hist_day[ia, 0])
         clicked[t] = 0
         bought[t] = -1
         revenue[t] = 0.0
@@ -397,9 +419,14 @@ def update_trust(
     irrelevant one (rel < irrelevant_below) costs loss_irrelevant * t, and one in between
     leaves trust alone.  rel_mean <- (1 - rel_memory) * rel_mean + rel_memory * rel.
     """
-    cdef Py_ssize_t k = cust.shape[0], t, i
+    cdef Py_ssize_t k = cust.shape[0], t, i, ta
     cdef double tr, r
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        ta = t + 2 * PREFETCH_AHEAD
+        if ta < k and exposed[ta]:
+            prefetch_w(&trust[cust[ta]])
+            prefetch_r(&privacy[cust[ta]])
+            prefetch_w(&rel_mean[cust[ta]])
         if not exposed[t]:
             continue
         i = cust[t]

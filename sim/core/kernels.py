@@ -14,7 +14,8 @@ that values are indices in ``[0, BOUND)``.  BOUND is a dimension symbol, optiona
 sentinel.  A bound that no other argument defines is not checked: such indices are only
 copied by the kernel, never dereferenced.  Kernels that take ``cust: int64[k] in N`` read
 their N-row arrays only at the rows of those customers, so the indices of an N-row array are
-checked on those rows (after ``cust`` itself), not on the whole population.
+checked on those rows (after ``cust`` itself), not on the whole population; for the kernels
+in :data:`EXPOSED_ONLY`, on the rows of exposed touches only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.codes import SOURCES
 from sim.core import load_compiled
 from sim.core.twins import firm as firm_twin
 from sim.core.twins import stages as stages_twin
@@ -235,6 +237,9 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
     # that takes ``cust`` indexes its per-customer arrays through it and nothing else), so
     # its indices are checked on those rows only, once ``cust`` itself is known to be valid.
     rows = None
+    # A kernel that skips unexposed touches reads its N-row arrays only at exposed customers.
+    row_mask = kwargs["exposed"] if kernel_name in EXPOSED_ONLY else None
+    unread = _UNREAD[kernel_name](kwargs) if kernel_name in _UNREAD else frozenset()
     bounded = sorted((s for s in kernel.arrays if s.bound is not None), key=lambda s: s.name != "cust")
     index_range = _index_range()
     for spec in bounded:
@@ -245,8 +250,11 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
         if bound is None:
             continue   # the kernel never dereferences these indices (it only copies them)
         use_rows = rows is not None and spec.dims[0] == "N"
+        if use_rows and spec.name in unread:
+            continue   # this call never dereferences them
         count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
-                                    spec.sentinel is not None, spec.sentinel or 0)
+                                    spec.sentinel is not None, spec.sentinel or 0,
+                                    row_mask if use_rows else None)
         if count and (lo < 0 or hi >= bound):
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
@@ -256,6 +264,33 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+
+EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage"})
+"""Kernels that take ``exposed: uint8[k]`` as input and do nothing for a touch where it is 0:
+their N-row index arrays are checked at the exposed touches' customers only (an email wave's
+unopened majority is never read)."""
+
+
+def _fill_slates_unread(kwargs: dict[str, Any]) -> frozenset[str]:
+    """The per-customer index arrays a fill_slates call never dereferences.
+
+    Each is read only by the sources (or the suppression) that use it, so a strategy without
+    them does not pay for scanning them at every touch.
+    """
+    src = {SOURCES[c] for c in np.unique(kwargs["slot_source"]).tolist() if 0 <= c < len(SOURCES)}
+    unread = set()
+    if not ({"retarget", "replenish"} & src or kwargs.get("suppress_window", 0) > 0
+            or kwargs.get("suppress_cycle", False)):
+        unread.add("hist_item")
+    for name, source in (("last_view_item", "retarget"), ("stated_cats", "stated"),
+                         ("inferred_cat", "inferred"), ("offsite_cat", "offsite")):
+        if source not in src:
+            unread.add(name)
+    return frozenset(unread)
+
+
+_UNREAD = {"fill_slates": _fill_slates_unread}
+"""Per kernel: a function of the call's arguments giving the N-row index arrays it will not read."""
 
 
 @functools.cache
