@@ -31,7 +31,9 @@ class ContactBook:
 
     @property
     def nbytes_per_customer(self) -> int:
-        return 12
+        """Bytes of this record per customer."""
+        n = max(self.last_visit.shape[0], 1)
+        return (self.last_visit.nbytes + self.last_purchase.nbytes + self.last_active.nbytes) // n
 
     def note_wave(self, batch: TouchBatch, now: int) -> None:
         """Record a finished wave that happened at hour ``now``."""

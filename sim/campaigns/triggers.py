@@ -129,4 +129,5 @@ class TriggerBook:
 
     @property
     def nbytes_per_customer(self) -> int:
-        return 4 * len(self.triggers)
+        """Bytes of the trigger clocks per customer."""
+        return self.due.nbytes // max(self.due.shape[0], 1)
