@@ -41,3 +41,14 @@ def test_every_source_folder_is_a_package_the_build_ships():
     folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "sim").rglob("*.py")
                if "__pycache__" not in p.parts}
     assert folders <= shipped
+
+
+def test_a_build_ships_the_configs_and_the_experiments(tmp_path):
+    # What a wheel would contain (build_py copies packages and their data, compiles nothing).
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    shipped = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")}
+    expected = {f"sim/configs/{p.relative_to(ROOT / 'configs').as_posix()}" for p in (ROOT / "configs").rglob("*.yaml")}
+    expected |= {f"sim/experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml")}
+    assert "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
+    assert shipped == expected

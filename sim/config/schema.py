@@ -21,7 +21,7 @@ from sim.config.params import param
 __all__ = [
     "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
     "StrategyConfig", "CampaignConfig", "EmailCampaignConfig", "OutputConfig",
-    "FirmConfig", "register_schemas",
+    "FirmConfig", "ExperimentConfig", "register_schemas",
 ]
 
 
@@ -324,6 +324,14 @@ class OutputConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """What an experiment file (``experiments/``) is for; metadata only, it never changes results."""
+
+    name: str = param("", "the experiment's name (empty for a run or sweep outside an experiment)")
+    question: str = param("", "the workshop question the experiment answers, in plain language")
+
+
+@dataclass
 class Config:
     """One run: a population meets a strategy for ``horizon_days``."""
 
@@ -339,6 +347,7 @@ class Config:
     firm: FirmConfig = field(default_factory=FirmConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     behaviors: Dict[str, Any] = param(None, "added or replacing customer behaviors by name, from "
                                       "configs/behavior/ (see the README's 'Adding a behavior')", factory=dict)
 
