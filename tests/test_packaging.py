@@ -26,6 +26,12 @@ def test_a_wheel_install_runs_from_any_directory(tmp_path):
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((work / "run" / "metrics.json").read_text())["customers"] == 1000
+    # An experiment and the default launcher of sweeps come with the wheel too.
+    sweep = subprocess.run([str(env_dir / "bin" / "prepersona"), "experiment=toilet_seat", "population.size=1000",
+                            "horizon_days=7", "seed=0"], cwd=work, capture_output=True, text=True, timeout=300)
+    assert sweep.returncode == 0, sweep.stderr
+    assert "Joblib.Parallel" in sweep.stdout + sweep.stderr
+    assert len(list((work / "multirun" / "toilet_seat").glob("*/metrics.json"))) == 3
     # The installed package, not the source tree, was used.
     where = subprocess.run([str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True,
                            text=True, check=True).stdout

@@ -20,7 +20,8 @@ from sim.config.schema import Config
 from sim.config.validate import validate
 from sim.errors import ConfigError
 
-__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "expand_jobs", "sweep_settings", "GROUPS",
+__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "expand_jobs", "sweep_settings", "sweep_plan",
+           "GROUPS",
            "MAX_JOBS"]
 
 GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior", "experiment")
@@ -263,6 +264,25 @@ def sweep_settings(overrides: list[str], config_name: str = "config") -> tuple[b
     return cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()]
 
 
+def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = "config") -> list[list[str]]:
+    """The override list of every job a command line launches, in Hydra's order, without composing them.
+
+    Raises
+    ------
+    PreflightError
+        For an unknown key, option or experiment, or a sweep that expands to nothing.
+    """
+    with _hydra_context():
+        return _plan(overrides, multirun, config_name)
+
+
+def _plan(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
+    _check_override_keys(overrides)   # before Hydra, whose messages for typos are longer
+    by_config, params = sweep_settings(overrides, config_name)
+    sweep = multirun or by_config
+    return expand_jobs(overrides, sweep, params if sweep else ())
+
+
 def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
     """Compose and validate every job of a command line; returns the number of jobs.
 
@@ -277,9 +297,7 @@ def preflight(overrides: list[str], multirun: bool = False, config_name: str = "
     from hydra import compose
 
     with _hydra_context():
-        _check_override_keys(overrides)   # before Hydra, whose messages for typos are longer
-        by_config, params = sweep_settings(overrides, config_name)
-        jobs = expand_jobs(overrides, multirun or by_config, params if multirun or by_config else ())
+        jobs = _plan(overrides, multirun, config_name)
         for job in jobs:
             _compose_one(compose, config_name, job)
     return len(jobs)
