@@ -63,19 +63,19 @@ def run_job(cfg: DictConfig) -> float:
     config = to_config(cfg)   # validated by the preflight, and again by Scenario
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
-    done = completed(out_dir, config_hash(config))
-    if done is not None:
+    metrics = completed(out_dir, config_hash(config))
+    if metrics is not None:
         log.info("%s: skipped, %s already holds the results of this config", config.strategy.name, out_dir)
-        print(f"results: {out_dir}", flush=True)
-        return float(done["revenue"])
-    if discard_results(out_dir):
-        log.info("%s: %s holds the results of another config; simulating this one", config.strategy.name, out_dir)
-    # Parallel jobs would overwrite each other's one-line display: a sweep shows runs done instead.
-    metrics = run_config(config, out_dir, progress=False if sweep else None)
-    log.info("%s: revenue %.0f, trust %.3f -> %.3f, churned %.1f%%, %.1f M interactions/s",
-             config.strategy.name, metrics["revenue"], metrics["trust_mean_start"],
-             metrics["trust_mean_end"], 100 * metrics["churned_share"],
-             metrics["interactions_per_second"] / 1e6)
+    else:
+        if discard_results(out_dir):
+            log.info("%s: %s holds the results of another config; simulating this one",
+                     config.strategy.name, out_dir)
+        # Parallel jobs would overwrite each other's one-line display: a sweep shows runs done instead.
+        metrics = run_config(config, out_dir, progress=False if sweep else None)
+        log.info("%s: revenue %.0f, trust %.3f -> %.3f, churned %.1f%%, %.1f M interactions/s",
+                 config.strategy.name, metrics["revenue"], metrics["trust_mean_start"],
+                 metrics["trust_mean_end"], 100 * metrics["churned_share"],
+                 metrics["interactions_per_second"] / 1e6)
     if not sweep:
         print(format_summary(metrics))
     print(f"results: {out_dir}", flush=True)

@@ -1,7 +1,7 @@
 """Check a command line before anything runs: every job it would launch must be a valid config.
 
 ``prepersona`` calls :func:`preflight` before handing control to Hydra.  It composes the
-config of every job (all combinations of a sweep), rejects unknown keys, unknown options,
+config of every job (all combinations of a sweep, from ``-m`` or an experiment file), rejects unknown keys, unknown options,
 wrong types and out-of-range values, and raises :class:`PreflightError` with one line that
 names the key, the value and what is allowed.  Only then does any simulation start, so a bad
 sweep never leaves some runs done and others failed.

@@ -18,6 +18,8 @@ from sim.sweep.resume import complete_runs
 
 __all__ = ["SweepProgress", "status_line"]
 
+_ERASE_LINE_END = "\x1b[K"
+
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
@@ -94,8 +96,9 @@ class SweepProgress:
         self._last_done = done
         line = status_line(done, self.total, self._done_at_start, time.perf_counter() - self._start)
         if self.in_place:
-            # Pad over the end of a longer previous line; a newline only once, at the end.
-            self.stream.write(f"\r{line:<70}" + ("\n" if final else ""))
+            # Redraw the line (erasing the rest of it) and leave the cursor at its start, so that
+            # a job's log line written meanwhile replaces it instead of running on after it.
+            self.stream.write(f"\r{line}{_ERASE_LINE_END}" + ("\n" if final else "\r"))
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
