@@ -14,7 +14,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 .PHONY: run test test-slow bench install clean help
 
 help:
-	@echo "make run        one simulated year of the default scenario; prints where its results are"
+	@echo "make run        the default sweep: every strategy x 3 seeds, one simulated year; prints where the report is"
 	@echo "make test       the whole fast test suite"
 	@echo "make test-slow  the slow statistical and end-to-end tests"
 	@echo "make bench      the benchmark table (reference workload, engine and NumPy twin)"
@@ -37,7 +37,7 @@ $(CORE_STAMP): $(STAMP) $(CORE_SOURCES)
 install: $(CORE_STAMP)
 
 run: install
-	$(VENV)/bin/prepersona
+	$(VENV)/bin/prepersona experiment=strategy_frontier
 
 test: install
 	$(PY) -m pytest -q

@@ -1,4 +1,5 @@
-"""Build script: compiles the customer kernels in ``sim/core`` and ships ``configs/`` as ``sim.configs``.
+"""Build script: compiles the customer kernels in ``sim/core``, ships ``configs/`` as ``sim.configs``
+and ``experiments/`` as ``sim.experiments``.
 
 OpenMP is used where the compiler has it (``-fopenmp`` is probed once); without it the kernels
 still build and run serially.  ``SIM_NO_OPENMP=1`` forces a serial build; ``SIM_CYTHON_DEBUG=1``
@@ -58,10 +59,12 @@ config_packages = ["sim.configs"] + sorted(
     if d.is_dir() and d.name != "__pycache__"
 )
 
+data_packages = [*config_packages, "sim.experiments"]
+
 setup(
-    packages=[*find_packages(include=["sim", "sim.*"]), *config_packages],
-    package_dir={"sim.configs": "configs"},
-    package_data={p: ["*.yaml"] for p in config_packages},
+    packages=[*find_packages(include=["sim", "sim.*"]), *data_packages],
+    package_dir={"sim.configs": "configs", "sim.experiments": "experiments"},
+    package_data={p: ["*.yaml"] for p in data_packages},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.html"]},
     ext_modules=cythonize(
         extensions,

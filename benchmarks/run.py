@@ -9,11 +9,12 @@ Children run with ``OMP_WAIT_POLICY=PASSIVE``: spinning OpenMP threads make two-
 fragile when another process takes a core.
 
 Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
-``--seed 0``, ``--json PATH`` (all raw results).
+``--seed 0``, ``--json PATH`` (all raw results), ``--only sweep`` (some groups only).
 
 Groups: the reference workload (engine on 1 and 2 threads, NumPy twin), the default
 scenario (the full customer model, 1 and 2 threads, with its rate relative to the
-reference workload's) and every shipped strategy (1 thread, relative to ``none``).  Adding a group: write a function ``(options, runner) -> GroupReport``
+reference workload's), every shipped strategy (1 thread, relative to ``none``) and a sweep of
+every strategy x 5 seeds for a year through ``prepersona -m`` on all cores (wall time).  Adding a group: write a function ``(options, runner) -> GroupReport``
 that runs its configurations through ``runner`` (which handles fresh processes, interleaving
 and repeats; ``options.results`` holds the rows of the groups run before it) and append it
 to :data:`GROUPS`.
@@ -231,6 +232,28 @@ def channels_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
         report.notes.append(f"{threads} thread(s): omnichannel / onsite + weekly email = "
                             f"{every.rate / one.rate:.2f} ({every.rate / 1e6:.2f} vs {one.rate / 1e6:.2f} M/s; "
                             f"{every.median('interactions') / one.median('interactions'):.1f}x the interactions)")
+
+
+SWEEP_DAYS, SWEEP_SEEDS, SWEEP_LIMIT = 365, 5, 300.0
+
+
+def sweep_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """Every shipped strategy x 5 seeds, one year, at the smallest size, through the joblib launcher."""
+    n = min(options.sizes)
+    # One sweep is already 50 runs of a year; it is timed once, not repeated.
+    once = Runner(1, runner.seed, runner.log)
+    rows = once.run([Config("benchmarks.sweep", n, "sweep", 1, ("--days", str(SWEEP_DAYS),
+                                                                "--seeds", str(SWEEP_SEEDS)))])
+    r = rows[0].runs[0]
+    report = GroupReport(f"sweep (prepersona -m 'strategy=glob(*)' seed=range({SWEEP_SEEDS}), {SWEEP_DAYS} days, "
+                         "all cores through the joblib launcher, 1 thread per job; seconds = wall time of "
+                         "the whole command)", rows)
+    report.notes.append(f"{r['runs']} runs ({r['strategies']} strategies x {r['seeds']} seeds) in "
+                        f"{r['seconds']:.0f} s wall ({r['seconds'] / 60:.1f} min), "
+                        f"{r['sim_seconds_per_run']:.2f} s of simulation per run")
+    if n >= 100_000:
+        report.ok &= r["seconds"] < SWEEP_LIMIT
+        report.notes.append(f"under {SWEEP_LIMIT / 60:.0f} minutes: {'yes' if r['seconds'] < SWEEP_LIMIT else 'NO'}")
     return report
 
 
@@ -239,6 +262,7 @@ GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = 
     ("scenario", scenario_group),
     ("strategies", strategy_group),
     ("channels", channels_group),
+    ("sweep", sweep_group),
 ]
 """(name, function) of every benchmark group, in the order printed."""
 
@@ -280,7 +304,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="N = 1e4 only, one repeat")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="PATH", help="also write every raw result as JSON")
+    p.add_argument("--only", type=lambda t: t.split(","), default=[name for name, _ in GROUPS],
+                   help=f"groups to run, comma-separated: {', '.join(name for name, _ in GROUPS)}")
     args = p.parse_args(argv)
+    unknown = set(args.only) - {name for name, _ in GROUPS}
+    if unknown:
+        p.error(f"--only: no such group: {', '.join(sorted(unknown))}")
     if args.quick:
         args.sizes, args.repeats = [10_000], 1
     if args.repeats < 1:
@@ -298,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     ok, raw = True, {}
     options.results = {}
     for name, group in GROUPS:
+        if name not in options.only:
+            continue
         report = group(options, runner)
         options.results[name] = report.rows
         ok &= report.ok

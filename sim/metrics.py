@@ -23,6 +23,7 @@ METRICS: dict[str, str] = {
     "campaign": "campaign plan name",
     "threads": "threads of the compiled core",
     "impl": "compiled kernels or their NumPy twins",
+    "config_hash": "hash of the run's config without `threads`, `output.progress` and `experiment` (which never change results); a sweep run again skips a run whose directory holds metrics.json with the same hash",
     "revenue": "total revenue, currency units",
     "margin": "total gross margin, currency units",
     "orders": "purchases",

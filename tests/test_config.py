@@ -6,10 +6,13 @@ from importlib import resources
 
 import pytest
 
+from sim.config.experiments import experiment_files
 from sim.config.preflight import GROUPS, PreflightError, compose_config, preflight
 
 
 def options(group: str) -> list[str]:
+    if group == "experiment":   # experiments/, shipped as sim.experiments
+        return sorted(experiment_files())
     return sorted(p.name[:-5] for p in resources.files("sim.configs").joinpath(group).iterdir()
                   if p.name.endswith(".yaml"))
 

@@ -1,7 +1,7 @@
 """Check a command line before anything runs: every job it would launch must be a valid config.
 
 ``prepersona`` calls :func:`preflight` before handing control to Hydra.  It composes the
-config of every job (all combinations of a sweep), rejects unknown keys, unknown options,
+config of every job (all combinations of a sweep, from ``-m`` or an experiment file), rejects unknown keys, unknown options,
 wrong types and out-of-range values, and raises :class:`PreflightError` with one line that
 names the key, the value and what is allowed.  Only then does any simulation start, so a bad
 sweep never leaves some runs done and others failed.
@@ -20,10 +20,12 @@ from sim.config.schema import Config
 from sim.config.validate import validate
 from sim.errors import ConfigError
 
-__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "GROUPS", "MAX_JOBS"]
+__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "expand_jobs", "sweep_settings", "sweep_plan",
+           "GROUPS",
+           "MAX_JOBS"]
 
-GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior")
-"""Config groups of the primary config (``configs/<group>/*.yaml``)."""
+GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior", "experiment")
+"""Config groups of the primary config (``configs/<group>/*.yaml``, ``experiments/*.yaml``)."""
 
 MAX_JOBS = 10_000
 """Sweeps larger than this are refused (almost always a mistake in a range)."""
@@ -102,9 +104,11 @@ def _hydra_context():
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
+    from sim.config.experiments import register_experiments
     from sim.config.schema import register_schemas
 
     register_schemas()
+    register_experiments()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module="sim.configs", version_base="1.3"):
@@ -209,8 +213,13 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
 
 # --------------------------------------------------------------------------- sweeps
 
-def expand_jobs(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
-    """The override list of every job the command line launches (one job unless ``multirun``)."""
+def expand_jobs(overrides: list[str], multirun: bool, params: Iterable[str] = ()) -> list[list[str]]:
+    """The override list of every job the command line launches (one job unless ``multirun``).
+
+    ``params`` are the sweep of ``hydra.sweeper.params`` (an experiment's), as ``key=value``
+    strings; like Hydra's basic sweeper, a key also given on the command line takes its value
+    from there.  Hydra must be initialized (a glob is matched against the group's options).
+    """
     if not multirun:
         return [overrides]
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -219,24 +228,75 @@ def expand_jobs(overrides: list[str], multirun: bool, config_name: str) -> list[
 
     loader = GlobalHydra.instance().config_loader()
     parser = OverridesParser.create(config_loader=loader)
+    lines = [*params, *overrides]
     try:
-        parsed = parser.parse_overrides(overrides)
+        parsed = parser.parse_overrides(lines)
     except Exception as exc:
-        raise PreflightError(_one_line(exc, overrides)) from exc
-    sweeper_overrides = [o for o in parsed if not o.get_key_element().startswith("hydra")]
+        raise PreflightError(_one_line(exc, lines)) from exc
+    sweeper_overrides = [o for o in parsed if not o.is_hydra_override()]
+    for o in sweeper_overrides:
+        _check_not_empty(o, loader)
     try:
         batches = BasicSweeper.split_arguments(sweeper_overrides, None)
     except Exception as exc:
-        raise PreflightError(_one_line(exc, overrides)) from exc
+        raise PreflightError(_one_line(exc, lines)) from exc
     jobs = [job for batch in batches for job in batch]
     if len(jobs) > MAX_JOBS:
         raise PreflightError(f"the sweep has {len(jobs)} jobs; at most {MAX_JOBS} are allowed")
-    hydra_overrides = [o.input_line for o in parsed if o.get_key_element().startswith("hydra")]
+    hydra_overrides = [o.input_line for o in parsed if o.is_hydra_override()]
     return [hydra_overrides + job for job in jobs]
+
+
+def _check_not_empty(override, loader) -> None:
+    """A sweep that expands to nothing (``campaign=glob(nosuch*)``, ``seed=range(0)``) is a mistake."""
+    if not override.is_discrete_sweep() or any(True for _ in override.sweep_string_iterator()):
+        return
+    key = override.key_or_group
+    options = loader.get_group_options(key) if key in GROUPS else []
+    available = f"; available options: {', '.join(options)}" if options else ""
+    raise PreflightError(f"{override.input_line} is not allowed: it matches nothing{available}")
+
+
+def sweep_settings(overrides: list[str], config_name: str = "config") -> tuple[bool, list[str]]:
+    """Whether the command line is a sweep by its config (an experiment sets ``hydra.mode``), and
+    the ``hydra.sweeper.params`` it sets, as ``key=value`` strings.  Hydra must be initialized."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    try:
+        cfg = GlobalHydra.instance().hydra.compose_config(
+            config_name=config_name, overrides=list(overrides), run_mode=RunMode.MULTIRUN,
+            with_log_configuration=False, validate_sweep_overrides=False)
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, overrides)) from exc
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    return cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()]
+
+
+def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = "config") -> list[list[str]]:
+    """The override list of every job a command line launches, in Hydra's order, without composing them.
+
+    Raises
+    ------
+    PreflightError
+        For an unknown key, option or experiment, or a sweep that expands to nothing.
+    """
+    with _hydra_context():
+        return _plan(overrides, multirun, config_name)
+
+
+def _plan(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
+    _check_override_keys(overrides)   # before Hydra, whose messages for typos are longer
+    by_config, params = sweep_settings(overrides, config_name)
+    sweep = multirun or by_config
+    return expand_jobs(overrides, sweep, params if sweep else ())
 
 
 def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
     """Compose and validate every job of a command line; returns the number of jobs.
+
+    A sweep is either ``-m`` with sweep overrides, or an experiment that sets ``hydra.mode:
+    MULTIRUN`` and ``hydra.sweeper.params`` (to which the command line adds or overrides).
 
     Raises
     ------
@@ -246,7 +306,7 @@ def preflight(overrides: list[str], multirun: bool = False, config_name: str = "
     from hydra import compose
 
     with _hydra_context():
-        jobs = expand_jobs(overrides, multirun, config_name)
+        jobs = _plan(overrides, multirun, config_name)
         for job in jobs:
             _compose_one(compose, config_name, job)
     return len(jobs)

@@ -22,7 +22,7 @@ __all__ = [
     "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
     "StrategyConfig", "CampaignConfig", "ScheduledCampaignConfig", "TriggerConfig", "RetargetingConfig",
     "LimitsConfig", "ChannelLimitsConfig", "OutputConfig",
-    "FirmConfig", "register_schemas",
+    "FirmConfig", "ExperimentConfig", "register_schemas",
 ]
 
 
@@ -438,6 +438,14 @@ class OutputConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """What an experiment file (``experiments/``) is for; metadata only, it never changes results."""
+
+    name: str = param("", "the experiment's name (empty for a run or sweep outside an experiment)")
+    question: str = param("", "the workshop question the experiment answers, in plain language")
+
+
+@dataclass
 class Config:
     """One run: a population meets a strategy for ``horizon_days``."""
 
@@ -453,6 +461,7 @@ class Config:
     firm: FirmConfig = field(default_factory=FirmConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     behaviors: Dict[str, Any] = param(None, "added or replacing customer behaviors by name, from "
                                       "configs/behavior/ (see the README's 'Adding a behavior')", factory=dict)
 

@@ -1,0 +1,1 @@
+# Experiment files (prepersona experiment=NAME), shipped with the package as sim.experiments.

@@ -1,0 +1,13 @@
+"""Sweeps: resuming an interrupted sweep, its progress display and what it does at the end.
+
+* :mod:`sim.sweep.resume` — a run whose directory already holds the results of the same
+  config is skipped; any other is simulated (again);
+* :mod:`sim.sweep.progress` — runs done out of the total and the time left, shown while a
+  sweep runs;
+* :mod:`sim.sweep.callback` — the Hydra callback that starts the display and, at the end,
+  writes the sweep's report.
+
+Nothing here keeps state between the jobs of a sweep: every job decides from its own
+directory, and the sweep's parent process watches the sweep directory, so a sweep behaves the
+same under any Hydra launcher (local processes, Ray, SLURM).
+"""

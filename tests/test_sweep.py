@@ -1,0 +1,115 @@
+"""Sweeps from the command line: parallel jobs, resuming after a kill, refusing bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sim.sweep.resume import CONFIG_HASH
+
+TINY = ["population.size=1500", "horizon_days=14", "output.journeys=5"]
+TIMING = {"init_seconds", "sim_seconds", "wall_seconds", "interactions_per_second"}
+PREPERSONA = str(Path(sys.executable).parent / "prepersona")
+
+
+def prepersona(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run([PREPERSONA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def metrics(run_dir: Path) -> dict:
+    return {k: v for k, v in json.loads((run_dir / "metrics.json").read_text()).items() if k not in TIMING}
+
+
+def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
+    sweep = ["-m", *TINY, "strategy=retarget_naive,transparent_consented", "seed=7"]
+    parallel = prepersona([*sweep, "hydra.sweep.dir=joblib"], tmp_path)
+    serial = prepersona([*sweep, "hydra/launcher=basic", "hydra.sweep.dir=basic"], tmp_path)
+    assert parallel.returncode == 0 and serial.returncode == 0, parallel.stderr + serial.stderr
+    assert "Joblib.Parallel(n_jobs=" in parallel.stderr + parallel.stdout
+    assert "Joblib" not in serial.stderr + serial.stdout
+    for job in ("0", "1"):
+        assert metrics(tmp_path / "joblib" / job) == metrics(tmp_path / "basic" / job)
+        # The daily series too: not only the totals.
+        assert (tmp_path / "joblib" / job / "daily.csv").read_text() == (tmp_path / "basic" / job / "daily.csv").read_text()
+    assert metrics(tmp_path / "basic" / "0") != metrics(tmp_path / "basic" / "1")
+
+
+def _complete(sweep: Path) -> list[Path]:
+    return sorted(p.parent for p in sweep.glob("*/metrics.json"))
+
+
+def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs(tmp_path):
+    args = ["-m", "population.size=3000", "horizon_days=60", "output.journeys=0", "output.parquet=false",
+            "strategy=none,recommend", "seed=range(4)", "hydra.sweep.dir=sweep"]
+    sweep = tmp_path / "sweep"
+    proc = subprocess.Popen([PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not _complete(sweep) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)   # the launcher and its worker processes
+    proc.wait()
+    finished = {d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns)
+                for d in _complete(sweep)}
+    assert 0 < len(finished) < 8, "the kill came too late to test resuming"
+
+    again = prepersona(args, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(_complete(sweep)) == 8
+    for d, stamp in finished.items():
+        assert ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns) == stamp
+        assert "skipped" in (d / "app.log").read_text().splitlines()[-1]
+    out = again.stdout + again.stderr
+    assert out.count("skipped") == len(finished)
+    assert "sweep: 8 of 8 runs complete in" in again.stdout
+
+
+def test_a_changed_config_in_a_sweep_directory_is_simulated_again(tmp_path):
+    first = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "hydra.sweep.dir=s"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH]
+    again = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "customer.trust.loss_creepy=0.3",
+                        "hydra.sweep.dir=s"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "skipped" not in again.stdout + again.stderr
+    assert "holds the results of another config" in again.stdout + again.stderr
+    assert json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH] != before
+
+
+def test_bad_input_to_a_sweep_directory_removes_nothing(tmp_path):
+    first = prepersona(["-m", *TINY, "strategy=none", "hydra.sweep.dir=s"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    files = {p: p.stat().st_mtime_ns for p in (tmp_path / "s").rglob("*")}
+    for bad in (["strategy=nosuch"], ["campaign=glob(nosuch*)"], ["experiment=nosuch"], ["population.sise=3"]):
+        proc = prepersona(["-m", *TINY, *bad, "hydra.sweep.dir=s"], tmp_path)
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("prepersona: error: ") and bad[0] in lines[0], proc.stderr
+        assert {p: p.stat().st_mtime_ns for p in (tmp_path / "s").rglob("*")} == files
+
+
+def test_an_unknown_experiment_lists_the_experiments(tmp_path):
+    proc = prepersona(["experiment=strategy_frontiers"], tmp_path)
+    assert proc.returncode == 2 and not proc.stdout
+    assert proc.stderr.strip() == (
+        "prepersona: error: experiment=strategy_frontiers is not allowed: no such option; available options: "
+        "creepy_vs_transparent, email_cadence, retarget_caps, strategy_frontier, toilet_seat")
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_experiment_writes_to_its_own_directory_and_says_how_it_ends(tmp_path):
+    proc = prepersona(["experiment=toilet_seat", *TINY, "seed=0", "strategy=none,retarget_naive"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    sweep = tmp_path / "multirun" / "toilet_seat"
+    assert [json.loads((d / "metrics.json").read_text())["strategy"] for d in _complete(sweep)] == [
+        "none", "retarget_naive"]
+    assert f"sweep: 2 runs into {sweep}" in proc.stderr
+    # The last line is the report's path, or (without sim.report) what the sweep holds.
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last == f"sweep: 2 of 2 runs complete in {sweep}" or last.startswith("report: ")
