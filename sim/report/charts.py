@@ -275,9 +275,11 @@ def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> 
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     # Keep the <svg> element alone: no XML prolog, DOCTYPE or RDF metadata block (which holds
-    # namespace URLs; harmless, but the report should name no address it does not need).
+    # addresses; harmless, but the report names no address at all).
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # Inline in HTML an <svg> is in the SVG namespace (and xlink:href works) without declarations.
+    svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg)
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
     return Chart(name, title, caption, svg, png)

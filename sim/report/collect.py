@@ -114,14 +114,15 @@ class Sweep:
     def labels(self) -> dict[tuple[str, ...], str]:
         """A short readable name per setting: the overrides that vary across settings.
 
-        A varying ``strategy=x`` is shown as ``x``; other varying overrides as ``key=value``,
-        joined by ", ". A sweep of one setting is named by its strategy.
+        A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow as
+        ``key=value``, joined by ", ". A sweep of one setting is named by its strategy.
         """
         groups = self.settings()
         varying = _varying_keys(list(groups))
         labels = {}
         for s, runs in groups.items():
-            parts = [o.split("=", 1)[1] if _key(o) == "strategy" else o for o in s if _key(o) in varying]
+            shown = sorted((o for o in s if _key(o) in varying), key=lambda o: (_key(o) != "strategy", o))
+            parts = [o.split("=", 1)[1] if _key(o) == "strategy" else o for o in shown]
             labels[s] = ", ".join(parts) if parts else runs[0].strategy
         # Two settings can only share a label when their overrides differ in spelling alone.
         seen: dict[str, int] = {}

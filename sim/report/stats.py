@@ -15,11 +15,12 @@ Formulas (x: n values of one setting; a, b: two settings; d = a - b paired by se
 * seeds needed: the smallest n ≥ 2 with t(0.975, n-1) · sd(d) / √n < |mean(d)|, i.e. the number
   of seeds at which the paired interval would exclude zero *if* the observed mean and spread
   stayed as they are (roughly n ≈ (t · sd(d) / mean(d))²). An estimate, not a promise; infinite
-  when mean(d) = 0.
+  when mean(d) = 0 (or is float rounding of 0: below 1e-9 of sd(d)).
 
 The t quantile is computed, not looked up: Student's t CDF is written with the regularized
 incomplete beta function, F(t) = 1 - ½·I_{ν/(ν+t²)}(ν/2, ½) for t > 0, evaluated by its continued
-fraction (modified Lentz), and inverted by bisection. It is exact to ~1e-10 for any real ν > 0
+fraction (modified Lentz), and inverted by bisection; above 1000 degrees of freedom a
+Cornish–Fisher series in 1/ν is used instead. Exact to ~1e-10 for any real ν > 0
 (t(0.975, 4) = 2.7764451...).
 """
 
@@ -36,6 +37,9 @@ __all__ = ["Interval", "t_quantile", "t_cdf", "mean_interval", "paired_differenc
 
 LEVEL = 0.95
 """Coverage of every interval in the report."""
+LARGE_DF = 1000
+"""Above this many degrees of freedom the t quantile comes from a series (the continued
+fraction would need ever more terms), which is exact to 1e-11 there."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def t_quantile(p: float, df: float) -> float:
         return math.nan
     if p < 0.5:
         return -t_quantile(1 - p, df)
+    if df > LARGE_DF:
+        return _t_quantile_large_df(p, df)
     lo, hi = 0.0, 2.0
     while t_cdf(hi, df) < p:
         lo, hi = hi, hi * 2
@@ -145,21 +151,37 @@ def seeds_needed(diff: Interval) -> float:
 
     Returns the smallest integer n ≥ 2 with t(0.975, n-1)·sd/√n < |mean|, as a float; ``inf``
     when the mean difference is 0 (no number of seeds separates equal settings); NaN when
-    ``diff`` has no spread estimate (fewer than two pairs).
+    ``diff`` has no spread estimate (fewer than two pairs). A mean below 1e-9 of the spread
+    counts as 0.
     """
     if diff.n < 2 or math.isnan(diff.sd) or math.isnan(diff.mean):
         return math.nan
     m = abs(diff.mean)
-    if m == 0:
+    # A mean this small next to its spread is the rounding error of an exact zero (e.g. two
+    # settings with identical churn); no number of seeds separates them.
+    if m <= 1e-9 * diff.sd:
         return math.inf
     if diff.sd == 0:
         return 2.0
     # t(0.975, n-1) > z(0.975), so the normal approximation's n is a lower bound: start there.
+    # Beyond a million seeds t differs from z by under one part in a million: n0 is the answer.
     z = t_quantile(0.5 + LEVEL / 2, math.inf)
     n = max(2, math.ceil((z * diff.sd / m) ** 2))
-    while _t975(n - 1) * diff.sd / math.sqrt(n) >= m:
+    while n < 1_000_000 and _t975(n - 1) * diff.sd / math.sqrt(n) >= m:
         n += 1
     return float(n)
+
+
+def _t_quantile_large_df(p: float, df: float) -> float:
+    """Cornish–Fisher expansion of t in powers of 1/df around the normal quantile z
+    (Abramowitz & Stegun 26.7.5, four terms; error below 1e-11 for df > 1000)."""
+    lo, hi = -40.0, 40.0   # the normal quantile by bisection on erf
+    while hi - lo > 1e-13:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if t_cdf(mid, math.inf) < p else (lo, mid)
+    z = (lo + hi) / 2
+    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
 
 
 def _t975(df: float) -> float:
