@@ -11,7 +11,9 @@ import datetime as _dt
 import math
 from html import escape
 
-from sim.report.charts import Chart
+import numpy as np
+
+from sim.report.charts import Chart, pareto_front
 from sim.report.stats import Interval
 from sim.report.stories import Story
 from sim.report.tables import KEY_METRICS, SettingSummary, Summary
@@ -20,14 +22,14 @@ __all__ = ["render_report", "fmt_value", "fmt_interval", "fmt_seeds_needed"]
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: #1a1a1a; background: #fff; margin: 0 auto; max-width: 1280px; padding: 1.5rem 2rem 4rem;
+       color: #1a1a1a; background: #fff; margin: 0 auto; max-width: 1320px; padding: 1.5rem 2rem 4rem;
        line-height: 1.45; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
 h2 { margin-top: 2.4rem; border-bottom: 2px solid #0072B2; padding-bottom: 0.2rem; }
 h3 { margin-top: 1.6rem; }
 .lede { color: #444; margin-top: 0; }
-table { border-collapse: collapse; font-size: 0.86rem; margin: 0.8rem 0; }
-th, td { padding: 0.3rem 0.55rem; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
+table { border-collapse: collapse; font-size: 0.8rem; margin: 0.8rem 0; }
+th, td { padding: 0.25rem 0.4rem; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
 th { background: #f3f6f9; text-align: center; }
 td.name, th.name { text-align: left; font-weight: 600; }
 td .ci { display: block; color: #555; font-size: 0.78rem; white-space: nowrap; }
@@ -63,9 +65,10 @@ def render_report(summary: Summary, charts: list[Chart], stories: dict[str, list
         f"<h1>{escape(title)}</h1>",
         '<p class="lede">What each personalization strategy earns, and what it costs in trust, opt-outs, churn, '
         "persofails and creepy touches, on a simulated customer population.</p>",
-        '<nav><a href="#run">What was run</a><a href="#ranking">Ranking</a><a href="#charts">Charts</a>'
+        '<nav><a href="#run">What was run</a><a href="#short">In short</a><a href="#ranking">Ranking</a><a href="#charts">Charts</a>'
         '<a href="#stories">Customer stories</a><a href="#method">How to read this</a></nav>',
         _what_was_run(summary, now, tables),
+        _in_short(summary),
         _ranking(summary),
         '<h2 id="charts">Charts</h2>',
         *[_figure(c) for c in charts],
@@ -117,6 +120,36 @@ def _what_was_run(summary: Summary, now: _dt.datetime, tables: list[str]) -> str
         left_out.append("Only one seed: there is no spread to estimate, so no interval is given.")
     html += [f'<p class="warn">{w}</p>' for w in left_out]
     return "\n".join(html)
+
+
+def _in_short(summary: Summary) -> str:
+    """Three sentences: most revenue, most trust, and which settings are on the Pareto front."""
+    if not {"revenue", "trust_mean_end"} <= set(summary.metrics):
+        return ""
+    settings = summary.settings
+    rev = np.array([s.mean["revenue"].mean for s in settings])
+    trust = np.array([s.mean["trust_mean_end"].mean for s in settings])
+    if np.all(np.isnan(rev)) or np.all(np.isnan(trust)):
+        return ""
+    best_rev, best_trust = settings[int(np.nanargmax(rev))], settings[int(np.nanargmax(trust))]
+    front = [settings[i].label for i in pareto_front(trust, rev)]
+    lines = [f"Most revenue: <b>{escape(best_rev.label)}</b> ({fmt_value(best_rev.mean['revenue'].mean, 'revenue')}"
+             f"{_versus(best_rev, 'revenue')}).",
+             f"Most trust at the end: <b>{escape(best_trust.label)}</b> "
+             f"({fmt_value(best_trust.mean['trust_mean_end'].mean, 'trust_mean_end')}"
+             f"{_versus(best_trust, 'trust_mean_end')}).",
+             "Not beaten on both revenue and trust (the Pareto front): "
+             + ", ".join(f"<b>{escape(f)}</b>" for f in front) + "."]
+    return '<h2 id="short">In short</h2>\n<ul>' + "".join(f"<li>{x}</li>" for x in lines) + "</ul>"
+
+
+def _versus(s: SettingSummary, metric: str) -> str:
+    """", +5,946 vs none, paired 95% interval excludes zero" (empty without a difference)."""
+    iv = s.diff.get(metric)
+    if iv is None:
+        return ""
+    verdict = "excludes zero" if iv.excludes_zero else "includes zero" if not math.isnan(iv.low) else "no interval"
+    return f", {fmt_value(iv.mean, metric, signed=True)} vs {escape(s.baseline)}; paired 95% interval {verdict}"
 
 
 def _ranking(summary: Summary) -> str:
