@@ -146,7 +146,8 @@ def test_tables_hold_every_run_and_every_setting(report):
     runs = read_csv(root / "runs.csv")
     assert len(runs) == 9
     assert sorted(r["strategy"] for r in runs) == sorted(STRATEGIES * 3)
-    assert {"run_dir", "overrides", "override.strategy", "seed", "revenue", "creepy_touches_by_basis.inferred"} <= set(runs[0])
+    assert {"run_dir", "overrides", "override.strategy", "seed", "revenue",
+            "creepy_touches_by_basis.inferred"} <= set(runs[0])
     assert all("population.size=2000" in r["overrides"] for r in runs)
     strategies = read_csv(root / "strategies.csv")
     assert sorted(s["setting"] for s in strategies) == sorted(STRATEGIES)
@@ -156,7 +157,8 @@ def test_tables_hold_every_run_and_every_setting(report):
     import pyarrow.parquet as pq
 
     assert pq.read_table(root / "runs.parquet").num_rows == 9
-    assert pq.read_table(root / "strategies.parquet").column("setting").to_pylist() == [s["setting"] for s in strategies]
+    stored = pq.read_table(root / "strategies.parquet").column("setting").to_pylist()
+    assert stored == [s["setting"] for s in strategies]
 
 
 def test_strategies_table_agrees_with_the_metrics_files(report):
@@ -189,6 +191,15 @@ def test_a_sweep_varying_other_keys_is_grouped_by_them_and_paired_within(tmp_pat
     rec = labels["recommend, campaign.email.cadence_days=7.0"]
     assert rec.baseline == "none, campaign.email.cadence_days=7.0"
     assert rec.diff["revenue"].mean == pytest.approx(100.0) and rec.diff["revenue"].sd == 0
+
+
+def test_an_override_given_in_some_runs_only_names_those_settings(tmp_path):
+    fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 1.0})
+    fake_run(tmp_path, "1", ["strategy=none", "campaign.email.cadence_days=3.5", "seed=0"], {"revenue": 2.0})
+    fake_run(tmp_path, "2", ["strategy=none", "seed=0", "threads=2"], {"revenue": 1.0})   # a duplicate of 0
+    sweep = collect(tmp_path)
+    assert sorted(sweep.labels().values()) == ["campaign.email.cadence_days=3.5", "none"]
+    assert sweep.duplicates == 1 and len(sweep.runs) == 2
 
 
 def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):

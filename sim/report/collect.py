@@ -24,7 +24,7 @@ import yaml
 
 from sim.results import METRICS_FILE
 
-__all__ = ["Run", "Sweep", "NoCompleteRuns", "collect", "flatten_numeric", "read_csv_columns",
+__all__ = ["Run", "Sweep", "NoCompleteRuns", "collect", "flatten_numeric", "read_csv_columns", "override_key",
            "NEUTRAL_OVERRIDES"]
 
 NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
@@ -66,7 +66,7 @@ class Run:
     @property
     def setting(self) -> tuple[str, ...]:
         """The overrides that define this run's setting (sorted; seed and neutral keys dropped)."""
-        return tuple(sorted(o for o in self.overrides if not _is_neutral(_key(o))))
+        return tuple(sorted(o for o in self.overrides if not _is_neutral(override_key(o))))
 
     @property
     def strategy(self) -> str:
@@ -121,8 +121,9 @@ class Sweep:
         varying = _varying_keys(list(groups))
         labels = {}
         for s, runs in groups.items():
-            shown = sorted((o for o in s if _key(o) in varying), key=lambda o: (_key(o) != "strategy", o))
-            parts = [o.split("=", 1)[1] if _key(o) == "strategy" else o for o in shown]
+            shown = sorted((o for o in s if override_key(o) in varying),
+                           key=lambda o: (override_key(o) != "strategy", o))
+            parts = [o.split("=", 1)[1] if override_key(o) == "strategy" else o for o in shown]
             labels[s] = ", ".join(parts) if parts else runs[0].strategy
         # Two settings can only share a label when their overrides differ in spelling alone.
         seen: dict[str, int] = {}
@@ -207,7 +208,7 @@ def _read_run(d: Path) -> Run:
     overrides = [str(o) for o in (_read_yaml(d / ".hydra" / "overrides.yaml") or [])]
     seed = numbers.get("seed", _get(config, "seed"))
     if seed is None:
-        seed = next((int(o.split("=", 1)[1]) for o in overrides if _key(o) == "seed"), 0)
+        seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
     return Run(path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed))
 
 
@@ -231,7 +232,7 @@ def _to_float(x) -> float:
         return math.nan
 
 
-def _key(override: str) -> str:
+def override_key(override: str) -> str:
     """The key of an override string: ``+a.b=1`` -> ``a.b``."""
     return override.split("=", 1)[0].lstrip("+~")
 
@@ -245,8 +246,9 @@ def _varying_keys(settings: list[tuple[str, ...]]) -> set[str]:
     values: dict[str, set] = {}
     for s in settings:
         for o in s:
-            values.setdefault(_key(o), set()).add(o)
-    return {k for k, v in values.items() if len(v) > 1 or any(not any(_key(o) == k for o in s) for s in settings)}
+            values.setdefault(override_key(o), set()).add(o)
+    keys_of = [{override_key(o) for o in s} for s in settings]
+    return {k for k, v in values.items() if len(v) > 1 or any(k not in keys for keys in keys_of)}
 
 
 def _get(d: dict, dotted: str):

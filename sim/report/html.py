@@ -32,7 +32,8 @@ table { border-collapse: collapse; font-size: 0.8rem; margin: 0.8rem 0; }
 th, td { padding: 0.25rem 0.4rem; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
 th { background: #f3f6f9; text-align: center; }
 td.name, th.name { text-align: left; font-weight: 600; }
-td .ci { display: block; color: #555; font-size: 0.78rem; white-space: nowrap; }
+td .ci { display: block; color: #555; font-size: 0.78rem; white-space: nowrap; font-weight: normal; }
+td.ci { color: #555; font-size: 0.78rem; white-space: nowrap; }
 .sig { font-weight: 700; }
 .muted { color: #666; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
@@ -65,7 +66,8 @@ def render_report(summary: Summary, charts: list[Chart], stories: dict[str, list
         f"<h1>{escape(title)}</h1>",
         '<p class="lede">What each personalization strategy earns, and what it costs in trust, opt-outs, churn, '
         "persofails and creepy touches, on a simulated customer population.</p>",
-        '<nav><a href="#run">What was run</a><a href="#short">In short</a><a href="#ranking">Ranking</a><a href="#charts">Charts</a>'
+        '<nav><a href="#run">What was run</a><a href="#short">In short</a><a href="#ranking">Ranking</a>'
+        '<a href="#charts">Charts</a>'
         '<a href="#stories">Customer stories</a><a href="#method">How to read this</a></nav>',
         _what_was_run(summary, now, tables),
         _in_short(summary),
@@ -155,21 +157,23 @@ def _versus(s: SettingSummary, metric: str) -> str:
 def _ranking(summary: Summary) -> str:
     m = set(summary.metrics)
     base = f" vs {escape(summary.baseline)}" if summary.baseline_found else ""
-    cols = [("#", None), ("setting", None), ("seeds", None)]
+    cols = ["#", "setting"]
     if "revenue" in m:
-        cols += [("revenue", None), (f"Δ revenue{base}, paired", None), ("Δ revenue, unpaired (Welch)", None),
-                 ("seeds needed (revenue)", None)]
+        cols += ["revenue", f"Δ revenue{base}, paired", "Δ revenue, unpaired (Welch)", "seeds needed (revenue)"]
     if "trust_mean_end" in m:
-        cols += [("trust at the end", None), (f"Δ trust{base}, paired", None), ("seeds needed (trust)", None)]
+        cols += ["trust at the end", f"Δ trust{base}, paired", "seeds needed (trust)"]
     extra = [k for k in ("churned_share", "optout_share_email", "persofails", "creepy_touches") if k in m]
-    cols += [(KEY_METRICS[k], None) for k in extra]
-    head = "".join(f'<th class="name">{c}</th>' if c == "setting" else f"<th>{c}</th>" for c, _ in cols)
+    cols += [KEY_METRICS[k] for k in extra]
+    head = "".join(f'<th class="name">{c}</th>' if c == "setting" else f"<th>{c}</th>" for c in cols)
     rows = []
     for rank, s in enumerate(summary.settings, 1):
-        cells = [f"<td>{rank}</td>", f'<td class="name">{escape(s.label)}</td>', f"<td>{len(s.runs)}</td>"]
+        seeds = f"{len(s.runs)} seed{'s' if len(s.runs) != 1 else ''}"
+        cells = [f"<td>{rank}</td>", f'<td class="name">{escape(s.label)}<span class="ci">{seeds}</span></td>']
         if "revenue" in m:
+            welch = s.welch.get("revenue")
             cells += [_td(s.mean["revenue"], "revenue"), _td_diff(s, "revenue"),
-                      _td(s.welch.get("revenue"), "revenue", signed=True), _td_needed(s, "revenue")]
+                      f'<td class="ci">{fmt_interval(welch, "revenue", signed=True)}</td>' if welch
+                      else '<td class="muted">—</td>', _td_needed(s, "revenue")]
         if "trust_mean_end" in m:
             cells += [_td(s.mean["trust_mean_end"], "trust_mean_end"), _td_diff(s, "trust_mean_end"),
                       _td_needed(s, "trust_mean_end")]
@@ -177,7 +181,8 @@ def _ranking(summary: Summary) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "\n".join([
         '<h2 id="ranking">Strategies ranked by revenue</h2>',
-        "<p>Each cell: the mean across seeds, and below it the 95% interval. A difference in <b>bold</b> has an "
+        "<p>Each cell: the mean across seeds, and below it the 95% interval (the unpaired column: the interval "
+        "alone, around the same mean difference). A difference in <b>bold</b> has an "
         "interval that excludes zero. Paired differences compare runs with the same seed; "
         "“seeds needed” estimates how many seeds the paired interval would need to exclude zero.</p>",
         f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>', *rows, "</tbody></table></div>",
@@ -239,7 +244,7 @@ def fmt_value(x: float, metric: str, signed: bool = False) -> str:
     if x is None or math.isnan(x):
         return "—"
     sign = "+" if signed and x > 0 else ""
-    if metric.endswith("_share"):
+    if "share" in metric or metric.endswith("_rate"):
         return f"{sign}{100 * x:.1f}%"
     if metric.startswith("trust"):
         return f"{sign}{x:.3f}"

@@ -142,8 +142,8 @@ def days_phrase(events: list[dict], most: int = 6) -> str:
 
 
 def _shown_again(cat: str, events: list[dict], how: str) -> str:
-    trust = f" (trust {events[0].get('trust_before', float('nan')):.2f} → {events[-1].get('trust_after', float('nan')):.2f})"
-    return f"shown {cat} {how} on {days_phrase(events)}{trust}"
+    before, after = events[0].get("trust_before", float("nan")), events[-1].get("trust_after", float("nan"))
+    return f"shown {cat} {how} on {days_phrase(events)} (trust {before:.2f} → {after:.2f})"
 
 
 def _join(words: list[str]) -> str:

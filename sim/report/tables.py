@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.report.collect import Run, Sweep, _key
+from sim.report.collect import Run, Sweep, override_key
 from sim.report.stats import Interval, mean_interval, paired_difference, seeds_needed, welch_difference
 
 __all__ = ["KEY_METRICS", "SettingSummary", "Summary", "summarize", "write_tables", "runs_rows",
@@ -126,7 +126,7 @@ def runs_rows(sweep: Sweep) -> list[dict]:
     for run in sweep.runs:
         row = {"run_dir": str(run.path.relative_to(sweep.root)) or ".", "setting": labels[run.setting],
                "overrides": " ".join(run.overrides), "seed": run.seed, "strategy": run.strategy}
-        row.update({f"override.{_key(o)}": o.split("=", 1)[1] if "=" in o else "" for o in run.overrides})
+        row.update({f"override.{override_key(o)}": o.split("=", 1)[1] if "=" in o else "" for o in run.overrides})
         row.update({k: v for k, v in run.info.items() if k not in row})
         row.update(run.metrics)
         rows.append(row)
@@ -170,7 +170,7 @@ def _baseline_for(s: SettingSummary, settings: list[SettingSummary], baseline: s
 
 
 def _without_strategy(overrides: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(o for o in overrides if _key(o) != "strategy")
+    return tuple(o for o in overrides if override_key(o) != "strategy")
 
 
 def _by_seed(s: SettingSummary, seed: int) -> Run:
