@@ -381,8 +381,12 @@ class DevTools:
             self.events.append(json.loads(self.ws.recv()))
 
 
-def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_charts(report, chromium, tmp_path):
-    profile = tmp_path / "profile"
+def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[list[str], list[str], list, bytes]:
+    """Load a file in headless Chromium over the DevTools protocol.
+
+    Returns the console errors and uncaught exceptions, the URLs the page requested, the boxes
+    (left, top, width, height) of its chart ``<svg>`` elements, and a PNG of the first chart.
+    """
     browser = subprocess.Popen(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -395,37 +399,54 @@ def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_c
             assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
             time.sleep(0.05)
         port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+        local = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through a proxy
+        with local.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
         dt = DevTools(page["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log", "Network"):
             dt.call(f"{domain}.enable")
         dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
-        url = report.resolve().as_uri()
-        dt.call("Page.navigate", url=url)
+        dt.call("Page.navigate", url=page_path.resolve().as_uri())
         dt.wait_for("Page.loadEventFired")
         boxes = dt.call("Runtime.evaluate", returnByValue=True, expression=(
             "Array.from(document.querySelectorAll('figure svg')).map(s => {const r = s.getBoundingClientRect();"
             " return [r.left, r.top + window.scrollY, r.width, r.height];})"))["result"]["value"]
-        first = boxes[0]
-        shot = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                       clip={"x": first[0], "y": first[1], "width": first[2], "height": first[3], "scale": 1})
+        shot = b""
+        if boxes:
+            x, y, w, h = boxes[0]
+            shot = base64.b64decode(dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                                            clip={"x": x, "y": y, "width": w, "height": h, "scale": 1})["data"])
         dt.ws.close()
     finally:
         browser.terminate()
         browser.wait(timeout=30)
-
-    errors = [e for e in dt.events if e.get("method") == "Runtime.exceptionThrown"
+    errors = [json.dumps(e["params"])[:300] for e in dt.events if e.get("method") == "Runtime.exceptionThrown"
               or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
               or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
-    assert errors == []
     requested = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
-    assert requested == [url]   # the page itself, and nothing else
+    return errors, requested, boxes, shot
+
+
+def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
+    # The check itself can fail: a page with a console error and an image from elsewhere
+    # (port 9 of this machine: the request is made and refused at once).
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><script>console.error("broken")</script>'
+                    '<img src="http://127.0.0.1:9/x.png"></body></html>')
+    errors, requested, boxes, _ = open_in_chromium(chromium, page, tmp_path / "profile")
+    assert any("broken" in e for e in errors)
+    assert "http://127.0.0.1:9/x.png" in requested and boxes == []
+
+
+def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_charts(report, chromium, tmp_path):
+    errors, requested, boxes, shot = open_in_chromium(chromium, report, tmp_path / "profile")
+    assert errors == []
+    assert requested == [report.resolve().as_uri()]   # the page itself, and nothing else
     assert len(boxes) == 5 and all(w > 300 and h > 200 for _, _, w, h in boxes)
 
     from matplotlib.image import imread
 
-    pixels = imread(io.BytesIO(base64.b64decode(shot["data"])), format="png")[..., :3]   # (h, w, 3) in [0, 1]
+    pixels = imread(io.BytesIO(shot), format="png")[..., :3]   # (h, w, 3) in [0, 1]
     assert pixels.shape[0] > 200 and pixels.std() > 0.05   # not a blank area
     # The chart's own colours are on screen: each setting's palette colour covers some pixels.
     for hex_colour in PALETTE[:len(STRATEGIES)]:
