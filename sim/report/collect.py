@@ -144,7 +144,8 @@ def collect(root: Path | str) -> Sweep:
     """
     root = Path(root)
     if not root.is_dir():
-        raise NoCompleteRuns(f"{root}: no such directory (expected a sweep directory holding run directories "
+        what = "not a directory" if root.exists() else "no such directory"
+        raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories "
                              f"with {METRICS_FILE})")
     run_dirs = sorted({p.parent for p in root.rglob(".hydra") if p.is_dir()})
     runs, incomplete, unreadable = [], 0, []
