@@ -202,6 +202,16 @@ def test_an_override_given_in_some_runs_only_names_those_settings(tmp_path):
     assert sweep.duplicates == 1 and len(sweep.runs) == 2
 
 
+def test_a_baseline_no_setting_matches_is_said_and_nothing_is_paired(tmp_path):
+    for seed in (0, 1):
+        fake_run(tmp_path, f"a{seed}", ["strategy=recommend", f"seed={seed}"], {"revenue": 10.0 + seed})
+        fake_run(tmp_path, f"b{seed}", ["strategy=popular", f"seed={seed}"], {"revenue": 11.0 + 3 * seed})
+    html = write_report(tmp_path, baseline="bogus").read_text()
+    assert {r["baseline"] for r in read_csv(tmp_path / "strategies.csv")} == {""}
+    assert "no setting is named or has the strategy “bogus”, so no paired differences" in html
+    assert "Δ revenue, paired" in html   # the column is there, empty: no "vs <baseline>"
+
+
 def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
     channels = {"email": {"sends": 10, "opens": 3, "optouts": 1}, "ads": {"impressions": 50}}
     fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 10.0, "channels": channels, "note": "x"})

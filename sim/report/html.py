@@ -101,7 +101,8 @@ def _what_was_run(summary: Summary, now: _dt.datetime, tables: list[str]) -> str
         ("seeds", f"{len(seeds)}: {', '.join(map(str, seeds))}"),
         ("complete runs", f"{len(runs)}"),
         ("baseline", escape(summary.baseline) if summary.baseline_found
-         else f"none: no setting is named or has the strategy {escape(summary.baseline)!r}, so no paired differences"),
+         else f"none: no setting is named or has the strategy “{escape(summary.baseline)}”, "
+              "so no paired differences"),
         ("report written", escape(now.strftime("%Y-%m-%d %H:%M %Z").strip())),
         ("tables", ", ".join(f"<code>{escape(t)}</code>" for t in tables) + " (next to this report), PNG charts in "
                    "<code>report_charts/</code>"),
