@@ -115,7 +115,7 @@ def summarize(sweep: Sweep, baseline: str = "none") -> Summary:
             s.diff[m] = paired_difference(a, b)
             s.welch[m] = welch_difference(s.values(m), base.values(m))
             s.needed[m] = seeds_needed(s.diff[m])
-    settings.sort(key=lambda s: (-_nan_low(s.mean["revenue"].mean) if "revenue" in s.mean else 0, s.label))
+    settings.sort(key=_rank_key)
     return Summary(sweep, settings, metrics, baseline, found)
 
 
@@ -177,8 +177,10 @@ def _by_seed(s: SettingSummary, seed: int) -> Run:
     return next(r for r in s.runs if r.seed == seed)
 
 
-def _nan_low(x: float) -> float:
-    return -math.inf if math.isnan(x) else x
+def _rank_key(s: SettingSummary) -> tuple[float, str]:
+    """Highest mean revenue first; a setting without revenue last; ties by label."""
+    revenue = s.mean["revenue"].mean if "revenue" in s.mean else math.nan
+    return (math.inf if math.isnan(revenue) else -revenue, s.label)
 
 
 def _same_keys(rows: list[dict]) -> list[dict]:
