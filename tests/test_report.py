@@ -216,7 +216,10 @@ def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
     channels = {"email": {"sends": 10, "opens": 3, "optouts": 1}, "ads": {"impressions": 50}}
     fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 10.0, "channels": channels, "note": "x"})
     fake_run(tmp_path, "1", ["strategy=none", "seed=1"], {"revenue": 12.0, "brand_new": 3, "flag": True})
+    (tmp_path / "report_charts").mkdir()
+    (tmp_path / "report_charts" / "segments.png").write_bytes(b"from an earlier report")
     write_report(tmp_path)
+    assert list((tmp_path / "report_charts").iterdir()) == []   # no segments.csv: no segment chart, old one gone
     rows = read_csv(tmp_path / "runs.csv")
     assert rows[0]["channels.email.sends"] == "10" and rows[0]["channels.ads.impressions"] == "50"
     assert rows[1]["channels.email.sends"] == "" and rows[1]["brand_new"] == "3" and "flag" not in rows[1]

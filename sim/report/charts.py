@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")   # before any figure: the report never needs a display
 
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -70,6 +71,8 @@ def draw_all(summary: Summary, out_dir: Path) -> list[Chart]:
             if drawn is not None:
                 fig, title, caption = drawn
                 charts.append(_render(fig, name, title, caption, out_dir))
+            else:   # no data for it now: an earlier report's slide would no longer match
+                (out_dir / f"{name}.png").unlink(missing_ok=True)
     return charts
 
 
