@@ -22,6 +22,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from sim.report.collect import to_float  # noqa: E402
 from sim.report.stats import mean_interval  # noqa: E402
 from sim.report.tables import SettingSummary, Summary  # noqa: E402
 
@@ -109,14 +110,11 @@ def _revenue_vs_trust(summary: Summary, styles):
     ax.set_xlabel("mean trust at the end, [0, 1]")
     ax.set_ylabel("revenue, currency units")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    title = "Which strategies earn more without eroding trust?"
-    ax.set_title(title)
     _legend(ax, len(summary.settings) + 1)
-    fig.tight_layout()
-    caption = ("Each point is a setting's mean across seeds, with 95% intervals on both axes. Up is more "
-               "revenue, right is more trust; the settings no other beats on both (the Pareto front) are "
-               "labelled in bold and joined by the dashed line.")
-    return fig, title, caption
+    return _done(fig, ax, "Which strategies earn more without eroding trust?",
+                 "Each point is a setting's mean across seeds, with 95% intervals on both axes. Up is more "
+                 "revenue, right is more trust; the settings no other beats on both (the Pareto front) are "
+                 "labelled in bold and joined by the dashed line.")
 
 
 def _trust_over_time(summary: Summary, styles):
@@ -140,13 +138,10 @@ def _trust_over_time(summary: Summary, styles):
         return None
     ax.set_xlabel("day")
     ax.set_ylabel("mean trust of all customers, [0, 1]")
-    title = "How does trust move, day by day?"
-    ax.set_title(title)
     _legend(ax, drawn)
-    fig.tight_layout()
-    caption = ("Mean trust of all customers per simulated day (churned customers at their last value), "
-               "averaged over seeds; the band is the 95% interval across seeds.")
-    return fig, title, caption
+    return _done(fig, ax, "How does trust move, day by day?",
+                 "Mean trust of all customers per simulated day (churned customers at their last value), "
+                 "averaged over seeds; the band is the 95% interval across seeds.")
 
 
 def _optouts_and_churn(summary: Summary, styles):
@@ -166,11 +161,8 @@ def _optouts_and_churn(summary: Summary, styles):
         ax.set_yticks(y, [s.label for s in summary.settings])
         ax.set_xlabel(f"{lab}, %")
         ax.grid(axis="y", visible=False)
-    title = "Who opts out of email, and who leaves?"
-    axes[0].set_title(title)
-    fig.tight_layout()
-    caption = "Means across seeds with 95% intervals."
-    return fig, title, caption
+    return _done(fig, axes[0], "Who opts out of email, and who leaves?",
+                 "Means across seeds with 95% intervals.")
 
 
 def _causes(summary: Summary, styles):
@@ -202,12 +194,9 @@ def _causes(summary: Summary, styles):
         ax.set_xlabel(f"{lab} (mean per run)")
         ax.grid(axis="y", visible=False)
         _legend(ax, len(causes))
-    title = "What causes persofails and creepy touches?"
-    axes[0].set_title(title)
-    fig.tight_layout()
-    caption = ("Persofails (a just-bought durable shown again) by the slot rule that showed it, and creepy "
-               "touches by the data basis of their most intrusive slot; means across seeds.")
-    return fig, title, caption
+    return _done(fig, axes[0], "What causes persofails and creepy touches?",
+                 "Persofails (a just-bought durable shown again) by the slot rule that showed it, and creepy "
+                 "touches by the data basis of their most intrusive slot; means across seeds.")
 
 
 def _segments(summary: Summary, styles):
@@ -219,8 +208,8 @@ def _segments(summary: Summary, styles):
                 seg = row.get("segment", "?")
                 if seg not in segments:
                     segments.append(seg)
-                table.setdefault((i, seg), []).append((_f(row.get("revenue")),
-                                                       _f(row.get("trust_mean_end")) - _f(row.get("trust_mean_start"))))
+                change = to_float(row.get("trust_mean_end")) - to_float(row.get("trust_mean_start"))
+                table.setdefault((i, seg), []).append((to_float(row.get("revenue")), change))
     if not segments:
         return None
     fig = Figure(figsize=(8, 6.4))
@@ -238,12 +227,9 @@ def _segments(summary: Summary, styles):
         ax.grid(axis="x", visible=False)
     axes[1].axhline(0, color="#333333", lw=0.8)
     axes[0].yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    title = "Which customer segments gain, and which lose?"
-    axes[0].set_title(title)
     _legend(axes[0], k)
-    fig.tight_layout()
-    caption = "Revenue and change of mean trust within each customer segment, means across seeds."
-    return fig, title, caption
+    return _done(fig, axes[0], "Which customer segments gain, and which lose?",
+                 "Revenue and change of mean trust within each customer segment, means across seeds.")
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -259,16 +245,16 @@ def _err(intervals) -> np.ndarray:
     return np.nan_to_num(err.reshape(2, -1))
 
 
+def _done(fig: Figure, ax, title: str, caption: str):
+    """Put the chart's question on its top axes, lay the figure out; ``(fig, title, caption)``."""
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig, title, caption
+
+
 def _legend(ax, entries: int) -> None:
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5),
               ncols=1 if entries <= 16 else 2)
-
-
-def _f(x) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> Chart:

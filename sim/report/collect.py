@@ -25,6 +25,7 @@ import yaml
 from sim.results import METRICS_FILE
 
 __all__ = ["Run", "Sweep", "NoCompleteRuns", "collect", "flatten_numeric", "read_csv_columns", "override_key",
+           "to_float",
            "NEUTRAL_OVERRIDES"]
 
 NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
@@ -197,7 +198,7 @@ def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
     rows = _read_csv_rows(path)
     if not rows:
         return {}
-    return {k: np.array([_to_float(r.get(k)) for r in rows], dtype=np.float64) for k in rows[0]}
+    return {k: np.array([to_float(r.get(k)) for r in rows], dtype=np.float64) for k in rows[0]}
 
 
 def _read_run(d: Path) -> Run:
@@ -226,7 +227,8 @@ def _read_csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _to_float(x) -> float:
+def to_float(x) -> float:
+    """``float(x)``, or NaN for what is not a number (an empty CSV cell, None)."""
     try:
         return float(x)
     except (TypeError, ValueError):
