@@ -223,7 +223,9 @@ def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
     rows = read_csv(tmp_path / "runs.csv")
     assert rows[0]["channels.email.sends"] == "10" and rows[0]["channels.ads.impressions"] == "50"
     assert rows[1]["channels.email.sends"] == "" and rows[1]["brand_new"] == "3" and "flag" not in rows[1]
-    assert "trust at the end" not in (tmp_path / "report.html").read_text()   # no trust metric, no trust column
+    html = (tmp_path / "report.html").read_text()
+    assert "trust at the end" not in html   # no trust metric, no trust column
+    assert "<th>email.sends</th>" in html and "<th>ads.impressions</th>" in html   # the per-channel table
 
 
 # ---------------------------------------------------------------------------------- incomplete runs
@@ -255,10 +257,21 @@ def report_cli(*args: str, module: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
 
 
+def tree_digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def test_the_command_writes_the_report_and_prints_its_path(sweep_copy):
+    runs_before = tree_digest(sweep_copy)
     proc = report_cli(str(sweep_copy), "--baseline", "retarget_naive")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(sweep_copy / "report.html")
+    after = tree_digest(sweep_copy)
+    assert {k: after[k] for k in runs_before} == runs_before   # every run file as it was
+    assert set(after) - set(runs_before) == {"report.html", "runs.csv", "runs.parquet", "strategies.csv",
+                                              "strategies.parquet"} | {f"report_charts/{n}.png" for n in (
+                                              "causes", "optouts_and_churn", "revenue_vs_trust", "segments",
+                                              "trust_over_time")}
     rows = read_csv(sweep_copy / "strategies.csv")
     assert {r["baseline"] for r in rows} == {"retarget_naive"}
 

@@ -14,7 +14,7 @@ from html import escape
 import numpy as np
 
 from sim.report.charts import Chart, pareto_front
-from sim.report.stats import Interval
+from sim.report.stats import Interval, mean_interval
 from sim.report.stories import Story
 from sim.report.tables import KEY_METRICS, SettingSummary, Summary
 
@@ -72,6 +72,7 @@ def render_report(summary: Summary, charts: list[Chart], stories: dict[str, list
         _what_was_run(summary, now, tables),
         _in_short(summary),
         _ranking(summary),
+        _channels(summary),
         '<h2 id="charts">Charts</h2>',
         *[_figure(c) for c in charts],
         _stories(summary, stories),
@@ -186,6 +187,21 @@ def _ranking(summary: Summary) -> str:
         "alone, around the same mean difference). A difference in <b>bold</b> has an "
         "interval that excludes zero. Paired differences compare runs with the same seed; "
         "“seeds needed” estimates how many seeds the paired interval would need to exclude zero.</p>",
+        f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>', *rows, "</tbody></table></div>",
+    ])
+
+
+def _channels(summary: Summary) -> str:
+    """Per-channel counters (``channels.<channel>.<counter>`` in metrics.json), when runs have them."""
+    keys = sorted({k for s in summary.settings for r in s.runs for k in r.metrics if k.startswith("channels.")})
+    if not keys:
+        return ""
+    head = '<th class="name">setting</th>' + "".join(f"<th>{escape(k[len('channels.'):])}</th>" for k in keys)
+    rows = [f'<tr><td class="name">{escape(s.label)}</td>'
+            + "".join(_td(mean_interval(s.values(k)), k) for k in keys) + "</tr>" for s in summary.settings]
+    return "\n".join([
+        '<h3 id="channels">Per channel</h3>',
+        "<p>The counters each run reports per channel: mean across seeds, 95% interval below.</p>",
         f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>', *rows, "</tbody></table></div>",
     ])
 
