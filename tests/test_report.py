@@ -362,6 +362,8 @@ def test_stories_are_picked_by_rule_each_a_different_customer():
         ("Shown what they had just bought", 7), ("The biggest loss of trust", 8), ("Trust grew, and they bought", 9)]
     assert "stopped buying altogether (churned) on day 9" in stories[1].text
     assert pick_stories([]) == []
+    # Journeys of one customer number (or none) give one story, and the picking ends.
+    assert len(pick_stories([{"events": []}, {"events": []}, {"events": []}])) == 1
 
 
 # ---------------------------------------------------------------------------------- in a browser

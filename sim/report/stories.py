@@ -38,12 +38,14 @@ def pick_stories(journeys: list[dict], limit: int = 5) -> list[Story]:
     picks: list[tuple[str, dict]] = []
     taken: set[int] = set()
 
-    def take(title: str, candidates: list[dict], key) -> None:
+    def take(title: str, candidates: list[dict], key) -> bool:
         pool = [j for j in candidates if j.get("customer") not in taken]
-        if pool and len(picks) < limit:
-            best = min(pool, key=lambda j: (key(j), j.get("customer", 0)))
-            picks.append((title, best))
-            taken.add(best.get("customer"))
+        if not pool or len(picks) >= limit:
+            return False
+        best = min(pool, key=lambda j: (key(j), j.get("customer", 0)))
+        picks.append((title, best))
+        taken.add(best.get("customer"))
+        return True
 
     def drop(j: dict) -> float:
         return _trust(j, "trust_start") - _trust(j, "trust_end")
@@ -54,12 +56,13 @@ def pick_stories(journeys: list[dict], limit: int = 5) -> list[Story]:
     if creeped_then_left:
         take("A creepy touch, then gone", creeped_then_left, lambda j: -drop(j))
     else:
-        take("Creepy touches", [j for j in journeys if _count(j, "creepy")], lambda j: (-_count(j, "creepy"), -drop(j)))
+        take("Creepy touches", [j for j in journeys if _count(j, "creepy")],
+             lambda j: (-_count(j, "creepy"), -drop(j)))
     take("The biggest loss of trust", [j for j in journeys if drop(j) > 0], lambda j: -drop(j))
     take("Unsubscribed", [j for j in journeys if _unsubscribe_days(j)], lambda j: -drop(j))
     take("Trust grew, and they bought", [j for j in journeys if _purchases(j) and drop(j) < 0], drop)
-    while len(picks) < min(3, limit, len(journeys)):
-        take("Another customer", journeys, lambda j: -drop(j))
+    while len(picks) < 3 and take("Another customer", journeys, lambda j: -drop(j)):
+        pass
     return [Story(title, j.get("customer", -1), tell(j)) for title, j in picks]
 
 
