@@ -350,6 +350,19 @@ def test_a_persofail_story_in_plain_sentences():
         "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails.")
 
 
+def test_a_story_counts_many_purchases_and_names_persofails_from_before_the_run():
+    buys = [touch(d, bought=d, bought_category="coffee", price=2.0) for d in (1, 2, 3, 4, 5, 6)]
+    old = touch(3, hour=13, cats=("sofas", "toys"), persofail=True, persofail_slot=0, tb=0.6, ta=0.5)
+    j = {"customer": 1, "segment": "bargain_hunters", "privacy": 0.5, "trust_start": 0.6, "trust_end": 0.5,
+         "events": [*buys, old]}
+    assert tell(j) == (
+        "Customer #1 (bargain hunters segment, privacy sensitivity 0.50): bought item 1 (coffee) for 2.00 on day 1; "
+        "bought item 2 (coffee) for 2.00 on day 2; bought item 3 (coffee) for 2.00 on day 3; shown sofas (bought "
+        "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50.")
+    assert tell({"customer": 2, "events": [touch(1)]}).startswith(
+        "Customer #2 (unknown segment): saw 1 touch, bought nothing.")
+
+
 def test_stories_are_picked_by_rule_each_a_different_customer():
     seat = {"customer": 7, "segment": "loyal", "privacy": 0.3, "trust_start": 0.62, "trust_end": 0.41,
             "email_consent_start": True, "events": SEAT}

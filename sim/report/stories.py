@@ -75,13 +75,54 @@ def tell(journey: dict) -> str:
     """
     touches = [e for e in journey.get("events", []) if "channel" in e]
     exposed = [e for e in touches if e.get("exposed")]
-    phrases: list[tuple[int, int, str]] = []   # (day, order within the day, text)
+    # (day, order within the day, text)
+    phrases = _purchase_phrases(_purchases(journey), [e for e in exposed if e.get("persofail")])
+    creepy = [e for e in exposed if e.get("creepy")]
+    if creepy:
+        bases = sorted({b for e in creepy for b in e.get("data_basis", []) if b != "none"})
+        on = f" ({', '.join(bases)} data)" if bases else ""
+        what = "a touch" if len(creepy) == 1 else f"{len(creepy)} touches"
+        channels = _join(sorted({e["channel"] for e in creepy}))
+        phrases.append((creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy)}{on}"))
+    for day, channel in _unsubscribe_days(journey):
+        phrases.append((day, 3, f"unsubscribed from {channel} on day {day}"))
+    churn = next((e for e in journey.get("events", []) if e.get("event") == "churned"), None)
+    if churn is not None:
+        phrases.append((churn["day"], 4, f"stopped buying altogether (churned) on day {churn['day']}"))
 
-    # Purchases, each with the persofails it caused (same category, before the next such purchase).
-    persofails = [e for e in exposed if e.get("persofail")]
+    about = [f"{str(journey.get('segment', 'unknown')).replace('_', ' ')} segment"]
+    if isinstance(journey.get("privacy"), (int, float)):
+        about.append(f"privacy sensitivity {journey['privacy']:.2f}")
+    if journey.get("email_consent_start"):
+        about.append("subscribed to email")
+    head = f"Customer #{journey.get('customer', '?')} ({', '.join(about)})"
+    body = "; ".join(text for _, _, text in sorted(phrases, key=lambda p: (p[0], p[1])))
+    if not body:
+        body = f"saw {len(exposed)} touch{'es' if len(exposed) != 1 else ''}, bought nothing"
+    emails = [e for e in touches if e["channel"] == "email"]
+    tail = f"Trust {_trust(journey, 'trust_start'):.2f} → {_trust(journey, 'trust_end'):.2f}"
+    if emails:
+        tail += f"; opened {sum(bool(e.get('exposed')) for e in emails)} of {len(emails)} emails"
+    return f"{head}: {body}. {tail}."
+
+
+def days_phrase(events: list[dict], most: int = 6) -> str:
+    """"day 4", "days 4 and 9", "days 4, 9 and 12", or "days 4, 9, ... and 7 more" (distinct days)."""
+    days = sorted({int(e["day"]) for e in events})
+    if len(days) == 1:
+        return f"day {days[0]}"
+    if len(days) > most:
+        return f"days {', '.join(map(str, days[:most - 1]))} and {len(days) - most + 1} more"
+    return f"days {_join([str(d) for d in days])}"
+
+
+def _purchase_phrases(purchases: list[dict], persofails: list[dict]) -> list[tuple[int, int, str]]:
+    """A phrase per purchase, with the persofails it caused (exposed touches showing its category
+    in the persofail slot, after it and up to the next purchase of that category); then the
+    persofails no recorded purchase explains (bought before the run). Purchases without
+    persofails beyond the first few are counted, not listed."""
+    phrases, others = [], []
     explained: set[int] = set()
-    purchases = _purchases(journey)
-    others = []
     for n, p in enumerate(purchases):
         cat = p.get("bought_category", "?")
         # A touch at the very moment of the next purchase of the category still shows this one.
@@ -100,48 +141,13 @@ def tell(journey: dict) -> str:
         rest = others[MAX_OTHER_PURCHASES:]
         phrases += others[:MAX_OTHER_PURCHASES]
         phrases.append((rest[0][0], 0, f"made {len(rest)} other purchases from day {rest[0][0]} on"))
-    # Persofails whose purchase came before the run (the customer's history at the start).
     earlier: dict[str, list[dict]] = {}
     for e in persofails:
         if id(e) not in explained:
             earlier.setdefault(_persofail_category(e), []).append(e)
     for cat, evs in earlier.items():
         phrases.append((evs[0]["day"], 1, _shown_again(cat, evs, "(bought before the run)")))
-
-    creepy = [e for e in exposed if e.get("creepy")]
-    if creepy:
-        bases = sorted({b for e in creepy for b in e.get("data_basis", []) if b != "none"})
-        on = f" ({', '.join(bases)} data)" if bases else ""
-        what = "a touch" if len(creepy) == 1 else f"{len(creepy)} touches"
-        channels = _join(sorted({e["channel"] for e in creepy}))
-        phrases.append((creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy)}{on}"))
-    for day, channel in _unsubscribe_days(journey):
-        phrases.append((day, 3, f"unsubscribed from {channel} on day {day}"))
-    churn = next((e for e in journey.get("events", []) if e.get("event") == "churned"), None)
-    if churn is not None:
-        phrases.append((churn["day"], 4, f"stopped buying altogether (churned) on day {churn['day']}"))
-
-    head = (f"Customer #{journey.get('customer', '?')} ({str(journey.get('segment', 'unknown')).replace('_', ' ')} "
-            f"segment, privacy sensitivity {float(journey.get('privacy', float('nan'))):.2f}"
-            f"{', subscribed to email' if journey.get('email_consent_start') else ''})")
-    body = "; ".join(text for _, _, text in sorted(phrases, key=lambda p: (p[0], p[1])))
-    if not body:
-        body = f"{len(exposed)} touches seen, nothing bought"
-    emails = [e for e in touches if e["channel"] == "email"]
-    tail = f"Trust {_trust(journey, 'trust_start'):.2f} → {_trust(journey, 'trust_end'):.2f}"
-    if emails:
-        tail += f"; opened {sum(bool(e.get('exposed')) for e in emails)} of {len(emails)} emails"
-    return f"{head}: {body}. {tail}."
-
-
-def days_phrase(events: list[dict], most: int = 6) -> str:
-    """"day 4", "days 4 and 9", "days 4, 9 and 12", or "days 4, 9, ... and 7 more" (distinct days)."""
-    days = sorted({int(e["day"]) for e in events})
-    if len(days) == 1:
-        return f"day {days[0]}"
-    if len(days) > most:
-        return f"days {', '.join(map(str, days[:most - 1]))} and {len(days) - most + 1} more"
-    return f"days {_join([str(d) for d in days])}"
+    return phrases
 
 
 def _shown_again(cat: str, events: list[dict], how: str) -> str:
