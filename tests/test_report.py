@@ -28,7 +28,7 @@ from sim.report.charts import PALETTE, pareto_front
 from sim.report.collect import collect
 from sim.report.stats import (mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile,
                               welch_difference)
-from sim.report.stories import pick_stories, tell
+from sim.report.stories import follow_one_customer, pick_stories, tell
 from sim.report.tables import summarize
 
 BIN = Path(sys.executable).parent
@@ -313,6 +313,7 @@ def test_the_report_is_self_contained_and_shows_everything(report):
     for strategy in STRATEGIES:
         assert f"<h3>{strategy}</h3>" in html
     assert "Customer #" in html and "seeds needed" in html and "95%" in html
+    assert "One customer, every setting: #" in html and "from the runs with seed 0" in html
     assert "retail, 2,000 customers" in html and "30 days" in html and "3: 0, 1, 2" in html
 
 
@@ -361,6 +362,17 @@ def test_a_story_counts_many_purchases_and_names_persofails_from_before_the_run(
         "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50.")
     assert tell({"customer": 2, "events": [touch(1)]}).startswith(
         "Customer #2 (unknown segment): saw 1 touch, bought nothing.")
+
+
+def test_one_customer_is_followed_where_the_settings_differ_most():
+    def j(c, end):
+        return {"customer": c, "segment": "loyal", "trust_start": 0.5, "trust_end": end, "events": []}
+    journeys = {"a": [j(1, 0.5), j(2, 0.6), j(3, 0.9)], "b": [j(1, 0.5), j(2, 0.2), j(4, 0.0)]}
+    customer, told = follow_one_customer(journeys)
+    assert customer == 2   # 0.6 vs 0.2; customers 3 and 4 are recorded in one setting only
+    assert told == {"a": tell(journeys["a"][1]), "b": tell(journeys["b"][1])}
+    assert follow_one_customer({"a": journeys["a"]}) is None
+    assert follow_one_customer({"a": [j(3, 0.9)], "b": [j(4, 0.0)]}) is None
 
 
 def test_stories_are_picked_by_rule_each_a_different_customer():

@@ -51,11 +51,14 @@ nav a { margin-right: 1rem; color: #0072B2; }
 
 
 def render_report(summary: Summary, charts: list[Chart], stories: dict[str, list[Story]],
-                  tables: list[str], now: _dt.datetime | None = None) -> str:
+                  tables: list[str], now: _dt.datetime | None = None, seed: int | None = None,
+                  followed: tuple[int, dict[str, str]] | None = None) -> str:
     """The whole page as a string.
 
-    ``stories`` maps a setting's label to its stories; ``tables`` names the table files written
-    next to the report; ``now`` is the time printed as the report's date (default: now).
+    ``stories`` maps a setting's label to its stories, all from runs with seed ``seed`` (None:
+    each setting's lowest seed); ``followed`` is one customer number and its story per setting
+    label; ``tables`` names the table files written next to the report; ``now`` is the time
+    printed as the report's date (default: now).
     """
     now = now or _dt.datetime.now().astimezone()
     title = f"Revenue against trust: {summary.sweep.root.name or summary.sweep.root}"
@@ -75,7 +78,7 @@ def render_report(summary: Summary, charts: list[Chart], stories: dict[str, list
         _channels(summary),
         '<h2 id="charts">Charts</h2>',
         *[_figure(c) for c in charts],
-        _stories(summary, stories),
+        _stories(summary, stories, seed, followed),
         _method(summary),
         "</body>", "</html>",
     ]
@@ -211,12 +214,22 @@ def _figure(c: Chart) -> str:
             f"(Slide version: <code>report_charts/{escape(c.png.name)}</code>.)</figcaption></figure>")
 
 
-def _stories(summary: Summary, stories: dict[str, list[Story]]) -> str:
+def _stories(summary: Summary, stories: dict[str, list[Story]], seed: int | None,
+             followed: tuple[int, dict[str, str]] | None) -> str:
+    source = (f"from the runs with seed {seed}, so the same customers are recorded in every setting and a customer "
+              "number can be followed across settings" if seed is not None
+              else "from each setting's run with the lowest seed (no seed is shared by every setting)")
     html = ['<h2 id="stories">Customer stories</h2>',
             "<p>A few of the recorded customers under each setting, chosen by rule (the most persofails, a creepy "
             "touch followed by leaving, the biggest loss of trust, an unsubscribe, a customer whose trust grew), "
-            "from the run with the lowest seed. Runs with the same seed record the same customers, so a customer "
-            "number can be followed across settings.</p>"]
+            f"{source}.</p>"]
+    if followed is not None:
+        customer, told = followed
+        html += [f"<h3>One customer, every setting: #{customer}</h3>",
+                 "<p>The recorded customer whose trust at the end differs most between settings.</p>", "<ul>"]
+        html += [f"<li><b>{escape(label)}</b>: {escape(told[label])}</li>" for label in
+                 (s.label for s in summary.settings) if label in told]
+        html.append("</ul>")
     for s in summary.settings:
         html.append(f"<h3>{escape(s.label)}</h3>")
         told = stories.get(s.label, [])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Story", "pick_stories", "tell", "days_phrase"]
+__all__ = ["Story", "pick_stories", "follow_one_customer", "tell", "days_phrase"]
 
 MAX_OTHER_PURCHASES = 3
 """Purchases without a persofail after them that a story lists one by one; more are counted."""
@@ -64,6 +64,28 @@ def pick_stories(journeys: list[dict], limit: int = 5) -> list[Story]:
     while len(picks) < 3 and take("Another customer", journeys, lambda j: -drop(j)):
         pass
     return [Story(title, j.get("customer", -1), tell(j)) for title, j in picks]
+
+
+def follow_one_customer(journeys: dict[str, list[dict]]) -> tuple[int, dict[str, str]] | None:
+    """The recorded customer whose end trust differs most between settings, told under each.
+
+    ``journeys`` maps a setting's label to the journeys of one of its runs; all runs must share
+    a seed, so that a customer number means the same customer everywhere. Returns the customer
+    number and the story per label, or None when fewer than two settings share a customer.
+    """
+    if len(journeys) < 2:
+        return None
+    by_label = {label: {j["customer"]: j for j in js if "customer" in j} for label, js in journeys.items()}
+    common = set.intersection(*(set(d) for d in by_label.values()))
+    if not common:
+        return None
+
+    def spread(c: int) -> float:
+        ends = [_trust(d[c], "trust_end") for d in by_label.values()]
+        return max(ends) - min(ends)
+
+    customer = min(sorted(common), key=lambda c: -spread(c))
+    return customer, {label: tell(d[customer]) for label, d in by_label.items()}
 
 
 def tell(journey: dict) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sim.report.charts import draw_all
 from sim.report.collect import collect
 from sim.report.html import render_report
-from sim.report.stories import Story, pick_stories
+from sim.report.stories import Story, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
@@ -48,7 +48,8 @@ def write_report(sweep_dir: Path | str, baseline: str = "none") -> Path:
     summary = summarize(collect(sweep_dir), baseline)
     tables = [p.name for p in write_tables(summary, sweep_dir)]
     charts = draw_all(summary, sweep_dir / CHARTS_DIR)
-    html = render_report(summary, charts, _stories(summary), tables)
+    seed, stories, followed = _stories(summary)
+    html = render_report(summary, charts, stories, tables, seed=seed, followed=followed)
     out = sweep_dir / REPORT_FILE
     tmp = out.with_name(f".{REPORT_FILE}.tmp-{os.getpid()}")
     tmp.write_text(html, encoding="utf-8")
@@ -56,6 +57,16 @@ def write_report(sweep_dir: Path | str, baseline: str = "none") -> Path:
     return out
 
 
-def _stories(summary: Summary) -> dict[str, list[Story]]:
-    """Stories per setting label, from the journeys of its run with the lowest seed."""
-    return {s.label: pick_stories(s.runs[0].journeys()) for s in summary.settings}
+def _stories(summary: Summary) -> tuple[int | None, dict[str, list[Story]], tuple[int, dict[str, str]] | None]:
+    """The seed the stories come from, the stories per setting label, and one customer followed
+    through every setting.
+
+    The journeys come from the lowest seed every setting ran (the same recorded customers in
+    each setting); without such a seed, from each setting's lowest seed, and no customer is
+    followed.
+    """
+    common = set.intersection(*(set(s.seeds) for s in summary.settings))
+    seed = min(common) if common else None
+    journeys = {s.label: next((r for r in s.runs if r.seed == seed), s.runs[0]).journeys() for s in summary.settings}
+    stories = {label: pick_stories(js) for label, js in journeys.items()}
+    return seed, stories, follow_one_customer(journeys) if seed is not None else None
