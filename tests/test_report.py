@@ -315,6 +315,7 @@ def test_the_report_is_self_contained_and_shows_everything(report):
     assert "Customer #" in html and "seeds needed" in html and "95%" in html
     assert "One customer, every setting: #" in html and "from the runs with seed 0" in html
     assert "retail, 2,000 customers" in html and "30 days" in html and "3: 0, 1, 2" in html
+    assert f"<code>prepersona -m {' '.join(SWEEP)}</code>" in html   # as Hydra recorded the sweep
 
 
 # ---------------------------------------------------------------------------------- stories

@@ -104,6 +104,8 @@ class Sweep:
     incomplete: int = 0
     duplicates: int = 0
     unreadable: list[str] = field(default_factory=list)
+    command: str | None = None
+    """The sweep's command line, from Hydra's ``multirun.yaml`` in ``root`` (None without one)."""
 
     def settings(self) -> dict[tuple[str, ...], list[Run]]:
         """Runs grouped by setting, in order of first appearance; each list sorted by seed."""
@@ -170,7 +172,8 @@ def collect(root: Path | str) -> Sweep:
             continue
         seen.add(key)
         kept.append(run)
-    return Sweep(root=root, runs=kept, incomplete=incomplete, duplicates=duplicates, unreadable=unreadable)
+    return Sweep(root=root, runs=kept, incomplete=incomplete, duplicates=duplicates, unreadable=unreadable,
+                 command=_sweep_command(root))
 
 
 def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:
@@ -212,6 +215,15 @@ def _read_run(d: Path) -> Run:
     if seed is None:
         seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
     return Run(path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed))
+
+
+def _sweep_command(root: Path) -> str | None:
+    """``prepersona -m <overrides>`` as Hydra recorded the sweep in ``multirun.yaml``."""
+    try:
+        task = _get(_read_yaml(root / "multirun.yaml") or {}, "hydra.overrides.task")
+    except (OSError, yaml.YAMLError):
+        return None
+    return "prepersona -m " + " ".join(map(str, task)) if isinstance(task, list) else None
 
 
 def _read_yaml(path: Path):

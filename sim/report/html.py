@@ -96,6 +96,7 @@ def _what_was_run(summary: Summary, now: _dt.datetime, tables: list[str]) -> str
     seeds = sorted({r.seed for r in runs})
     facts = [
         ("sweep directory", f"<code>{escape(str(sweep.root.resolve()))}</code>"),
+        *([("command", f"<code>{escape(sweep.command)}</code>")] if sweep.command else []),
         ("population", values(lambda r: f"{r.info.get('population', '?')}, "
                                         f"{_int(r.metrics.get('customers'))} customers")),
         ("horizon", values(lambda r: f"{_int(r.metrics.get('horizon_days'))} days")),
