@@ -110,6 +110,7 @@ def test_an_experiment_writes_to_its_own_directory_and_says_how_it_ends(tmp_path
     assert [json.loads((d / "metrics.json").read_text())["strategy"] for d in _complete(sweep)] == [
         "none", "retarget_naive"]
     assert f"sweep: 2 runs into {sweep}" in proc.stderr
-    # The last line is the report's path, or (without sim.report) what the sweep holds.
-    last = proc.stdout.strip().splitlines()[-1]
-    assert last == f"sweep: 2 of 2 runs complete in {sweep}" or last.startswith("report: ")
+    # The last line is the report's path; the report and its tables are there.
+    *_, done, last = proc.stdout.strip().splitlines()
+    assert done == f"sweep: 2 of 2 runs complete in {sweep}" and last == f"report: {sweep / 'report.html'}"
+    assert (sweep / "report.html").stat().st_size > 10_000 and (sweep / "strategies.csv").exists()

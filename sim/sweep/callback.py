@@ -32,21 +32,18 @@ def sweep_size(config: DictConfig) -> int | None:
 
 
 def end_of_sweep(sweep_dir: Path, total: int | None) -> str:
-    """The line that ends a sweep: where its report is, or, without :mod:`sim.report`, what the sweep holds.
+    """The lines that end a sweep: how many runs are complete, and where its report is.
 
     Raises whatever :func:`sim.report.write_report` raises, except ``NoCompleteRuns``.
     """
+    from sim.report import NoCompleteRuns, write_report
+
+    of_total = f" of {total}" if total is not None else ""
+    done = f"sweep: {complete_runs(sweep_dir)}{of_total} runs complete in {sweep_dir}"
     try:
-        from sim.report import NoCompleteRuns, write_report
-    except ModuleNotFoundError as exc:
-        if exc.name != "sim.report":
-            raise
-        of_total = f" of {total}" if total is not None else ""
-        return f"sweep: {complete_runs(sweep_dir)}{of_total} runs complete in {sweep_dir}"
-    try:
-        return f"report: {write_report(sweep_dir)}"
+        return f"{done}\nreport: {write_report(sweep_dir)}"
     except NoCompleteRuns as exc:
-        return f"sweep: no report ({exc}); runs in {sweep_dir}"
+        return f"{done}; no report ({exc})"
 
 
 class SweepCallback(Callback):

@@ -1,0 +1,274 @@
+"""Finding the run directories of a sweep and reading what each one holds.
+
+A run directory is any directory below the sweep directory that has a ``.hydra/`` folder. It
+is *complete* only when its ``metrics.json`` exists (a run writes it last, atomically); an
+incomplete run is counted but never read further.
+
+Runs are grouped into *settings*: all of a run's command-line overrides except ``seed`` and
+those that cannot change a result (``threads``, ``impl``, ``output.*``, ``hydra.*``). Runs of
+one setting with different seeds are the replicates the statistics work on; the same seed in
+two settings means the same population and the same customer-side noise (common random
+numbers), which is what makes a paired comparison possible.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sim.results import METRICS_FILE
+
+__all__ = ["Run", "Sweep", "NoCompleteRuns", "collect", "flatten_numeric", "read_csv_columns", "override_key",
+           "to_float",
+           "NEUTRAL_OVERRIDES"]
+
+NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
+"""Override keys (or key prefixes, ending in '.') that do not define a setting: the seed is the
+replicate, and the others change speed or output files, never the simulated outcome."""
+
+
+class NoCompleteRuns(ValueError):
+    """The directory holds no complete run (no run directory with a ``metrics.json``)."""
+
+
+@dataclass
+class Run:
+    """One complete run directory.
+
+    Attributes
+    ----------
+    path : Path
+        The run directory.
+    overrides : list[str]
+        Its command-line overrides, as in ``.hydra/overrides.yaml`` (``key=value`` strings).
+    config : dict
+        The composed config from ``.hydra/config.yaml`` (empty when that file is missing).
+    metrics : dict[str, int | float]
+        Every numeric value of ``metrics.json``, nested dicts flattened with dots
+        (``creepy_touches_by_basis.inferred``, ``channels.email.sends``).
+    info : dict[str, str]
+        The text values of ``metrics.json`` (``strategy``, ``population``, ``campaign``, ...).
+    seed : int
+    """
+
+    path: Path
+    overrides: list[str]
+    config: dict
+    metrics: dict[str, int | float]
+    info: dict[str, str]
+    seed: int
+
+    @property
+    def setting(self) -> tuple[str, ...]:
+        """The overrides that define this run's setting (sorted; seed and neutral keys dropped)."""
+        return tuple(sorted(o for o in self.overrides if not _is_neutral(override_key(o))))
+
+    @property
+    def strategy(self) -> str:
+        return str(self.info.get("strategy") or _get(self.config, "strategy.name") or "?")
+
+    def daily(self) -> dict[str, np.ndarray]:
+        """``daily.csv`` as float64 columns of one length (empty dict when missing)."""
+        return read_csv_columns(self.path / "daily.csv")
+
+    def segments(self) -> list[dict[str, str]]:
+        """``segments.csv`` as a list of rows (text values; empty when missing)."""
+        return _read_csv_rows(self.path / "segments.csv")
+
+    def journeys(self) -> list[dict]:
+        """``journeys.jsonl``: one dict per recorded customer (empty when missing)."""
+        path = self.path / "journeys.jsonl"
+        if not path.is_file():
+            return []
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+@dataclass
+class Sweep:
+    """The complete runs below a directory, and how many were left out.
+
+    ``runs`` is sorted by path. ``incomplete`` counts run directories without ``metrics.json``;
+    ``duplicates`` counts complete runs dropped because a run of the same setting and seed came
+    first (by path), so that each setting has at most one value per seed.
+    """
+
+    root: Path
+    runs: list[Run]
+    incomplete: int = 0
+    duplicates: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    command: str | None = None
+    """The sweep's command line, from Hydra's ``multirun.yaml`` in ``root`` (None without one)."""
+
+    def settings(self) -> dict[tuple[str, ...], list[Run]]:
+        """Runs grouped by setting, in order of first appearance; each list sorted by seed."""
+        groups: dict[tuple[str, ...], list[Run]] = {}
+        for run in self.runs:
+            groups.setdefault(run.setting, []).append(run)
+        return {k: sorted(v, key=lambda r: r.seed) for k, v in groups.items()}
+
+    def labels(self) -> dict[tuple[str, ...], str]:
+        """A short readable name per setting: the overrides that vary across settings.
+
+        A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow as
+        ``key=value``, joined by ", ". A sweep of one setting is named by its strategy.
+        """
+        groups = self.settings()
+        varying = _varying_keys(list(groups))
+        labels = {}
+        for s, runs in groups.items():
+            shown = sorted((o for o in s if override_key(o) in varying),
+                           key=lambda o: (override_key(o) != "strategy", o))
+            parts = [o.split("=", 1)[1] if override_key(o) == "strategy" else o for o in shown]
+            labels[s] = ", ".join(parts) if parts else runs[0].strategy
+        # Two settings can only share a label when their overrides differ in spelling alone.
+        seen: dict[str, int] = {}
+        for s, lab in labels.items():
+            seen[lab] = seen.get(lab, 0) + 1
+            if seen[lab] > 1:
+                labels[s] = f"{lab} ({seen[lab]})"
+        return labels
+
+
+def collect(root: Path | str) -> Sweep:
+    """Read every run directory below ``root`` (searched recursively).
+
+    Raises
+    ------
+    NoCompleteRuns
+        ``root`` does not exist, is not a directory, or holds no complete run.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        what = "not a directory" if root.exists() else "no such directory"
+        raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories "
+                             f"with {METRICS_FILE})")
+    run_dirs = sorted({p.parent for p in root.rglob(".hydra") if p.is_dir()})
+    runs, incomplete, unreadable = [], 0, []
+    for d in run_dirs:
+        if not (d / METRICS_FILE).is_file():
+            incomplete += 1
+            continue
+        try:
+            runs.append(_read_run(d))
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            unreadable.append(f"{d}: {exc}")
+    if not runs:
+        found = f"{len(run_dirs)} run directories, none complete" if run_dirs else "no run directories"
+        raise NoCompleteRuns(f"{root}: no complete run ({found}; expected run directories with .hydra/ and "
+                             f"{METRICS_FILE})")
+    kept, seen, duplicates = [], set(), 0
+    for run in runs:
+        key = (run.setting, run.seed)
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        kept.append(run)
+    return Sweep(root=root, runs=kept, incomplete=incomplete, duplicates=duplicates, unreadable=unreadable,
+                 command=_sweep_command(root))
+
+
+def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:
+    """Split a metrics dict into numbers and texts, nested dicts flattened with dots.
+
+    Booleans and lists are neither: they are dropped. Returns ``(numbers, texts)``.
+    """
+    numbers: dict[str, int | float] = {}
+    texts: dict[str, str] = {}
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            n, t = flatten_numeric(v, f"{name}.")
+            numbers.update(n)
+            texts.update(t)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            numbers[name] = v
+        elif isinstance(v, str):
+            texts[name] = v
+    return numbers, texts
+
+
+def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
+    """A CSV of numbers as float64 columns; a cell that is not a number becomes NaN."""
+    rows = _read_csv_rows(path)
+    if not rows:
+        return {}
+    return {k: np.array([to_float(r.get(k)) for r in rows], dtype=np.float64) for k in rows[0]}
+
+
+def _read_run(d: Path) -> Run:
+    metrics = json.loads((d / METRICS_FILE).read_text(encoding="utf-8"))
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{METRICS_FILE} is not a JSON object")
+    numbers, texts = flatten_numeric(metrics)
+    config = _read_yaml(d / ".hydra" / "config.yaml") or {}
+    overrides = [str(o) for o in (_read_yaml(d / ".hydra" / "overrides.yaml") or [])]
+    seed = numbers.get("seed", _get(config, "seed"))
+    if seed is None:
+        seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
+    return Run(path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed))
+
+
+def _sweep_command(root: Path) -> str | None:
+    """``prepersona -m <overrides>`` as Hydra recorded the sweep in ``multirun.yaml``."""
+    try:
+        task = _get(_read_yaml(root / "multirun.yaml") or {}, "hydra.overrides.task")
+    except (OSError, yaml.YAMLError):
+        return None
+    return "prepersona -m " + " ".join(map(str, task)) if isinstance(task, list) else None
+
+
+def _read_yaml(path: Path):
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _read_csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def to_float(x) -> float:
+    """``float(x)``, or NaN for what is not a number (an empty CSV cell, None)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def override_key(override: str) -> str:
+    """The key of an override string: ``+a.b=1`` -> ``a.b``."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def _is_neutral(key: str) -> bool:
+    return any(key.startswith(n) if n.endswith(".") else key == n for n in NEUTRAL_OVERRIDES)
+
+
+def _varying_keys(settings: list[tuple[str, ...]]) -> set[str]:
+    """Override keys whose value is not the same in every setting (missing counts as a value)."""
+    values: dict[str, set] = {}
+    for s in settings:
+        for o in s:
+            values.setdefault(override_key(o), set()).add(o)
+    keys_of = [{override_key(o) for o in s} for s in settings]
+    return {k for k, v in values.items() if len(v) > 1 or any(k not in keys for keys in keys_of)}
+
+
+def _get(d: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d

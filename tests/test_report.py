@@ -1,0 +1,515 @@
+"""The workshop report: statistics, tables, charts, stories, the page and its command.
+
+One real sweep (3 strategies × 3 seeds, 2 000 customers, 30 days) is simulated once for the
+module; tests that change it work on a copy. Formulas are checked on small hand-built inputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.report import NoCompleteRuns, write_report
+from sim.report.charts import PALETTE, pareto_front
+from sim.report.collect import collect
+from sim.report.stats import (mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile,
+                              welch_difference)
+from sim.report.stories import follow_one_customer, pick_stories, tell
+from sim.report.tables import summarize
+
+BIN = Path(sys.executable).parent
+STRATEGIES = ["none", "retarget_naive", "recommend_purchase_aware"]
+SWEEP = ["population.size=2000", "horizon_days=30", "output.journeys=20", "seed=0,1,2",
+         f"strategy={','.join(STRATEGIES)}"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> Path:
+    """A completed real sweep: 9 run directories under one multirun directory (do not modify)."""
+    root = tmp_path_factory.mktemp("sweep")
+    proc = subprocess.run([str(BIN / "prepersona"), "-m", *SWEEP, "hydra.sweep.dir=multirun"], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = root / "multirun"
+    # Every sweep ends by writing its report; the tests here write and check it themselves.
+    assert proc.stdout.strip().splitlines()[-1] == f"report: {out.resolve() / 'report.html'}"
+    for name in ("report.html", "runs.csv", "runs.parquet", "strategies.csv", "strategies.parquet"):
+        (out / name).unlink()
+    shutil.rmtree(out / "report_charts")
+    return out
+
+
+@pytest.fixture
+def sweep_copy(sweep, tmp_path) -> Path:
+    """A private copy of the sweep that a test may change."""
+    return Path(shutil.copytree(sweep, tmp_path / "copy"))
+
+
+@pytest.fixture(scope="module")
+def report(sweep, tmp_path_factory) -> Path:
+    """``report.html`` of a copy of the sweep, written once for the read-only tests."""
+    return write_report(shutil.copytree(sweep, tmp_path_factory.mktemp("reported") / "sweep"))
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fake_run(root: Path, name: str, overrides: list[str], metrics: dict) -> Path:
+    """A run directory as Hydra and prepersona leave it, with only the files the report reads."""
+    d = root / name
+    (d / ".hydra").mkdir(parents=True)
+    (d / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    seed = next(int(o.split("=")[1]) for o in overrides if o.startswith("seed="))
+    strategy = next((o.split("=")[1] for o in overrides if o.startswith("strategy=")), "recommend")
+    (d / ".hydra" / "config.yaml").write_text(f"seed: {seed}\nstrategy:\n  name: {strategy}\n")
+    (d / "metrics.json").write_text(json.dumps({"seed": seed, "strategy": strategy, **metrics}))
+    return d
+
+
+# ---------------------------------------------------------------------------------- statistics
+@pytest.mark.parametrize("p, df, expected", [
+    # Two-sided 95% critical values from any t table, and two one-sided ones.
+    (0.975, 1, 12.7062), (0.975, 2, 4.3027), (0.975, 4, 2.7764), (0.975, 10, 2.2281), (0.975, 30, 2.0423),
+    (0.975, math.inf, 1.9600), (0.95, 5, 2.0150), (0.995, 3, 5.8409),
+])
+def test_t_quantiles_match_the_table(p, df, expected):
+    assert t_quantile(p, df) == pytest.approx(expected, abs=1e-4)
+    assert t_quantile(1 - p, df) == pytest.approx(-expected, abs=1e-4)
+
+
+def test_t_cdf_of_a_fractional_df_lies_between_its_integer_neighbours():
+    # Welch's degrees of freedom are not integers; the CDF is monotone in df at a fixed t > 0.
+    assert t_cdf(2.0, 2) < t_cdf(2.0, 2.5) < t_cdf(2.0, 3)
+    assert t_cdf(0.0, 7.3) == pytest.approx(0.5)
+
+
+def test_mean_interval_by_hand():
+    # x = 1..5: mean 3, sd = sqrt(2.5) = 1.5811; half width = 2.7764 * 1.5811 / sqrt(5) = 1.9632.
+    iv = mean_interval([1, 2, 3, 4, 5])
+    assert (iv.n, iv.mean, iv.sd) == (5, 3.0, pytest.approx(math.sqrt(2.5)))
+    assert (iv.low, iv.high) == (pytest.approx(3 - 1.96324, abs=1e-4), pytest.approx(3 + 1.96324, abs=1e-4))
+
+
+def test_one_seed_gives_a_mean_but_no_interval():
+    iv = mean_interval([7.0])
+    assert iv.mean == 7.0 and math.isnan(iv.low) and math.isnan(iv.high) and not iv.excludes_zero
+    assert math.isnan(seeds_needed(paired_difference([7.0], [5.0])))
+
+
+def test_paired_difference_and_seeds_needed_by_hand():
+    # d = a - b = [1, 1.5, 2.5]: mean 5/3, sd 0.7638; half width 4.3027 * 0.7638 / sqrt(3) = 1.8973,
+    # so the interval [-0.231, 3.564] straddles zero. With 4 seeds: 3.1824 * 0.7638 / 2 = 1.2154 < 5/3.
+    a, b = np.array([1.0, 2.0, 3.5]), np.array([0.0, 0.5, 1.0])
+    d = paired_difference(a, b)
+    assert d.mean == pytest.approx(5 / 3) and d.sd == pytest.approx(0.763763, abs=1e-6)
+    assert d.low == pytest.approx(5 / 3 - 1.8973, abs=1e-4) and not d.excludes_zero
+    assert seeds_needed(d) == 4
+    assert seeds_needed(paired_difference([1.0, 2.0], [1.0, 2.0])) == math.inf
+    # Identical settings whose float sums differ by rounding alone: still "never", and at once.
+    assert seeds_needed(paired_difference([0.1 + 0.2, 0.5, 0.7], [0.3, 0.5, 0.7 + 1e-3])) < 100
+    assert seeds_needed(paired_difference([0.1 + 0.2, 0.3, 0.7], [0.3, 0.1 + 0.2, 0.7])) == math.inf
+
+
+def test_welch_interval_by_hand():
+    # a = [1, 2, 3] (var 1), b = [2, 4, 6, 8] (var 6.6667): se^2 = 1/3 + 6.6667/4 = 2.0;
+    # df = 2^2 / ((1/3)^2/2 + (1.6667)^2/3) = 4 / 0.98148 = 4.0755; t(0.975, 4.0755) = 2.7563
+    # (between t(0.975, 4) = 2.7764 and t(0.975, 5) = 2.5706, linear in 1/df: 2.7764 - 0.0926 * 0.2058).
+    w = welch_difference([1, 2, 3], [2, 4, 6, 8])
+    assert w.mean == pytest.approx(-3.0)
+    assert w.high - w.mean == pytest.approx(t_quantile(0.975, 4 / (1 / 18 + 25 / 27)) * math.sqrt(2.0))
+    assert t_quantile(0.975, 4 / (1 / 18 + 25 / 27)) == pytest.approx(2.7563, abs=1e-3)
+
+
+def test_paired_interval_is_narrower_than_unpaired_on_a_real_sweep(sweep):
+    # Strategies with the same seed share the population and customer-side noise, so the
+    # per-seed difference varies far less than either strategy's revenue does.
+    summary = summarize(collect(sweep))
+    compared = [s for s in summary.settings if not s.is_baseline]
+    assert [s.baseline for s in compared] == ["none"] * 2
+    for s in compared:
+        assert s.diff["revenue"].half_width < s.welch["revenue"].half_width, s.label
+
+
+# ---------------------------------------------------------------------------------- tables
+def test_tables_hold_every_run_and_every_setting(report):
+    root = report.parent
+    runs = read_csv(root / "runs.csv")
+    assert len(runs) == 9
+    assert sorted(r["strategy"] for r in runs) == sorted(STRATEGIES * 3)
+    assert {"run_dir", "overrides", "override.strategy", "seed", "revenue",
+            "creepy_touches_by_basis.inferred"} <= set(runs[0])
+    assert all("population.size=2000" in r["overrides"] for r in runs)
+    strategies = read_csv(root / "strategies.csv")
+    assert sorted(s["setting"] for s in strategies) == sorted(STRATEGIES)
+    assert [float(s["revenue_mean"]) for s in strategies] == sorted((float(s["revenue_mean"]) for s in strategies),
+                                                                    reverse=True)
+
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(root / "runs.parquet").num_rows == 9
+    stored = pq.read_table(root / "strategies.parquet").column("setting").to_pylist()
+    assert stored == [s["setting"] for s in strategies]
+
+
+def test_strategies_table_agrees_with_the_metrics_files(report):
+    # Recompute one paired difference straight from the run directories.
+    root = report.parent
+    revenue = {}
+    for m in root.rglob("metrics.json"):
+        data = json.loads(m.read_text())
+        revenue[data["strategy"], data["seed"]] = data["revenue"]
+    d = np.array([revenue["retarget_naive", s] - revenue["none", s] for s in range(3)])
+    half = 4.302653 * d.std(ddof=1) / math.sqrt(3)
+    row = next(r for r in read_csv(root / "strategies.csv") if r["setting"] == "retarget_naive")
+    assert float(row["revenue_diff"]) == pytest.approx(d.mean())
+    assert float(row["revenue_diff_low"]) == pytest.approx(d.mean() - half, rel=1e-6)
+    assert row["n_seeds"] == "3" and row["baseline"] == "none"
+    base = next(r for r in read_csv(root / "strategies.csv") if r["setting"] == "none")
+    assert base["revenue_diff"] == ""   # the baseline has no difference to itself
+
+
+def test_a_sweep_varying_other_keys_is_grouped_by_them_and_paired_within(tmp_path):
+    # strategy × cadence: each strategy is paired with `none` at the same cadence.
+    for i, (strategy, cadence, seed) in enumerate(
+            (s, c, seed) for s in ("none", "recommend") for c in (3.5, 7.0) for seed in (0, 1)):
+        fake_run(tmp_path, str(i), [f"strategy={strategy}", f"campaign.email.cadence_days={cadence}", f"seed={seed}",
+                                    "population.size=100"],
+                 {"revenue": 100 * (1 + (strategy == "recommend")) + cadence + seed, "trust_mean_end": 0.5})
+    summary = summarize(collect(tmp_path))
+    labels = {s.label: s for s in summary.settings}
+    assert set(labels) == {f"{s}, campaign.email.cadence_days={c}" for s in ("none", "recommend") for c in (3.5, 7.0)}
+    rec = labels["recommend, campaign.email.cadence_days=7.0"]
+    assert rec.baseline == "none, campaign.email.cadence_days=7.0"
+    assert rec.diff["revenue"].mean == pytest.approx(100.0) and rec.diff["revenue"].sd == 0
+
+
+def test_an_override_given_in_some_runs_only_names_those_settings(tmp_path):
+    fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 1.0})
+    fake_run(tmp_path, "1", ["strategy=none", "campaign.email.cadence_days=3.5", "seed=0"], {"revenue": 2.0})
+    fake_run(tmp_path, "2", ["strategy=none", "seed=0", "threads=2"], {"revenue": 1.0})   # a duplicate of 0
+    sweep = collect(tmp_path)
+    assert sorted(sweep.labels().values()) == ["campaign.email.cadence_days=3.5", "none"]
+    assert sweep.duplicates == 1 and len(sweep.runs) == 2
+
+
+def test_a_baseline_no_setting_matches_is_said_and_nothing_is_paired(tmp_path):
+    for seed in (0, 1):
+        fake_run(tmp_path, f"a{seed}", ["strategy=recommend", f"seed={seed}"], {"revenue": 10.0 + seed})
+        fake_run(tmp_path, f"b{seed}", ["strategy=popular", f"seed={seed}"], {"revenue": 11.0 + 3 * seed})
+    html = write_report(tmp_path, baseline="bogus").read_text()
+    assert {r["baseline"] for r in read_csv(tmp_path / "strategies.csv")} == {""}
+    assert "no setting is named or has the strategy “bogus”, so no paired differences" in html
+    assert "Δ revenue, paired" in html   # the column is there, empty: no "vs <baseline>"
+
+
+def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
+    channels = {"email": {"sends": 10, "opens": 3, "optouts": 1}, "ads": {"impressions": 50}}
+    fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 10.0, "channels": channels, "note": "x"})
+    fake_run(tmp_path, "1", ["strategy=none", "seed=1"], {"revenue": 12.0, "brand_new": 3, "flag": True})
+    (tmp_path / "report_charts").mkdir()
+    (tmp_path / "report_charts" / "segments.png").write_bytes(b"from an earlier report")
+    write_report(tmp_path)
+    assert list((tmp_path / "report_charts").iterdir()) == []   # no segments.csv: no segment chart, old one gone
+    rows = read_csv(tmp_path / "runs.csv")
+    assert rows[0]["channels.email.sends"] == "10" and rows[0]["channels.ads.impressions"] == "50"
+    assert rows[1]["channels.email.sends"] == "" and rows[1]["brand_new"] == "3" and "flag" not in rows[1]
+    html = (tmp_path / "report.html").read_text()
+    assert "trust at the end" not in html   # no trust metric, no trust column
+    assert "<th>email.sends</th>" in html and "<th>ads.impressions</th>" in html   # the per-channel table
+
+
+# ---------------------------------------------------------------------------------- incomplete runs
+def test_an_incomplete_run_is_excluded_and_counted(sweep_copy):
+    victim = next(p for p in sorted(sweep_copy.rglob("metrics.json"))
+                  if json.loads(p.read_text())["strategy"] == "retarget_naive")
+    victim.unlink()
+    html = write_report(sweep_copy).read_text()
+    assert len(read_csv(sweep_copy / "runs.csv")) == 8
+    row = next(r for r in read_csv(sweep_copy / "strategies.csv") if r["setting"] == "retarget_naive")
+    assert row["n_seeds"] == "2"
+    assert "1 run incomplete (no metrics.json), not counted." in html
+    assert not victim.exists()   # the report never writes into run directories
+
+
+def test_no_complete_run_raises_a_one_line_error_naming_the_directory(sweep_copy, tmp_path):
+    for m in sweep_copy.rglob("metrics.json"):
+        m.unlink()
+    before = tree_digest(sweep_copy)
+    with pytest.raises(NoCompleteRuns, match=re.escape(str(sweep_copy)) + ".*9 run directories, none complete"):
+        write_report(sweep_copy)
+    with pytest.raises(NoCompleteRuns, match="no such directory"):
+        write_report(tmp_path / "nowhere")
+    assert tree_digest(sweep_copy) == before   # nothing written, nothing removed
+
+
+# ---------------------------------------------------------------------------------- the command
+def report_cli(*args: str, module: bool = False) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "sim.report"] if module else [str(BIN / "prepersona-report")]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
+
+
+def tree_digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_command_writes_the_report_and_prints_its_path(sweep_copy):
+    runs_before = tree_digest(sweep_copy)
+    proc = report_cli(str(sweep_copy), "--baseline", "retarget_naive")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(sweep_copy / "report.html")
+    after = tree_digest(sweep_copy)
+    assert {k: after[k] for k in runs_before} == runs_before   # every run file as it was
+    assert set(after) - set(runs_before) == {"report.html", "runs.csv", "runs.parquet", "strategies.csv",
+                                              "strategies.parquet"} | {f"report_charts/{n}.png" for n in (
+                                              "causes", "optouts_and_churn", "revenue_vs_trust", "segments",
+                                              "trust_over_time")}
+    rows = read_csv(sweep_copy / "strategies.csv")
+    assert {r["baseline"] for r in rows} == {"retarget_naive"}
+
+
+@pytest.mark.parametrize("module", [False, True])
+def test_the_command_refuses_a_directory_without_complete_runs(tmp_path, module):
+    missing = tmp_path / "missing"
+    proc = report_cli(str(missing), module=module)
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("prepersona-report: error: ") and str(missing) in line and "metrics.json" in line
+
+    empty = tmp_path / "empty"
+    (empty / "0" / ".hydra").mkdir(parents=True)
+    (empty / "0" / "daily.csv").write_text("day\n0\n")
+    before = sorted(p.relative_to(empty) for p in empty.rglob("*"))
+    proc = report_cli(str(empty), module=module)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and str(empty) in proc.stderr
+    assert sorted(p.relative_to(empty) for p in empty.rglob("*")) == before
+
+
+# ---------------------------------------------------------------------------------- charts and page
+def test_pareto_front_keeps_the_undominated_points():
+    x = np.array([0.5, 0.6, 0.55, 0.4, np.nan])
+    y = np.array([10.0, 8.0, 10.0, 12.0, 20.0])
+    # (0.5, 10) is beaten by (0.55, 10); the NaN point never counts.
+    assert pareto_front(x, y).tolist() == [3, 2, 1]
+
+
+def test_the_report_is_self_contained_and_shows_everything(report):
+    html = report.read_text()
+    for forbidden in ("<script", "<link", "<img", "<iframe", "@import", "src=", "http://", "https://"):
+        assert forbidden not in html, forbidden
+    assert re.findall(r"url\((?!#)", html) == []   # only references to elements of the page itself
+    assert re.findall(r'href="([^"]*)"', html) and all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
+    charts = sorted(p.stem for p in (report.parent / "report_charts").glob("*.png"))
+    assert charts == ["causes", "optouts_and_churn", "revenue_vs_trust", "segments", "trust_over_time"]
+    assert html.count("<svg") == len(charts)
+    for strategy in STRATEGIES:
+        assert f"<h3>{strategy}</h3>" in html
+    assert "Customer #" in html and "seeds needed" in html and "95%" in html
+    assert "One customer, every setting: #" in html and "from the runs with seed 0" in html
+    assert "retail, 2,000 customers" in html and "30 days" in html and "3: 0, 1, 2" in html
+    assert f"<code>prepersona -m {' '.join(SWEEP)}</code>" in html   # as Hydra recorded the sweep
+
+
+# ---------------------------------------------------------------------------------- stories
+def touch(day, channel="onsite", cats=("toys", "toys"), exposed=True, hour=12, **kw):
+    ev = {"day": day, "hour": hour, "channel": channel, "shown": [1, 2], "shown_categories": list(cats),
+          "data_basis": ["onsite", "none"], "exposed": exposed, "trust_before": kw.pop("tb", 0.5),
+          "trust_after": kw.pop("ta", 0.5)}
+    if exposed:
+        ev.update({"perceived_relevance": 0.1, "persofail": False, "persofail_slot": None, "creepy": False,
+                   "clicked": False})
+    ev.update(kw)
+    return ev
+
+
+SEAT = [
+    touch(12, cats=("bathroom_fixtures", "toys"), bought=812, bought_category="bathroom_fixtures", price=129.0,
+          tb=0.62, ta=0.63),
+    touch(13, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.63, ta=0.55),
+    touch(14, channel="email", exposed=False, hour=10, cats=("bathroom_fixtures",) * 2),   # unopened: never seen
+    touch(15, channel="email", hour=10, cats=("toys", "bathroom_fixtures"), persofail=True, persofail_slot=1,
+          tb=0.55, ta=0.50),
+    touch(20, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.50, ta=0.45),
+    touch(21, channel="email", hour=10, creepy=True, unsubscribed="email", tb=0.45, ta=0.41),
+]
+
+
+def test_a_persofail_story_in_plain_sentences():
+    j = {"customer": 7, "segment": "loyal", "privacy": 0.3, "trust_start": 0.62, "trust_end": 0.41,
+         "email_consent_start": True, "events": SEAT}
+    assert tell(j) == (
+        "Customer #7 (loyal segment, privacy sensitivity 0.30, subscribed to email): bought item 812 "
+        "(bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 and 20 "
+        "(trust 0.63 → 0.45); found a touch creepy (email) on day 21 (onsite data); unsubscribed from email on "
+        "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails.")
+
+
+def test_a_story_counts_many_purchases_and_names_persofails_from_before_the_run():
+    buys = [touch(d, bought=d, bought_category="coffee", price=2.0) for d in (1, 2, 3, 4, 5, 6)]
+    old = touch(3, hour=13, cats=("sofas", "toys"), persofail=True, persofail_slot=0, tb=0.6, ta=0.5)
+    j = {"customer": 1, "segment": "bargain_hunters", "privacy": 0.5, "trust_start": 0.6, "trust_end": 0.5,
+         "events": [*buys, old]}
+    assert tell(j) == (
+        "Customer #1 (bargain hunters segment, privacy sensitivity 0.50): bought item 1 (coffee) for 2.00 on day 1; "
+        "bought item 2 (coffee) for 2.00 on day 2; bought item 3 (coffee) for 2.00 on day 3; shown sofas (bought "
+        "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50.")
+    assert tell({"customer": 2, "events": [touch(1)]}).startswith(
+        "Customer #2 (unknown segment): saw 1 touch, bought nothing.")
+
+
+def test_one_customer_is_followed_where_the_settings_differ_most():
+    def j(c, end):
+        return {"customer": c, "segment": "loyal", "trust_start": 0.5, "trust_end": end, "events": []}
+    journeys = {"a": [j(1, 0.5), j(2, 0.6), j(3, 0.9)], "b": [j(1, 0.5), j(2, 0.2), j(4, 0.0)]}
+    customer, told = follow_one_customer(journeys)
+    assert customer == 2   # 0.6 vs 0.2; customers 3 and 4 are recorded in one setting only
+    assert told == {"a": tell(journeys["a"][1]), "b": tell(journeys["b"][1])}
+    assert follow_one_customer({"a": journeys["a"]}) is None
+    assert follow_one_customer({"a": [j(3, 0.9)], "b": [j(4, 0.0)]}) is None
+
+
+def test_stories_are_picked_by_rule_each_a_different_customer():
+    seat = {"customer": 7, "segment": "loyal", "privacy": 0.3, "trust_start": 0.62, "trust_end": 0.41,
+            "email_consent_start": True, "events": SEAT}
+    quiet = {"customer": 8, "segment": "new_customers", "privacy": 0.5, "trust_start": 0.5, "trust_end": 0.3,
+             "events": [touch(3), {"day": 9, "event": "churned", "trust": 0.3}]}
+    happy = {"customer": 9, "segment": "loyal", "privacy": 0.1, "trust_start": 0.4, "trust_end": 0.7,
+             "events": [touch(5, bought=3, bought_category="coffee", price=4.5)]}
+    stories = pick_stories([happy, quiet, seat])
+    assert [(s.title, s.customer) for s in stories] == [
+        ("Shown what they had just bought", 7), ("The biggest loss of trust", 8), ("Trust grew, and they bought", 9)]
+    assert "stopped buying altogether (churned) on day 9" in stories[1].text
+    assert pick_stories([]) == []
+    # Journeys of one customer number (or none) give one story, and the picking ends.
+    assert len(pick_stories([{"events": []}, {"events": []}, {"events": []}])) == 1
+
+
+# ---------------------------------------------------------------------------------- in a browser
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a Chromium from Debian's packages, installed here when missing (we run as root)."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if os.path.exists(path):
+        return path
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.skip("chromium is missing and cannot be installed: no apt-get, or not root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
+        assert proc.returncode == 0, f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}"
+    return path
+
+
+class DevTools:
+    """A minimal client of Chrome's DevTools protocol over one page's websocket."""
+
+    def __init__(self, ws_url: str):
+        import websocket
+
+        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                assert "error" not in msg, msg
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_for(self, method: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            assert time.monotonic() < deadline, f"no {method} within {timeout} s"
+            self.events.append(json.loads(self.ws.recv()))
+
+
+def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[list[str], list[str], list, bytes]:
+    """Load a file in headless Chromium over the DevTools protocol.
+
+    Returns the console errors and uncaught exceptions, the URLs the page requested, the boxes
+    (left, top, width, height) of its chart ``<svg>`` elements, and a PNG of the first chart.
+    """
+    browser = subprocess.Popen(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
+            time.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        local = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through a proxy
+        with local.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            page = next(t for t in json.load(r) if t["type"] == "page")
+        dt = DevTools(page["webSocketDebuggerUrl"])
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            dt.call(f"{domain}.enable")
+        dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        dt.call("Page.navigate", url=page_path.resolve().as_uri())
+        dt.wait_for("Page.loadEventFired")
+        boxes = dt.call("Runtime.evaluate", returnByValue=True, expression=(
+            "Array.from(document.querySelectorAll('figure svg')).map(s => {const r = s.getBoundingClientRect();"
+            " return [r.left, r.top + window.scrollY, r.width, r.height];})"))["result"]["value"]
+        shot = b""
+        if boxes:
+            x, y, w, h = boxes[0]
+            shot = base64.b64decode(dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                                            clip={"x": x, "y": y, "width": w, "height": h, "scale": 1})["data"])
+        dt.ws.close()
+    finally:
+        browser.terminate()
+        browser.wait(timeout=30)
+    errors = [json.dumps(e["params"])[:300] for e in dt.events if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    requested = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
+    return errors, requested, boxes, shot
+
+
+def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
+    # The check itself can fail: a page with a console error and an image from elsewhere
+    # (port 9 of this machine: the request is made and refused at once).
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><script>console.error("broken")</script>'
+                    '<img src="http://127.0.0.1:9/x.png"></body></html>')
+    errors, requested, boxes, _ = open_in_chromium(chromium, page, tmp_path / "profile")
+    assert any("broken" in e for e in errors)
+    assert "http://127.0.0.1:9/x.png" in requested and boxes == []
+
+
+def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_charts(report, chromium, tmp_path):
+    errors, requested, boxes, shot = open_in_chromium(chromium, report, tmp_path / "profile")
+    assert errors == []
+    assert requested == [report.resolve().as_uri()]   # the page itself, and nothing else
+    assert len(boxes) == 5 and all(w > 300 and h > 200 for _, _, w, h in boxes)
+
+    from matplotlib.image import imread
+
+    pixels = imread(io.BytesIO(shot), format="png")[..., :3]   # (h, w, 3) in [0, 1]
+    assert pixels.shape[0] > 200 and pixels.std() > 0.05   # not a blank area
+    # The chart's own colours are on screen: each setting's palette colour covers some pixels.
+    for hex_colour in PALETTE[:len(STRATEGIES)]:
+        rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+        assert np.count_nonzero(np.abs(pixels - rgb).max(axis=2) < 0.04) > 20, hex_colour
