@@ -354,7 +354,7 @@ def test_a_persofail_story_in_plain_sentences():
          "email_consent_start": True, "events": SEAT}
     assert tell(j) == (
         "Customer #7 (loyal segment, privacy sensitivity 0.30, subscribed to email): bought item 812 "
-        "(bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 and 20 "
+        "(bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 (email) and 20 "
         "(trust 0.63 → 0.45); found a touch creepy (email) on day 21 (onsite data); unsubscribed from email on "
         "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails.")
 

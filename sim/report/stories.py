@@ -92,7 +92,7 @@ def tell(journey: dict) -> str:
     """One journey in plain sentences, events in the order of their days.
 
     Example: "Customer #3 (loyal segment, privacy sensitivity 0.91, subscribed to email): bought item 812
-    (bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 and 20
+    (bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 (email) and 20
     (trust 0.66 → 0.61); unsubscribed from email on day 21. Trust 0.66 → 0.58; opened 3 of 17 emails."
     """
     touches = [e for e in journey.get("events", []) if "channel" in e]
@@ -105,7 +105,7 @@ def tell(journey: dict) -> str:
         on = f" ({', '.join(bases)} data)" if bases else ""
         what = "a touch" if len(creepy) == 1 else f"{len(creepy)} touches"
         channels = _join(sorted({e["channel"] for e in creepy}))
-        phrases.append((creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy)}{on}"))
+        phrases.append((creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy, channels=False)}{on}"))
     for day, channel in _unsubscribe_days(journey):
         phrases.append((day, 3, f"unsubscribed from {channel} on day {day}"))
     churn = next((e for e in journey.get("events", []) if e.get("event") == "churned"), None)
@@ -128,14 +128,26 @@ def tell(journey: dict) -> str:
     return f"{head}: {body}. {tail}."
 
 
-def days_phrase(events: list[dict], most: int = 6) -> str:
-    """"day 4", "days 4 and 9", "days 4, 9 and 12", or "days 4, 9, ... and 7 more" (distinct days)."""
-    days = sorted({int(e["day"]) for e in events})
+CHANNEL_WORDS = {"email": "email", "push": "push", "ads": "ad"}
+"""How an outbound channel is named after a day ("day 15 (email)"); onsite visits go unnamed."""
+
+
+def days_phrase(events: list[dict], most: int = 6, channels: bool = True) -> str:
+    """"day 4", "days 4 and 9 (email)", "days 4, 9 (ad) and 12", or "days 4, 9, ... and 7 more".
+
+    Distinct days; with ``channels``, a day whose touches came by email, push or an ad says so.
+    """
+    by_day: dict[int, set[str]] = {}
+    for e in events:
+        word = CHANNEL_WORDS.get(e.get("channel", ""), "") if channels else ""
+        by_day.setdefault(int(e["day"]), set()).add(word)
+    days = sorted(by_day)
+    words = [f"{d} ({', '.join(sorted(by_day[d] - {''}))})" if by_day[d] - {""} else str(d) for d in days]
     if len(days) == 1:
-        return f"day {days[0]}"
+        return f"day {words[0]}"
     if len(days) > most:
-        return f"days {', '.join(map(str, days[:most - 1]))} and {len(days) - most + 1} more"
-    return f"days {_join([str(d) for d in days])}"
+        return f"days {', '.join(words[:most - 1])} and {len(days) - most + 1} more"
+    return f"days {_join(words)}"
 
 
 def _purchase_phrases(purchases: list[dict], persofails: list[dict]) -> list[tuple[int, int, str]]:
