@@ -488,3 +488,238 @@ def opt_out(
         if draw_uniform(customer_base(key, i), 0) < h:
             opted_out[t] = 1
             consent[i] = consent[i] & (~bit)
+
+
+# --------------------------------------------------------------------------- fused response
+
+def respond(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const int32_t[:, ::1] slate,        # IN  int32[k, S]
+    const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
+    const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
+    const float[::1] viewed_rel,        # IN  float32[k]
+    const int8_t[:, ::1] pref,          # IN  int8[N, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
+    const int32_t[::1] item_cat,        # IN  int32[M]
+    const uint8_t[::1] item_durable,    # IN  uint8[M]
+    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
+    const float[::1] item_sensitivity,  # IN  float32[M] in [0, 1]
+    const double[::1] price,            # IN  float64[M]
+    const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
+    const double[::1] margin,           # IN  float64[M] margin per unit sold
+    const double[::1] intrusiveness,    # IN  float64[5] per data basis
+    const float[::1] privacy,           # IN  float32[N] in [0, 1]
+    const float[::1] price_sensitivity, # IN  float32[N]
+    const float[::1] fatigue_sensitivity,  # IN  float32[N]
+    float[::1] trust,                   # IN/OUT float32[N]
+    float[::1] rel_mean,                # IN/OUT float32[N]
+    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    uint8_t[::1] consent,               # IN/OUT uint8[N]
+    int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
+    int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
+    float[::1] rel,                     # OUT float32[k]
+    int8_t[::1] best,                   # OUT int8[k]
+    uint8_t[::1] persofail,             # OUT uint8[k]
+    uint8_t[::1] creepy,                # OUT uint8[k]
+    uint8_t[::1] clicked,               # OUT uint8[k]
+    int32_t[::1] bought,                # OUT int32[k]
+    double[::1] revenue,                # OUT float64[k]
+    double[::1] margin_out,             # OUT float64[k]
+    uint8_t[::1] opted_out,             # OUT uint8[k] (written only when ``optout``)
+    int channel, int day,
+    # perceive
+    double persofail_window, double persofail_relevance,
+    double replenish_lo, double replenish_hi, double replenish_boost,
+    # creep
+    double obtrusiveness, double sensitivity_floor, double covert_factor, double relief, double scale,
+    uint64_t creep_key,
+    # engage
+    double click_bias, double click_relevance, double click_trust, double click_fatigue,
+    double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
+    double price_elasticity, double organic_bias, uint64_t engage_key,
+    # update_trust
+    double gain, double loss_irrelevant, double loss_persofail, double loss_creepy,
+    double relevant_above, double irrelevant_below, double rel_memory,
+    # add_fatigue (skipped when fatigue_cost <= 0)
+    double fatigue_cost,
+    # opt_out (skipped when optout == 0)
+    int optout, double base_hazard, double optout_fatigue_k, double trust_k, double creepy_multiplier,
+    uint64_t optout_key,
+    int n_threads,
+):
+    """perceive, creep, engage, update_trust, add_fatigue, opt_out in one pass per touch.
+
+    Each touch runs the six stages' bodies in pipeline order on its own customer, so the
+    results are bit for bit those of calling the six kernels in turn (same draws from each
+    stage's key, same operations in the same order, values passed between stages through
+    float32 exactly as the per-touch arrays store them): customers are unique within a wave,
+    so no touch sees another's writes.  The customer's rows are loaded once instead of once
+    per stage, and the purchase history is scanned once (perceive's categories and ages and
+    engage's oldest slot).  ``add_fatigue`` runs when ``fatigue_cost > 0``, ``opt_out`` when
+    ``optout`` is nonzero, as in the customer model.  Parameters: see the six kernels.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
+    cdef Py_ssize_t n_hist = hist_item.shape[1]
+    cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia, ta
+    cdef double s, best_s, age, min_age, ratio, top, p, tr, r, x, hz
+    cdef int cat
+    cdef uint8_t pf, cr
+    cdef float rel_f
+    cdef int32_t item
+    cdef uint64_t base
+    cdef uint8_t bit = <uint8_t>(1 << channel)
+    cdef bint add_fat = fatigue_cost > 0.0
+    cdef int* h_cat
+    cdef double* h_age
+    with nogil, parallel(num_threads=n_threads):
+        h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
+        h_age = <double*>malloc((n_hist + 1) * sizeof(double))
+        for t in prange(k, schedule="static"):
+            ta = t + PREFETCH_AHEAD
+            if ta < k:
+                ia = cust[ta]
+                if exposed[ta]:
+                    prefetch_r(&pref[ia, 0])
+                    prefetch_w(&hist_item[ia, 0])
+                    prefetch_w(&hist_day[ia, 0])
+                    prefetch_w(&trust[ia])
+                    prefetch_r(&privacy[ia])
+                    prefetch_r(&price_sensitivity[ia])
+                    prefetch_w(&rel_mean[ia])
+                    if optout:
+                        prefetch_w(&consent[ia])
+                    prefetch_w(&fatigue[ia, 0])
+                elif add_fat:
+                    prefetch_w(&fatigue[ia, 0])
+                if add_fat:
+                    prefetch_r(&fatigue_sensitivity[ia])
+            i = cust[t]
+            if not exposed[t]:
+                rel[t] = 0.0
+                best[t] = -1
+                persofail[t] = 0
+                creepy[t] = 0
+                clicked[t] = 0
+                bought[t] = -1
+                revenue[t] = 0.0
+                margin_out[t] = 0.0
+                if add_fat:
+                    fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+                if optout:
+                    opted_out[t] = 0
+                continue
+
+            # perceive ---------------------------------------------------------------
+            # One scan of the history: the valid purchases (category, age) for perceive and
+            # the oldest slot (first minimum of hist_day) for a purchase in engage.
+            n_valid = 0
+            oldest = 0
+            for h in range(n_hist):
+                if hist_day[i, h] != NO_DAY:
+                    h_cat[n_valid] = item_cat[hist_item[i, h]]
+                    h_age[n_valid] = <double>(day - hist_day[i, h])
+                    n_valid = n_valid + 1
+                if h > 0 and hist_day[i, h] < hist_day[i, oldest]:
+                    oldest = h
+            best_s = -1e300
+            best_j = 0
+            pf = 0
+            for j in range(n_slot):
+                item_j = slate[t, j]
+                s = dot_i8(&pref[i, 0], &item_feat[item_j, 0], d_dim) * (1.0 / UNIT_SQ)
+                cat = item_cat[item_j]
+                min_age = 1e300
+                for h in range(n_valid):
+                    age = h_age[h]
+                    min_age = age if (h_cat[h] == cat and age < min_age) else min_age
+                if min_age < 1e299:
+                    if item_durable[item_j]:
+                        if min_age < persofail_window:
+                            s = persofail_relevance
+                            if pf == 0:
+                                pf = <uint8_t>(j + 1)
+                    else:
+                        ratio = min_age / item_cycle[item_j]
+                        if ratio >= replenish_lo and ratio <= replenish_hi:
+                            s = s + replenish_boost
+                if s > best_s:
+                    best_s = s
+                    best_j = j
+            rel_f = <float>best_s
+            rel[t] = rel_f
+            best[t] = <int8_t>best_j
+            persofail[t] = pf
+
+            # creep ------------------------------------------------------------------
+            top = 0.0
+            for j in range(n_slot):
+                s = intrusiveness[basis[t, j]] * (sensitivity_floor + item_sensitivity[slate[t, j]])
+                if s > top:
+                    top = s
+            p = scale * top * obtrusiveness * privacy[i] * covert_factor * relief
+            if p > 1.0:
+                p = 1.0
+            cr = draw_uniform(customer_base(creep_key, i), 0) < p
+            creepy[t] = cr
+
+            # engage (best_j >= 0: every exposed touch has a best slot) ----------------
+            clicked[t] = 0
+            base = customer_base(engage_key, i)
+            tr = trust[i] - 0.5
+            item = -1
+            x = (click_bias + click_relevance * rel_f + click_trust * tr
+                 - click_fatigue * fatigue[i, channel] - click_creepy * cr)
+            if draw_uniform(base, 0) < sigmoid(x):
+                clicked[t] = 1
+                item = slate[t, best_j]
+                x = (buy_bias + buy_relevance * rel_f + buy_trust * tr
+                     - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
+                if not (draw_uniform(base, 1) < sigmoid(x)):
+                    item = -1
+            if item < 0 and viewed[t] >= 0:
+                x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
+                     - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
+                if draw_uniform(base, 2) < sigmoid(x):
+                    item = viewed[t]
+            if item >= 0:
+                bought[t] = item
+                revenue[t] = price[item]
+                margin_out[t] = margin[item]
+                hist_item[i, oldest] = item
+                hist_day[i, oldest] = <int16_t>day
+            else:
+                bought[t] = -1
+                revenue[t] = 0.0
+                margin_out[t] = 0.0
+
+            # update_trust -------------------------------------------------------------
+            tr = trust[i]
+            r = rel_f
+            if cr or pf:
+                if cr:
+                    tr = tr - loss_creepy * privacy[i] * tr
+                if pf:
+                    tr = tr - loss_persofail * tr
+            elif r >= relevant_above:
+                tr = tr + gain * (1.0 - tr)
+            elif r < irrelevant_below:
+                tr = tr - loss_irrelevant * tr
+            trust[i] = <float>clamp01(tr)
+            rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
+
+            # add_fatigue ----------------------------------------------------------------
+            if add_fat:
+                fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+
+            # opt_out ----------------------------------------------------------------------
+            if optout:
+                opted_out[t] = 0
+                hz = base_hazard * exp(optout_fatigue_k * fatigue[i, channel] + trust_k * (0.5 - trust[i]))
+                if cr:
+                    hz = hz * creepy_multiplier
+                if draw_uniform(customer_base(optout_key, i), 0) < hz:
+                    opted_out[t] = 1
+                    consent[i] = consent[i] & (~bit)
+        free(h_cat)
+        free(h_age)
