@@ -17,6 +17,7 @@
 
 cimport cython
 from cython.parallel cimport parallel, prange
+from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
@@ -420,6 +421,27 @@ def fill_slates(
         free(sup)
 
 
+cdef inline void learn_row(int8_t* est, const int8_t* feat, double w, Py_ssize_t d_dim) noexcept nogil:
+    """est <- round(127 * clamp(est/127 + w * (feat/127 - est/127), -1, 1)), half away from zero.
+
+    Branch-free: the sign of each component is a coin flip, so a branch on it would be
+    mispredicted about every other time; the clamps are min/max and the rounding takes the
+    magnitude's and puts the sign back with a select (|v| + 0.5 is -v + 0.5 exactly when
+    v < 0, so the values are those of rounding each sign separately).
+    """
+    cdef Py_ssize_t d
+    cdef double v
+    cdef int q
+    for d in range(d_dim):
+        v = est[d] * (1.0 / 127.0)
+        v = v + w * (feat[d] * (1.0 / 127.0) - v)
+        v = v * 127.0
+        v = 127.0 if v > 127.0 else v
+        v = -127.0 if v < -127.0 else v
+        q = <int>(fabs(v) + 0.5)
+        est[d] = <int8_t>(q if v >= 0 else -q)
+
+
 def observe(
     const int64_t[::1] cust,            # IN  int64[k]
     const int32_t[::1] viewed,          # IN  int32[k] item viewed while browsing, -1 none
@@ -438,9 +460,9 @@ def observe(
     est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
     observations count fully and later ones still adapt; est is stored as round(127 * est).
     """
-    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e, ta, ia
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
     cdef int32_t item
-    cdef double w, v, weight
+    cdef double w, weight
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         ta = t + PREFETCH_AHEAD
         if ta < k and (viewed[ta] >= 0 or clicked_item[ta] >= 0 or bought[ta] >= 0):
@@ -465,19 +487,10 @@ def observe(
             w = weight / (1.0 + n_obs[i])
             if w < weight / 8.0:
                 w = weight / 8.0
-            for d in range(d_dim):
-                v = est_pref[i, d] * (1.0 / 127.0)
-                v = v + w * (item_feat[item, d] * (1.0 / 127.0) - v)
-                v = v * 127.0
-                if v > 127.0:
-                    v = 127.0
-                elif v < -127.0:
-                    v = -127.0
-                # Round half away from zero, identically in the twin.
-                if v >= 0:
-                    est_pref[i, d] = <int8_t>(<int>(v + 0.5))
-                else:
-                    est_pref[i, d] = <int8_t>(-<int>(-v + 0.5))
+            if d_dim == 8:
+                learn_row(&est_pref[i, 0], &item_feat[item, 0], w, 8)   # a constant trip count: unrolled
+            else:
+                learn_row(&est_pref[i, 0], &item_feat[item, 0], w, d_dim)
             if n_obs[i] < 65535:
                 n_obs[i] = n_obs[i] + 1
             if e < 2:
