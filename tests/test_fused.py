@@ -125,3 +125,20 @@ def test_the_fused_path_is_taken_only_when_no_behavior_interrupts_the_response(s
         assert names[0] == "_respond_fused" and "_perceive" not in names
     else:
         assert "_respond_fused" not in names and s.customer.behaviors[0].on_wave in steps
+
+
+def test_the_logistic_coin_without_exp_decides_as_the_exact_one():
+    # Uniforms right at, just below and just above each probability, and random ones: the
+    # estimate-first decision always equals u < sigmoid(x) (compiled, same libm exp).
+    from sim.core import load_compiled
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.linspace(-30.0, 30.0, 20001), rng.normal(0.0, 8.0, 200000)])
+    p = 1.0 / (1.0 + np.exp(-x))
+    u = np.concatenate([p, np.nextafter(p, 0.0), np.nextafter(p, 1.0), p + 9e-4, p - 9e-4, p + 1.1e-3,
+                        rng.random(x.size)])
+    x = np.tile(x, 7)
+    fast, exact = np.zeros(u.size, np.uint8), np.zeros(u.size, np.uint8)
+    load_compiled("_stages")._below_sigmoid(u, x, fast, exact)
+    np.testing.assert_array_equal(fast, exact)
+    assert 0 < exact.mean() < 1

@@ -27,7 +27,8 @@ from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, clamp01, dot_i8, prefetch_r, prefetch_w, sigmoid,
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, prefetch_r, prefetch_w,
+    sigmoid,
 )
 from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
 
@@ -670,17 +671,17 @@ def respond(
             item = -1
             x = (click_bias + click_relevance * rel_f + click_trust * tr
                  - click_fatigue * fatigue[i, channel] - click_creepy * cr)
-            if draw_uniform(base, 0) < sigmoid(x):
+            if below_sigmoid(draw_uniform(base, 0), x):
                 clicked[t] = 1
                 item = slate[t, best_j]
                 x = (buy_bias + buy_relevance * rel_f + buy_trust * tr
                      - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
-                if not (draw_uniform(base, 1) < sigmoid(x)):
+                if not below_sigmoid(draw_uniform(base, 1), x):
                     item = -1
             if item < 0 and viewed[t] >= 0:
                 x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
                      - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
-                if draw_uniform(base, 2) < sigmoid(x):
+                if below_sigmoid(draw_uniform(base, 2), x):
                     item = viewed[t]
             if item >= 0:
                 bought[t] = item
@@ -723,3 +724,16 @@ def respond(
                     consent[i] = consent[i] & (~bit)
         free(h_cat)
         free(h_age)
+
+
+def _below_sigmoid(
+    const double[::1] u,                # IN  float64[n]
+    const double[::1] x,                # IN  float64[n]
+    uint8_t[::1] fast,                  # OUT uint8[n] below_sigmoid(u, x)
+    uint8_t[::1] exact,                 # OUT uint8[n] u < sigmoid(x)
+):
+    """Both ways of deciding a logistic coin, for the tests (they must always agree)."""
+    cdef Py_ssize_t n = u.shape[0], t
+    for t in range(n):
+        fast[t] = below_sigmoid(u[t], x[t])
+        exact[t] = u[t] < sigmoid(x[t])
