@@ -164,7 +164,8 @@ class CustomerModel:
         call("select_visitors", impl, active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate,
              visits=buffer, trust_slope=self.config.visits.trust_slope,
              key=streams.wave_key("customer.visit", day), n_threads=threads)
-        return np.flatnonzero(buffer).astype(np.int64, copy=False)
+        # The kernel writes 0 or 1, so a bool view is exact (and NumPy scans bool fastest).
+        return np.flatnonzero(buffer.view(bool)).astype(np.int64, copy=False)
 
     # ------------------------------------------------------------------ wave stages
     def expose(self, ctx: WaveContext) -> None:
