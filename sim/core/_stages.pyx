@@ -90,11 +90,10 @@ def select_visitors(
     cdef Py_ssize_t n = trust.shape[0], i
     cdef double p
     for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        visits[i] = 0
-        if active[i]:
-            p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
-            if draw_uniform(customer_base(key, i), 0) < p:
-                visits[i] = 1
+        # Written as one select: whether a customer visits is a coin flip, which a branch
+        # would mispredict; the draw of an inactive customer is computed and ignored.
+        p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
+        visits[i] = (active[i] != 0) & (draw_uniform(customer_base(key, i), 0) < p)
 
 
 # --------------------------------------------------------------------------- wave stages
@@ -152,9 +151,10 @@ def browse(
         for j in range(n_look):
             item = bounded_low(draw_bits(base, j), <unsigned int>m)
             s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
-            if s > best:
-                best = s
-                best_item = item
+            # A running maximum as selects: which of the items beats the best so far is a
+            # coin flip, which a branch would mispredict.
+            best_item = item if s > best else best_item
+            best = s if s > best else best
         viewed[t] = <int32_t>best_item
         viewed_rel[t] = <float>best
 
@@ -566,6 +566,7 @@ def respond(
     cdef double s, best_s, age, min_age, ratio, top, p, tr, r, x, hz
     cdef int cat
     cdef uint8_t pf, cr
+    cdef bint durable, fail, due
     cdef float rel_f
     cdef int32_t item
     cdef uint64_t base
@@ -634,19 +635,17 @@ def respond(
                 for h in range(n_valid):
                     age = h_age[h]
                     min_age = age if (h_cat[h] == cat and age < min_age) else min_age
-                if min_age < 1e299:
-                    if item_durable[item_j]:
-                        if min_age < persofail_window:
-                            s = persofail_relevance
-                            if pf == 0:
-                                pf = <uint8_t>(j + 1)
-                    else:
-                        ratio = min_age / item_cycle[item_j]
-                        if ratio >= replenish_lo and ratio <= replenish_hi:
-                            s = s + replenish_boost
-                if s > best_s:
-                    best_s = s
-                    best_j = j
+                # perceive's rules as selects (whether a slot's category was bought, and when,
+                # varies from slot to slot, so branches on it would be mispredicted): a
+                # just-bought durable is a persofail, a consumable due again gets the boost.
+                ratio = min_age / item_cycle[item_j]
+                durable = item_durable[item_j] != 0
+                fail = (min_age < 1e299) & durable & (min_age < persofail_window)
+                due = (min_age < 1e299) & (not durable) & (ratio >= replenish_lo) & (ratio <= replenish_hi)
+                s = persofail_relevance if fail else (s + replenish_boost if due else s)
+                pf = <uint8_t>(j + 1) if (fail and pf == 0) else pf
+                best_j = j if s > best_s else best_j
+                best_s = s if s > best_s else best_s
             rel_f = <float>best_s
             rel[t] = rel_f
             best[t] = <int8_t>best_j
@@ -702,10 +701,11 @@ def respond(
                     tr = tr - loss_creepy * privacy[i] * tr
                 if pf:
                     tr = tr - loss_persofail * tr
-            elif r >= relevant_above:
-                tr = tr + gain * (1.0 - tr)
-            elif r < irrelevant_below:
-                tr = tr - loss_irrelevant * tr
+            else:
+                # Relevant, irrelevant or in between as selects (the relevance of a slate is
+                # not predictable from the previous touch's).
+                tr = (tr + gain * (1.0 - tr) if r >= relevant_above
+                      else (tr - loss_irrelevant * tr if r < irrelevant_below else tr))
             trust[i] = <float>clamp01(tr)
             rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
 
