@@ -247,3 +247,33 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
                                  ([7, 3], 0.0, "offsite_cat")):
         with pytest.raises(KernelArgumentError, match=rf"fill_slates\({bad}\): indices span"):
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.5, 0.25, 0.3, 1 / 3, 0.75, 0.1, 2.0])
+def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(weight):
+    # observe updates a D = 8 estimate two components per SSE2 instruction; every pair of
+    # (estimate, feature) values in every lane, at weights that hit rounding ties (0.5) and
+    # the clamps (2.0), must give the scalar update's values.
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    n, m = 65536, 256
+    c, d = np.arange(n)[:, None], np.arange(8)[None, :]
+    est0 = (((c + 37 * d) % 256) - 128).astype(np.int8)
+    feat = (((np.arange(m)[:, None] + 11 * d) % 256) - 128).astype(np.int8)
+    cust = np.arange(n, dtype=np.int64)
+    viewed = (np.arange(n) // 256).astype(np.int32)
+    none = np.full(n, -1, np.int32)
+    out = []
+    for sse2 in (True, False):
+        previous = firm.set_sse2_learn(sse2)
+        try:
+            est = est0.copy()
+            call("observe", "compiled", cust=cust, viewed=viewed, clicked_item=none, bought=none, item_feat=feat,
+                 est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
+                 last_view_day=np.zeros(n, np.int16), day=3, w_view=weight, w_click=0.5, w_buy=1.0, n_threads=1)
+        finally:
+            firm.set_sse2_learn(previous)
+        out.append(est)
+    np.testing.assert_array_equal(out[0], out[1])
+    assert not np.array_equal(out[0], est0)
