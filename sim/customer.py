@@ -9,7 +9,9 @@ places:
   email is opened or not);
 * ``respond`` after it: ``perceive``, ``creep``, ``engage``, ``trust``, ``fatigue``, ``optout``.
 
-Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.
+Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.  When
+none runs between or instead of the six response stages, ``respond`` calls one fused kernel
+that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``).
 
 The per-touch results live in the :class:`~sim.touch.TouchBatch`; the per-customer state in
 the :class:`~sim.population.Population`.
@@ -74,6 +76,12 @@ class CustomerModel:
     config : CustomerConfig
     behaviors : list of sim.behavior.Behavior
         Extra or replacing stages, in config order.
+
+    Attributes
+    ----------
+    fused : bool
+        True when the response stages run as one fused kernel (no behavior between or
+        instead of ``perceive`` .. ``optout``).
     """
 
     def __init__(self, config: CustomerConfig, behaviors: list | None = None):

@@ -277,3 +277,12 @@ def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(we
         out.append(est)
     np.testing.assert_array_equal(out[0], out[1])
     assert not np.array_equal(out[0], est0)
+
+
+@pytest.mark.parametrize("kernel", ["browse", "respond"])
+@pytest.mark.parametrize("d", [8, 12])
+def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypatch, kernel, d):
+    # With D = 8 these kernels take the dot products of a customer's items four at a time
+    # (and the rest one by one); with another D one at a time.  Both agree with the twin.
+    monkeypatch.setitem(DIMS, "D", d)
+    _assert_same(_run(kernel, "compiled", seed=4), _run(kernel, "numpy", seed=4), exact_floats=False)

@@ -27,8 +27,8 @@ from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, prefetch_r, prefetch_w,
-    sigmoid,
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
+    prefetch_w, sigmoid,
 )
 from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
 
@@ -121,42 +121,56 @@ def browse(
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_item, ia
+    cdef Py_ssize_t t, i, j, h, best_item, ia
     cdef double s, best, ratio
     cdef int due_day
     cdef uint64_t base
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        if t + PREFETCH_AHEAD < k:
-            ia = cust[t + PREFETCH_AHEAD]
-            prefetch_r(&pref[ia, 0])
-            prefetch_r(&hist_item[ia, 0])
-            prefetch_r(&hist_day[ia, 0])
-        i = cust[t]
-        due_day = NO_DAY
-        best_item = -1
-        for h in range(n_hist):
-            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
-                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
-                if ratio >= replenish_lo and ratio <= replenish_hi:
-                    due_day = hist_day[i, h]
-                    best_item = hist_item[i, h]
-        if best_item >= 0:
+    cdef int32_t* look
+    cdef int32_t* look_dot
+    with nogil, parallel(num_threads=n_threads):
+        look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        for t in prange(k, schedule="static"):
+            if t + PREFETCH_AHEAD < k:
+                ia = cust[t + PREFETCH_AHEAD]
+                prefetch_r(&pref[ia, 0])
+                prefetch_r(&hist_item[ia, 0])
+                prefetch_r(&hist_day[ia, 0])
+            i = cust[t]
+            due_day = NO_DAY
+            best_item = -1
+            for h in range(n_hist):
+                if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
+                    ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                    if ratio >= replenish_lo and ratio <= replenish_hi:
+                        due_day = hist_day[i, h]
+                        best_item = hist_item[i, h]
+            if best_item >= 0:
+                viewed[t] = <int32_t>best_item
+                viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
+                                        + replenish_boost)
+                continue
+            # The n_look items first, then their matches (with D = 8 four at a time).
+            base = customer_base(key, i)
+            for j in range(n_look):
+                look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
+            if d_dim == 8:
+                dots8(&pref[i, 0], &item_feat[0, 0], look, n_look, look_dot)
+            else:
+                for j in range(n_look):
+                    look_dot[j] = dot_i8(&pref[i, 0], &item_feat[look[j], 0], d_dim)
+            best = -1e300
+            best_item = 0
+            for j in range(n_look):
+                s = look_dot[j] * (1.0 / UNIT_SQ)
+                # A running maximum as selects: which of the items beats the best so far is
+                # a coin flip, which a branch would mispredict.
+                best_item = look[j] if s > best else best_item
+                best = s if s > best else best
             viewed[t] = <int32_t>best_item
-            viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
-                                    + replenish_boost)
-            continue
-        base = customer_base(key, i)
-        best = -1e300
-        best_item = 0
-        for j in range(n_look):
-            item = bounded_low(draw_bits(base, j), <unsigned int>m)
-            s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
-            # A running maximum as selects: which of the items beats the best so far is a
-            # coin flip, which a branch would mispredict.
-            best_item = item if s > best else best_item
-            best = s if s > best else best
-        viewed[t] = <int32_t>best_item
-        viewed_rel[t] = <float>best
+            viewed_rel[t] = <float>best
+        free(look)
+        free(look_dot)
 
 
 def expose(
@@ -574,9 +588,11 @@ def respond(
     cdef bint add_fat = fatigue_cost > 0.0
     cdef int* h_cat
     cdef double* h_age
+    cdef int32_t* slot_dot
     with nogil, parallel(num_threads=n_threads):
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
+        slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
         for t in prange(k, schedule="static"):
             ta = t + PREFETCH_AHEAD
             if ta < k:
@@ -627,9 +643,14 @@ def respond(
             best_s = -1e300
             best_j = 0
             pf = 0
+            if d_dim == 8:
+                dots8(&pref[i, 0], &item_feat[0, 0], &slate[t, 0], n_slot, slot_dot)   # all slots at once
+            else:
+                for j in range(n_slot):
+                    slot_dot[j] = dot_i8(&pref[i, 0], &item_feat[slate[t, j], 0], d_dim)
             for j in range(n_slot):
                 item_j = slate[t, j]
-                s = dot_i8(&pref[i, 0], &item_feat[item_j, 0], d_dim) * (1.0 / UNIT_SQ)
+                s = slot_dot[j] * (1.0 / UNIT_SQ)
                 cat = item_cat[item_j]
                 min_age = 1e300
                 for h in range(n_valid):
@@ -724,6 +745,7 @@ def respond(
                     consent[i] = consent[i] & (~bit)
         free(h_cat)
         free(h_age)
+        free(slot_dot)
 
 
 def _below_sigmoid(
