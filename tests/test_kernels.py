@@ -286,3 +286,24 @@ def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypat
     # (and the rest one by one); with another D one at a time.  Both agree with the twin.
     monkeypatch.setitem(DIMS, "D", d)
     _assert_same(_run(kernel, "compiled", seed=4), _run(kernel, "numpy", seed=4), exact_floats=False)
+
+
+@pytest.mark.parametrize("kernel", ["select_visitors", "churn_day"])
+@pytest.mark.parametrize("n", [1000, 1003, 3])
+def test_day_draws_hashed_four_at_a_time_equal_the_scalar_ones(monkeypatch, kernel, n):
+    # The day kernels hash their customers' draws four at a time with AVX2 where the CPU has
+    # it; switched off, one at a time.  Both give the same outputs (and the twin's), also
+    # for a population that is not a multiple of four.
+    from sim.core import load_compiled
+
+    stages = load_compiled("_stages")
+    monkeypatch.setitem(DIMS, "N", n)
+    previous = stages._set_avx2_draws(True)
+    try:
+        fast = _run(kernel, "compiled", seed=6)
+        stages._set_avx2_draws(False)
+        slow = _run(kernel, "compiled", seed=6)
+    finally:
+        stages._set_avx2_draws(previous)
+    _assert_same(fast, slow, exact_floats=True)
+    _assert_same(fast, _run(kernel, "numpy", seed=6), exact_floats=False)

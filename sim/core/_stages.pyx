@@ -30,7 +30,12 @@ from sim.core._common cimport (
     CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
     prefetch_w, sigmoid,
 )
-from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
+from sim.core._random cimport (
+    bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, set_avx2_draws,
+)
+
+cdef enum:
+    DRAW_BLOCK = 512           # customers per block of the day kernels' draws
 
 
 # --------------------------------------------------------------------------- day hooks
@@ -64,18 +69,28 @@ def churn_day(
     uint64_t key, int n_threads,
 ):
     """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i
+    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef double h, u
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        churned[i] = 0
-        if active[i]:
-            # h <= hazard_max, so most customers are decided without computing exp().
-            u = draw_uniform(customer_base(key, i), 0)
-            if u < hazard_max:
-                h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
-                if u < h:
-                    active[i] = 0
-                    churned[i] = 1
+    cdef uint64_t* bits
+    with nogil, parallel(num_threads=n_threads):
+        # The customers' draws a block at a time (hashed four at a time), then the decisions.
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+            customer_draws(key, lo, hi - lo, 0, bits)
+            for i in range(lo, hi):
+                churned[i] = 0
+                if active[i]:
+                    # h <= hazard_max, so most customers are decided without computing exp().
+                    u = bits_to_uniform(bits[i - lo])
+                    if u < hazard_max:
+                        h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+                        if u < h:
+                            active[i] = 0
+                            churned[i] = 1
+        free(bits)
 
 
 def select_visitors(
@@ -87,13 +102,28 @@ def select_visitors(
     uint64_t key, int n_threads,
 ):
     """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i
+    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef double p
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        # Written as one select: whether a customer visits is a coin flip, which a branch
-        # would mispredict; the draw of an inactive customer is computed and ignored.
-        p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
-        visits[i] = (active[i] != 0) & (draw_uniform(customer_base(key, i), 0) < p)
+    cdef uint64_t* bits
+    with nogil, parallel(num_threads=n_threads):
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+            customer_draws(key, lo, hi - lo, 0, bits)
+            for i in range(lo, hi):
+                # Written as one select: whether a customer visits is a coin flip, which a
+                # branch would mispredict; the draw of an inactive customer is ignored.
+                p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
+                visits[i] = (active[i] != 0) & (bits_to_uniform(bits[i - lo]) < p)
+        free(bits)
+
+
+def _set_avx2_draws(bint enabled):
+    """Hash the day kernels' draws with AVX2 (where the CPU has it) or one at a time; returns
+    the previous setting.  Results are the same either way: this exists so that tests can run both."""
+    return bool(set_avx2_draws(enabled))
 
 
 # --------------------------------------------------------------------------- wave stages
