@@ -9,7 +9,9 @@ places:
   email is opened or not);
 * ``respond`` after it: ``perceive``, ``creep``, ``engage``, ``trust``, ``fatigue``, ``optout``.
 
-Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.
+Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.  When
+none runs between or instead of the six response stages, ``respond`` calls one fused kernel
+that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``).
 
 The per-touch results live in the :class:`~sim.touch.TouchBatch`; the per-customer state in
 the :class:`~sim.population.Population`.
@@ -74,6 +76,12 @@ class CustomerModel:
     config : CustomerConfig
     behaviors : list of sim.behavior.Behavior
         Extra or replacing stages, in config order.
+
+    Attributes
+    ----------
+    fused : bool
+        True when the response stages run as one fused kernel (no behavior between or
+        instead of ``perceive`` .. ``optout``).
     """
 
     def __init__(self, config: CustomerConfig, behaviors: list | None = None):
@@ -100,8 +108,15 @@ class CustomerModel:
                         "optout": self._optout}
         builtin_day = {"recovery": self._recovery, "churn": self._churn}
         self._expose_steps = self._pipeline(["exposure"], builtin_wave, "on_wave", head=True, tail=False)
-        self._respond_steps = self._pipeline(["perceive", "creep", "engage", "trust", "fatigue", "optout"],
-                                             builtin_wave, "on_wave", head=False, tail=True)
+        respond = ["perceive", "creep", "engage", "trust", "fatigue", "optout"]
+        self._respond_steps = self._pipeline(respond, builtin_wave, "on_wave", head=False, tail=True)
+        # With no behavior between or instead of the six response stages, one fused kernel
+        # runs them all per touch (identical results; each customer's rows are loaded once).
+        # Behaviors after ``optout`` or at the end of the phase still run after it.
+        unfused = [builtin_wave[name] for name in respond]
+        self.fused = self._respond_steps[:len(respond)] == unfused
+        if self.fused:
+            self._respond_steps = [self._respond_fused] + self._respond_steps[len(respond):]
         self._day_steps = self._pipeline(["recovery", "churn"], builtin_day, "on_day", head=False, tail=True)
 
     def _pipeline(self, names, builtins, hook, head, tail):
@@ -157,7 +172,8 @@ class CustomerModel:
         call("select_visitors", impl, active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate,
              visits=buffer, trust_slope=self.config.visits.trust_slope,
              key=streams.wave_key("customer.visit", day), n_threads=threads)
-        return np.flatnonzero(buffer).astype(np.int64, copy=False)
+        # The kernel writes 0 or 1, so a bool view is exact (and NumPy scans bool fastest).
+        return np.flatnonzero(buffer.view(bool)).astype(np.int64, copy=False)
 
     # ------------------------------------------------------------------ wave stages
     def expose(self, ctx: WaveContext) -> None:
@@ -248,6 +264,42 @@ class CustomerModel:
                  base_hazard=base_hazard, fatigue_k=fatigue_k, trust_k=o.trust_k,
                  creepy_multiplier=o.creepy_multiplier,
                  key=ctx.streams.wave_key("customer.optout", ctx.tick), n_threads=ctx.threads)
+
+    def _respond_fused(self, ctx: WaveContext) -> None:
+        """perceive, creep, engage, trust, fatigue and optout in one kernel call, with the
+        parameters, channel choices and random keys the six methods above would use."""
+        b, pop, cat, c, s = ctx.batch, ctx.pop, ctx.catalog, self.config, ctx.strategy
+        r, cr, e, t, o = c.relevance, c.creepiness, c.engagement, c.trust, c.optout
+        tick, streams = ctx.tick, ctx.streams
+        optout = b.channel != ONSITE
+        base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
+        call("respond", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
+             viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
+             item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
+             item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
+             margin=cat.margin, intrusiveness=self.intrusiveness, privacy=pop.privacy,
+             price_sensitivity=pop.price_sensitivity, fatigue_sensitivity=pop.fatigue_sensitivity,
+             trust=pop.trust, rel_mean=pop.rel_mean, fatigue=pop.fatigue, consent=pop.consent,
+             hist_item=pop.hist_item, hist_day=pop.hist_day, rel=b.rel, best=b.best, persofail=b.persofail,
+             creepy=b.creepy, clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
+             opted_out=b.opted_out, channel=b.channel, day=b.day,
+             persofail_window=r.persofail_window_days, persofail_relevance=r.persofail_relevance,
+             replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
+             obtrusiveness=float(self.obtrusiveness[b.channel]), sensitivity_floor=cr.sensitivity_floor,
+             covert_factor=cr.covert_factor if s.covert else 1.0,
+             relief=(1.0 - cr.explanation_relief * s.explained) * (1.0 - cr.control_relief * s.control),
+             scale=cr.scale, creep_key=streams.wave_key("customer.creep", tick),
+             click_bias=self._click_bias[b.channel], click_relevance=e.click_relevance,
+             click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
+             buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
+             price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
+             engage_key=streams.wave_key("customer.engage", tick),
+             gain=t.gain, loss_irrelevant=t.loss_irrelevant, loss_persofail=t.loss_persofail,
+             loss_creepy=t.loss_creepy, relevant_above=t.relevant_above, irrelevant_below=t.irrelevant_below,
+             rel_memory=t.relevance_memory, fatigue_cost=float(self.fatigue_cost[b.channel]),
+             optout=int(optout), base_hazard=base_hazard, optout_fatigue_k=optout_fatigue_k,
+             trust_k=o.trust_k, creepy_multiplier=o.creepy_multiplier,
+             optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads)
 
     def feels_valued(self, pop: Population) -> np.ndarray:
         """bool (N,): active customers whose running relevance and trust are both high."""

@@ -59,6 +59,15 @@ def persofail_source(source: str, basis: int) -> str:
     return source
 
 
+def _rows(flags: np.ndarray) -> np.ndarray:
+    """int64 (r,): the positions of the nonzero entries of ``flags`` (any dtype), ascending.
+
+    NumPy finds the nonzero entries of a bool array several times faster than those of a
+    uint8 one, so a flag array is compared with 0 first.
+    """
+    return np.flatnonzero(flags if flags.dtype == np.bool_ else flags != 0)
+
+
 class Recorder:
     """Collects one run's outputs.
 
@@ -160,7 +169,7 @@ class Recorder:
         d["margin"] += float(batch.margin.sum())
         d["persofails"] += int(np.count_nonzero(batch.persofail))
         # Which slot (hence which source of the strategy) showed the just-bought durable.
-        rows = np.flatnonzero(batch.persofail)
+        rows = _rows(batch.persofail)
         if rows.size:
             slot = batch.persofail[rows].astype(np.int64) - 1
             keys = slot * 256 + batch.basis[rows, slot]
@@ -172,11 +181,12 @@ class Recorder:
         creepy_rows = batch.basis[batch.creepy.astype(bool)]
         if creepy_rows.size:
             self.creepy_by_basis += np.bincount(creepy_rows.max(axis=1), minlength=len(DATA_BASES))
-        self.perceived_rel_sum += float(batch.rel[exposed].astype(np.float64).sum())
+        every = n_exposed == k     # a visits wave: no mask to apply (the same values, in order)
+        self.perceived_rel_sum += float((batch.rel if every else batch.rel[exposed]).astype(np.float64).sum())
         if n_exposed:
             # The best slot's score per exposed touch: a running maximum over the few slot
             # columns (one pass each) rather than a reduction along each short row.
-            shown = batch.score[exposed]
+            shown = batch.score if every else batch.score[exposed]
             best = shown[:, 0].copy()
             for s in range(1, shown.shape[1]):
                 np.maximum(best, shown[:, s], out=best)
@@ -188,7 +198,7 @@ class Recorder:
         for key, hit, weights in (("revenue", sold, batch.revenue), ("orders", sold, None),
                                   ("persofails", batch.persofail, None), ("creepy_touches", batch.creepy, None),
                                   (f"{CHANNELS[batch.channel]}_optouts", batch.opted_out, None)):
-            rows = np.flatnonzero(hit)
+            rows = _rows(hit)
             if rows.size:
                 self.by_segment[key] += np.bincount(segment[batch.cust[rows]], minlength=n_seg,
                                                     weights=None if weights is None else weights[rows])

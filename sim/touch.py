@@ -63,6 +63,6 @@ class TouchBatch:
     def clicked_item(self) -> np.ndarray:
         """int32 (k,): the clicked slate item, -1 where nothing was clicked."""
         out = np.full(len(self), -1, dtype=np.int32)
-        rows = np.flatnonzero(self.clicked)        # few: only these rows are gathered
+        rows = np.flatnonzero(self.clicked != 0)   # few: only these rows are gathered
         out[rows] = self.slate[rows, np.maximum(self.best[rows], 0)]
         return out

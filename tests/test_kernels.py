@@ -31,6 +31,14 @@ SCALARS = {
                          relevant_above=0.4, irrelevant_below=0.1, rel_memory=0.1),
     "add_fatigue": dict(channel=1, cost=1.0),
     "opt_out": dict(channel=1, base_hazard=0.05, fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, key=17),
+    "respond": dict(channel=1, day=40, persofail_window=30.0, persofail_relevance=-0.3, replenish_lo=0.8,
+                    replenish_hi=1.3, replenish_boost=0.25, obtrusiveness=0.8, sensitivity_floor=0.2,
+                    covert_factor=2.0, relief=0.7, scale=3.0, creep_key=15, click_bias=-1.0, click_relevance=3.0,
+                    click_trust=2.0, click_fatigue=0.2, click_creepy=1.5, buy_bias=-0.5, buy_relevance=2.0,
+                    buy_trust=1.5, price_elasticity=0.6, organic_bias=-1.0, engage_key=16, gain=0.05,
+                    loss_irrelevant=0.05, loss_persofail=0.1, loss_creepy=0.3, relevant_above=0.4,
+                    irrelevant_below=0.1, rel_memory=0.1, fatigue_cost=1.0, optout=1, base_hazard=0.05,
+                    optout_fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, optout_key=17),
     "fill_slates": dict(day=40, n_candidates=16, exploration=0.2, suppress_window=20.0, suppress_cycle=True,
                         retarget_window=20, replenish_lo=0.5, replenish_hi=2.0, key=19),
     "observe": dict(day=40, w_view=0.3, w_click=0.5, w_buy=1.0),
@@ -239,3 +247,63 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
                                  ([7, 3], 0.0, "offsite_cat")):
         with pytest.raises(KernelArgumentError, match=rf"fill_slates\({bad}\): indices span"):
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.5, 0.25, 0.3, 1 / 3, 0.75, 0.1, 2.0])
+def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(weight):
+    # observe updates a D = 8 estimate two components per SSE2 instruction; every pair of
+    # (estimate, feature) values in every lane, at weights that hit rounding ties (0.5) and
+    # the clamps (2.0), must give the scalar update's values.
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    n, m = 65536, 256
+    c, d = np.arange(n)[:, None], np.arange(8)[None, :]
+    est0 = (((c + 37 * d) % 256) - 128).astype(np.int8)
+    feat = (((np.arange(m)[:, None] + 11 * d) % 256) - 128).astype(np.int8)
+    cust = np.arange(n, dtype=np.int64)
+    viewed = (np.arange(n) // 256).astype(np.int32)
+    none = np.full(n, -1, np.int32)
+    out = []
+    for sse2 in (True, False):
+        previous = firm.set_sse2_learn(sse2)
+        try:
+            est = est0.copy()
+            call("observe", "compiled", cust=cust, viewed=viewed, clicked_item=none, bought=none, item_feat=feat,
+                 est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
+                 last_view_day=np.zeros(n, np.int16), day=3, w_view=weight, w_click=0.5, w_buy=1.0, n_threads=1)
+        finally:
+            firm.set_sse2_learn(previous)
+        out.append(est)
+    np.testing.assert_array_equal(out[0], out[1])
+    assert not np.array_equal(out[0], est0)
+
+
+@pytest.mark.parametrize("kernel", ["browse", "respond"])
+@pytest.mark.parametrize("d", [8, 12])
+def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypatch, kernel, d):
+    # With D = 8 these kernels take the dot products of a customer's items four at a time
+    # (and the rest one by one); with another D one at a time.  Both agree with the twin.
+    monkeypatch.setitem(DIMS, "D", d)
+    _assert_same(_run(kernel, "compiled", seed=4), _run(kernel, "numpy", seed=4), exact_floats=False)
+
+
+@pytest.mark.parametrize("kernel", ["select_visitors", "churn_day"])
+@pytest.mark.parametrize("n", [1000, 1003, 3])
+def test_day_draws_hashed_four_at_a_time_equal_the_scalar_ones(monkeypatch, kernel, n):
+    # The day kernels hash their customers' draws four at a time with AVX2 where the CPU has
+    # it; switched off, one at a time.  Both give the same outputs (and the twin's), also
+    # for a population that is not a multiple of four.
+    from sim.core import load_compiled
+
+    stages = load_compiled("_stages")
+    monkeypatch.setitem(DIMS, "N", n)
+    previous = stages._set_avx2_draws(True)
+    try:
+        fast = _run(kernel, "compiled", seed=6)
+        stages._set_avx2_draws(False)
+        slow = _run(kernel, "compiled", seed=6)
+    finally:
+        stages._set_avx2_draws(previous)
+    _assert_same(fast, slow, exact_floats=True)
+    _assert_same(fast, _run(kernel, "numpy", seed=6), exact_floats=False)

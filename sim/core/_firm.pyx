@@ -17,6 +17,7 @@
 
 cimport cython
 from cython.parallel cimport parallel, prange
+from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
@@ -420,6 +421,87 @@ def fill_slates(
         free(sup)
 
 
+cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    /* learn_row for D = 8, two components per SSE2 instruction: the same IEEE double
+       operations in the same order per component (explicit multiplies and adds, never
+       fused), the clamps as min/max with the bound first (a NaN passes through, as in the
+       ternaries), the rounding on the magnitude with the sign put back by a mask.  Each
+       stored value therefore equals the scalar loop's. */
+    static inline __m128d sim_learn_pair(__m128i e32, __m128i f32, __m128d w) {
+        const __m128d k = _mm_set1_pd(1.0 / 127.0), hi = _mm_set1_pd(127.0), lo = _mm_set1_pd(-127.0);
+        const __m128d half = _mm_set1_pd(0.5), sign = _mm_set1_pd(-0.0), zero = _mm_setzero_pd();
+        __m128d v = _mm_mul_pd(_mm_cvtepi32_pd(e32), k);
+        v = _mm_add_pd(v, _mm_mul_pd(w, _mm_sub_pd(_mm_mul_pd(_mm_cvtepi32_pd(f32), k), v)));
+        v = _mm_mul_pd(v, hi);
+        v = _mm_min_pd(hi, v);                          /* 127 < v ? 127 : v */
+        v = _mm_max_pd(lo, v);                          /* -127 > v ? -127 : v */
+        __m128d q = _mm_cvtepi32_pd(_mm_cvttpd_epi32(_mm_add_pd(_mm_andnot_pd(sign, v), half)));
+        __m128d nonneg = _mm_cmpge_pd(v, zero);
+        return _mm_or_pd(_mm_and_pd(nonneg, q), _mm_andnot_pd(nonneg, _mm_sub_pd(zero, q)));
+    }
+    static inline void sim_learn_row8(signed char* est, const signed char* feat, double w) {
+        __m128d vw = _mm_set1_pd(w);
+        __m128i e = _mm_loadl_epi64((const __m128i*)est), f = _mm_loadl_epi64((const __m128i*)feat);
+        e = _mm_srai_epi16(_mm_unpacklo_epi8(e, e), 8);
+        f = _mm_srai_epi16(_mm_unpacklo_epi8(f, f), 8);
+        __m128i e03 = _mm_srai_epi32(_mm_unpacklo_epi16(e, e), 16), e47 = _mm_srai_epi32(_mm_unpackhi_epi16(e, e), 16);
+        __m128i f03 = _mm_srai_epi32(_mm_unpacklo_epi16(f, f), 16), f47 = _mm_srai_epi32(_mm_unpackhi_epi16(f, f), 16);
+        __m128i r01 = _mm_cvttpd_epi32(sim_learn_pair(e03, f03, vw));
+        __m128i r23 = _mm_cvttpd_epi32(sim_learn_pair(_mm_srli_si128(e03, 8), _mm_srli_si128(f03, 8), vw));
+        __m128i r45 = _mm_cvttpd_epi32(sim_learn_pair(e47, f47, vw));
+        __m128i r67 = _mm_cvttpd_epi32(sim_learn_pair(_mm_srli_si128(e47, 8), _mm_srli_si128(f47, 8), vw));
+        /* |values| <= 127: the saturating packs are exact. */
+        __m128i r16 = _mm_packs_epi32(_mm_unpacklo_epi64(r01, r23), _mm_unpacklo_epi64(r45, r67));
+        _mm_storel_epi64((__m128i*)est, _mm_packs_epi16(r16, r16));
+    }
+    #define SIM_HAVE_LEARN_ROW8 1
+    #else
+    static inline void sim_learn_row8(signed char* est, const signed char* feat, double w) {
+        (void)est; (void)feat; (void)w;
+    }
+    #define SIM_HAVE_LEARN_ROW8 0
+    #endif
+    """
+    void learn_row8 "sim_learn_row8"(int8_t* est, const int8_t* feat, double w) noexcept nogil
+    bint HAVE_LEARN_ROW8 "SIM_HAVE_LEARN_ROW8"
+
+
+cdef inline void learn_row(int8_t* est, const int8_t* feat, double w, Py_ssize_t d_dim) noexcept nogil:
+    """est <- round(127 * clamp(est/127 + w * (feat/127 - est/127), -1, 1)), half away from zero.
+
+    Branch-free: the sign of each component is a coin flip, so a branch on it would be
+    mispredicted about every other time; the clamps are min/max and the rounding takes the
+    magnitude's and puts the sign back with a select (|v| + 0.5 is -v + 0.5 exactly when
+    v < 0, so the values are those of rounding each sign separately).
+    """
+    cdef Py_ssize_t d
+    cdef double v
+    cdef int q
+    for d in range(d_dim):
+        v = est[d] * (1.0 / 127.0)
+        v = v + w * (feat[d] * (1.0 / 127.0) - v)
+        v = v * 127.0
+        v = 127.0 if v > 127.0 else v
+        v = -127.0 if v < -127.0 else v
+        q = <int>(fabs(v) + 0.5)
+        est[d] = <int8_t>(q if v >= 0 else -q)
+
+
+cdef bint use_sse2_learn = True     # learn_row8 for D = 8 (where SSE2 is there); see set_sse2_learn
+
+
+def set_sse2_learn(bint enabled):
+    """Use learn_row8 (SSE2) for D = 8 or the scalar learn_row; returns the previous setting.
+    Results are the same either way: this exists so that tests can run both."""
+    global use_sse2_learn
+    previous = use_sse2_learn
+    use_sse2_learn = enabled
+    return previous
+
+
 def observe(
     const int64_t[::1] cust,            # IN  int64[k]
     const int32_t[::1] viewed,          # IN  int32[k] item viewed while browsing, -1 none
@@ -438,9 +520,9 @@ def observe(
     est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
     observations count fully and later ones still adapt; est is stored as round(127 * est).
     """
-    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, d, e, ta, ia
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
     cdef int32_t item
-    cdef double w, v, weight
+    cdef double w, weight
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         ta = t + PREFETCH_AHEAD
         if ta < k and (viewed[ta] >= 0 or clicked_item[ta] >= 0 or bought[ta] >= 0):
@@ -465,19 +547,10 @@ def observe(
             w = weight / (1.0 + n_obs[i])
             if w < weight / 8.0:
                 w = weight / 8.0
-            for d in range(d_dim):
-                v = est_pref[i, d] * (1.0 / 127.0)
-                v = v + w * (item_feat[item, d] * (1.0 / 127.0) - v)
-                v = v * 127.0
-                if v > 127.0:
-                    v = 127.0
-                elif v < -127.0:
-                    v = -127.0
-                # Round half away from zero, identically in the twin.
-                if v >= 0:
-                    est_pref[i, d] = <int8_t>(<int>(v + 0.5))
-                else:
-                    est_pref[i, d] = <int8_t>(-<int>(-v + 0.5))
+            if d_dim == 8 and HAVE_LEARN_ROW8 and use_sse2_learn:
+                learn_row8(&est_pref[i, 0], &item_feat[item, 0], w)
+            else:
+                learn_row(&est_pref[i, 0], &item_feat[item, 0], w, d_dim)
             if n_obs[i] < 65535:
                 n_obs[i] = n_obs[i] + 1
             if e < 2:

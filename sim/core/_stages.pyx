@@ -27,9 +27,15 @@ from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, clamp01, dot_i8, prefetch_r, prefetch_w, sigmoid,
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
+    prefetch_w, sigmoid,
 )
-from sim.core._random cimport customer_base, draw_uniform, draw_bits, bounded_low
+from sim.core._random cimport (
+    bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, set_avx2_draws,
+)
+
+cdef enum:
+    DRAW_BLOCK = 512           # customers per block of the day kernels' draws
 
 
 # --------------------------------------------------------------------------- day hooks
@@ -63,18 +69,28 @@ def churn_day(
     uint64_t key, int n_threads,
 ):
     """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i
+    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef double h, u
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        churned[i] = 0
-        if active[i]:
-            # h <= hazard_max, so most customers are decided without computing exp().
-            u = draw_uniform(customer_base(key, i), 0)
-            if u < hazard_max:
-                h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
-                if u < h:
-                    active[i] = 0
-                    churned[i] = 1
+    cdef uint64_t* bits
+    with nogil, parallel(num_threads=n_threads):
+        # The customers' draws a block at a time (hashed four at a time), then the decisions.
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+            customer_draws(key, lo, hi - lo, 0, bits)
+            for i in range(lo, hi):
+                churned[i] = 0
+                if active[i]:
+                    # h <= hazard_max, so most customers are decided without computing exp().
+                    u = bits_to_uniform(bits[i - lo])
+                    if u < hazard_max:
+                        h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+                        if u < h:
+                            active[i] = 0
+                            churned[i] = 1
+        free(bits)
 
 
 def select_visitors(
@@ -86,14 +102,28 @@ def select_visitors(
     uint64_t key, int n_threads,
 ):
     """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i
+    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef double p
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        visits[i] = 0
-        if active[i]:
-            p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
-            if draw_uniform(customer_base(key, i), 0) < p:
-                visits[i] = 1
+    cdef uint64_t* bits
+    with nogil, parallel(num_threads=n_threads):
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+            customer_draws(key, lo, hi - lo, 0, bits)
+            for i in range(lo, hi):
+                # Written as one select: whether a customer visits is a coin flip, which a
+                # branch would mispredict; the draw of an inactive customer is ignored.
+                p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
+                visits[i] = (active[i] != 0) & (bits_to_uniform(bits[i - lo]) < p)
+        free(bits)
+
+
+def _set_avx2_draws(bint enabled):
+    """Hash the day kernels' draws with AVX2 (where the CPU has it) or one at a time; returns
+    the previous setting.  Results are the same either way: this exists so that tests can run both."""
+    return bool(set_avx2_draws(enabled))
 
 
 # --------------------------------------------------------------------------- wave stages
@@ -121,41 +151,56 @@ def browse(
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_item, ia
+    cdef Py_ssize_t t, i, j, h, best_item, ia
     cdef double s, best, ratio
     cdef int due_day
     cdef uint64_t base
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        if t + PREFETCH_AHEAD < k:
-            ia = cust[t + PREFETCH_AHEAD]
-            prefetch_r(&pref[ia, 0])
-            prefetch_r(&hist_item[ia, 0])
-            prefetch_r(&hist_day[ia, 0])
-        i = cust[t]
-        due_day = NO_DAY
-        best_item = -1
-        for h in range(n_hist):
-            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
-                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
-                if ratio >= replenish_lo and ratio <= replenish_hi:
-                    due_day = hist_day[i, h]
-                    best_item = hist_item[i, h]
-        if best_item >= 0:
+    cdef int32_t* look
+    cdef int32_t* look_dot
+    with nogil, parallel(num_threads=n_threads):
+        look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        for t in prange(k, schedule="static"):
+            if t + PREFETCH_AHEAD < k:
+                ia = cust[t + PREFETCH_AHEAD]
+                prefetch_r(&pref[ia, 0])
+                prefetch_r(&hist_item[ia, 0])
+                prefetch_r(&hist_day[ia, 0])
+            i = cust[t]
+            due_day = NO_DAY
+            best_item = -1
+            for h in range(n_hist):
+                if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
+                    ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                    if ratio >= replenish_lo and ratio <= replenish_hi:
+                        due_day = hist_day[i, h]
+                        best_item = hist_item[i, h]
+            if best_item >= 0:
+                viewed[t] = <int32_t>best_item
+                viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
+                                        + replenish_boost)
+                continue
+            # The n_look items first, then their matches (with D = 8 four at a time).
+            base = customer_base(key, i)
+            for j in range(n_look):
+                look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
+            if d_dim == 8:
+                dots8(&pref[i, 0], &item_feat[0, 0], look, n_look, look_dot)
+            else:
+                for j in range(n_look):
+                    look_dot[j] = dot_i8(&pref[i, 0], &item_feat[look[j], 0], d_dim)
+            best = -1e300
+            best_item = 0
+            for j in range(n_look):
+                s = look_dot[j] * (1.0 / UNIT_SQ)
+                # A running maximum as selects: which of the items beats the best so far is
+                # a coin flip, which a branch would mispredict.
+                best_item = look[j] if s > best else best_item
+                best = s if s > best else best
             viewed[t] = <int32_t>best_item
-            viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
-                                    + replenish_boost)
-            continue
-        base = customer_base(key, i)
-        best = -1e300
-        best_item = 0
-        for j in range(n_look):
-            item = bounded_low(draw_bits(base, j), <unsigned int>m)
-            s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
-            if s > best:
-                best = s
-                best_item = item
-        viewed[t] = <int32_t>best_item
-        viewed_rel[t] = <float>best
+            viewed_rel[t] = <float>best
+        free(look)
+        free(look_dot)
 
 
 def expose(
@@ -488,3 +533,259 @@ def opt_out(
         if draw_uniform(customer_base(key, i), 0) < h:
             opted_out[t] = 1
             consent[i] = consent[i] & (~bit)
+
+
+# --------------------------------------------------------------------------- fused response
+
+def respond(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const int32_t[:, ::1] slate,        # IN  int32[k, S]
+    const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
+    const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
+    const float[::1] viewed_rel,        # IN  float32[k]
+    const int8_t[:, ::1] pref,          # IN  int8[N, D]
+    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
+    const int32_t[::1] item_cat,        # IN  int32[M]
+    const uint8_t[::1] item_durable,    # IN  uint8[M]
+    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
+    const float[::1] item_sensitivity,  # IN  float32[M] in [0, 1]
+    const double[::1] price,            # IN  float64[M]
+    const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
+    const double[::1] margin,           # IN  float64[M] margin per unit sold
+    const double[::1] intrusiveness,    # IN  float64[5] per data basis
+    const float[::1] privacy,           # IN  float32[N] in [0, 1]
+    const float[::1] price_sensitivity, # IN  float32[N]
+    const float[::1] fatigue_sensitivity,  # IN  float32[N]
+    float[::1] trust,                   # IN/OUT float32[N]
+    float[::1] rel_mean,                # IN/OUT float32[N]
+    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    uint8_t[::1] consent,               # IN/OUT uint8[N]
+    int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
+    int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
+    float[::1] rel,                     # OUT float32[k]
+    int8_t[::1] best,                   # OUT int8[k]
+    uint8_t[::1] persofail,             # OUT uint8[k]
+    uint8_t[::1] creepy,                # OUT uint8[k]
+    uint8_t[::1] clicked,               # OUT uint8[k]
+    int32_t[::1] bought,                # OUT int32[k]
+    double[::1] revenue,                # OUT float64[k]
+    double[::1] margin_out,             # OUT float64[k]
+    uint8_t[::1] opted_out,             # OUT uint8[k] (written only when ``optout``)
+    int channel, int day,
+    # perceive
+    double persofail_window, double persofail_relevance,
+    double replenish_lo, double replenish_hi, double replenish_boost,
+    # creep
+    double obtrusiveness, double sensitivity_floor, double covert_factor, double relief, double scale,
+    uint64_t creep_key,
+    # engage
+    double click_bias, double click_relevance, double click_trust, double click_fatigue,
+    double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
+    double price_elasticity, double organic_bias, uint64_t engage_key,
+    # update_trust
+    double gain, double loss_irrelevant, double loss_persofail, double loss_creepy,
+    double relevant_above, double irrelevant_below, double rel_memory,
+    # add_fatigue (skipped when fatigue_cost <= 0)
+    double fatigue_cost,
+    # opt_out (skipped when optout == 0)
+    int optout, double base_hazard, double optout_fatigue_k, double trust_k, double creepy_multiplier,
+    uint64_t optout_key,
+    int n_threads,
+):
+    """perceive, creep, engage, update_trust, add_fatigue, opt_out in one pass per touch.
+
+    Each touch runs the six stages' bodies in pipeline order on its own customer, so the
+    results are bit for bit those of calling the six kernels in turn (same draws from each
+    stage's key, same operations in the same order, values passed between stages through
+    float32 exactly as the per-touch arrays store them): customers are unique within a wave,
+    so no touch sees another's writes.  The customer's rows are loaded once instead of once
+    per stage, and the purchase history is scanned once (perceive's categories and ages and
+    engage's oldest slot).  ``add_fatigue`` runs when ``fatigue_cost > 0``, ``opt_out`` when
+    ``optout`` is nonzero, as in the customer model.  Parameters: see the six kernels.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
+    cdef Py_ssize_t n_hist = hist_item.shape[1]
+    cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia, ta
+    cdef double s, best_s, age, min_age, ratio, top, p, tr, r, x, hz
+    cdef int cat
+    cdef uint8_t pf, cr
+    cdef bint durable, fail, due
+    cdef float rel_f
+    cdef int32_t item
+    cdef uint64_t base
+    cdef uint8_t bit = <uint8_t>(1 << channel)
+    cdef bint add_fat = fatigue_cost > 0.0
+    cdef int* h_cat
+    cdef double* h_age
+    cdef int32_t* slot_dot
+    with nogil, parallel(num_threads=n_threads):
+        h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
+        h_age = <double*>malloc((n_hist + 1) * sizeof(double))
+        slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
+        for t in prange(k, schedule="static"):
+            ta = t + PREFETCH_AHEAD
+            if ta < k:
+                ia = cust[ta]
+                if exposed[ta]:
+                    prefetch_r(&pref[ia, 0])
+                    prefetch_w(&hist_item[ia, 0])
+                    prefetch_w(&hist_day[ia, 0])
+                    prefetch_w(&trust[ia])
+                    prefetch_r(&privacy[ia])
+                    prefetch_r(&price_sensitivity[ia])
+                    prefetch_w(&rel_mean[ia])
+                    if optout:
+                        prefetch_w(&consent[ia])
+                    prefetch_w(&fatigue[ia, 0])
+                elif add_fat:
+                    prefetch_w(&fatigue[ia, 0])
+                if add_fat:
+                    prefetch_r(&fatigue_sensitivity[ia])
+            i = cust[t]
+            if not exposed[t]:
+                rel[t] = 0.0
+                best[t] = -1
+                persofail[t] = 0
+                creepy[t] = 0
+                clicked[t] = 0
+                bought[t] = -1
+                revenue[t] = 0.0
+                margin_out[t] = 0.0
+                if add_fat:
+                    fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+                if optout:
+                    opted_out[t] = 0
+                continue
+
+            # perceive ---------------------------------------------------------------
+            # One scan of the history: the valid purchases (category, age) for perceive and
+            # the oldest slot (first minimum of hist_day) for a purchase in engage.
+            n_valid = 0
+            oldest = 0
+            for h in range(n_hist):
+                if hist_day[i, h] != NO_DAY:
+                    h_cat[n_valid] = item_cat[hist_item[i, h]]
+                    h_age[n_valid] = <double>(day - hist_day[i, h])
+                    n_valid = n_valid + 1
+                if h > 0 and hist_day[i, h] < hist_day[i, oldest]:
+                    oldest = h
+            best_s = -1e300
+            best_j = 0
+            pf = 0
+            if d_dim == 8:
+                dots8(&pref[i, 0], &item_feat[0, 0], &slate[t, 0], n_slot, slot_dot)   # all slots at once
+            else:
+                for j in range(n_slot):
+                    slot_dot[j] = dot_i8(&pref[i, 0], &item_feat[slate[t, j], 0], d_dim)
+            for j in range(n_slot):
+                item_j = slate[t, j]
+                s = slot_dot[j] * (1.0 / UNIT_SQ)
+                cat = item_cat[item_j]
+                min_age = 1e300
+                for h in range(n_valid):
+                    age = h_age[h]
+                    min_age = age if (h_cat[h] == cat and age < min_age) else min_age
+                # perceive's rules as selects (whether a slot's category was bought, and when,
+                # varies from slot to slot, so branches on it would be mispredicted): a
+                # just-bought durable is a persofail, a consumable due again gets the boost.
+                ratio = min_age / item_cycle[item_j]
+                durable = item_durable[item_j] != 0
+                fail = (min_age < 1e299) & durable & (min_age < persofail_window)
+                due = (min_age < 1e299) & (not durable) & (ratio >= replenish_lo) & (ratio <= replenish_hi)
+                s = persofail_relevance if fail else (s + replenish_boost if due else s)
+                pf = <uint8_t>(j + 1) if (fail and pf == 0) else pf
+                best_j = j if s > best_s else best_j
+                best_s = s if s > best_s else best_s
+            rel_f = <float>best_s
+            rel[t] = rel_f
+            best[t] = <int8_t>best_j
+            persofail[t] = pf
+
+            # creep ------------------------------------------------------------------
+            top = 0.0
+            for j in range(n_slot):
+                s = intrusiveness[basis[t, j]] * (sensitivity_floor + item_sensitivity[slate[t, j]])
+                if s > top:
+                    top = s
+            p = scale * top * obtrusiveness * privacy[i] * covert_factor * relief
+            if p > 1.0:
+                p = 1.0
+            cr = draw_uniform(customer_base(creep_key, i), 0) < p
+            creepy[t] = cr
+
+            # engage (best_j >= 0: every exposed touch has a best slot) ----------------
+            clicked[t] = 0
+            base = customer_base(engage_key, i)
+            tr = trust[i] - 0.5
+            item = -1
+            x = (click_bias + click_relevance * rel_f + click_trust * tr
+                 - click_fatigue * fatigue[i, channel] - click_creepy * cr)
+            if below_sigmoid(draw_uniform(base, 0), x):
+                clicked[t] = 1
+                item = slate[t, best_j]
+                x = (buy_bias + buy_relevance * rel_f + buy_trust * tr
+                     - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
+                if not below_sigmoid(draw_uniform(base, 1), x):
+                    item = -1
+            if item < 0 and viewed[t] >= 0:
+                x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
+                     - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
+                if below_sigmoid(draw_uniform(base, 2), x):
+                    item = viewed[t]
+            if item >= 0:
+                bought[t] = item
+                revenue[t] = price[item]
+                margin_out[t] = margin[item]
+                hist_item[i, oldest] = item
+                hist_day[i, oldest] = <int16_t>day
+            else:
+                bought[t] = -1
+                revenue[t] = 0.0
+                margin_out[t] = 0.0
+
+            # update_trust -------------------------------------------------------------
+            tr = trust[i]
+            r = rel_f
+            if cr or pf:
+                if cr:
+                    tr = tr - loss_creepy * privacy[i] * tr
+                if pf:
+                    tr = tr - loss_persofail * tr
+            else:
+                # Relevant, irrelevant or in between as selects (the relevance of a slate is
+                # not predictable from the previous touch's).
+                tr = (tr + gain * (1.0 - tr) if r >= relevant_above
+                      else (tr - loss_irrelevant * tr if r < irrelevant_below else tr))
+            trust[i] = <float>clamp01(tr)
+            rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
+
+            # add_fatigue ----------------------------------------------------------------
+            if add_fat:
+                fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+
+            # opt_out ----------------------------------------------------------------------
+            if optout:
+                opted_out[t] = 0
+                hz = base_hazard * exp(optout_fatigue_k * fatigue[i, channel] + trust_k * (0.5 - trust[i]))
+                if cr:
+                    hz = hz * creepy_multiplier
+                if draw_uniform(customer_base(optout_key, i), 0) < hz:
+                    opted_out[t] = 1
+                    consent[i] = consent[i] & (~bit)
+        free(h_cat)
+        free(h_age)
+        free(slot_dot)
+
+
+def _below_sigmoid(
+    const double[::1] u,                # IN  float64[n]
+    const double[::1] x,                # IN  float64[n]
+    uint8_t[::1] fast,                  # OUT uint8[n] below_sigmoid(u, x)
+    uint8_t[::1] exact,                 # OUT uint8[n] u < sigmoid(x)
+):
+    """Both ways of deciding a logistic coin, for the tests (they must always agree)."""
+    cdef Py_ssize_t n = u.shape[0], t
+    for t in range(n):
+        fast[t] = below_sigmoid(u[t], x[t])
+        exact[t] = u[t] < sigmoid(x[t])

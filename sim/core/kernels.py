@@ -168,6 +168,41 @@ _STAGE_ARRAYS = {
         fatigue: float32[N, C]
         consent: uint8[N]
         opted_out: uint8[k]""",
+    "respond": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        slate: int32[k, S] in M
+        basis: uint8[k, S] in B
+        viewed: int32[k] in M or -1
+        viewed_rel: float32[k]
+        pref: int8[N, D]
+        item_feat: int8[M, D]
+        item_cat: int32[M]
+        item_durable: uint8[M]
+        item_cycle: float32[M]
+        item_sensitivity: float32[M]
+        price: float64[M]
+        log_price_ratio: float64[M]
+        margin: float64[M]
+        intrusiveness: float64[B]
+        privacy: float32[N]
+        price_sensitivity: float32[N]
+        fatigue_sensitivity: float32[N]
+        trust: float32[N]
+        rel_mean: float32[N]
+        fatigue: float32[N, C]
+        consent: uint8[N]
+        hist_item: int32[N, H] in M
+        hist_day: int16[N, H]
+        rel: float32[k]
+        best: int8[k]
+        persofail: uint8[k]
+        creepy: uint8[k]
+        clicked: uint8[k]
+        bought: int32[k]
+        revenue: float64[k]
+        margin_out: float64[k]
+        opted_out: uint8[k]""",
 }
 
 _FIRM_ARRAYS = {
@@ -265,10 +300,11 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
-EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage"})
-"""Kernels that take ``exposed: uint8[k]`` as input and do nothing for a touch where it is 0:
-their N-row index arrays are checked at the exposed touches' customers only (an email wave's
-unopened majority is never read)."""
+EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage", "respond"})
+"""Kernels that take ``exposed: uint8[k]`` as input and dereference no per-customer index
+array for a touch where it is 0 (``respond`` still adds an unexposed touch's fatigue, from
+plain values): their N-row index arrays are checked at the exposed touches' customers only
+(an email wave's unopened majority is never read)."""
 
 
 def _fill_slates_unread(kwargs: dict[str, Any]) -> frozenset[str]:

@@ -14,7 +14,7 @@ from sim.core.twins.random import bounded_low, customer_base, draw_bits, draw_un
 
 __all__ = [
     "relax_and_decay", "churn_day", "select_visitors", "browse", "expose", "perceive",
-    "creep", "engage", "update_trust", "add_fatigue", "opt_out",
+    "creep", "engage", "update_trust", "add_fatigue", "opt_out", "respond",
 ]
 
 
@@ -194,3 +194,33 @@ def opt_out(cust, exposed, creepy, trust, fatigue, consent, opted_out, channel, 
     out = exposed.astype(bool) & (draw_uniform(customer_base(key, cust), 0) < h)
     opted_out[:] = out
     consent[cust[out]] &= np.uint8(~(1 << channel) & 0xFF)
+
+
+def respond(cust, exposed, slate, basis, viewed, viewed_rel, pref, item_feat, item_cat, item_durable,
+            item_cycle, item_sensitivity, price, log_price_ratio, margin, intrusiveness, privacy,
+            price_sensitivity, fatigue_sensitivity, trust, rel_mean, fatigue, consent, hist_item, hist_day,
+            rel, best, persofail, creepy, clicked, bought, revenue, margin_out, opted_out, channel, day,
+            persofail_window, persofail_relevance, replenish_lo, replenish_hi, replenish_boost,
+            obtrusiveness, sensitivity_floor, covert_factor, relief, scale, creep_key,
+            click_bias, click_relevance, click_trust, click_fatigue, click_creepy, buy_bias, buy_relevance,
+            buy_trust, price_elasticity, organic_bias, engage_key,
+            gain, loss_irrelevant, loss_persofail, loss_creepy, relevant_above, irrelevant_below, rel_memory,
+            fatigue_cost, optout, base_hazard, optout_fatigue_k, trust_k, creepy_multiplier, optout_key,
+            n_threads=1):
+    """The fused response: the six stage twins in pipeline order (see the compiled ``respond``)."""
+    perceive(cust, exposed, slate, pref, item_feat, item_cat, item_durable, item_cycle, hist_item, hist_day,
+             rel, best, persofail, day, persofail_window, persofail_relevance, replenish_lo, replenish_hi,
+             replenish_boost)
+    creep(cust, exposed, slate, basis, item_sensitivity, privacy, intrusiveness, creepy, obtrusiveness,
+          sensitivity_floor, covert_factor, relief, scale, creep_key)
+    engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue, price_sensitivity,
+           price, log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue, margin_out,
+           channel, day, click_bias, click_relevance, click_trust, click_fatigue, click_creepy, buy_bias,
+           buy_relevance, buy_trust, price_elasticity, organic_bias, engage_key)
+    update_trust(cust, exposed, rel, persofail, creepy, privacy, trust, rel_mean, gain, loss_irrelevant,
+                 loss_persofail, loss_creepy, relevant_above, irrelevant_below, rel_memory)
+    if fatigue_cost > 0.0:
+        add_fatigue(cust, fatigue_sensitivity, fatigue, channel, fatigue_cost)
+    if optout:
+        opt_out(cust, exposed, creepy, trust, fatigue, consent, opted_out, channel, base_hazard,
+                optout_fatigue_k, trust_k, creepy_multiplier, optout_key)
