@@ -232,6 +232,7 @@ def channels_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
         report.notes.append(f"{threads} thread(s): omnichannel / onsite + weekly email = "
                             f"{every.rate / one.rate:.2f} ({every.rate / 1e6:.2f} vs {one.rate / 1e6:.2f} M/s; "
                             f"{every.median('interactions') / one.median('interactions'):.1f}x the interactions)")
+    return report
 
 
 SWEEP_DAYS, SWEEP_SEEDS, SWEEP_LIMIT = 365, 5, 300.0
