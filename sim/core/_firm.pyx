@@ -23,7 +23,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 
 from sim.core._common cimport (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
-    dot_i8, prefetch_r, prefetch_w,
+    dot_i8, dots8, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
 
@@ -135,49 +135,17 @@ cdef enum:
     KEY_SPAN = 4096
     KEY_MAX_DIM = 31
 
-cdef extern from *:
+cdef inline void candidate_keys8(const int8_t* pref, const int8_t* feat, const int32_t* cand,
+                                 Py_ssize_t n, int32_t* key) noexcept nogil:
+    """key[c] = (pref . feat[cand[c]]) * KEY_SPAN + (KEY_SPAN-1 - c) for c < n, with D = 8 int8 features.
+
+    The dots four at a time (``dots8``, exact integer sums), then the packing, a loop the
+    compiler vectorizes.
     """
-    #include <stdint.h>
-    #if defined(__SSE2__)
-    #include <emmintrin.h>
-    #endif
-    /* key[c] = (pref . feat[cand[c]]) * 4096 + (4095 - c) for c < n, with D = 8 int8 features:
-       four candidates per step, each dot as two int16 multiply-adds (pmaddwd) and a transposed
-       sum.  Integer sums are exact, so the result equals the scalar loop below bit for bit. */
-    static inline void sim_candidate_keys8(const signed char* pref, const signed char* feat,
-                                           const int32_t* cand, Py_ssize_t n, int32_t* key) {
-        Py_ssize_t c = 0;
-    #if defined(__SSE2__)
-        __m128i p = _mm_loadl_epi64((const __m128i*)pref);
-        p = _mm_srai_epi16(_mm_unpacklo_epi8(p, p), 8);
-        __m128i idx = _mm_set_epi32(4092, 4093, 4094, 4095);
-        const __m128i four = _mm_set1_epi32(4);
-        for (; c + 4 <= n; c += 4) {
-            __m128i f0 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c]));
-            __m128i f1 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 1]));
-            __m128i f2 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 2]));
-            __m128i f3 = _mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)cand[c + 3]));
-            __m128i q0 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f0, f0), 8));
-            __m128i q1 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f1, f1), 8));
-            __m128i q2 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f2, f2), 8));
-            __m128i q3 = _mm_madd_epi16(p, _mm_srai_epi16(_mm_unpacklo_epi8(f3, f3), 8));
-            __m128i s01 = _mm_add_epi32(_mm_unpacklo_epi32(q0, q1), _mm_unpackhi_epi32(q0, q1));
-            __m128i s23 = _mm_add_epi32(_mm_unpacklo_epi32(q2, q3), _mm_unpackhi_epi32(q2, q3));
-            __m128i dot = _mm_add_epi32(_mm_unpacklo_epi64(s01, s23), _mm_unpackhi_epi64(s01, s23));
-            _mm_storeu_si128((__m128i*)(key + c), _mm_add_epi32(_mm_slli_epi32(dot, 12), idx));
-            idx = _mm_sub_epi32(idx, four);
-        }
-    #endif
-        for (; c < n; c++) {
-            const signed char* f = feat + 8 * (size_t)cand[c];
-            int32_t dot = 0;
-            for (int d = 0; d < 8; d++) dot += (int32_t)pref[d] * (int32_t)f[d];
-            key[c] = dot * 4096 + (int32_t)(4095 - c);
-        }
-    }
-    """
-    void candidate_keys8 "sim_candidate_keys8"(const int8_t* pref, const int8_t* feat, const int32_t* cand,
-                                                Py_ssize_t n, int32_t* key) noexcept nogil
+    cdef Py_ssize_t c
+    dots8(pref, feat, cand, n, key)
+    for c in range(n):
+        key[c] = key[c] * KEY_SPAN + <int32_t>(KEY_SPAN - 1 - c)
 
 
 cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssize_t n_cand,
