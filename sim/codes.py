@@ -30,6 +30,12 @@ NO_DAY = -32768
 """``hist_day`` / ``last_view_day`` value meaning "never"."""
 
 ONSITE, EMAIL, PUSH, ADS = range(4)
+
+OUTBOUND: tuple[int, ...] = (EMAIL, PUSH, ADS)
+"""Channels the firm initiates (onsite visits are the customer's)."""
+
+OUTBOUND_NAMES: tuple[str, ...] = tuple(CHANNELS[c] for c in OUTBOUND)
+"""Their names: email, push, ads."""
 BASIS_NONE, BASIS_STATED, BASIS_ONSITE, BASIS_INFERRED, BASIS_OFFSITE = range(5)
 
 

@@ -214,14 +214,21 @@ class CustomerModel:
              replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
              n_threads=ctx.threads)
 
+    def _strategy_levers(self, strategy) -> tuple[float, float]:
+        """(covert factor, relief) of a strategy's touches: covert collection multiplies
+        creepiness; explanation and control each remove a share of it."""
+        cr = self.config.creepiness
+        relief = (1.0 - cr.explanation_relief * strategy.explained) * (1.0 - cr.control_relief * strategy.control)
+        return (cr.covert_factor if strategy.covert else 1.0), relief
+
     def _creep(self, ctx: WaveContext) -> None:
         b, pop, cat = ctx.batch, ctx.pop, ctx.catalog
-        cr, s = self.config.creepiness, ctx.strategy
-        relief = (1.0 - cr.explanation_relief * s.explained) * (1.0 - cr.control_relief * s.control)
+        cr = self.config.creepiness
+        covert_factor, relief = self._strategy_levers(ctx.strategy)
         call("creep", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
              item_sensitivity=cat.sensitivity, privacy=pop.privacy, intrusiveness=self.intrusiveness,
              creepy=b.creepy, obtrusiveness=float(self.obtrusiveness[b.channel]),
-             sensitivity_floor=cr.sensitivity_floor, covert_factor=cr.covert_factor if s.covert else 1.0,
+             sensitivity_floor=cr.sensitivity_floor, covert_factor=covert_factor,
              relief=relief, scale=cr.scale, key=ctx.streams.wave_key("customer.creep", ctx.tick),
              n_threads=ctx.threads)
 
@@ -268,8 +275,9 @@ class CustomerModel:
     def _respond_fused(self, ctx: WaveContext) -> None:
         """perceive, creep, engage, trust, fatigue and optout in one kernel call, with the
         parameters, channel choices and random keys the six methods above would use."""
-        b, pop, cat, c, s = ctx.batch, ctx.pop, ctx.catalog, self.config, ctx.strategy
+        b, pop, cat, c = ctx.batch, ctx.pop, ctx.catalog, self.config
         r, cr, e, t, o = c.relevance, c.creepiness, c.engagement, c.trust, c.optout
+        covert_factor, relief = self._strategy_levers(ctx.strategy)
         tick, streams = ctx.tick, ctx.streams
         optout = b.channel != ONSITE
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
@@ -286,9 +294,7 @@ class CustomerModel:
              persofail_window=r.persofail_window_days, persofail_relevance=r.persofail_relevance,
              replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
              obtrusiveness=float(self.obtrusiveness[b.channel]), sensitivity_floor=cr.sensitivity_floor,
-             covert_factor=cr.covert_factor if s.covert else 1.0,
-             relief=(1.0 - cr.explanation_relief * s.explained) * (1.0 - cr.control_relief * s.control),
-             scale=cr.scale, creep_key=streams.wave_key("customer.creep", tick),
+             covert_factor=covert_factor, relief=relief, scale=cr.scale, creep_key=streams.wave_key("customer.creep", tick),
              click_bias=self._click_bias[b.channel], click_relevance=e.click_relevance,
              click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
              buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,

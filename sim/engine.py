@@ -38,12 +38,11 @@ from sim.codes import ADS, CHANNELS, ONSITE, channel_code
 from sim.customer import DayContext, WaveContext
 from sim.strategies import build_strategy
 from sim.strategies.named import load_strategy_config
-from sim.timing import hours_of
+from sim.timing import HOURS_PER_DAY, hours_of
 from sim.touch import TouchBatch
 
 __all__ = ["Engine", "wait_urgent", "terminal_progress"]
 
-HOURS_PER_DAY = 24
 
 
 def wait_urgent(env: simpy.Environment, delay: float) -> simpy.Event:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.codes import DATA_BASES, EMAIL
-from sim.recorder import CHANNEL_COUNTERS, OUTBOUND_NAMES
+from sim.codes import OUTBOUND_NAMES
+from sim.recorder import CHANNEL_COUNTERS
 from sim.stats import summarize_unit_values
 
 __all__ = ["METRICS", "compute_metrics"]
@@ -86,6 +87,7 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
     sends = tot["email_sends"]
     interactions = tot["visits"] + sum(tot[f"{ch}_sends"] for ch in OUTBOUND_NAMES)
     optouts_email = int(tot["email_optouts"])
+    channels = _channels(tot, rec.consent_start)
 
     def per_send(x: float) -> float:
         return x / sends if sends else 0.0
@@ -120,8 +122,8 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "email_open_rate": per_send(tot["email_opens"]),
         "email_click_rate": per_send(tot["email_clicks"]),
         "email_unsubscribe_rate": per_send(tot["email_optouts"]),
-        "optout_share_email": _channels(tot, rec.consent_start)["email"]["optout_share"],
-        "channels": _channels(tot, rec.consent_start),
+        "optout_share_email": channels["email"]["optout_share"],
+        "channels": channels,
         "persofails": int(tot["persofails"]),
         "creepy_touches": int(tot["creepy_touches"]),
         "creepy_touches_by_basis": {b: int(c) for b, c in zip(DATA_BASES, rec.creepy_by_basis)},

@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
-from sim.codes import ADS, CHANNELS, DATA_BASES, EMAIL, ONSITE, PUSH, SOURCE_BASIS
-
-OUTBOUND = (EMAIL, PUSH, ADS)
+from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
 from sim.population import Population
 from sim.stats import summarize_unit_values
 from sim.touch import TouchBatch
@@ -30,8 +28,6 @@ CHANNEL_COUNTERS: dict[str, str] = {
 }
 """Counters kept per outbound channel: ``<channel>_<counter>`` in the daily series, and
 ``channels.<channel>.<counter>`` in metrics.json."""
-
-OUTBOUND_NAMES = ("email", "push", "ads")
 
 DAILY_COLUMNS: dict[str, str] = {
     "day": "simulated day, from 0",

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_duration", "hours_of", "QuietHours", "DURATION_HELP", "QUIET_HELP"]
+__all__ = ["parse_duration", "hours_of", "QuietHours", "DURATION_HELP", "QUIET_HELP", "HOURS_PER_DAY"]
 
-UNIT_HOURS = {"h": 1.0, "d": 24.0, "w": 168.0}
+HOURS_PER_DAY = 24
+"""The engine's clock counts hours; day d starts at hour 24 * d."""
+
+UNIT_HOURS = {"h": 1.0, "d": float(HOURS_PER_DAY), "w": 7.0 * HOURS_PER_DAY}
 DURATION_HELP = "a number and a unit h, d or w, e.g. 2h, 7d, 3.5d, 1w"
 QUIET_HELP = "'HH:MM-HH:MM' on whole hours, e.g. 22:00-08:00 (wraps midnight), or '' for none"
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import ADS, CHANNELS, EMAIL, PUSH
+from sim.codes import CHANNELS, OUTBOUND
 from sim.config.schema import LimitsConfig
 from sim.population import Population
 from sim.timing import QuietHours
 
-__all__ = ["ContactPolicy", "OUTBOUND"]
-
-OUTBOUND = (EMAIL, PUSH, ADS)
-"""Channels the firm initiates (onsite visits are the customer's)."""
+__all__ = ["ContactPolicy"]
 
 
 class ContactPolicy:

@@ -7,11 +7,10 @@ import numpy as np
 from sim.campaigns.book import NEVER, ContactBook
 from sim.config.schema import ScheduledCampaignConfig
 from sim.population import Population
-from sim.timing import hours_of
+from sim.timing import HOURS_PER_DAY, hours_of
 
 __all__ = ["send_times", "audience_mask"]
 
-HOURS_PER_DAY = 24
 
 
 def send_times(c: ScheduledCampaignConfig, horizon_hours: int) -> list[int]:

@@ -20,13 +20,12 @@ import numpy as np
 from sim.catalog import Catalog
 from sim.codes import ONSITE
 from sim.config.schema import TriggerConfig
-from sim.timing import hours_of
+from sim.timing import HOURS_PER_DAY, hours_of
 from sim.touch import TouchBatch
 
 __all__ = ["TriggerBook", "NOT_DUE"]
 
 NOT_DUE = -1
-HOURS_PER_DAY = 24
 
 
 class TriggerBook:
