@@ -1,8 +1,8 @@
 """Counters, the daily series and a sample of customer journeys, kept apart from the model.
 
-The recorder only reads: the engine hands it each finished wave and each day's churn, and it
-reduces per-touch arrays with NumPy (a fixed summation order, so totals do not depend on the
-thread count).
+The recorder only reads: the engine hands it each finished wave and each day's churn.  A
+wave's counters come from one compiled pass over its touches (``tally_wave``), and its sums
+are taken in a fixed order, so totals do not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
+from sim.core import load_compiled
 from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
 from sim.population import Population
 from sim.stats import summarize_unit_values
@@ -55,15 +56,6 @@ def persofail_source(source: str, basis: int) -> str:
     return source
 
 
-def _rows(flags: np.ndarray) -> np.ndarray:
-    """int64 (r,): the positions of the nonzero entries of ``flags`` (any dtype), ascending.
-
-    NumPy finds the nonzero entries of a bool array several times faster than those of a
-    uint8 one, so a flag array is compared with 0 first.
-    """
-    return np.flatnonzero(flags if flags.dtype == np.bool_ else flags != 0)
-
-
 class Recorder:
     """Collects one run's outputs.
 
@@ -96,6 +88,13 @@ class Recorder:
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
         self.exposed_total = 0
+        # Scratch of the compiled wave tally (sim.core._stats.tally_wave), reused wave to wave.
+        self._counts = np.zeros(6, dtype=np.int64)
+        self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
+        self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
+        self._segment_sums = np.zeros((5, n_seg), dtype=np.float64)
+        self._exposed_rel = np.empty(0, dtype=np.float64)
+        self._exposed_best = np.empty(0, dtype=np.float64)
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
@@ -147,10 +146,7 @@ class Recorder:
         d = self._day
         assert d is not None, "a wave outside a day"
         k = len(batch)
-        exposed = batch.exposed.astype(bool)
-        n_exposed = int(np.count_nonzero(exposed))
-        clicks = int(np.count_nonzero(batch.clicked))
-        sold = batch.bought >= 0
+        n_exposed, clicks, orders, optouts, persofails, creepy = self._tally(batch)
         if batch.channel == ONSITE:
             d["visits"] += k
             d["onsite_clicks"] += clicks
@@ -159,47 +155,53 @@ class Recorder:
             d[f"{ch}_sends"] += k
             d[f"{ch}_opens"] += n_exposed
             d[f"{ch}_clicks"] += clicks
-            d[f"{ch}_optouts"] += int(np.count_nonzero(batch.opted_out))
-        d["orders"] += int(np.count_nonzero(sold))
+            d[f"{ch}_optouts"] += optouts
+        d["orders"] += orders
         d["revenue"] += float(batch.revenue.sum())
         d["margin"] += float(batch.margin.sum())
-        d["persofails"] += int(np.count_nonzero(batch.persofail))
+        d["persofails"] += persofails
+        d["creepy_touches"] += creepy
         # Which slot (hence which source of the strategy) showed the just-bought durable.
-        rows = _rows(batch.persofail)
-        if rows.size:
-            slot = batch.persofail[rows].astype(np.int64) - 1
-            keys = slot * 256 + batch.basis[rows, slot]
-            for key, count in zip(*np.unique(keys, return_counts=True)):
-                source = persofail_source(batch.slot_sources[int(key) // 256], int(key) % 256)
-                self.persofails_by_source[source] = self.persofails_by_source.get(source, 0) + int(count)
-        d["creepy_touches"] += int(np.count_nonzero(batch.creepy))
+        if persofails:
+            for slot, basis in zip(*np.nonzero(self._fail_slot_basis)):
+                source = persofail_source(batch.slot_sources[int(slot)], int(basis))
+                self.persofails_by_source[source] = (self.persofails_by_source.get(source, 0)
+                                                     + int(self._fail_slot_basis[slot, basis]))
         # Which data basis stood behind the most intrusive slot of each creepy touch.
-        creepy_rows = batch.basis[batch.creepy.astype(bool)]
-        if creepy_rows.size:
-            self.creepy_by_basis += np.bincount(creepy_rows.max(axis=1), minlength=len(DATA_BASES))
-        every = n_exposed == k     # a visits wave: no mask to apply (the same values, in order)
-        self.perceived_rel_sum += float((batch.rel if every else batch.rel[exposed]).astype(np.float64).sum())
+        self.creepy_by_basis += self._creepy_basis
+        self.perceived_rel_sum += float(self._exposed_rel[:n_exposed].sum())
         if n_exposed:
-            # The best slot's score per exposed touch: a running maximum over the few slot
-            # columns (one pass each) rather than a reduction along each short row.
-            shown = batch.score if every else batch.score[exposed]
-            best = shown[:, 0].copy()
-            for s in range(1, shown.shape[1]):
-                np.maximum(best, shown[:, s], out=best)
-            self.firm_score_sum += float(best.astype(np.float64).sum())
+            self.firm_score_sum += float(self._exposed_best[:n_exposed].sum())
         self.exposed_total += n_exposed
-        # Per-segment totals, over the few touches where something happened.
-        n_seg = self.by_segment["revenue"].shape[0]
-        segment = self.pop.segment
-        for key, hit, weights in (("revenue", sold, batch.revenue), ("orders", sold, None),
-                                  ("persofails", batch.persofail, None), ("creepy_touches", batch.creepy, None),
-                                  (f"{CHANNELS[batch.channel]}_optouts", batch.opted_out, None)):
-            rows = _rows(hit)
-            if rows.size:
-                self.by_segment[key] += np.bincount(segment[batch.cust[rows]], minlength=n_seg,
-                                                    weights=None if weights is None else weights[rows])
+        # Per-segment totals.
+        seg = self._segment_sums
+        for row, key in enumerate(("revenue", "orders", "persofails", "creepy_touches")):
+            self.by_segment[key] += seg[row]
+        if optouts:
+            self.by_segment[f"{CHANNELS[batch.channel]}_optouts"] += seg[4]
         if self.journeys:
             self._record_journeys(batch)
+
+    def _tally(self, batch: TouchBatch) -> tuple[int, int, int, int, int, int]:
+        """Count a wave in one compiled pass: (exposed, clicks, orders, optouts, persofails,
+        creepy), leaving the breakdowns in this recorder's scratch arrays."""
+        k, n_slot = batch.slate.shape
+        if self._exposed_rel.shape[0] < k or self._fail_slot_basis.shape[0] != n_slot:
+            self._exposed_rel = np.empty(max(k, 2 * self._exposed_rel.shape[0]), dtype=np.float64)
+            self._exposed_best = np.empty_like(self._exposed_rel)
+            self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
+        bad = load_compiled("_stats").tally_wave(
+            batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue,
+            batch.persofail, batch.creepy, batch.opted_out, batch.basis, batch.rel, batch.score,
+            self._counts, self._fail_slot_basis, self._creepy_basis, self._segment_sums,
+            self._exposed_rel, self._exposed_best)
+        if bad:
+            t = bad - 1
+            raise ValueError(
+                f"wave on day {batch.day}, touch {t} (customer {int(batch.cust[t])}): persofail slot "
+                f"{int(batch.persofail[t])}, data basis {batch.basis[t].tolist()} or segment out of range "
+                f"(slots 1..{n_slot}, bases 0..{len(DATA_BASES) - 1})")
+        return tuple(int(x) for x in self._counts)
 
     def _record_journeys(self, batch: TouchBatch) -> None:
         sel, before = self._sel, self._trust_before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.codes import ONSITE
+from sim.core import load_compiled
 from sim.touch import TouchBatch
 
 __all__ = ["ContactBook", "NEVER"]
@@ -37,10 +38,8 @@ class ContactBook:
 
     def note_wave(self, batch: TouchBatch, now: int) -> None:
         """Record a finished wave that happened at hour ``now``."""
-        bought = batch.bought >= 0
-        self.last_purchase[batch.cust[bought]] = now
-        if batch.channel == ONSITE:
-            self.last_visit[batch.cust] = now
-            self.last_active[batch.cust] = now
-        else:
-            self.last_active[batch.cust[bought | batch.clicked.astype(bool)]] = now
+        bad = load_compiled("_book").note_wave(batch.cust, batch.clicked, batch.bought, self.last_visit,
+                                               self.last_purchase, self.last_active, batch.channel == ONSITE, now)
+        if bad:
+            raise ValueError(f"wave at hour {now}: customer {int(batch.cust[bad - 1])} of touch {bad - 1} "
+                             f"is out of range [0, {self.last_visit.shape[0]})")

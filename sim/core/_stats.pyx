@@ -1,12 +1,15 @@
-# Population summaries for the daily series, compiled.
+# Summaries for the daily series, compiled: the population's trust each day, and each
+# finished wave's counters.
 #
 # Design note.  Sums over a million customers must not depend on the thread count, so each
 # fixed chunk of customers accumulates into its own row of the output and Python reduces the
-# rows in order.  Counts are integers, hence exact in any order anyway.
+# rows in order.  Counts are integers, hence exact in any order anyway.  A wave's tally is one
+# serial pass (a wave is small next to the population): it replaces a dozen NumPy passes,
+# masked copies and bincounts per wave that cost more than some of the model's stages.
 
 cimport cython
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t
 
 
 def value_histogram(
@@ -37,3 +40,93 @@ def value_histogram(
                 b = 0
             counts[c, b] = counts[c, b] + 1
         sums[c] = s
+
+
+def tally_wave(
+    const int64_t[::1] cust,            # IN  int64[k]
+    const uint8_t[::1] segment,         # IN  uint8[N] segment code of each customer
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    const uint8_t[::1] clicked,         # IN  uint8[k]
+    const int32_t[::1] bought,          # IN  int32[k] item bought, -1 when none
+    const double[::1] revenue,          # IN  float64[k]
+    const uint8_t[::1] persofail,       # IN  uint8[k] 1 + slot of the persofail, 0 when none
+    const uint8_t[::1] creepy,          # IN  uint8[k]
+    const uint8_t[::1] opted_out,       # IN  uint8[k]
+    const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
+    const float[::1] rel,               # IN  float32[k]
+    const float[:, ::1] score,          # IN  float32[k, S]
+    int64_t[::1] counts,                # OUT int64[6]: exposed, clicks, orders, optouts, persofails, creepy
+    int64_t[:, ::1] persofail_slot_basis,  # OUT int64[S, B] persofails by slot and that slot's basis
+    int64_t[::1] creepy_basis,          # OUT int64[B] creepy touches by their most intrusive basis
+    double[:, ::1] by_segment,          # OUT float64[5, G] revenue, orders, persofails, creepy, optouts
+    double[::1] exposed_rel,            # OUT float64[k] rel of the exposed touches, in order
+    double[::1] exposed_best,           # OUT float64[k] best slot score of the exposed touches, in order
+):
+    """A finished wave's counters in one pass over its k touches; returns 0, or 1 + the
+    first touch whose persofail slot, data basis or segment is out of range.
+
+    Every output is overwritten.  Per-segment values accumulate touch by touch in ascending
+    order, as ``np.bincount`` does, so they equal its result to the last bit; the exposed
+    touches' relevance and best score are copied out (the first ``counts[0]`` entries) for
+    NumPy to sum, so those sums equal a masked NumPy sum too.
+    """
+    cdef Py_ssize_t k = cust.shape[0], n_slot = basis.shape[1], n_basis = creepy_basis.shape[0]
+    cdef Py_ssize_t n_seg = by_segment.shape[1], n_cust = segment.shape[0]
+    cdef Py_ssize_t t, s, q = 0, seg, bad = 0
+    cdef int64_t n_click = 0, n_order = 0, n_opt = 0, n_fail = 0, n_creepy = 0
+    cdef int b, top, slot
+    cdef float best
+    persofail_slot_basis[:, :] = 0
+    creepy_basis[:] = 0
+    by_segment[:, :] = 0.0
+    with nogil:
+        for t in range(k):
+            n_click = n_click + (clicked[t] != 0)
+            if exposed[t]:
+                exposed_rel[q] = rel[t]
+                best = score[t, 0]
+                for s in range(1, n_slot):
+                    best = score[t, s] if score[t, s] > best else best
+                exposed_best[q] = best
+                q = q + 1
+            if bought[t] < 0 and not persofail[t] and not creepy[t] and not opted_out[t]:
+                continue   # most touches: nothing to count by segment
+            if cust[t] < 0 or cust[t] >= n_cust or segment[cust[t]] >= n_seg:
+                bad = t + 1
+                break
+            seg = segment[cust[t]]
+            if bought[t] >= 0:
+                n_order = n_order + 1
+                by_segment[0, seg] = by_segment[0, seg] + revenue[t]
+                by_segment[1, seg] = by_segment[1, seg] + 1.0
+            if persofail[t]:
+                slot = persofail[t] - 1
+                if slot >= n_slot or basis[t, slot] >= n_basis:
+                    bad = t + 1
+                    break
+                n_fail = n_fail + 1
+                persofail_slot_basis[slot, basis[t, slot]] += 1
+                by_segment[2, seg] = by_segment[2, seg] + 1.0
+            if creepy[t]:
+                top = 0
+                for s in range(n_slot):
+                    b = basis[t, s]
+                    top = b if b > top else top
+                if top >= n_basis:
+                    bad = t + 1
+                    break
+                n_creepy = n_creepy + 1
+                creepy_basis[top] += 1
+                by_segment[3, seg] = by_segment[3, seg] + 1.0
+            if opted_out[t]:
+                n_opt = n_opt + 1
+                by_segment[4, seg] = by_segment[4, seg] + 1.0
+    if bad:
+        return bad
+    counts[0] = q
+    counts[1] = n_click
+    counts[2] = n_order
+    counts[3] = n_opt
+    counts[4] = n_fail
+    counts[5] = n_creepy
+    return 0
