@@ -76,3 +76,27 @@ def test_note_wave_refuses_a_customer_out_of_range():
     book = [np.zeros(N, np.int32) for _ in range(3)]
     bad = load_compiled("_book").note_wave(cust, np.zeros(2, np.uint8), np.full(2, -1, np.int32), *book, True, 5)
     assert bad == 2
+
+
+@pytest.mark.parametrize("kernel", ["browse", "respond"])
+def test_kernels_that_check_the_history_themselves_reject_a_bad_item(kernel):
+    # browse and respond check the purchase history as they read it (no scan beforehand):
+    # a filled slot with an item outside the catalog fails the call and names the customer;
+    # an empty slot's value is never read, so it does not matter.
+    from tests.test_kernels import DIMS, _inputs
+    from sim.core.kernels import KernelArgumentError, call
+    from sim.codes import NO_DAY
+
+    args = _inputs(kernel)
+    exposed = args["exposed"].astype(bool) if "exposed" in args else np.ones(len(args["cust"]), bool)
+    i = int(args["cust"][np.flatnonzero(exposed)[0]])
+    args["hist_day"][i, 0] = NO_DAY
+    args["hist_item"][i, 0] = DIMS["M"] + 5          # an empty slot: ignored
+    call(kernel, "compiled", n_threads=1, **args)
+    args = _inputs(kernel)
+    args["hist_day"][i, 1] = 3
+    args["hist_item"][i, 1] = DIMS["M"] + 5
+    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): customer {i} holds items"):
+        call(kernel, "compiled", n_threads=1, **args)
+    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
+        call(kernel, "numpy", n_threads=1, **args)    # the twin's arrays are scanned first

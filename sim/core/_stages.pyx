@@ -8,6 +8,12 @@
 # float32, in the same order as the NumPy twins (sim/core/twins/stages.py), which therefore
 # agree with these kernels to the last bit except where libm's exp() and NumPy's differ.
 #
+# Index checks: sim.core.kernels.call checks index arrays before a kernel runs, except the
+# purchase history in browse and respond, which read it at every touch: they check each
+# filled slot's item as they read the row (one compare on data already loaded, instead of a
+# separate pass over the same rows), skip a bad one and return 1 + its customer, and the call
+# fails.
+#
 # Randomness: every stage gets its own wave key; a customer's draws are
 # draw_uniform(customer_base(key, customer), j) with j listed in each kernel's docstring.
 #
@@ -148,6 +154,9 @@ def browse(
     item, with relevance pref . feat + ``replenish_boost``.  Otherwise, of n_look random
     items it views the one it likes best.  Draws j = 0 .. n_look-1 (one item index each, low
     32 bits), made only when nothing is due.
+
+    Returns 0, or 1 + a customer whose purchase history holds an item outside [0, M) in a
+    filled slot (that slot is then ignored).
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
@@ -157,6 +166,8 @@ def browse(
     cdef uint64_t base
     cdef int32_t* look
     cdef int32_t* look_dot
+    cdef int64_t bad_customer = 0
+    cdef int64_t* bad = &bad_customer
     with nogil, parallel(num_threads=n_threads):
         look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
@@ -170,7 +181,12 @@ def browse(
             due_day = NO_DAY
             best_item = -1
             for h in range(n_hist):
-                if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
+                if hist_day[i, h] == NO_DAY:
+                    continue
+                if <uint64_t>hist_item[i, h] >= <uint64_t>m:
+                    bad[0] = i + 1     # checked here, where the row is read (see the design note)
+                    continue
+                if not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
                     ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
                     if ratio >= replenish_lo and ratio <= replenish_hi:
                         due_day = hist_day[i, h]
@@ -201,6 +217,7 @@ def browse(
             viewed_rel[t] = <float>best
         free(look)
         free(look_dot)
+    return bad_customer
 
 
 def expose(
@@ -603,6 +620,9 @@ def respond(
     per stage, and the purchase history is scanned once (perceive's categories and ages and
     engage's oldest slot).  ``add_fatigue`` runs when ``fatigue_cost > 0``, ``opt_out`` when
     ``optout`` is nonzero, as in the customer model.  Parameters: see the six kernels.
+
+    Returns 0, or 1 + an exposed customer whose purchase history holds an item outside
+    [0, M) in a filled slot (that slot is then ignored).
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
@@ -619,6 +639,9 @@ def respond(
     cdef int* h_cat
     cdef double* h_age
     cdef int32_t* slot_dot
+    cdef Py_ssize_t m_items = item_cat.shape[0]
+    cdef int64_t bad_customer = 0
+    cdef int64_t* bad = &bad_customer
     with nogil, parallel(num_threads=n_threads):
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
@@ -664,7 +687,9 @@ def respond(
             n_valid = 0
             oldest = 0
             for h in range(n_hist):
-                if hist_day[i, h] != NO_DAY:
+                if hist_day[i, h] != NO_DAY and <uint64_t>hist_item[i, h] >= <uint64_t>m_items:
+                    bad[0] = i + 1     # checked here, where the row is read (see the design note)
+                elif hist_day[i, h] != NO_DAY:
                     h_cat[n_valid] = item_cat[hist_item[i, h]]
                     h_age[n_valid] = <double>(day - hist_day[i, h])
                     n_valid = n_valid + 1
@@ -776,6 +801,7 @@ def respond(
         free(h_cat)
         free(h_age)
         free(slot_dot)
+    return bad_customer
 
 
 def _below_sigmoid(

@@ -15,7 +15,9 @@ sentinel.  A bound that no other argument defines is not checked: such indices a
 copied by the kernel, never dereferenced.  Kernels that take ``cust: int64[k] in N`` read
 their N-row arrays only at the rows of those customers, so the indices of an N-row array are
 checked on those rows (after ``cust`` itself), not on the whole population; for the kernels
-in :data:`EXPOSED_ONLY`, on the rows of exposed touches only.
+in :data:`EXPOSED_ONLY`, on the rows of exposed touches only.  A compiled kernel listed in
+:data:`CHECKED_IN_KERNEL` checks an array itself, at the moment it reads each row, and
+reports a bad value after its pass; :func:`call` then raises the same error.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ KERNELS: dict[str, Kernel] = {
 """Every kernel by name, with its array signature.  Tests iterate over this registry."""
 
 
-def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
+def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
     dims: dict[str, int] = {}
     for spec in kernel.arrays:
         where = f"{kernel_name}({spec.name})"
@@ -287,6 +289,8 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
         use_rows = rows is not None and spec.dims[0] == "N"
         if use_rows and spec.name in unread:
             continue   # this call never dereferences them
+        if spec.name in skip:
+            continue   # the kernel checks these itself
         count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
                                     spec.sentinel is not None, spec.sentinel or 0,
                                     row_mask if use_rows else None)
@@ -329,6 +333,17 @@ _UNREAD = {"fill_slates": _fill_slates_unread}
 """Per kernel: a function of the call's arguments giving the N-row index arrays it will not read."""
 
 
+CHECKED_IN_KERNEL = {"browse": "hist_item", "respond": "hist_item"}
+"""Per compiled kernel: the per-customer index array it checks itself.
+
+The purchase history is read at every touch, one short row per customer, and a separate scan
+of those rows before the kernel costs as much as a stage.  These kernels check each item they
+dereference as they read the row (a filled slot, i.e. ``hist_day != NO_DAY``, must hold an
+item in ``[0, M)``), ignore a bad one, and return 1 + the customer it belongs to; the call
+then fails.  The NumPy twins do not, so for them the array is scanned before the call.
+"""
+
+
 @functools.cache
 def _index_range():
     """The compiled index scan, looked up once (every kernel call uses it)."""
@@ -353,11 +368,17 @@ def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
         When an array does not match the kernel's signature.
     """
     kernel = KERNELS[name]
-    _check(name, kernel, kwargs)
+    in_kernel = CHECKED_IN_KERNEL.get(name) if impl == "compiled" else None
+    _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset())
     if impl == "compiled":
         fn = getattr(load_compiled(kernel.module), name)
     elif impl == "numpy":
         fn = getattr(kernel.twin, name)
     else:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    fn(**kwargs)
+    bad = fn(**kwargs)
+    if in_kernel and bad:
+        row = kwargs[in_kernel][bad - 1]
+        raise KernelArgumentError(
+            f"{name}({in_kernel}): customer {bad - 1} holds items {row.tolist()}, "
+            f"allowed [0, {kwargs['item_feat'].shape[0]}) in a filled slot (hist_day set)")
