@@ -234,15 +234,25 @@ def expose(
     capped at 1.
     """
     cdef Py_ssize_t k = cust.shape[0], t, i
-    cdef double p, tr
+    cdef double p, tr, u, f
+    # With trust <= 1, fatigue >= 0 and both exponents' signs as the schema requires, p is at
+    # most base_rate * 2 ** trust_elasticity: a draw above that decides "not noticed" without
+    # the log and two exp() (most touches: open rates are low).  Otherwise p is computed.
+    cdef double p_max = (base_rate * exp(trust_elasticity * log(2.0))
+                         if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         i = cust[t]
         tr = trust[i]
+        f = fatigue[i, channel]
+        u = draw_uniform(customer_base(key, i), 0)
+        if u >= p_max and tr <= 1.0 and f >= 0.0:
+            exposed[t] = 0
+            continue
         if tr <= 0.0:
             p = 0.0
         else:
-            p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * fatigue[i, channel])
-        exposed[t] = draw_uniform(customer_base(key, i), 0) < p
+            p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
+        exposed[t] = u < p
 
 
 def perceive(
