@@ -60,12 +60,18 @@ cdef inline double exp_estimate(double y) noexcept nogil:
     return (1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0))))) * pow2i(n)
 
 cdef inline bint below_sigmoid(double u, double x) noexcept nogil:
-    """``u < sigmoid(x)``, exactly, usually without calling exp()."""
-    cdef double y = -x, p
+    """``u < sigmoid(x)``, exactly, usually without calling exp().
+
+    With a = 1 + exp_estimate(-x), the estimate of sigmoid(x) is p = 1 / a, within 1.5e-5 of
+    the exact value; u < p is u * a < 1, decided without a division when u is more than
+    1e-3 away from p (|u * a - 1| > 1e-3 * a).  Nearer than that, sigmoid(x) is computed.
+    """
+    cdef double y = -x, a, d
     if -20.0 <= y <= 20.0:
-        p = 1.0 / (1.0 + exp_estimate(y))
-        if fabs(u - p) > 1e-3:
-            return u < p
+        a = 1.0 + exp_estimate(y)
+        d = u * a - 1.0
+        if fabs(d) > 1e-3 * a:
+            return d < 0.0
     return u < sigmoid(x)
 
 cdef inline double clamp01(double x) noexcept nogil:
