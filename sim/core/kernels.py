@@ -32,7 +32,7 @@ from sim.core import load_compiled
 from sim.core.twins import firm as firm_twin
 from sim.core.twins import stages as stages_twin
 
-__all__ = ["call", "KERNELS", "KernelArgumentError"]
+__all__ = ["call", "KERNELS", "COUNTED", "KernelArgumentError"]
 
 IMPLS = ("compiled", "numpy")
 
@@ -83,11 +83,19 @@ _STAGE_ARRAYS = {
         active: uint8[N]
         trust: float32[N]
         churned: uint8[N]""",
+    "recover_and_churn": """
+        active: uint8[N]
+        trust: float32[N]
+        trust_base: float32[N]
+        fatigue: float32[N, C]
+        decay: float64[C]
+        churned: uint8[N]
+        consent: uint8[N]""",
     "select_visitors": """
         active: uint8[N]
         trust: float32[N]
         visit_rate: float32[N]
-        visits: uint8[N]""",
+        visitors: int64[N]""",
     "browse": """
         cust: int64[k] in N
         pref: int8[N, D]
@@ -300,6 +308,10 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any]) -> None:
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
+COUNTED = {"select_visitors": "visitors"}
+"""Kernels that return a count k and fill only the first k entries of one output array (named
+here); the entries after those are scratch, whose contents depend on the implementation."""
+
 EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage", "respond"})
 """Kernels that take ``exposed: uint8[k]`` as input and dereference no per-customer index
 array for a touch where it is 0 (``respond`` still adds an unexposed touch's fatigue, from
@@ -344,8 +356,9 @@ def _bound(text: str, dims: dict[str, int]) -> int | None:
     return dims[sym] - (int(minus) if minus else 0)
 
 
-def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
-    """Validate the arrays of kernel ``name`` and run it with ``impl`` ("compiled" or "numpy").
+def call(name: str, impl: str = "compiled", **kwargs: Any) -> Any:
+    """Validate the arrays of kernel ``name``, run it with ``impl`` ("compiled" or "numpy")
+    and return what it returns (None, or for the kernels in :data:`COUNTED` a count).
 
     Raises
     ------
@@ -360,4 +373,4 @@ def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
         fn = getattr(kernel.twin, name)
     else:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    fn(**kwargs)
+    return fn(**kwargs)
