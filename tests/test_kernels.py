@@ -376,7 +376,7 @@ def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
     n = 8
     u = draw_uniform(customer_base(5, np.arange(n, dtype=np.int64)), 0)
     for c in range(n):
-        for bound in (u[c], np.nextafter(u[c], 1.0), np.nextafter(u[c], 0.0), 0.0, 1.0):
+        for bound in (u[c], np.nextafter(u[c], 1.0), np.nextafter(u[c], 0.0), 0.0, 1.0, 2.0):
             out = {}
             for impl in ("compiled", "numpy"):
                 args = _churn_inputs(n, seed=c)

@@ -62,8 +62,8 @@ cdef inline void recover_block(
     cdef FloatBits t, relaxed
     cdef uint32_t keep
     for i in range(lo, hi):
-        # Computed for everyone, then the inactive customers' old values selected back bit by
-        # bit: the compiler turns neither a branch nor a select of floats into vector code.
+        # Computed for everyone, then the inactive customers' old values put back with a bit
+        # mask: the compiler vectorizes that, but neither a branch nor a select of floats.
         t.f = trust[i]
         relaxed.f = <float>(t.f + relax * (<double>trust_base[i] - t.f))
         keep = <uint32_t>0 - <uint32_t>(active[i] != 0)
@@ -94,8 +94,10 @@ cdef inline void churn_block(
     cdef double h, u
     # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp(); and
     # as u = (bits >> 11) * 2^-53 exactly, u < hazard_max exactly when bits >> 11 is below
-    # ceil(hazard_max * 2^53), decided without converting the draw to a double.
-    cdef uint64_t below = <uint64_t>ceil(hazard_max * 9007199254740992.0) if hazard_max > 0.0 else 0
+    # ceil(hazard_max * 2^53) (2^53, above every draw, for hazard_max >= 1), decided without
+    # converting the draw to a double.
+    cdef uint64_t below = (<uint64_t>ceil(min(hazard_max, 1.0) * 9007199254740992.0)
+                           if hazard_max > 0.0 else 0)
     memset(&churned[lo], 0, hi - lo)
     for i in range(lo, hi):
         if active[i] and (bits[i - lo] >> 11) < below:
