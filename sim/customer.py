@@ -5,13 +5,16 @@ Each built-in stage is a method that calls one compiled kernel (or its NumPy twi
 places:
 
 * ``on_day`` at the start of every simulated day: ``recovery``, ``churn``;
+* ``visitors`` once a day: who visits the site (the onsite wave's cohort);
 * ``expose`` before the strategy fills the slates: ``exposure`` (a visitor browses, an
   email is opened or not);
 * ``respond`` after it: ``perceive``, ``creep``, ``engage``, ``trust``, ``fatigue``, ``optout``.
 
 Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.  When
 none runs between or instead of the six response stages, ``respond`` calls one fused kernel
-that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``).
+that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``);
+likewise ``on_day`` runs recovery and churn as one kernel when nothing comes between them
+(``CustomerModel.day_fused``).
 
 The per-touch results live in the :class:`~sim.touch.TouchBatch`; the per-customer state in
 the :class:`~sim.population.Population`.
@@ -82,6 +85,9 @@ class CustomerModel:
     fused : bool
         True when the response stages run as one fused kernel (no behavior between or
         instead of ``perceive`` .. ``optout``).
+    day_fused : bool
+        True when the day stages run as one fused kernel (no behavior between or instead of
+        ``recovery`` and ``churn``).
     """
 
     def __init__(self, config: CustomerConfig, behaviors: list | None = None):
@@ -118,6 +124,10 @@ class CustomerModel:
         if self.fused:
             self._respond_steps = [self._respond_fused] + self._respond_steps[len(respond):]
         self._day_steps = self._pipeline(["recovery", "churn"], builtin_day, "on_day", head=False, tail=True)
+        # The same for the day: recovery and churn as one pass over the customers.
+        self.day_fused = self._day_steps[:2] == [self._recovery, self._churn]
+        if self.day_fused:
+            self._day_steps = [self._recover_and_churn] + self._day_steps[2:]
 
     def _pipeline(self, names, builtins, hook, head, tail):
         """The ordered callables of one phase: built-ins, each replaced or followed by behaviors.
@@ -148,7 +158,9 @@ class CustomerModel:
     # ------------------------------------------------------------------ day hooks
     def on_day(self, ctx: DayContext) -> None:
         """The day stages: recovery (trust relaxes, fatigue decays), then churn."""
-        ctx.churned[:] = 0
+        if not self.day_fused:
+            # The fused kernel clears it itself; otherwise a behavior replacing churn finds it cleared.
+            ctx.churned[:] = 0
         for step in self._day_steps:
             step(ctx)
 
@@ -166,14 +178,25 @@ class CustomerModel:
              key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
         pop.consent[ctx.churned.view(bool)] = 0
 
+    def _recover_and_churn(self, ctx: DayContext) -> None:
+        """``_recovery`` then ``_churn`` in one kernel call, with their parameters and key."""
+        pop, ch = ctx.pop, self.config.churn
+        call("recover_and_churn", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
+             fatigue=pop.fatigue, decay=self.fatigue_decay, churned=ctx.churned, consent=pop.consent,
+             recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max, trust_mid=ch.trust_mid,
+             slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
+
     def visitors(self, pop: Population, day: int, streams: RandomStreams, threads: int, impl: str,
                  buffer: np.ndarray) -> np.ndarray:
-        """int64 (k,): the customers who visit the site today, ascending."""
-        call("select_visitors", impl, active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate,
-             visits=buffer, trust_slope=self.config.visits.trust_slope,
-             key=streams.wave_key("customer.visit", day), n_threads=threads)
-        # The kernel writes 0 or 1, so a bool view is exact (and NumPy scans bool fastest).
-        return np.flatnonzero(buffer.view(bool)).astype(np.int64, copy=False)
+        """int64 (k,): the customers who visit the site today, ascending.
+
+        ``buffer`` is int64 (N,) scratch for the kernel, which writes the visitors' indices
+        to its start; they are returned as a copy, so the buffer can serve again tomorrow.
+        """
+        k = call("select_visitors", impl, active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate,
+                 visitors=buffer, trust_slope=self.config.visits.trust_slope,
+                 key=streams.wave_key("customer.visit", day), n_threads=threads)
+        return buffer[:k].copy()
 
     # ------------------------------------------------------------------ wave stages
     def expose(self, ctx: WaveContext) -> None:

@@ -79,7 +79,7 @@ class Engine:
         n = scenario.population.n
         plan = scenario.config.campaign
         self._churned = np.zeros(n, dtype=np.uint8)
-        self._visit_buffer = np.zeros(n, dtype=np.uint8)
+        self._visit_buffer = np.zeros(n, dtype=np.int64)   # the visitors kernel's scratch
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
         self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count)

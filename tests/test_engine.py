@@ -56,7 +56,7 @@ def test_strategy_does_not_change_population_or_customer_noise(small_config):
     b = Scenario(small_config("strategy=retarget_naive"))
     for field in ("pref", "trust", "privacy", "visit_rate", "consent"):
         np.testing.assert_array_equal(a.population[field], b.population[field])
-    buf = np.zeros(a.population.n, np.uint8)
+    buf = np.zeros(a.population.n, np.int64)
     va = a.customer.visitors(a.population, 0, a.streams, 1, "compiled", buf)
     vb = b.customer.visitors(b.population, 0, b.streams, 1, "compiled", buf)
     np.testing.assert_array_equal(va, vb)

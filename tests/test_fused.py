@@ -142,3 +142,75 @@ def test_the_logistic_coin_without_exp_decides_as_the_exact_one():
     load_compiled("_stages")._below_sigmoid(u, x, fast, exact)
     np.testing.assert_array_equal(fast, exact)
     assert 0 < exact.mean() < 1
+
+
+class NothingToday(Behavior):
+    """A day stage that changes nothing; placed between recovery and churn."""
+
+    def on_day(self, ctx):
+        pass
+
+
+@pytest.mark.parametrize("overrides", [
+    ("strategy=recommend",), ("strategy=retarget_naive", "campaign=omnichannel"),
+    ("strategy=retarget_naive", "customer.churn.hazard_max=0.2", "threads=2"),
+])
+def test_fused_day_equals_recovery_then_churn_on_whole_runs(overrides):
+    from sim.config.preflight import compose_config
+
+    cfg = compose_config(["population.size=1500", "horizon_days=21", "output.journeys=0", *overrides])
+    runs = []
+    for behaviors in ([], [NothingToday(after="recovery")]):
+        s = Scenario(cfg, behaviors=behaviors)
+        assert s.customer.day_fused is (not behaviors)
+        runs.append((s, s.run()))
+    (s_fused, fused), (s_staged, staged) = runs
+    assert {k: v for k, v in fused.metrics.items() if k not in TIMING} == \
+        {k: v for k, v in staged.metrics.items() if k not in TIMING}
+    assert fused.daily == staged.daily and sum(row["churned"] for row in fused.daily) > 0
+    for name in STATE:
+        np.testing.assert_array_equal(getattr(s_fused.population, name), getattr(s_staged.population, name),
+                                      err_msg=name)
+
+
+class DayMarker(Behavior):
+    def on_day(self, ctx):
+        pass
+
+
+@pytest.mark.parametrize("placement, fused", [
+    (dict(after="start"), True), (dict(after="trust"), True), (dict(after="churn"), True),
+    (dict(replaces="optout"), True), (dict(after="recovery"), False), (dict(replaces="recovery"), False),
+    (dict(replaces="churn"), False),
+])
+def test_the_fused_day_is_taken_only_when_no_behavior_interrupts_recovery_and_churn(small_config, placement, fused):
+    s = Scenario(small_config(), behaviors=[DayMarker(**placement)])
+    m = s.customer
+    assert m.day_fused is fused
+    names = [getattr(step, "__name__", "") for step in m._day_steps]
+    assert m.behaviors[0].on_day in m._day_steps
+    if fused:
+        assert names[0] == "_recover_and_churn" and "_recovery" not in names and "_churn" not in names
+    else:
+        assert "_recover_and_churn" not in names
+
+
+@pytest.mark.parametrize("replaces", [None, "churn"])
+def test_churned_is_cleared_every_day_on_either_path(small_config, replaces):
+    # The fused kernel clears everyone's ``churned``; unfused, on_day does it before the
+    # stages, so a behavior replacing churn starts from zeros (and recovery still runs).
+    from sim.customer import DayContext
+
+    seen = []
+
+    class Count(Behavior):
+        def on_day(self, ctx):
+            seen.append((int(np.count_nonzero(ctx.churned)), float(ctx.pop.fatigue.sum())))
+
+    s = Scenario(small_config("customer.churn.hazard_max=0"), behaviors=[Count(replaces=replaces, after="churn")])
+    pop = s.population
+    pop.fatigue[:] = 1.0
+    churned = np.ones(pop.n, np.uint8)
+    for day in (0, 1):
+        s.customer.on_day(DayContext(pop, day, s.streams, 1, "compiled", churned))
+    assert seen[0] == (0, pop.fatigue.size) and seen[1][0] == 0 and seen[1][1] < seen[0][1]

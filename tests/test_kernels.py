@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim.codes import NO_DAY
-from sim.core.kernels import KERNELS, KernelArgumentError, call
+from sim.core.kernels import COUNTED, KERNELS, KernelArgumentError, call
 
 DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11, "E": 15,
         "T": 2}
@@ -18,6 +18,7 @@ DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, 
 SCALARS = {
     "relax_and_decay": dict(relax=0.01),
     "churn_day": dict(hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
+    "recover_and_churn": dict(recover=1, relax=0.01, hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
     "select_visitors": dict(trust_slope=1.0, key=12),
     "browse": dict(day=40, replenish_lo=0.5, replenish_hi=2.0, replenish_boost=0.25, n_look=6, key=13),
     "expose": dict(channel=1, base_rate=0.5, trust_elasticity=1.0, fatigue_k=0.2, key=14),
@@ -105,8 +106,11 @@ def _inputs(kernel: str, seed: int = 0) -> dict:
 
 def _run(kernel: str, impl: str, threads: int = 1, seed: int = 0) -> dict:
     args = _inputs(kernel, seed)
-    call(kernel, impl, n_threads=threads, **args)
-    return {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
+    count = call(kernel, impl, n_threads=threads, **args)
+    out = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
+    if kernel in COUNTED:   # only the first `count` entries are results; the rest is scratch
+        out[COUNTED[kernel]] = out[COUNTED[kernel]][:count]
+    return out
 
 
 def _assert_same(a: dict, b: dict, exact_floats: bool) -> None:
@@ -139,7 +143,7 @@ def test_kernel_mutates_something(kernel):
     # A kernel that writes nothing would pass the agreement test trivially.
     before = {k: v.copy() for k, v in _inputs(kernel).items() if isinstance(v, np.ndarray)}
     after = _run(kernel, "compiled")
-    assert any(not np.array_equal(before[k], after[k]) for k in before), kernel
+    assert any(not np.array_equal(before[k][:len(after[k])], after[k]) for k in before), kernel
 
 
 def test_wrong_dtype_is_rejected():
@@ -288,7 +292,7 @@ def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypat
     _assert_same(_run(kernel, "compiled", seed=4), _run(kernel, "numpy", seed=4), exact_floats=False)
 
 
-@pytest.mark.parametrize("kernel", ["select_visitors", "churn_day"])
+@pytest.mark.parametrize("kernel", ["select_visitors", "churn_day", "recover_and_churn"])
 @pytest.mark.parametrize("n", [1000, 1003, 3])
 def test_day_draws_hashed_four_at_a_time_equal_the_scalar_ones(monkeypatch, kernel, n):
     # The day kernels hash their customers' draws four at a time with AVX2 where the CPU has
@@ -307,3 +311,82 @@ def test_day_draws_hashed_four_at_a_time_equal_the_scalar_ones(monkeypatch, kern
         stages._set_avx2_draws(previous)
     _assert_same(fast, slow, exact_floats=True)
     _assert_same(fast, _run(kernel, "numpy", seed=6), exact_floats=False)
+
+
+def _churn_inputs(n: int, seed: int) -> dict:
+    """recover_and_churn's arguments for n customers, some inactive, many near the churn midpoint."""
+    rng = np.random.default_rng(seed)
+    return dict(active=(rng.random(n) < 0.9).astype(np.uint8), trust=rng.uniform(0, 1, n).astype(np.float32),
+                trust_base=rng.uniform(0, 1, n).astype(np.float32),
+                fatigue=rng.uniform(0, 3, (n, 4)).astype(np.float32), decay=rng.uniform(0.5, 1.0, 4),
+                churned=rng.integers(0, 2, n).astype(np.uint8), consent=rng.integers(0, 16, n).astype(np.uint8),
+                relax=0.03, hazard_max=0.5, trust_mid=0.4, slope=10.0, key=21)
+
+
+@pytest.mark.parametrize("recover", [True, False])
+@pytest.mark.parametrize("n", [3, 1000, 512 * 5 + 7])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit(recover, n, threads):
+    # What the customer model did before fusing: relax_and_decay (from day 1 on), churn_day,
+    # then ``consent[churned] = 0`` in NumPy.
+    fused = _churn_inputs(n, seed=n)
+    staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
+    call("recover_and_churn", "compiled", recover=recover, n_threads=threads, **fused)
+    s = staged
+    if recover:
+        call("relax_and_decay", "compiled", active=s["active"], trust=s["trust"], trust_base=s["trust_base"],
+             fatigue=s["fatigue"], relax=s["relax"], decay=s["decay"], n_threads=1)
+    call("churn_day", "compiled", active=s["active"], trust=s["trust"], churned=s["churned"],
+         hazard_max=s["hazard_max"], trust_mid=s["trust_mid"], slope=s["slope"], key=s["key"], n_threads=1)
+    s["consent"][s["churned"].view(bool)] = 0
+    for name, a in fused.items():
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, staged[name], err_msg=name)
+    assert n < 100 or 0 < np.count_nonzero(fused["churned"]) < np.count_nonzero(staged["active"])
+
+
+@pytest.mark.parametrize("n", [1, 3, 511, 512, 1000, 512 * 7 + 5, 100_003])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_visitor_indices_are_the_nonzero_visit_flags_for_any_thread_count(n, threads):
+    # The kernel once wrote a 0/1 flag per customer and Python took np.flatnonzero of it; it
+    # now compacts the indices itself, one part of the customers per thread.  The flags,
+    # straight from the model's definition: an active customer visits when its draw is below p.
+    from sim.core.twins.random import customer_base, draw_uniform
+
+    rng = np.random.default_rng(n)
+    active = (rng.random(n) < 0.8).astype(np.uint8)
+    trust = rng.uniform(0, 1, n).astype(np.float32)
+    rate = rng.uniform(0, 0.6, n).astype(np.float32)
+    p = rate.astype(np.float64) * (1.0 + 1.0 * (trust.astype(np.float64) - 0.5))
+    flags = (active != 0) & (draw_uniform(customer_base(13, np.arange(n, dtype=np.int64)), 0) < p)
+    for impl in ("compiled", "numpy"):
+        out = rng.integers(-5, n, n).astype(np.int64)   # scratch: its old contents must not matter
+        k = call("select_visitors", impl, active=active, trust=trust, visit_rate=rate, visitors=out,
+                 trust_slope=1.0, key=13, n_threads=threads)
+        np.testing.assert_array_equal(out[:k], np.flatnonzero(flags), err_msg=impl)
+
+
+@pytest.mark.parametrize("kernel", ["churn_day", "recover_and_churn"])
+def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
+    # The kernels compare the draw's integer bits with the bound before converting it: the
+    # decision at, just above and just below u == hazard_max is still u < hazard_max (with a
+    # steep slope, h == hazard_max here).
+    from sim.core.twins.random import customer_base, draw_uniform
+
+    n = 8
+    u = draw_uniform(customer_base(5, np.arange(n, dtype=np.int64)), 0)
+    for c in range(n):
+        for bound in (u[c], np.nextafter(u[c], 1.0), np.nextafter(u[c], 0.0), 0.0, 1.0, 2.0):
+            out = {}
+            for impl in ("compiled", "numpy"):
+                args = _churn_inputs(n, seed=c)
+                args.update(active=np.ones(n, np.uint8), trust=np.zeros(n, np.float32), hazard_max=float(bound),
+                            trust_mid=0.5, slope=1000.0, key=5)
+                if kernel == "churn_day":
+                    args = {k: args[k] for k in ("active", "trust", "churned", "hazard_max", "trust_mid", "slope", "key")}
+                else:
+                    args.update(recover=False)
+                call(kernel, impl, n_threads=1, **args)
+                out[impl] = args["churned"]
+            np.testing.assert_array_equal(out["compiled"], out["numpy"])
+            assert out["compiled"][c] == (u[c] < bound)

@@ -29,11 +29,12 @@
 cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
-from libc.math cimport exp, log
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.string cimport memmove, memset
+from libc.math cimport ceil, exp, log
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
+    CH_ONSITE, N_CHANNELS, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
     prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
@@ -45,6 +46,75 @@ cdef enum:
 
 
 # --------------------------------------------------------------------------- day hooks
+#
+# The day kernels run over every customer, DRAW_BLOCK customers at a time: a block's draws
+# are hashed together (four at a time with AVX2), then its customers are decided.  A block's
+# recovery and churn are the two helpers below, so the fused kernel (recover_and_churn) and
+# the separate ones run the very same arithmetic.
+
+cdef union FloatBits:
+    float f
+    uint32_t u
+
+
+cdef inline void recover_block(
+    Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust, const float* trust_base,
+    float* fatigue, Py_ssize_t n_ch, double relax, const double* decay,
+) noexcept nogil:
+    """Customers [lo, hi) spend a day without contact: an active customer's trust relaxes
+    toward its baseline, everyone's fatigue decays (``fatigue`` holds rows of ``n_ch``)."""
+    cdef Py_ssize_t i, c
+    cdef double d0, d1, d2, d3
+    cdef FloatBits t, relaxed
+    cdef uint32_t keep
+    for i in range(lo, hi):
+        # Computed for everyone, then the inactive customers' old values put back with a bit
+        # mask: the compiler vectorizes that, but neither a branch nor a select of floats.
+        t.f = trust[i]
+        relaxed.f = <float>(t.f + relax * (<double>trust_base[i] - t.f))
+        keep = <uint32_t>0 - <uint32_t>(active[i] != 0)
+        relaxed.u = (relaxed.u & keep) | (t.u & ~keep)
+        trust[i] = relaxed.f
+    if n_ch == N_CHANNELS:
+        # The usual four channels with constant offsets, so that a row is one vector.
+        d0, d1, d2, d3 = decay[0], decay[1], decay[2], decay[3]
+        for i in range(lo * 4, hi * 4, 4):
+            fatigue[i] = <float>(fatigue[i] * d0)
+            fatigue[i + 1] = <float>(fatigue[i + 1] * d1)
+            fatigue[i + 2] = <float>(fatigue[i + 2] * d2)
+            fatigue[i + 3] = <float>(fatigue[i + 3] * d3)
+    else:
+        for i in range(lo, hi):
+            for c in range(n_ch):
+                fatigue[i * n_ch + c] = <float>(fatigue[i * n_ch + c] * decay[c])
+
+
+cdef inline void churn_block(
+    Py_ssize_t lo, Py_ssize_t hi, const uint64_t* bits, uint8_t* active, const float* trust,
+    uint8_t* churned, uint8_t* consent, double hazard_max, double trust_mid, double slope,
+) noexcept nogil:
+    """Churn among customers [lo, hi), ``bits[i - lo]`` being customer i's draw: a churner's
+    ``active`` becomes 0, its ``churned`` 1 (everyone else's 0) and, unless ``consent`` is
+    NULL, its consent bits 0."""
+    cdef Py_ssize_t i
+    cdef double h, u
+    # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp(); and
+    # as u = (bits >> 11) * 2^-53 exactly, u < hazard_max exactly when bits >> 11 is below
+    # ceil(hazard_max * 2^53) (2^53, above every draw, for hazard_max >= 1), decided without
+    # converting the draw to a double.
+    cdef uint64_t below = (<uint64_t>ceil(min(hazard_max, 1.0) * 9007199254740992.0)
+                           if hazard_max > 0.0 else 0)
+    memset(&churned[lo], 0, hi - lo)
+    for i in range(lo, hi):
+        if active[i] and (bits[i - lo] >> 11) < below:
+            u = bits_to_uniform(bits[i - lo])
+            h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+            if u < h:
+                active[i] = 0
+                churned[i] = 1
+                if consent != NULL:
+                    consent[i] = 0
+
 
 def relax_and_decay(
     const uint8_t[::1] active,          # IN  uint8[N]
@@ -56,15 +126,19 @@ def relax_and_decay(
     int n_threads,
 ):
     """One day without contact: trust relaxes toward its baseline, fatigue decays."""
-    cdef Py_ssize_t n = trust.shape[0], c, n_ch = fatigue.shape[1]
-    cdef Py_ssize_t i
-    cdef double t
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        if active[i]:
-            t = trust[i]
-            trust[i] = <float>(t + relax * (trust_base[i] - t))
-        for c in range(n_ch):
-            fatigue[i, c] = <float>(fatigue[i, c] * decay[c])
+    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
+    if n == 0:
+        return
+    cdef const uint8_t* act = &active[0]
+    cdef float* tr = &trust[0]
+    cdef const float* base = &trust_base[0]
+    cdef float* fat = &fatigue[0, 0]
+    cdef const double* dec = &decay[0]
+    for blk in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="static"):
+        lo = blk * DRAW_BLOCK
+        hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+        recover_block(lo, hi, act, tr, base, fat, n_ch, relax, dec)
 
 
 def churn_day(
@@ -75,27 +149,65 @@ def churn_day(
     uint64_t key, int n_threads,
 ):
     """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    cdef Py_ssize_t n = trust.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
-    cdef double h, u
     cdef uint64_t* bits
+    if n == 0:
+        return
+    cdef uint8_t* act = &active[0]
+    cdef const float* tr = &trust[0]
+    cdef uint8_t* out = &churned[0]
     with nogil, parallel(num_threads=n_threads):
-        # The customers' draws a block at a time (hashed four at a time), then the decisions.
         bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
         for blk in prange(n_blocks, schedule="static"):
             lo = blk * DRAW_BLOCK
             hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
             customer_draws(key, lo, hi - lo, 0, bits)
-            for i in range(lo, hi):
-                churned[i] = 0
-                if active[i]:
-                    # h <= hazard_max, so most customers are decided without computing exp().
-                    u = bits_to_uniform(bits[i - lo])
-                    if u < hazard_max:
-                        h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
-                        if u < h:
-                            active[i] = 0
-                            churned[i] = 1
+            churn_block(lo, hi, bits, act, tr, out, NULL, hazard_max, trust_mid, slope)
+        free(bits)
+
+
+def recover_and_churn(
+    uint8_t[::1] active,                # IN/OUT uint8[N]; set to 0 on churn
+    float[::1] trust,                   # IN/OUT float32[N]
+    const float[::1] trust_base,        # IN  float32[N]
+    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
+    uint8_t[::1] churned,               # OUT uint8[N]; 1 where the customer churned today
+    uint8_t[::1] consent,               # IN/OUT uint8[N]; a churner's becomes 0
+    bint recover, double relax,
+    double hazard_max, double trust_mid, double slope,
+    uint64_t key, int n_threads,
+):
+    """The day's recovery and churn in one pass: relax_and_decay (when ``recover``), then
+    churn_day, then ``consent[churned] = 0``.
+
+    The same results bit for bit as the two kernels and the assignment in turn: each
+    customer's recovery, draw and decision depend on nothing but its own row, and a block's
+    recovery runs before its churn.  The rows are read once instead of twice, and no pass
+    over N is left to Python.  Parameters: see the two kernels.
+    """
+    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
+    cdef uint64_t* bits
+    if n == 0:
+        return
+    cdef uint8_t* act = &active[0]
+    cdef float* tr = &trust[0]
+    cdef const float* base = &trust_base[0]
+    cdef float* fat = &fatigue[0, 0]
+    cdef const double* dec = &decay[0]
+    cdef uint8_t* out = &churned[0]
+    cdef uint8_t* cons = &consent[0]
+    with nogil, parallel(num_threads=n_threads):
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+            customer_draws(key, lo, hi - lo, 0, bits)
+            if recover:
+                recover_block(lo, hi, act, tr, base, fat, n_ch, relax, dec)
+            churn_block(lo, hi, bits, act, tr, out, cons, hazard_max, trust_mid, slope)
         free(bits)
 
 
@@ -103,27 +215,53 @@ def select_visitors(
     const uint8_t[::1] active,          # IN  uint8[N]
     const float[::1] trust,             # IN  float32[N]
     const float[::1] visit_rate,        # IN  float32[N] visit probability per day at trust 0.5
-    uint8_t[::1] visits,                # OUT uint8[N]
+    int64_t[::1] visitors,              # OUT int64[N]; the first (returned) count: today's visitors
     double trust_slope,
     uint64_t key, int n_threads,
 ):
-    """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi
+    """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0.
+
+    Returns the number of visitors k; ``visitors[:k]`` are their indices, ascending, and
+    the entries after them are scratch.  Each thread compacts the visitors of one contiguous
+    part of the customers to the start of that part of ``visitors``, then the parts are moved
+    together in order, so the result is the same for any number of threads.
+    """
+    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi, part, first, w, total
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
+    cdef Py_ssize_t n_parts = max(1, min(n_threads, n_blocks))
     cdef double p
     cdef uint64_t* bits
+    cdef Py_ssize_t* count
+    if n == 0:
+        return 0
+    cdef int64_t* out = &visitors[0]
+    count = <Py_ssize_t*>malloc(n_parts * sizeof(Py_ssize_t))
     with nogil, parallel(num_threads=n_threads):
         bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
-        for blk in prange(n_blocks, schedule="static"):
-            lo = blk * DRAW_BLOCK
-            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
-            customer_draws(key, lo, hi - lo, 0, bits)
-            for i in range(lo, hi):
-                # Written as one select: whether a customer visits is a coin flip, which a
-                # branch would mispredict; the draw of an inactive customer is ignored.
-                p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
-                visits[i] = (active[i] != 0) & (bits_to_uniform(bits[i - lo]) < p)
+        for part in prange(n_parts, schedule="static"):
+            first = part * n_blocks // n_parts * DRAW_BLOCK
+            w = first
+            for blk in range(part * n_blocks // n_parts, (part + 1) * n_blocks // n_parts):
+                lo = blk * DRAW_BLOCK
+                hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
+                customer_draws(key, lo, hi - lo, 0, bits)
+                for i in range(lo, hi):
+                    # Compaction without a branch: whether a customer visits is a coin flip,
+                    # which a branch would mispredict.  Every customer is written at the next
+                    # free slot, which only a visitor keeps; w <= i, so the part's writes
+                    # stay inside the part.  An inactive customer's draw is ignored.
+                    p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
+                    out[w] = i
+                    w = w + ((active[i] != 0) & (bits_to_uniform(bits[i - lo]) < p))
+            count[part] = w - first
         free(bits)
+    total = 0
+    for part in range(n_parts):
+        first = part * n_blocks // n_parts * DRAW_BLOCK
+        memmove(&out[total], &out[first], count[part] * sizeof(int64_t))   # total <= first
+        total += count[part]
+    free(count)
+    return total
 
 
 def _set_avx2_draws(bint enabled):

@@ -34,7 +34,7 @@ from sim.core import load_compiled
 from sim.core.twins import firm as firm_twin
 from sim.core.twins import stages as stages_twin
 
-__all__ = ["call", "KERNELS", "KernelArgumentError"]
+__all__ = ["call", "KERNELS", "COUNTED", "KernelArgumentError"]
 
 IMPLS = ("compiled", "numpy")
 
@@ -85,11 +85,19 @@ _STAGE_ARRAYS = {
         active: uint8[N]
         trust: float32[N]
         churned: uint8[N]""",
+    "recover_and_churn": """
+        active: uint8[N]
+        trust: float32[N]
+        trust_base: float32[N]
+        fatigue: float32[N, C]
+        decay: float64[C]
+        churned: uint8[N]
+        consent: uint8[N]""",
     "select_visitors": """
         active: uint8[N]
         trust: float32[N]
         visit_rate: float32[N]
-        visits: uint8[N]""",
+        visitors: int64[N]""",
     "browse": """
         cust: int64[k] in N
         pref: int8[N, D]
@@ -304,6 +312,10 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
+COUNTED = {"select_visitors": "visitors"}
+"""Kernels that return a count k and fill only the first k entries of one output array (named
+here); the entries after those are scratch, whose contents depend on the implementation."""
+
 EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage", "respond"})
 """Kernels that take ``exposed: uint8[k]`` as input and dereference no per-customer index
 array for a touch where it is 0 (``respond`` still adds an unexposed touch's fatigue, from
@@ -359,8 +371,9 @@ def _bound(text: str, dims: dict[str, int]) -> int | None:
     return dims[sym] - (int(minus) if minus else 0)
 
 
-def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
-    """Validate the arrays of kernel ``name`` and run it with ``impl`` ("compiled" or "numpy").
+def call(name: str, impl: str = "compiled", **kwargs: Any) -> Any:
+    """Validate the arrays of kernel ``name``, run it with ``impl`` ("compiled" or "numpy")
+    and return what it returns (None, or for the kernels in :data:`COUNTED` a count).
 
     Raises
     ------
@@ -376,9 +389,12 @@ def call(name: str, impl: str = "compiled", **kwargs: Any) -> None:
         fn = getattr(kernel.twin, name)
     else:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    bad = fn(**kwargs)
-    if in_kernel and bad:
-        row = kwargs[in_kernel][bad - 1]
-        raise KernelArgumentError(
-            f"{name}({in_kernel}): customer {bad - 1} holds items {row.tolist()}, "
-            f"allowed [0, {kwargs['item_feat'].shape[0]}) in a filled slot (hist_day set)")
+    result = fn(**kwargs)
+    if in_kernel:
+        if result:
+            row = kwargs[in_kernel][result - 1]
+            raise KernelArgumentError(
+                f"{name}({in_kernel}): customer {result - 1} holds items {row.tolist()}, "
+                f"allowed [0, {kwargs['item_feat'].shape[0]}) in a filled slot (hist_day set)")
+        return None   # the kernel's return value was its own check
+    return result

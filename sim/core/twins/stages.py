@@ -13,7 +13,7 @@ from sim.codes import NO_DAY
 from sim.core.twins.random import bounded_low, customer_base, draw_bits, draw_uniform
 
 __all__ = [
-    "relax_and_decay", "churn_day", "select_visitors", "browse", "expose", "perceive",
+    "relax_and_decay", "churn_day", "recover_and_churn", "select_visitors", "browse", "expose", "perceive",
     "creep", "engage", "update_trust", "add_fatigue", "opt_out", "respond",
 ]
 
@@ -48,12 +48,21 @@ def churn_day(active, trust, churned, hazard_max, trust_mid, slope, key, n_threa
     active[gone] = 0
 
 
-def select_visitors(active, trust, visit_rate, visits, trust_slope, key, n_threads=1):
+def recover_and_churn(active, trust, trust_base, fatigue, decay, churned, consent, recover, relax,
+                      hazard_max, trust_mid, slope, key, n_threads=1):
+    if recover:
+        relax_and_decay(active, trust, trust_base, fatigue, relax, decay)
+    churn_day(active, trust, churned, hazard_max, trust_mid, slope, key)
+    consent[churned.view(bool)] = 0
+
+
+def select_visitors(active, trust, visit_rate, visitors, trust_slope, key, n_threads=1):
     idx = np.flatnonzero(active)
     p = visit_rate[idx].astype(np.float64) * (1.0 + trust_slope * (trust[idx].astype(np.float64) - 0.5))
     u = draw_uniform(customer_base(key, idx), 0)
-    visits[:] = 0
-    visits[idx[u < p]] = 1
+    chosen = idx[u < p]
+    visitors[:chosen.size] = chosen
+    return chosen.size
 
 
 def browse(cust, pref, item_feat, item_durable, item_cycle, hist_item, hist_day, viewed, viewed_rel, day,
