@@ -19,17 +19,30 @@ cimport cython
 from cython.parallel cimport parallel, prange
 from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
     dot_i8, dots8, prefetch_r, prefetch_w,
 )
-from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
+from sim.core._random cimport (
+    SIMD_SCALAR, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits, draw_run,
+    draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
+)
 
 
-cdef enum:
-    MASKED = -2147483647 - 1   # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+# Candidate keys (see below), shared with the C helpers.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #define SIM_MASKED INT32_MIN        /* below every real score or key */
+    #define SIM_KEY_BITS 12
+    #define SIM_KEY_SPAN 4096
+    """
+    enum:
+        MASKED "SIM_MASKED"    # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+        KEY_BITS "SIM_KEY_BITS"
+        KEY_SPAN "SIM_KEY_SPAN"
 
 
 cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexcept nogil:
@@ -127,12 +140,11 @@ cdef inline int32_t take_best(const int32_t* cand_item, int32_t* cand_score, Py_
 # keys are distinct, and a larger key is a higher score or, at an equal score, an earlier
 # candidate, so the best remaining candidate (ties: the earlier one) is the largest key.  One
 # int32 max pass then finds it and one compare-and-select pass masks the taken item's copies;
-# both are plain loops the compiler vectorizes.  Exact: the same integer scores, the same order.
-# Used when every key fits in an int32 (|score| <= 128 * 128 * D, so D <= KEY_MAX_DIM) and
-# there are at most KEY_SPAN candidates; otherwise take_best above.
+# both are plain loops the compiler vectorizes (SSE2: no packed int32 max, so a compare and a
+# select per step).  Exact: the same integer scores, the same order.  Used when every key fits
+# in an int32 (|score| <= 128 * 128 * D, so D <= KEY_MAX_DIM) and there are at most KEY_SPAN
+# candidates; otherwise take_best above.  The wider paths are C helpers further down.
 cdef enum:
-    KEY_BITS = 12
-    KEY_SPAN = 4096
     KEY_MAX_DIM = 31
 
 cdef inline void candidate_keys8(const int8_t* pref, const int8_t* feat, const int32_t* cand,
@@ -166,6 +178,275 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
         if not in_row(row, filled, item):
             raw_score[0] = best_k >> KEY_BITS   # floor division: exact for negative scores too
             return item
+
+
+# The candidate steps on AVX2 or AVX-512, where the CPU has them (sim_simd, chosen when the
+# module loads; see _random.pxd and set_simd).  The x86-64 baseline this package is compiled
+# for is SSE2, which has no packed int32 max and no int8 -> int16 widening, so the plain
+# loops above cost about twice as many instructions as these.  Same integer arithmetic,
+# same order of choice, so the same items and keys on every path:
+#   * candidate_keys8_wide: the D = 8 dot products eight candidates at a time (a gather of
+#     eight feature rows, int8 -> int16, multiply-add of pairs, a transposed sum), packed
+#     into keys as candidate_keys8 does;
+#   * take_best_key_wide: take_best_key with vector max and compare-and-blend passes; up to
+#     32 candidates (the usual case) stay in registers across the passes of one call.
+cdef extern from *:
+    """
+    static inline int sim_in_row(const int32_t* row, ptrdiff_t upto, int32_t item) {
+        for (ptrdiff_t j = 0; j < upto; j++)
+            if (row[j] == item) return 1;
+        return 0;
+    }
+    static inline int32_t sim_dot8(const int8_t* a, const int8_t* b) {
+        int32_t s = 0;
+        for (int d = 0; d < 8; d++) s += (int32_t)a[d] * (int32_t)b[d];
+        return s;
+    }
+    /* The candidate of a key, and its int8 dot product (floor division: exact for negative
+       scores too, >> being arithmetic with the compilers that build this). */
+    #define SIM_KEY_CAND(k) (SIM_KEY_SPAN - 1 - ((k) & (SIM_KEY_SPAN - 1)))
+    #define SIM_KEY_DOT(k) ((k) >> SIM_KEY_BITS)
+    #if SIM_X86_SIMD
+    SIM_TARGET_AVX2 static inline int32_t sim_hmax8(__m256i v) {
+        __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        m = _mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+        m = _mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+        return _mm_cvtsi128_si32(m);
+    }
+    SIM_TARGET_AVX512 static inline int32_t sim_hmax16(__m512i v) {
+        return sim_hmax8(_mm256_max_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
+    }
+
+    SIM_TARGET_AVX2 static void sim_candidate_keys8_avx2(const int8_t* pref, const int8_t* feat, const int32_t* items,
+                                                         ptrdiff_t n, int32_t* key) {
+        const __m256i p = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        __m256i tie = _mm256_sub_epi32(_mm256_set1_epi32(SIM_KEY_SPAN - 1), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        ptrdiff_t c = 0;
+        for (; c + 8 <= n; c += 8) {
+            __m256i f0 = _mm256_i32gather_epi64((const long long*)feat, _mm_loadu_si128((const __m128i*)(items + c)), 8);
+            __m256i f1 = _mm256_i32gather_epi64((const long long*)feat, _mm_loadu_si128((const __m128i*)(items + c + 4)), 8);
+            /* Each 128-bit lane: one candidate's four pair sums. */
+            __m256i q01 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(f0)), p);
+            __m256i q23 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(f0, 1)), p);
+            __m256i q45 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(f1)), p);
+            __m256i q67 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(f1, 1)), p);
+            /* Lanes of the sums: 0, 2, 4, 6 | 1, 3, 5, 7; then in order. */
+            __m256i dot = _mm256_hadd_epi32(_mm256_hadd_epi32(q01, q23), _mm256_hadd_epi32(q45, q67));
+            dot = _mm256_permutevar8x32_epi32(dot, order);
+            _mm256_storeu_si256((__m256i*)(key + c), _mm256_add_epi32(_mm256_slli_epi32(dot, SIM_KEY_BITS), tie));
+            tie = _mm256_sub_epi32(tie, _mm256_set1_epi32(8));
+        }
+        for (; c < n; c++)
+            key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+    }
+    /* The dot products of eight candidates: each 128-bit lane of a (candidates 0-3) and b
+       (4-7) gets one candidate's four pair sums, summed across the lane; element 0 of each
+       lane then holds the dot product, and `pick` gathers those eight. */
+    SIM_TARGET_AVX512 static inline __m512i sim_dots8x8(__m512i p, const int8_t* feat, __m256i idx, __mmask8 m,
+                                                        __m512i pick) {
+        __m512i f = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), m, idx, (const void*)feat, 8);
+        __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
+        __m512i b = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f, 1)), p);
+        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_CDAB));
+        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_CDAB));
+        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_BADC));
+        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_BADC));
+        return _mm512_permutex2var_epi32(a, pick, b);
+    }
+    /* Sixteen keys per step, stored as whole 64-byte blocks (the selection loads them back
+       that way, which lets the store forward to the load). */
+    SIM_TARGET_AVX512 static void sim_candidate_keys8_avx512(const int8_t* pref, const int8_t* feat,
+                                                             const int32_t* items, ptrdiff_t n, int32_t* key) {
+        const __m512i p = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m512i pick_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+        const __m512i pick_hi = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 12, 16, 20, 24, 28);
+        __m512i tie = _mm512_sub_epi32(_mm512_set1_epi32(SIM_KEY_SPAN - 1),
+                                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        for (ptrdiff_t c = 0; c < n; c += 16) {
+            ptrdiff_t left = n - c;
+            __mmask8 m0 = left >= 8 ? (__mmask8)0xFF : sim_head8(left);
+            __mmask8 m1 = left >= 16 ? (__mmask8)0xFF : left <= 8 ? (__mmask8)0 : sim_head8(left - 8);
+            __mmask16 m = (__mmask16)(((uint32_t)m1 << 8) | m0);
+            __m512i idx = left >= 16 ? _mm512_loadu_si512((const void*)(items + c)) : _mm512_maskz_loadu_epi32(m, items + c);
+            __m512i dot = _mm512_mask_blend_epi32((__mmask16)0xFF00,
+                                                  sim_dots8x8(p, feat, _mm512_castsi512_si256(idx), m0, pick_lo),
+                                                  sim_dots8x8(p, feat, _mm512_extracti64x4_epi64(idx, 1), m1, pick_hi));
+            __m512i k = _mm512_add_epi32(_mm512_slli_epi32(dot, SIM_KEY_BITS), tie);
+            if (left >= 16)
+                _mm512_storeu_si512((void*)(key + c), k);
+            else
+                _mm512_mask_storeu_epi32((void*)(key + c), m, k);
+            tie = _mm512_sub_epi32(tie, _mm512_set1_epi32(16));
+        }
+    }
+
+    SIM_TARGET_AVX2 static int32_t sim_take_best_key_avx2(const int32_t* item, int32_t* key, ptrdiff_t n,
+                                                          const int32_t* row, ptrdiff_t filled, int* raw) {
+        const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        if (n <= 32) {
+            /* Four blocks of eight in registers; lanes past n hold masked keys (and item 0,
+               whose keys are masked whatever happens to them). */
+            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            __m256i k[4], it[4], in[4];
+            int32_t found = -1;
+            for (int q = 0; q < 4; q++) {
+                in[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
+                k[q] = masked;
+                it[q] = _mm256_setzero_si256();
+                if (8 * q + 8 <= n) {   /* whole blocks by plain loads, which stores forward to */
+                    k[q] = _mm256_loadu_si256((const __m256i*)(key + 8 * q));
+                    it[q] = _mm256_loadu_si256((const __m256i*)(item + 8 * q));
+                } else if (8 * q < n) {
+                    k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in[q]), in[q]);
+                    it[q] = _mm256_maskload_epi32(item + 8 * q, in[q]);
+                }
+            }
+            for (;;) {
+                int32_t best = sim_hmax8(_mm256_max_epi32(_mm256_max_epi32(k[0], k[1]), _mm256_max_epi32(k[2], k[3])));
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                __m256i vt = _mm256_set1_epi32(taken);
+                for (int q = 0; q < 4; q++)
+                    k[q] = _mm256_blendv_epi8(k[q], masked, _mm256_cmpeq_epi32(it[q], vt));
+                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); found = taken; break; }
+            }
+            for (int q = 0; q < 4; q++) {
+                if (8 * q + 8 <= n) _mm256_storeu_si256((__m256i*)(key + 8 * q), k[q]);
+                else if (8 * q < n) _mm256_maskstore_epi32(key + 8 * q, in[q], k[q]);
+            }
+            return found;
+        }
+        for (;;) {
+            __m256i mx = masked;
+            ptrdiff_t c = 0;
+            for (; c + 8 <= n; c += 8) mx = _mm256_max_epi32(mx, _mm256_loadu_si256((const __m256i*)(key + c)));
+            int32_t best = sim_hmax8(mx);
+            for (; c < n; c++) best = key[c] > best ? key[c] : best;
+            if (best == SIM_MASKED) return -1;
+            int32_t taken = item[SIM_KEY_CAND(best)];
+            __m256i vt = _mm256_set1_epi32(taken);
+            for (c = 0; c + 8 <= n; c += 8) {
+                __m256i kc = _mm256_loadu_si256((const __m256i*)(key + c));
+                __m256i eq = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i*)(item + c)), vt);
+                _mm256_storeu_si256((__m256i*)(key + c), _mm256_blendv_epi8(kc, masked, eq));
+            }
+            for (; c < n; c++) key[c] = item[c] == taken ? SIM_MASKED : key[c];
+            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
+        }
+    }
+    SIM_TARGET_AVX512 static int32_t sim_take_best_key_avx512(const int32_t* item, int32_t* key, ptrdiff_t n,
+                                                              const int32_t* row, ptrdiff_t filled, int* raw) {
+        const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
+        if (n <= 32) {
+            /* Two blocks of sixteen in registers, as in the AVX2 version. */
+            __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+            __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+            /* Whole blocks by plain loads and stores, which forward from the previous stores. */
+            __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
+            __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16))
+                                 : _mm512_mask_loadu_epi32(masked, in1, key + 16);
+            __m512i i0 = _mm512_maskz_loadu_epi32(in0, item), i1 = _mm512_maskz_loadu_epi32(in1, item + 16);
+            int32_t found = -1;
+            for (;;) {
+                int32_t best = sim_hmax16(_mm512_max_epi32(k0, k1));
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                __m512i vt = _mm512_set1_epi32(taken);
+                k0 = _mm512_mask_mov_epi32(k0, _mm512_cmpeq_epi32_mask(i0, vt), masked);
+                k1 = _mm512_mask_mov_epi32(k1, _mm512_cmpeq_epi32_mask(i1, vt), masked);
+                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); found = taken; break; }
+            }
+            if (n >= 16) _mm512_storeu_si512((void*)key, k0);
+            else _mm512_mask_storeu_epi32(key, in0, k0);
+            if (n >= 32) _mm512_storeu_si512((void*)(key + 16), k1);
+            else _mm512_mask_storeu_epi32(key + 16, in1, k1);
+            return found;
+        }
+        for (;;) {
+            __m512i mx = masked;
+            ptrdiff_t c = 0;
+            for (; c + 16 <= n; c += 16) mx = _mm512_max_epi32(mx, _mm512_loadu_si512((const void*)(key + c)));
+            __mmask16 tail = (__mmask16)((1u << (n - c)) - 1u);
+            mx = _mm512_max_epi32(mx, _mm512_mask_loadu_epi32(masked, tail, key + c));
+            int32_t best = sim_hmax16(mx);
+            if (best == SIM_MASKED) return -1;
+            int32_t taken = item[SIM_KEY_CAND(best)];
+            __m512i vt = _mm512_set1_epi32(taken);
+            for (c = 0; c + 16 <= n; c += 16)
+                _mm512_mask_storeu_epi32((void*)(key + c), _mm512_cmpeq_epi32_mask(
+                    _mm512_loadu_si512((const void*)(item + c)), vt), masked);
+            _mm512_mask_storeu_epi32((void*)(key + c), _mm512_mask_cmpeq_epi32_mask(
+                tail, _mm512_maskz_loadu_epi32(tail, item + c), vt), masked);
+            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
+        }
+    }
+    #endif
+
+    /* Dispatch on sim_simd.  fill_slates calls these only on a vector path (the scalar path
+       is candidate_keys8 / take_best_key); the scalar code here keeps them complete. */
+    static inline void sim_candidate_keys8_wide(const int8_t* pref, const int8_t* feat, const int32_t* items,
+                                                ptrdiff_t n, int32_t* key) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) { sim_candidate_keys8_avx512(pref, feat, items, n, key); return; }
+        if (sim_simd == SIM_SIMD_AVX2) { sim_candidate_keys8_avx2(pref, feat, items, n, key); return; }
+    #endif
+        for (ptrdiff_t c = 0; c < n; c++)
+            key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+    }
+    static inline int32_t sim_take_best_key_wide(const int32_t* item, int32_t* key, ptrdiff_t n,
+                                                 const int32_t* row, ptrdiff_t filled, int* raw) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_take_best_key_avx512(item, key, n, row, filled, raw);
+        if (sim_simd == SIM_SIMD_AVX2) return sim_take_best_key_avx2(item, key, n, row, filled, raw);
+    #endif
+        for (;;) {
+            int32_t best = SIM_MASKED, taken;
+            for (ptrdiff_t c = 0; c < n; c++) best = key[c] > best ? key[c] : best;
+            if (best == SIM_MASKED) return -1;
+            taken = item[SIM_KEY_CAND(best)];
+            for (ptrdiff_t c = 0; c < n; c++) key[c] = item[c] == taken ? SIM_MASKED : key[c];
+            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
+        }
+    }
+    """
+    void candidate_keys8_wide "sim_candidate_keys8_wide"(const int8_t* pref, const int8_t* feat, const int32_t* items,
+                                                         Py_ssize_t n, int32_t* key) noexcept nogil
+    int32_t take_best_key_wide "sim_take_best_key_wide"(const int32_t* cand_item, int32_t* key, Py_ssize_t n_cand,
+                                                        const int32_t* row, Py_ssize_t filled,
+                                                        int* raw_score) noexcept nogil
+
+
+SIMD_PATHS = ("scalar", "avx2", "avx512")
+"""The vector paths of this module, narrowest first (their index is sim_simd's value)."""
+
+
+def simd_paths():
+    """The paths this CPU can run, narrowest first: ("scalar", ...) up to the widest it has."""
+    return SIMD_PATHS[:get_simd_widest() + 1]
+
+
+def set_simd(str path):
+    """Run fill_slates and this module's draws on ``path`` ("avx512", "avx2" or "scalar", one of
+    :func:`simd_paths`); returns the previous path.  The widest is the default.  Results are
+    identical on every path: this exists so that tests and measurements can run each."""
+    if path not in simd_paths():
+        raise ValueError(f"SIMD path {path!r} is not one of {simd_paths()} on this CPU")
+    return SIMD_PATHS[set_simd_level(SIMD_PATHS.index(path))]
+
+
+def _draw_runs(
+    uint64_t base, uint64_t j0, uint32_t bound,
+    uint64_t[::1] bits,                 # OUT uint64[n] draw_bits(base, j0 + c)
+    uint32_t[::1] below,                # OUT uint32[n] bounded_low(draw_bits(base, j0 + c), bound)
+    uint64_t key, uint64_t first,
+    uint64_t[::1] block,                # OUT uint64[q] draw_bits(customer_base(key, first + q), j0)
+):
+    """The run and block draw helpers on the current path, for the tests (they must equal the
+    scalar draw_bits)."""
+    draw_run(base, j0, bits.shape[0], &bits[0] if bits.shape[0] else NULL)
+    draw_below_run(base, j0, below.shape[0], bound, &below[0] if below.shape[0] else NULL)
+    customer_draws(key, first, block.shape[0], j0, &block[0] if block.shape[0] else NULL)
 
 
 def fill_slates(
@@ -222,7 +503,8 @@ def fill_slates(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
-    cdef Py_ssize_t t, i, c, s, h, ia
+    cdef Py_ssize_t t, e, i, c, s, h, ia, n_todo
+    cdef Py_ssize_t* todo          # the exposed touches, in order
     cdef int32_t item, anchor
     cdef int src, cat, n_sup, anchor_day, best_day
     cdef bint need_cands, have_cands, need_hist, need_view, need_cats, use_keys, have_raw
@@ -233,6 +515,8 @@ def fill_slates(
     cdef int32_t* cand_item
     cdef int32_t* cand_score       # scores, or packed keys when use_keys
     cdef int* sup
+    cdef uint64_t* coin_bits       # a vector path's exploration draws of one touch
+    cdef int simd = get_simd()
     need_cands = False
     need_view = False
     need_cats = False
@@ -247,13 +531,28 @@ def fill_slates(
             need_view = True
         if slot_source[s] == SRC_STATED or slot_source[s] == SRC_INFERRED or slot_source[s] == SRC_OFFSITE:
             need_cats = True
+    # The exposed touches first, branch-free: exposure is a coin flip per touch, which a branch
+    # in the main loop would mispredict about once per exposed touch; this also lets the
+    # prefetches look exactly PREFETCH_AHEAD exposed touches ahead.
+    n_todo = 0
+    for t in range(k):
+        n_todo = n_todo + (exposed[t] != 0)
+    todo = <Py_ssize_t*>malloc((n_todo + 1) * sizeof(Py_ssize_t))
+    if todo == NULL:
+        raise MemoryError()
+    n_todo = 0
+    with nogil:
+        for t in range(k):
+            todo[n_todo] = t
+            n_todo = n_todo + (exposed[t] != 0)
     with nogil, parallel(num_threads=n_threads):
         cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
         cand_score = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
-        for t in prange(k, schedule="static"):
-            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
-                ia = cust[t + PREFETCH_AHEAD]
+        coin_bits = <uint64_t*>malloc((2 * n_slot + 1) * sizeof(uint64_t))
+        for e in prange(n_todo, schedule="static"):
+            if e + PREFETCH_AHEAD < n_todo:
+                ia = cust[todo[e + PREFETCH_AHEAD]]
                 prefetch_r(&est_pref[ia, 0])
                 prefetch_r(&n_obs[ia])
                 if need_hist:
@@ -266,8 +565,7 @@ def fill_slates(
                     prefetch_r(&stated_cats[ia, 0])
                     prefetch_r(&inferred_cat[ia])
                     prefetch_r(&offsite_cat[ia])
-            if not exposed[t]:
-                continue
+            t = todo[e]
             i = cust[t]
             base = customer_base(key, i)
             j = 0
@@ -281,11 +579,16 @@ def fill_slates(
                         n_sup = n_sup + 1
             have_cands = need_cands and n_obs[i] > 0
             if have_cands:
-                for c in range(n_candidates):
-                    cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
+                if simd != SIMD_SCALAR:
+                    draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
+                else:
+                    for c in range(n_candidates):
+                        cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
                 j = j + n_candidates
                 if use_keys:
-                    if d_dim == 8:
+                    if d_dim == 8 and simd != SIMD_SCALAR:
+                        candidate_keys8_wide(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                    elif d_dim == 8:
                         candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
                     else:
                         for c in range(n_candidates):
@@ -318,7 +621,10 @@ def fill_slates(
                         src = SRC_BEHAVIOURAL
                 if src == SRC_BEHAVIOURAL:
                     if have_cands:
-                        if use_keys:
+                        if use_keys and simd != SIMD_SCALAR:
+                            item = take_best_key_wide(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                            have_raw = item >= 0
+                        elif use_keys:
                             item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
                             have_raw = item >= 0
                         else:
@@ -375,9 +681,15 @@ def fill_slates(
                 if not have_raw:
                     raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
                 score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
+            # Exploration: draws j, j+1 for slot 0, j+2, j+3 for slot 1, ...; on a vector path
+            # all of them at once (the item draw is then made whether or not it is used).
+            if simd != SIMD_SCALAR:
+                draw_run(base, j, 2 * n_slot, coin_bits)
             for s in range(n_slot):
-                if draw_uniform(base, j) < exploration:
-                    item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
+                if (bits_to_uniform(coin_bits[2 * s]) if simd != SIMD_SCALAR
+                        else draw_uniform(base, j)) < exploration:
+                    item = popular[bounded_low(coin_bits[2 * s + 1] if simd != SIMD_SCALAR
+                                               else draw_bits(base, j + 1), <unsigned int>n_pop)]
                     if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
                         slate[t, s] = item
                         basis[t, s] = BASIS_NONE
@@ -387,6 +699,8 @@ def fill_slates(
         free(cand_item)
         free(cand_score)
         free(sup)
+        free(coin_bits)
+    free(todo)
 
 
 cdef extern from *:
