@@ -36,11 +36,13 @@ cdef extern from *:
     """
     #include <stdint.h>
     #define SIM_MASKED INT32_MIN        /* below every real score or key */
+    #define SIM_KEY_ABOVE INT32_MAX     /* above every key */
     #define SIM_KEY_BITS 12
     #define SIM_KEY_SPAN 4096
     """
     enum:
         MASKED "SIM_MASKED"    # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+        KEY_ABOVE "SIM_KEY_ABOVE"
         KEY_BITS "SIM_KEY_BITS"
         KEY_SPAN "SIM_KEY_SPAN"
 
@@ -182,14 +184,20 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
 
 # The candidate steps on AVX2 or AVX-512, where the CPU has them (sim_simd, chosen when the
 # module loads; see _random.pxd and set_simd).  The x86-64 baseline this package is compiled
-# for is SSE2, which has no packed int32 max and no int8 -> int16 widening, so the plain
-# loops above cost about twice as many instructions as these.  Same integer arithmetic,
-# same order of choice, so the same items and keys on every path:
+# for is SSE2, which has no packed int32 max and no int8 -> int16 widening.  Same integer
+# arithmetic, same order of choice, so the same items and scores on every path:
 #   * candidate_keys8_wide: the D = 8 dot products eight candidates at a time (a gather of
 #     eight feature rows, int8 -> int16, multiply-add of pairs, a transposed sum), packed
 #     into keys as candidate_keys8 does;
-#   * take_best_key_wide: take_best_key with vector max and compare-and-blend passes; up to
-#     32 candidates (the usual case) stay in registers across the passes of one call.
+#   * next_best_key: take_best_key's choices without writing anything back.  take_best_key
+#     always takes the largest remaining key, so the keys left after it has taken some are
+#     exactly those below the last one taken (keys are distinct); the kernel keeps that key
+#     (key_below) and each call takes the largest key below it.  take_best_key also masks
+#     the other copies of a taken item; here such a copy comes up later, but its item is in
+#     the row by then (an item taken is either in the row already or put there by the slot
+#     that asked for it), so it is passed over just the same.  Up to 32 keys stay in
+#     registers through a call, and the running maximum is kept in every lane, so a call is
+#     a short chain of vector steps: it was the critical path of a touch.
 cdef extern from *:
     """
     static inline int sim_in_row(const int32_t* row, ptrdiff_t upto, int32_t item) {
@@ -206,26 +214,33 @@ cdef extern from *:
        scores too, >> being arithmetic with the compilers that build this). */
     #define SIM_KEY_CAND(k) (SIM_KEY_SPAN - 1 - ((k) & (SIM_KEY_SPAN - 1)))
     #define SIM_KEY_DOT(k) ((k) >> SIM_KEY_BITS)
+    /* The scalar candidate: its item and key. */
+    static inline void sim_candidate8(uint64_t base, uint64_t j0, ptrdiff_t c, uint32_t bound, const int8_t* pref,
+                                      const int8_t* feat, int32_t* items, int32_t* key) {
+        uint64_t bits = sim_mix64(base + (j0 + (uint64_t)c + 1) * SIM_GOLDEN);
+        items[c] = (int32_t)(((bits & 0xFFFFFFFFULL) * (uint64_t)bound) >> 32);
+        key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+    }
     #if SIM_X86_SIMD
-    SIM_TARGET_AVX2 static inline int32_t sim_hmax8(__m256i v) {
-        __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-        m = _mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-        m = _mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-        return _mm_cvtsi128_si32(m);
-    }
-    SIM_TARGET_AVX512 static inline int32_t sim_hmax16(__m512i v) {
-        return sim_hmax8(_mm256_max_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
-    }
-
-    SIM_TARGET_AVX2 static void sim_candidate_keys8_avx2(const int8_t* pref, const int8_t* feat, const int32_t* items,
-                                                         ptrdiff_t n, int32_t* key) {
+    SIM_TARGET_AVX2 static void sim_candidates8_avx2(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
+                                                     const int8_t* pref, const int8_t* feat, int32_t* items,
+                                                     int32_t* key) {
         const __m256i p = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m256i step = _mm256_set1_epi64x((long long)(4 * SIM_GOLDEN));
+        const __m256i vbound = _mm256_set1_epi64x((long long)bound);
+        const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         __m256i tie = _mm256_sub_epi32(_mm256_set1_epi32(SIM_KEY_SPAN - 1), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256i z = sim_run_start4(base, j0);
         ptrdiff_t c = 0;
         for (; c + 8 <= n; c += 8) {
-            __m256i f0 = _mm256_i32gather_epi64((const long long*)feat, _mm_loadu_si128((const __m128i*)(items + c)), 8);
-            __m256i f1 = _mm256_i32gather_epi64((const long long*)feat, _mm_loadu_si128((const __m128i*)(items + c + 4)), 8);
+            /* Eight draws, bounded_low of each (the high halves of 32 x 32-bit products). */
+            __m128i i0 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            z = _mm256_add_epi64(z, step);
+            __m128i i1 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            z = _mm256_add_epi64(z, step);
+            __m256i f0 = _mm256_i32gather_epi64((const long long*)feat, i0, 8);
+            __m256i f1 = _mm256_i32gather_epi64((const long long*)feat, i1, 8);
             /* Each 128-bit lane: one candidate's four pair sums. */
             __m256i q01 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(f0)), p);
             __m256i q23 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(f0, 1)), p);
@@ -234,11 +249,13 @@ cdef extern from *:
             /* Lanes of the sums: 0, 2, 4, 6 | 1, 3, 5, 7; then in order. */
             __m256i dot = _mm256_hadd_epi32(_mm256_hadd_epi32(q01, q23), _mm256_hadd_epi32(q45, q67));
             dot = _mm256_permutevar8x32_epi32(dot, order);
+            _mm_storeu_si128((__m128i*)(items + c), i0);
+            _mm_storeu_si128((__m128i*)(items + c + 4), i1);
             _mm256_storeu_si256((__m256i*)(key + c), _mm256_add_epi32(_mm256_slli_epi32(dot, SIM_KEY_BITS), tie));
             tie = _mm256_sub_epi32(tie, _mm256_set1_epi32(8));
         }
         for (; c < n; c++)
-            key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+            sim_candidate8(base, j0, c, bound, pref, feat, items, key);
     }
     /* The dot products of eight candidates: each 128-bit lane of a (candidates 0-3) and b
        (4-7) gets one candidate's four pair sums, summed across the lane; element 0 of each
@@ -254,167 +271,184 @@ cdef extern from *:
         b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_BADC));
         return _mm512_permutex2var_epi32(a, pick, b);
     }
-    /* Sixteen keys per step, stored as whole 64-byte blocks (the selection loads them back
-       that way, which lets the store forward to the load). */
-    SIM_TARGET_AVX512 static void sim_candidate_keys8_avx512(const int8_t* pref, const int8_t* feat,
-                                                             const int32_t* items, ptrdiff_t n, int32_t* key) {
+    /* Sixteen candidates per step, the items going straight from the draws to the gathers. */
+    SIM_TARGET_AVX512 static void sim_candidates8_avx512(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
+                                                         const int8_t* pref, const int8_t* feat, int32_t* items,
+                                                         int32_t* key) {
         const __m512i p = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m512i step = _mm512_set1_epi64((long long)(8 * SIM_GOLDEN));
+        const __m512i vbound = _mm512_set1_epi64((long long)bound);
         const __m512i pick_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
         const __m512i pick_hi = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 12, 16, 20, 24, 28);
         __m512i tie = _mm512_sub_epi32(_mm512_set1_epi32(SIM_KEY_SPAN - 1),
                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        __m512i z = sim_run_start8(base, j0);
         for (ptrdiff_t c = 0; c < n; c += 16) {
             ptrdiff_t left = n - c;
             __mmask8 m0 = left >= 8 ? (__mmask8)0xFF : sim_head8(left);
             __mmask8 m1 = left >= 16 ? (__mmask8)0xFF : left <= 8 ? (__mmask8)0 : sim_head8(left - 8);
-            __mmask16 m = (__mmask16)(((uint32_t)m1 << 8) | m0);
-            __m512i idx = left >= 16 ? _mm512_loadu_si512((const void*)(items + c)) : _mm512_maskz_loadu_epi32(m, items + c);
-            __m512i dot = _mm512_mask_blend_epi32((__mmask16)0xFF00,
-                                                  sim_dots8x8(p, feat, _mm512_castsi512_si256(idx), m0, pick_lo),
-                                                  sim_dots8x8(p, feat, _mm512_extracti64x4_epi64(idx, 1), m1, pick_hi));
+            /* Sixteen draws, bounded_low of each. */
+            __m256i i0 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            z = _mm512_add_epi64(z, step);
+            __m256i i1 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            z = _mm512_add_epi64(z, step);
+            __m512i dot = _mm512_mask_blend_epi32((__mmask16)0xFF00, sim_dots8x8(p, feat, i0, m0, pick_lo),
+                                                  sim_dots8x8(p, feat, i1, m1, pick_hi));
             __m512i k = _mm512_add_epi32(_mm512_slli_epi32(dot, SIM_KEY_BITS), tie);
-            if (left >= 16)
+            __m512i it = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+            if (left >= 16) {
+                _mm512_storeu_si512((void*)(items + c), it);
                 _mm512_storeu_si512((void*)(key + c), k);
-            else
+            } else {
+                __mmask16 m = (__mmask16)(((uint32_t)m1 << 8) | m0);
+                _mm512_mask_storeu_epi32((void*)(items + c), m, it);
                 _mm512_mask_storeu_epi32((void*)(key + c), m, k);
+            }
             tie = _mm512_sub_epi32(tie, _mm512_set1_epi32(16));
         }
     }
+    #endif
 
-    SIM_TARGET_AVX2 static int32_t sim_take_best_key_avx2(const int32_t* item, int32_t* key, ptrdiff_t n,
-                                                          const int32_t* row, ptrdiff_t filled, int* raw) {
+    #if SIM_X86_SIMD
+    /* next_best_key: the best candidate with a key below *below whose item is not in the
+       row.  Lanes past n hold masked keys. */
+    SIM_TARGET_AVX2 static inline __m256i sim_keys_below8(__m256i k, __m256i vb) {
+        return _mm256_blendv_epi8(_mm256_set1_epi32(SIM_MASKED), k, _mm256_cmpgt_epi32(vb, k));
+    }
+    /* The largest element of v, in every lane. */
+    SIM_TARGET_AVX2 static inline __m256i sim_allmax8(__m256i v) {
+        v = _mm256_max_epi32(v, _mm256_permute2x128_si256(v, v, 1));
+        v = _mm256_max_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm256_max_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
+    SIM_TARGET_AVX2 static int32_t sim_next_best_key_avx2(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                          const int32_t* row, ptrdiff_t filled, int32_t* below,
+                                                          int* raw) {
         const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        __m256i vb = _mm256_set1_epi32(*below);
+        int32_t best;
         if (n <= 32) {
-            /* Four blocks of eight in registers; lanes past n hold masked keys (and item 0,
-               whose keys are masked whatever happens to them). */
+            /* Up to four blocks of eight, in registers across the passes. */
             const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            __m256i k[4], it[4], in[4];
-            int32_t found = -1;
+            __m256i k[4];
             for (int q = 0; q < 4; q++) {
-                in[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
                 k[q] = masked;
-                it[q] = _mm256_setzero_si256();
-                if (8 * q + 8 <= n) {   /* whole blocks by plain loads, which stores forward to */
+                if (8 * q + 8 <= n) {
                     k[q] = _mm256_loadu_si256((const __m256i*)(key + 8 * q));
-                    it[q] = _mm256_loadu_si256((const __m256i*)(item + 8 * q));
                 } else if (8 * q < n) {
-                    k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in[q]), in[q]);
-                    it[q] = _mm256_maskload_epi32(item + 8 * q, in[q]);
+                    __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
+                    k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in), in);
                 }
             }
             for (;;) {
-                int32_t best = sim_hmax8(_mm256_max_epi32(_mm256_max_epi32(k[0], k[1]), _mm256_max_epi32(k[2], k[3])));
+                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                best = _mm256_cvtsi256_si32(vb);
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
-                __m256i vt = _mm256_set1_epi32(taken);
-                for (int q = 0; q < 4; q++)
-                    k[q] = _mm256_blendv_epi8(k[q], masked, _mm256_cmpeq_epi32(it[q], vt));
-                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); found = taken; break; }
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
             }
-            for (int q = 0; q < 4; q++) {
-                if (8 * q + 8 <= n) _mm256_storeu_si256((__m256i*)(key + 8 * q), k[q]);
-                else if (8 * q < n) _mm256_maskstore_epi32(key + 8 * q, in[q], k[q]);
+        } else {
+            for (;;) {
+                __m256i mx = masked;
+                ptrdiff_t c = 0;
+                for (; c + 8 <= n; c += 8)
+                    mx = _mm256_max_epi32(mx, sim_keys_below8(_mm256_loadu_si256((const __m256i*)(key + c)), vb));
+                best = _mm256_cvtsi256_si32(sim_allmax8(mx));
+                for (; c < n; c++)
+                    best = key[c] < *below && key[c] > best ? key[c] : best;
+                if (best == SIM_MASKED) break;
+                *below = best;
+                vb = _mm256_set1_epi32(best);
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
             }
-            return found;
         }
-        for (;;) {
-            __m256i mx = masked;
-            ptrdiff_t c = 0;
-            for (; c + 8 <= n; c += 8) mx = _mm256_max_epi32(mx, _mm256_loadu_si256((const __m256i*)(key + c)));
-            int32_t best = sim_hmax8(mx);
-            for (; c < n; c++) best = key[c] > best ? key[c] : best;
-            if (best == SIM_MASKED) return -1;
-            int32_t taken = item[SIM_KEY_CAND(best)];
-            __m256i vt = _mm256_set1_epi32(taken);
-            for (c = 0; c + 8 <= n; c += 8) {
-                __m256i kc = _mm256_loadu_si256((const __m256i*)(key + c));
-                __m256i eq = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i*)(item + c)), vt);
-                _mm256_storeu_si256((__m256i*)(key + c), _mm256_blendv_epi8(kc, masked, eq));
-            }
-            for (; c < n; c++) key[c] = item[c] == taken ? SIM_MASKED : key[c];
-            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
-        }
+        *below = SIM_MASKED;
+        return -1;
     }
-    SIM_TARGET_AVX512 static int32_t sim_take_best_key_avx512(const int32_t* item, int32_t* key, ptrdiff_t n,
-                                                              const int32_t* row, ptrdiff_t filled, int* raw) {
+    SIM_TARGET_AVX512 static inline __m512i sim_allmax16(__m512i v) {
+        v = _mm512_max_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+        v = _mm512_max_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+        v = _mm512_max_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
+        return _mm512_max_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+    }
+    SIM_TARGET_AVX512 static int32_t sim_next_best_key_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                              const int32_t* row, ptrdiff_t filled, int32_t* below,
+                                                              int* raw) {
         const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
+        __m512i vb = _mm512_set1_epi32(*below);
+        int32_t best;
         if (n <= 32) {
-            /* Two blocks of sixteen in registers, as in the AVX2 version. */
+            /* Two blocks of sixteen, in registers across the passes. */
             __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
             __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
-            /* Whole blocks by plain loads and stores, which forward from the previous stores. */
             __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
             __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16))
                                  : _mm512_mask_loadu_epi32(masked, in1, key + 16);
-            __m512i i0 = _mm512_maskz_loadu_epi32(in0, item), i1 = _mm512_maskz_loadu_epi32(in1, item + 16);
-            int32_t found = -1;
             for (;;) {
-                int32_t best = sim_hmax16(_mm512_max_epi32(k0, k1));
+                __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
+                vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
+                best = _mm512_cvtsi512_si32(vb);
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
-                __m512i vt = _mm512_set1_epi32(taken);
-                k0 = _mm512_mask_mov_epi32(k0, _mm512_cmpeq_epi32_mask(i0, vt), masked);
-                k1 = _mm512_mask_mov_epi32(k1, _mm512_cmpeq_epi32_mask(i1, vt), masked);
-                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); found = taken; break; }
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
             }
-            if (n >= 16) _mm512_storeu_si512((void*)key, k0);
-            else _mm512_mask_storeu_epi32(key, in0, k0);
-            if (n >= 32) _mm512_storeu_si512((void*)(key + 16), k1);
-            else _mm512_mask_storeu_epi32(key + 16, in1, k1);
-            return found;
+        } else {
+            for (;;) {
+                __m512i mx = masked;
+                ptrdiff_t c = 0;
+                for (; c + 16 <= n; c += 16) {
+                    __m512i kc = _mm512_loadu_si512((const void*)(key + c));
+                    mx = _mm512_mask_max_epi32(mx, _mm512_cmplt_epi32_mask(kc, vb), mx, kc);
+                }
+                __mmask16 tail = (__mmask16)((1u << (n - c)) - 1u);
+                __m512i kc = _mm512_mask_loadu_epi32(masked, tail, key + c);
+                mx = _mm512_mask_max_epi32(mx, _mm512_cmplt_epi32_mask(kc, vb), mx, kc);
+                vb = sim_allmax16(mx);
+                best = _mm512_cvtsi512_si32(vb);
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
+            }
         }
-        for (;;) {
-            __m512i mx = masked;
-            ptrdiff_t c = 0;
-            for (; c + 16 <= n; c += 16) mx = _mm512_max_epi32(mx, _mm512_loadu_si512((const void*)(key + c)));
-            __mmask16 tail = (__mmask16)((1u << (n - c)) - 1u);
-            mx = _mm512_max_epi32(mx, _mm512_mask_loadu_epi32(masked, tail, key + c));
-            int32_t best = sim_hmax16(mx);
-            if (best == SIM_MASKED) return -1;
-            int32_t taken = item[SIM_KEY_CAND(best)];
-            __m512i vt = _mm512_set1_epi32(taken);
-            for (c = 0; c + 16 <= n; c += 16)
-                _mm512_mask_storeu_epi32((void*)(key + c), _mm512_cmpeq_epi32_mask(
-                    _mm512_loadu_si512((const void*)(item + c)), vt), masked);
-            _mm512_mask_storeu_epi32((void*)(key + c), _mm512_mask_cmpeq_epi32_mask(
-                tail, _mm512_maskz_loadu_epi32(tail, item + c), vt), masked);
-            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
-        }
+        *below = SIM_MASKED;
+        return -1;
     }
     #endif
 
     /* Dispatch on sim_simd.  fill_slates calls these only on a vector path (the scalar path
        is candidate_keys8 / take_best_key); the scalar code here keeps them complete. */
-    static inline void sim_candidate_keys8_wide(const int8_t* pref, const int8_t* feat, const int32_t* items,
-                                                ptrdiff_t n, int32_t* key) {
+    static inline void sim_candidates8(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound, const int8_t* pref,
+                                       const int8_t* feat, int32_t* items, int32_t* key) {
     #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) { sim_candidate_keys8_avx512(pref, feat, items, n, key); return; }
-        if (sim_simd == SIM_SIMD_AVX2) { sim_candidate_keys8_avx2(pref, feat, items, n, key); return; }
+        if (sim_simd == SIM_SIMD_AVX512) { sim_candidates8_avx512(base, j0, n, bound, pref, feat, items, key); return; }
+        if (sim_simd == SIM_SIMD_AVX2) { sim_candidates8_avx2(base, j0, n, bound, pref, feat, items, key); return; }
     #endif
         for (ptrdiff_t c = 0; c < n; c++)
-            key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+            sim_candidate8(base, j0, c, bound, pref, feat, items, key);
     }
-    static inline int32_t sim_take_best_key_wide(const int32_t* item, int32_t* key, ptrdiff_t n,
-                                                 const int32_t* row, ptrdiff_t filled, int* raw) {
+    static inline int32_t sim_next_best_key(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                            const int32_t* row, ptrdiff_t filled, int32_t* below, int* raw) {
     #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) return sim_take_best_key_avx512(item, key, n, row, filled, raw);
-        if (sim_simd == SIM_SIMD_AVX2) return sim_take_best_key_avx2(item, key, n, row, filled, raw);
+        if (sim_simd == SIM_SIMD_AVX512) return sim_next_best_key_avx512(item, key, n, row, filled, below, raw);
+        if (sim_simd == SIM_SIMD_AVX2) return sim_next_best_key_avx2(item, key, n, row, filled, below, raw);
     #endif
         for (;;) {
             int32_t best = SIM_MASKED, taken;
-            for (ptrdiff_t c = 0; c < n; c++) best = key[c] > best ? key[c] : best;
+            for (ptrdiff_t c = 0; c < n; c++) best = key[c] < *below && key[c] > best ? key[c] : best;
+            *below = best;
             if (best == SIM_MASKED) return -1;
             taken = item[SIM_KEY_CAND(best)];
-            for (ptrdiff_t c = 0; c < n; c++) key[c] = item[c] == taken ? SIM_MASKED : key[c];
             if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
         }
     }
     """
-    void candidate_keys8_wide "sim_candidate_keys8_wide"(const int8_t* pref, const int8_t* feat, const int32_t* items,
-                                                         Py_ssize_t n, int32_t* key) noexcept nogil
-    int32_t take_best_key_wide "sim_take_best_key_wide"(const int32_t* cand_item, int32_t* key, Py_ssize_t n_cand,
-                                                        const int32_t* row, Py_ssize_t filled,
-                                                        int* raw_score) noexcept nogil
+    void candidates8 "sim_candidates8"(uint64_t base, uint64_t j0, Py_ssize_t n, uint32_t bound, const int8_t* pref,
+                                       const int8_t* feat, int32_t* items, int32_t* key) noexcept nogil
+    int32_t next_best_key "sim_next_best_key"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
+                                              const int32_t* row, Py_ssize_t filled, int32_t* below,
+                                              int* raw_score) noexcept nogil
 
 
 SIMD_PATHS = ("scalar", "avx2", "avx512")
@@ -509,6 +543,7 @@ def fill_slates(
     cdef int src, cat, n_sup, anchor_day, best_day
     cdef bint need_cands, have_cands, need_hist, need_view, need_cats, use_keys, have_raw
     cdef int raw
+    cdef int32_t key_below         # next_best_key: every candidate above it is taken or in the row
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
@@ -579,24 +614,28 @@ def fill_slates(
                         n_sup = n_sup + 1
             have_cands = need_cands and n_obs[i] > 0
             if have_cands:
-                if simd != SIMD_SCALAR:
-                    draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
+                if simd != SIMD_SCALAR and use_keys and d_dim == 8:
+                    # The draws, dot products and keys in one vector pass.
+                    candidates8(base, j, n_candidates, <uint32_t>m, &est_pref[i, 0], &item_feat[0, 0], cand_item,
+                                cand_score)
                 else:
-                    for c in range(n_candidates):
-                        cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
-                j = j + n_candidates
-                if use_keys:
-                    if d_dim == 8 and simd != SIMD_SCALAR:
-                        candidate_keys8_wide(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
-                    elif d_dim == 8:
-                        candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                    if simd != SIMD_SCALAR:
+                        draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
                     else:
                         for c in range(n_candidates):
-                            cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim) * KEY_SPAN
-                                             + <int>(KEY_SPAN - 1 - c))
-                else:
-                    for c in range(n_candidates):
-                        cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                            cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
+                    if use_keys:
+                        if d_dim == 8:
+                            candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                        else:
+                            for c in range(n_candidates):
+                                cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                                                 * KEY_SPAN + <int>(KEY_SPAN - 1 - c))
+                    else:
+                        for c in range(n_candidates):
+                            cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                j = j + n_candidates
+                key_below = KEY_ABOVE
                 if n_sup > 0:
                     for c in range(n_candidates):
                         if suppressed(item_cat[cand_item[c]], sup, n_sup):
@@ -622,7 +661,8 @@ def fill_slates(
                 if src == SRC_BEHAVIOURAL:
                     if have_cands:
                         if use_keys and simd != SIMD_SCALAR:
-                            item = take_best_key_wide(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                            item = next_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &key_below,
+                                                 &raw)
                             have_raw = item >= 0
                         elif use_keys:
                             item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
