@@ -148,6 +148,7 @@ cdef inline int32_t take_best(const int32_t* cand_item, int32_t* cand_score, Py_
 # candidates; otherwise take_best above.  The wider paths are C helpers further down.
 cdef enum:
     KEY_MAX_DIM = 31
+    TOUCH_BLOCK = 64          # exposed touches per block of fill_slates' parallel loop
 
 cdef inline void candidate_keys8(const int8_t* pref, const int8_t* feat, const int32_t* cand,
                                  Py_ssize_t n, int32_t* key) noexcept nogil:
@@ -547,8 +548,12 @@ def fill_slates(
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
-    cdef int32_t* cand_item
-    cdef int32_t* cand_score       # scores, or packed keys when use_keys
+    cdef int32_t* cand_items
+    cdef int32_t* cand_keys
+    cdef int32_t* cand_item        # this touch's candidates: items
+    cdef int32_t* cand_score       # and their scores, or packed keys when use_keys
+    cdef Py_ssize_t blk, e_lo, e_hi, ea, n_blocks
+    cdef bint ahead
     cdef int* sup
     cdef uint64_t* coin_bits       # a vector path's exploration draws of one touch
     cdef int simd = get_simd()
@@ -580,164 +585,181 @@ def fill_slates(
         for t in range(k):
             todo[n_todo] = t
             n_todo = n_todo + (exposed[t] != 0)
+    # On a vector path with packed keys and D = 8, each touch's candidates (draws, dot
+    # products, keys: one pass of candidates8) are made one touch ahead, within blocks of
+    # TOUCH_BLOCK exposed touches.
+    ahead = need_cands and simd != SIMD_SCALAR and use_keys and d_dim == 8
+    n_blocks = (n_todo + TOUCH_BLOCK - 1) // TOUCH_BLOCK
     with nogil, parallel(num_threads=n_threads):
-        cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
-        cand_score = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
+        # Two touches' candidates: this one's and the next one's (see ahead).
+        cand_items = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
+        cand_keys = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
         coin_bits = <uint64_t*>malloc((2 * n_slot + 1) * sizeof(uint64_t))
-        for e in prange(n_todo, schedule="static"):
-            if e + PREFETCH_AHEAD < n_todo:
-                ia = cust[todo[e + PREFETCH_AHEAD]]
-                prefetch_r(&est_pref[ia, 0])
-                prefetch_r(&n_obs[ia])
-                if need_hist:
-                    prefetch_r(&hist_item[ia, 0])
-                    prefetch_r(&hist_day[ia, 0])
-                if need_view:
-                    prefetch_r(&last_view_item[ia])
-                    prefetch_r(&last_view_day[ia])
-                if need_cats:
-                    prefetch_r(&stated_cats[ia, 0])
-                    prefetch_r(&inferred_cat[ia])
-                    prefetch_r(&offsite_cat[ia])
-            t = todo[e]
-            i = cust[t]
-            base = customer_base(key, i)
-            j = 0
-            n_sup = 0
-            if suppress_window > 0 or suppress_cycle:
-                for h in range(n_hist):
-                    if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
-                            and (day - hist_day[i, h] < suppress_window
-                                 or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
-                        sup[n_sup] = item_cat[hist_item[i, h]]
-                        n_sup = n_sup + 1
-            have_cands = need_cands and n_obs[i] > 0
-            if have_cands:
-                if simd != SIMD_SCALAR and use_keys and d_dim == 8:
-                    # The draws, dot products and keys in one vector pass.
-                    candidates8(base, j, n_candidates, <uint32_t>m, &est_pref[i, 0], &item_feat[0, 0], cand_item,
-                                cand_score)
-                else:
-                    if simd != SIMD_SCALAR:
-                        draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
-                    else:
-                        for c in range(n_candidates):
-                            cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
-                    if use_keys:
-                        if d_dim == 8:
-                            candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+        for blk in prange(n_blocks, schedule="static"):
+            e_lo = blk * TOUCH_BLOCK
+            e_hi = e_lo + TOUCH_BLOCK if e_lo + TOUCH_BLOCK < n_todo else n_todo
+            for e in range(e_lo, e_hi):
+                if e + PREFETCH_AHEAD < n_todo:
+                    ia = cust[todo[e + PREFETCH_AHEAD]]
+                    prefetch_r(&est_pref[ia, 0])
+                    prefetch_r(&n_obs[ia])
+                    if need_hist:
+                        prefetch_r(&hist_item[ia, 0])
+                        prefetch_r(&hist_day[ia, 0])
+                    if need_view:
+                        prefetch_r(&last_view_item[ia])
+                        prefetch_r(&last_view_day[ia])
+                    if need_cats:
+                        prefetch_r(&stated_cats[ia, 0])
+                        prefetch_r(&inferred_cat[ia])
+                        prefetch_r(&offsite_cat[ia])
+                cand_item = cand_items + (e & 1) * (n_candidates + 1)
+                cand_score = cand_keys + (e & 1) * (n_candidates + 1)
+                if ahead:
+                    # The next touch's candidates now (and at a block's first touch its own), so
+                    # that their draws and gathers run while this touch's slots are chosen.  They
+                    # are a touch's first draws (j = 0 ...), so the customer is all they need.
+                    for ea in range(e if e == e_lo else e + 1, e + 2 if e + 2 < e_hi else e_hi):
+                        ia = cust[todo[ea]]
+                        if n_obs[ia] > 0:
+                            candidates8(customer_base(key, ia), 0, n_candidates, <uint32_t>m, &est_pref[ia, 0],
+                                        &item_feat[0, 0], cand_items + (ea & 1) * (n_candidates + 1),
+                                        cand_keys + (ea & 1) * (n_candidates + 1))
+                t = todo[e]
+                i = cust[t]
+                base = customer_base(key, i)
+                j = 0
+                n_sup = 0
+                if suppress_window > 0 or suppress_cycle:
+                    for h in range(n_hist):
+                        if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
+                                and (day - hist_day[i, h] < suppress_window
+                                     or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
+                            sup[n_sup] = item_cat[hist_item[i, h]]
+                            n_sup = n_sup + 1
+                have_cands = need_cands and n_obs[i] > 0
+                if have_cands:
+                    if not ahead:
+                        if simd != SIMD_SCALAR:
+                            draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
                         else:
                             for c in range(n_candidates):
-                                cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
-                                                 * KEY_SPAN + <int>(KEY_SPAN - 1 - c))
-                    else:
+                                cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
+                        if use_keys:
+                            if d_dim == 8:
+                                candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                            else:
+                                for c in range(n_candidates):
+                                    cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                                                     * KEY_SPAN + <int>(KEY_SPAN - 1 - c))
+                        else:
+                            for c in range(n_candidates):
+                                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                    j = j + n_candidates
+                    key_below = KEY_ABOVE
+                    if n_sup > 0:
                         for c in range(n_candidates):
-                            cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
-                j = j + n_candidates
-                key_below = KEY_ABOVE
-                if n_sup > 0:
-                    for c in range(n_candidates):
-                        if suppressed(item_cat[cand_item[c]], sup, n_sup):
-                            cand_score[c] = MASKED
-            for s in range(n_slot):
-                src = slot_source[s]
-                item = -1
-                b = BASIS_NONE
-                have_raw = False
-                if src == SRC_REPLENISH:
-                    best_day = NO_DAY
-                    for h in range(n_hist):
-                        if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
-                            ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
-                            if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
-                                    and not in_row(&slate[t, 0], s, hist_item[i, h])):
-                                best_day = hist_day[i, h]
-                                item = hist_item[i, h]
-                    if item >= 0:
-                        b = BASIS_ONSITE
-                    else:
-                        src = SRC_BEHAVIOURAL
-                if src == SRC_BEHAVIOURAL:
-                    if have_cands:
-                        if use_keys and simd != SIMD_SCALAR:
-                            item = next_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &key_below,
-                                                 &raw)
-                            have_raw = item >= 0
-                        elif use_keys:
-                            item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
-                            have_raw = item >= 0
-                        else:
-                            item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                            if suppressed(item_cat[cand_item[c]], sup, n_sup):
+                                cand_score[c] = MASKED
+                for s in range(n_slot):
+                    src = slot_source[s]
+                    item = -1
+                    b = BASIS_NONE
+                    have_raw = False
+                    if src == SRC_REPLENISH:
+                        best_day = NO_DAY
+                        for h in range(n_hist):
+                            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
+                                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                                if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
+                                        and not in_row(&slate[t, 0], s, hist_item[i, h])):
+                                    best_day = hist_day[i, h]
+                                    item = hist_item[i, h]
                         if item >= 0:
                             b = BASIS_ONSITE
-                elif src == SRC_RETARGET:
-                    anchor = -1
-                    anchor_day = NO_DAY
-                    for h in range(n_hist):
-                        if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
-                                and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
-                            anchor = hist_item[i, h]
-                            anchor_day = hist_day[i, h]
-                    if anchor < 0 or day - anchor_day > retarget_window:
-                        anchor = last_view_item[i]
-                        anchor_day = last_view_day[i]
-                        if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
-                            anchor = -1
-                    if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
-                        if not in_row(&slate[t, 0], s, anchor):
-                            item = anchor
                         else:
-                            item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
-                                                    &slate[t, 0], s, base, &j)
-                        if item >= 0:
-                            b = BASIS_ONSITE
-                elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
-                    if src == SRC_STATED:
-                        cat = stated_cats[i, 0]
-                        if stated_cats[i, 1] != NO_CAT:
-                            if draw_uniform(base, j) < 0.5:
-                                cat = stated_cats[i, 1]
-                            j = j + 1
-                        b = BASIS_STATED
-                    elif src == SRC_INFERRED:
-                        cat = inferred_cat[i]
-                        b = BASIS_INFERRED
-                    else:
-                        cat = offsite_cat[i]
-                        b = BASIS_OFFSITE
-                    if cat != NO_CAT and not suppressed(cat, sup, n_sup):
-                        item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
-                elif src == SRC_EDITORIAL:
-                    item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                          base, &j)
-                    b = BASIS_NONE
-                if item < 0:
-                    item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                          base, &j)
-                    b = BASIS_NONE
-                slate[t, s] = item
-                basis[t, s] = b
-                if not have_raw:
-                    raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
-            # Exploration: draws j, j+1 for slot 0, j+2, j+3 for slot 1, ...; on a vector path
-            # all of them at once (the item draw is then made whether or not it is used).
-            if simd != SIMD_SCALAR:
-                draw_run(base, j, 2 * n_slot, coin_bits)
-            for s in range(n_slot):
-                if (bits_to_uniform(coin_bits[2 * s]) if simd != SIMD_SCALAR
-                        else draw_uniform(base, j)) < exploration:
-                    item = popular[bounded_low(coin_bits[2 * s + 1] if simd != SIMD_SCALAR
-                                               else draw_bits(base, j + 1), <unsigned int>n_pop)]
-                    if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
-                        slate[t, s] = item
-                        basis[t, s] = BASIS_NONE
-                        score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                                              * (1.0 / UNIT_SQ))
-                j = j + 2
-        free(cand_item)
-        free(cand_score)
+                            src = SRC_BEHAVIOURAL
+                    if src == SRC_BEHAVIOURAL:
+                        if have_cands:
+                            if use_keys and simd != SIMD_SCALAR:
+                                item = next_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &key_below,
+                                                     &raw)
+                                have_raw = item >= 0
+                            elif use_keys:
+                                item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                                have_raw = item >= 0
+                            else:
+                                item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                            if item >= 0:
+                                b = BASIS_ONSITE
+                    elif src == SRC_RETARGET:
+                        anchor = -1
+                        anchor_day = NO_DAY
+                        for h in range(n_hist):
+                            if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
+                                    and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
+                                anchor = hist_item[i, h]
+                                anchor_day = hist_day[i, h]
+                        if anchor < 0 or day - anchor_day > retarget_window:
+                            anchor = last_view_item[i]
+                            anchor_day = last_view_day[i]
+                            if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
+                                anchor = -1
+                        if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
+                            if not in_row(&slate[t, 0], s, anchor):
+                                item = anchor
+                            else:
+                                item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
+                                                        &slate[t, 0], s, base, &j)
+                            if item >= 0:
+                                b = BASIS_ONSITE
+                    elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
+                        if src == SRC_STATED:
+                            cat = stated_cats[i, 0]
+                            if stated_cats[i, 1] != NO_CAT:
+                                if draw_uniform(base, j) < 0.5:
+                                    cat = stated_cats[i, 1]
+                                j = j + 1
+                            b = BASIS_STATED
+                        elif src == SRC_INFERRED:
+                            cat = inferred_cat[i]
+                            b = BASIS_INFERRED
+                        else:
+                            cat = offsite_cat[i]
+                            b = BASIS_OFFSITE
+                        if cat != NO_CAT and not suppressed(cat, sup, n_sup):
+                            item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
+                    elif src == SRC_EDITORIAL:
+                        item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                              base, &j)
+                        b = BASIS_NONE
+                    if item < 0:
+                        item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                              base, &j)
+                        b = BASIS_NONE
+                    slate[t, s] = item
+                    basis[t, s] = b
+                    if not have_raw:
+                        raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                    score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
+                # Exploration: draws j, j+1 for slot 0, j+2, j+3 for slot 1, ...; on a vector path
+                # all of them at once (the item draw is then made whether or not it is used).
+                if simd != SIMD_SCALAR:
+                    draw_run(base, j, 2 * n_slot, coin_bits)
+                for s in range(n_slot):
+                    if (bits_to_uniform(coin_bits[2 * s]) if simd != SIMD_SCALAR
+                            else draw_uniform(base, j)) < exploration:
+                        item = popular[bounded_low(coin_bits[2 * s + 1] if simd != SIMD_SCALAR
+                                                   else draw_bits(base, j + 1), <unsigned int>n_pop)]
+                        if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
+                            slate[t, s] = item
+                            basis[t, s] = BASIS_NONE
+                            score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                                                  * (1.0 / UNIT_SQ))
+                    j = j + 2
+        free(cand_items)
+        free(cand_keys)
         free(sup)
         free(coin_bits)
     free(todo)
