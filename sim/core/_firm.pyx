@@ -416,6 +416,68 @@ cdef extern from *:
         *below = SIM_MASKED;
         return -1;
     }
+
+    /* behavioural_slots for up to 32 candidates: the keys stay in registers through the whole
+       row.  Lanes past n hold masked keys. */
+    SIM_TARGET_AVX2 static ptrdiff_t sim_behavioural_slots_avx2(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                                int32_t* below, ptrdiff_t n_slot, int32_t* row,
+                                                                uint8_t* basis, float* score, uint8_t onsite,
+                                                                double unit) {
+        const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i k[4];
+        for (int q = 0; q < 4; q++) {
+            k[q] = masked;
+            if (8 * q + 8 <= n) {
+                k[q] = _mm256_loadu_si256((const __m256i*)(key + 8 * q));
+            } else if (8 * q < n) {
+                __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
+                k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in), in);
+            }
+        }
+        __m256i vb = _mm256_set1_epi32(*below);
+        int32_t best = *below, taken;
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            do {
+                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                best = _mm256_cvtsi256_si32(vb);
+                if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
+                taken = item[SIM_KEY_CAND(best)];
+            } while (sim_in_row(row, s, taken));
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)SIM_KEY_DOT(best) * unit);
+        }
+        *below = best;
+        return n_slot;
+    }
+    SIM_TARGET_AVX512 static ptrdiff_t sim_behavioural_slots_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                                    int32_t* below, ptrdiff_t n_slot, int32_t* row,
+                                                                    uint8_t* basis, float* score, uint8_t onsite,
+                                                                    double unit) {
+        const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
+        __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+        __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+        __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
+        __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16)) : _mm512_mask_loadu_epi32(masked, in1, key + 16);
+        __m512i vb = _mm512_set1_epi32(*below);
+        int32_t best = *below, taken;
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            do {
+                __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
+                vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
+                best = _mm512_cvtsi512_si32(vb);
+                if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
+                taken = item[SIM_KEY_CAND(best)];
+            } while (sim_in_row(row, s, taken));
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)SIM_KEY_DOT(best) * unit);
+        }
+        *below = best;
+        return n_slot;
+    }
     #endif
 
     /* Dispatch on sim_simd.  fill_slates calls these only on a vector path (the scalar path
@@ -444,12 +506,38 @@ cdef extern from *:
             if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
         }
     }
+    /* A row whose every slot is behavioural: next_best_key for slots 0, 1, ..., writing each
+       slot's item, basis (onsite) and score (raw * unit, as the kernel computes it), until the
+       candidates run out; returns the number of slots filled. */
+    static inline ptrdiff_t sim_behavioural_slots(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                  int32_t* below, ptrdiff_t n_slot, int32_t* row, uint8_t* basis,
+                                                  float* score, uint8_t onsite, double unit) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512 && n <= 32)
+            return sim_behavioural_slots_avx512(item, key, n, below, n_slot, row, basis, score, onsite, unit);
+        if (sim_simd == SIM_SIMD_AVX2 && n <= 32)
+            return sim_behavioural_slots_avx2(item, key, n, below, n_slot, row, basis, score, onsite, unit);
+    #endif
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            int raw;
+            int32_t taken = sim_next_best_key(item, key, n, row, s, below, &raw);
+            if (taken < 0) return s;
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)raw * unit);
+        }
+        return n_slot;
+    }
     """
     void candidates8 "sim_candidates8"(uint64_t base, uint64_t j0, Py_ssize_t n, uint32_t bound, const int8_t* pref,
                                        const int8_t* feat, int32_t* items, int32_t* key) noexcept nogil
     int32_t next_best_key "sim_next_best_key"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
                                               const int32_t* row, Py_ssize_t filled, int32_t* below,
                                               int* raw_score) noexcept nogil
+    Py_ssize_t behavioural_slots "sim_behavioural_slots"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
+                                                         int32_t* below, Py_ssize_t n_slot, int32_t* row,
+                                                         uint8_t* basis, float* score, uint8_t onsite,
+                                                         double unit) noexcept nogil
 
 
 SIMD_PATHS = ("scalar", "avx2", "avx512")
@@ -553,11 +641,13 @@ def fill_slates(
     cdef int32_t* cand_item        # this touch's candidates: items
     cdef int32_t* cand_score       # and their scores, or packed keys when use_keys
     cdef Py_ssize_t blk, e_lo, e_hi, ea, n_blocks
-    cdef bint ahead
+    cdef bint ahead, all_behavioural
+    cdef Py_ssize_t n_done
     cdef int* sup
     cdef uint64_t* coin_bits       # a vector path's exploration draws of one touch
     cdef int simd = get_simd()
     need_cands = False
+    all_behavioural = True
     need_view = False
     need_cats = False
     need_hist = suppress_window > 0 or suppress_cycle
@@ -565,6 +655,8 @@ def fill_slates(
     for s in range(n_slot):
         if slot_source[s] == SRC_BEHAVIOURAL or slot_source[s] == SRC_REPLENISH:
             need_cands = True
+        if slot_source[s] != SRC_BEHAVIOURAL:
+            all_behavioural = False
         if slot_source[s] == SRC_REPLENISH or slot_source[s] == SRC_RETARGET:
             need_hist = True
         if slot_source[s] == SRC_RETARGET:
@@ -662,7 +754,14 @@ def fill_slates(
                         for c in range(n_candidates):
                             if suppressed(item_cat[cand_item[c]], sup, n_sup):
                                 cand_score[c] = MASKED
-                for s in range(n_slot):
+                # A row of behavioural slots on a vector path: the slots in one call, its keys
+                # staying in registers (the loop below then fills only slots it leaves: those
+                # after the candidates run out).
+                n_done = 0
+                if all_behavioural and have_cands and use_keys and simd != SIMD_SCALAR:
+                    n_done = behavioural_slots(cand_item, cand_score, n_candidates, &key_below, n_slot, &slate[t, 0],
+                                               &basis[t, 0], &score[t, 0], BASIS_ONSITE, 1.0 / UNIT_SQ)
+                for s in range(n_done, n_slot):
                     src = slot_source[s]
                     item = -1
                     b = BASIS_NONE
