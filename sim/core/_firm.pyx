@@ -26,12 +26,14 @@ from sim.core._common cimport (
     dot_i8, dots8, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport (
-    SIMD_SCALAR, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits, draw_run,
+    SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits, draw_run,
     draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
 )
 
 
-# Candidate keys (see below), shared with the C helpers.
+# Candidate keys (see below), shared with the C helpers; and one D = 8 dot product with SSE2
+# (x86-64 has it everywhere): the shown items' scores that no candidate key carries
+# (fallbacks, exploration) cost a few instructions instead of sixteen byte loads.
 cdef extern from *:
     """
     #include <stdint.h>
@@ -39,12 +41,35 @@ cdef extern from *:
     #define SIM_KEY_ABOVE INT32_MAX     /* above every key */
     #define SIM_KEY_BITS 12
     #define SIM_KEY_SPAN 4096
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    static inline int32_t sim_dot8(const int8_t* a, const int8_t* b) {
+    #if defined(__SSE2__)
+        __m128i x = _mm_loadl_epi64((const __m128i*)a), y = _mm_loadl_epi64((const __m128i*)b);
+        __m128i p = _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8));
+        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm_cvtsi128_si32(_mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1))));
+    #else
+        int32_t s = 0;
+        for (int d = 0; d < 8; d++) s += (int32_t)a[d] * (int32_t)b[d];
+        return s;
+    #endif
+    }
     """
     enum:
         MASKED "SIM_MASKED"    # INT_MIN: below every real score (|score| <= 127 * 127 * D)
         KEY_ABOVE "SIM_KEY_ABOVE"
         KEY_BITS "SIM_KEY_BITS"
         KEY_SPAN "SIM_KEY_SPAN"
+    int32_t dot8 "sim_dot8"(const int8_t* a, const int8_t* b) noexcept nogil
+
+
+cdef inline int item_dot(const int8_t* pref, const int8_t* feat, Py_ssize_t d_dim) noexcept nogil:
+    """The firm's int8 dot product of a taste row and an item row (exact integer sums)."""
+    if d_dim == 8:
+        return dot8(pref, feat)
+    return dot_i8(pref, feat, d_dim)
 
 
 cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexcept nogil:
@@ -205,11 +230,6 @@ cdef extern from *:
         for (ptrdiff_t j = 0; j < upto; j++)
             if (row[j] == item) return 1;
         return 0;
-    }
-    static inline int32_t sim_dot8(const int8_t* a, const int8_t* b) {
-        int32_t s = 0;
-        for (int d = 0; d < 8; d++) s += (int32_t)a[d] * (int32_t)b[d];
-        return s;
     }
     /* The candidate of a key, and its int8 dot product (floor division: exact for negative
        scores too, >> being arithmetic with the compilers that build this). */
@@ -644,7 +664,6 @@ def fill_slates(
     cdef bint ahead, all_behavioural
     cdef Py_ssize_t n_done
     cdef int* sup
-    cdef uint64_t* coin_bits       # a vector path's exploration draws of one touch
     cdef int simd = get_simd()
     need_cands = False
     all_behavioural = True
@@ -687,7 +706,6 @@ def fill_slates(
         cand_items = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         cand_keys = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
-        coin_bits = <uint64_t*>malloc((2 * n_slot + 1) * sizeof(uint64_t))
         for blk in prange(n_blocks, schedule="static"):
             e_lo = blk * TOUCH_BLOCK
             e_hi = e_lo + TOUCH_BLOCK if e_lo + TOUCH_BLOCK < n_todo else n_todo
@@ -840,27 +858,22 @@ def fill_slates(
                     slate[t, s] = item
                     basis[t, s] = b
                     if not have_raw:
-                        raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                        raw = item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
                     score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
-                # Exploration: draws j, j+1 for slot 0, j+2, j+3 for slot 1, ...; on a vector path
-                # all of them at once (the item draw is then made whether or not it is used).
-                if simd != SIMD_SCALAR:
-                    draw_run(base, j, 2 * n_slot, coin_bits)
+                # Exploration, one draw at a time: a few independent hashes, which the core
+                # overlaps by itself (a vector run of them is no cheaper).
                 for s in range(n_slot):
-                    if (bits_to_uniform(coin_bits[2 * s]) if simd != SIMD_SCALAR
-                            else draw_uniform(base, j)) < exploration:
-                        item = popular[bounded_low(coin_bits[2 * s + 1] if simd != SIMD_SCALAR
-                                                   else draw_bits(base, j + 1), <unsigned int>n_pop)]
+                    if draw_uniform(base, j) < exploration:
+                        item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
                         if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
                             slate[t, s] = item
                             basis[t, s] = BASIS_NONE
-                            score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                            score[t, s] = <float>(item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
                                                   * (1.0 / UNIT_SQ))
                     j = j + 2
         free(cand_items)
         free(cand_keys)
         free(sup)
-        free(coin_bits)
     free(todo)
 
 
