@@ -320,7 +320,7 @@ def _on_simd_path(firm, path, fn):
 @pytest.mark.parametrize("d", [8, 12, 40])
 @pytest.mark.parametrize("n_candidates", [1, 2, 7, 13, 16, 20, 32, 33, 47, 64, 100])
 @pytest.mark.parametrize("suppress", [False, True])
-@pytest.mark.parametrize("sources", [(3, 3, 3, 3), (3, 0, 5, 1, 4, 3, 2, 6, 7)])
+@pytest.mark.parametrize("sources", [(3,), (3, 3), (3, 3, 3, 3), (3,) * 6, (3, 0, 5, 1, 4, 3, 2, 6, 7)])
 def test_fill_slates_is_identical_on_every_simd_path(monkeypatch, d, n_candidates, suppress, sources):
     # fill_slates draws its candidates and coins, scores and ranks candidates with AVX-512 or
     # AVX2 where the CPU has them, else one at a time; every path the CPU has gives the same
