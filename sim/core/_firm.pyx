@@ -14,6 +14,12 @@
 # Randomness is the firm's own stream (a wave key per strategy), separate from every
 # customer stream; draws are numbered sequentially per touch as the procedure uses them,
 # and the NumPy twin (sim/core/twins/firm.py) follows the same procedure.
+#
+# Where the CPU has AVX2 or AVX-512 (decided when the module loads), the candidate steps of
+# fill_slates run on vector C helpers: the candidates' draws, dot products and keys, and the
+# choice of behavioural slots.  They compute the same integers in a different order of
+# work, so slates, bases and scores are identical on every path; set_simd picks a path
+# (the tests run each one the CPU has).
 
 cimport cython
 from cython.parallel cimport parallel, prange
@@ -79,6 +85,10 @@ cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexc
         if row[j] == item:
             return True
     return False
+
+
+cdef enum:
+    TOUCH_BLOCK = 64           # exposed touches per block of fill_slates' parallel loop
 
 
 cdef enum Source:
@@ -173,7 +183,6 @@ cdef inline int32_t take_best(const int32_t* cand_item, int32_t* cand_score, Py_
 # candidates; otherwise take_best above.  The wider paths are C helpers further down.
 cdef enum:
     KEY_MAX_DIM = 31
-    TOUCH_BLOCK = 64          # exposed touches per block of fill_slates' parallel loop
 
 cdef inline void candidate_keys8(const int8_t* pref, const int8_t* feat, const int32_t* cand,
                                  Py_ssize_t n, int32_t* key) noexcept nogil:
@@ -210,20 +219,23 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
 
 # The candidate steps on AVX2 or AVX-512, where the CPU has them (sim_simd, chosen when the
 # module loads; see _random.pxd and set_simd).  The x86-64 baseline this package is compiled
-# for is SSE2, which has no packed int32 max and no int8 -> int16 widening.  Same integer
-# arithmetic, same order of choice, so the same items and scores on every path:
-#   * candidate_keys8_wide: the D = 8 dot products eight candidates at a time (a gather of
-#     eight feature rows, int8 -> int16, multiply-add of pairs, a transposed sum), packed
-#     into keys as candidate_keys8 does;
+# for is SSE2, which has no packed int32 max, no int8 -> int16 widening and no gather (nor
+# a packed 64-bit multiply, which only AVX-512 has).  Same integer arithmetic and the same
+# order of choice, so the same items and scores on every path:
+#   * candidates8: a touch's candidates in one pass for D = 8: their draws (eight or four
+#     SplitMix64 hashes per instruction, bounded_low of each), the dot products (a gather of
+#     the candidates' feature rows, int8 -> int16, multiply-add of pairs, a transposed sum)
+#     and the packed keys, as the scalar loop and candidate_keys8 make them;
 #   * next_best_key: take_best_key's choices without writing anything back.  take_best_key
 #     always takes the largest remaining key, so the keys left after it has taken some are
 #     exactly those below the last one taken (keys are distinct); the kernel keeps that key
 #     (key_below) and each call takes the largest key below it.  take_best_key also masks
 #     the other copies of a taken item; here such a copy comes up later, but its item is in
 #     the row by then (an item taken is either in the row already or put there by the slot
-#     that asked for it), so it is passed over just the same.  Up to 32 keys stay in
-#     registers through a call, and the running maximum is kept in every lane, so a call is
-#     a short chain of vector steps: it was the critical path of a touch.
+#     that asked for it), so it is passed over just the same.  The running maximum is kept
+#     in every lane, so a pick is a short chain of vector steps;
+#   * behavioural_slots: next_best_key for every slot of an all-behavioural row (the common
+#     strategies) in one call, up to 32 keys staying in registers through the row.
 cdef extern from *:
     """
     static inline int sim_in_row(const int32_t* row, ptrdiff_t upto, int32_t item) {
@@ -364,7 +376,7 @@ cdef extern from *:
             for (;;) {
                 vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
                                                   _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
-                best = _mm256_cvtsi256_si32(vb);
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
                 if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
@@ -375,7 +387,7 @@ cdef extern from *:
                 ptrdiff_t c = 0;
                 for (; c + 8 <= n; c += 8)
                     mx = _mm256_max_epi32(mx, sim_keys_below8(_mm256_loadu_si256((const __m256i*)(key + c)), vb));
-                best = _mm256_cvtsi256_si32(sim_allmax8(mx));
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(sim_allmax8(mx)));
                 for (; c < n; c++)
                     best = key[c] < *below && key[c] > best ? key[c] : best;
                 if (best == SIM_MASKED) break;
@@ -410,7 +422,7 @@ cdef extern from *:
             for (;;) {
                 __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
                 vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
-                best = _mm512_cvtsi512_si32(vb);
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
                 if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
@@ -427,7 +439,7 @@ cdef extern from *:
                 __m512i kc = _mm512_mask_loadu_epi32(masked, tail, key + c);
                 mx = _mm512_mask_max_epi32(mx, _mm512_cmplt_epi32_mask(kc, vb), mx, kc);
                 vb = sim_allmax16(mx);
-                best = _mm512_cvtsi512_si32(vb);
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
                 if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
@@ -461,7 +473,7 @@ cdef extern from *:
             do {
                 vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
                                                   _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
-                best = _mm256_cvtsi256_si32(vb);
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
                 if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
                 taken = item[SIM_KEY_CAND(best)];
             } while (sim_in_row(row, s, taken));
@@ -487,7 +499,7 @@ cdef extern from *:
             do {
                 __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
                 vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
-                best = _mm512_cvtsi512_si32(vb);
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
                 if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
                 taken = item[SIM_KEY_CAND(best)];
             } while (sim_in_row(row, s, taken));
@@ -697,8 +709,9 @@ def fill_slates(
             todo[n_todo] = t
             n_todo = n_todo + (exposed[t] != 0)
     # On a vector path with packed keys and D = 8, each touch's candidates (draws, dot
-    # products, keys: one pass of candidates8) are made one touch ahead, within blocks of
-    # TOUCH_BLOCK exposed touches.
+    # products, keys: one pass of candidates8) are made one touch ahead, so that their long
+    # latencies (the gathers) overlap the previous touch's slot choices; the parallel loop
+    # runs over blocks of TOUCH_BLOCK exposed touches, one touch ahead within each block.
     ahead = need_cands and simd != SIMD_SCALAR and use_keys and d_dim == 8
     n_blocks = (n_todo + TOUCH_BLOCK - 1) // TOUCH_BLOCK
     with nogil, parallel(num_threads=n_threads):

@@ -47,17 +47,18 @@ cdef inline uint32_t bounded_high(uint64_t bits, uint32_t n) noexcept nogil:
 # Runs of draws, hashed several at a time.  Two shapes recur: a block of customers' draws
 # (the day kernels draw for every customer, visits and churn: two hashes each, a million
 # customers a day) and a run of one customer's consecutive draws (fill_slates draws 32
-# candidates and two coins per slot for each touch).  The scalar multiply chain of mix64 is
-# most of that work, so both are hashed with the widest vector path the CPU has, decided when
-# the module loads:
+# candidates for each touch; its D = 8 pass uses the lane helpers here directly).  The
+# scalar multiply chain of mix64 is most of that work, so both are hashed with the widest
+# vector path the CPU has, decided when the module loads:
 #   * AVX-512 (F, DQ, BW, VL): eight lanes, each 64-bit product one native multiply
 #     (_mm512_mullo_epi64, exact modulo 2**64);
 #   * AVX2: four lanes, each 64-bit product built from three 32 x 32-bit multiplies (exact
 #     modulo 2**64);
 #   * otherwise (other CPUs or compilers) one at a time.
 # Every value equals the scalar one bit for bit, whatever the path; the tests run every path
-# the CPU has.  The setting is per compiled module (each module includes this code), and
-# sim_simd is also what the firm kernels' other vector helpers dispatch on.
+# the CPU has.  The setting (sim_simd) is per compiled module, each module including this
+# code; the firm kernels' other vector helpers dispatch on it too.  Change it only between
+# kernel calls.
 cdef extern from *:
     """
     #include <stdint.h>
@@ -199,8 +200,7 @@ cdef extern from *:
             out[c] = (uint32_t)(((sim_mix64(base + (j0 + (uint64_t)c + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL)
                                  * (uint64_t)bound) >> 32);
     }
-    /* Sixteen per step, stored as whole 64-byte blocks (fill_slates loads them back that way,
-       which lets the store forward to the load). */
+    /* Sixteen per step, each stored as one 64-byte block. */
     SIM_TARGET_AVX512 static void sim_draw_below_run_avx512(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
                                                             uint32_t* out) {
         const __m512i step = _mm512_set1_epi64((long long)(8 * SIM_GOLDEN));
