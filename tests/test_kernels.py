@@ -390,3 +390,105 @@ def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
                 out[impl] = args["churned"]
             np.testing.assert_array_equal(out["compiled"], out["numpy"])
             assert out["compiled"][c] == (u[c] < bound)
+
+
+def _on_simd_path(firm, path, fn):
+    previous = firm.set_simd(path)
+    try:
+        return fn()
+    finally:
+        firm.set_simd(previous)
+
+
+@pytest.mark.parametrize("d", [8, 12, 40])
+@pytest.mark.parametrize("n_candidates", [1, 2, 7, 13, 16, 20, 32, 33, 47, 64, 100])
+@pytest.mark.parametrize("suppress", [False, True])
+@pytest.mark.parametrize("sources", [(3,), (3, 3), (3, 3, 3, 3), (3,) * 6, (3, 0, 5, 1, 4, 3, 2, 6, 7)])
+def test_fill_slates_is_identical_on_every_simd_path(monkeypatch, d, n_candidates, suppress, sources):
+    # fill_slates draws its candidates and coins, scores and ranks candidates with AVX-512 or
+    # AVX2 where the CPU has them, else one at a time; every path the CPU has gives the same
+    # slates, bases and scores as the others and as the twin.  Every slot source (and a
+    # behavioural-only slate), with and without suppression, candidate counts that are not
+    # multiples of the vector widths, D = 8 (vector dot products), another D with packed keys
+    # and one beyond them.  300 items, so candidates often repeat an item.
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    monkeypatch.setitem(DIMS, "D", d)
+    monkeypatch.setitem(DIMS, "S", len(sources))
+    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 150)   # the twin draws in Python
+    scalars = {**SCALARS["fill_slates"], "n_candidates": n_candidates}
+    if not suppress:
+        scalars.update(suppress_window=0.0, suppress_cycle=False)
+    monkeypatch.setitem(SCALARS, "fill_slates", scalars)
+
+    def run(impl):
+        args = _inputs("fill_slates", seed=5)
+        args["slot_source"] = np.array(sources, dtype=np.uint8)
+        call("fill_slates", impl, n_threads=1, **args)
+        return {name: args[name] for name in ("slate", "basis", "score")}
+
+    assert firm.simd_paths()[0] == "scalar"
+    outs = {path: _on_simd_path(firm, path, lambda: run("compiled")) for path in firm.simd_paths()}
+    for path, out in outs.items():
+        _assert_same(out, outs["scalar"], exact_floats=True)
+    _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
+
+
+def test_fill_slates_simd_paths_agree_beyond_the_packed_keys():
+    # More than 4096 candidates: plain scores instead of packed keys, the draws still vectorized.
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    args0 = _inputs("fill_slates", seed=8)
+    args0["n_candidates"] = 4099
+    outs = []
+    for path in firm.simd_paths():
+        args = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in args0.items()}
+        _on_simd_path(firm, path, lambda: call("fill_slates", "compiled", n_threads=1, **args))
+        outs.append({name: args[name] for name in ("slate", "basis", "score")})
+    for out in outs[1:]:
+        _assert_same(out, outs[0], exact_floats=True)
+
+
+def test_set_simd_rejects_a_path_the_module_does_not_have():
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    with pytest.raises(ValueError, match="SIMD path"):
+        firm.set_simd("sse9")
+    assert firm.set_simd(firm.simd_paths()[-1]) in firm.simd_paths()
+
+
+def test_vector_draw_runs_equal_the_scalar_draws():
+    # The runs of one customer's draws (with and without bounded_low) and the blocks of
+    # customers' draws, on every path, equal the scalar draw_bits bit for bit: many bases,
+    # first draw numbers (also ones whose counters wrap around 2**64), lengths and bounds.
+    from sim.core import load_compiled
+    from sim.core.twins.random import bounded_low, customer_base, draw_bits
+
+    firm = load_compiled("_firm")
+    rng = np.random.default_rng(9)
+    cases = []
+    for n in [*range(0, 41), 63, 64, 65, 100, 257]:
+        def pick(values):
+            return values[int(rng.integers(0, len(values)))]
+
+        base = int(rng.integers(0, 2**64, dtype=np.uint64))
+        j0 = pick([0, 1, 32, int(rng.integers(0, 2**64, dtype=np.uint64)), 2**64 - 3])
+        bound = pick([1, 7, 300, 2000, 2**31, 2**32 - 1])
+        first = pick([0, 5, int(rng.integers(0, 2**64, dtype=np.uint64)), 2**64 - 2])
+        cases.append((base, j0, bound, first, n))
+    cases += [(0, 0, 1, 0, 16), (2**64 - 1, 2**64 - 1, 2**32 - 1, 2**64 - 1, 17)]
+    with np.errstate(over="ignore"):
+        for path in firm.simd_paths():
+            for base, j0, bound, first, n in cases:
+                bits, below, block = np.zeros(n, np.uint64), np.zeros(n, np.uint32), np.zeros(n, np.uint64)
+                _on_simd_path(firm, path, lambda: firm._draw_runs(base, j0, bound, bits, below, base ^ 0x5A5A,
+                                                                  first, block))
+                js = np.uint64(j0) + np.arange(n, dtype=np.uint64)
+                want = draw_bits(np.full(n, base, np.uint64), js)
+                np.testing.assert_array_equal(bits, want, err_msg=f"{path} {base} {j0} {n}")
+                np.testing.assert_array_equal(below, bounded_low(want, bound).astype(np.uint32))
+                customers = np.uint64(first) + np.arange(n, dtype=np.uint64)
+                np.testing.assert_array_equal(block, draw_bits(customer_base(base ^ 0x5A5A, customers), np.uint64(j0)))

@@ -14,22 +14,68 @@
 # Randomness is the firm's own stream (a wave key per strategy), separate from every
 # customer stream; draws are numbered sequentially per touch as the procedure uses them,
 # and the NumPy twin (sim/core/twins/firm.py) follows the same procedure.
+#
+# Where the CPU has AVX2 or AVX-512 (decided when the module loads), the candidate steps of
+# fill_slates run on vector C helpers: the candidates' draws, dot products and keys, and the
+# choice of behavioural slots.  They compute the same integers in a different order of
+# work, so slates, bases and scores are identical on every path; set_simd picks a path
+# (the tests run each one the CPU has).
 
 cimport cython
 from cython.parallel cimport parallel, prange
 from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
     dot_i8, dots8, prefetch_r, prefetch_w,
 )
-from sim.core._random cimport customer_base, draw_bits, draw_uniform, bounded_low
+from sim.core._random cimport (
+    SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits, draw_run,
+    draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
+)
 
 
-cdef enum:
-    MASKED = -2147483647 - 1   # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+# Candidate keys (see below), shared with the C helpers; and one D = 8 dot product with SSE2
+# (x86-64 has it everywhere): the shown items' scores that no candidate key carries
+# (fallbacks, exploration) cost a few instructions instead of sixteen byte loads.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #define SIM_MASKED INT32_MIN        /* below every real score or key */
+    #define SIM_KEY_ABOVE INT32_MAX     /* above every key */
+    #define SIM_KEY_BITS 12
+    #define SIM_KEY_SPAN 4096
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    static inline int32_t sim_dot8(const int8_t* a, const int8_t* b) {
+    #if defined(__SSE2__)
+        __m128i x = _mm_loadl_epi64((const __m128i*)a), y = _mm_loadl_epi64((const __m128i*)b);
+        __m128i p = _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8));
+        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm_cvtsi128_si32(_mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1))));
+    #else
+        int32_t s = 0;
+        for (int d = 0; d < 8; d++) s += (int32_t)a[d] * (int32_t)b[d];
+        return s;
+    #endif
+    }
+    """
+    enum:
+        MASKED "SIM_MASKED"    # INT_MIN: below every real score (|score| <= 127 * 127 * D)
+        KEY_ABOVE "SIM_KEY_ABOVE"
+        KEY_BITS "SIM_KEY_BITS"
+        KEY_SPAN "SIM_KEY_SPAN"
+    int32_t dot8 "sim_dot8"(const int8_t* a, const int8_t* b) noexcept nogil
+
+
+cdef inline int item_dot(const int8_t* pref, const int8_t* feat, Py_ssize_t d_dim) noexcept nogil:
+    """The firm's int8 dot product of a taste row and an item row (exact integer sums)."""
+    if d_dim == 8:
+        return dot8(pref, feat)
+    return dot_i8(pref, feat, d_dim)
 
 
 cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexcept nogil:
@@ -39,6 +85,10 @@ cdef inline bint in_row(const int32_t* row, Py_ssize_t upto, int32_t item) noexc
         if row[j] == item:
             return True
     return False
+
+
+cdef enum:
+    TOUCH_BLOCK = 64           # exposed touches per block of fill_slates' parallel loop
 
 
 cdef enum Source:
@@ -127,12 +177,11 @@ cdef inline int32_t take_best(const int32_t* cand_item, int32_t* cand_score, Py_
 # keys are distinct, and a larger key is a higher score or, at an equal score, an earlier
 # candidate, so the best remaining candidate (ties: the earlier one) is the largest key.  One
 # int32 max pass then finds it and one compare-and-select pass masks the taken item's copies;
-# both are plain loops the compiler vectorizes.  Exact: the same integer scores, the same order.
-# Used when every key fits in an int32 (|score| <= 128 * 128 * D, so D <= KEY_MAX_DIM) and
-# there are at most KEY_SPAN candidates; otherwise take_best above.
+# both are plain loops the compiler vectorizes (SSE2: no packed int32 max, so a compare and a
+# select per step).  Exact: the same integer scores, the same order.  Used when every key fits
+# in an int32 (|score| <= 128 * 128 * D, so D <= KEY_MAX_DIM) and there are at most KEY_SPAN
+# candidates; otherwise take_best above.  The wider paths are C helpers further down.
 cdef enum:
-    KEY_BITS = 12
-    KEY_SPAN = 4096
     KEY_MAX_DIM = 31
 
 cdef inline void candidate_keys8(const int8_t* pref, const int8_t* feat, const int32_t* cand,
@@ -166,6 +215,393 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
         if not in_row(row, filled, item):
             raw_score[0] = best_k >> KEY_BITS   # floor division: exact for negative scores too
             return item
+
+
+# The candidate steps on AVX2 or AVX-512, where the CPU has them (sim_simd, chosen when the
+# module loads; see _random.pxd and set_simd).  The x86-64 baseline this package is compiled
+# for is SSE2, which has no packed int32 max, no int8 -> int16 widening and no gather (nor
+# a packed 64-bit multiply, which only AVX-512 has).  Same integer arithmetic and the same
+# order of choice, so the same items and scores on every path:
+#   * candidates8: a touch's candidates in one pass for D = 8: their draws (eight or four
+#     SplitMix64 hashes per instruction, bounded_low of each), the dot products (a gather of
+#     the candidates' feature rows, int8 -> int16, multiply-add of pairs, a transposed sum)
+#     and the packed keys, as the scalar loop and candidate_keys8 make them;
+#   * next_best_key: take_best_key's choices without writing anything back.  take_best_key
+#     always takes the largest remaining key, so the keys left after it has taken some are
+#     exactly those below the last one taken (keys are distinct); the kernel keeps that key
+#     (key_below) and each call takes the largest key below it.  take_best_key also masks
+#     the other copies of a taken item; here such a copy comes up later, but its item is in
+#     the row by then (an item taken is either in the row already or put there by the slot
+#     that asked for it), so it is passed over just the same.  The running maximum is kept
+#     in every lane, so a pick is a short chain of vector steps;
+#   * behavioural_slots: next_best_key for every slot of an all-behavioural row (the common
+#     strategies) in one call, up to 32 keys staying in registers through the row.
+cdef extern from *:
+    """
+    static inline int sim_in_row(const int32_t* row, ptrdiff_t upto, int32_t item) {
+        for (ptrdiff_t j = 0; j < upto; j++)
+            if (row[j] == item) return 1;
+        return 0;
+    }
+    /* The candidate of a key, and its int8 dot product (floor division: exact for negative
+       scores too, >> being arithmetic with the compilers that build this). */
+    #define SIM_KEY_CAND(k) (SIM_KEY_SPAN - 1 - ((k) & (SIM_KEY_SPAN - 1)))
+    #define SIM_KEY_DOT(k) ((k) >> SIM_KEY_BITS)
+    /* The scalar candidate: its item and key. */
+    static inline void sim_candidate8(uint64_t base, uint64_t j0, ptrdiff_t c, uint32_t bound, const int8_t* pref,
+                                      const int8_t* feat, int32_t* items, int32_t* key) {
+        uint64_t bits = sim_mix64(base + (j0 + (uint64_t)c + 1) * SIM_GOLDEN);
+        items[c] = (int32_t)(((bits & 0xFFFFFFFFULL) * (uint64_t)bound) >> 32);
+        key[c] = sim_dot8(pref, feat + 8 * (size_t)items[c]) * SIM_KEY_SPAN + (int32_t)(SIM_KEY_SPAN - 1 - c);
+    }
+    #if SIM_X86_SIMD
+    SIM_TARGET_AVX2 static void sim_candidates8_avx2(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
+                                                     const int8_t* pref, const int8_t* feat, int32_t* items,
+                                                     int32_t* key) {
+        const __m256i p = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m256i step = _mm256_set1_epi64x((long long)(4 * SIM_GOLDEN));
+        const __m256i vbound = _mm256_set1_epi64x((long long)bound);
+        const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        __m256i tie = _mm256_sub_epi32(_mm256_set1_epi32(SIM_KEY_SPAN - 1), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256i z = sim_run_start4(base, j0);
+        ptrdiff_t c = 0;
+        for (; c + 8 <= n; c += 8) {
+            /* Eight draws, bounded_low of each (the high halves of 32 x 32-bit products). */
+            __m128i i0 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            z = _mm256_add_epi64(z, step);
+            __m128i i1 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            z = _mm256_add_epi64(z, step);
+            __m256i f0 = _mm256_i32gather_epi64((const long long*)feat, i0, 8);
+            __m256i f1 = _mm256_i32gather_epi64((const long long*)feat, i1, 8);
+            /* Each 128-bit lane: one candidate's four pair sums. */
+            __m256i q01 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(f0)), p);
+            __m256i q23 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(f0, 1)), p);
+            __m256i q45 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(f1)), p);
+            __m256i q67 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(f1, 1)), p);
+            /* Lanes of the sums: 0, 2, 4, 6 | 1, 3, 5, 7; then in order. */
+            __m256i dot = _mm256_hadd_epi32(_mm256_hadd_epi32(q01, q23), _mm256_hadd_epi32(q45, q67));
+            dot = _mm256_permutevar8x32_epi32(dot, order);
+            _mm_storeu_si128((__m128i*)(items + c), i0);
+            _mm_storeu_si128((__m128i*)(items + c + 4), i1);
+            _mm256_storeu_si256((__m256i*)(key + c), _mm256_add_epi32(_mm256_slli_epi32(dot, SIM_KEY_BITS), tie));
+            tie = _mm256_sub_epi32(tie, _mm256_set1_epi32(8));
+        }
+        for (; c < n; c++)
+            sim_candidate8(base, j0, c, bound, pref, feat, items, key);
+    }
+    /* The dot products of eight candidates: each 128-bit lane of a (candidates 0-3) and b
+       (4-7) gets one candidate's four pair sums, summed across the lane; element 0 of each
+       lane then holds the dot product, and `pick` gathers those eight. */
+    SIM_TARGET_AVX512 static inline __m512i sim_dots8x8(__m512i p, const int8_t* feat, __m256i idx, __mmask8 m,
+                                                        __m512i pick) {
+        __m512i f = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), m, idx, (const void*)feat, 8);
+        __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
+        __m512i b = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f, 1)), p);
+        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_CDAB));
+        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_CDAB));
+        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_BADC));
+        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_BADC));
+        return _mm512_permutex2var_epi32(a, pick, b);
+    }
+    /* Sixteen candidates per step, the items going straight from the draws to the gathers. */
+    SIM_TARGET_AVX512 static void sim_candidates8_avx512(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
+                                                         const int8_t* pref, const int8_t* feat, int32_t* items,
+                                                         int32_t* key) {
+        const __m512i p = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        const __m512i step = _mm512_set1_epi64((long long)(8 * SIM_GOLDEN));
+        const __m512i vbound = _mm512_set1_epi64((long long)bound);
+        const __m512i pick_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+        const __m512i pick_hi = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 12, 16, 20, 24, 28);
+        __m512i tie = _mm512_sub_epi32(_mm512_set1_epi32(SIM_KEY_SPAN - 1),
+                                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        __m512i z = sim_run_start8(base, j0);
+        for (ptrdiff_t c = 0; c < n; c += 16) {
+            ptrdiff_t left = n - c;
+            __mmask8 m0 = left >= 8 ? (__mmask8)0xFF : sim_head8(left);
+            __mmask8 m1 = left >= 16 ? (__mmask8)0xFF : left <= 8 ? (__mmask8)0 : sim_head8(left - 8);
+            /* Sixteen draws, bounded_low of each. */
+            __m256i i0 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            z = _mm512_add_epi64(z, step);
+            __m256i i1 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            z = _mm512_add_epi64(z, step);
+            __m512i dot = _mm512_mask_blend_epi32((__mmask16)0xFF00, sim_dots8x8(p, feat, i0, m0, pick_lo),
+                                                  sim_dots8x8(p, feat, i1, m1, pick_hi));
+            __m512i k = _mm512_add_epi32(_mm512_slli_epi32(dot, SIM_KEY_BITS), tie);
+            __m512i it = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+            if (left >= 16) {
+                _mm512_storeu_si512((void*)(items + c), it);
+                _mm512_storeu_si512((void*)(key + c), k);
+            } else {
+                __mmask16 m = (__mmask16)(((uint32_t)m1 << 8) | m0);
+                _mm512_mask_storeu_epi32((void*)(items + c), m, it);
+                _mm512_mask_storeu_epi32((void*)(key + c), m, k);
+            }
+            tie = _mm512_sub_epi32(tie, _mm512_set1_epi32(16));
+        }
+    }
+    #endif
+
+    #if SIM_X86_SIMD
+    /* next_best_key: the best candidate with a key below *below whose item is not in the
+       row.  Lanes past n hold masked keys. */
+    SIM_TARGET_AVX2 static inline __m256i sim_keys_below8(__m256i k, __m256i vb) {
+        return _mm256_blendv_epi8(_mm256_set1_epi32(SIM_MASKED), k, _mm256_cmpgt_epi32(vb, k));
+    }
+    /* The largest element of v, in every lane. */
+    SIM_TARGET_AVX2 static inline __m256i sim_allmax8(__m256i v) {
+        v = _mm256_max_epi32(v, _mm256_permute2x128_si256(v, v, 1));
+        v = _mm256_max_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm256_max_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
+    SIM_TARGET_AVX2 static int32_t sim_next_best_key_avx2(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                          const int32_t* row, ptrdiff_t filled, int32_t* below,
+                                                          int* raw) {
+        const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        __m256i vb = _mm256_set1_epi32(*below);
+        int32_t best;
+        if (n <= 32) {
+            /* Up to four blocks of eight, in registers across the passes. */
+            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            __m256i k[4];
+            for (int q = 0; q < 4; q++) {
+                k[q] = masked;
+                if (8 * q + 8 <= n) {
+                    k[q] = _mm256_loadu_si256((const __m256i*)(key + 8 * q));
+                } else if (8 * q < n) {
+                    __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
+                    k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in), in);
+                }
+            }
+            for (;;) {
+                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
+            }
+        } else {
+            for (;;) {
+                __m256i mx = masked;
+                ptrdiff_t c = 0;
+                for (; c + 8 <= n; c += 8)
+                    mx = _mm256_max_epi32(mx, sim_keys_below8(_mm256_loadu_si256((const __m256i*)(key + c)), vb));
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(sim_allmax8(mx)));
+                for (; c < n; c++)
+                    best = key[c] < *below && key[c] > best ? key[c] : best;
+                if (best == SIM_MASKED) break;
+                *below = best;
+                vb = _mm256_set1_epi32(best);
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
+            }
+        }
+        *below = SIM_MASKED;
+        return -1;
+    }
+    SIM_TARGET_AVX512 static inline __m512i sim_allmax16(__m512i v) {
+        v = _mm512_max_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+        v = _mm512_max_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+        v = _mm512_max_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
+        return _mm512_max_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+    }
+    SIM_TARGET_AVX512 static int32_t sim_next_best_key_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                              const int32_t* row, ptrdiff_t filled, int32_t* below,
+                                                              int* raw) {
+        const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
+        __m512i vb = _mm512_set1_epi32(*below);
+        int32_t best;
+        if (n <= 32) {
+            /* Two blocks of sixteen, in registers across the passes. */
+            __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+            __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+            __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
+            __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16))
+                                 : _mm512_mask_loadu_epi32(masked, in1, key + 16);
+            for (;;) {
+                __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
+                vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
+            }
+        } else {
+            for (;;) {
+                __m512i mx = masked;
+                ptrdiff_t c = 0;
+                for (; c + 16 <= n; c += 16) {
+                    __m512i kc = _mm512_loadu_si512((const void*)(key + c));
+                    mx = _mm512_mask_max_epi32(mx, _mm512_cmplt_epi32_mask(kc, vb), mx, kc);
+                }
+                __mmask16 tail = (__mmask16)((1u << (n - c)) - 1u);
+                __m512i kc = _mm512_mask_loadu_epi32(masked, tail, key + c);
+                mx = _mm512_mask_max_epi32(mx, _mm512_cmplt_epi32_mask(kc, vb), mx, kc);
+                vb = sim_allmax16(mx);
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
+                if (best == SIM_MASKED) break;
+                int32_t taken = item[SIM_KEY_CAND(best)];
+                if (!sim_in_row(row, filled, taken)) { *below = best; *raw = SIM_KEY_DOT(best); return taken; }
+            }
+        }
+        *below = SIM_MASKED;
+        return -1;
+    }
+
+    /* behavioural_slots for up to 32 candidates: the keys stay in registers through the whole
+       row.  Lanes past n hold masked keys. */
+    SIM_TARGET_AVX2 static ptrdiff_t sim_behavioural_slots_avx2(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                                int32_t* below, ptrdiff_t n_slot, int32_t* row,
+                                                                uint8_t* basis, float* score, uint8_t onsite,
+                                                                double unit) {
+        const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i k[4];
+        for (int q = 0; q < 4; q++) {
+            k[q] = masked;
+            if (8 * q + 8 <= n) {
+                k[q] = _mm256_loadu_si256((const __m256i*)(key + 8 * q));
+            } else if (8 * q < n) {
+                __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - 8 * q)), lane);
+                k[q] = _mm256_blendv_epi8(masked, _mm256_maskload_epi32(key + 8 * q, in), in);
+            }
+        }
+        __m256i vb = _mm256_set1_epi32(*below);
+        int32_t best = *below, taken;
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            do {
+                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
+                if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
+                taken = item[SIM_KEY_CAND(best)];
+            } while (sim_in_row(row, s, taken));
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)SIM_KEY_DOT(best) * unit);
+        }
+        *below = best;
+        return n_slot;
+    }
+    SIM_TARGET_AVX512 static ptrdiff_t sim_behavioural_slots_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                                    int32_t* below, ptrdiff_t n_slot, int32_t* row,
+                                                                    uint8_t* basis, float* score, uint8_t onsite,
+                                                                    double unit) {
+        const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
+        __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+        __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+        __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
+        __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16)) : _mm512_mask_loadu_epi32(masked, in1, key + 16);
+        __m512i vb = _mm512_set1_epi32(*below);
+        int32_t best = *below, taken;
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            do {
+                __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
+                vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
+                best = _mm_cvtsi128_si32(_mm512_castsi512_si128(vb));
+                if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
+                taken = item[SIM_KEY_CAND(best)];
+            } while (sim_in_row(row, s, taken));
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)SIM_KEY_DOT(best) * unit);
+        }
+        *below = best;
+        return n_slot;
+    }
+    #endif
+
+    /* Dispatch on sim_simd.  fill_slates calls these only on a vector path (the scalar path
+       is candidate_keys8 / take_best_key); the scalar code here keeps them complete. */
+    static inline void sim_candidates8(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound, const int8_t* pref,
+                                       const int8_t* feat, int32_t* items, int32_t* key) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) { sim_candidates8_avx512(base, j0, n, bound, pref, feat, items, key); return; }
+        if (sim_simd == SIM_SIMD_AVX2) { sim_candidates8_avx2(base, j0, n, bound, pref, feat, items, key); return; }
+    #endif
+        for (ptrdiff_t c = 0; c < n; c++)
+            sim_candidate8(base, j0, c, bound, pref, feat, items, key);
+    }
+    static inline int32_t sim_next_best_key(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                            const int32_t* row, ptrdiff_t filled, int32_t* below, int* raw) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_next_best_key_avx512(item, key, n, row, filled, below, raw);
+        if (sim_simd == SIM_SIMD_AVX2) return sim_next_best_key_avx2(item, key, n, row, filled, below, raw);
+    #endif
+        for (;;) {
+            int32_t best = SIM_MASKED, taken;
+            for (ptrdiff_t c = 0; c < n; c++) best = key[c] < *below && key[c] > best ? key[c] : best;
+            *below = best;
+            if (best == SIM_MASKED) return -1;
+            taken = item[SIM_KEY_CAND(best)];
+            if (!sim_in_row(row, filled, taken)) { *raw = SIM_KEY_DOT(best); return taken; }
+        }
+    }
+    /* A row whose every slot is behavioural: next_best_key for slots 0, 1, ..., writing each
+       slot's item, basis (onsite) and score (raw * unit, as the kernel computes it), until the
+       candidates run out; returns the number of slots filled. */
+    static inline ptrdiff_t sim_behavioural_slots(const int32_t* item, const int32_t* key, ptrdiff_t n,
+                                                  int32_t* below, ptrdiff_t n_slot, int32_t* row, uint8_t* basis,
+                                                  float* score, uint8_t onsite, double unit) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512 && n <= 32)
+            return sim_behavioural_slots_avx512(item, key, n, below, n_slot, row, basis, score, onsite, unit);
+        if (sim_simd == SIM_SIMD_AVX2 && n <= 32)
+            return sim_behavioural_slots_avx2(item, key, n, below, n_slot, row, basis, score, onsite, unit);
+    #endif
+        for (ptrdiff_t s = 0; s < n_slot; s++) {
+            int raw;
+            int32_t taken = sim_next_best_key(item, key, n, row, s, below, &raw);
+            if (taken < 0) return s;
+            row[s] = taken;
+            basis[s] = onsite;
+            score[s] = (float)((double)raw * unit);
+        }
+        return n_slot;
+    }
+    """
+    void candidates8 "sim_candidates8"(uint64_t base, uint64_t j0, Py_ssize_t n, uint32_t bound, const int8_t* pref,
+                                       const int8_t* feat, int32_t* items, int32_t* key) noexcept nogil
+    int32_t next_best_key "sim_next_best_key"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
+                                              const int32_t* row, Py_ssize_t filled, int32_t* below,
+                                              int* raw_score) noexcept nogil
+    Py_ssize_t behavioural_slots "sim_behavioural_slots"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
+                                                         int32_t* below, Py_ssize_t n_slot, int32_t* row,
+                                                         uint8_t* basis, float* score, uint8_t onsite,
+                                                         double unit) noexcept nogil
+
+
+SIMD_PATHS = ("scalar", "avx2", "avx512")
+"""The vector paths of this module, narrowest first (their index is sim_simd's value)."""
+
+
+def simd_paths():
+    """The paths this CPU can run, narrowest first: ("scalar", ...) up to the widest it has."""
+    return SIMD_PATHS[:get_simd_widest() + 1]
+
+
+def set_simd(str path):
+    """Run fill_slates and this module's draws on ``path`` ("avx512", "avx2" or "scalar", one of
+    :func:`simd_paths`); returns the previous path.  The widest is the default.  Results are
+    identical on every path: this exists so that tests and measurements can run each."""
+    if path not in simd_paths():
+        raise ValueError(f"SIMD path {path!r} is not one of {simd_paths()} on this CPU")
+    return SIMD_PATHS[set_simd_level(SIMD_PATHS.index(path))]
+
+
+def _draw_runs(
+    uint64_t base, uint64_t j0, uint32_t bound,
+    uint64_t[::1] bits,                 # OUT uint64[n] draw_bits(base, j0 + c)
+    uint32_t[::1] below,                # OUT uint32[n] bounded_low(draw_bits(base, j0 + c), bound)
+    uint64_t key, uint64_t first,
+    uint64_t[::1] block,                # OUT uint64[q] draw_bits(customer_base(key, first + q), j0)
+):
+    """The run and block draw helpers on the current path, for the tests (they must equal the
+    scalar draw_bits)."""
+    draw_run(base, j0, bits.shape[0], &bits[0] if bits.shape[0] else NULL)
+    draw_below_run(base, j0, below.shape[0], bound, &below[0] if below.shape[0] else NULL)
+    customer_draws(key, first, block.shape[0], j0, &block[0] if block.shape[0] else NULL)
 
 
 def fill_slates(
@@ -222,18 +658,27 @@ def fill_slates(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
-    cdef Py_ssize_t t, i, c, s, h, ia
+    cdef Py_ssize_t t, e, i, c, s, h, ia, n_todo
+    cdef Py_ssize_t* todo          # the exposed touches, in order
     cdef int32_t item, anchor
     cdef int src, cat, n_sup, anchor_day, best_day
     cdef bint need_cands, have_cands, need_hist, need_view, need_cats, use_keys, have_raw
     cdef int raw
+    cdef int32_t key_below         # next_best_key: every candidate above it is taken or in the row
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
-    cdef int32_t* cand_item
-    cdef int32_t* cand_score       # scores, or packed keys when use_keys
+    cdef int32_t* cand_items
+    cdef int32_t* cand_keys
+    cdef int32_t* cand_item        # this touch's candidates: items
+    cdef int32_t* cand_score       # and their scores, or packed keys when use_keys
+    cdef Py_ssize_t blk, e_lo, e_hi, ea, n_blocks
+    cdef bint ahead, all_behavioural
+    cdef Py_ssize_t n_done
     cdef int* sup
+    cdef int simd = get_simd()
     need_cands = False
+    all_behavioural = True
     need_view = False
     need_cats = False
     need_hist = suppress_window > 0 or suppress_cycle
@@ -241,152 +686,208 @@ def fill_slates(
     for s in range(n_slot):
         if slot_source[s] == SRC_BEHAVIOURAL or slot_source[s] == SRC_REPLENISH:
             need_cands = True
+        if slot_source[s] != SRC_BEHAVIOURAL:
+            all_behavioural = False
         if slot_source[s] == SRC_REPLENISH or slot_source[s] == SRC_RETARGET:
             need_hist = True
         if slot_source[s] == SRC_RETARGET:
             need_view = True
         if slot_source[s] == SRC_STATED or slot_source[s] == SRC_INFERRED or slot_source[s] == SRC_OFFSITE:
             need_cats = True
+    # The exposed touches first, branch-free: exposure is a coin flip per touch, which a branch
+    # in the main loop would mispredict about once per exposed touch; this also lets the
+    # prefetches look exactly PREFETCH_AHEAD exposed touches ahead.
+    n_todo = 0
+    for t in range(k):
+        n_todo = n_todo + (exposed[t] != 0)
+    todo = <Py_ssize_t*>malloc((n_todo + 1) * sizeof(Py_ssize_t))
+    if todo == NULL:
+        raise MemoryError()
+    n_todo = 0
+    with nogil:
+        for t in range(k):
+            todo[n_todo] = t
+            n_todo = n_todo + (exposed[t] != 0)
+    # On a vector path with packed keys and D = 8, each touch's candidates (draws, dot
+    # products, keys: one pass of candidates8) are made one touch ahead, so that their long
+    # latencies (the gathers) overlap the previous touch's slot choices; the parallel loop
+    # runs over blocks of TOUCH_BLOCK exposed touches, one touch ahead within each block.
+    ahead = need_cands and simd != SIMD_SCALAR and use_keys and d_dim == 8
+    n_blocks = (n_todo + TOUCH_BLOCK - 1) // TOUCH_BLOCK
     with nogil, parallel(num_threads=n_threads):
-        cand_item = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
-        cand_score = <int32_t*>malloc((n_candidates + 1) * sizeof(int32_t))
+        # Two touches' candidates: this one's and the next one's (see ahead).
+        cand_items = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
+        cand_keys = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
-        for t in prange(k, schedule="static"):
-            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
-                ia = cust[t + PREFETCH_AHEAD]
-                prefetch_r(&est_pref[ia, 0])
-                prefetch_r(&n_obs[ia])
-                if need_hist:
-                    prefetch_r(&hist_item[ia, 0])
-                    prefetch_r(&hist_day[ia, 0])
-                if need_view:
-                    prefetch_r(&last_view_item[ia])
-                    prefetch_r(&last_view_day[ia])
-                if need_cats:
-                    prefetch_r(&stated_cats[ia, 0])
-                    prefetch_r(&inferred_cat[ia])
-                    prefetch_r(&offsite_cat[ia])
-            if not exposed[t]:
-                continue
-            i = cust[t]
-            base = customer_base(key, i)
-            j = 0
-            n_sup = 0
-            if suppress_window > 0 or suppress_cycle:
-                for h in range(n_hist):
-                    if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
-                            and (day - hist_day[i, h] < suppress_window
-                                 or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
-                        sup[n_sup] = item_cat[hist_item[i, h]]
-                        n_sup = n_sup + 1
-            have_cands = need_cands and n_obs[i] > 0
-            if have_cands:
-                for c in range(n_candidates):
-                    cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
-                j = j + n_candidates
-                if use_keys:
-                    if d_dim == 8:
-                        candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
-                    else:
-                        for c in range(n_candidates):
-                            cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim) * KEY_SPAN
-                                             + <int>(KEY_SPAN - 1 - c))
-                else:
-                    for c in range(n_candidates):
-                        cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
-                if n_sup > 0:
-                    for c in range(n_candidates):
-                        if suppressed(item_cat[cand_item[c]], sup, n_sup):
-                            cand_score[c] = MASKED
-            for s in range(n_slot):
-                src = slot_source[s]
-                item = -1
-                b = BASIS_NONE
-                have_raw = False
-                if src == SRC_REPLENISH:
-                    best_day = NO_DAY
+        for blk in prange(n_blocks, schedule="static"):
+            e_lo = blk * TOUCH_BLOCK
+            e_hi = e_lo + TOUCH_BLOCK if e_lo + TOUCH_BLOCK < n_todo else n_todo
+            for e in range(e_lo, e_hi):
+                if e + PREFETCH_AHEAD < n_todo:
+                    ia = cust[todo[e + PREFETCH_AHEAD]]
+                    prefetch_r(&est_pref[ia, 0])
+                    prefetch_r(&n_obs[ia])
+                    if need_hist:
+                        prefetch_r(&hist_item[ia, 0])
+                        prefetch_r(&hist_day[ia, 0])
+                    if need_view:
+                        prefetch_r(&last_view_item[ia])
+                        prefetch_r(&last_view_day[ia])
+                    if need_cats:
+                        prefetch_r(&stated_cats[ia, 0])
+                        prefetch_r(&inferred_cat[ia])
+                        prefetch_r(&offsite_cat[ia])
+                cand_item = cand_items + (e & 1) * (n_candidates + 1)
+                cand_score = cand_keys + (e & 1) * (n_candidates + 1)
+                if ahead:
+                    # The next touch's candidates now (and at a block's first touch its own), so
+                    # that their draws and gathers run while this touch's slots are chosen.  They
+                    # are a touch's first draws (j = 0 ...), so the customer is all they need.
+                    for ea in range(e if e == e_lo else e + 1, e + 2 if e + 2 < e_hi else e_hi):
+                        ia = cust[todo[ea]]
+                        if n_obs[ia] > 0:
+                            candidates8(customer_base(key, ia), 0, n_candidates, <uint32_t>m, &est_pref[ia, 0],
+                                        &item_feat[0, 0], cand_items + (ea & 1) * (n_candidates + 1),
+                                        cand_keys + (ea & 1) * (n_candidates + 1))
+                t = todo[e]
+                i = cust[t]
+                base = customer_base(key, i)
+                j = 0
+                n_sup = 0
+                if suppress_window > 0 or suppress_cycle:
                     for h in range(n_hist):
-                        if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
-                            ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
-                            if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
-                                    and not in_row(&slate[t, 0], s, hist_item[i, h])):
-                                best_day = hist_day[i, h]
-                                item = hist_item[i, h]
-                    if item >= 0:
-                        b = BASIS_ONSITE
-                    else:
-                        src = SRC_BEHAVIOURAL
-                if src == SRC_BEHAVIOURAL:
-                    if have_cands:
+                        if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
+                                and (day - hist_day[i, h] < suppress_window
+                                     or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
+                            sup[n_sup] = item_cat[hist_item[i, h]]
+                            n_sup = n_sup + 1
+                have_cands = need_cands and n_obs[i] > 0
+                if have_cands:
+                    if not ahead:
+                        if simd != SIMD_SCALAR:
+                            draw_below_run(base, j, n_candidates, <uint32_t>m, <uint32_t*>cand_item)
+                        else:
+                            for c in range(n_candidates):
+                                cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
                         if use_keys:
-                            item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
-                            have_raw = item >= 0
+                            if d_dim == 8:
+                                candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                            else:
+                                for c in range(n_candidates):
+                                    cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                                                     * KEY_SPAN + <int>(KEY_SPAN - 1 - c))
                         else:
-                            item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                            for c in range(n_candidates):
+                                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                    j = j + n_candidates
+                    key_below = KEY_ABOVE
+                    if n_sup > 0:
+                        for c in range(n_candidates):
+                            if suppressed(item_cat[cand_item[c]], sup, n_sup):
+                                cand_score[c] = MASKED
+                # A row of behavioural slots on a vector path: the slots in one call, its keys
+                # staying in registers (the loop below then fills only slots it leaves: those
+                # after the candidates run out).
+                n_done = 0
+                if all_behavioural and have_cands and use_keys and simd != SIMD_SCALAR:
+                    n_done = behavioural_slots(cand_item, cand_score, n_candidates, &key_below, n_slot, &slate[t, 0],
+                                               &basis[t, 0], &score[t, 0], BASIS_ONSITE, 1.0 / UNIT_SQ)
+                for s in range(n_done, n_slot):
+                    src = slot_source[s]
+                    item = -1
+                    b = BASIS_NONE
+                    have_raw = False
+                    if src == SRC_REPLENISH:
+                        best_day = NO_DAY
+                        for h in range(n_hist):
+                            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
+                                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                                if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
+                                        and not in_row(&slate[t, 0], s, hist_item[i, h])):
+                                    best_day = hist_day[i, h]
+                                    item = hist_item[i, h]
                         if item >= 0:
                             b = BASIS_ONSITE
-                elif src == SRC_RETARGET:
-                    anchor = -1
-                    anchor_day = NO_DAY
-                    for h in range(n_hist):
-                        if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
-                                and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
-                            anchor = hist_item[i, h]
-                            anchor_day = hist_day[i, h]
-                    if anchor < 0 or day - anchor_day > retarget_window:
-                        anchor = last_view_item[i]
-                        anchor_day = last_view_day[i]
-                        if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
-                            anchor = -1
-                    if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
-                        if not in_row(&slate[t, 0], s, anchor):
-                            item = anchor
                         else:
-                            item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
-                                                    &slate[t, 0], s, base, &j)
-                        if item >= 0:
-                            b = BASIS_ONSITE
-                elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
-                    if src == SRC_STATED:
-                        cat = stated_cats[i, 0]
-                        if stated_cats[i, 1] != NO_CAT:
-                            if draw_uniform(base, j) < 0.5:
-                                cat = stated_cats[i, 1]
-                            j = j + 1
-                        b = BASIS_STATED
-                    elif src == SRC_INFERRED:
-                        cat = inferred_cat[i]
-                        b = BASIS_INFERRED
-                    else:
-                        cat = offsite_cat[i]
-                        b = BASIS_OFFSITE
-                    if cat != NO_CAT and not suppressed(cat, sup, n_sup):
-                        item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
-                elif src == SRC_EDITORIAL:
-                    item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                          base, &j)
-                    b = BASIS_NONE
-                if item < 0:
-                    item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                          base, &j)
-                    b = BASIS_NONE
-                slate[t, s] = item
-                basis[t, s] = b
-                if not have_raw:
-                    raw = dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
-            for s in range(n_slot):
-                if draw_uniform(base, j) < exploration:
-                    item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
-                    if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
-                        slate[t, s] = item
-                        basis[t, s] = BASIS_NONE
-                        score[t, s] = <float>(dot_i8(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                                              * (1.0 / UNIT_SQ))
-                j = j + 2
-        free(cand_item)
-        free(cand_score)
+                            src = SRC_BEHAVIOURAL
+                    if src == SRC_BEHAVIOURAL:
+                        if have_cands:
+                            if use_keys and simd != SIMD_SCALAR:
+                                item = next_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &key_below,
+                                                     &raw)
+                                have_raw = item >= 0
+                            elif use_keys:
+                                item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                                have_raw = item >= 0
+                            else:
+                                item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                            if item >= 0:
+                                b = BASIS_ONSITE
+                    elif src == SRC_RETARGET:
+                        anchor = -1
+                        anchor_day = NO_DAY
+                        for h in range(n_hist):
+                            if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
+                                    and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
+                                anchor = hist_item[i, h]
+                                anchor_day = hist_day[i, h]
+                        if anchor < 0 or day - anchor_day > retarget_window:
+                            anchor = last_view_item[i]
+                            anchor_day = last_view_day[i]
+                            if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
+                                anchor = -1
+                        if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
+                            if not in_row(&slate[t, 0], s, anchor):
+                                item = anchor
+                            else:
+                                item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
+                                                        &slate[t, 0], s, base, &j)
+                            if item >= 0:
+                                b = BASIS_ONSITE
+                    elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
+                        if src == SRC_STATED:
+                            cat = stated_cats[i, 0]
+                            if stated_cats[i, 1] != NO_CAT:
+                                if draw_uniform(base, j) < 0.5:
+                                    cat = stated_cats[i, 1]
+                                j = j + 1
+                            b = BASIS_STATED
+                        elif src == SRC_INFERRED:
+                            cat = inferred_cat[i]
+                            b = BASIS_INFERRED
+                        else:
+                            cat = offsite_cat[i]
+                            b = BASIS_OFFSITE
+                        if cat != NO_CAT and not suppressed(cat, sup, n_sup):
+                            item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
+                    elif src == SRC_EDITORIAL:
+                        item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                              base, &j)
+                        b = BASIS_NONE
+                    if item < 0:
+                        item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
+                                              base, &j)
+                        b = BASIS_NONE
+                    slate[t, s] = item
+                    basis[t, s] = b
+                    if not have_raw:
+                        raw = item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                    score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
+                # Exploration, one draw at a time: a few independent hashes, which the core
+                # overlaps by itself (a vector run of them is no cheaper).
+                for s in range(n_slot):
+                    if draw_uniform(base, j) < exploration:
+                        item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
+                        if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
+                            slate[t, s] = item
+                            basis[t, s] = BASIS_NONE
+                            score[t, s] = <float>(item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
+                                                  * (1.0 / UNIT_SQ))
+                    j = j + 2
+        free(cand_items)
+        free(cand_keys)
         free(sup)
+    free(todo)
 
 
 cdef extern from *:

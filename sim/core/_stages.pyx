@@ -265,8 +265,9 @@ def select_visitors(
 
 
 def _set_avx2_draws(bint enabled):
-    """Hash the day kernels' draws with AVX2 (where the CPU has it) or one at a time; returns
-    the previous setting.  Results are the same either way: this exists so that tests can run both."""
+    """Hash the day kernels' draws with the widest vector path the CPU has (AVX-512 or AVX2)
+    or one at a time; returns the previous setting.  Results are the same either way: this
+    exists so that tests can run both."""
     return bool(set_avx2_draws(enabled))
 
 
