@@ -11,7 +11,6 @@ __all__ = ["tally_wave", "note_wave"]
 def tally_wave(cust, segment, exposed, clicked, bought, revenue, persofail, creepy, opted_out, basis, rel, score,
                counts, persofail_slot_basis, creepy_basis, by_segment, exposed_rel, exposed_best) -> int:
     """See the compiled kernel; the same outputs (out-of-range checks left to NumPy's indexing)."""
-    k = cust.shape[0]
     n_seg = by_segment.shape[1]
     ex = exposed != 0
     n_exposed = int(np.count_nonzero(ex))

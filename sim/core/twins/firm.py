@@ -12,7 +12,7 @@ import numpy as np
 from sim.codes import (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY,
 )
-from sim.core.twins.random import bits_to_uniform, customer_base, draw_bits, mix64
+from sim.core.twins.random import bits_to_uniform, customer_base, mix64
 from sim.core.twins.stages import UNIT_SQ
 
 __all__ = ["fill_slates", "observe"]
