@@ -26,3 +26,24 @@ def test_expose_equals_the_twin_when_it_skips_the_probability(elasticity, fatigu
     call("expose", "numpy", **{**want, "n_threads": 1})
     np.testing.assert_array_equal(got["exposed"], want["exposed"])
     assert 0 < got["exposed"].sum() < len(got["exposed"])
+
+
+def test_the_logistic_coin_is_exact_at_the_bounds_of_its_table():
+    # below_sigmoid decides from a table of logit values at the bin edges i / 1024: coins with
+    # u on and next to those edges, and x on and next to logit(u), must decide as u < sigmoid(x).
+    from sim.core import load_compiled
+
+    edges = np.arange(1, 1024) / 1024.0
+    u = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, 1.0), [0.0]])
+    logit = np.log(u[:-1]) - np.log1p(-u[:-1])
+    us, xs = [], []
+    for dx in (0.0, 1e-12, -1e-12, 1e-9, -1e-9, 2e-9, -2e-9, 1e-6, -1e-6):
+        us.append(u[:-1])
+        xs.append(logit + dx)
+    us.append(np.zeros(5))
+    xs.append(np.array([-50.0, -1.0, 0.0, 1.0, 50.0]))
+    u, x = np.concatenate(us), np.concatenate(xs)
+    fast, exact = np.zeros(u.size, np.uint8), np.zeros(u.size, np.uint8)
+    load_compiled("_stages")._below_sigmoid(u, x, fast, exact)
+    np.testing.assert_array_equal(fast, exact)
+    assert 0 < exact.mean() < 1

@@ -29,49 +29,46 @@ cdef inline double sigmoid(double x) noexcept nogil:
     return 1.0 / (1.0 + exp(-x))
 
 # u < sigmoid(x) without exp() in most cases.  A purchase or click coin compares a uniform u
-# with a logistic probability; exp() costs more than the rest of the decision.  An estimate
-# of e**y good to a relative 6e-5 puts the probability within 2e-5 of the exact one, so when
-# u is farther than 1e-3 from the estimate (all but ~0.2% of coins) it lies on the same side
-# of both, and otherwise the exact sigmoid decides: the outcome is always that of
-# ``u < sigmoid(x)``.
+# with a logistic probability; exp() costs more than the rest of the decision.  u < sigmoid(x)
+# is x > logit(u), and logit is increasing: with u in the bin [i/K, (i+1)/K) of K = 1024
+# equal bins, x above logit((i+1)/K) means yes and x at or below logit(i/K) means no.  The
+# two bounds of every bin are a table made once when the module loads, each moved outward by
+# 1e-9 (far more than the rounding of exp() and log() in double, far less than a bin), so
+# only an x inside u's own bin (about one coin in a thousand) needs the exact sigmoid: the
+# outcome is always that of ``u < sigmoid(x)``.  Without a compiler that runs load-time
+# constructors the table stays empty and every coin takes the exact path.
 cdef extern from *:
     """
-    #include <stdint.h>
-    #include <string.h>
-    /* 2**n for -1022 <= n <= 1023, from the exponent bits. */
-    static inline double sim_pow2i(int n) {
-        uint64_t bits = (uint64_t)(n + 1023) << 52;
-        double d;
-        memcpy(&d, &bits, sizeof d);
-        return d;
+    #include <math.h>
+    #define SIM_LOGIT_BINS 1024
+    static double sim_logit_lo[SIM_LOGIT_BINS];   /* logit(i / K) - 1e-9, -inf for i = 0 */
+    static double sim_logit_hi[SIM_LOGIT_BINS];   /* logit((i + 1) / K) + 1e-9, +inf for the last */
+    static int sim_logit_ready = 0;
+    static double sim_logit(double p) { return log(p) - log1p(-p); }
+    #if defined(__GNUC__) || defined(__clang__)
+    __attribute__((constructor)) static void sim_fill_logit_bounds(void) {
+        for (int i = 0; i < SIM_LOGIT_BINS; i++) {
+            sim_logit_lo[i] = i == 0 ? -INFINITY : sim_logit((double)i / SIM_LOGIT_BINS) - 1e-9;
+            sim_logit_hi[i] = i == SIM_LOGIT_BINS - 1 ? INFINITY : sim_logit((double)(i + 1) / SIM_LOGIT_BINS) + 1e-9;
+        }
+        sim_logit_ready = 1;
     }
+    #endif
     """
-    double pow2i "sim_pow2i"(int n) noexcept nogil
-
-cdef inline double exp_estimate(double y) noexcept nogil:
-    """e**y within a relative 6e-5, for |y| <= 20.
-
-    e**y = 2**n * e**f with n = round(y / ln 2) and |f| <= ln(2) / 2; e**f by its degree-4
-    Taylor polynomial, whose remainder is below 1.42 * 0.347**5 / 120 < 6e-5.
-    """
-    cdef double z = y * 1.4426950408889634          # y / ln 2
-    cdef int n = <int>(z + 32.5) - 32               # round(z); z + 32.5 > 0, so <int> floors
-    cdef double f = (z - n) * 0.6931471805599453
-    return (1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0))))) * pow2i(n)
+    const double* logit_lo "sim_logit_lo"
+    const double* logit_hi "sim_logit_hi"
+    bint logit_ready "sim_logit_ready"
+    int LOGIT_BINS "SIM_LOGIT_BINS"
 
 cdef inline bint below_sigmoid(double u, double x) noexcept nogil:
-    """``u < sigmoid(x)``, exactly, usually without calling exp().
-
-    With a = 1 + exp_estimate(-x), the estimate of sigmoid(x) is p = 1 / a, within 1.5e-5 of
-    the exact value; u < p is u * a < 1, decided without a division when u is more than
-    1e-3 away from p (|u * a - 1| > 1e-3 * a).  Nearer than that, sigmoid(x) is computed.
-    """
-    cdef double y = -x, a, d
-    if -20.0 <= y <= 20.0:
-        a = 1.0 + exp_estimate(y)
-        d = u * a - 1.0
-        if fabs(d) > 1e-3 * a:
-            return d < 0.0
+    """``u < sigmoid(x)``, exactly, usually without calling exp() (see above)."""
+    cdef int i
+    if logit_ready and 0.0 <= u < 1.0:
+        i = <int>(u * LOGIT_BINS)        # exact: K is a power of two
+        if x > logit_hi[i]:
+            return True
+        if x <= logit_lo[i]:
+            return False
     return u < sigmoid(x)
 
 cdef inline double clamp01(double x) noexcept nogil:
