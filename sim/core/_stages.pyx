@@ -775,7 +775,7 @@ def respond(
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia, ta
+    cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia
     cdef double s, best_s, age, min_age, ratio, top, p, tr, r, x, hz
     cdef int cat
     cdef uint8_t pf, cr
@@ -791,44 +791,67 @@ def respond(
     cdef Py_ssize_t m_items = item_cat.shape[0]
     cdef int64_t bad_customer = 0
     cdef int64_t* bad = &bad_customer
+    cdef Py_ssize_t e, n_seen, n_unseen
+    cdef Py_ssize_t* order
+    # The touches split by exposure, branch-free, each part in ascending order: the exposed
+    # ones from the front of ``order``, the unexposed ones from the back (reversed).  Exposure
+    # is a coin flip per touch (an email is opened or not), which a branch in one loop over
+    # every touch mispredicted; apart, each loop is uniform and its prefetches look exactly
+    # PREFETCH_AHEAD of its own touches ahead.  Touches are independent (unique customers),
+    # so the results are those of one loop in touch order.
+    order = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
+    if order == NULL:
+        raise MemoryError()
+    n_seen = 0
+    n_unseen = 0
+    with nogil:
+        for t in range(k):
+            order[n_seen] = t
+            order[k - 1 - n_unseen] = t    # both slots are free; only one is kept
+            n_seen = n_seen + (exposed[t] != 0)
+            n_unseen = n_unseen + (exposed[t] == 0)
+    with nogil, parallel(num_threads=n_threads):
+        # The unexposed touches: nothing seen, only the contact's fatigue.
+        for e in prange(n_unseen, schedule="static"):
+            t = order[k - 1 - e]
+            if add_fat and e + PREFETCH_AHEAD < n_unseen:
+                ia = cust[order[k - 1 - e - PREFETCH_AHEAD]]
+                prefetch_w(&fatigue[ia, 0])
+                prefetch_r(&fatigue_sensitivity[ia])
+            i = cust[t]
+            rel[t] = 0.0
+            best[t] = -1
+            persofail[t] = 0
+            creepy[t] = 0
+            clicked[t] = 0
+            bought[t] = -1
+            revenue[t] = 0.0
+            margin_out[t] = 0.0
+            if add_fat:
+                fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+            if optout:
+                opted_out[t] = 0
     with nogil, parallel(num_threads=n_threads):
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
         slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
-        for t in prange(k, schedule="static"):
-            ta = t + PREFETCH_AHEAD
-            if ta < k:
-                ia = cust[ta]
-                if exposed[ta]:
-                    prefetch_r(&pref[ia, 0])
-                    prefetch_w(&hist_item[ia, 0])
-                    prefetch_w(&hist_day[ia, 0])
-                    prefetch_w(&trust[ia])
-                    prefetch_r(&privacy[ia])
-                    prefetch_r(&price_sensitivity[ia])
-                    prefetch_w(&rel_mean[ia])
-                    if optout:
-                        prefetch_w(&consent[ia])
-                    prefetch_w(&fatigue[ia, 0])
-                elif add_fat:
-                    prefetch_w(&fatigue[ia, 0])
+        for e in prange(n_seen, schedule="static"):
+            t = order[e]
+            if e + PREFETCH_AHEAD < n_seen:
+                ia = cust[order[e + PREFETCH_AHEAD]]
+                prefetch_r(&pref[ia, 0])
+                prefetch_w(&hist_item[ia, 0])
+                prefetch_w(&hist_day[ia, 0])
+                prefetch_w(&trust[ia])
+                prefetch_r(&privacy[ia])
+                prefetch_r(&price_sensitivity[ia])
+                prefetch_w(&rel_mean[ia])
+                if optout:
+                    prefetch_w(&consent[ia])
+                prefetch_w(&fatigue[ia, 0])
                 if add_fat:
                     prefetch_r(&fatigue_sensitivity[ia])
             i = cust[t]
-            if not exposed[t]:
-                rel[t] = 0.0
-                best[t] = -1
-                persofail[t] = 0
-                creepy[t] = 0
-                clicked[t] = 0
-                bought[t] = -1
-                revenue[t] = 0.0
-                margin_out[t] = 0.0
-                if add_fat:
-                    fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
-                if optout:
-                    opted_out[t] = 0
-                continue
 
             # perceive ---------------------------------------------------------------
             # One scan of the history: the valid purchases (category, age) for perceive and
@@ -950,6 +973,7 @@ def respond(
         free(h_cat)
         free(h_age)
         free(slot_dot)
+    free(order)
     return bad_customer
 
 
