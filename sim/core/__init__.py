@@ -3,7 +3,9 @@
 Kernels here know nothing of Hydra, SimPy or pandas: they borrow NumPy arrays that Python
 owns, mutate them in place with the GIL released, and are called through thin Python
 wrappers that validate dtypes, shapes and index bounds (the kernels run with bounds checks
-off).  Every kernel has a NumPy twin in :mod:`sim.core.twins`.
+off; the few index arrays a kernel checks itself as it reads them are listed in
+:data:`sim.core.kernels.CHECKED_IN_KERNEL`).  Every kernel has a NumPy twin in
+:mod:`sim.core.twins`, the bookkeeping ones (a wave's tally, the contact book) included.
 """
 
 from __future__ import annotations
