@@ -98,12 +98,16 @@ def _run(overrides: tuple[str, ...], fused: bool):
 ])
 def test_fused_path_equals_stage_by_stage_on_whole_runs(overrides):
     (s_fused, fused), (s_staged, staged) = _run(overrides, True), _run(overrides, False)
-    assert {k: v for k, v in fused.metrics.items() if k not in TIMING} == \
-        {k: v for k, v in staged.metrics.items() if k not in TIMING}
+    _assert_same_runs(s_fused, fused, s_staged, staged)
     assert fused.segments == staged.segments
+
+
+def _assert_same_runs(s_a, a, s_b, b):
+    """Two runs agree: every metric but the timings, and every customer state array."""
+    assert {k: v for k, v in a.metrics.items() if k not in TIMING} == \
+        {k: v for k, v in b.metrics.items() if k not in TIMING}
     for name in STATE:
-        np.testing.assert_array_equal(getattr(s_fused.population, name), getattr(s_staged.population, name),
-                                      err_msg=name)
+        np.testing.assert_array_equal(getattr(s_a.population, name), getattr(s_b.population, name), err_msg=name)
 
 
 class Marker(Behavior):
@@ -165,12 +169,8 @@ def test_fused_day_equals_recovery_then_churn_on_whole_runs(overrides):
         assert s.customer.day_fused is (not behaviors)
         runs.append((s, s.run()))
     (s_fused, fused), (s_staged, staged) = runs
-    assert {k: v for k, v in fused.metrics.items() if k not in TIMING} == \
-        {k: v for k, v in staged.metrics.items() if k not in TIMING}
+    _assert_same_runs(s_fused, fused, s_staged, staged)
     assert fused.daily == staged.daily and sum(row["churned"] for row in fused.daily) > 0
-    for name in STATE:
-        np.testing.assert_array_equal(getattr(s_fused.population, name), getattr(s_staged.population, name),
-                                      err_msg=name)
 
 
 class DayMarker(Behavior):
