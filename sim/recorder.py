@@ -170,8 +170,7 @@ class Recorder:
         # Which data basis stood behind the most intrusive slot of each creepy touch.
         self.creepy_by_basis += self._creepy_basis
         self.perceived_rel_sum += float(self._exposed_rel[:n_exposed].sum())
-        if n_exposed:
-            self.firm_score_sum += float(self._exposed_best[:n_exposed].sum())
+        self.firm_score_sum += float(self._exposed_best[:n_exposed].sum())
         self.exposed_total += n_exposed
         # Per-segment totals.
         seg = self._segment_sums
@@ -186,9 +185,10 @@ class Recorder:
         """Count a wave in one compiled pass: (exposed, clicks, orders, optouts, persofails,
         creepy), leaving the breakdowns in this recorder's scratch arrays."""
         k, n_slot = batch.slate.shape
-        if self._exposed_rel.shape[0] < k or self._fail_slot_basis.shape[0] != n_slot:
-            self._exposed_rel = np.empty(max(k, 2 * self._exposed_rel.shape[0]), dtype=np.float64)
-            self._exposed_best = np.empty_like(self._exposed_rel)
+        if self._exposed_rel.shape[0] < k:   # the largest wave so far (at most N)
+            self._exposed_rel = np.empty(k, dtype=np.float64)
+            self._exposed_best = np.empty(k, dtype=np.float64)
+        if self._fail_slot_basis.shape[0] != n_slot:   # strategies may differ in slate size
             self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
         bad = load_compiled("_stats").tally_wave(
             batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue,

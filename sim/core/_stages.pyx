@@ -483,6 +483,23 @@ def perceive(
         free(h_age)
 
 
+cdef inline double creep_probability(const uint8_t* basis, const int32_t* slate, Py_ssize_t n_slot,
+                                     const double* intrusiveness, const float* item_sensitivity,
+                                     double sensitivity_floor, double scale, double obtrusiveness,
+                                     double privacy, double covert_factor, double relief) noexcept nogil:
+    """The chance that a touch feels creepy: its most intrusive slot (data basis x item
+    sensitivity) scaled by the channel, the customer's privacy sensitivity and the strategy's
+    covertness and relief, at most 1.  Shared by ``creep`` and ``respond``."""
+    cdef Py_ssize_t j
+    cdef double s, top = 0.0, p
+    for j in range(n_slot):
+        s = intrusiveness[basis[j]] * (sensitivity_floor + item_sensitivity[slate[j]])
+        if s > top:
+            top = s
+    p = scale * top * obtrusiveness * privacy * covert_factor * relief
+    return 1.0 if p > 1.0 else p
+
+
 def creep(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] exposed,         # IN  uint8[k]
@@ -503,8 +520,8 @@ def creep(
     p = min(1, scale * score).  ``covert_factor`` (>= 1 for covert collection) and ``relief``
     (<= 1 with explanation or control) are the strategy's, the same for every touch.
     """
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, j, ta
-    cdef double s, top, p
+    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, ta
+    cdef double p
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         ta = t + 2 * PREFETCH_AHEAD
         if ta < k and exposed[ta]:
@@ -513,14 +530,8 @@ def creep(
         if not exposed[t]:
             continue
         i = cust[t]
-        top = 0.0
-        for j in range(n_slot):
-            s = intrusiveness[basis[t, j]] * (sensitivity_floor + item_sensitivity[slate[t, j]])
-            if s > top:
-                top = s
-        p = scale * top * obtrusiveness * privacy[i] * covert_factor * relief
-        if p > 1.0:
-            p = 1.0
+        p = creep_probability(&basis[t, 0], &slate[t, 0], n_slot, &intrusiveness[0], &item_sensitivity[0],
+                              sensitivity_floor, scale, obtrusiveness, privacy[i], covert_factor, relief)
         creepy[t] = draw_uniform(customer_base(key, i), 0) < p
 
 
@@ -776,7 +787,7 @@ def respond(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia
-    cdef double s, best_s, age, min_age, ratio, top, p, tr, r, x, hz
+    cdef double s, best_s, age, min_age, ratio, p, tr, r, x, hz
     cdef int cat
     cdef uint8_t pf, cr
     cdef bint durable, fail, due
@@ -900,14 +911,8 @@ def respond(
             persofail[t] = pf
 
             # creep ------------------------------------------------------------------
-            top = 0.0
-            for j in range(n_slot):
-                s = intrusiveness[basis[t, j]] * (sensitivity_floor + item_sensitivity[slate[t, j]])
-                if s > top:
-                    top = s
-            p = scale * top * obtrusiveness * privacy[i] * covert_factor * relief
-            if p > 1.0:
-                p = 1.0
+            p = creep_probability(&basis[t, 0], &slate[t, 0], n_slot, &intrusiveness[0], &item_sensitivity[0],
+                                  sensitivity_floor, scale, obtrusiveness, privacy[i], covert_factor, relief)
             cr = draw_uniform(customer_base(creep_key, i), 0) < p
             creepy[t] = cr
 
