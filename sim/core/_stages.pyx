@@ -307,43 +307,68 @@ def browse(
     cdef int32_t* look_dot
     cdef int64_t bad_customer = 0
     cdef int64_t* bad = &bad_customer
+    # Raw pointers, made inside the parallel block so that each thread holds them in its own
+    # locals: a memoryview read inside the loop reloads the view's data pointer and stride
+    # after every store (a store through a char pointer may alias them).
+    cdef const int64_t* cu
+    cdef const int8_t* pr
+    cdef const int8_t* feat
+    cdef const uint8_t* dur
+    cdef const float* cyc
+    cdef const int32_t* hi_item
+    cdef const int16_t* hi_day
+    cdef int32_t* out_item
+    cdef float* out_rel
+    cdef int32_t hitem
+    cdef int hday
     with nogil, parallel(num_threads=n_threads):
         look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        cu = &cust[0] if k > 0 else NULL
+        pr = &pref[0, 0]
+        feat = &item_feat[0, 0]
+        dur = &item_durable[0]
+        cyc = &item_cycle[0]
+        hi_item = &hist_item[0, 0]
+        hi_day = &hist_day[0, 0]
+        out_item = &viewed[0] if k > 0 else NULL
+        out_rel = &viewed_rel[0] if k > 0 else NULL
         for t in prange(k, schedule="static"):
             if t + PREFETCH_AHEAD < k:
-                ia = cust[t + PREFETCH_AHEAD]
-                prefetch_r(&pref[ia, 0])
-                prefetch_r(&hist_item[ia, 0])
-                prefetch_r(&hist_day[ia, 0])
-            i = cust[t]
+                ia = cu[t + PREFETCH_AHEAD]
+                prefetch_r(&pr[ia * d_dim])
+                prefetch_r(&hi_item[ia * n_hist])
+                prefetch_r(&hi_day[ia * n_hist])
+            i = cu[t]
             due_day = NO_DAY
             best_item = -1
             for h in range(n_hist):
-                if hist_day[i, h] == NO_DAY:
+                hday = hi_day[i * n_hist + h]
+                if hday == NO_DAY:
                     continue
-                if <uint64_t>hist_item[i, h] >= <uint64_t>m:
+                hitem = hi_item[i * n_hist + h]
+                if <uint64_t>hitem >= <uint64_t>m:
                     bad[0] = i + 1     # checked here, where the row is read (see the design note)
                     continue
-                if not item_durable[hist_item[i, h]] and hist_day[i, h] > due_day:
-                    ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
+                if not dur[hitem] and hday > due_day:
+                    ratio = <double>(day - hday) / <double>cyc[hitem]
                     if ratio >= replenish_lo and ratio <= replenish_hi:
-                        due_day = hist_day[i, h]
-                        best_item = hist_item[i, h]
+                        due_day = hday
+                        best_item = hitem
             if best_item >= 0:
-                viewed[t] = <int32_t>best_item
-                viewed_rel[t] = <float>(dot_i8(&pref[i, 0], &item_feat[best_item, 0], d_dim) * (1.0 / UNIT_SQ)
-                                        + replenish_boost)
+                out_item[t] = <int32_t>best_item
+                out_rel[t] = <float>(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim) * (1.0 / UNIT_SQ)
+                                     + replenish_boost)
                 continue
             # The n_look items first, then their matches (with D = 8 four at a time).
             base = customer_base(key, i)
             for j in range(n_look):
                 look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
             if d_dim == 8:
-                dots8(&pref[i, 0], &item_feat[0, 0], look, n_look, look_dot)
+                dots8(&pr[i * d_dim], feat, look, n_look, look_dot)
             else:
                 for j in range(n_look):
-                    look_dot[j] = dot_i8(&pref[i, 0], &item_feat[look[j], 0], d_dim)
+                    look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
             best = -1e300
             best_item = 0
             for j in range(n_look):
@@ -352,8 +377,8 @@ def browse(
                 # a coin flip, which a branch would mispredict.
                 best_item = look[j] if s > best else best_item
                 best = s if s > best else best
-            viewed[t] = <int32_t>best_item
-            viewed_rel[t] = <float>best
+            out_item[t] = <int32_t>best_item
+            out_rel[t] = <float>best
         free(look)
         free(look_dot)
     return bad_customer
@@ -379,19 +404,30 @@ def expose(
     # the log and two exp() (most touches: open rates are low).  Otherwise p is computed.
     cdef double p_max = (base_rate * exp(trust_elasticity * log(2.0))
                          if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        i = cust[t]
-        tr = trust[i]
-        f = fatigue[i, channel]
-        u = draw_uniform(customer_base(key, i), 0)
-        if u >= p_max and tr <= 1.0 and f >= 0.0:
-            exposed[t] = 0
-            continue
-        if tr <= 0.0:
-            p = 0.0
-        else:
-            p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
-        exposed[t] = u < p
+    cdef Py_ssize_t n_ch = fatigue.shape[1]
+    cdef const int64_t* cu
+    cdef const float* trs
+    cdef const float* fat
+    cdef uint8_t* out
+    with nogil, parallel(num_threads=n_threads):
+        # Raw pointers as thread-private locals (see browse).
+        cu = &cust[0] if k > 0 else NULL
+        out = &exposed[0] if k > 0 else NULL
+        trs = &trust[0]
+        fat = &fatigue[0, 0]
+        for t in prange(k, schedule="static"):
+            i = cu[t]
+            tr = trs[i]
+            f = fat[i * n_ch + channel]
+            u = draw_uniform(customer_base(key, i), 0)
+            if u >= p_max and tr <= 1.0 and f >= 0.0:
+                out[t] = 0
+                continue
+            if tr <= 0.0:
+                p = 0.0
+            else:
+                p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
+            out[t] = u < p
 
 
 def perceive(
@@ -815,6 +851,43 @@ def respond(
         raise MemoryError()
     n_seen = 0
     n_unseen = 0
+    # Raw pointers, made inside each parallel block so that every thread holds them in its own
+    # locals (see browse): rows are indexed with the row lengths below.
+    cdef Py_ssize_t n_ch = fatigue.shape[1]
+    cdef const int64_t* cu
+    cdef const int8_t* pr
+    cdef const int8_t* feat
+    cdef const int32_t* sl
+    cdef const int32_t* icat
+    cdef const uint8_t* idur
+    cdef const float* icyc
+    cdef const float* isens
+    cdef const float* priv
+    cdef const float* psens
+    cdef const float* fsens
+    cdef float* trs
+    cdef float* rmean
+    cdef float* fat
+    cdef uint8_t* cons
+    cdef int32_t* hitem
+    cdef int16_t* hday
+    cdef int16_t hd
+    cdef int32_t hi
+    cdef int32_t viewed_item
+    cdef float* o_rel
+    cdef int8_t* o_best
+    cdef uint8_t* o_pf
+    cdef uint8_t* o_creepy
+    cdef uint8_t* o_clicked
+    cdef int32_t* o_bought
+    cdef double* o_rev
+    cdef double* o_margin
+    cdef uint8_t* o_opted
+    cdef const int32_t* i_viewed
+    cdef const float* i_vrel
+    cdef const double* i_price
+    cdef const double* i_lpr
+    cdef const double* i_margin
     with nogil:
         for t in range(k):
             order[n_seen] = t
@@ -822,14 +895,17 @@ def respond(
             n_seen = n_seen + (exposed[t] != 0)
             n_unseen = n_unseen + (exposed[t] == 0)
     with nogil, parallel(num_threads=n_threads):
+        cu = &cust[0] if k > 0 else NULL
+        fat = &fatigue[0, 0]
+        fsens = &fatigue_sensitivity[0]
         # The unexposed touches: nothing seen, only the contact's fatigue.
         for e in prange(n_unseen, schedule="static"):
             t = order[k - 1 - e]
             if add_fat and e + PREFETCH_AHEAD < n_unseen:
-                ia = cust[order[k - 1 - e - PREFETCH_AHEAD]]
-                prefetch_w(&fatigue[ia, 0])
-                prefetch_r(&fatigue_sensitivity[ia])
-            i = cust[t]
+                ia = cu[order[k - 1 - e - PREFETCH_AHEAD]]
+                prefetch_w(&fat[ia * n_ch])
+                prefetch_r(&fsens[ia])
+            i = cu[t]
             rel[t] = 0.0
             best[t] = -1
             persofail[t] = 0
@@ -839,30 +915,61 @@ def respond(
             revenue[t] = 0.0
             margin_out[t] = 0.0
             if add_fat:
-                fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+                fat[i * n_ch + channel] = <float>(fat[i * n_ch + channel] + fatigue_cost * fsens[i])
             if optout:
                 opted_out[t] = 0
     with nogil, parallel(num_threads=n_threads):
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
         slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
+        cu = &cust[0] if k > 0 else NULL
+        sl = &slate[0, 0] if k > 0 else NULL
+        pr = &pref[0, 0]
+        feat = &item_feat[0, 0]
+        icat = &item_cat[0]
+        idur = &item_durable[0]
+        icyc = &item_cycle[0]
+        isens = &item_sensitivity[0]
+        priv = &privacy[0]
+        psens = &price_sensitivity[0]
+        fsens = &fatigue_sensitivity[0]
+        trs = &trust[0]
+        rmean = &rel_mean[0]
+        fat = &fatigue[0, 0]
+        cons = &consent[0]
+        hitem = &hist_item[0, 0]
+        hday = &hist_day[0, 0]
+        o_rel = &rel[0] if k > 0 else NULL
+        o_best = &best[0] if k > 0 else NULL
+        o_pf = &persofail[0] if k > 0 else NULL
+        o_creepy = &creepy[0] if k > 0 else NULL
+        o_clicked = &clicked[0] if k > 0 else NULL
+        o_bought = &bought[0] if k > 0 else NULL
+        o_rev = &revenue[0] if k > 0 else NULL
+        o_margin = &margin_out[0] if k > 0 else NULL
+        o_opted = &opted_out[0] if k > 0 else NULL
+        i_viewed = &viewed[0] if k > 0 else NULL
+        i_vrel = &viewed_rel[0] if k > 0 else NULL
+        i_price = &price[0]
+        i_lpr = &log_price_ratio[0]
+        i_margin = &margin[0]
         for e in prange(n_seen, schedule="static"):
             t = order[e]
             if e + PREFETCH_AHEAD < n_seen:
-                ia = cust[order[e + PREFETCH_AHEAD]]
-                prefetch_r(&pref[ia, 0])
-                prefetch_w(&hist_item[ia, 0])
-                prefetch_w(&hist_day[ia, 0])
-                prefetch_w(&trust[ia])
-                prefetch_r(&privacy[ia])
-                prefetch_r(&price_sensitivity[ia])
-                prefetch_w(&rel_mean[ia])
+                ia = cu[order[e + PREFETCH_AHEAD]]
+                prefetch_r(&pr[ia * d_dim])
+                prefetch_w(&hitem[ia * n_hist])
+                prefetch_w(&hday[ia * n_hist])
+                prefetch_w(&trs[ia])
+                prefetch_r(&priv[ia])
+                prefetch_r(&psens[ia])
+                prefetch_w(&rmean[ia])
                 if optout:
-                    prefetch_w(&consent[ia])
-                prefetch_w(&fatigue[ia, 0])
+                    prefetch_w(&cons[ia])
+                prefetch_w(&fat[ia * n_ch])
                 if add_fat:
-                    prefetch_r(&fatigue_sensitivity[ia])
-            i = cust[t]
+                    prefetch_r(&fsens[ia])
+            i = cu[t]
 
             # perceive ---------------------------------------------------------------
             # One scan of the history: the valid purchases (category, age) for perceive and
@@ -870,26 +977,28 @@ def respond(
             n_valid = 0
             oldest = 0
             for h in range(n_hist):
-                if hist_day[i, h] != NO_DAY and <uint64_t>hist_item[i, h] >= <uint64_t>m_items:
+                hd = hday[i * n_hist + h]
+                hi = hitem[i * n_hist + h]
+                if hd != NO_DAY and <uint64_t>hi >= <uint64_t>m_items:
                     bad[0] = i + 1     # checked here, where the row is read (see the design note)
-                elif hist_day[i, h] != NO_DAY:
-                    h_cat[n_valid] = item_cat[hist_item[i, h]]
-                    h_age[n_valid] = <double>(day - hist_day[i, h])
+                elif hd != NO_DAY:
+                    h_cat[n_valid] = icat[hi]
+                    h_age[n_valid] = <double>(day - hd)
                     n_valid = n_valid + 1
-                if h > 0 and hist_day[i, h] < hist_day[i, oldest]:
+                if h > 0 and hd < hday[i * n_hist + oldest]:
                     oldest = h
             best_s = -1e300
             best_j = 0
             pf = 0
             if d_dim == 8:
-                dots8(&pref[i, 0], &item_feat[0, 0], &slate[t, 0], n_slot, slot_dot)   # all slots at once
+                dots8(&pr[i * d_dim], feat, &sl[t * n_slot], n_slot, slot_dot)   # all slots at once
             else:
                 for j in range(n_slot):
-                    slot_dot[j] = dot_i8(&pref[i, 0], &item_feat[slate[t, j], 0], d_dim)
+                    slot_dot[j] = dot_i8(&pr[i * d_dim], &feat[sl[t * n_slot + j] * d_dim], d_dim)
             for j in range(n_slot):
-                item_j = slate[t, j]
+                item_j = sl[t * n_slot + j]
                 s = slot_dot[j] * (1.0 / UNIT_SQ)
-                cat = item_cat[item_j]
+                cat = icat[item_j]
                 min_age = 1e300
                 for h in range(n_valid):
                     age = h_age[h]
@@ -897,8 +1006,8 @@ def respond(
                 # perceive's rules as selects (whether a slot's category was bought, and when,
                 # varies from slot to slot, so branches on it would be mispredicted): a
                 # just-bought durable is a persofail, a consumable due again gets the boost.
-                ratio = min_age / item_cycle[item_j]
-                durable = item_durable[item_j] != 0
+                ratio = min_age / icyc[item_j]
+                durable = idur[item_j] != 0
                 fail = (min_age < 1e299) & durable & (min_age < persofail_window)
                 due = (min_age < 1e299) & (not durable) & (ratio >= replenish_lo) & (ratio <= replenish_hi)
                 s = persofail_relevance if fail else (s + replenish_boost if due else s)
@@ -906,52 +1015,53 @@ def respond(
                 best_j = j if s > best_s else best_j
                 best_s = s if s > best_s else best_s
             rel_f = <float>best_s
-            rel[t] = rel_f
-            best[t] = <int8_t>best_j
-            persofail[t] = pf
+            o_rel[t] = rel_f
+            o_best[t] = <int8_t>best_j
+            o_pf[t] = pf
 
             # creep ------------------------------------------------------------------
-            p = creep_probability(&basis[t, 0], &slate[t, 0], n_slot, &intrusiveness[0], &item_sensitivity[0],
-                                  sensitivity_floor, scale, obtrusiveness, privacy[i], covert_factor, relief)
+            p = creep_probability(&basis[t, 0], &sl[t * n_slot], n_slot, &intrusiveness[0], isens,
+                                  sensitivity_floor, scale, obtrusiveness, priv[i], covert_factor, relief)
             cr = draw_uniform(customer_base(creep_key, i), 0) < p
-            creepy[t] = cr
+            o_creepy[t] = cr
 
             # engage (best_j >= 0: every exposed touch has a best slot) ----------------
-            clicked[t] = 0
+            o_clicked[t] = 0
             base = customer_base(engage_key, i)
-            tr = trust[i] - 0.5
+            tr = trs[i] - 0.5
             item = -1
             x = (click_bias + click_relevance * rel_f + click_trust * tr
-                 - click_fatigue * fatigue[i, channel] - click_creepy * cr)
+                 - click_fatigue * fat[i * n_ch + channel] - click_creepy * cr)
             if below_sigmoid(draw_uniform(base, 0), x):
-                clicked[t] = 1
-                item = slate[t, best_j]
+                o_clicked[t] = 1
+                item = sl[t * n_slot + best_j]
                 x = (buy_bias + buy_relevance * rel_f + buy_trust * tr
-                     - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
+                     - price_elasticity * psens[i] * i_lpr[item])
                 if not below_sigmoid(draw_uniform(base, 1), x):
                     item = -1
-            if item < 0 and viewed[t] >= 0:
-                x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
-                     - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
+            viewed_item = i_viewed[t]
+            if item < 0 and viewed_item >= 0:
+                x = (organic_bias + buy_relevance * i_vrel[t] + buy_trust * tr
+                     - price_elasticity * psens[i] * i_lpr[viewed_item])
                 if below_sigmoid(draw_uniform(base, 2), x):
-                    item = viewed[t]
+                    item = viewed_item
             if item >= 0:
-                bought[t] = item
-                revenue[t] = price[item]
-                margin_out[t] = margin[item]
-                hist_item[i, oldest] = item
-                hist_day[i, oldest] = <int16_t>day
+                o_bought[t] = item
+                o_rev[t] = i_price[item]
+                o_margin[t] = i_margin[item]
+                hitem[i * n_hist + oldest] = item
+                hday[i * n_hist + oldest] = <int16_t>day
             else:
-                bought[t] = -1
-                revenue[t] = 0.0
-                margin_out[t] = 0.0
+                o_bought[t] = -1
+                o_rev[t] = 0.0
+                o_margin[t] = 0.0
 
             # update_trust -------------------------------------------------------------
-            tr = trust[i]
+            tr = trs[i]
             r = rel_f
             if cr or pf:
                 if cr:
-                    tr = tr - loss_creepy * privacy[i] * tr
+                    tr = tr - loss_creepy * priv[i] * tr
                 if pf:
                     tr = tr - loss_persofail * tr
             else:
@@ -959,22 +1069,22 @@ def respond(
                 # not predictable from the previous touch's).
                 tr = (tr + gain * (1.0 - tr) if r >= relevant_above
                       else (tr - loss_irrelevant * tr if r < irrelevant_below else tr))
-            trust[i] = <float>clamp01(tr)
-            rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
+            trs[i] = <float>clamp01(tr)
+            rmean[i] = <float>((1.0 - rel_memory) * rmean[i] + rel_memory * r)
 
             # add_fatigue ----------------------------------------------------------------
             if add_fat:
-                fatigue[i, channel] = <float>(fatigue[i, channel] + fatigue_cost * fatigue_sensitivity[i])
+                fat[i * n_ch + channel] = <float>(fat[i * n_ch + channel] + fatigue_cost * fsens[i])
 
             # opt_out ----------------------------------------------------------------------
             if optout:
-                opted_out[t] = 0
-                hz = base_hazard * exp(optout_fatigue_k * fatigue[i, channel] + trust_k * (0.5 - trust[i]))
+                o_opted[t] = 0
+                hz = base_hazard * exp(optout_fatigue_k * fat[i * n_ch + channel] + trust_k * (0.5 - trs[i]))
                 if cr:
                     hz = hz * creepy_multiplier
                 if draw_uniform(customer_base(optout_key, i), 0) < hz:
-                    opted_out[t] = 1
-                    consent[i] = consent[i] & (~bit)
+                    o_opted[t] = 1
+                    cons[i] = cons[i] & (~bit)
         free(h_cat)
         free(h_age)
         free(slot_dot)
