@@ -160,6 +160,14 @@ def test_non_contiguous_array_is_rejected():
         call("browse", "compiled", n_threads=1, **args)
 
 
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_browse_without_items_to_look_at_is_rejected(impl):
+    args = _inputs("browse")
+    args["n_look"] = 0
+    with pytest.raises(ValueError, match="n_look is 0, must be at least 1"):
+        call("browse", impl, n_threads=1, **args)
+
+
 def test_mismatched_length_is_rejected():
     args = _inputs("update_trust")
     args["rel"] = args["rel"][:-1]

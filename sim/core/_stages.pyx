@@ -319,8 +319,10 @@ def browse(
     cdef const int16_t* hi_day
     cdef int32_t* out_item
     cdef float* out_rel
-    cdef int32_t hitem
+    cdef int32_t hitem, best_dot, beats, best_look
     cdef int hday
+    if n_look < 1:
+        raise ValueError(f"browse: n_look is {n_look}, must be at least 1")
     with nogil, parallel(num_threads=n_threads):
         look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
@@ -369,16 +371,18 @@ def browse(
             else:
                 for j in range(n_look):
                     look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
-            best = -1e300
-            best_item = 0
-            for j in range(n_look):
-                s = look_dot[j] * (1.0 / UNIT_SQ)
-                # A running maximum as selects: which of the items beats the best so far is
-                # a coin flip, which a branch would mispredict.
-                best_item = look[j] if s > best else best_item
-                best = s if s > best else best
-            out_item[t] = <int32_t>best_item
-            out_rel[t] = <float>best
+            # The best match (the first, on ties) found on the integer dot products (scaling
+            # by 1 / UNIT_SQ keeps their order) with bit masks: which item beats the best so
+            # far is a coin flip, and the compiler turned a select of the item into a branch
+            # that mispredicted it.
+            best_dot = look_dot[0]
+            best_look = look[0]
+            for j in range(1, n_look):
+                beats = <int32_t>0 - <int32_t>(look_dot[j] > best_dot)    # all ones or zero
+                best_look = best_look ^ ((best_look ^ look[j]) & beats)
+                best_dot = best_dot ^ ((best_dot ^ look_dot[j]) & beats)
+            out_item[t] = best_look
+            out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
         free(look)
         free(look_dot)
     return bad_customer

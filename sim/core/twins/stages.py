@@ -67,6 +67,8 @@ def select_visitors(active, trust, visit_rate, visitors, trust_slope, key, n_thr
 
 def browse(cust, pref, item_feat, item_durable, item_cycle, hist_item, hist_day, viewed, viewed_rel, day,
            replenish_lo, replenish_hi, replenish_boost, n_look, key, n_threads=1):
+    if n_look < 1:
+        raise ValueError(f"browse: n_look is {n_look}, must be at least 1")
     # A due consumable first: the most recent purchase of a consumable now due again.
     hday = hist_day[cust]                                              # (k, H)
     hitem = np.maximum(hist_item[cust], 0)
