@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.prepersona-installed
-CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd)
+CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi)
 CORE_STAMP := $(VENV)/.prepersona-core-built
 export OMP_WAIT_POLICY ?= PASSIVE
 

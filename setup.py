@@ -65,7 +65,7 @@ setup(
     packages=[*find_packages(include=["sim", "sim.*"]), *data_packages],
     package_dir={"sim.configs": "configs", "sim.experiments": "experiments"},
     package_data={p: ["*.yaml"] for p in data_packages},
-    exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.html"]},
+    exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.pxi", "*.html"]},
     ext_modules=cythonize(
         extensions,
         compiler_directives={

@@ -302,23 +302,52 @@ def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypat
 
 @pytest.mark.parametrize("kernel", ["select_visitors", "churn_day", "recover_and_churn"])
 @pytest.mark.parametrize("n", [1000, 1003, 3])
-def test_day_draws_hashed_four_at_a_time_equal_the_scalar_ones(monkeypatch, kernel, n):
-    # The day kernels hash their customers' draws four at a time with AVX2 where the CPU has
-    # it; switched off, one at a time.  Both give the same outputs (and the twin's), also
-    # for a population that is not a multiple of four.
+def test_day_draws_on_every_simd_path_equal_the_scalar_ones(monkeypatch, kernel, n):
+    # The day kernels hash their customers' draws eight (AVX-512) or four (AVX2) at a time
+    # where the CPU can, else one at a time.  Every path gives the same outputs (and the
+    # twin's), also for a population that is not a multiple of the vector width.
     from sim.core import load_compiled
 
     stages = load_compiled("_stages")
     monkeypatch.setitem(DIMS, "N", n)
-    previous = stages._set_avx2_draws(True)
-    try:
-        fast = _run(kernel, "compiled", seed=6)
-        stages._set_avx2_draws(False)
-        slow = _run(kernel, "compiled", seed=6)
-    finally:
-        stages._set_avx2_draws(previous)
-    _assert_same(fast, slow, exact_floats=True)
-    _assert_same(fast, _run(kernel, "numpy", seed=6), exact_floats=False)
+    outs = {path: _on_simd_path(stages, path, lambda: _run(kernel, "compiled", seed=6))
+            for path in stages.simd_paths()}
+    for out in outs.values():
+        _assert_same(out, outs["scalar"], exact_floats=True)
+    _assert_same(outs["scalar"], _run(kernel, "numpy", seed=6), exact_floats=False)
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, 8, 515, 1031])
+def test_listed_draws_on_every_simd_path_equal_the_scalar_draw(k):
+    # An email wave's exposure coins are hashed for its listed customers (any order, a
+    # length that is no multiple of the vector width) several at a time: each equals the
+    # twin's draw_bits(customer_base(key, customer), j).
+    from sim.core import load_compiled
+    from sim.core.twins.random import customer_base, draw_bits
+
+    stages = load_compiled("_stages")
+    cust = np.random.default_rng(k).permutation(5 * k + 3)[:k].astype(np.int64)
+    want = draw_bits(customer_base(np.uint64(0xD1CE), cust), 3)
+    for path in stages.simd_paths():
+        out = np.zeros(k, dtype=np.uint64)
+        _on_simd_path(stages, path, lambda: stages._listed_draws(0xD1CE, cust, 3, out))
+        np.testing.assert_array_equal(out, want, err_msg=path)
+
+
+@pytest.mark.parametrize("k", [1, 9, 1100])
+def test_expose_is_identical_on_every_simd_path(monkeypatch, k):
+    # expose decides most touches on the integer draw (u >= the largest possible p): every
+    # path, blocks of touches included, gives the twin's outcomes.
+    from sim.core import load_compiled
+
+    stages = load_compiled("_stages")
+    monkeypatch.setitem(DIMS, "k", k)
+    monkeypatch.setitem(DIMS, "N", max(2 * k, 50))
+    outs = {path: _on_simd_path(stages, path, lambda: _run("expose", "compiled", seed=8))
+            for path in stages.simd_paths()}
+    for out in outs.values():
+        _assert_same(out, outs["scalar"], exact_floats=True)
+    _assert_same(outs["scalar"], _run("expose", "numpy", seed=8), exact_floats=False)
 
 
 def _churn_inputs(n: int, seed: int) -> dict:

@@ -9,7 +9,7 @@
 #   * the NumPy twins (sim/core/twins/random.py) reproduce every draw bit for bit.
 # Keys are uint64 values derived in Python (sim.rng); kernels never seed anything.
 
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cdef enum:
     _GOLDEN = 0x9E3779B97F4A7C15
@@ -44,11 +44,12 @@ cdef inline uint32_t bounded_high(uint64_t bits, uint32_t n) noexcept nogil:
     return <uint32_t>(((bits >> 32) * <uint64_t>n) >> 32)
 
 
-# Runs of draws, hashed several at a time.  Two shapes recur: a block of customers' draws
+# Runs of draws, hashed several at a time.  Three shapes recur: a block of customers' draws
 # (the day kernels draw for every customer, visits and churn: two hashes each, a million
-# customers a day) and a run of one customer's consecutive draws (fill_slates draws 32
-# candidates for each touch; its D = 8 pass uses the lane helpers here directly).  The
-# scalar multiply chain of mix64 is most of that work, so both are hashed with the widest
+# customers a day), the same draw of a wave's listed customers (an email wave's exposure
+# coin, most of the population) and a run of one customer's consecutive draws (fill_slates
+# draws 32 candidates for each touch; its D = 8 pass uses the lane helpers here directly).
+# The scalar multiply chain of mix64 is most of that work, so all are hashed with the widest
 # vector path the CPU has, decided when the module loads:
 #   * AVX-512 (F, DQ, BW, VL): eight lanes, each 64-bit product one native multiply
 #     (_mm512_mullo_epi64, exact modulo 2**64);
@@ -218,6 +219,34 @@ cdef extern from *:
                 _mm512_mask_storeu_epi32((void*)(out + c), (__mmask16)((1u << (n - c)) - 1u), below);
         }
     }
+    /* Listed customers: lane q is customer cust[q] (any order), its draw number j. */
+    SIM_TARGET_AVX2 static void sim_listed_draws_avx2(uint64_t key, const int64_t* cust, ptrdiff_t count,
+                                                      uint64_t j, uint64_t* out) {
+        const __m256i vkey = _mm256_set1_epi64x((long long)key);
+        const __m256i jg = _mm256_set1_epi64x((long long)((j + 1) * SIM_GOLDEN));
+        const __m256i g_lo = _mm256_set1_epi64x((long long)(SIM_GOLDEN & 0xFFFFFFFFULL));
+        const __m256i g_hi = _mm256_set1_epi64x((long long)(SIM_GOLDEN >> 32));
+        ptrdiff_t q = 0;
+        for (; q + 4 <= count; q += 4) {
+            __m256i cg = sim_mul64c(_mm256_loadu_si256((const __m256i*)(cust + q)), g_lo, g_hi);
+            __m256i base = sim_mix64x4(_mm256_xor_si256(vkey, cg));
+            _mm256_storeu_si256((__m256i*)(out + q), sim_mix64x4(_mm256_add_epi64(base, jg)));
+        }
+        for (; q < count; q++)
+            out[q] = sim_mix64(sim_mix64(key ^ ((uint64_t)cust[q] * SIM_GOLDEN)) + (j + 1) * SIM_GOLDEN);
+    }
+    SIM_TARGET_AVX512 static void sim_listed_draws_avx512(uint64_t key, const int64_t* cust, ptrdiff_t count,
+                                                          uint64_t j, uint64_t* out) {
+        const __m512i vkey = _mm512_set1_epi64((long long)key);
+        const __m512i jg = _mm512_set1_epi64((long long)((j + 1) * SIM_GOLDEN));
+        const __m512i golden = _mm512_set1_epi64((long long)SIM_GOLDEN);
+        for (ptrdiff_t q = 0; q < count; q += 8) {
+            __mmask8 lanes = q + 8 <= count ? (__mmask8)0xFF : sim_head8(count - q);
+            __m512i cg = _mm512_mullo_epi64(_mm512_maskz_loadu_epi64(lanes, (const void*)(cust + q)), golden);
+            __m512i v = sim_mix64x8(_mm512_add_epi64(sim_mix64x8(_mm512_xor_si512(vkey, cg)), jg));
+            _mm512_mask_storeu_epi64((void*)(out + q), lanes, v);
+        }
+    }
     #else
     #define SIM_X86_SIMD 0
     #endif
@@ -230,6 +259,16 @@ cdef extern from *:
     #endif
         for (ptrdiff_t q = 0; q < count; q++)
             out[q] = sim_mix64(sim_mix64(key ^ ((first + (uint64_t)q) * SIM_GOLDEN)) + (j + 1) * SIM_GOLDEN);
+    }
+    /* out[q] = draw_bits(customer_base(key, cust[q]), j) for 0 <= q < count. */
+    static inline void sim_listed_draws(uint64_t key, const int64_t* cust, ptrdiff_t count, uint64_t j,
+                                        uint64_t* out) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) { sim_listed_draws_avx512(key, cust, count, j, out); return; }
+        if (sim_simd == SIM_SIMD_AVX2) { sim_listed_draws_avx2(key, cust, count, j, out); return; }
+    #endif
+        for (ptrdiff_t q = 0; q < count; q++)
+            out[q] = sim_mix64(sim_mix64(key ^ ((uint64_t)cust[q] * SIM_GOLDEN)) + (j + 1) * SIM_GOLDEN);
     }
     /* out[c] = draw_bits(base, j0 + c) for 0 <= c < n: a run of one customer's draws. */
     static inline void sim_draw_run(uint64_t base, uint64_t j0, ptrdiff_t n, uint64_t* out) {
@@ -258,13 +297,6 @@ cdef extern from *:
     }
     static inline int sim_get_simd(void) { return sim_simd; }
     static inline int sim_get_simd_widest(void) { return sim_simd_widest; }
-    /* The widest path (where the CPU has one) or one at a time; returns whether a vector path
-       was in use. */
-    static inline int sim_set_avx2_draws(int enabled) {
-        int previous = sim_simd != SIM_SIMD_SCALAR;
-        sim_simd = enabled ? sim_simd_widest : SIM_SIMD_SCALAR;
-        return previous;
-    }
     """
     enum:
         SIMD_SCALAR "SIM_SIMD_SCALAR"
@@ -272,10 +304,11 @@ cdef extern from *:
         SIMD_AVX512 "SIM_SIMD_AVX512"
     void customer_draws "sim_customer_draws"(uint64_t key, uint64_t first, Py_ssize_t count, uint64_t j,
                                              uint64_t* out) noexcept nogil
+    void listed_draws "sim_listed_draws"(uint64_t key, const int64_t* cust, Py_ssize_t count, uint64_t j,
+                                         uint64_t* out) noexcept nogil
     void draw_run "sim_draw_run"(uint64_t base, uint64_t j0, Py_ssize_t n, uint64_t* out) noexcept nogil
     void draw_below_run "sim_draw_below_run"(uint64_t base, uint64_t j0, Py_ssize_t n, uint32_t bound,
                                              uint32_t* out) noexcept nogil
     int set_simd "sim_set_simd"(int level) noexcept nogil
     int get_simd "sim_get_simd"() noexcept nogil
     int get_simd_widest "sim_get_simd_widest"() noexcept nogil
-    int set_avx2_draws "sim_set_avx2_draws"(int enabled) noexcept nogil

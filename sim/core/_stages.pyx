@@ -38,11 +38,12 @@ from sim.core._common cimport (
     prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
-    bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, set_avx2_draws,
+    bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd_widest,
+    listed_draws, set_simd as set_simd_level,
 )
 
 cdef enum:
-    DRAW_BLOCK = 512           # customers per block of the day kernels' draws
+    DRAW_BLOCK = 512           # customers (touches) per block of the day kernels' (expose's) draws
 
 
 # --------------------------------------------------------------------------- day hooks
@@ -264,11 +265,16 @@ def select_visitors(
     return total
 
 
-def _set_avx2_draws(bint enabled):
-    """Hash the day kernels' draws with the widest vector path the CPU has (AVX-512 or AVX2)
-    or one at a time; returns the previous setting.  Results are the same either way: this
-    exists so that tests can run both."""
-    return bool(set_avx2_draws(enabled))
+include "_simd.pxi"
+
+
+def _listed_draws(uint64_t key, const int64_t[::1] cust, uint64_t j,
+                  uint64_t[::1] out):         # OUT uint64[k] draw_bits(customer_base(key, cust[q]), j)
+    """The listed-customers draw helper on the current path, for the tests (it must equal the
+    scalar draw_bits)."""
+    if out.shape[0] != cust.shape[0]:
+        raise ValueError("cust and out differ in length")
+    listed_draws(key, &cust[0] if cust.shape[0] else NULL, cust.shape[0], j, &out[0] if out.shape[0] else NULL)
 
 
 # --------------------------------------------------------------------------- wave stages
@@ -408,30 +414,43 @@ def expose(
     # the log and two exp() (most touches: open rates are low).  Otherwise p is computed.
     cdef double p_max = (base_rate * exp(trust_elasticity * log(2.0))
                          if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
-    cdef Py_ssize_t n_ch = fatigue.shape[1]
+    cdef Py_ssize_t n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t n_blocks = (k + DRAW_BLOCK - 1) // DRAW_BLOCK
+    # u >= p_max exactly when bits >> 11 >= ceil(p_max * 2^53) (u = (bits >> 11) * 2^-53): the
+    # usual "not noticed" is decided on the integer draw, as in churn_block.
+    cdef uint64_t below = (<uint64_t>ceil(min(p_max, 1.0) * 9007199254740992.0) if p_max > 0.0 else 0)
     cdef const int64_t* cu
     cdef const float* trs
     cdef const float* fat
     cdef uint8_t* out
+    cdef uint64_t* bits
     with nogil, parallel(num_threads=n_threads):
         # Raw pointers as thread-private locals (see browse).
         cu = &cust[0] if k > 0 else NULL
         out = &exposed[0] if k > 0 else NULL
         trs = &trust[0]
         fat = &fatigue[0, 0]
-        for t in prange(k, schedule="static"):
-            i = cu[t]
-            tr = trs[i]
-            f = fat[i * n_ch + channel]
-            u = draw_uniform(customer_base(key, i), 0)
-            if u >= p_max and tr <= 1.0 and f >= 0.0:
-                out[t] = 0
-                continue
-            if tr <= 0.0:
-                p = 0.0
-            else:
-                p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
-            out[t] = u < p
+        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
+        # Blocks of touches: a block's draws are hashed together, eight at a time where the
+        # CPU can, then its touches decided one by one.
+        for blk in prange(n_blocks, schedule="static"):
+            lo = blk * DRAW_BLOCK
+            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < k else k
+            listed_draws(key, &cu[lo], hi - lo, 0, bits)
+            for t in range(lo, hi):
+                i = cu[t]
+                tr = trs[i]
+                f = fat[i * n_ch + channel]
+                if (bits[t - lo] >> 11) >= below and tr <= 1.0 and f >= 0.0:
+                    out[t] = 0
+                    continue
+                u = bits_to_uniform(bits[t - lo])
+                if tr <= 0.0:
+                    p = 0.0
+                else:
+                    p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
+                out[t] = u < p
+        free(bits)
 
 
 def perceive(
