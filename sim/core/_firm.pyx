@@ -19,11 +19,12 @@
 # fill_slates run on vector C helpers: the candidates' draws, dot products and keys, and the
 # choice of behavioural slots.  They compute the same integers in a different order of
 # work, so slates, bases and scores are identical on every path; set_simd picks a path
-# (the tests run each one the CPU has).
+# (the tests run each one the CPU has).  On the AVX-512 path observe's D = 8 update is one
+# vector of eight doubles (the same operations as SSE2's pairs, so the same estimates).
 
 cimport cython
 from cython.parallel cimport parallel, prange
-from libc.math cimport fabs
+from libc.math cimport ceil, fabs
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
@@ -32,8 +33,8 @@ from sim.core._common cimport (
     dot_i8, dots8, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport (
-    SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits, draw_run,
-    draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
+    SIMD_AVX512, SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits,
+    draw_run, draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
 )
 
 
@@ -582,9 +583,10 @@ def simd_paths():
 
 
 def set_simd(str path):
-    """Run fill_slates and this module's draws on ``path`` ("avx512", "avx2" or "scalar", one of
-    :func:`simd_paths`); returns the previous path.  The widest is the default.  Results are
-    identical on every path: this exists so that tests and measurements can run each."""
+    """Run fill_slates, observe's D = 8 update and this module's draws on ``path`` ("avx512",
+    "avx2" or "scalar", one of :func:`simd_paths`); returns the previous path.  The widest is
+    the default.  Results are identical on every path: this exists so that tests and
+    measurements can run each."""
     if path not in simd_paths():
         raise ValueError(f"SIMD path {path!r} is not one of {simd_paths()} on this CPU")
     return SIMD_PATHS[set_simd_level(SIMD_PATHS.index(path))]
@@ -656,7 +658,7 @@ def fill_slates(
     Every slot's score is the firm's model score of its item, est_pref . item_feat / 127^2.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
-    cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1]
+    cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1], n_stated = stated_cats.shape[1]
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
     cdef Py_ssize_t t, e, i, c, s, h, ia, n_todo
     cdef Py_ssize_t* todo          # the exposed touches, in order
@@ -677,6 +679,42 @@ def fill_slates(
     cdef Py_ssize_t n_done
     cdef int* sup
     cdef int simd = get_simd()
+    # The exploration coin, draw_uniform < exploration, on the draw's top 53 bits as an integer:
+    # the uniform is exactly them times 2**-53, so it is below exploration exactly when they are
+    # below ceil(exploration * 2**53) (0 for exploration <= 0 or NaN, 2**53 from 1 up).
+    cdef uint64_t explore_below = (0 if not exploration > 0.0 else 9007199254740992ULL if exploration >= 1.0
+                                   else <uint64_t>ceil(exploration * 9007199254740992.0))
+    # Raw pointers, made inside the parallel block so that each thread holds them in its own
+    # locals: a memoryview read inside the loop reloads the view's data pointer and stride
+    # after every store (a store through a char pointer may alias them).
+    cdef const int64_t* cu
+    cdef const uint8_t* srcs
+    cdef const int8_t* ep
+    cdef const uint16_t* nob
+    cdef const int32_t* lv_item
+    cdef const int16_t* lv_day
+    cdef const int32_t* hi_item
+    cdef const int16_t* hi_day
+    cdef const uint8_t* st_cats
+    cdef const uint8_t* inf_cat
+    cdef const uint8_t* off_cat
+    cdef const int8_t* feat
+    cdef const int32_t* icat
+    cdef const uint8_t* dur
+    cdef const float* cyc
+    cdef const int32_t* cstart
+    cdef const int32_t* citems
+    cdef const int32_t* pop
+    cdef const int32_t* edit
+    cdef int32_t* sl
+    cdef uint8_t* ba
+    cdef float* sc
+    cdef const int8_t* pref_i      # this touch's customer: est_pref row
+    cdef int32_t* row              # and slate row, its bases and scores
+    cdef uint8_t* row_basis
+    cdef float* row_score
+    cdef int32_t hitem
+    cdef int hday
     need_cands = False
     all_behavioural = True
     need_view = False
@@ -719,24 +757,46 @@ def fill_slates(
         cand_items = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         cand_keys = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
         sup = <int*>malloc((n_hist + 1) * sizeof(int))
+        cu = &cust[0] if k > 0 else NULL
+        srcs = &slot_source[0] if n_slot > 0 else NULL
+        ep = &est_pref[0, 0]
+        nob = &n_obs[0]
+        lv_item = &last_view_item[0]
+        lv_day = &last_view_day[0]
+        hi_item = &hist_item[0, 0]
+        hi_day = &hist_day[0, 0]
+        st_cats = &stated_cats[0, 0]
+        inf_cat = &inferred_cat[0]
+        off_cat = &offsite_cat[0]
+        feat = &item_feat[0, 0]
+        icat = &item_cat[0]
+        dur = &item_durable[0]
+        cyc = &item_cycle[0]
+        cstart = &cat_start[0]
+        citems = &cat_items[0]
+        pop = &popular[0] if n_pop > 0 else NULL
+        edit = &editorial[0] if n_edit > 0 else NULL
+        sl = &slate[0, 0] if k > 0 and n_slot > 0 else NULL
+        ba = &basis[0, 0] if k > 0 and n_slot > 0 else NULL
+        sc = &score[0, 0] if k > 0 and n_slot > 0 else NULL
         for blk in prange(n_blocks, schedule="static"):
             e_lo = blk * TOUCH_BLOCK
             e_hi = e_lo + TOUCH_BLOCK if e_lo + TOUCH_BLOCK < n_todo else n_todo
             for e in range(e_lo, e_hi):
                 if e + PREFETCH_AHEAD < n_todo:
-                    ia = cust[todo[e + PREFETCH_AHEAD]]
-                    prefetch_r(&est_pref[ia, 0])
-                    prefetch_r(&n_obs[ia])
+                    ia = cu[todo[e + PREFETCH_AHEAD]]
+                    prefetch_r(&ep[ia * d_dim])
+                    prefetch_r(&nob[ia])
                     if need_hist:
-                        prefetch_r(&hist_item[ia, 0])
-                        prefetch_r(&hist_day[ia, 0])
+                        prefetch_r(&hi_item[ia * n_hist])
+                        prefetch_r(&hi_day[ia * n_hist])
                     if need_view:
-                        prefetch_r(&last_view_item[ia])
-                        prefetch_r(&last_view_day[ia])
+                        prefetch_r(&lv_item[ia])
+                        prefetch_r(&lv_day[ia])
                     if need_cats:
-                        prefetch_r(&stated_cats[ia, 0])
-                        prefetch_r(&inferred_cat[ia])
-                        prefetch_r(&offsite_cat[ia])
+                        prefetch_r(&st_cats[ia * n_stated])
+                        prefetch_r(&inf_cat[ia])
+                        prefetch_r(&off_cat[ia])
                 cand_item = cand_items + (e & 1) * (n_candidates + 1)
                 cand_score = cand_keys + (e & 1) * (n_candidates + 1)
                 if ahead:
@@ -744,24 +804,31 @@ def fill_slates(
                     # that their draws and gathers run while this touch's slots are chosen.  They
                     # are a touch's first draws (j = 0 ...), so the customer is all they need.
                     for ea in range(e if e == e_lo else e + 1, e + 2 if e + 2 < e_hi else e_hi):
-                        ia = cust[todo[ea]]
-                        if n_obs[ia] > 0:
-                            candidates8(customer_base(key, ia), 0, n_candidates, <uint32_t>m, &est_pref[ia, 0],
-                                        &item_feat[0, 0], cand_items + (ea & 1) * (n_candidates + 1),
+                        ia = cu[todo[ea]]
+                        if nob[ia] > 0:
+                            candidates8(customer_base(key, ia), 0, n_candidates, <uint32_t>m, &ep[ia * d_dim],
+                                        feat, cand_items + (ea & 1) * (n_candidates + 1),
                                         cand_keys + (ea & 1) * (n_candidates + 1))
                 t = todo[e]
-                i = cust[t]
+                i = cu[t]
+                pref_i = ep + i * d_dim
+                row = sl + t * n_slot
+                row_basis = ba + t * n_slot
+                row_score = sc + t * n_slot
                 base = customer_base(key, i)
                 j = 0
                 n_sup = 0
                 if suppress_window > 0 or suppress_cycle:
                     for h in range(n_hist):
-                        if (hist_day[i, h] != NO_DAY and item_durable[hist_item[i, h]]
-                                and (day - hist_day[i, h] < suppress_window
-                                     or (suppress_cycle and day - hist_day[i, h] < item_cycle[hist_item[i, h]]))):
-                            sup[n_sup] = item_cat[hist_item[i, h]]
+                        hday = hi_day[i * n_hist + h]
+                        if hday == NO_DAY:
+                            continue
+                        hitem = hi_item[i * n_hist + h]
+                        if dur[hitem] and (day - hday < suppress_window
+                                           or (suppress_cycle and day - hday < cyc[hitem])):
+                            sup[n_sup] = icat[hitem]
                             n_sup = n_sup + 1
-                have_cands = need_cands and n_obs[i] > 0
+                have_cands = need_cands and nob[i] > 0
                 if have_cands:
                     if not ahead:
                         if simd != SIMD_SCALAR:
@@ -771,41 +838,45 @@ def fill_slates(
                                 cand_item[c] = <int32_t>bounded_low(draw_bits(base, j + c), <unsigned int>m)
                         if use_keys:
                             if d_dim == 8:
-                                candidate_keys8(&est_pref[i, 0], &item_feat[0, 0], cand_item, n_candidates, cand_score)
+                                candidate_keys8(pref_i, feat, cand_item, n_candidates, cand_score)
                             else:
                                 for c in range(n_candidates):
-                                    cand_score[c] = (dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                                    cand_score[c] = (dot_i8(pref_i, &feat[cand_item[c] * d_dim], d_dim)
                                                      * KEY_SPAN + <int>(KEY_SPAN - 1 - c))
                         else:
                             for c in range(n_candidates):
-                                cand_score[c] = dot_i8(&est_pref[i, 0], &item_feat[cand_item[c], 0], d_dim)
+                                cand_score[c] = dot_i8(pref_i, &feat[cand_item[c] * d_dim], d_dim)
                     j = j + n_candidates
                     key_below = KEY_ABOVE
                     if n_sup > 0:
                         for c in range(n_candidates):
-                            if suppressed(item_cat[cand_item[c]], sup, n_sup):
+                            if suppressed(icat[cand_item[c]], sup, n_sup):
                                 cand_score[c] = MASKED
                 # A row of behavioural slots on a vector path: the slots in one call, its keys
                 # staying in registers (the loop below then fills only slots it leaves: those
                 # after the candidates run out).
                 n_done = 0
                 if all_behavioural and have_cands and use_keys and simd != SIMD_SCALAR:
-                    n_done = behavioural_slots(cand_item, cand_score, n_candidates, &key_below, n_slot, &slate[t, 0],
-                                               &basis[t, 0], &score[t, 0], BASIS_ONSITE, 1.0 / UNIT_SQ)
+                    n_done = behavioural_slots(cand_item, cand_score, n_candidates, &key_below, n_slot, row,
+                                               row_basis, row_score, BASIS_ONSITE, 1.0 / UNIT_SQ)
                 for s in range(n_done, n_slot):
-                    src = slot_source[s]
+                    src = srcs[s]
                     item = -1
                     b = BASIS_NONE
                     have_raw = False
                     if src == SRC_REPLENISH:
                         best_day = NO_DAY
                         for h in range(n_hist):
-                            if hist_day[i, h] != NO_DAY and not item_durable[hist_item[i, h]]:
-                                ratio = <double>(day - hist_day[i, h]) / <double>item_cycle[hist_item[i, h]]
-                                if (ratio >= replenish_lo and ratio <= replenish_hi and hist_day[i, h] > best_day
-                                        and not in_row(&slate[t, 0], s, hist_item[i, h])):
-                                    best_day = hist_day[i, h]
-                                    item = hist_item[i, h]
+                            hday = hi_day[i * n_hist + h]
+                            if hday == NO_DAY:
+                                continue
+                            hitem = hi_item[i * n_hist + h]
+                            if not dur[hitem]:
+                                ratio = <double>(day - hday) / <double>cyc[hitem]
+                                if (ratio >= replenish_lo and ratio <= replenish_hi and hday > best_day
+                                        and not in_row(row, s, hitem)):
+                                    best_day = hday
+                                    item = hitem
                         if item >= 0:
                             b = BASIS_ONSITE
                         else:
@@ -813,76 +884,74 @@ def fill_slates(
                     if src == SRC_BEHAVIOURAL:
                         if have_cands:
                             if use_keys and simd != SIMD_SCALAR:
-                                item = next_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &key_below,
-                                                     &raw)
+                                item = next_best_key(cand_item, cand_score, n_candidates, row, s, &key_below, &raw)
                                 have_raw = item >= 0
                             elif use_keys:
-                                item = take_best_key(cand_item, cand_score, n_candidates, &slate[t, 0], s, &raw)
+                                item = take_best_key(cand_item, cand_score, n_candidates, row, s, &raw)
                                 have_raw = item >= 0
                             else:
-                                item = take_best(cand_item, cand_score, n_candidates, &slate[t, 0], s)
+                                item = take_best(cand_item, cand_score, n_candidates, row, s)
                             if item >= 0:
                                 b = BASIS_ONSITE
                     elif src == SRC_RETARGET:
                         anchor = -1
                         anchor_day = NO_DAY
                         for h in range(n_hist):
-                            if (hist_day[i, h] != NO_DAY and hist_day[i, h] > anchor_day
-                                    and not suppressed(item_cat[hist_item[i, h]], sup, n_sup)):
-                                anchor = hist_item[i, h]
-                                anchor_day = hist_day[i, h]
+                            hday = hi_day[i * n_hist + h]
+                            if hday == NO_DAY or hday <= anchor_day:
+                                continue
+                            hitem = hi_item[i * n_hist + h]
+                            if not suppressed(icat[hitem], sup, n_sup):
+                                anchor = hitem
+                                anchor_day = hday
                         if anchor < 0 or day - anchor_day > retarget_window:
-                            anchor = last_view_item[i]
-                            anchor_day = last_view_day[i]
-                            if anchor >= 0 and suppressed(item_cat[anchor], sup, n_sup):
+                            anchor = lv_item[i]
+                            anchor_day = lv_day[i]
+                            if anchor >= 0 and suppressed(icat[anchor], sup, n_sup):
                                 anchor = -1
                         if anchor >= 0 and anchor_day != NO_DAY and day - anchor_day <= retarget_window:
-                            if not in_row(&slate[t, 0], s, anchor):
+                            if not in_row(row, s, anchor):
                                 item = anchor
                             else:
-                                item = pick_in_category(item_cat[anchor], &cat_start[0], &cat_items[0],
-                                                        &slate[t, 0], s, base, &j)
+                                item = pick_in_category(icat[anchor], cstart, citems, row, s, base, &j)
                             if item >= 0:
                                 b = BASIS_ONSITE
                     elif src == SRC_STATED or src == SRC_INFERRED or src == SRC_OFFSITE:
                         if src == SRC_STATED:
-                            cat = stated_cats[i, 0]
-                            if stated_cats[i, 1] != NO_CAT:
+                            cat = st_cats[i * n_stated]
+                            if st_cats[i * n_stated + 1] != NO_CAT:
                                 if draw_uniform(base, j) < 0.5:
-                                    cat = stated_cats[i, 1]
+                                    cat = st_cats[i * n_stated + 1]
                                 j = j + 1
                             b = BASIS_STATED
                         elif src == SRC_INFERRED:
-                            cat = inferred_cat[i]
+                            cat = inf_cat[i]
                             b = BASIS_INFERRED
                         else:
-                            cat = offsite_cat[i]
+                            cat = off_cat[i]
                             b = BASIS_OFFSITE
                         if cat != NO_CAT and not suppressed(cat, sup, n_sup):
-                            item = pick_in_category(cat, &cat_start[0], &cat_items[0], &slate[t, 0], s, base, &j)
+                            item = pick_in_category(cat, cstart, citems, row, s, base, &j)
                     elif src == SRC_EDITORIAL:
-                        item = pick_from_list(&editorial[0], n_edit, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                              base, &j)
+                        item = pick_from_list(edit, n_edit, row, s, icat, sup, n_sup, base, &j)
                         b = BASIS_NONE
                     if item < 0:
-                        item = pick_from_list(&popular[0], n_pop, &slate[t, 0], s, &item_cat[0], sup, n_sup,
-                                              base, &j)
+                        item = pick_from_list(pop, n_pop, row, s, icat, sup, n_sup, base, &j)
                         b = BASIS_NONE
-                    slate[t, s] = item
-                    basis[t, s] = b
+                    row[s] = item
+                    row_basis[s] = b
                     if not have_raw:
-                        raw = item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                    score[t, s] = <float>(raw * (1.0 / UNIT_SQ))
+                        raw = item_dot(pref_i, &feat[item * d_dim], d_dim)
+                    row_score[s] = <float>(raw * (1.0 / UNIT_SQ))
                 # Exploration, one draw at a time: a few independent hashes, which the core
                 # overlaps by itself (a vector run of them is no cheaper).
                 for s in range(n_slot):
-                    if draw_uniform(base, j) < exploration:
-                        item = popular[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
-                        if not in_row(&slate[t, 0], n_slot, item) and not suppressed(item_cat[item], sup, n_sup):
-                            slate[t, s] = item
-                            basis[t, s] = BASIS_NONE
-                            score[t, s] = <float>(item_dot(&est_pref[i, 0], &item_feat[item, 0], d_dim)
-                                                  * (1.0 / UNIT_SQ))
+                    if (draw_bits(base, j) >> 11) < explore_below:
+                        item = pop[bounded_low(draw_bits(base, j + 1), <unsigned int>n_pop)]
+                        if not in_row(row, n_slot, item) and not suppressed(icat[item], sup, n_sup):
+                            row[s] = item
+                            row_basis[s] = BASIS_NONE
+                            row_score[s] = <float>(item_dot(pref_i, &feat[item * d_dim], d_dim) * (1.0 / UNIT_SQ))
                     j = j + 2
         free(cand_items)
         free(cand_keys)
@@ -933,8 +1002,32 @@ cdef extern from *:
     }
     #define SIM_HAVE_LEARN_ROW8 0
     #endif
+    #if SIM_X86_SIMD
+    /* learn_row8 with AVX-512, the eight components in one vector: the same IEEE double
+       operations in the same order, the same clamps; the sign put back on the rounded
+       magnitude in int32 (q or 0 - q, which the double select then truncation also gives). */
+    SIM_TARGET_AVX512 static void sim_learn_row8_avx512(signed char* est, const signed char* feat, double w) {
+        const __m512d k = _mm512_set1_pd(1.0 / 127.0), hi = _mm512_set1_pd(127.0), lo = _mm512_set1_pd(-127.0);
+        __m512d e = _mm512_cvtepi32_pd(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)est)));
+        __m512d f = _mm512_cvtepi32_pd(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)feat)));
+        __m512d v = _mm512_mul_pd(e, k);
+        v = _mm512_add_pd(v, _mm512_mul_pd(_mm512_set1_pd(w), _mm512_sub_pd(_mm512_mul_pd(f, k), v)));
+        v = _mm512_mul_pd(v, hi);
+        v = _mm512_min_pd(hi, v);                       /* 127 < v ? 127 : v */
+        v = _mm512_max_pd(lo, v);                       /* -127 > v ? -127 : v */
+        __m256i q = _mm512_cvttpd_epi32(_mm512_add_pd(_mm512_abs_pd(v), _mm512_set1_pd(0.5)));
+        __mmask8 neg = _mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_NGE_UQ);   /* not v >= 0 */
+        q = _mm256_mask_sub_epi32(q, neg, _mm256_setzero_si256(), q);
+        _mm_storel_epi64((__m128i*)est, _mm256_cvtepi32_epi8(q));    /* |values| <= 127: exact */
+    }
+    #else
+    static void sim_learn_row8_avx512(signed char* est, const signed char* feat, double w) {
+        (void)est; (void)feat; (void)w;
+    }
+    #endif
     """
     void learn_row8 "sim_learn_row8"(int8_t* est, const int8_t* feat, double w) noexcept nogil
+    void learn_row8_avx512 "sim_learn_row8_avx512"(int8_t* est, const int8_t* feat, double w) noexcept nogil
     bint HAVE_LEARN_ROW8 "SIM_HAVE_LEARN_ROW8"
 
 
@@ -963,8 +1056,9 @@ cdef bint use_sse2_learn = True     # learn_row8 for D = 8 (where SSE2 is there)
 
 
 def set_sse2_learn(bint enabled):
-    """Use learn_row8 (SSE2) for D = 8 or the scalar learn_row; returns the previous setting.
-    Results are the same either way: this exists so that tests can run both."""
+    """Use learn_row8 (SSE2; learn_row8_avx512 on the AVX-512 path) for D = 8 or the scalar
+    learn_row; returns the previous setting.  Results are the same either way: this exists so
+    that tests can run both."""
     global use_sse2_learn
     previous = use_sse2_learn
     use_sse2_learn = enabled
@@ -992,36 +1086,68 @@ def observe(
     cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
     cdef int32_t item
     cdef double w, weight
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        ta = t + PREFETCH_AHEAD
-        if ta < k and (viewed[ta] >= 0 or clicked_item[ta] >= 0 or bought[ta] >= 0):
-            ia = cust[ta]
-            prefetch_w(&est_pref[ia, 0])
-            prefetch_w(&n_obs[ia])
-            prefetch_w(&last_view_item[ia])
-            prefetch_w(&last_view_day[ia])
-        i = cust[t]
-        for e in range(3):
-            if e == 0:
-                item = viewed[t]
-                weight = w_view
-            elif e == 1:
-                item = clicked_item[t]
-                weight = w_click
-            else:
-                item = bought[t]
-                weight = w_buy
-            if item < 0:
-                continue
-            w = weight / (1.0 + n_obs[i])
-            if w < weight / 8.0:
-                w = weight / 8.0
-            if d_dim == 8 and HAVE_LEARN_ROW8 and use_sse2_learn:
-                learn_row8(&est_pref[i, 0], &item_feat[item, 0], w)
-            else:
-                learn_row(&est_pref[i, 0], &item_feat[item, 0], w, d_dim)
-            if n_obs[i] < 65535:
-                n_obs[i] = n_obs[i] + 1
-            if e < 2:
-                last_view_item[i] = item
-                last_view_day[i] = <int16_t>day
+    cdef uint16_t seen
+    cdef bint row8 = d_dim == 8 and HAVE_LEARN_ROW8 and use_sse2_learn
+    cdef bint row8_avx512 = row8 and get_simd() == SIMD_AVX512
+    # Raw pointers, made inside the parallel block so that each thread holds them in its own
+    # locals: a memoryview read inside the loop reloads the view's data pointer and stride
+    # after every store (a store through a char pointer may alias them).
+    cdef const int64_t* cu
+    cdef const int32_t* vw
+    cdef const int32_t* ck
+    cdef const int32_t* bt
+    cdef const int8_t* feat
+    cdef int8_t* ep
+    cdef uint16_t* nob
+    cdef int32_t* lv_item
+    cdef int16_t* lv_day
+    with nogil, parallel(num_threads=n_threads):
+        cu = &cust[0] if k > 0 else NULL
+        vw = &viewed[0] if k > 0 else NULL
+        ck = &clicked_item[0] if k > 0 else NULL
+        bt = &bought[0] if k > 0 else NULL
+        feat = &item_feat[0, 0]
+        ep = &est_pref[0, 0]
+        nob = &n_obs[0]
+        lv_item = &last_view_item[0]
+        lv_day = &last_view_day[0]
+        for t in prange(k, schedule="static"):
+            ta = t + PREFETCH_AHEAD
+            # Some item observed: the three ANDed are negative only when all three are.
+            if ta < k and (vw[ta] & ck[ta] & bt[ta]) >= 0:
+                ia = cu[ta]
+                prefetch_w(&ep[ia * d_dim])
+                prefetch_w(&nob[ia])
+                prefetch_w(&lv_item[ia])
+                prefetch_w(&lv_day[ia])
+            i = cu[t]
+            # The observation count in a local: the estimate's int8 stores would otherwise
+            # reload it at each observation.
+            seen = nob[i]
+            for e in range(3):
+                if e == 0:
+                    item = vw[t]
+                    weight = w_view
+                elif e == 1:
+                    item = ck[t]
+                    weight = w_click
+                else:
+                    item = bt[t]
+                    weight = w_buy
+                if item < 0:
+                    continue
+                w = weight / (1.0 + seen)
+                if w < weight / 8.0:
+                    w = weight / 8.0
+                if row8_avx512:
+                    learn_row8_avx512(&ep[i * d_dim], &feat[item * d_dim], w)
+                elif row8:
+                    learn_row8(&ep[i * d_dim], &feat[item * d_dim], w)
+                else:
+                    learn_row(&ep[i * d_dim], &feat[item * d_dim], w, d_dim)
+                if seen < 65535:
+                    seen = seen + 1
+                    nob[i] = seen
+                if e < 2:
+                    lv_item[i] = item
+                    lv_day[i] = <int16_t>day
