@@ -263,7 +263,8 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
 
 @pytest.mark.parametrize("weight", [1.0, 0.5, 0.25, 0.3, 1 / 3, 0.75, 0.1, 2.0])
 def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(weight):
-    # observe updates a D = 8 estimate two components per SSE2 instruction; every pair of
+    # observe updates a D = 8 estimate two components per SSE2 instruction (all eight per
+    # AVX-512 instruction on that path); on every path, every pair of
     # (estimate, feature) values in every lane, at weights that hit rounding ties (0.5) and
     # the clamps (2.0), must give the scalar update's values.
     from sim.core import load_compiled
@@ -277,17 +278,20 @@ def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(we
     viewed = (np.arange(n) // 256).astype(np.int32)
     none = np.full(n, -1, np.int32)
     out = []
-    for sse2 in (True, False):
-        previous = firm.set_sse2_learn(sse2)
-        try:
-            est = est0.copy()
-            call("observe", "compiled", cust=cust, viewed=viewed, clicked_item=none, bought=none, item_feat=feat,
-                 est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
-                 last_view_day=np.zeros(n, np.int16), day=3, w_view=weight, w_click=0.5, w_buy=1.0, n_threads=1)
-        finally:
-            firm.set_sse2_learn(previous)
-        out.append(est)
-    np.testing.assert_array_equal(out[0], out[1])
+    for path in firm.simd_paths():          # the vector update is SSE2, or AVX-512 on that path
+        for vector in (True, False):
+            previous = firm.set_sse2_learn(vector)
+            try:
+                est = est0.copy()
+                _on_simd_path(firm, path, lambda: call(
+                    "observe", "compiled", cust=cust, viewed=viewed, clicked_item=none, bought=none, item_feat=feat,
+                    est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
+                    last_view_day=np.zeros(n, np.int16), day=3, w_view=weight, w_click=0.5, w_buy=1.0, n_threads=1))
+            finally:
+                firm.set_sse2_learn(previous)
+            out.append(est)
+    for est in out[1:]:
+        np.testing.assert_array_equal(est, out[0])
     assert not np.array_equal(out[0], est0)
 
 

@@ -573,23 +573,9 @@ cdef extern from *:
                                                          double unit) noexcept nogil
 
 
-SIMD_PATHS = ("scalar", "avx2", "avx512")
-"""The vector paths of this module, narrowest first (their index is sim_simd's value)."""
-
-
-def simd_paths():
-    """The paths this CPU can run, narrowest first: ("scalar", ...) up to the widest it has."""
-    return SIMD_PATHS[:get_simd_widest() + 1]
-
-
-def set_simd(str path):
-    """Run fill_slates, observe's D = 8 update and this module's draws on ``path`` ("avx512",
-    "avx2" or "scalar", one of :func:`simd_paths`); returns the previous path.  The widest is
-    the default.  Results are identical on every path: this exists so that tests and
-    measurements can run each."""
-    if path not in simd_paths():
-        raise ValueError(f"SIMD path {path!r} is not one of {simd_paths()} on this CPU")
-    return SIMD_PATHS[set_simd_level(SIMD_PATHS.index(path))]
+# simd_paths() and set_simd(path): which path fill_slates, observe's D = 8 update and this
+# module's draws run on.
+include "_simd.pxi"
 
 
 def _draw_runs(
