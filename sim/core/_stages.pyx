@@ -42,6 +42,66 @@ from sim.core._random cimport (
     listed_draws, set_simd as set_simd_level,
 )
 
+# The visitors of a block of customers, compacted.  With AVX-512 eight customers are decided
+# per step: the same double arithmetic as the scalar loop, operation by operation (no fused
+# multiply-add), then their indices compressed into the next slots; otherwise one at a time.
+# Both write the visitors' indices at out[0], out[1], ... and return how many; past those
+# they leave scratch (each customer, or step of eight, is written at the next free slots,
+# which only visitors keep), never beyond the block's own n slots.
+cdef extern from *:
+    """
+    static inline ptrdiff_t sim_visitors_scalar(const uint64_t* bits, const uint8_t* active, const float* trust,
+                                                const float* visit_rate, ptrdiff_t lo, ptrdiff_t n,
+                                                double slope, int64_t* out) {
+        ptrdiff_t w = 0;
+        for (ptrdiff_t q = 0; q < n; q++) {
+            double p = (double)visit_rate[q] * (1.0 + slope * ((double)trust[q] - 0.5));
+            out[w] = (int64_t)(lo + q);
+            w += (active[q] != 0) & ((double)(bits[q] >> 11) * (1.0 / 9007199254740992.0) < p);
+        }
+        return w;
+    }
+    #if SIM_X86_SIMD
+    SIM_TARGET_AVX512 static ptrdiff_t sim_visitors_avx512(const uint64_t* bits, const uint8_t* active,
+                                                           const float* trust, const float* visit_rate,
+                                                           ptrdiff_t lo, ptrdiff_t n, double slope, int64_t* out) {
+        const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0), vslope = _mm512_set1_pd(slope);
+        const __m512d unit = _mm512_set1_pd(1.0 / 9007199254740992.0);
+        const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+        ptrdiff_t q = 0, w = 0;
+        for (; q + 8 <= n; q += 8) {
+            __m512d tr = _mm512_cvtps_pd(_mm256_loadu_ps(trust + q));
+            __m512d rate = _mm512_cvtps_pd(_mm256_loadu_ps(visit_rate + q));
+            __m512d p = _mm512_mul_pd(rate, _mm512_add_pd(one, _mm512_mul_pd(vslope, _mm512_sub_pd(tr, half))));
+            __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11)),
+                                      unit);
+            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + q))),
+                                                 _mm512_set1_epi64(0xFF));
+            __mmask8 visit = _mm512_mask_cmp_pd_mask(on, u, p, _CMP_LT_OQ);
+            /* Compressed in a register and stored whole (a compressing store to memory is slow
+               on some CPUs); the lanes past the visitors are scratch, and out + w + 7 <= lo + q + 7
+               stays inside the block. */
+            _mm512_storeu_si512((void*)(out + w), _mm512_maskz_compress_epi64(
+                visit, _mm512_add_epi64(_mm512_set1_epi64((long long)(lo + q)), iota)));
+            w += __builtin_popcount((unsigned)visit);
+        }
+        return w + sim_visitors_scalar(bits + q, active + q, trust + q, visit_rate + q, lo + q, n - q, slope, out + w);
+    }
+    #endif
+    static inline ptrdiff_t sim_visitors(const uint64_t* bits, const uint8_t* active, const float* trust,
+                                         const float* visit_rate, ptrdiff_t lo, ptrdiff_t n, double slope,
+                                         int64_t* out) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_visitors_avx512(bits, active, trust, visit_rate, lo, n, slope, out);
+    #endif
+        return sim_visitors_scalar(bits, active, trust, visit_rate, lo, n, slope, out);
+    }
+    """
+    Py_ssize_t block_visitors "sim_visitors"(const uint64_t* bits, const uint8_t* active, const float* trust,
+                                             const float* visit_rate, Py_ssize_t lo, Py_ssize_t n, double slope,
+                                             int64_t* out) noexcept nogil
+
+
 cdef enum:
     DRAW_BLOCK = 512           # customers (touches) per block of the day kernels' (expose's) draws
 
@@ -236,6 +296,9 @@ def select_visitors(
     if n == 0:
         return 0
     cdef int64_t* out = &visitors[0]
+    cdef const uint8_t* act = &active[0]
+    cdef const float* tr = &trust[0]
+    cdef const float* rate = &visit_rate[0]
     count = <Py_ssize_t*>malloc(n_parts * sizeof(Py_ssize_t))
     with nogil, parallel(num_threads=n_threads):
         bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
@@ -246,14 +309,10 @@ def select_visitors(
                 lo = blk * DRAW_BLOCK
                 hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
                 customer_draws(key, lo, hi - lo, 0, bits)
-                for i in range(lo, hi):
-                    # Compaction without a branch: whether a customer visits is a coin flip,
-                    # which a branch would mispredict.  Every customer is written at the next
-                    # free slot, which only a visitor keeps; w <= i, so the part's writes
-                    # stay inside the part.  An inactive customer's draw is ignored.
-                    p = visit_rate[i] * (1.0 + trust_slope * (trust[i] - 0.5))
-                    out[w] = i
-                    w = w + ((active[i] != 0) & (bits_to_uniform(bits[i - lo]) < p))
+                # Compaction without a branch (whether a customer visits is a coin flip,
+                # which a branch would mispredict); w <= lo, so the part's writes stay
+                # inside the part.  An inactive customer's draw is ignored.
+                w = w + block_visitors(bits, &act[lo], &tr[lo], &rate[lo], lo, hi - lo, trust_slope, &out[w])
             count[part] = w - first
         free(bits)
     total = 0
