@@ -102,6 +102,86 @@ cdef extern from *:
                                              int64_t* out) noexcept nogil
 
 
+# A day's recovery of customers [lo, hi) with the usual four channels, eight customers (and
+# sixteen fatigue values) per AVX-512 step: the same float-to-double operations, in the same
+# order, as recover_block; returns the first customer it left for recover_block (hi, or the
+# start of a tail shorter than a step, or lo without AVX-512).
+cdef extern from *:
+    """
+    #if SIM_X86_SIMD
+    SIM_TARGET_AVX512 static ptrdiff_t sim_recover4_avx512(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active,
+                                                           float* trust, const float* trust_base, float* fatigue,
+                                                           double relax, const double* decay) {
+        const __m512d vrelax = _mm512_set1_pd(relax);
+        const __m512d dec = _mm512_setr_pd(decay[0], decay[1], decay[2], decay[3],
+                                           decay[0], decay[1], decay[2], decay[3]);
+        ptrdiff_t i = lo;
+        for (; i + 8 <= hi; i += 8) {
+            __m256 tf = _mm256_loadu_ps(trust + i);
+            __m512d t = _mm512_cvtps_pd(tf);
+            __m512d r = _mm512_add_pd(t, _mm512_mul_pd(vrelax, _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(trust_base + i)), t)));
+            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + i))),
+                                                 _mm512_set1_epi64(0xFF));
+            _mm256_storeu_ps(trust + i, _mm256_mask_blend_ps(on, tf, _mm512_cvtpd_ps(r)));
+            float* f = fatigue + 4 * i;
+            for (int h = 0; h < 32; h += 8)
+                _mm256_storeu_ps(f + h, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + h)), dec)));
+        }
+        return i;
+    }
+    #endif
+    static inline ptrdiff_t sim_recover4(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active, float* trust,
+                                         const float* trust_base, float* fatigue, double relax, const double* decay) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_recover4_avx512(lo, hi, active, trust, trust_base, fatigue, relax, decay);
+    #endif
+        return lo;
+    }
+    """
+    Py_ssize_t recover4_vector "sim_recover4"(Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust,
+                                              const float* trust_base, float* fatigue, double relax,
+                                              const double* decay) noexcept nogil
+
+
+# The next churn candidate (active, draw below the hazard bound) at or after position q of
+# n, or n: few customers are candidates on a day, so with AVX-512 eight are ruled out per
+# step, otherwise one at a time.
+cdef extern from *:
+    """
+    static inline ptrdiff_t sim_next_candidate_scalar(const uint64_t* bits, const uint8_t* active, ptrdiff_t q,
+                                                      ptrdiff_t n, uint64_t below) {
+        for (; q < n; q++)
+            if (active[q] && (bits[q] >> 11) < below)
+                return q;
+        return n;
+    }
+    #if SIM_X86_SIMD
+    SIM_TARGET_AVX512 static ptrdiff_t sim_next_candidate_avx512(const uint64_t* bits, const uint8_t* active,
+                                                                 ptrdiff_t q, ptrdiff_t n, uint64_t below) {
+        const __m512i vbelow = _mm512_set1_epi64((long long)below);
+        const __m512i byte = _mm512_set1_epi64(0xFF);
+        for (; q + 8 <= n; q += 8) {
+            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + q))), byte);
+            __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11),
+                                                        vbelow);
+            if (hit)
+                return q + __builtin_ctz((unsigned)hit);
+        }
+        return sim_next_candidate_scalar(bits, active, q, n, below);
+    }
+    #endif
+    static inline ptrdiff_t sim_next_candidate(const uint64_t* bits, const uint8_t* active, ptrdiff_t q, ptrdiff_t n,
+                                               uint64_t below) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_next_candidate_avx512(bits, active, q, n, below);
+    #endif
+        return sim_next_candidate_scalar(bits, active, q, n, below);
+    }
+    """
+    Py_ssize_t next_churn_candidate "sim_next_candidate"(const uint64_t* bits, const uint8_t* active, Py_ssize_t q,
+                                                         Py_ssize_t n, uint64_t below) noexcept nogil
+
+
 cdef enum:
     DRAW_BLOCK = 512           # customers (touches) per block of the day kernels' (expose's) draws
 
@@ -128,6 +208,8 @@ cdef inline void recover_block(
     cdef double d0, d1, d2, d3
     cdef FloatBits t, relaxed
     cdef uint32_t keep
+    if n_ch == N_CHANNELS:
+        lo = recover4_vector(lo, hi, active, trust, trust_base, fatigue, relax, decay)   # all but a tail
     for i in range(lo, hi):
         # Computed for everyone, then the inactive customers' old values put back with a bit
         # mask: the compiler vectorizes that, but neither a branch nor a select of floats.
@@ -165,16 +247,19 @@ cdef inline void churn_block(
     # converting the draw to a double.
     cdef uint64_t below = (<uint64_t>ceil(min(hazard_max, 1.0) * 9007199254740992.0)
                            if hazard_max > 0.0 else 0)
+    cdef Py_ssize_t q
     memset(&churned[lo], 0, hi - lo)
-    for i in range(lo, hi):
-        if active[i] and (bits[i - lo] >> 11) < below:
-            u = bits_to_uniform(bits[i - lo])
-            h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
-            if u < h:
-                active[i] = 0
-                churned[i] = 1
-                if consent != NULL:
-                    consent[i] = 0
+    q = next_churn_candidate(bits, &active[lo], 0, hi - lo, below)
+    while q < hi - lo:
+        i = lo + q
+        u = bits_to_uniform(bits[q])
+        h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+        if u < h:
+            active[i] = 0
+            churned[i] = 1
+            if consent != NULL:
+                consent[i] = 0
+        q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
 
 
 def relax_and_decay(
