@@ -83,7 +83,7 @@ class Engine:
         self._arena = WaveArena()   # the per-touch arrays of every wave (see TouchBatch)
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
-        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count)
+        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl)
         self._segment_names = [seg.name for seg in scenario.config.population.segments]
         # Each campaign gets a wave number, so two campaigns at the same hour on one channel
         # draw independent noise.  Scheduled campaigns come first: the first one is wave 0.

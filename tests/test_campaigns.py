@@ -258,6 +258,51 @@ limits:
     assert ch["email"]["suppressed_by_cap"] > 0 and ch["ads"]["suppressed_by_cap"] > 0
 
 
+@pytest.mark.parametrize("caps", [(0, 0, 0), (2, 0, 0), (0, 1, 0), (3, 2, 4), (255, 255, 255)])
+def test_compiled_caps_admit_exactly_what_the_numpy_twin_admits(caps):
+    # Counters near every cap (and at 255, where uint8 wraps), a sparse ascending candidate
+    # list: both implementations admit the same customers, count the same suppressions and
+    # leave the same counters.
+    from types import SimpleNamespace
+
+    from sim.campaigns.policy import ContactPolicy
+    from sim.codes import EMAIL
+    from sim.config.schema import ChannelLimitsConfig, LimitsConfig
+
+    week_cap, day_cap, all_cap = caps
+    limits = LimitsConfig(email=ChannelLimitsConfig(cap_per_week=week_cap, cap_per_day=day_cap),
+                          all_channels_per_week=all_cap)
+    rng = np.random.default_rng(sum(caps))
+    n = 5000
+    start = dict(sent_this_week=rng.choice([0, 1, 2, 3, 254, 255], (n, 4)).astype(np.uint8),
+                 sent_today=rng.choice([0, 1, 2, 255], (n, 4)).astype(np.uint8))
+    cust = np.flatnonzero(rng.random(n) < 0.6).astype(np.int64)
+    out = {}
+    for impl in ("compiled", "numpy"):
+        pop = SimpleNamespace(**{k: v.copy() for k, v in start.items()})
+        held = Counter()
+        policy = ContactPolicy(limits, pop, lambda ch, name, k: held.update({(ch, name): k}), impl)
+        out[impl] = (policy.admit(EMAIL, cust), pop.sent_this_week, pop.sent_today, held)
+    for got, want in zip(out["compiled"][:3], out["numpy"][:3]):
+        np.testing.assert_array_equal(got, want)
+    assert out["compiled"][3] == out["numpy"][3]
+    if any(caps):
+        assert 0 < len(out["compiled"][0]) < len(cust)
+
+
+def test_compiled_caps_refuse_a_customer_out_of_range():
+    from types import SimpleNamespace
+
+    from sim.campaigns.policy import ContactPolicy
+    from sim.codes import EMAIL
+    from sim.config.schema import LimitsConfig
+
+    pop = SimpleNamespace(sent_this_week=np.zeros((10, 4), np.uint8), sent_today=np.zeros((10, 4), np.uint8))
+    policy = ContactPolicy(LimitsConfig(), pop, lambda *a: None)
+    with pytest.raises(ValueError, match=r"customer 12 of candidate 1 is out of range \[0, 10\)"):
+        policy.admit(EMAIL, np.array([3, 12], dtype=np.int64))
+
+
 def test_contact_only_with_consent_and_never_after_opting_out_or_churning(tmp_path):
     search = plan_dir(tmp_path, "pushy", """
 scheduled:

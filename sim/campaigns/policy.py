@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.codes import CHANNELS, OUTBOUND
 from sim.config.schema import LimitsConfig
+from sim.core import load_compiled
 from sim.population import Population
 from sim.timing import QuietHours
 
@@ -28,10 +29,13 @@ class ContactPolicy:
         two counters incremented for every admitted contact.
     count : callable(channel, counter name, n)
         Where suppressed, deferred and dropped contacts are counted (the recorder).
+    impl : "compiled" or "numpy"
+        How the caps are applied (the same outcome either way).
     """
 
-    def __init__(self, limits: LimitsConfig, pop: Population, count):
-        self.pop, self.count = pop, count
+    def __init__(self, limits: LimitsConfig, pop: Population, count, impl: str = "compiled"):
+        self.pop, self.count, self.impl = pop, count, impl
+        self._outbound = np.array([c in OUTBOUND for c in range(len(CHANNELS))], dtype=np.uint8)
         self.limits = {ch: getattr(limits, CHANNELS[ch]) for ch in OUTBOUND}
         self.quiet = {ch: QuietHours(self.limits[ch].quiet_hours) for ch in OUTBOUND}
         self.all_channels_per_week = limits.all_channels_per_week
@@ -64,8 +68,32 @@ class ContactPolicy:
     def admit(self, channel: int, cust: np.ndarray) -> np.ndarray:
         """The customers of ``cust`` (int64, reachable) who are under every cap; counts them as sent.
 
-        Those held back by a cap are counted as ``suppressed_by_cap`` of the channel.
+        Those held back by a cap are counted as ``suppressed_by_cap`` of the channel.  Runs the
+        compiled pass (``impl="compiled"``) or :meth:`_admit_numpy`, its twin.
         """
+        if self.impl == "numpy":
+            admitted = self._admit_numpy(channel, cust)
+        else:
+            admitted = self._admit_compiled(channel, cust)
+        held = int(cust.shape[0] - admitted.shape[0])
+        if held:
+            self.count(channel, "suppressed_by_cap", held)
+        return admitted
+
+    def _admit_compiled(self, channel: int, cust: np.ndarray) -> np.ndarray:
+        pop, lim = self.pop, self.limits[channel]
+        cust = np.ascontiguousarray(cust, dtype=np.int64)
+        out = np.empty(cust.shape[0], dtype=np.int64)
+        w = load_compiled("_policy").admit(cust, pop.sent_this_week, pop.sent_today, self._outbound, out, channel,
+                                           lim.cap_per_week or 0, lim.cap_per_day or 0,
+                                           self.all_channels_per_week or 0)
+        if w < 0:
+            raise ValueError(f"customer {int(cust[-w - 1])} of candidate {-w - 1} is out of range "
+                             f"[0, {pop.sent_this_week.shape[0]})")
+        return out[:w]
+
+    def _admit_numpy(self, channel: int, cust: np.ndarray) -> np.ndarray:
+        """The caps as NumPy operations: the twin of the compiled pass."""
         pop, lim = self.pop, self.limits[channel]
         under = np.ones(cust.shape[0], dtype=bool)
         if lim.cap_per_week:
@@ -75,9 +103,7 @@ class ContactPolicy:
         if self.all_channels_per_week:
             week = pop.sent_this_week[cust][:, list(OUTBOUND)].sum(axis=1, dtype=np.int64)
             under &= week < self.all_channels_per_week
-        held = int(cust.shape[0] - np.count_nonzero(under))
-        if held:
-            self.count(channel, "suppressed_by_cap", held)
+        if not under.all():
             cust = cust[under]
         pop.sent_this_week[cust, channel] += 1
         pop.sent_today[cust, channel] += 1

@@ -1106,6 +1106,8 @@ def observe(
                 prefetch_w(&nob[ia])
                 prefetch_w(&lv_item[ia])
                 prefetch_w(&lv_day[ia])
+            if (vw[t] & ck[t] & bt[t]) < 0:
+                continue   # nothing observed (most touches of an outbound wave): no row read
             i = cu[t]
             # The observation count in a local: the estimate's int8 stores would otherwise
             # reload it at each observation.
