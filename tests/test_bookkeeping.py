@@ -100,3 +100,20 @@ def test_kernels_that_check_the_history_themselves_reject_a_bad_item(kernel):
         call(kernel, "compiled", n_threads=1, **args)
     with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
         call(kernel, "numpy", n_threads=1, **args)    # the twin's arrays are scanned first
+
+
+@pytest.mark.parametrize("n", [1, 7, 9, 65536, 65543, 200_003])
+def test_daily_trust_summary_matches_numpy_at_any_thread_count(n):
+    # The mean's chunked, eight-way partial sums stay within rounding of the float64 mean,
+    # the 10th percentile is the lower edge of the bin where 10% of customers is reached,
+    # and neither depends on the thread count.
+    from sim.stats import BINS, summarize_unit_values
+
+    rng = np.random.default_rng(n)
+    values = np.clip(rng.normal(0.58, 0.1, n), 0, 1).astype(np.float32)
+    mean, p10 = summarize_unit_values(values, 1)
+    assert (mean, p10) == summarize_unit_values(values, 2)
+    assert mean == pytest.approx(values.astype(np.float64).mean(), rel=1e-13, abs=0)
+    bins = np.minimum((values.astype(np.float64) * BINS).astype(np.int64), BINS - 1)
+    cum = np.cumsum(np.bincount(bins, minlength=BINS))
+    assert p10 == int(np.searchsorted(cum, 0.1 * n)) / BINS
