@@ -1122,20 +1122,26 @@ def respond(
         i_margin = &margin[0]
         for e in prange(n_seen, schedule="static"):
             t = order[e]
-            if e + PREFETCH_AHEAD < n_seen:
-                ia = cu[order[e + PREFETCH_AHEAD]]
-                prefetch_r(&pr[ia * d_dim])
-                prefetch_w(&hitem[ia * n_hist])
-                prefetch_w(&hday[ia * n_hist])
+            # Two distances: the rows no earlier stage of the wave read come from memory and
+            # are asked for twice as far ahead, first; the taste and purchase rows (read by
+            # browse or the strategy just before) are nearer.  Issued in one batch, the
+            # later prefetches of the far rows were too late or dropped.
+            if e + 2 * PREFETCH_AHEAD < n_seen:
+                ia = cu[order[e + 2 * PREFETCH_AHEAD]]
+                prefetch_w(&fat[ia * n_ch])
                 prefetch_w(&trs[ia])
                 prefetch_r(&priv[ia])
                 prefetch_r(&psens[ia])
                 prefetch_w(&rmean[ia])
                 if optout:
                     prefetch_w(&cons[ia])
-                prefetch_w(&fat[ia * n_ch])
                 if add_fat:
                     prefetch_r(&fsens[ia])
+            if e + PREFETCH_AHEAD < n_seen:
+                ia = cu[order[e + PREFETCH_AHEAD]]
+                prefetch_r(&pr[ia * d_dim])
+                prefetch_w(&hitem[ia * n_hist])
+                prefetch_w(&hday[ia * n_hist])
             i = cu[t]
 
             # perceive ---------------------------------------------------------------
