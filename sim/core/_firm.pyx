@@ -1098,12 +1098,17 @@ def observe(
         lv_item = &last_view_item[0]
         lv_day = &last_view_day[0]
         for t in prange(k, schedule="static"):
-            ta = t + PREFETCH_AHEAD
-            # Some item observed: the three ANDed are negative only when all three are.
+            # Some item observed: the three ANDed are negative only when all three are.  The
+            # rows in two batches for two touches ahead (a batch of four for one touch came
+            # late, as in respond).
+            ta = t + 2 * PREFETCH_AHEAD
             if ta < k and (vw[ta] & ck[ta] & bt[ta]) >= 0:
                 ia = cu[ta]
                 prefetch_w(&ep[ia * d_dim])
                 prefetch_w(&nob[ia])
+            ta = t + PREFETCH_AHEAD
+            if ta < k and (vw[ta] & ck[ta] & bt[ta]) >= 0:
+                ia = cu[ta]
                 prefetch_w(&lv_item[ia])
                 prefetch_w(&lv_day[ia])
             if (vw[t] & ck[t] & bt[t]) < 0:
