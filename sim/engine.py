@@ -231,7 +231,7 @@ class Engine:
         s.firm.observe(batch, w_view=c.learn_view, w_click=c.learn_click, w_buy=c.learn_buy,
                        threads=s.threads, impl=s.impl)
         s.recorder.record_wave(batch)
-        self.book.note_wave(batch, now)
+        self.book.note_wave(batch, now, s.threads)
         if self.triggers:
             self.trigger_book.after_wave(batch, now)
         return batch

@@ -1,8 +1,9 @@
 """Counters, the daily series and a sample of customer journeys, kept apart from the model.
 
 The recorder only reads: the engine hands it each finished wave and each day's churn.  A
-wave's counters come from one compiled pass over its touches (``tally_wave``), and its sums
-are taken in a fixed order, so totals do not depend on the thread count.
+wave's counters come from one compiled pass over its touches (``tally_wave``, on the run's
+threads: fixed chunks of touches, reduced in chunk order), and its sums are taken in a fixed
+order, so totals do not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -182,8 +183,8 @@ class Recorder:
             self._record_journeys(batch)
 
     def _tally(self, batch: TouchBatch) -> tuple[int, int, int, int, int, int]:
-        """Count a wave in one compiled pass: (exposed, clicks, orders, optouts, persofails,
-        creepy), leaving the breakdowns in this recorder's scratch arrays."""
+        """Count a wave in one compiled pass on this run's threads: (exposed, clicks, orders,
+        optouts, persofails, creepy), leaving the breakdowns in this recorder's scratch arrays."""
         k, n_slot = batch.slate.shape
         if self._exposed_rel.shape[0] < k:   # the largest wave so far (at most N)
             self._exposed_rel = np.empty(k, dtype=np.float64)
@@ -194,7 +195,7 @@ class Recorder:
             batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue,
             batch.persofail, batch.creepy, batch.opted_out, batch.basis, batch.rel, batch.score,
             self._counts, self._fail_slot_basis, self._creepy_basis, self._segment_sums,
-            self._exposed_rel, self._exposed_best)
+            self._exposed_rel, self._exposed_best, self.threads)
         if bad:
             t = bad - 1
             raise ValueError(

@@ -10,7 +10,9 @@ N, S, B, G = 500, 4, 5, 3
 
 
 def random_wave(rng, k, all_exposed=False):
-    cust = np.sort(rng.choice(N, k, replace=False)).astype(np.int64)
+    # A wave larger than the population (several tally chunks) repeats customers: the tally
+    # does not mind (the contact book's update needs unique customers, so it gets small waves).
+    cust = np.sort(rng.choice(N, k, replace=k > N)).astype(np.int64)
     fail = rng.random(k) < 0.2
     return dict(
         cust=cust,
@@ -34,11 +36,22 @@ def tally_outputs(k):
                 exposed_rel=np.zeros(k), exposed_best=np.zeros(k))
 
 
-@pytest.mark.parametrize("k, all_exposed", [(0, False), (1, True), (300, False), (300, True)])
-def test_tally_wave_matches_twin(k, all_exposed):
+CHUNK = twin.TALLY_CHUNK
+
+
+def test_tally_chunk_is_the_same_in_kernel_and_twin():
+    assert load_compiled("_stats").TALLY_CHUNK == twin.TALLY_CHUNK
+
+
+@pytest.mark.parametrize("k, all_exposed, threads", [(0, False, 1), (1, True, 1), (300, False, 1), (300, True, 2),
+                                                     (CHUNK, False, 2), (2 * CHUNK + 1, False, 1),
+                                                     (2 * CHUNK + 1, False, 2), (5 * CHUNK // 2, True, 3)])
+def test_tally_wave_matches_twin(k, all_exposed, threads):
+    # Bit for bit, revenue included: the twin sums a segment's revenue per chunk of
+    # TALLY_CHUNK touches and then over the chunks in order, as the kernel does.
     wave = random_wave(np.random.default_rng(k), k, all_exposed)
     got, want = tally_outputs(k), tally_outputs(k)
-    assert load_compiled("_stats").tally_wave(**wave, **got) == 0
+    assert load_compiled("_stats").tally_wave(**wave, **got, n_threads=threads) == 0
     twin.tally_wave(**wave, **want)
     n = int(want["counts"][0])
     assert got["counts"].tolist() == want["counts"].tolist()
@@ -55,6 +68,33 @@ def test_tally_wave_reports_the_first_bad_touch():
     hit = np.flatnonzero(wave["persofail"])[0]
     wave["basis"][hit, wave["persofail"][hit] - 1] = B     # a basis code the recorder does not know
     assert load_compiled("_stats").tally_wave(**wave, **tally_outputs(50)) == hit + 1
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_tally_wave_reports_the_first_bad_touch_of_a_wave_of_several_chunks(threads):
+    # Bad touches in the second and the third chunk (and a later one in the second): the
+    # smallest is reported, whichever thread counts which chunk.
+    k = 3 * CHUNK
+    wave = random_wave(np.random.default_rng(2), k)
+    fails = np.flatnonzero(wave["persofail"])
+    first, later = fails[fails > CHUNK + 100][0], fails[fails > CHUNK + 200][0]
+    third = np.flatnonzero(wave["creepy"][2 * CHUNK:])[0] + 2 * CHUNK
+    for t in (first, later):
+        wave["basis"][t, wave["persofail"][t] - 1] = B
+    wave["basis"][third, 0] = B
+    assert load_compiled("_stats").tally_wave(**wave, **tally_outputs(k), n_threads=threads) == first + 1
+
+
+def test_tally_wave_is_identical_on_any_thread_count():
+    # Several chunks, every output (the float sums too) equal to the last bit on 1, 2 and 3 threads.
+    k = 4 * CHUNK + 123
+    wave = random_wave(np.random.default_rng(3), k)
+    outs = [tally_outputs(k) for _ in range(3)]
+    for threads, out in zip((1, 2, 3), outs):
+        assert load_compiled("_stats").tally_wave(**wave, **out, n_threads=threads) == 0
+    for out in outs[1:]:
+        for name in out:
+            np.testing.assert_array_equal(out[name], outs[0][name], err_msg=name)
 
 
 @pytest.mark.parametrize("visit", [True, False])
@@ -76,6 +116,42 @@ def test_note_wave_refuses_a_customer_out_of_range():
     book = [np.zeros(N, np.int32) for _ in range(3)]
     bad = load_compiled("_book").note_wave(cust, np.zeros(2, np.uint8), np.full(2, -1, np.int32), *book, True, 5)
     assert bad == 2
+    assert book[0][3] == 5 and not book[0][:3].any() and not book[0][4:].any()
+
+
+def large_wave(seed, n=300_000, k=120_000):
+    # Large enough to run on several threads (blocks of touches): unique customers, as in a wave.
+    rng = np.random.default_rng(seed)
+    cust = np.sort(rng.choice(n, k, replace=False)).astype(np.int64)
+    clicked = (rng.random(k) < 0.2).astype(np.uint8)
+    bought = np.where(rng.random(k) < 0.1, rng.integers(0, 100, k), -1).astype(np.int32)
+    book = tuple(rng.integers(-5, 5, n).astype(np.int32) for _ in range(3))
+    return cust, clicked, bought, book
+
+
+@pytest.mark.parametrize("visit", [True, False])
+def test_note_wave_is_identical_on_any_thread_count(visit):
+    cust, clicked, bought, book = large_wave(8)
+    want = tuple(a.copy() for a in book)
+    twin.note_wave(cust, clicked, bought, *want, visit, 77)
+    for threads in (1, 2, 3):
+        got = tuple(a.copy() for a in book)
+        assert load_compiled("_book").note_wave(cust, clicked, bought, *got, visit, 77, threads) == 0
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_note_wave_reports_the_first_customer_out_of_range_of_a_large_wave(threads):
+    # Bad customers in several blocks of touches: the first is reported on any thread count,
+    # and every touch before it is noted.
+    cust, clicked, bought, book = large_wave(9)
+    n, k = book[0].shape[0], cust.shape[0]
+    first = k // 3 + 5
+    cust[[first, first + 3, k - 10]] = [n, -1, n + 7]
+    got = tuple(a.copy() for a in book)
+    assert load_compiled("_book").note_wave(cust, clicked, bought, *got, True, 77, threads) == first + 1
+    assert (got[0][cust[:first]] == 77).all()
 
 
 @pytest.mark.parametrize("kernel", ["browse", "respond"])

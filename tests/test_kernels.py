@@ -182,6 +182,52 @@ def test_out_of_range_index_is_rejected():
         call("perceive", "compiled", n_threads=1, **args)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "int64"])
+@pytest.mark.parametrize("sentinel", [None, -1, 255])
+def test_index_range_equals_numpy_on_any_thread_count(dtype, sentinel):
+    # The scan behind the index checks splits a large input into fixed blocks scanned in
+    # parallel: count, minimum and maximum equal NumPy's on 1, 2 and 3 threads, for a dense
+    # array and for selected (and masked) rows, with the type's extreme values present, a
+    # sentinel the dtype cannot hold (-1 in uint8, 255 in int8) matching nothing, and a first
+    # block of sentinels only.
+    from sim.core import load_compiled
+
+    index_range = load_compiled("_bounds").index_range
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    n_rows, w = 50_000, 3                       # 150,000 values: large enough to run in parallel
+    a = rng.integers(info.min, info.max, (n_rows, w), endpoint=True, dtype=dtype)
+    a[7, 1], a[n_rows - 3, 2] = info.min, info.max
+    fits = sentinel is not None and info.min <= sentinel <= info.max
+    if fits:
+        a[rng.random((n_rows, w)) < 0.3] = sentinel
+        a[:20_000] = sentinel
+    rows = np.sort(rng.choice(n_rows, 40_000, replace=False)).astype(np.int64)
+    mask = (rng.random(rows.size) < 0.5).astype(np.uint8)
+
+    def expected(values):
+        v = values.ravel().astype(np.int64)
+        if sentinel is not None:
+            v = v[v != sentinel]
+        return (v.size, int(v.min()), int(v.max())) if v.size else (0,)
+
+    def got(*args):
+        count, lo, hi = index_range(*args)
+        return (count, lo, hi) if count else (0,)
+
+    no_rows = np.zeros(0, np.int64)
+    has, s = sentinel is not None, sentinel or 0
+    odd = a.reshape(-1)[:-1].reshape(-1, 1)      # an odd number of values (the pass takes two halves)
+    for threads in (1, 2, 3):
+        assert got(a, no_rows, False, has, s, None, threads) == expected(a)
+        assert got(odd, no_rows, False, has, s, None, threads) == expected(odd)
+        assert got(a[-7:], no_rows, False, has, s, None, threads) == expected(a[-7:])   # 21 values: one plain loop
+        assert got(a, rows, True, has, s, None, threads) == expected(a[rows])
+        assert got(a, rows, True, has, s, mask, threads) == expected(a[rows[mask != 0]])
+    if fits:
+        assert got(a[:20_000], no_rows, False, True, sentinel, None, 2) == (0,)   # nothing but sentinels
+
+
 def test_persofail_for_a_just_bought_durable():
     # Customer 0 bought item 5 (a durable, category 0) on day 10; on day 20 a slate that
     # shows item 6 (same category) is a persofail with the configured relevance -0.3, and

@@ -36,10 +36,12 @@ class ContactBook:
         n = max(self.last_visit.shape[0], 1)
         return (self.last_visit.nbytes + self.last_purchase.nbytes + self.last_active.nbytes) // n
 
-    def note_wave(self, batch: TouchBatch, now: int) -> None:
-        """Record a finished wave that happened at hour ``now``."""
+    def note_wave(self, batch: TouchBatch, now: int, threads: int = 1) -> None:
+        """Record a finished wave that happened at hour ``now`` (a large wave on ``threads``
+        threads; the record is the same for any count)."""
         bad = load_compiled("_book").note_wave(batch.cust, batch.clicked, batch.bought, self.last_visit,
-                                               self.last_purchase, self.last_active, batch.channel == ONSITE, now)
+                                               self.last_purchase, self.last_active, batch.channel == ONSITE, now,
+                                               threads)
         if bad:
             raise ValueError(f"wave at hour {now}: customer {int(batch.cust[bad - 1])} of touch {bad - 1} "
                              f"is out of range [0, {self.last_visit.shape[0]})")

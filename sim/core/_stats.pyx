@@ -4,12 +4,31 @@
 # Design note.  Sums over a million customers must not depend on the thread count, so each
 # fixed chunk of customers accumulates into its own row of the output and Python reduces the
 # rows in order.  Counts are integers, hence exact in any order anyway.  A wave's tally is one
-# serial pass (a wave is small next to the population): it replaces a dozen NumPy passes,
-# masked copies and bincounts per wave that cost more than some of the model's stages.
+# pass over its touches: it replaces a dozen NumPy passes, masked copies and bincounts per
+# wave that cost more than some of the model's stages.  It runs between the wave's kernels,
+# where only the calling thread works, so an email wave's million touches are tallied the same
+# way: fixed chunks of TALLY_CHUNK touches (not a function of the thread count), each counted
+# into its own row of scratch by whichever thread takes it, the rows then reduced in chunk
+# order.  A per-segment revenue is therefore the sum, in chunk order, of per-chunk sums taken
+# in touch order: the same on any number of threads, and for a wave of one chunk the single
+# ascending sum of np.bincount, to the last bit.
 
 cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdlib cimport calloc, free
+
+cdef enum:
+    # Touches per chunk of a wave's tally: about a hundred microseconds of work, so that a wave
+    # of a million touches makes some sixty chunks that two or more threads share evenly, while
+    # the chunks' scratch rows (a few dozen numbers each) stay negligible.  Fixed: the float
+    # sums, taken per chunk, must not depend on the thread count.  Mirrored in
+    # sim/core/twins/bookkeeping.py (the tests check that both agree).
+    TALLY_CHUNK_ = 16384
+    # Counters per chunk: exposed, clicks, orders, optouts, persofails, creepy.
+    N_COUNTS = 6
+
+TALLY_CHUNK = TALLY_CHUNK_
 
 
 
@@ -90,6 +109,73 @@ def value_histogram(
             sums[c] = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
 
 
+cdef inline Py_ssize_t tally_chunk(
+        Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* segment, Py_ssize_t n_cust,
+        Py_ssize_t n_seg, const uint8_t* exposed, const uint8_t* clicked, const int32_t* bought,
+        const double* revenue, const uint8_t* persofail, const uint8_t* creepy, const uint8_t* opted_out,
+        const uint8_t* basis, Py_ssize_t n_slot, Py_ssize_t n_basis,
+        int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment) noexcept nogil:
+    """Count touches lo to hi into this chunk's zeroed rows (counts[N_COUNTS], slot_basis[S * B],
+    creepy_basis[B], by_segment[5 * G]); returns 0, or 1 + the first bad touch (then stops)."""
+    cdef Py_ssize_t t, s, seg
+    cdef int64_t i
+    cdef int b, top, slot, bb
+    for t in range(lo, hi):
+        counts[0] += exposed[t] != 0
+        counts[1] += clicked[t] != 0
+        if bought[t] < 0 and not persofail[t] and not creepy[t] and not opted_out[t]:
+            continue   # most touches: nothing to count by segment
+        i = cust[t]
+        if i < 0 or i >= n_cust or segment[i] >= n_seg:
+            return t + 1
+        seg = segment[i]
+        if bought[t] >= 0:
+            counts[2] += 1
+            by_segment[seg] = by_segment[seg] + revenue[t]
+            by_segment[n_seg + seg] = by_segment[n_seg + seg] + 1.0
+        if persofail[t]:
+            slot = persofail[t] - 1
+            if slot >= n_slot:
+                return t + 1
+            bb = basis[t * n_slot + slot]
+            if bb >= n_basis:
+                return t + 1
+            counts[4] += 1
+            slot_basis[slot * n_basis + bb] += 1
+            by_segment[2 * n_seg + seg] = by_segment[2 * n_seg + seg] + 1.0
+        if creepy[t]:
+            top = 0
+            for s in range(n_slot):
+                b = basis[t * n_slot + s]
+                top = b if b > top else top
+            if top >= n_basis:
+                return t + 1
+            counts[5] += 1
+            creepy_basis[top] += 1
+            by_segment[3 * n_seg + seg] = by_segment[3 * n_seg + seg] + 1.0
+        if opted_out[t]:
+            counts[3] += 1
+            by_segment[4 * n_seg + seg] = by_segment[4 * n_seg + seg] + 1.0
+    return 0
+
+
+cdef inline void copy_exposed(Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t q, const uint8_t* exposed,
+                              const float* rel, const float* score, Py_ssize_t n_slot,
+                              double* exposed_rel, double* exposed_best) noexcept nogil:
+    """Copy the relevance and best slot score of the exposed touches among lo to hi to
+    exposed_rel[q:] and exposed_best[q:], in touch order."""
+    cdef Py_ssize_t t, s
+    cdef float best
+    for t in range(lo, hi):
+        if exposed[t]:
+            exposed_rel[q] = rel[t]
+            best = score[t * n_slot] if n_slot > 0 else 0.0
+            for s in range(1, n_slot):
+                best = score[t * n_slot + s] if score[t * n_slot + s] > best else best
+            exposed_best[q] = best
+            q = q + 1
+
+
 def tally_wave(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] segment,         # IN  uint8[N] segment code of each customer
@@ -109,72 +195,116 @@ def tally_wave(
     double[:, ::1] by_segment,          # OUT float64[5, G] revenue, orders, persofails, creepy, optouts
     double[::1] exposed_rel,            # OUT float64[k] rel of the exposed touches, in order
     double[::1] exposed_best,           # OUT float64[k] best slot score of the exposed touches, in order
+    int n_threads=1,
 ):
     """A finished wave's counters in one pass over its k touches; returns 0, or 1 + the
     first touch whose persofail slot, data basis or segment is out of range.
 
-    Every output is overwritten.  Per-segment values accumulate touch by touch in ascending
-    order, as ``np.bincount`` does, so they equal its result to the last bit; the exposed
-    touches' relevance and best score are copied out (the first ``counts[0]`` entries) for
-    NumPy to sum, so those sums equal a masked NumPy sum too.
+    Every output is overwritten.  The touches are counted in fixed chunks of TALLY_CHUNK (on
+    ``n_threads`` threads when there are several chunks), each into its own scratch row,
+    reduced in chunk order: per-segment values are sums over chunks, in chunk order, of sums
+    over touches, in touch order, so they do not depend on the thread count (counts are
+    exact integers; for a wave of one chunk the revenue equals ``np.bincount``'s to the last
+    bit).  The exposed touches' relevance and best score are copied out (the first
+    ``counts[0]`` entries, in touch order) for NumPy to sum, so those sums equal a masked
+    NumPy sum.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = basis.shape[1], n_basis = creepy_basis.shape[0]
     cdef Py_ssize_t n_seg = by_segment.shape[1], n_cust = segment.shape[0]
-    cdef Py_ssize_t t, s, q = 0, seg, bad = 0
-    cdef int64_t n_click = 0, n_order = 0, n_opt = 0, n_fail = 0, n_creepy = 0
-    cdef int b, top, slot
-    cdef float best
+    cdef Py_ssize_t n_chunks = (k + TALLY_CHUNK_ - 1) // TALLY_CHUNK_
+    # One scratch row per chunk: its first bad touch, counters, persofails by slot and basis,
+    # creepy touches by basis; and its per-segment sums.
+    cdef Py_ssize_t row_len = 1 + N_COUNTS + n_slot * n_basis + n_basis, seg_len = 5 * n_seg
+    cdef int64_t* rows = NULL
+    cdef double* seg_rows = NULL
+    cdef Py_ssize_t* offset = NULL
+    cdef Py_ssize_t c, j, lo, hi, q = 0
+    # Raw pointers, set inside the parallel blocks so that each thread holds them in its own
+    # locals (a memoryview read in OpenMP code reloads the view's data pointer after a store).
+    cdef const int64_t* cu
+    cdef const uint8_t* sg
+    cdef const uint8_t* ex
+    cdef const uint8_t* cl
+    cdef const int32_t* bo
+    cdef const double* rv
+    cdef const uint8_t* pf
+    cdef const uint8_t* cr
+    cdef const uint8_t* oo
+    cdef const uint8_t* ba
+    cdef const float* re
+    cdef const float* sc
+    cdef double* out_rel
+    cdef double* out_best
+    cdef int64_t* row
+    # The kernel runs without bounds checks: the shapes it relies on, checked once.
+    if not (exposed.shape[0] == clicked.shape[0] == bought.shape[0] == k
+            and revenue.shape[0] == persofail.shape[0] == creepy.shape[0] == opted_out.shape[0] == k
+            and basis.shape[0] == rel.shape[0] == score.shape[0] == k and score.shape[1] == n_slot):
+        raise ValueError("tally_wave: the per-touch arrays differ in length (or basis and score in slots)")
+    if not (counts.shape[0] == N_COUNTS and persofail_slot_basis.shape[0] == n_slot
+            and persofail_slot_basis.shape[1] == n_basis and by_segment.shape[0] == 5
+            and exposed_rel.shape[0] >= k and exposed_best.shape[0] >= k):
+        raise ValueError("tally_wave: an output array has the wrong shape")
+    if n_chunks < 2 or n_threads < 1:
+        n_threads = 1     # one chunk: nothing to share
     persofail_slot_basis[:, :] = 0
     creepy_basis[:] = 0
     by_segment[:, :] = 0.0
-    with nogil:
-        for t in range(k):
-            n_click = n_click + (clicked[t] != 0)
-            if exposed[t]:
-                exposed_rel[q] = rel[t]
-                best = score[t, 0]
-                for s in range(1, n_slot):
-                    best = score[t, s] if score[t, s] > best else best
-                exposed_best[q] = best
-                q = q + 1
-            if bought[t] < 0 and not persofail[t] and not creepy[t] and not opted_out[t]:
-                continue   # most touches: nothing to count by segment
-            if cust[t] < 0 or cust[t] >= n_cust or segment[cust[t]] >= n_seg:
-                bad = t + 1
-                break
-            seg = segment[cust[t]]
-            if bought[t] >= 0:
-                n_order = n_order + 1
-                by_segment[0, seg] = by_segment[0, seg] + revenue[t]
-                by_segment[1, seg] = by_segment[1, seg] + 1.0
-            if persofail[t]:
-                slot = persofail[t] - 1
-                if slot >= n_slot or basis[t, slot] >= n_basis:
-                    bad = t + 1
-                    break
-                n_fail = n_fail + 1
-                persofail_slot_basis[slot, basis[t, slot]] += 1
-                by_segment[2, seg] = by_segment[2, seg] + 1.0
-            if creepy[t]:
-                top = 0
-                for s in range(n_slot):
-                    b = basis[t, s]
-                    top = b if b > top else top
-                if top >= n_basis:
-                    bad = t + 1
-                    break
-                n_creepy = n_creepy + 1
-                creepy_basis[top] += 1
-                by_segment[3, seg] = by_segment[3, seg] + 1.0
-            if opted_out[t]:
-                n_opt = n_opt + 1
-                by_segment[4, seg] = by_segment[4, seg] + 1.0
-    if bad:
-        return bad
-    counts[0] = q
-    counts[1] = n_click
-    counts[2] = n_order
-    counts[3] = n_opt
-    counts[4] = n_fail
-    counts[5] = n_creepy
+    counts[:] = 0
+    if k == 0:
+        return 0
+    rows = <int64_t*>calloc(n_chunks * row_len, sizeof(int64_t))
+    seg_rows = <double*>calloc(n_chunks * seg_len + 1, sizeof(double))
+    offset = <Py_ssize_t*>calloc(n_chunks, sizeof(Py_ssize_t))
+    try:
+        if rows == NULL or seg_rows == NULL or offset == NULL:
+            raise MemoryError()
+        with nogil, parallel(num_threads=n_threads):
+            cu = &cust[0]
+            sg = &segment[0] if n_cust > 0 else NULL
+            ex = &exposed[0]
+            cl = &clicked[0]
+            bo = &bought[0]
+            rv = &revenue[0]
+            pf = &persofail[0]
+            cr = &creepy[0]
+            oo = &opted_out[0]
+            ba = &basis[0, 0] if n_slot > 0 else NULL
+            for c in prange(n_chunks, schedule="static"):
+                lo = c * TALLY_CHUNK_
+                hi = lo + TALLY_CHUNK_ if lo + TALLY_CHUNK_ < k else k
+                row = rows + c * row_len
+                row[0] = tally_chunk(lo, hi, cu, sg, n_cust, n_seg, ex, cl, bo, rv, pf, cr, oo, ba, n_slot,
+                                     n_basis, row + 1, row + 1 + N_COUNTS, row + 1 + N_COUNTS + n_slot * n_basis,
+                                     seg_rows + c * seg_len)
+        # Reduce the chunks in order; the first bad chunk holds the wave's first bad touch.
+        for c in range(n_chunks):
+            row = rows + c * row_len
+            if row[0]:
+                return row[0]
+            offset[c] = q
+            q += row[1]
+            for j in range(N_COUNTS):
+                counts[j] += row[1 + j]
+            for j in range(n_slot * n_basis):
+                persofail_slot_basis[j // n_basis, j % n_basis] += row[1 + N_COUNTS + j]
+            for j in range(n_basis):
+                creepy_basis[j] += row[1 + N_COUNTS + n_slot * n_basis + j]
+            for j in range(seg_len):
+                by_segment[j // n_seg, j % n_seg] += seg_rows[c * seg_len + j]
+        # The exposed touches' values, each chunk's at its offset: compacted in touch order.
+        with nogil, parallel(num_threads=n_threads):
+            ex = &exposed[0]
+            re = &rel[0]
+            sc = &score[0, 0] if n_slot > 0 else NULL
+            out_rel = &exposed_rel[0]
+            out_best = &exposed_best[0]
+            for c in prange(n_chunks, schedule="static"):
+                lo = c * TALLY_CHUNK_
+                hi = lo + TALLY_CHUNK_ if lo + TALLY_CHUNK_ < k else k
+                copy_exposed(lo, hi, offset[c], ex, re, sc, n_slot, out_rel, out_best)
+    finally:
+        free(rows)
+        free(seg_rows)
+        free(offset)
     return 0

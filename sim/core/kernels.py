@@ -15,9 +15,11 @@ sentinel.  A bound that no other argument defines is not checked: such indices a
 copied by the kernel, never dereferenced.  Kernels that take ``cust: int64[k] in N`` read
 their N-row arrays only at the rows of those customers, so the indices of an N-row array are
 checked on those rows (after ``cust`` itself), not on the whole population; for the kernels
-in :data:`EXPOSED_ONLY`, on the rows of exposed touches only.  A compiled kernel listed in
-:data:`CHECKED_IN_KERNEL` checks an array itself, at the moment it reads each row, and
-reports a bad value after its pass; :func:`call` then raises the same error.
+in :data:`EXPOSED_ONLY`, on the rows of exposed touches only.  The scans of large index
+arrays run on the call's ``n_threads`` (1 when absent); their result does not depend on it.
+A compiled kernel listed in :data:`CHECKED_IN_KERNEL` checks an array itself, at the moment
+it reads each row, and reports a bad value after its pass; :func:`call` then raises the same
+error.
 """
 
 from __future__ import annotations
@@ -287,6 +289,8 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
     unread = _UNREAD[kernel_name](kwargs) if kernel_name in _UNREAD else frozenset()
     bounded = sorted((s for s in kernel.arrays if s.bound is not None), key=lambda s: s.name != "cust")
     index_range = _index_range()
+    # The scans of a large wave's arrays run on the call's threads (same result for any count).
+    n_threads = kwargs.get("n_threads", 1)
     for spec in bounded:
         a = kwargs[spec.name]
         if a.size == 0:
@@ -301,7 +305,7 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
             continue   # the kernel checks these itself
         count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
                                     spec.sentinel is not None, spec.sentinel or 0,
-                                    row_mask if use_rows else None)
+                                    row_mask if use_rows else None, n_threads)
         if count and (lo < 0 or hi >= bound):
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
