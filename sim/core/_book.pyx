@@ -63,15 +63,15 @@ def note_wave(
     may have been noted too (the caller abandons the run).
     """
     cdef Py_ssize_t k = cust.shape[0], n = last_visit.shape[0], n_blocks, b, lo, hi, bad = 0
-    cdef Py_ssize_t* block_bad
+    cdef Py_ssize_t* block_bad = NULL
     # Raw pointers, set inside the parallel block so that each thread holds them in its own
     # locals (a memoryview read in OpenMP code reloads the view's data pointer after a store).
-    cdef const int64_t* cu
-    cdef const uint8_t* cl
-    cdef const int32_t* bo
-    cdef int32_t* lv
-    cdef int32_t* lp
-    cdef int32_t* la
+    cdef const int64_t* cu = NULL
+    cdef const uint8_t* cl = NULL
+    cdef const int32_t* bo = NULL
+    cdef int32_t* lv = NULL
+    cdef int32_t* lp = NULL
+    cdef int32_t* la = NULL
     if last_purchase.shape[0] != n or last_active.shape[0] != n:
         raise ValueError("last_visit, last_purchase and last_active differ in length")
     if clicked.shape[0] != k or bought.shape[0] != k:

@@ -156,14 +156,14 @@ def index_range(const index_t[:, ::1] a, const int64_t[::1] rows, bint use_rows,
     cdef Py_ssize_t n_units = rows.shape[0] if use_rows else a.shape[0]
     cdef Py_ssize_t w = a.shape[1], per_block, n_blocks, b, r0, r1
     cdef int64_t result[3]
-    cdef int64_t* block_out
+    cdef int64_t* block_out = NULL
     cdef index_t sent = <index_t>sentinel, type_min, type_max
     cdef bint masked = use_rows and row_mask is not None
     # Raw pointers, set inside the parallel block so that each thread holds them in its own
     # locals (a memoryview read in OpenMP code reloads the view's data pointer after a store).
-    cdef const index_t* base
-    cdef const int64_t* rw
-    cdef const uint8_t* mk
+    cdef const index_t* base = NULL
+    cdef const int64_t* rw = NULL
+    cdef const uint8_t* mk = NULL
     if index_t is int8_t:
         type_min, type_max = INT8_MIN, INT8_MAX
     elif index_t is uint8_t:

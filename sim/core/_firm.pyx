@@ -656,14 +656,14 @@ def fill_slates(
     cdef uint8_t b
     cdef uint64_t base, j
     cdef double ratio
-    cdef int32_t* cand_items
-    cdef int32_t* cand_keys
+    cdef int32_t* cand_items = NULL
+    cdef int32_t* cand_keys = NULL
     cdef int32_t* cand_item        # this touch's candidates: items
     cdef int32_t* cand_score       # and their scores, or packed keys when use_keys
     cdef Py_ssize_t blk, e_lo, e_hi, ea, n_blocks
     cdef bint ahead, all_behavioural
     cdef Py_ssize_t n_done
-    cdef int* sup
+    cdef int* sup = NULL
     cdef int simd = get_simd()
     # The exploration coin, draw_uniform < exploration, on the draw's top 53 bits as an integer:
     # the uniform is exactly them times 2**-53, so it is below exploration exactly when they are
@@ -673,32 +673,32 @@ def fill_slates(
     # Raw pointers, made inside the parallel block so that each thread holds them in its own
     # locals: a memoryview read inside the loop reloads the view's data pointer and stride
     # after every store (a store through a char pointer may alias them).
-    cdef const int64_t* cu
-    cdef const uint8_t* srcs
-    cdef const int8_t* ep
-    cdef const uint16_t* nob
-    cdef const int32_t* lv_item
-    cdef const int16_t* lv_day
-    cdef const int32_t* hi_item
-    cdef const int16_t* hi_day
-    cdef const uint8_t* st_cats
-    cdef const uint8_t* inf_cat
-    cdef const uint8_t* off_cat
-    cdef const int8_t* feat
-    cdef const int32_t* icat
-    cdef const uint8_t* dur
-    cdef const float* cyc
-    cdef const int32_t* cstart
-    cdef const int32_t* citems
-    cdef const int32_t* pop
-    cdef const int32_t* edit
-    cdef int32_t* sl
-    cdef uint8_t* ba
-    cdef float* sc
+    cdef const int64_t* cu = NULL
+    cdef const uint8_t* srcs = NULL
+    cdef const int8_t* ep = NULL
+    cdef const uint16_t* nob = NULL
+    cdef const int32_t* lv_item = NULL
+    cdef const int16_t* lv_day = NULL
+    cdef const int32_t* hi_item = NULL
+    cdef const int16_t* hi_day = NULL
+    cdef const uint8_t* st_cats = NULL
+    cdef const uint8_t* inf_cat = NULL
+    cdef const uint8_t* off_cat = NULL
+    cdef const int8_t* feat = NULL
+    cdef const int32_t* icat = NULL
+    cdef const uint8_t* dur = NULL
+    cdef const float* cyc = NULL
+    cdef const int32_t* cstart = NULL
+    cdef const int32_t* citems = NULL
+    cdef const int32_t* pop = NULL
+    cdef const int32_t* edit = NULL
+    cdef int32_t* sl = NULL
+    cdef uint8_t* ba = NULL
+    cdef float* sc = NULL
     cdef const int8_t* pref_i      # this touch's customer: est_pref row
     cdef int32_t* row              # and slate row, its bases and scores
-    cdef uint8_t* row_basis
-    cdef float* row_score
+    cdef uint8_t* row_basis = NULL
+    cdef float* row_score = NULL
     cdef int32_t hitem
     cdef int hday
     need_cands = False
@@ -1078,15 +1078,15 @@ def observe(
     # Raw pointers, made inside the parallel block so that each thread holds them in its own
     # locals: a memoryview read inside the loop reloads the view's data pointer and stride
     # after every store (a store through a char pointer may alias them).
-    cdef const int64_t* cu
-    cdef const int32_t* vw
-    cdef const int32_t* ck
-    cdef const int32_t* bt
-    cdef const int8_t* feat
-    cdef int8_t* ep
-    cdef uint16_t* nob
-    cdef int32_t* lv_item
-    cdef int16_t* lv_day
+    cdef const int64_t* cu = NULL
+    cdef const int32_t* vw = NULL
+    cdef const int32_t* ck = NULL
+    cdef const int32_t* bt = NULL
+    cdef const int8_t* feat = NULL
+    cdef int8_t* ep = NULL
+    cdef uint16_t* nob = NULL
+    cdef int32_t* lv_item = NULL
+    cdef int16_t* lv_day = NULL
     with nogil, parallel(num_threads=n_threads):
         cu = &cust[0] if k > 0 else NULL
         vw = &viewed[0] if k > 0 else NULL

@@ -297,7 +297,7 @@ def churn_day(
     """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
     cdef Py_ssize_t n = trust.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
-    cdef uint64_t* bits
+    cdef uint64_t* bits = NULL
     if n == 0:
         return
     cdef uint8_t* act = &active[0]
@@ -335,7 +335,7 @@ def recover_and_churn(
     """
     cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[1], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
-    cdef uint64_t* bits
+    cdef uint64_t* bits = NULL
     if n == 0:
         return
     cdef uint8_t* act = &active[0]
@@ -376,8 +376,8 @@ def select_visitors(
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef Py_ssize_t n_parts = max(1, min(n_threads, n_blocks))
     cdef double p
-    cdef uint64_t* bits
-    cdef Py_ssize_t* count
+    cdef uint64_t* bits = NULL
+    cdef Py_ssize_t* count = NULL
     if n == 0:
         return 0
     cdef int64_t* out = &visitors[0]
@@ -453,22 +453,22 @@ def browse(
     cdef double s, best, ratio
     cdef int due_day
     cdef uint64_t base
-    cdef int32_t* look
-    cdef int32_t* look_dot
+    cdef int32_t* look = NULL
+    cdef int32_t* look_dot = NULL
     cdef int64_t bad_customer = 0
     cdef int64_t* bad = &bad_customer
     # Raw pointers, made inside the parallel block so that each thread holds them in its own
     # locals: a memoryview read inside the loop reloads the view's data pointer and stride
     # after every store (a store through a char pointer may alias them).
-    cdef const int64_t* cu
-    cdef const int8_t* pr
-    cdef const int8_t* feat
-    cdef const uint8_t* dur
-    cdef const float* cyc
-    cdef const int32_t* hi_item
-    cdef const int16_t* hi_day
-    cdef int32_t* out_item
-    cdef float* out_rel
+    cdef const int64_t* cu = NULL
+    cdef const int8_t* pr = NULL
+    cdef const int8_t* feat = NULL
+    cdef const uint8_t* dur = NULL
+    cdef const float* cyc = NULL
+    cdef const int32_t* hi_item = NULL
+    cdef const int16_t* hi_day = NULL
+    cdef int32_t* out_item = NULL
+    cdef float* out_rel = NULL
     cdef int32_t hitem, best_dot, beats, best_look
     cdef int hday
     if n_look < 1:
@@ -565,11 +565,11 @@ def expose(
     # u >= p_max exactly when bits >> 11 >= ceil(p_max * 2^53) (u = (bits >> 11) * 2^-53): the
     # usual "not noticed" is decided on the integer draw, as in churn_block.
     cdef uint64_t below = (<uint64_t>ceil(min(p_max, 1.0) * 9007199254740992.0) if p_max > 0.0 else 0)
-    cdef const int64_t* cu
-    cdef const float* trs
-    cdef const float* fat
-    cdef uint8_t* out
-    cdef uint64_t* bits
+    cdef const int64_t* cu = NULL
+    cdef const float* trs = NULL
+    cdef const float* fat = NULL
+    cdef uint8_t* out = NULL
+    cdef uint64_t* bits = NULL
     with nogil, parallel(num_threads=n_threads):
         # Raw pointers as thread-private locals (see browse).
         cu = &cust[0] if k > 0 else NULL
@@ -631,8 +631,8 @@ def perceive(
     cdef double s, best_s, age, min_age, ratio
     cdef int cat
     cdef uint8_t pf
-    cdef int* h_cat
-    cdef double* h_age
+    cdef int* h_cat = NULL
+    cdef double* h_age = NULL
     with nogil, parallel(num_threads=n_threads):
         # The customer's purchases (category, age) are gathered once per touch, not once
         # per slot; the per-slot scan then reads them in the same order as before.
@@ -1001,14 +1001,14 @@ def respond(
     cdef uint64_t base
     cdef uint8_t bit = <uint8_t>(1 << channel)
     cdef bint add_fat = fatigue_cost > 0.0
-    cdef int* h_cat
-    cdef double* h_age
-    cdef int32_t* slot_dot
+    cdef int* h_cat = NULL
+    cdef double* h_age = NULL
+    cdef int32_t* slot_dot = NULL
     cdef Py_ssize_t m_items = item_cat.shape[0]
     cdef int64_t bad_customer = 0
     cdef int64_t* bad = &bad_customer
     cdef Py_ssize_t e, n_seen, n_unseen
-    cdef Py_ssize_t* order
+    cdef Py_ssize_t* order = NULL
     # The touches split by exposure, branch-free, each part in ascending order: the exposed
     # ones from the front of ``order``, the unexposed ones from the back (reversed).  Exposure
     # is a coin flip per touch (an email is opened or not), which a branch in one loop over
@@ -1023,40 +1023,40 @@ def respond(
     # Raw pointers, made inside each parallel block so that every thread holds them in its own
     # locals (see browse): rows are indexed with the row lengths below.
     cdef Py_ssize_t n_ch = fatigue.shape[1]
-    cdef const int64_t* cu
-    cdef const int8_t* pr
-    cdef const int8_t* feat
-    cdef const int32_t* sl
-    cdef const int32_t* icat
-    cdef const uint8_t* idur
-    cdef const float* icyc
-    cdef const float* isens
-    cdef const float* priv
-    cdef const float* psens
-    cdef const float* fsens
-    cdef float* trs
-    cdef float* rmean
-    cdef float* fat
-    cdef uint8_t* cons
-    cdef int32_t* hitem
-    cdef int16_t* hday
+    cdef const int64_t* cu = NULL
+    cdef const int8_t* pr = NULL
+    cdef const int8_t* feat = NULL
+    cdef const int32_t* sl = NULL
+    cdef const int32_t* icat = NULL
+    cdef const uint8_t* idur = NULL
+    cdef const float* icyc = NULL
+    cdef const float* isens = NULL
+    cdef const float* priv = NULL
+    cdef const float* psens = NULL
+    cdef const float* fsens = NULL
+    cdef float* trs = NULL
+    cdef float* rmean = NULL
+    cdef float* fat = NULL
+    cdef uint8_t* cons = NULL
+    cdef int32_t* hitem = NULL
+    cdef int16_t* hday = NULL
     cdef int16_t hd
     cdef int32_t hi
     cdef int32_t viewed_item
-    cdef float* o_rel
-    cdef int8_t* o_best
-    cdef uint8_t* o_pf
-    cdef uint8_t* o_creepy
-    cdef uint8_t* o_clicked
-    cdef int32_t* o_bought
-    cdef double* o_rev
-    cdef double* o_margin
-    cdef uint8_t* o_opted
-    cdef const int32_t* i_viewed
-    cdef const float* i_vrel
-    cdef const double* i_price
-    cdef const double* i_lpr
-    cdef const double* i_margin
+    cdef float* o_rel = NULL
+    cdef int8_t* o_best = NULL
+    cdef uint8_t* o_pf = NULL
+    cdef uint8_t* o_creepy = NULL
+    cdef uint8_t* o_clicked = NULL
+    cdef int32_t* o_bought = NULL
+    cdef double* o_rev = NULL
+    cdef double* o_margin = NULL
+    cdef uint8_t* o_opted = NULL
+    cdef const int32_t* i_viewed = NULL
+    cdef const float* i_vrel = NULL
+    cdef const double* i_price = NULL
+    cdef const double* i_lpr = NULL
+    cdef const double* i_margin = NULL
     with nogil:
         for t in range(k):
             order[n_seen] = t

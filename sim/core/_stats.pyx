@@ -55,8 +55,8 @@ def value_histogram(
     cdef Py_ssize_t n = values.shape[0], n_chunks = counts.shape[0], n_bins = counts.shape[1]
     cdef Py_ssize_t c, i, lo, hi, b, end8
     cdef double p0, p1, p2, p3, p4, p5, p6, p7
-    cdef const float* vals
-    cdef int64_t* cnt
+    cdef const float* vals = NULL
+    cdef int64_t* cnt = NULL
     if n_chunks == 0:
         return
     with nogil, parallel(num_threads=n_threads):
@@ -221,21 +221,21 @@ def tally_wave(
     cdef Py_ssize_t c, j, lo, hi, q = 0
     # Raw pointers, set inside the parallel blocks so that each thread holds them in its own
     # locals (a memoryview read in OpenMP code reloads the view's data pointer after a store).
-    cdef const int64_t* cu
-    cdef const uint8_t* sg
-    cdef const uint8_t* ex
-    cdef const uint8_t* cl
-    cdef const int32_t* bo
-    cdef const double* rv
-    cdef const uint8_t* pf
-    cdef const uint8_t* cr
-    cdef const uint8_t* oo
-    cdef const uint8_t* ba
-    cdef const float* re
-    cdef const float* sc
-    cdef double* out_rel
-    cdef double* out_best
-    cdef int64_t* row
+    cdef const int64_t* cu = NULL
+    cdef const uint8_t* sg = NULL
+    cdef const uint8_t* ex = NULL
+    cdef const uint8_t* cl = NULL
+    cdef const int32_t* bo = NULL
+    cdef const double* rv = NULL
+    cdef const uint8_t* pf = NULL
+    cdef const uint8_t* cr = NULL
+    cdef const uint8_t* oo = NULL
+    cdef const uint8_t* ba = NULL
+    cdef const float* re = NULL
+    cdef const float* sc = NULL
+    cdef double* out_rel = NULL
+    cdef double* out_best = NULL
+    cdef int64_t* row = NULL
     # The kernel runs without bounds checks: the shapes it relies on, checked once.
     if not (exposed.shape[0] == clicked.shape[0] == bought.shape[0] == k
             and revenue.shape[0] == persofail.shape[0] == creepy.shape[0] == opted_out.shape[0] == k
