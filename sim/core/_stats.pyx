@@ -120,9 +120,12 @@ cdef inline Py_ssize_t tally_chunk(
     cdef Py_ssize_t t, s, seg
     cdef int64_t i
     cdef int b, top, slot, bb
+    # The two counters every touch adds to, in locals: through the pointer, each touch's add
+    # waited for the previous touch's store.
+    cdef int64_t n_exposed = 0, n_clicked = 0
     for t in range(lo, hi):
-        counts[0] += exposed[t] != 0
-        counts[1] += clicked[t] != 0
+        n_exposed += exposed[t] != 0
+        n_clicked += clicked[t] != 0
         if bought[t] < 0 and not persofail[t] and not creepy[t] and not opted_out[t]:
             continue   # most touches: nothing to count by segment
         i = cust[t]
@@ -156,6 +159,8 @@ cdef inline Py_ssize_t tally_chunk(
         if opted_out[t]:
             counts[3] += 1
             by_segment[4 * n_seg + seg] = by_segment[4 * n_seg + seg] + 1.0
+    counts[0] += n_exposed
+    counts[1] += n_clicked
     return 0
 
 
