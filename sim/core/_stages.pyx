@@ -372,10 +372,9 @@ def select_visitors(
     part of the customers to the start of that part of ``visitors``, then the parts are moved
     together in order, so the result is the same for any number of threads.
     """
-    cdef Py_ssize_t n = trust.shape[0], i, blk, lo, hi, part, first, w, total
+    cdef Py_ssize_t n = trust.shape[0], blk, lo, hi, part, first, w, total
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef Py_ssize_t n_parts = max(1, min(n_threads, n_blocks))
-    cdef double p
     cdef uint64_t* bits = NULL
     cdef Py_ssize_t* count = NULL
     if n == 0:
