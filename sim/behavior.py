@@ -56,8 +56,7 @@ class Behavior:
         :class:`sim.customer.WaveContext`: ``ctx.batch`` holds the wave's per-touch arrays
         (``cust``, ``exposed``, ``rel``, ``persofail``, ``creepy``, ``clicked``, ``bought``, ...;
         see :class:`sim.touch.TouchBatch`), ``ctx.pop`` the population.  It may update
-        population fields and the batch's per-touch arrays in place.  The batch's arrays
-        are reused by the next wave: copy what the behavior keeps past this call.
+        population fields and the batch's per-touch arrays in place.
     ``on_day(ctx)``
         Called at the start of every day with a :class:`sim.customer.DayContext`.
 

@@ -39,7 +39,7 @@ from sim.customer import DayContext, WaveContext
 from sim.strategies import build_strategy
 from sim.strategies.named import load_strategy_config
 from sim.timing import HOURS_PER_DAY, hours_of
-from sim.touch import TouchBatch, WaveArena
+from sim.touch import TouchBatch
 
 __all__ = ["Engine", "wait_urgent", "terminal_progress"]
 
@@ -80,7 +80,6 @@ class Engine:
         plan = scenario.config.campaign
         self._churned = np.zeros(n, dtype=np.uint8)
         self._visit_buffer = np.zeros(n, dtype=np.int64)   # the visitors kernel's scratch
-        self._arena = WaveArena()   # the per-touch arrays of every wave (see TouchBatch)
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
         self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl)
@@ -208,8 +207,7 @@ class Engine:
         s = self.s
         strat = self._strategies[strategy]
         now = int(self.env.now)
-        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave,
-                           arena=self._arena)
+        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave)
         batch.campaign = campaign
         if channel in getattr(strat, "channels", ()):
             batch.slot_sources = list(strat.config.slots)

@@ -152,27 +152,3 @@ def test_no_customer_exceeds_the_weekly_email_cap(small_config):
     m = result.metrics
     assert m["email_sends"] == 3 * 3 * consenting
     assert m["email_suppressed_by_cap"] == 4 * 3 * consenting
-
-
-def test_wave_arena_reuses_memory_and_resets_every_array():
-    """Successive batches on one arena share memory, yet each starts from the initial values,
-    whatever the earlier wave wrote and whatever its size or slate width."""
-    import numpy as np
-
-    from sim.touch import TouchBatch, WaveArena
-
-    arena = WaveArena()
-    first = TouchBatch(1, 0, 10, np.arange(6, dtype=np.int64), 4, arena=arena)
-    for name in ("slate", "exposed", "viewed", "best", "bought", "revenue", "opted_out"):
-        getattr(first, name)[...] = 7
-    second = TouchBatch(0, 1, 12, np.arange(3, dtype=np.int64), 4, arena=arena)
-    assert np.shares_memory(first.slate, second.slate)
-    fresh = TouchBatch(0, 1, 12, np.arange(3, dtype=np.int64), 4)
-    for name in ("slate", "basis", "score", "exposed", "viewed", "viewed_rel", "rel", "best", "persofail",
-                 "creepy", "clicked", "bought", "revenue", "margin", "opted_out"):
-        got, want = getattr(second, name), getattr(fresh, name)
-        assert got.shape == want.shape and got.dtype == want.dtype, name
-        assert np.array_equal(got, want), name
-        assert got.flags.c_contiguous, name
-    wider = TouchBatch(1, 2, 9, np.arange(5, dtype=np.int64), 6, arena=arena)
-    assert wider.slate.shape == (5, 6) and not wider.slate.any()
