@@ -24,7 +24,7 @@
 
 cimport cython
 from cython.parallel cimport parallel, prange
-from libc.math cimport ceil, fabs
+from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
@@ -34,7 +34,7 @@ from sim.core._common cimport (
 )
 from sim.core._random cimport (
     SIMD_AVX512, SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits,
-    draw_run, draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level,
+    draw_run, draw_uniform, get_simd, get_simd_widest, set_simd as set_simd_level, uniform_threshold,
 )
 
 
@@ -665,11 +665,8 @@ def fill_slates(
     cdef Py_ssize_t n_done
     cdef int* sup = NULL
     cdef int simd = get_simd()
-    # The exploration coin, draw_uniform < exploration, on the draw's top 53 bits as an integer:
-    # the uniform is exactly them times 2**-53, so it is below exploration exactly when they are
-    # below ceil(exploration * 2**53) (0 for exploration <= 0 or NaN, 2**53 from 1 up).
-    cdef uint64_t explore_below = (0 if not exploration > 0.0 else 9007199254740992ULL if exploration >= 1.0
-                                   else <uint64_t>ceil(exploration * 9007199254740992.0))
+    # The exploration coin, draw_uniform < exploration, on the draw's top 53 bits as an integer.
+    cdef uint64_t explore_below = uniform_threshold(exploration)
     # Raw pointers, made inside the parallel block so that each thread holds them in its own
     # locals: a memoryview read inside the loop reloads the view's data pointer and stride
     # after every store (a store through a char pointer may alias them).

@@ -9,6 +9,7 @@
 #   * the NumPy twins (sim/core/twins/random.py) reproduce every draw bit for bit.
 # Keys are uint64 values derived in Python (sim.rng); kernels never seed anything.
 
+from libc.math cimport ceil
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cdef enum:
@@ -34,6 +35,21 @@ cdef inline double bits_to_uniform(uint64_t bits) noexcept nogil:
 
 cdef inline double draw_uniform(uint64_t base, uint64_t j) noexcept nogil:
     return bits_to_uniform(draw_bits(base, j))
+
+cdef inline uint64_t uniform_threshold(double p) noexcept nogil:
+    """The integer k with  draw_uniform(b, j) < p  <=>  (draw_bits(b, j) >> 11) < k.
+
+    A uniform is (bits >> 11) * 2**-53, so it is below p exactly when the integer
+    bits >> 11 is below p * 2**53 (an exact product), i.e. below its ceiling: 0 for p <= 0
+    (or NaN), 2**53 (above every draw) for p >= 1.  A coin is then decided without
+    converting its draw to a double.
+    """
+    if not p > 0.0:
+        return 0
+    if p >= 1.0:
+        return <uint64_t>9007199254740992ULL
+    return <uint64_t>ceil(p * 9007199254740992.0)
+
 
 cdef inline uint32_t bounded_low(uint64_t bits, uint32_t n) noexcept nogil:
     """An integer in [0, n) from the low 32 bits (multiply-shift, Lemire 2019)."""

@@ -45,12 +45,14 @@
 
 cimport cython
 from cython.parallel cimport prange
-from libc.math cimport ceil, exp, fabs, ldexp
+from libc.math cimport exp, fabs, ldexp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-from sim.core._random cimport bounded_high, bounded_low, customer_base, draw_bits, draw_uniform
+from sim.core._random cimport (
+    bounded_high, bounded_low, customer_base, draw_bits, draw_uniform, uniform_threshold,
+)
 
 # Small C helpers: the lowest set bit, a prefetch hint, the candidates' scores with AVX2
 # (used when the CPU has it, decided once at import), and the two 16-wide scans over the
@@ -246,15 +248,6 @@ cdef inline double email_fatigue(double f) noexcept nogil:
 
 cdef inline double open_probability(double t) noexcept nogil:
     return 0.3 * t
-
-
-cdef inline uint64_t uniform_threshold(double p) noexcept nogil:
-    """The integer k with  draw_uniform(b, j) < p  <=>  (draw_bits(b, j) >> 11) < k.
-
-    A uniform is (bits >> 11) * 2**-53, so it is below p exactly when the integer
-    bits >> 11 is below p * 2**53 (an exact product), i.e. below its ceiling.
-    """
-    return <uint64_t>ceil(p * 9007199254740992.0)
 
 
 cdef inline double clamp01(double x) noexcept nogil:

@@ -30,7 +30,7 @@ cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memmove, memset
-from libc.math cimport ceil, exp, log
+from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
@@ -39,7 +39,7 @@ from sim.core._common cimport (
 )
 from sim.core._random cimport (
     bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd_widest,
-    listed_draws, set_simd as set_simd_level,
+    listed_draws, set_simd as set_simd_level, uniform_threshold,
 )
 
 # The visitors of a block of customers, compacted.  With AVX-512 eight customers are decided
@@ -62,6 +62,11 @@ cdef extern from *:
         return w;
     }
     #if SIM_X86_SIMD
+    /* Which of the eight bytes at p are nonzero (an active flag per customer), as a mask. */
+    SIM_TARGET_AVX512 static inline __mmask8 sim_nonzero8(const uint8_t* p) {
+        return _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)p)),
+                                      _mm512_set1_epi64(0xFF));
+    }
     SIM_TARGET_AVX512 static ptrdiff_t sim_visitors_avx512(const uint64_t* bits, const uint8_t* active,
                                                            const float* trust, const float* visit_rate,
                                                            ptrdiff_t lo, ptrdiff_t n, double slope, int64_t* out) {
@@ -75,8 +80,7 @@ cdef extern from *:
             __m512d p = _mm512_mul_pd(rate, _mm512_add_pd(one, _mm512_mul_pd(vslope, _mm512_sub_pd(tr, half))));
             __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11)),
                                       unit);
-            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + q))),
-                                                 _mm512_set1_epi64(0xFF));
+            __mmask8 on = sim_nonzero8(active + q);
             __mmask8 visit = _mm512_mask_cmp_pd_mask(on, u, p, _CMP_LT_OQ);
             /* Compressed in a register and stored whole (a compressing store to memory is slow
                on some CPUs); the lanes past the visitors are scratch, and out + w + 7 <= lo + q + 7
@@ -120,8 +124,7 @@ cdef extern from *:
             __m256 tf = _mm256_loadu_ps(trust + i);
             __m512d t = _mm512_cvtps_pd(tf);
             __m512d r = _mm512_add_pd(t, _mm512_mul_pd(vrelax, _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(trust_base + i)), t)));
-            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + i))),
-                                                 _mm512_set1_epi64(0xFF));
+            __mmask8 on = sim_nonzero8(active + i);
             _mm256_storeu_ps(trust + i, _mm256_mask_blend_ps(on, tf, _mm512_cvtpd_ps(r)));
             float* f = fatigue + 4 * i;
             for (int h = 0; h < 32; h += 8)
@@ -159,9 +162,8 @@ cdef extern from *:
     SIM_TARGET_AVX512 static ptrdiff_t sim_next_candidate_avx512(const uint64_t* bits, const uint8_t* active,
                                                                  ptrdiff_t q, ptrdiff_t n, uint64_t below) {
         const __m512i vbelow = _mm512_set1_epi64((long long)below);
-        const __m512i byte = _mm512_set1_epi64(0xFF);
         for (; q + 8 <= n; q += 8) {
-            __mmask8 on = _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)(active + q))), byte);
+            __mmask8 on = sim_nonzero8(active + q);
             __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11),
                                                         vbelow);
             if (hit)
@@ -241,12 +243,9 @@ cdef inline void churn_block(
     NULL, its consent bits 0."""
     cdef Py_ssize_t i
     cdef double h, u
-    # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp(); and
-    # as u = (bits >> 11) * 2^-53 exactly, u < hazard_max exactly when bits >> 11 is below
-    # ceil(hazard_max * 2^53) (2^53, above every draw, for hazard_max >= 1), decided without
-    # converting the draw to a double.
-    cdef uint64_t below = (<uint64_t>ceil(min(hazard_max, 1.0) * 9007199254740992.0)
-                           if hazard_max > 0.0 else 0)
+    # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp() and
+    # without converting the draw to a double (uniform_threshold).
+    cdef uint64_t below = uniform_threshold(hazard_max)
     cdef Py_ssize_t q
     memset(&churned[lo], 0, hi - lo)
     q = next_churn_candidate(bits, &active[lo], 0, hi - lo, below)
@@ -449,7 +448,7 @@ def browse(
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, i, j, h, best_item, ia
-    cdef double s, best, ratio
+    cdef double ratio
     cdef int due_day
     cdef uint64_t base
     cdef int32_t* look = NULL
@@ -561,9 +560,8 @@ def expose(
                          if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
     cdef Py_ssize_t n_ch = fatigue.shape[1], blk, lo, hi
     cdef Py_ssize_t n_blocks = (k + DRAW_BLOCK - 1) // DRAW_BLOCK
-    # u >= p_max exactly when bits >> 11 >= ceil(p_max * 2^53) (u = (bits >> 11) * 2^-53): the
-    # usual "not noticed" is decided on the integer draw, as in churn_block.
-    cdef uint64_t below = (<uint64_t>ceil(min(p_max, 1.0) * 9007199254740992.0) if p_max > 0.0 else 0)
+    # The usual "not noticed" (u >= p_max) decided on the integer draw, as in churn_block.
+    cdef uint64_t below = uniform_threshold(p_max)
     cdef const int64_t* cu = NULL
     cdef const float* trs = NULL
     cdef const float* fat = NULL

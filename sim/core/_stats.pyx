@@ -53,7 +53,7 @@ def value_histogram(
     count.
     """
     cdef Py_ssize_t n = values.shape[0], n_chunks = counts.shape[0], n_bins = counts.shape[1]
-    cdef Py_ssize_t c, i, lo, hi, b, end8
+    cdef Py_ssize_t c, i, q, lo, hi, b, end8
     cdef double p0, p1, p2, p3, p4, p5, p6, p7
     cdef const float* vals = NULL
     cdef int64_t* cnt = NULL
@@ -82,14 +82,8 @@ def value_histogram(
                 p5 = p5 + vals[i + 5]
                 p6 = p6 + vals[i + 6]
                 p7 = p7 + vals[i + 7]
-                cnt[unit_bin(vals[i], n_bins)] += 1
-                cnt[unit_bin(vals[i + 1], n_bins)] += 1
-                cnt[unit_bin(vals[i + 2], n_bins)] += 1
-                cnt[unit_bin(vals[i + 3], n_bins)] += 1
-                cnt[unit_bin(vals[i + 4], n_bins)] += 1
-                cnt[unit_bin(vals[i + 5], n_bins)] += 1
-                cnt[unit_bin(vals[i + 6], n_bins)] += 1
-                cnt[unit_bin(vals[i + 7], n_bins)] += 1
+                for q in range(8):
+                    cnt[unit_bin(vals[i + q], n_bins)] += 1
             for i in range(end8, hi):
                 if i - end8 == 0:
                     p0 = p0 + vals[i]
