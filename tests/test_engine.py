@@ -152,3 +152,31 @@ def test_no_customer_exceeds_the_weekly_email_cap(small_config):
     m = result.metrics
     assert m["email_sends"] == 3 * 3 * consenting
     assert m["email_suppressed_by_cap"] == 4 * 3 * consenting
+
+
+def test_idle_threads_wait_passively_after_a_short_poll_unless_the_user_says_otherwise():
+    from sim.core import SPIN_BEFORE_SLEEP, _default_openmp_waiting
+
+    env = {}
+    _default_openmp_waiting(env)
+    assert env == {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": SPIN_BEFORE_SLEEP}
+    env = {"OMP_WAIT_POLICY": "passive", "GOMP_SPINCOUNT": "0"}
+    _default_openmp_waiting(env)
+    assert env == {"OMP_WAIT_POLICY": "passive", "GOMP_SPINCOUNT": "0"}
+    env = {"OMP_WAIT_POLICY": "ACTIVE"}
+    _default_openmp_waiting(env)
+    assert env == {"OMP_WAIT_POLICY": "ACTIVE"}   # an active policy keeps the runtime's own spin
+
+
+def test_the_openmp_defaults_are_in_place_before_the_runtime_loads():
+    # A fresh interpreter: importing the core sets them, and a compiled module loads after.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = ("import os, sim.core as c; c.load_compiled('_threads'); "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ['GOMP_SPINCOUNT'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    from sim.core import SPIN_BEFORE_SLEEP
+    assert out.stdout.split() == ["PASSIVE", SPIN_BEFORE_SLEEP]
