@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.catalog import Catalog
 from sim.codes import NO_CAT, NO_DAY
-from sim.core.kernels import call
+from sim.core.kernels import KernelArgumentError, call
 from sim.population import Population
 from sim.touch import TouchBatch
 
@@ -77,12 +77,17 @@ class FirmView:
     def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,
                 threads: int, impl: str) -> None:
         """Learn from a finished wave: views, clicks and purchases update estimates and sales."""
-        sold = batch.bought[batch.bought >= 0]
-        np.add.at(self.sales, sold, 1.0)
-        call("observe", impl, cust=batch.cust, viewed=batch.viewed, clicked_item=batch.clicked_item(),
-             bought=batch.bought, item_feat=self.catalog.features, est_pref=self.est_pref,
-             n_obs=self.n_obs, last_view_item=self.last_view_item, last_view_day=self.last_view_day,
-             day=batch.day, w_view=w_view, w_click=w_click, w_buy=w_buy, n_threads=threads)
+        bad = call("observe", impl, cust=batch.cust, viewed=batch.viewed, clicked=batch.clicked, best=batch.best,
+                   slate=batch.slate, bought=batch.bought, item_feat=self.catalog.features,
+                   est_pref=self.est_pref, n_obs=self.n_obs, last_view_item=self.last_view_item,
+                   last_view_day=self.last_view_day, sales=self.sales, day=batch.day, w_view=w_view,
+                   w_click=w_click, w_buy=w_buy, n_threads=threads)
+        if bad:
+            t = bad - 1
+            raise KernelArgumentError(
+                f"observe: touch {t} (customer {int(batch.cust[t])}) was clicked at slot {int(batch.best[t])} "
+                f"of {batch.slate.shape[1]}, showing {batch.slate[t].tolist()}; allowed a slot in "
+                f"[0, {batch.slate.shape[1]}) showing an item in [0, {self.catalog.features.shape[0]})")
 
 
 class FirmData:

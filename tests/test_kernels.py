@@ -307,6 +307,50 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
 
 
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_observe_learns_the_clicked_slot_counts_sales_and_reports_a_bad_click(impl):
+    args = _inputs("observe")
+    k, n_slot = args["slate"].shape
+    args["clicked"][:] = 0
+    args["clicked"][[5, 9]] = 1
+    args["best"][[5, 9]] = [2, 3]
+    args["slate"][5, 2], args["slate"][9, 3] = 17, 18
+    args["viewed"][:] = -1
+    args["bought"][:] = -1
+    args["bought"][[1, 2, 3]] = [40, 41, 40]
+    sales0 = args["sales"].copy()
+    assert call("observe", impl, n_threads=1, **args) == 0
+    np.testing.assert_array_equal(args["last_view_item"][args["cust"][[5, 9]]], [17, 18])
+    assert args["sales"][40] == sales0[40] + 2 and args["sales"][41] == sales0[41] + 1
+    assert np.array_equal(np.delete(args["sales"], [40, 41]), np.delete(sales0, [40, 41]))
+    # A click on a slot outside the slate, or on a slot showing no item of the catalogue:
+    # the first such touch is reported (1 + its index) and nothing is learned from it.
+    for slot, item in ((n_slot, 17), (2, DIMS["M"])):
+        bad = _inputs("observe")
+        bad["viewed"][:] = -1
+        bad["bought"][:] = -1
+        bad["clicked"][:] = 0
+        bad["clicked"][[7, 8]] = 1
+        bad["best"][[7, 8]] = [slot, 1]
+        bad["slate"][7, 2] = item
+        n_obs = bad["n_obs"].copy()
+        assert call("observe", impl, n_threads=1, **bad) == 8
+        assert bad["n_obs"][bad["cust"][7]] == n_obs[bad["cust"][7]]
+        assert bad["n_obs"][bad["cust"][8]] == n_obs[bad["cust"][8]] + 1
+
+
+def test_a_bad_click_stops_the_wave_with_a_clear_error(small_config):
+    from sim.scenario import Scenario
+
+    from sim.touch import TouchBatch
+
+    s = Scenario(small_config())
+    batch = TouchBatch(0, 5, 9, np.arange(50, dtype=np.int64), 4)
+    batch.clicked[3], batch.best[3] = 1, 4
+    with pytest.raises(KernelArgumentError, match=r"observe: touch 3 .* clicked at slot"):
+        s.firm.observe(batch, w_view=0.1, w_click=0.2, w_buy=0.3, threads=1, impl="compiled")
+
+
 @pytest.mark.parametrize("weight", [1.0, 0.5, 0.25, 0.3, 1 / 3, 0.75, 0.1, 2.0])
 def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(weight):
     # observe updates a D = 8 estimate two components per SSE2 instruction (all eight per
@@ -330,9 +374,11 @@ def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(we
             try:
                 est = est0.copy()
                 _on_simd_path(firm, path, lambda: call(
-                    "observe", "compiled", cust=cust, viewed=viewed, clicked_item=none, bought=none, item_feat=feat,
+                    "observe", "compiled", cust=cust, viewed=viewed, clicked=np.zeros(n, np.uint8),
+                    best=np.full(n, -1, np.int8), slate=np.zeros((n, 1), np.int32), bought=none, item_feat=feat,
                     est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
-                    last_view_day=np.zeros(n, np.int16), day=3, w_view=weight, w_click=0.5, w_buy=1.0, n_threads=1))
+                    last_view_day=np.zeros(n, np.int16), sales=np.zeros(m), day=3, w_view=weight, w_click=0.5,
+                    w_buy=1.0, n_threads=1))
             finally:
                 firm.set_sse2_learn(previous)
             out.append(est)

@@ -1051,13 +1051,16 @@ def set_sse2_learn(bint enabled):
 def observe(
     const int64_t[::1] cust,            # IN  int64[k]
     const int32_t[::1] viewed,          # IN  int32[k] item viewed while browsing, -1 none
-    const int32_t[::1] clicked_item,    # IN  int32[k] slate item clicked, -1 none
+    const uint8_t[::1] clicked,         # IN  uint8[k] the slate's best slot was clicked
+    const int8_t[::1] best,             # IN  int8[k] that slot, in [0, S) where clicked
+    const int32_t[:, ::1] slate,        # IN  int32[k, S] items shown (read where clicked)
     const int32_t[::1] bought,          # IN  int32[k] item bought, -1 none
     const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     int8_t[:, ::1] est_pref,            # IN/OUT int8[N, D]
     uint16_t[::1] n_obs,                # IN/OUT uint16[N]
     int32_t[::1] last_view_item,        # IN/OUT int32[N]
     int16_t[::1] last_view_day,         # IN/OUT int16[N]
+    double[::1] sales,                  # IN/OUT float64[M] units sold per item
     int day, double w_view, double w_click, double w_buy, int n_threads,
 ):
     """What the firm learns from a wave: views, clicks and purchases move its estimate.
@@ -1065,6 +1068,11 @@ def observe(
     Each observed item moves the estimate toward the item's features:
     est <- est + w * (feat - est), with w = max(weight / (1 + n_obs), weight / 8), so early
     observations count fully and later ones still adapt; est is stored as round(127 * est).
+    The clicked item is ``slate[t, best[t]]`` where ``clicked[t]``; every item bought adds
+    one to its ``sales``.
+
+    Returns 0, or 1 + the first clicked touch whose best slot is outside [0, S) or shows an
+    item outside [0, M) (checked here, where it is read; nothing is learned from it).
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
     cdef int32_t item
@@ -1084,11 +1092,38 @@ def observe(
     cdef uint16_t* nob = NULL
     cdef int32_t* lv_item = NULL
     cdef int16_t* lv_day = NULL
+    cdef int32_t* clicked_item = NULL
+    cdef Py_ssize_t n_slot = slate.shape[1], m = item_feat.shape[0], bad = 0
+    cdef int8_t b
+    if k == 0:
+        return 0
+    # First, on the calling thread, the wave's sales (a few per wave; one thread, so each
+    # count is the same whatever the thread count) and the clicked items (-1 where none; the
+    # learning loop below reads them like the views and purchases, also ahead for its
+    # prefetches).
+    clicked_item = <int32_t*>malloc(k * sizeof(int32_t))
+    if clicked_item == NULL:
+        raise MemoryError()
+    with nogil:
+        for t in range(k):
+            item = bought[t]
+            if item >= 0:
+                sales[item] += 1.0
+            item = -1
+            if clicked[t]:
+                b = best[t]
+                if <uint64_t>b < <uint64_t>n_slot:
+                    item = slate[t, b]
+                if <uint64_t>item >= <uint64_t>m:
+                    if bad == 0:
+                        bad = t + 1
+                    item = -1
+            clicked_item[t] = item
     with nogil, parallel(num_threads=n_threads):
-        cu = &cust[0] if k > 0 else NULL
-        vw = &viewed[0] if k > 0 else NULL
-        ck = &clicked_item[0] if k > 0 else NULL
-        bt = &bought[0] if k > 0 else NULL
+        cu = &cust[0]
+        vw = &viewed[0]
+        ck = clicked_item
+        bt = &bought[0]
         feat = &item_feat[0, 0]
         ep = &est_pref[0, 0]
         nob = &n_obs[0]
@@ -1141,3 +1176,5 @@ def observe(
                 if e < 2:
                     lv_item[i] = item
                     lv_day[i] = <int16_t>day
+    free(clicked_item)
+    return bad

@@ -245,13 +245,16 @@ _FIRM_ARRAYS = {
     "observe": """
         cust: int64[k] in N
         viewed: int32[k] in M or -1
-        clicked_item: int32[k] in M or -1
+        clicked: uint8[k]
+        best: int8[k]
+        slate: int32[k, S]
         bought: int32[k] in M or -1
         item_feat: int8[M, D]
         est_pref: int8[N, D]
         n_obs: uint16[N]
         last_view_item: int32[N]
-        last_view_day: int16[N]""",
+        last_view_day: int16[N]
+        sales: float64[M]""",
 }
 
 KERNELS: dict[str, Kernel] = {

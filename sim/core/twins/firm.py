@@ -193,9 +193,23 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
         score[t] = [firm_score(i, it) for it in row]
 
 
-def observe(cust, viewed, clicked_item, bought, item_feat, est_pref, n_obs, last_view_item,
-            last_view_day, day, w_view, w_click, w_buy, n_threads=1):
-    """Vectorized over touches; the three events are applied in order view, click, buy."""
+def observe(cust, viewed, clicked, best, slate, bought, item_feat, est_pref, n_obs, last_view_item,
+            last_view_day, sales, day, w_view, w_click, w_buy, n_threads=1):
+    """Vectorized over touches; the three events are applied in order view, click, buy.
+
+    Returns 0, or 1 + the first clicked touch whose best slot or its item is out of range
+    (nothing is learned from that click)."""
+    n_slot, m = slate.shape[1], item_feat.shape[0]
+    np.add.at(sales, bought[bought >= 0], 1.0)
+    clicked_item = np.full(cust.shape[0], -1, dtype=np.int32)
+    rows = np.flatnonzero(clicked != 0)
+    slot = best[rows].astype(np.int64)
+    ok = (slot >= 0) & (slot < n_slot)
+    items = np.full(rows.shape[0], -1, dtype=np.int64)
+    items[ok] = slate[rows[ok], slot[ok]]
+    valid = (items >= 0) & (items < m)
+    clicked_item[rows[valid]] = items[valid]
+    bad = int(rows[~valid][0]) + 1 if (~valid).any() else 0
     for e, (items, weight) in enumerate(((viewed, w_view), (clicked_item, w_click), (bought, w_buy))):
         has = items >= 0
         c = cust[has]
@@ -211,3 +225,4 @@ def observe(cust, viewed, clicked_item, bought, item_feat, est_pref, n_obs, last
         if e < 2:
             last_view_item[c] = it
             last_view_day[c] = day
+    return bad
