@@ -307,6 +307,24 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
 
 
+@pytest.mark.parametrize("kernel", ["respond", "perceive"])
+def test_customers_without_purchases_get_the_first_best_match_as_the_twin_does(kernel):
+    # respond takes a shortcut for a customer with nothing bought on record (no slot can be a
+    # persofail or due again): half the customers here, with slates that repeat items so
+    # that slots tie on the match.
+    args = _inputs(kernel, seed=3)
+    args["hist_day"][::2] = NO_DAY
+    args["slate"][::3, 1] = args["slate"][::3, 0]
+    args["slate"][1::3, 3] = args["slate"][1::3, 2]
+    twin = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in args.items()}
+    call(kernel, "compiled", n_threads=1, **args)
+    call(kernel, "numpy", n_threads=1, **twin)
+    for name in ("rel", "best", "persofail"):
+        np.testing.assert_array_equal(args[name], twin[name], err_msg=name)
+    exposed_empty = (args["exposed"] != 0) & (args["hist_day"][args["cust"]] == NO_DAY).all(axis=1)
+    assert exposed_empty.sum() > 50 and (args["persofail"][exposed_empty] == 0).all()
+
+
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
 def test_observe_learns_the_clicked_slot_counts_sales_and_reports_a_bad_click(impl):
     args = _inputs("observe")

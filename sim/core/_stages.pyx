@@ -1040,6 +1040,7 @@ def respond(
     cdef int16_t hd
     cdef int32_t hi
     cdef int32_t viewed_item
+    cdef int32_t best_dot, beats
     cdef float* o_rel = NULL
     cdef int8_t* o_best = NULL
     cdef uint8_t* o_pf = NULL
@@ -1169,7 +1170,18 @@ def respond(
             else:
                 for j in range(n_slot):
                     slot_dot[j] = dot_i8(&pr[i * d_dim], &feat[sl[t * n_slot + j] * d_dim], d_dim)
-            for j in range(n_slot):
+            if n_valid == 0 and n_slot > 0:
+                # Nothing bought on record (most customers): no slot is a persofail or due
+                # again, so the best slot is the first best match, found on the integer dot
+                # products (scaling by 1 / UNIT_SQ keeps their order and ties), without the
+                # slots' catalogue lookups and cycle divisions below.
+                best_dot = slot_dot[0]
+                for j in range(1, n_slot):
+                    beats = <int32_t>0 - <int32_t>(slot_dot[j] > best_dot)    # all ones or zero
+                    best_j = best_j ^ ((best_j ^ j) & beats)
+                    best_dot = best_dot ^ ((best_dot ^ slot_dot[j]) & beats)
+                best_s = best_dot * (1.0 / UNIT_SQ)
+            for j in range(0 if n_valid == 0 else n_slot):
                 item_j = sl[t * n_slot + j]
                 s = slot_dot[j] * (1.0 / UNIT_SQ)
                 cat = icat[item_j]
