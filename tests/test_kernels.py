@@ -464,6 +464,36 @@ def test_expose_is_identical_on_every_simd_path(monkeypatch, k):
     _assert_same(outs["scalar"], _run("expose", "numpy", seed=8), exact_floats=False)
 
 
+@pytest.mark.parametrize("n_look", [1, 7, 8, 9])
+@pytest.mark.parametrize("d", [8, 12])
+def test_browse_is_identical_on_every_simd_path(monkeypatch, n_look, d):
+    # With D = 8 and eight items (the default) the AVX-512 path draws, scores and picks a
+    # visitor's items in registers; other shapes and paths run the scalar loop.  Every path
+    # gives the same items and relevances (and the twin's), also when matches tie: the
+    # items repeat a few feature rows, so the first of equal matches must win, and some
+    # rows are all -128 (the largest dot product, 8 * 128 * 128).
+    from sim.core import load_compiled
+
+    stages = load_compiled("_stages")
+    monkeypatch.setitem(DIMS, "D", d)
+    monkeypatch.setitem(DIMS, "k", 2000)
+    monkeypatch.setitem(DIMS, "N", 5000)
+    monkeypatch.setitem(SCALARS, "browse", {**SCALARS["browse"], "n_look": n_look})
+
+    def run(impl):
+        args = _inputs("browse", seed=9)
+        args["item_feat"] = np.ascontiguousarray(args["item_feat"][np.arange(DIMS["M"]) % 7])
+        args["item_feat"][::7] = -128
+        args["pref"][::5] = -128
+        call("browse", impl, n_threads=1, **args)
+        return {name: args[name] for name in ("viewed", "viewed_rel")}
+
+    outs = {path: _on_simd_path(stages, path, lambda: run("compiled")) for path in stages.simd_paths()}
+    for out in outs.values():
+        _assert_same(out, outs["scalar"], exact_floats=True)
+    _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
+
+
 def _churn_inputs(n: int, seed: int) -> dict:
     """recover_and_churn's arguments for n customers, some inactive, many near the churn midpoint."""
     rng = np.random.default_rng(seed)

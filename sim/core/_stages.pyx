@@ -38,8 +38,8 @@ from sim.core._common cimport (
     prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
-    bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd_widest,
-    listed_draws, set_simd as set_simd_level, uniform_threshold,
+    SIMD_AVX512, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd,
+    get_simd_widest, listed_draws, set_simd as set_simd_level, uniform_threshold,
 )
 
 # The visitors of a block of customers, compacted.  With AVX-512 eight customers are decided
@@ -421,6 +421,80 @@ def _listed_draws(uint64_t key, const int64_t[::1] cust, uint64_t j,
 
 # --------------------------------------------------------------------------- wave stages
 
+# browse's common case, a visitor's n_look = 8 random items with D = 8, in registers with
+# AVX-512: the eight draws (one SplitMix64 hash per lane), bounded_low of each, the eight
+# feature rows (one 64-bit lane each), the eight int8 dot products (int8 -> int16,
+# multiply-add of pairs, a transposed sum) and the first best.  The result is one packed key,
+#     dot * 2**35 + (7 - j) * 2**32 + item      (j: the draw number, item < 2**32)
+# with |dot| <= 8 * 128 * 128 = 2**17, so keys order by the dot product first, then by the
+# earlier draw: the largest key is the scalar loop's choice (the first maximum).  All of it is
+# exact integer arithmetic, so the item and dot product are the scalar loop's on every path.
+# browse calls this on the AVX-512 path only (the other paths run its scalar loop); the
+# scalar code here keeps it complete.
+cdef extern from *:
+    """
+    #define SIM_LOOK8_ITEM(key) ((int32_t)((uint64_t)(key) & 0xFFFFFFFFULL))
+    #define SIM_LOOK8_DOT(key) ((int32_t)((key) >> 35))   /* >> is arithmetic with the compilers that build this */
+    #if SIM_X86_SIMD
+    /* The eight bytes at a, then the eight at b. */
+    SIM_TARGET_AVX512 static inline __m128i sim_rows2(const int8_t* a, const int8_t* b) {
+        return _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i*)a)), (const double*)b));
+    }
+    SIM_TARGET_AVX512 static int64_t sim_look8_avx512(uint64_t base, uint32_t bound, const int8_t* pref,
+                                                      const int8_t* feat) {
+        const __m512i p = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
+        /* (7 - j) * 2**32 in the lane where the sums below leave draw j: 0, 4, 1, 5, 2, 6, 3, 7. */
+        const __m512i tie = _mm512_setr_epi64(7LL << 32, 3LL << 32, 6LL << 32, 2LL << 32,
+                                              5LL << 32, 1LL << 32, 4LL << 32, 0LL);
+        const __m512i order = _mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7);
+        __m512i item = _mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(sim_run_start8(base, 0)),
+                                                          _mm512_set1_epi64((long long)bound)), 32);
+        /* The eight feature rows, two per 128-bit lane in draw order (eight loads: no slower
+           than a gather of the eight, and faster on some CPUs). */
+        int64_t row[8] __attribute__((aligned(64)));
+        _mm512_store_si512((void*)row, item);
+        __m128i f01 = sim_rows2(feat + 8 * row[0], feat + 8 * row[1]);
+        __m128i f23 = sim_rows2(feat + 8 * row[2], feat + 8 * row[3]);
+        __m128i f45 = sim_rows2(feat + 8 * row[4], feat + 8 * row[5]);
+        __m128i f67 = sim_rows2(feat + 8 * row[6], feat + 8 * row[7]);
+        __m512i f = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(f01), f23, 1)),
+                                       _mm256_inserti128_si256(_mm256_castsi128_si256(f45), f67, 1), 1);
+        /* Each 128-bit lane L: draw L's four pair sums in a, draw L + 4's in b. */
+        __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
+        __m512i b = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f, 1)), p);
+        /* Summed to one dot product per 64-bit lane (in both halves): draw L's in lane 2L,
+           draw L + 4's in lane 2L + 1.  Shifted left by 35, the low half gives dot * 2**35. */
+        __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+        s = _mm512_add_epi32(s, _mm512_shuffle_epi32(s, _MM_PERM_CDAB));
+        __m512i key = _mm512_or_si512(_mm512_slli_epi64(s, 35),
+                                      _mm512_or_si512(tie, _mm512_permutexvar_epi64(order, item)));
+        /* The largest key, in lane 0. */
+        __m256i m4 = _mm256_max_epi64(_mm512_castsi512_si256(key), _mm512_extracti64x4_epi64(key, 1));
+        __m128i m2 = _mm_max_epi64(_mm256_castsi256_si128(m4), _mm256_extracti128_si256(m4, 1));
+        m2 = _mm_max_epi64(m2, _mm_unpackhi_epi64(m2, m2));
+        return (int64_t)_mm_cvtsi128_si64(m2);
+    }
+    #endif
+    static inline int64_t sim_look8(uint64_t base, uint32_t bound, const int8_t* pref, const int8_t* feat) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_look8_avx512(base, bound, pref, feat);
+    #endif
+        int64_t best = INT64_MIN;
+        for (uint64_t j = 0; j < 8; j++) {
+            uint32_t item = (uint32_t)(((sim_mix64(base + (j + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL) * (uint64_t)bound) >> 32);
+            int32_t dot = 0;
+            for (int d = 0; d < 8; d++) dot += (int32_t)pref[d] * (int32_t)feat[8 * (size_t)item + d];
+            int64_t key = (int64_t)dot * ((int64_t)1 << 35) + (int64_t)((7 - j) << 32) + (int64_t)item;
+            best = key > best ? key : best;
+        }
+        return best;
+    }
+    """
+    int64_t look8 "sim_look8"(uint64_t base, uint32_t bound, const int8_t* pref, const int8_t* feat) noexcept nogil
+    int32_t look8_item "SIM_LOOK8_ITEM"(int64_t key) noexcept nogil
+    int32_t look8_dot "SIM_LOOK8_DOT"(int64_t key) noexcept nogil
+
+
 def browse(
     const int64_t[::1] cust,            # IN  int64[k]
     const int8_t[:, ::1] pref,          # IN  int8[N, D]
@@ -469,6 +543,10 @@ def browse(
     cdef float* out_rel = NULL
     cdef int32_t hitem, best_dot, beats, best_look
     cdef int hday
+    cdef int64_t picked
+    # The default shape (D = 8, eight items) on the AVX-512 path: all of a visitor's looking in
+    # registers (look8).
+    cdef bint vector_look8 = d_dim == 8 and n_look == 8 and get_simd() == SIMD_AVX512
     if n_look < 1:
         raise ValueError(f"browse: n_look is {n_look}, must be at least 1")
     with nogil, parallel(num_threads=n_threads):
@@ -512,25 +590,30 @@ def browse(
                 out_rel[t] = <float>(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim) * (1.0 / UNIT_SQ)
                                      + replenish_boost)
                 continue
-            # The n_look items first, then their matches (with D = 8 four at a time).
             base = customer_base(key, i)
-            for j in range(n_look):
-                look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
-            if d_dim == 8:
-                dots8(&pr[i * d_dim], feat, look, n_look, look_dot)
+            if vector_look8:
+                picked = look8(base, <uint32_t>m, &pr[i * d_dim], feat)
+                best_look = look8_item(picked)
+                best_dot = look8_dot(picked)
             else:
+                # The n_look items first, then their matches (with D = 8 four at a time).
                 for j in range(n_look):
-                    look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
-            # The best match (the first, on ties) found on the integer dot products (scaling
-            # by 1 / UNIT_SQ keeps their order) with bit masks: which item beats the best so
-            # far is a coin flip, and the compiler turned a select of the item into a branch
-            # that mispredicted it.
-            best_dot = look_dot[0]
-            best_look = look[0]
-            for j in range(1, n_look):
-                beats = <int32_t>0 - <int32_t>(look_dot[j] > best_dot)    # all ones or zero
-                best_look = best_look ^ ((best_look ^ look[j]) & beats)
-                best_dot = best_dot ^ ((best_dot ^ look_dot[j]) & beats)
+                    look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
+                if d_dim == 8:
+                    dots8(&pr[i * d_dim], feat, look, n_look, look_dot)
+                else:
+                    for j in range(n_look):
+                        look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
+                # The best match (the first, on ties) found on the integer dot products
+                # (scaling by 1 / UNIT_SQ keeps their order) with bit masks: which item beats
+                # the best so far is a coin flip, and the compiler turned a select of the item
+                # into a branch that mispredicted it.
+                best_dot = look_dot[0]
+                best_look = look[0]
+                for j in range(1, n_look):
+                    beats = <int32_t>0 - <int32_t>(look_dot[j] > best_dot)    # all ones or zero
+                    best_look = best_look ^ ((best_look ^ look[j]) & beats)
+                    best_dot = best_dot ^ ((best_dot ^ look_dot[j]) & beats)
             out_item[t] = best_look
             out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
         free(look)
