@@ -70,9 +70,14 @@ class FirmView:
         return int(sum(getattr(self, f).nbytes for f in FIRM_FIELDS) // max(self.n, 1))
 
     def popular(self, pool: int) -> np.ndarray:
-        """int32 (pool,): the ``pool`` best-selling items, best first."""
-        order = np.argsort(-(self.sales + self._tiebreak), kind="stable")
-        return np.ascontiguousarray(order[:pool], dtype=np.int32)
+        """int32 (min(pool, M),): the ``pool`` best-selling items, best first."""
+        # Sales are whole numbers and the tie-break fractions distinct, below one: every
+        # item's rank is unique, so partitioning out the top ``pool`` and sorting only those
+        # gives the order a full sort would (at every wave, without sorting the catalogue).
+        rank = -(self.sales + self._tiebreak)
+        pool = min(pool, rank.shape[0])
+        top = np.argpartition(rank, pool - 1)[:pool] if 0 < pool < rank.shape[0] else np.arange(rank.shape[0])[:pool]
+        return np.ascontiguousarray(top[np.argsort(rank[top])], dtype=np.int32)
 
     def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,
                 threads: int, impl: str) -> None:

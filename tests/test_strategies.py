@@ -194,3 +194,15 @@ def test_a_strategist_sets_cadence_and_cap_in_a_strategy_file_alone(tmp_path):
     m = Scenario(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle",
                                  "population.size=1000", "horizon_days=14"])).run().metrics
     assert m["strategy"] == "gentle" and m["email_suppressed_by_cap"] > 0
+
+
+@pytest.mark.parametrize("pool", [0, 1, 5, 50, 1999, 2000, 2500])
+def test_best_sellers_are_the_top_of_a_full_sort_by_sales_then_tie_break(small_config, pool):
+    from sim.scenario import Scenario
+
+    firm = Scenario(small_config()).firm
+    rng = np.random.default_rng(pool)
+    for _ in range(20):
+        firm.sales[:] = rng.integers(0, rng.integers(1, 30), firm.sales.shape[0])
+        full = np.argsort(-(firm.sales + firm._tiebreak), kind="stable")[:pool]
+        np.testing.assert_array_equal(firm.popular(pool), full)
