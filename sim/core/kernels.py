@@ -369,6 +369,13 @@ def _index_range():
     return load_compiled("_bounds").index_range
 
 
+@functools.cache
+def _compiled(module: str, name: str):
+    """A compiled kernel, looked up once (importing the module on every call costs more than a
+    small wave's check)."""
+    return getattr(load_compiled(module), name)
+
+
 def _bound(text: str, dims: dict[str, int]) -> int | None:
     if text.lstrip("-").isdigit():
         return int(text)
@@ -391,7 +398,7 @@ def call(name: str, impl: str = "compiled", **kwargs: Any) -> Any:
     in_kernel = CHECKED_IN_KERNEL.get(name) if impl == "compiled" else None
     _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset())
     if impl == "compiled":
-        fn = getattr(load_compiled(kernel.module), name)
+        fn = _compiled(kernel.module, name)
     elif impl == "numpy":
         fn = getattr(kernel.twin, name)
     else:
