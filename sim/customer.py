@@ -102,6 +102,8 @@ class CustomerModel:
             dtype=np.float64)
         self.obtrusiveness = _weights(c.creepiness.obtrusiveness)
         self.behaviors = list(behaviors or [])
+        self._all_channels = np.ones(len(CHANNELS), dtype=np.uint8)
+        self._fatigue_live: np.ndarray | None = None   # see start_run
         # Per outbound channel: how a contact is noticed, clicked and makes the customer opt out.
         self._exposure_config = {EMAIL: c.email_exposure, PUSH: c.push_exposure, ADS: c.ads_exposure}
         e, o = c.engagement, c.optout
@@ -151,6 +153,30 @@ class CustomerModel:
                       if (b.replaces or b.after) not in own]
         return steps
 
+    # ------------------------------------------------------------------ fatigue in use
+    def start_run(self, pop: Population) -> None:
+        """Note which channels' fatigue is in use as a run starts (called by the engine).
+
+        The day's decay sweeps only those channels' rows (most plans use one or two of the
+        four; a channel's row is all zeros until a contact on it adds fatigue, and zeros
+        decay to zeros, so skipping it changes nothing).  In use: a channel with some
+        nonzero fatigue now, and from then on every channel a built-in stage adds fatigue to.
+        With behaviors, which may write any channel's fatigue, every channel; likewise before
+        a run starts (``on_day`` called on its own).
+        """
+        if self.behaviors:
+            self._fatigue_live = None
+        else:
+            self._fatigue_live = np.ascontiguousarray((pop.fatigue != 0).any(axis=0), dtype=np.uint8)
+
+    def fatigue_in_use(self) -> np.ndarray:
+        """uint8 (C,): 1 for the channels whose fatigue may be nonzero (see ``start_run``)."""
+        return self._all_channels if self._fatigue_live is None else self._fatigue_live
+
+    def _fatigue_added(self, channel: int) -> None:
+        if self._fatigue_live is not None:
+            self._fatigue_live[channel] = 1
+
     def declared_fields(self):
         """FieldSpecs of every behavior's own per-customer state."""
         return [f for b in self.behaviors for f in b.fields]
@@ -168,7 +194,8 @@ class CustomerModel:
         pop = ctx.pop
         if ctx.day > 0:
             call("relax_and_decay", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
-                 fatigue=pop.fatigue, relax=self.relax, decay=self.fatigue_decay, n_threads=ctx.threads)
+                 fatigue=pop.fatigue.T, relax=self.relax, decay=self.fatigue_decay, live=self.fatigue_in_use(),
+                 n_threads=ctx.threads)
 
     def _churn(self, ctx: DayContext) -> None:
         """Daily churn; a churned customer's consents end."""
@@ -182,7 +209,8 @@ class CustomerModel:
         """``_recovery`` then ``_churn`` in one kernel call, with their parameters and key."""
         pop, ch = ctx.pop, self.config.churn
         call("recover_and_churn", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
-             fatigue=pop.fatigue, decay=self.fatigue_decay, churned=ctx.churned, consent=pop.consent,
+             fatigue=pop.fatigue.T, decay=self.fatigue_decay, live=self.fatigue_in_use(), churned=ctx.churned,
+             consent=pop.consent,
              recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max, trust_mid=ch.trust_mid,
              slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
 
@@ -223,7 +251,7 @@ class CustomerModel:
                  key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
         else:
             e = self._exposure_config[b.channel]
-            call("expose", ctx.impl, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue, exposed=b.exposed,
+            call("expose", ctx.impl, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T, exposed=b.exposed,
                  channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
                  fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
                  n_threads=ctx.threads)
@@ -258,7 +286,7 @@ class CustomerModel:
     def _engage(self, ctx: WaveContext) -> None:
         b, pop, cat, e = ctx.batch, ctx.pop, ctx.catalog, self.config.engagement
         call("engage", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, rel=b.rel, best=b.best,
-             creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue,
+             creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue.T,
              price_sensitivity=pop.price_sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
              margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day, clicked=b.clicked,
              bought=b.bought, revenue=b.revenue, margin_out=b.margin, channel=b.channel, day=b.day,
@@ -280,8 +308,9 @@ class CustomerModel:
         b, pop = ctx.batch, ctx.pop
         cost = float(self.fatigue_cost[b.channel])
         if cost > 0.0:
+            self._fatigue_added(b.channel)
             call("add_fatigue", ctx.impl, cust=b.cust, fatigue_sensitivity=pop.fatigue_sensitivity,
-                 fatigue=pop.fatigue, channel=b.channel, cost=cost, n_threads=ctx.threads)
+                 fatigue=pop.fatigue.T, channel=b.channel, cost=cost, n_threads=ctx.threads)
 
     def _optout(self, ctx: WaveContext) -> None:
         """An outbound contact that was noticed may make the customer opt out of its channel."""
@@ -290,7 +319,7 @@ class CustomerModel:
             o = self.config.optout
             base_hazard, fatigue_k = self._optout_hazard[b.channel]
             call("opt_out", ctx.impl, cust=b.cust, exposed=b.exposed, creepy=b.creepy, trust=pop.trust,
-                 fatigue=pop.fatigue, consent=pop.consent, opted_out=b.opted_out, channel=b.channel,
+                 fatigue=pop.fatigue.T, consent=pop.consent, opted_out=b.opted_out, channel=b.channel,
                  base_hazard=base_hazard, fatigue_k=fatigue_k, trust_k=o.trust_k,
                  creepy_multiplier=o.creepy_multiplier,
                  key=ctx.streams.wave_key("customer.optout", ctx.tick), n_threads=ctx.threads)
@@ -304,13 +333,15 @@ class CustomerModel:
         tick, streams = ctx.tick, ctx.streams
         optout = b.channel != ONSITE
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
+        if self.fatigue_cost[b.channel] > 0.0:
+            self._fatigue_added(b.channel)
         call("respond", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
              viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
              item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
              item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
              margin=cat.margin, intrusiveness=self.intrusiveness, privacy=pop.privacy,
              price_sensitivity=pop.price_sensitivity, fatigue_sensitivity=pop.fatigue_sensitivity,
-             trust=pop.trust, rel_mean=pop.rel_mean, fatigue=pop.fatigue, consent=pop.consent,
+             trust=pop.trust, rel_mean=pop.rel_mean, fatigue=pop.fatigue.T, consent=pop.consent,
              hist_item=pop.hist_item, hist_day=pop.hist_day, rel=b.rel, best=b.best, persofail=b.persofail,
              creepy=b.creepy, clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
              opted_out=b.opted_out, channel=b.channel, day=b.day,

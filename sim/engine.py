@@ -237,6 +237,7 @@ class Engine:
     def run(self) -> float:
         """Run to the horizon; returns the wall seconds of the simulation itself."""
         env = self.env
+        self.s.customer.start_run(self.s.population)
         env.process(self.day_clock())
         env.process(self.organic_visits())
         for wave, (name, c) in enumerate(self.scheduled):

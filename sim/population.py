@@ -40,6 +40,10 @@ class FieldSpec:
         True when a real firm records this field too.
     doc : str
         Meaning and unit.
+    order : str
+        Memory order of the (N, ...) array: ``"C"`` (a customer's values together) or ``"F"``
+        (each column's values for all customers together, for a kernel that sweeps one
+        column; indexing is the same either way).
     """
 
     name: str
@@ -48,6 +52,7 @@ class FieldSpec:
     fill: float | int = 0
     observable: bool = False
     doc: str = ""
+    order: str = "C"
 
 
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
@@ -56,7 +61,8 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("trust_base", "float32", (), 0.5, doc="trust the customer relaxes to without contact, [0, 1]"),
     FieldSpec("privacy", "float32", (), 0.3, doc="privacy sensitivity, [0, 1]"),
     FieldSpec("visit_rate", "float32", (), 0.05, doc="organic visit probability per day at trust 0.5"),
-    FieldSpec("fatigue", "float32", (4,), 0.0, doc="fatigue per channel (onsite, email, push, ads), contacts"),
+    FieldSpec("fatigue", "float32", (4,), 0.0, doc="fatigue per channel (onsite, email, push, ads), contacts",
+              order="F"),
     FieldSpec("active", "uint8", (), 1, doc="1 until the customer churns"),
     FieldSpec("rel_mean", "float32", (), 0.0, doc="running mean of perceived relevance of exposed touches"),
     FieldSpec("segment", "uint8", (), 0, doc="segment index"),
@@ -106,7 +112,7 @@ class Population:
                 continue
             shape = (self.n,) + tuple(self.n_features if s == "D" else s for s in spec.shape)
             self.specs[spec.name] = spec
-            self.arrays[spec.name] = np.full(shape, spec.fill, dtype=spec.dtype)
+            self.arrays[spec.name] = np.full(shape, spec.fill, dtype=spec.dtype, order=spec.order)
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("arrays")

@@ -499,7 +499,8 @@ def _churn_inputs(n: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     return dict(active=(rng.random(n) < 0.9).astype(np.uint8), trust=rng.uniform(0, 1, n).astype(np.float32),
                 trust_base=rng.uniform(0, 1, n).astype(np.float32),
-                fatigue=rng.uniform(0, 3, (n, 4)).astype(np.float32), decay=rng.uniform(0.5, 1.0, 4),
+                fatigue=rng.uniform(0, 3, (4, n)).astype(np.float32), decay=rng.uniform(0.5, 1.0, 4),
+                live=np.array([1, 1, 0, 1], dtype=np.uint8),
                 churned=rng.integers(0, 2, n).astype(np.uint8), consent=rng.integers(0, 16, n).astype(np.uint8),
                 relax=0.03, hazard_max=0.5, trust_mid=0.4, slope=10.0, key=21)
 
@@ -516,7 +517,7 @@ def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit
     s = staged
     if recover:
         call("relax_and_decay", "compiled", active=s["active"], trust=s["trust"], trust_base=s["trust_base"],
-             fatigue=s["fatigue"], relax=s["relax"], decay=s["decay"], n_threads=1)
+             fatigue=s["fatigue"], relax=s["relax"], decay=s["decay"], live=s["live"], n_threads=1)
     call("churn_day", "compiled", active=s["active"], trust=s["trust"], churned=s["churned"],
          hazard_max=s["hazard_max"], trust_mid=s["trust_mid"], slope=s["slope"], key=s["key"], n_threads=1)
     s["consent"][s["churned"].view(bool)] = 0

@@ -140,7 +140,7 @@ def test_a_consumable_due_for_replenishment_gets_more_clicks_than_a_random_item(
         clicked = np.zeros(n, np.uint8)
         call("engage", "compiled", cust=cust, exposed=ones, slate=slate, rel=rel, best=best,
              creepy=np.zeros(n, np.uint8), viewed=np.full(n, -1, np.int32), viewed_rel=np.zeros(n, np.float32),
-             trust=np.full(n, 0.6, np.float32), fatigue=np.zeros((n, 4), np.float32),
+             trust=np.full(n, 0.6, np.float32), fatigue=np.zeros((4, n), np.float32),
              price_sensitivity=np.ones(n, np.float32), price=np.full(m, 10.0), log_price_ratio=np.zeros(m),
              margin=np.full(m, 3.0), hist_item=hist_item.copy(), hist_day=hist_day.copy(), clicked=clicked,
              bought=np.zeros(n, np.int32), revenue=np.zeros(n), margin_out=np.zeros(n), channel=1, day=40,

@@ -23,7 +23,9 @@
 #   pref      int8[N, D]    the customer's true taste, 127 = 1.0 (hidden from the firm)
 #   item_feat int8[M, D]    item features, 127 = 1.0; relevance = pref . feat / 127^2
 #   trust     float32[N]    in [0, 1]
-#   fatigue   float32[N, 4] per channel (onsite, email, push, ads)
+#   fatigue   float32[C, N] a row of every customer's fatigue per channel (onsite, email,
+#             push, ads): the population's (N, C) array in column order, so that a day's
+#             decay sweeps only the rows of channels in use
 #   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
 
 cimport cython
@@ -34,7 +36,7 @@ from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, N_CHANNELS, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
     prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
@@ -106,19 +108,16 @@ cdef extern from *:
                                              int64_t* out) noexcept nogil
 
 
-# A day's recovery of customers [lo, hi) with the usual four channels, eight customers (and
-# sixteen fatigue values) per AVX-512 step: the same float-to-double operations, in the same
-# order, as recover_block; returns the first customer it left for recover_block (hi, or the
-# start of a tail shorter than a step, or lo without AVX-512).
+# A day's recovery of customers [lo, hi) on AVX-512: trust eight customers per step, a
+# channel's fatigue sixteen per step, with the same float-to-double operations, in the same
+# order, as recover_block; each returns the first customer it left for recover_block (hi, or
+# the start of a tail shorter than a step, or lo without AVX-512).
 cdef extern from *:
     """
     #if SIM_X86_SIMD
-    SIM_TARGET_AVX512 static ptrdiff_t sim_recover4_avx512(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active,
-                                                           float* trust, const float* trust_base, float* fatigue,
-                                                           double relax, const double* decay) {
+    SIM_TARGET_AVX512 static ptrdiff_t sim_relax8_avx512(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active,
+                                                         float* trust, const float* trust_base, double relax) {
         const __m512d vrelax = _mm512_set1_pd(relax);
-        const __m512d dec = _mm512_setr_pd(decay[0], decay[1], decay[2], decay[3],
-                                           decay[0], decay[1], decay[2], decay[3]);
         ptrdiff_t i = lo;
         for (; i + 8 <= hi; i += 8) {
             __m256 tf = _mm256_loadu_ps(trust + i);
@@ -126,24 +125,36 @@ cdef extern from *:
             __m512d r = _mm512_add_pd(t, _mm512_mul_pd(vrelax, _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(trust_base + i)), t)));
             __mmask8 on = sim_nonzero8(active + i);
             _mm256_storeu_ps(trust + i, _mm256_mask_blend_ps(on, tf, _mm512_cvtpd_ps(r)));
-            float* f = fatigue + 4 * i;
-            for (int h = 0; h < 32; h += 8)
-                _mm256_storeu_ps(f + h, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + h)), dec)));
+        }
+        return i;
+    }
+    SIM_TARGET_AVX512 static ptrdiff_t sim_decay16_avx512(ptrdiff_t lo, ptrdiff_t hi, float* f, double decay) {
+        const __m512d d = _mm512_set1_pd(decay);
+        ptrdiff_t i = lo;
+        for (; i + 16 <= hi; i += 16) {
+            _mm256_storeu_ps(f + i, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + i)), d)));
+            _mm256_storeu_ps(f + i + 8, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + i + 8)), d)));
         }
         return i;
     }
     #endif
-    static inline ptrdiff_t sim_recover4(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active, float* trust,
-                                         const float* trust_base, float* fatigue, double relax, const double* decay) {
+    static inline ptrdiff_t sim_relax8(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active, float* trust,
+                                       const float* trust_base, double relax) {
     #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) return sim_recover4_avx512(lo, hi, active, trust, trust_base, fatigue, relax, decay);
+        if (sim_simd == SIM_SIMD_AVX512) return sim_relax8_avx512(lo, hi, active, trust, trust_base, relax);
+    #endif
+        return lo;
+    }
+    static inline ptrdiff_t sim_decay16(ptrdiff_t lo, ptrdiff_t hi, float* f, double decay) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) return sim_decay16_avx512(lo, hi, f, decay);
     #endif
         return lo;
     }
     """
-    Py_ssize_t recover4_vector "sim_recover4"(Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust,
-                                              const float* trust_base, float* fatigue, double relax,
-                                              const double* decay) noexcept nogil
+    Py_ssize_t relax_vector "sim_relax8"(Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust,
+                                         const float* trust_base, double relax) noexcept nogil
+    Py_ssize_t decay_vector "sim_decay16"(Py_ssize_t lo, Py_ssize_t hi, float* f, double decay) noexcept nogil
 
 
 # The next churn candidate (active, draw below the hazard bound) at or after position q of
@@ -202,17 +213,19 @@ cdef union FloatBits:
 
 cdef inline void recover_block(
     Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust, const float* trust_base,
-    float* fatigue, Py_ssize_t n_ch, double relax, const double* decay,
+    float* fatigue, Py_ssize_t n, Py_ssize_t n_ch, const uint8_t* live, double relax, const double* decay,
 ) noexcept nogil:
     """Customers [lo, hi) spend a day without contact: an active customer's trust relaxes
-    toward its baseline, everyone's fatigue decays (``fatigue`` holds rows of ``n_ch``)."""
-    cdef Py_ssize_t i, c
-    cdef double d0, d1, d2, d3
+    toward its baseline, everyone's fatigue decays.  ``fatigue`` holds a row of ``n``
+    customers per channel; only the channels with ``live[c]`` are touched (the others hold
+    nothing but zeros, which decay to zeros: skipping them spares the day's pass most of its
+    memory traffic)."""
+    cdef Py_ssize_t i, c, start
+    cdef double d
+    cdef float* f
     cdef FloatBits t, relaxed
     cdef uint32_t keep
-    if n_ch == N_CHANNELS:
-        lo = recover4_vector(lo, hi, active, trust, trust_base, fatigue, relax, decay)   # all but a tail
-    for i in range(lo, hi):
+    for i in range(relax_vector(lo, hi, active, trust, trust_base, relax), hi):   # the vector path leaves a tail
         # Computed for everyone, then the inactive customers' old values put back with a bit
         # mask: the compiler vectorizes that, but neither a branch nor a select of floats.
         t.f = trust[i]
@@ -220,18 +233,14 @@ cdef inline void recover_block(
         keep = <uint32_t>0 - <uint32_t>(active[i] != 0)
         relaxed.u = (relaxed.u & keep) | (t.u & ~keep)
         trust[i] = relaxed.f
-    if n_ch == N_CHANNELS:
-        # The usual four channels with constant offsets, so that a row is one vector.
-        d0, d1, d2, d3 = decay[0], decay[1], decay[2], decay[3]
-        for i in range(lo * 4, hi * 4, 4):
-            fatigue[i] = <float>(fatigue[i] * d0)
-            fatigue[i + 1] = <float>(fatigue[i + 1] * d1)
-            fatigue[i + 2] = <float>(fatigue[i + 2] * d2)
-            fatigue[i + 3] = <float>(fatigue[i + 3] * d3)
-    else:
-        for i in range(lo, hi):
-            for c in range(n_ch):
-                fatigue[i * n_ch + c] = <float>(fatigue[i * n_ch + c] * decay[c])
+    for c in range(n_ch):
+        if not live[c]:
+            continue
+        f = fatigue + c * n
+        d = decay[c]
+        start = decay_vector(lo, hi, f, d)
+        for i in range(start, hi):
+            f[i] = <float>(f[i] * d)
 
 
 cdef inline void churn_block(
@@ -265,13 +274,14 @@ def relax_and_decay(
     const uint8_t[::1] active,          # IN  uint8[N]
     float[::1] trust,                   # IN/OUT float32[N]
     const float[::1] trust_base,        # IN  float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
     double relax,                       # fraction of the gap to baseline closed per day
     const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
+    const uint8_t[::1] live,            # IN  uint8[C] 0: the channel's fatigue is all zero (left as is)
     int n_threads,
 ):
     """One day without contact: trust relaxes toward its baseline, fatigue decays."""
-    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     if n == 0:
         return
@@ -280,10 +290,11 @@ def relax_and_decay(
     cdef const float* base = &trust_base[0]
     cdef float* fat = &fatigue[0, 0]
     cdef const double* dec = &decay[0]
+    cdef const uint8_t* lv = &live[0]
     for blk in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="static"):
         lo = blk * DRAW_BLOCK
         hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
-        recover_block(lo, hi, act, tr, base, fat, n_ch, relax, dec)
+        recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, relax, dec)
 
 
 def churn_day(
@@ -316,8 +327,9 @@ def recover_and_churn(
     uint8_t[::1] active,                # IN/OUT uint8[N]; set to 0 on churn
     float[::1] trust,                   # IN/OUT float32[N]
     const float[::1] trust_base,        # IN  float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
     const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
+    const uint8_t[::1] live,            # IN  uint8[C] 0: the channel's fatigue is all zero (left as is)
     uint8_t[::1] churned,               # OUT uint8[N]; 1 where the customer churned today
     uint8_t[::1] consent,               # IN/OUT uint8[N]; a churner's becomes 0
     bint recover, double relax,
@@ -332,7 +344,7 @@ def recover_and_churn(
     recovery runs before its churn.  The rows are read once instead of twice, and no pass
     over N is left to Python.  Parameters: see the two kernels.
     """
-    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef uint64_t* bits = NULL
     if n == 0:
@@ -342,6 +354,7 @@ def recover_and_churn(
     cdef const float* base = &trust_base[0]
     cdef float* fat = &fatigue[0, 0]
     cdef const double* dec = &decay[0]
+    cdef const uint8_t* lv = &live[0]
     cdef uint8_t* out = &churned[0]
     cdef uint8_t* cons = &consent[0]
     with nogil, parallel(num_threads=n_threads):
@@ -351,7 +364,7 @@ def recover_and_churn(
             hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
             customer_draws(key, lo, hi - lo, 0, bits)
             if recover:
-                recover_block(lo, hi, act, tr, base, fat, n_ch, relax, dec)
+                recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, relax, dec)
             churn_block(lo, hi, bits, act, tr, out, cons, hazard_max, trust_mid, slope)
         free(bits)
 
@@ -624,7 +637,7 @@ def browse(
 def expose(
     const int64_t[::1] cust,            # IN  int64[k]
     const float[::1] trust,             # IN  float32[N]
-    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
     uint8_t[::1] exposed,               # OUT uint8[k]
     int channel, double base_rate, double trust_elasticity, double fatigue_k,
     uint64_t key, int n_threads,
@@ -641,7 +654,7 @@ def expose(
     # the log and two exp() (most touches: open rates are low).  Otherwise p is computed.
     cdef double p_max = (base_rate * exp(trust_elasticity * log(2.0))
                          if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
-    cdef Py_ssize_t n_ch = fatigue.shape[1], blk, lo, hi
+    cdef Py_ssize_t blk, lo, hi
     cdef Py_ssize_t n_blocks = (k + DRAW_BLOCK - 1) // DRAW_BLOCK
     # The usual "not noticed" (u >= p_max) decided on the integer draw, as in churn_block.
     cdef uint64_t below = uniform_threshold(p_max)
@@ -655,7 +668,7 @@ def expose(
         cu = &cust[0] if k > 0 else NULL
         out = &exposed[0] if k > 0 else NULL
         trs = &trust[0]
-        fat = &fatigue[0, 0]
+        fat = &fatigue[channel, 0]       # this channel's row
         bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
         # Blocks of touches: a block's draws are hashed together, eight at a time where the
         # CPU can, then its touches decided one by one.
@@ -666,7 +679,7 @@ def expose(
             for t in range(lo, hi):
                 i = cu[t]
                 tr = trs[i]
-                f = fat[i * n_ch + channel]
+                f = fat[i]
                 if (bits[t - lo] >> 11) >= below and tr <= 1.0 and f >= 0.0:
                     out[t] = 0
                     continue
@@ -830,7 +843,7 @@ def engage(
     const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
     const float[::1] viewed_rel,        # IN  float32[k]
     const float[::1] trust,             # IN  float32[N]
-    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
     const float[::1] price_sensitivity, # IN  float32[N] multiplier of price_elasticity
     const double[::1] price,            # IN  float64[M]
     const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
@@ -865,7 +878,7 @@ def engage(
         if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
             ia = cust[t + PREFETCH_AHEAD]
             prefetch_r(&trust[ia])
-            prefetch_r(&fatigue[ia, 0])
+            prefetch_r(&fatigue[channel, ia])
             prefetch_r(&price_sensitivity[ia])
             prefetch_w(&hist_item[ia, 0])
             prefetch_w(&hist_day[ia, 0])
@@ -881,7 +894,7 @@ def engage(
         item = -1
         if best[t] >= 0:
             x = (click_bias + click_relevance * rel[t] + click_trust * tr
-                 - click_fatigue * fatigue[i, channel] - click_creepy * creepy[t])
+                 - click_fatigue * fatigue[channel, i] - click_creepy * creepy[t])
             if draw_uniform(base, 0) < sigmoid(x):
                 clicked[t] = 1
                 item = slate[t, best[t]]
@@ -955,14 +968,14 @@ def update_trust(
 def add_fatigue(
     const int64_t[::1] cust,            # IN  int64[k]
     const float[::1] fatigue_sensitivity,  # IN  float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
     int channel, double cost, int n_threads,
 ):
     """Every contact on a channel adds ``cost * fatigue_sensitivity`` to that channel's fatigue."""
     cdef Py_ssize_t k = cust.shape[0], t, i
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
         i = cust[t]
-        fatigue[i, channel] = <float>(fatigue[i, channel] + cost * fatigue_sensitivity[i])
+        fatigue[channel, i] = <float>(fatigue[channel, i] + cost * fatigue_sensitivity[i])
 
 
 def opt_out(
@@ -970,7 +983,7 @@ def opt_out(
     const uint8_t[::1] exposed,         # IN  uint8[k]
     const uint8_t[::1] creepy,          # IN  uint8[k]
     const float[::1] trust,             # IN  float32[N]
-    const float[:, ::1] fatigue,        # IN  float32[N, C]
+    const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
     uint8_t[::1] consent,               # IN/OUT uint8[N] bit `channel` cleared on opt-out
     uint8_t[::1] opted_out,             # OUT uint8[k]
     int channel, double base_hazard, double fatigue_k, double trust_k, double creepy_multiplier,
@@ -989,7 +1002,7 @@ def opt_out(
         if not exposed[t]:
             continue
         i = cust[t]
-        h = base_hazard * exp(fatigue_k * fatigue[i, channel] + trust_k * (0.5 - trust[i]))
+        h = base_hazard * exp(fatigue_k * fatigue[channel, i] + trust_k * (0.5 - trust[i]))
         if creepy[t]:
             h = h * creepy_multiplier
         if draw_uniform(customer_base(key, i), 0) < h:
@@ -1021,7 +1034,7 @@ def respond(
     const float[::1] fatigue_sensitivity,  # IN  float32[N]
     float[::1] trust,                   # IN/OUT float32[N]
     float[::1] rel_mean,                # IN/OUT float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[N, C]
+    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
     uint8_t[::1] consent,               # IN/OUT uint8[N]
     int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
     int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
@@ -1102,7 +1115,6 @@ def respond(
     n_unseen = 0
     # Raw pointers, made inside each parallel block so that every thread holds them in its own
     # locals (see browse): rows are indexed with the row lengths below.
-    cdef Py_ssize_t n_ch = fatigue.shape[1]
     cdef const int64_t* cu = NULL
     cdef const int8_t* pr = NULL
     cdef const int8_t* feat = NULL
@@ -1146,14 +1158,14 @@ def respond(
             n_unseen = n_unseen + (exposed[t] == 0)
     with nogil, parallel(num_threads=n_threads):
         cu = &cust[0] if k > 0 else NULL
-        fat = &fatigue[0, 0]
+        fat = &fatigue[channel, 0]       # this channel's row
         fsens = &fatigue_sensitivity[0]
         # The unexposed touches: nothing seen, only the contact's fatigue.
         for e in prange(n_unseen, schedule="static"):
             t = order[k - 1 - e]
             if add_fat and e + PREFETCH_AHEAD < n_unseen:
                 ia = cu[order[k - 1 - e - PREFETCH_AHEAD]]
-                prefetch_w(&fat[ia * n_ch])
+                prefetch_w(&fat[ia])
                 prefetch_r(&fsens[ia])
             i = cu[t]
             rel[t] = 0.0
@@ -1165,7 +1177,7 @@ def respond(
             revenue[t] = 0.0
             margin_out[t] = 0.0
             if add_fat:
-                fat[i * n_ch + channel] = <float>(fat[i * n_ch + channel] + fatigue_cost * fsens[i])
+                fat[i] = <float>(fat[i] + fatigue_cost * fsens[i])
             if optout:
                 opted_out[t] = 0
     with nogil, parallel(num_threads=n_threads):
@@ -1185,7 +1197,7 @@ def respond(
         fsens = &fatigue_sensitivity[0]
         trs = &trust[0]
         rmean = &rel_mean[0]
-        fat = &fatigue[0, 0]
+        fat = &fatigue[channel, 0]       # this channel's row
         cons = &consent[0]
         hitem = &hist_item[0, 0]
         hday = &hist_day[0, 0]
@@ -1212,7 +1224,7 @@ def respond(
             # of an onsite respond); spread out, an onsite respond takes about a quarter less.
             if e + 2 * PREFETCH_AHEAD < n_seen:
                 ia = cu[order[e + 2 * PREFETCH_AHEAD]]
-                prefetch_w(&fat[ia * n_ch])
+                prefetch_w(&fat[ia])
                 prefetch_w(&trs[ia])
                 prefetch_r(&priv[ia])
                 prefetch_r(&psens[ia])
@@ -1300,7 +1312,7 @@ def respond(
             tr = trs[i] - 0.5
             item = -1
             x = (click_bias + click_relevance * rel_f + click_trust * tr
-                 - click_fatigue * fat[i * n_ch + channel] - click_creepy * cr)
+                 - click_fatigue * fat[i] - click_creepy * cr)
             if below_sigmoid(draw_uniform(base, 0), x):
                 o_clicked[t] = 1
                 item = sl[t * n_slot + best_j]
@@ -1343,12 +1355,12 @@ def respond(
 
             # add_fatigue ----------------------------------------------------------------
             if add_fat:
-                fat[i * n_ch + channel] = <float>(fat[i * n_ch + channel] + fatigue_cost * fsens[i])
+                fat[i] = <float>(fat[i] + fatigue_cost * fsens[i])
 
             # opt_out ----------------------------------------------------------------------
             if optout:
                 o_opted[t] = 0
-                hz = base_hazard * exp(optout_fatigue_k * fat[i * n_ch + channel] + trust_k * (0.5 - trs[i]))
+                hz = base_hazard * exp(optout_fatigue_k * fat[i] + trust_k * (0.5 - trs[i]))
                 if cr:
                     hz = hz * creepy_multiplier
                 if draw_uniform(customer_base(optout_key, i), 0) < hz:

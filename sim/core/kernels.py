@@ -81,8 +81,9 @@ _STAGE_ARRAYS = {
         active: uint8[N]
         trust: float32[N]
         trust_base: float32[N]
-        fatigue: float32[N, C]
-        decay: float64[C]""",
+        fatigue: float32[C, N]
+        decay: float64[C]
+        live: uint8[C]""",
     "churn_day": """
         active: uint8[N]
         trust: float32[N]
@@ -91,8 +92,9 @@ _STAGE_ARRAYS = {
         active: uint8[N]
         trust: float32[N]
         trust_base: float32[N]
-        fatigue: float32[N, C]
+        fatigue: float32[C, N]
         decay: float64[C]
+        live: uint8[C]
         churned: uint8[N]
         consent: uint8[N]""",
     "select_visitors": """
@@ -113,7 +115,7 @@ _STAGE_ARRAYS = {
     "expose": """
         cust: int64[k] in N
         trust: float32[N]
-        fatigue: float32[N, C]
+        fatigue: float32[C, N]
         exposed: uint8[k]""",
     "perceive": """
         cust: int64[k] in N
@@ -148,7 +150,7 @@ _STAGE_ARRAYS = {
         viewed: int32[k] in M or -1
         viewed_rel: float32[k]
         trust: float32[N]
-        fatigue: float32[N, C]
+        fatigue: float32[C, N]
         price_sensitivity: float32[N]
         price: float64[M]
         log_price_ratio: float64[M]
@@ -171,13 +173,13 @@ _STAGE_ARRAYS = {
     "add_fatigue": """
         cust: int64[k] in N
         fatigue_sensitivity: float32[N]
-        fatigue: float32[N, C]""",
+        fatigue: float32[C, N]""",
     "opt_out": """
         cust: int64[k] in N
         exposed: uint8[k]
         creepy: uint8[k]
         trust: float32[N]
-        fatigue: float32[N, C]
+        fatigue: float32[C, N]
         consent: uint8[N]
         opted_out: uint8[k]""",
     "respond": """
@@ -202,7 +204,7 @@ _STAGE_ARRAYS = {
         fatigue_sensitivity: float32[N]
         trust: float32[N]
         rel_mean: float32[N]
-        fatigue: float32[N, C]
+        fatigue: float32[C, N]
         consent: uint8[N]
         hist_item: int32[N, H] in M
         hist_day: int16[N, H]

@@ -3,6 +3,8 @@
 Same names, arguments and semantics as the compiled kernels (see their docstrings for the
 model); arithmetic in float64 in the same order, state stored back as float32, and the same
 counter-based draws.  ``n_threads`` is accepted and ignored.
+
+``fatigue`` arrives as the kernels take it, float32 (C, N) with a row per channel.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ def match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a.astype(np.int32) * b.astype(np.int32)).sum(axis=-1) * (1.0 / UNIT_SQ)
 
 
-def relax_and_decay(active, trust, trust_base, fatigue, relax, decay, n_threads=1):
+def relax_and_decay(active, trust, trust_base, fatigue, relax, decay, live, n_threads=1):
     act = active.astype(bool)
     t = trust[act].astype(np.float64)
     trust[act] = (t + relax * (trust_base[act].astype(np.float64) - t)).astype(np.float32)
-    fatigue[:] = (fatigue.astype(np.float64) * np.asarray(decay)[None, :]).astype(np.float32)
+    rows = np.flatnonzero(live)   # the other channels' rows are all zero and left as they are
+    fatigue[rows] = (fatigue[rows].astype(np.float64) * np.asarray(decay)[rows, None]).astype(np.float32)
 
 
 def churn_day(active, trust, churned, hazard_max, trust_mid, slope, key, n_threads=1):
@@ -48,10 +51,10 @@ def churn_day(active, trust, churned, hazard_max, trust_mid, slope, key, n_threa
     active[gone] = 0
 
 
-def recover_and_churn(active, trust, trust_base, fatigue, decay, churned, consent, recover, relax,
+def recover_and_churn(active, trust, trust_base, fatigue, decay, live, churned, consent, recover, relax,
                       hazard_max, trust_mid, slope, key, n_threads=1):
     if recover:
-        relax_and_decay(active, trust, trust_base, fatigue, relax, decay)
+        relax_and_decay(active, trust, trust_base, fatigue, relax, decay, live)
     churn_day(active, trust, churned, hazard_max, trust_mid, slope, key)
     consent[churned.view(bool)] = 0
 
@@ -100,7 +103,7 @@ def expose(cust, trust, fatigue, exposed, channel, base_rate, trust_elasticity, 
     tr = trust[cust].astype(np.float64)
     with np.errstate(divide="ignore"):
         p = base_rate * np.exp(trust_elasticity * np.log(tr / 0.5)) * np.exp(
-            -fatigue_k * fatigue[cust, channel].astype(np.float64))
+            -fatigue_k * fatigue[channel, cust].astype(np.float64))
     p = np.where(tr <= 0.0, 0.0, p)
     exposed[:] = draw_uniform(customer_base(key, cust), 0) < p
 
@@ -151,7 +154,7 @@ def engage(cust, exposed, slate, rel, best, creepy, viewed, viewed_rel, trust, f
     r = rel.astype(np.float64)
     has_slate = ex & (best >= 0)
     x = (click_bias + click_relevance * r + click_trust * tr
-         - click_fatigue * fatigue[cust, channel].astype(np.float64) - click_creepy * creepy)
+         - click_fatigue * fatigue[channel, cust].astype(np.float64) - click_creepy * creepy)
     click = has_slate & (draw_uniform(base, 0) < _sigmoid(x))
     slot_item = slate[np.arange(k), np.maximum(best, 0)]
     ps = price_sensitivity[cust].astype(np.float64)
@@ -193,13 +196,13 @@ def update_trust(cust, exposed, rel, persofail, creepy, privacy, trust, rel_mean
 
 
 def add_fatigue(cust, fatigue_sensitivity, fatigue, channel, cost, n_threads=1):
-    fatigue[cust, channel] = (fatigue[cust, channel].astype(np.float64)
+    fatigue[channel, cust] = (fatigue[channel, cust].astype(np.float64)
                               + cost * fatigue_sensitivity[cust].astype(np.float64)).astype(np.float32)
 
 
 def opt_out(cust, exposed, creepy, trust, fatigue, consent, opted_out, channel, base_hazard,
             fatigue_k, trust_k, creepy_multiplier, key, n_threads=1):
-    h = base_hazard * np.exp(fatigue_k * fatigue[cust, channel].astype(np.float64)
+    h = base_hazard * np.exp(fatigue_k * fatigue[channel, cust].astype(np.float64)
                              + trust_k * (0.5 - trust[cust].astype(np.float64)))
     h = np.where(creepy.astype(bool), h * creepy_multiplier, h)
     out = exposed.astype(bool) & (draw_uniform(customer_base(key, cust), 0) < h)
