@@ -180,3 +180,28 @@ def test_the_openmp_defaults_are_in_place_before_the_runtime_loads():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     from sim.core import SPIN_BEFORE_SLEEP
     assert out.stdout.split() == ["PASSIVE", SPIN_BEFORE_SLEEP]
+
+
+def test_the_day_decays_only_the_fatigue_in_use_and_that_changes_nothing(small_config, monkeypatch):
+    from sim.codes import EMAIL
+
+    cfg = small_config("campaign=weekly_email")
+    s = Scenario(cfg)
+    result = s.run()
+    # Weekly email only: email fatigue is in use, onsite visits cost none, push and ads unused.
+    assert s.customer.fatigue_in_use().tolist() == [0, 1, 0, 0]
+    assert (s.population.fatigue[:, EMAIL] > 0).any()
+    # Decaying every channel's fatigue every day gives the very same run.
+    from sim.customer import CustomerModel
+
+    monkeypatch.setattr(CustomerModel, "fatigue_in_use", lambda self: self._all_channels)
+    every = Scenario(cfg).run()
+    assert ({k: v for k, v in result.metrics.items() if k not in TIMING_KEYS}
+            == {k: v for k, v in every.metrics.items() if k not in TIMING_KEYS})
+    assert result.daily == every.daily and result.journeys == every.journeys
+
+
+def test_with_a_behavior_the_day_decays_every_channel(small_config):
+    s = Scenario(small_config("behavior=word_of_mouth"))
+    s.run()
+    assert s.customer.fatigue_in_use().tolist() == [1, 1, 1, 1]
