@@ -114,9 +114,7 @@ class Engine:
             s.recorder.end_day()
             if self.progress is not None:
                 self.progress(day, s.config.horizon_days)
-            if day % 7 == 0:
-                pop.sent_this_week[:] = 0   # weekly caps count calendar weeks
-            pop.sent_today[:] = 0
+            self.policy.new_day(day, counters_written_elsewhere=bool(s.customer.behaviors))
             s.customer.on_day(DayContext(pop, day, s.streams, s.threads, s.impl, self._churned))
             s.recorder.start_day(day, self._churned)
 

@@ -303,6 +303,35 @@ def test_compiled_caps_refuse_a_customer_out_of_range():
         policy.admit(EMAIL, np.array([3, 12], dtype=np.int64))
 
 
+@pytest.mark.parametrize("written_elsewhere", [False, True])
+def test_the_contact_counters_are_cleared_daily_and_weekly_and_left_alone_when_already_clear(written_elsewhere):
+    from types import SimpleNamespace
+
+    from sim.campaigns.policy import ContactPolicy
+    from sim.codes import EMAIL
+    from sim.config.schema import LimitsConfig
+
+    pop = SimpleNamespace(sent_this_week=np.zeros((10, 4), np.uint8), sent_today=np.zeros((10, 4), np.uint8))
+    policy = ContactPolicy(LimitsConfig(), pop, lambda *a: None)
+    policy.new_day(0)
+    policy.admit(EMAIL, np.array([2, 5], dtype=np.int64))       # day 0
+    assert pop.sent_today[[2, 5], EMAIL].tolist() == [1, 1]
+    policy.new_day(1, written_elsewhere)
+    assert not pop.sent_today.any() and pop.sent_this_week[[2, 5], EMAIL].tolist() == [1, 1]
+    # Counters written by something other than the policy (a behavior): cleared only when
+    # the caller says so; the policy's own bookkeeping knows nothing of them.
+    pop.sent_today[7, EMAIL] = 3
+    pop.sent_this_week[7, EMAIL] = 3
+    policy.new_day(2, written_elsewhere)
+    assert pop.sent_today[7, EMAIL] == (0 if written_elsewhere else 3)
+    for day in range(3, 7):
+        policy.new_day(day, written_elsewhere)
+    assert pop.sent_this_week[[2, 5], EMAIL].tolist() == [1, 1]   # the week is not over
+    policy.new_day(7, written_elsewhere)                          # a new week: the policy counted in the last
+    assert not pop.sent_this_week.any()
+    assert pop.sent_today[7, EMAIL] == (0 if written_elsewhere else 3)
+
+
 def test_contact_only_with_consent_and_never_after_opting_out_or_churning(tmp_path):
     search = plan_dir(tmp_path, "pushy", """
 scheduled:

@@ -39,6 +39,25 @@ class ContactPolicy:
         self.limits = {ch: getattr(limits, CHANNELS[ch]) for ch in OUTBOUND}
         self.quiet = {ch: QuietHours(self.limits[ch].quiet_hours) for ch in OUTBOUND}
         self.all_channels_per_week = limits.all_channels_per_week
+        # Whether a contact was counted since the counters were last cleared: most days send
+        # nothing (a weekly plan: six days in seven), and clearing the (N, C) counters costs a
+        # pass over them.
+        self._counted_today = self._counted_this_week = True
+
+    def new_day(self, day: int, counters_written_elsewhere: bool = False) -> None:
+        """Clear ``sent_today`` (and on a week's first day ``sent_this_week``) for day ``day``.
+
+        Counters this policy has not incremented since they were last cleared are zero
+        already and left alone, unless ``counters_written_elsewhere`` (a behavior may write
+        them): then both are cleared as due.
+        """
+        pop = self.pop
+        if day % 7 == 0 and (self._counted_this_week or counters_written_elsewhere):
+            pop.sent_this_week[:] = 0   # weekly caps count calendar weeks
+            self._counted_this_week = False
+        if self._counted_today or counters_written_elsewhere:
+            pop.sent_today[:] = 0
+            self._counted_today = False
 
     # ------------------------------------------------------------------ quiet hours
     def is_quiet(self, channel: int, hour: int) -> bool:
@@ -75,6 +94,8 @@ class ContactPolicy:
             admitted = self._admit_numpy(channel, cust)
         else:
             admitted = self._admit_compiled(channel, cust)
+        if admitted.shape[0]:
+            self._counted_today = self._counted_this_week = True
         held = int(cust.shape[0] - admitted.shape[0])
         if held:
             self.count(channel, "suppressed_by_cap", held)
