@@ -153,6 +153,24 @@ class CustomerModel:
                       if (b.replaces or b.after) not in own]
         return steps
 
+    # ------------------------------------------------------------------ per-touch outputs
+    _WRITTEN = frozenset({"exposed", "rel", "best", "persofail", "creepy", "clicked", "bought", "revenue",
+                          "margin"})
+
+    def written_every_touch(self, channel: int) -> frozenset[str]:
+        """The per-touch arrays of a wave on ``channel`` that this model's stages write at every
+        touch before any reads them, so that the wave need not give them initial values.
+
+        Only for the built-in pipeline (no behavior, the fused response): exposure writes
+        ``exposed`` (and onsite, browsing ``viewed`` and ``viewed_rel``); the fused response
+        every touch's outcome, and on an outbound channel ``opted_out``.  Otherwise none.
+        """
+        if self.behaviors or not self.fused:
+            return frozenset()
+        if channel == ONSITE:
+            return self._WRITTEN | {"viewed", "viewed_rel"}
+        return self._WRITTEN | {"opted_out"}
+
     # ------------------------------------------------------------------ fatigue in use
     def start_run(self, pop: Population) -> None:
         """Note which channels' fatigue is in use as a run starts (called by the engine).

@@ -205,7 +205,8 @@ class Engine:
         s = self.s
         strat = self._strategies[strategy]
         now = int(self.env.now)
-        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave)
+        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave,
+                           written=s.customer.written_every_touch(channel))
         batch.campaign = campaign
         if channel in getattr(strat, "channels", ()):
             batch.slot_sources = list(strat.config.slots)

@@ -35,27 +35,38 @@ class TouchBatch:
     opted_out : uint8 (k,)   the customer unsubscribed from the channel
     """
 
-    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0):
+    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0,
+                 written: frozenset[str] = frozenset()):
+        """``written`` names per-touch arrays that the caller's stages write at every touch
+        before anything reads them (the engine's built-in pipeline): those are allocated
+        without their initial values, sparing a pass over each; every other array starts as
+        listed above (-1 for ``viewed``, ``best`` and ``bought``, else 0)."""
         k = int(cust.shape[0])
         self.channel, self.day, self.hour, self.wave = channel, day, hour, wave
         self.campaign = ""   # name of the campaign that sent it, for journeys
         self.slot_sources: list[str] = ["editorial"] * slate_size   # the rule behind each slot
         self.cust = np.ascontiguousarray(cust, dtype=np.int64)
-        self.slate = np.zeros((k, slate_size), dtype=np.int32)
-        self.basis = np.zeros((k, slate_size), dtype=np.uint8)
-        self.score = np.zeros((k, slate_size), dtype=np.float32)
-        self.exposed = np.zeros(k, dtype=np.uint8)
-        self.viewed = np.full(k, -1, dtype=np.int32)
-        self.viewed_rel = np.zeros(k, dtype=np.float32)
-        self.rel = np.zeros(k, dtype=np.float32)
-        self.best = np.full(k, -1, dtype=np.int8)
-        self.persofail = np.zeros(k, dtype=np.uint8)
-        self.creepy = np.zeros(k, dtype=np.uint8)
-        self.clicked = np.zeros(k, dtype=np.uint8)
-        self.bought = np.full(k, -1, dtype=np.int32)
-        self.revenue = np.zeros(k, dtype=np.float64)
-        self.margin = np.zeros(k, dtype=np.float64)
-        self.opted_out = np.zeros(k, dtype=np.uint8)
+
+        def array(name: str, shape, dtype, initial=0):
+            if name in written:
+                return np.empty(shape, dtype=dtype)
+            return np.full(shape, initial, dtype=dtype) if initial else np.zeros(shape, dtype=dtype)
+
+        self.slate = array("slate", (k, slate_size), np.int32)
+        self.basis = array("basis", (k, slate_size), np.uint8)
+        self.score = array("score", (k, slate_size), np.float32)
+        self.exposed = array("exposed", k, np.uint8)
+        self.viewed = array("viewed", k, np.int32, -1)
+        self.viewed_rel = array("viewed_rel", k, np.float32)
+        self.rel = array("rel", k, np.float32)
+        self.best = array("best", k, np.int8, -1)
+        self.persofail = array("persofail", k, np.uint8)
+        self.creepy = array("creepy", k, np.uint8)
+        self.clicked = array("clicked", k, np.uint8)
+        self.bought = array("bought", k, np.int32, -1)
+        self.revenue = array("revenue", k, np.float64)
+        self.margin = array("margin", k, np.float64)
+        self.opted_out = array("opted_out", k, np.uint8)
 
     def __len__(self) -> int:
         return int(self.cust.shape[0])

@@ -205,3 +205,27 @@ def test_with_a_behavior_the_day_decays_every_channel(small_config):
     s = Scenario(small_config("behavior=word_of_mouth"))
     s.run()
     assert s.customer.fatigue_in_use().tolist() == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("campaign", ["weekly_email", "omnichannel"])
+def test_waves_that_skip_initial_values_the_stages_overwrite_run_the_same(small_config, monkeypatch, campaign):
+    from sim.customer import CustomerModel
+    from sim.touch import TouchBatch
+
+    cfg = small_config(f"campaign={campaign}")
+    fast = Scenario(cfg).run()
+    monkeypatch.setattr(CustomerModel, "written_every_touch", lambda self, channel: frozenset())
+    full = Scenario(cfg).run()
+    assert ({k: v for k, v in fast.metrics.items() if k not in TIMING_KEYS}
+            == {k: v for k, v in full.metrics.items() if k not in TIMING_KEYS})
+    assert fast.daily == full.daily and fast.journeys == full.journeys
+    # The arrays not named still start at their documented values.
+    b = TouchBatch(1, 0, 9, np.arange(5), 3, written=frozenset({"rel", "bought"}))
+    assert (b.viewed == -1).all() and (b.best == -1).all() and not b.slate.any() and not b.clicked.any()
+
+
+def test_with_a_behavior_every_per_touch_array_starts_at_its_initial_value(small_config):
+    from sim.codes import EMAIL, ONSITE
+
+    s = Scenario(small_config("behavior=word_of_mouth"))
+    assert s.customer.written_every_touch(ONSITE) == s.customer.written_every_touch(EMAIL) == frozenset()
