@@ -617,6 +617,43 @@ def test_fill_slates_is_identical_on_every_simd_path(monkeypatch, d, n_candidate
     _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
 
 
+@pytest.mark.parametrize("n_candidates", [1, 3, 4, 5, 9, 16, 31, 32])
+@pytest.mark.parametrize("n_slot", [1, 3, 4, 5])
+@pytest.mark.parametrize("suppress", [False, True])
+def test_fill_slates_behavioural_rows_with_repeated_and_tied_candidates(monkeypatch, n_candidates, n_slot, suppress):
+    # An all-behavioural row on a vector path takes its first slots from the four largest
+    # keys at once and goes on one key at a time from an item already in the row; the
+    # candidates' feature rows are loaded one by one.  Twelve items with four distinct
+    # feature rows make most rows draw an item twice among their best candidates and tie
+    # many scores; a high exploration rate makes exploring slots common.  Every path equals
+    # the scalar one and the twin.
+    from sim.core import load_compiled
+
+    firm = load_compiled("_firm")
+    monkeypatch.setitem(DIMS, "M", 12)
+    monkeypatch.setitem(DIMS, "P", 6)
+    monkeypatch.setitem(DIMS, "S", n_slot)
+    scalars = {**SCALARS["fill_slates"], "n_candidates": n_candidates, "exploration": 0.4}
+    if not suppress:
+        scalars.update(suppress_window=0.0, suppress_cycle=False)
+    monkeypatch.setitem(SCALARS, "fill_slates", scalars)
+
+    def run(impl):
+        args = _inputs("fill_slates", seed=11)
+        args["slot_source"] = np.full(n_slot, 3, dtype=np.uint8)
+        args["item_feat"] = np.ascontiguousarray(args["item_feat"][np.arange(DIMS["M"]) % 4])
+        args["item_feat"][::4] = -128
+        call("fill_slates", impl, n_threads=1, **args)
+        return {name: args[name] for name in ("slate", "basis", "score")}
+
+    outs = {path: _on_simd_path(firm, path, lambda: run("compiled")) for path in firm.simd_paths()}
+    for out in outs.values():
+        _assert_same(out, outs["scalar"], exact_floats=True)
+    _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
+    basis = outs["scalar"]["basis"]
+    assert (basis == 0).any() and (basis != 0).any()   # explored (or fell back) and behavioural slots
+
+
 def test_fill_slates_simd_paths_agree_beyond_the_packed_keys():
     # More than 4096 candidates: plain scores instead of packed keys, the draws still vectorized.
     from sim.core import load_compiled

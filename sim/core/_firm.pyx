@@ -224,9 +224,10 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
 # a packed 64-bit multiply, which only AVX-512 has).  Same integer arithmetic and the same
 # order of choice, so the same items and scores on every path:
 #   * candidates8: a touch's candidates in one pass for D = 8: their draws (eight or four
-#     SplitMix64 hashes per instruction, bounded_low of each), the dot products (a gather of
-#     the candidates' feature rows, int8 -> int16, multiply-add of pairs, a transposed sum)
-#     and the packed keys, as the scalar loop and candidate_keys8 make them;
+#     SplitMix64 hashes per instruction, bounded_low of each), the dot products (the
+#     candidates' feature rows gathered, or on AVX-512 loaded one by one, int8 -> int16,
+#     multiply-add of pairs, a transposed sum) and the packed keys, as the scalar loop and
+#     candidate_keys8 make them;
 #   * next_best_key: take_best_key's choices without writing anything back.  take_best_key
 #     always takes the largest remaining key, so the keys left after it has taken some are
 #     exactly those below the last one taken (keys are distinct); the kernel keeps that key
@@ -236,7 +237,10 @@ cdef inline int32_t take_best_key(const int32_t* cand_item, int32_t* key, Py_ssi
 #     that asked for it), so it is passed over just the same.  The running maximum is kept
 #     in every lane, so a pick is a short chain of vector steps;
 #   * behavioural_slots: next_best_key for every slot of an all-behavioural row (the common
-#     strategies) in one call, up to 32 keys staying in registers through the row.
+#     strategies) in one call, up to 32 keys staying in registers through the row.  On
+#     AVX-512 a sorting network first finds the four largest keys at once; they are the
+#     row's first four slots unless a candidate drawn twice comes up among them (then the
+#     picks go on one at a time from there, exactly as next_best_key's would).
 cdef extern from *:
     """
     static inline int sim_in_row(const int32_t* row, ptrdiff_t upto, int32_t item) {
@@ -291,50 +295,65 @@ cdef extern from *:
         for (; c < n; c++)
             sim_candidate8(base, j0, c, bound, pref, feat, items, key);
     }
-    /* The dot products of eight candidates: each 128-bit lane of a (candidates 0-3) and b
-       (4-7) gets one candidate's four pair sums, summed across the lane; element 0 of each
-       lane then holds the dot product, and `pick` gathers those eight. */
-    SIM_TARGET_AVX512 static inline __m512i sim_dots8x8(__m512i p, const int8_t* feat, __m256i idx, __mmask8 m,
-                                                        __m512i pick) {
-        __m512i f = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), m, idx, (const void*)feat, 8);
-        __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
-        __m512i b = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f, 1)), p);
-        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_CDAB));
-        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_CDAB));
-        a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_BADC));
-        b = _mm512_add_epi32(b, _mm512_shuffle_epi32(b, _MM_PERM_BADC));
-        return _mm512_permutex2var_epi32(a, pick, b);
+    /* Two feature rows (eight bytes each), by the indices in the low halves of x's 64-bit
+       lanes. */
+    SIM_TARGET_AVX512 static inline __m128i sim_rows2(const int8_t* feat, __m128i x) {
+        return _mm_insert_epi64(_mm_loadl_epi64((const __m128i*)(feat + 8 * (size_t)_mm_cvtsi128_si64(x))),
+                                *(const long long*)(feat + 8 * (size_t)_mm_extract_epi64(x, 1)), 1);
     }
-    /* Sixteen candidates per step, the items going straight from the draws to the gathers. */
+    /* Eight feature rows as one vector, by the indices in the low halves of v's 64-bit lanes:
+       eight scalar loads, which cost less than one gather on AMD Zen 4 (whose gathers are
+       slow), and much the same elsewhere. */
+    SIM_TARGET_AVX512 static inline __m512i sim_rows8(const int8_t* feat, __m512i v) {
+        __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(sim_rows2(feat, _mm512_castsi512_si128(v))),
+                                             sim_rows2(feat, _mm512_extracti32x4_epi32(v, 1)), 1);
+        __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(sim_rows2(feat, _mm512_extracti32x4_epi32(v, 2))),
+                                             sim_rows2(feat, _mm512_extracti32x4_epi32(v, 3)), 1);
+        return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
+    /* The dot products of sixteen candidates, their feature rows f0 (candidates 0-7) and f1
+       (8-15).  After the multiply-add of pairs each 128-bit lane holds one candidate's four
+       pair sums; two rounds each add the even elements of two vectors to their odd ones (a
+       pair of two-source permutes), which leaves the sixteen dot products in candidate
+       order.  Exact integer sums, in another order than the scalar loop's. */
+    SIM_TARGET_AVX512 static inline __m512i sim_dots16(__m512i p, __m512i f0, __m512i f1) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f0)), p);
+        __m512i b = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f0, 1)), p);
+        __m512i c = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f1)), p);
+        __m512i d = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(f1, 1)), p);
+        __m512i x = _mm512_add_epi32(_mm512_permutex2var_epi32(a, even, b), _mm512_permutex2var_epi32(a, odd, b));
+        __m512i y = _mm512_add_epi32(_mm512_permutex2var_epi32(c, even, d), _mm512_permutex2var_epi32(c, odd, d));
+        return _mm512_add_epi32(_mm512_permutex2var_epi32(x, even, y), _mm512_permutex2var_epi32(x, odd, y));
+    }
+    /* Sixteen candidates per step, the items going straight from the draws to the row loads
+       (every lane's draw is a valid item, so the loads past n are harmless; only the stores
+       are masked). */
     SIM_TARGET_AVX512 static void sim_candidates8_avx512(uint64_t base, uint64_t j0, ptrdiff_t n, uint32_t bound,
                                                          const int8_t* pref, const int8_t* feat, int32_t* items,
                                                          int32_t* key) {
         const __m512i p = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)pref)));
         const __m512i step = _mm512_set1_epi64((long long)(8 * SIM_GOLDEN));
         const __m512i vbound = _mm512_set1_epi64((long long)bound);
-        const __m512i pick_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
-        const __m512i pick_hi = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 12, 16, 20, 24, 28);
         __m512i tie = _mm512_sub_epi32(_mm512_set1_epi32(SIM_KEY_SPAN - 1),
                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
         __m512i z = sim_run_start8(base, j0);
         for (ptrdiff_t c = 0; c < n; c += 16) {
-            ptrdiff_t left = n - c;
-            __mmask8 m0 = left >= 8 ? (__mmask8)0xFF : sim_head8(left);
-            __mmask8 m1 = left >= 16 ? (__mmask8)0xFF : left <= 8 ? (__mmask8)0 : sim_head8(left - 8);
-            /* Sixteen draws, bounded_low of each. */
-            __m256i i0 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            /* Sixteen draws, bounded_low of each (in the low halves of 64-bit lanes). */
+            __m512i b0 = _mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32);
             z = _mm512_add_epi64(z, step);
-            __m256i i1 = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32));
+            __m512i b1 = _mm512_srli_epi64(_mm512_mul_epu32(sim_mix64x8(z), vbound), 32);
             z = _mm512_add_epi64(z, step);
-            __m512i dot = _mm512_mask_blend_epi32((__mmask16)0xFF00, sim_dots8x8(p, feat, i0, m0, pick_lo),
-                                                  sim_dots8x8(p, feat, i1, m1, pick_hi));
-            __m512i k = _mm512_add_epi32(_mm512_slli_epi32(dot, SIM_KEY_BITS), tie);
-            __m512i it = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
-            if (left >= 16) {
+            __m512i k = _mm512_add_epi32(_mm512_slli_epi32(sim_dots16(p, sim_rows8(feat, b0), sim_rows8(feat, b1)),
+                                                           SIM_KEY_BITS), tie);
+            __m512i it = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(b0)),
+                                            _mm512_cvtepi64_epi32(b1), 1);
+            if (n - c >= 16) {
                 _mm512_storeu_si512((void*)(items + c), it);
                 _mm512_storeu_si512((void*)(key + c), k);
             } else {
-                __mmask16 m = (__mmask16)(((uint32_t)m1 << 8) | m0);
+                __mmask16 m = (__mmask16)((1u << (n - c)) - 1u);
                 _mm512_mask_storeu_epi32((void*)(items + c), m, it);
                 _mm512_mask_storeu_epi32((void*)(key + c), m, k);
             }
@@ -485,18 +504,75 @@ cdef extern from *:
         *below = best;
         return n_slot;
     }
+    /* The four largest of up to 32 keys, in order, in one pass (a sorting network): the
+       keys as four rows of eight lanes; each lane's four keys sorted (five compare-exchanges),
+       then three rounds that merge each lane's sorted four with another lane's (lanes i and
+       i ^ 4, i ^ 2, i ^ 1) keeping the four largest: max(a[r], b[3 - r]) is a bitonic
+       sequence holding the four largest of both, which two rounds of compare-exchanges sort.
+       Every lane ends with the same four keys, t[0] > t[1] > t[2] > t[3] (or masked keys,
+       which may repeat, when fewer than four are real).  Min and max of distinct integers:
+       exact whatever the order of work. */
+    #define SIM_CX8(a, b) do { __m256i hi_ = _mm256_max_epi32(a, b); b = _mm256_min_epi32(a, b); a = hi_; } while (0)
+    #define SIM_LANES_X4(v) _mm256_permute2x128_si256(v, v, 1)
+    #define SIM_LANES_X2(v) _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2))
+    #define SIM_LANES_X1(v) _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1))
+    #define SIM_TOP4_ROUND(t, LANES) sim_top4_merge8(t, LANES(t[0]), LANES(t[1]), LANES(t[2]), LANES(t[3]))
+    /* t[0..3]: each lane's sorted four; s0..s3 another lane's: t becomes the four largest of both. */
+    SIM_TARGET_AVX512 static inline void sim_top4_merge8(__m256i t[4], __m256i s0, __m256i s1, __m256i s2,
+                                                         __m256i s3) {
+        t[0] = _mm256_max_epi32(t[0], s3);
+        t[1] = _mm256_max_epi32(t[1], s2);
+        t[2] = _mm256_max_epi32(t[2], s1);
+        t[3] = _mm256_max_epi32(t[3], s0);
+        SIM_CX8(t[0], t[2]); SIM_CX8(t[1], t[3]);
+        SIM_CX8(t[0], t[1]); SIM_CX8(t[2], t[3]);
+    }
+    SIM_TARGET_AVX512 static inline void sim_top4_of32(const int32_t* key, ptrdiff_t n, int32_t out[4]) {
+        const __m256i masked = _mm256_set1_epi32(SIM_MASKED);
+        __m256i t[4];
+        for (int q = 0; q < 4; q++) {
+            ptrdiff_t left = n - 8 * q;
+            __mmask8 in = left >= 8 ? (__mmask8)0xFF : left <= 0 ? (__mmask8)0 : sim_head8(left);
+            t[q] = _mm256_mask_loadu_epi32(masked, in, key + 8 * q);
+        }
+        SIM_CX8(t[0], t[1]); SIM_CX8(t[2], t[3]);
+        SIM_CX8(t[0], t[2]); SIM_CX8(t[1], t[3]);
+        SIM_CX8(t[1], t[2]);
+        SIM_TOP4_ROUND(t, SIM_LANES_X4);
+        SIM_TOP4_ROUND(t, SIM_LANES_X2);
+        SIM_TOP4_ROUND(t, SIM_LANES_X1);
+        for (int r = 0; r < 4; r++) out[r] = _mm_cvtsi128_si32(_mm256_castsi256_si128(t[r]));
+    }
     SIM_TARGET_AVX512 static ptrdiff_t sim_behavioural_slots_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
                                                                     int32_t* below, ptrdiff_t n_slot, int32_t* row,
                                                                     uint8_t* basis, float* score, uint8_t onsite,
                                                                     double unit) {
+        /* The first slots straight from the four largest keys, in order, while their items
+           are new to the row; from a key whose item is in the row already (a candidate
+           drawn twice), or after four slots, the passes below go on as next_best_key would. */
+        ptrdiff_t s = 0;
+        int32_t best = *below, taken;
+        if (best == SIM_KEY_ABOVE) {
+            int32_t top[4];
+            sim_top4_of32(key, n, top);
+            for (; s < n_slot && s < 4; s++) {
+                best = top[s];
+                if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
+                taken = item[SIM_KEY_CAND(best)];
+                if (sim_in_row(row, s, taken)) break;
+                row[s] = taken;
+                basis[s] = onsite;
+                score[s] = (float)((double)SIM_KEY_DOT(best) * unit);
+            }
+            if (s == n_slot) { *below = best; return n_slot; }
+        }
         const __m512i masked = _mm512_set1_epi32(SIM_MASKED);
         __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
         __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
         __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
         __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16)) : _mm512_mask_loadu_epi32(masked, in1, key + 16);
-        __m512i vb = _mm512_set1_epi32(*below);
-        int32_t best = *below, taken;
-        for (ptrdiff_t s = 0; s < n_slot; s++) {
+        __m512i vb = _mm512_set1_epi32(best);
+        for (; s < n_slot; s++) {
             do {
                 __m512i m0 = _mm512_mask_mov_epi32(masked, _mm512_cmplt_epi32_mask(k0, vb), k0);
                 vb = sim_allmax16(_mm512_mask_max_epi32(m0, _mm512_cmplt_epi32_mask(k1, vb), m0, k1));
