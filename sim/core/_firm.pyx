@@ -23,9 +23,9 @@
 # vector of eight doubles (the same operations as SSE2's pairs, so the same estimates).
 
 cimport cython
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
@@ -1151,75 +1151,89 @@ def observe(
     item outside [0, M) (checked here, where it is read; nothing is learned from it).
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
-    cdef int32_t item
+    cdef Py_ssize_t n_slot = slate.shape[1], m = item_feat.shape[0], c, p
+    cdef int32_t item, click, buy
+    cdef int8_t b
     cdef double w, weight
     cdef uint16_t seen
     cdef bint row8 = d_dim == 8 and HAVE_LEARN_ROW8 and use_sse2_learn
     cdef bint row8_avx512 = row8 and get_simd() == SIMD_AVX512
+    cdef int n_parts = n_threads if n_threads > 1 else 1
+    # Each thread counts the sales of its touches in its own row of ``part_sales`` and keeps
+    # its first bad click in ``part_bad``; both are combined after the loop.  The counts are
+    # whole numbers, so adding the rows gives the same sales in any order (and on any thread
+    # count), and the first bad click is the smallest of the threads' firsts.
+    cdef double* part_sales = NULL
+    cdef Py_ssize_t* part_bad = NULL
+    cdef Py_ssize_t bad = 0
+    cdef int part
     # Raw pointers, made inside the parallel block so that each thread holds them in its own
     # locals: a memoryview read inside the loop reloads the view's data pointer and stride
     # after every store (a store through a char pointer may alias them).
     cdef const int64_t* cu = NULL
     cdef const int32_t* vw = NULL
-    cdef const int32_t* ck = NULL
+    cdef const uint8_t* cl = NULL
+    cdef const int8_t* be = NULL
+    cdef const int32_t* sl = NULL
     cdef const int32_t* bt = NULL
     cdef const int8_t* feat = NULL
     cdef int8_t* ep = NULL
     cdef uint16_t* nob = NULL
     cdef int32_t* lv_item = NULL
     cdef int16_t* lv_day = NULL
-    cdef int32_t* clicked_item = NULL
-    cdef Py_ssize_t n_slot = slate.shape[1], m = item_feat.shape[0], bad = 0
-    cdef int8_t b
+    cdef double* my_sales = NULL
     if k == 0:
         return 0
-    # First, on the calling thread, the wave's sales (a few per wave; one thread, so each
-    # count is the same whatever the thread count) and the clicked items (-1 where none; the
-    # learning loop below reads them like the views and purchases, also ahead for its
-    # prefetches).
-    clicked_item = <int32_t*>malloc(k * sizeof(int32_t))
-    if clicked_item == NULL:
+    part_sales = <double*>calloc(n_parts * m + 1, sizeof(double))
+    part_bad = <Py_ssize_t*>malloc(n_parts * sizeof(Py_ssize_t))
+    if part_sales == NULL or part_bad == NULL:
+        free(part_sales)
+        free(part_bad)
         raise MemoryError()
-    with nogil:
-        for t in range(k):
-            item = bought[t]
-            if item >= 0:
-                sales[item] += 1.0
-            item = -1
-            if clicked[t]:
-                b = best[t]
-                if <uint64_t>b < <uint64_t>n_slot:
-                    item = slate[t, b]
-                if <uint64_t>item >= <uint64_t>m:
-                    if bad == 0:
-                        bad = t + 1
-                    item = -1
-            clicked_item[t] = item
-    with nogil, parallel(num_threads=n_threads):
+    for part in range(n_parts):
+        part_bad[part] = k
+    with nogil, parallel(num_threads=n_parts):
         cu = &cust[0]
         vw = &viewed[0]
-        ck = clicked_item
+        cl = &clicked[0]
+        be = &best[0]
+        sl = &slate[0, 0] if n_slot > 0 else NULL
         bt = &bought[0]
         feat = &item_feat[0, 0]
         ep = &est_pref[0, 0]
         nob = &n_obs[0]
         lv_item = &last_view_item[0]
         lv_day = &last_view_day[0]
+        part = threadid()
+        my_sales = part_sales + part * m
         for t in prange(k, schedule="static"):
-            # Some item observed: the three ANDed are negative only when all three are.  The
-            # rows in two batches for two touches ahead (a batch of four for one touch came
-            # late, as in respond).
+            # Something observed (a view, a click or a purchase): the two items ANDed are
+            # negative only when both are.  The rows in two batches for two touches ahead (a
+            # batch of four for one touch came late, as in respond).
             ta = t + 2 * PREFETCH_AHEAD
-            if ta < k and (vw[ta] & ck[ta] & bt[ta]) >= 0:
+            if ta < k and ((vw[ta] & bt[ta]) >= 0 or cl[ta]):
                 ia = cu[ta]
                 prefetch_w(&ep[ia * d_dim])
                 prefetch_w(&nob[ia])
             ta = t + PREFETCH_AHEAD
-            if ta < k and (vw[ta] & ck[ta] & bt[ta]) >= 0:
+            if ta < k and ((vw[ta] & bt[ta]) >= 0 or cl[ta]):
                 ia = cu[ta]
                 prefetch_w(&lv_item[ia])
                 prefetch_w(&lv_day[ia])
-            if (vw[t] & ck[t] & bt[t]) < 0:
+            buy = bt[t]
+            if buy >= 0:
+                my_sales[buy] += 1.0
+            # The clicked item: the best slot's, checked here, where it is read.
+            click = -1
+            if cl[t]:
+                b = be[t]
+                if <uint64_t>b < <uint64_t>n_slot:
+                    click = sl[t * n_slot + b]
+                if <uint64_t>click >= <uint64_t>m:
+                    if t < part_bad[part]:
+                        part_bad[part] = t
+                    click = -1
+            if (vw[t] & click & buy) < 0:
                 continue   # nothing observed (most touches of an outbound wave): no row read
             i = cu[t]
             # The observation count in a local: the estimate's int8 stores would otherwise
@@ -1230,10 +1244,10 @@ def observe(
                     item = vw[t]
                     weight = w_view
                 elif e == 1:
-                    item = ck[t]
+                    item = click
                     weight = w_click
                 else:
-                    item = bt[t]
+                    item = buy
                     weight = w_buy
                 if item < 0:
                     continue
@@ -1252,5 +1266,17 @@ def observe(
                 if e < 2:
                     lv_item[i] = item
                     lv_day[i] = <int16_t>day
-    free(clicked_item)
+    # The threads' counts summed first (whole numbers: exact), then added to the sales once,
+    # so that the result is the same on any thread count whatever the sales held before.
+    for part in range(1, n_parts):
+        for c in range(m):
+            part_sales[c] += part_sales[part * m + c]
+    for c in range(m):
+        if part_sales[c] != 0.0:
+            sales[c] += part_sales[c]
+    for part in range(n_parts):
+        if part_bad[part] < k and (bad == 0 or part_bad[part] + 1 < bad):
+            bad = part_bad[part] + 1
+    free(part_sales)
+    free(part_bad)
     return bad
