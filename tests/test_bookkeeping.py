@@ -39,6 +39,28 @@ def tally_outputs(k):
 CHUNK = twin.TALLY_CHUNK
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("every", [7, 40, 1000])
+def test_a_tally_of_rare_events_matches_the_twin(every, threads):
+    # Most touches of a real wave have nothing to count by segment, and the kernel skips such
+    # runs of touches at once: events one touch in ``every``, some at a group's edges.
+    k = 3 * CHUNK + 5
+    rng = np.random.default_rng(every)
+    wave = random_wave(rng, k)
+    quiet = np.ones(k, bool)
+    quiet[rng.choice(k, k // every, replace=False)] = False
+    quiet[[15, 16, 31, 32, k - 1]] = False
+    wave["bought"][quiet] = -1
+    for name in ("persofail", "creepy", "opted_out"):
+        wave[name][quiet] = 0
+    got, want = tally_outputs(k), tally_outputs(k)
+    assert load_compiled("_stats").tally_wave(**wave, **got, n_threads=threads) == 0
+    twin.tally_wave(**wave, **want)
+    assert got["counts"].tolist() == want["counts"].tolist() and want["counts"][2] > 0
+    for name in ("persofail_slot_basis", "creepy_basis", "by_segment"):
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
 def test_tally_chunk_is_the_same_in_kernel_and_twin():
     assert load_compiled("_stats").TALLY_CHUNK == twin.TALLY_CHUNK
 

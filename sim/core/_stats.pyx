@@ -15,7 +15,7 @@
 
 cimport cython
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport calloc, free
 
 cdef enum:
@@ -25,6 +25,8 @@ cdef enum:
     # sums, taken per chunk, must not depend on the thread count.  Mirrored in
     # sim/core/twins/bookkeeping.py (the tests check that both agree).
     TALLY_CHUNK_ = 16384
+    # Touches tested at once for anything to count by segment (tally_chunk).
+    EVENT_GROUP = 16
     # Counters per chunk: exposed, clicks, orders, optouts, persofails, creepy.
     N_COUNTS = 6
 
@@ -103,25 +105,20 @@ def value_histogram(
             sums[c] = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
 
 
-cdef inline Py_ssize_t tally_chunk(
+cdef inline Py_ssize_t tally_events(
         Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* segment, Py_ssize_t n_cust,
-        Py_ssize_t n_seg, const uint8_t* exposed, const uint8_t* clicked, const int32_t* bought,
-        const double* revenue, const uint8_t* persofail, const uint8_t* creepy, const uint8_t* opted_out,
-        const uint8_t* basis, Py_ssize_t n_slot, Py_ssize_t n_basis,
-        int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment) noexcept nogil:
-    """Count touches lo to hi into this chunk's zeroed rows (counts[N_COUNTS], slot_basis[S * B],
-    creepy_basis[B], by_segment[5 * G]); returns 0, or 1 + the first bad touch (then stops)."""
+        Py_ssize_t n_seg, const int32_t* bought, const double* revenue, const uint8_t* persofail,
+        const uint8_t* creepy, const uint8_t* opted_out, const uint8_t* basis, Py_ssize_t n_slot,
+        Py_ssize_t n_basis, int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis,
+        double* by_segment) noexcept nogil:
+    """The purchases, persofails, creepy touches and opt-outs among touches lo to hi, counted
+    into the chunk's rows (see tally_chunk); returns 0, or 1 + the first bad touch."""
     cdef Py_ssize_t t, s, seg
     cdef int64_t i
     cdef int b, top, slot, bb
-    # The two counters every touch adds to, in locals: through the pointer, each touch's add
-    # waited for the previous touch's store.
-    cdef int64_t n_exposed = 0, n_clicked = 0
     for t in range(lo, hi):
-        n_exposed += exposed[t] != 0
-        n_clicked += clicked[t] != 0
         if bought[t] < 0 and not persofail[t] and not creepy[t] and not opted_out[t]:
-            continue   # most touches: nothing to count by segment
+            continue
         i = cust[t]
         if i < 0 or i >= n_cust or segment[i] >= n_seg:
             return t + 1
@@ -153,6 +150,40 @@ cdef inline Py_ssize_t tally_chunk(
         if opted_out[t]:
             counts[3] += 1
             by_segment[4 * n_seg + seg] = by_segment[4 * n_seg + seg] + 1.0
+    return 0
+
+
+cdef inline Py_ssize_t tally_chunk(
+        Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* segment, Py_ssize_t n_cust,
+        Py_ssize_t n_seg, const uint8_t* exposed, const uint8_t* clicked, const int32_t* bought,
+        const double* revenue, const uint8_t* persofail, const uint8_t* creepy, const uint8_t* opted_out,
+        const uint8_t* basis, Py_ssize_t n_slot, Py_ssize_t n_basis,
+        int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment) noexcept nogil:
+    """Count touches lo to hi into this chunk's zeroed rows (counts[N_COUNTS], slot_basis[S * B],
+    creepy_basis[B], by_segment[5 * G]); returns 0, or 1 + the first bad touch (then stops)."""
+    cdef Py_ssize_t t, g, g_hi, bad
+    cdef uint32_t any_event
+    # The two counters every touch adds to, in locals: through the pointer, each touch's add
+    # waited for the previous touch's store.
+    cdef int64_t n_exposed = 0, n_clicked = 0
+    for t in range(lo, hi):
+        n_exposed += exposed[t] != 0
+        n_clicked += clicked[t] != 0
+    # Most touches have nothing to count by segment (no purchase, persofail, creepiness or
+    # opt-out): groups of EVENT_GROUP touches are tested at once, in a loop without exits that
+    # the compiler vectorizes, and only a group with something in it is gone through.
+    g = lo
+    while g < hi:
+        g_hi = g + EVENT_GROUP if g + EVENT_GROUP < hi else hi
+        any_event = 0
+        for t in range(g, g_hi):
+            any_event = any_event | ((<uint32_t>bought[t] >> 31) ^ 1) | persofail[t] | creepy[t] | opted_out[t]
+        if any_event:
+            bad = tally_events(g, g_hi, cust, segment, n_cust, n_seg, bought, revenue, persofail, creepy,
+                               opted_out, basis, n_slot, n_basis, counts, slot_basis, creepy_basis, by_segment)
+            if bad:
+                return bad
+        g = g_hi
     counts[0] += n_exposed
     counts[1] += n_clicked
     return 0
