@@ -17,7 +17,7 @@ def test_expose_equals_the_twin_when_it_skips_the_probability(elasticity, fatigu
     # In range for most customers; some out of range (trust above 1, negative fatigue), where
     # the bound behind the shortcut does not hold.
     args["trust"] = np.where(rng.random(n) < 0.1, 1.5, rng.random(n)).astype(np.float32)
-    args["fatigue"] = np.where(rng.random((n, DIMS["C"])) < 0.1, -3.0, 2 * rng.random((n, DIMS["C"]))
+    args["fatigue"] = np.where(rng.random((DIMS["C"], n)) < 0.1, -3.0, 2 * rng.random((DIMS["C"], n))
                                ).astype(np.float32)
     args.update(base_rate=0.3, trust_elasticity=elasticity, fatigue_k=fatigue_k)
     got = {**args, "exposed": np.zeros_like(args["exposed"])}
@@ -47,3 +47,25 @@ def test_the_logistic_coin_is_exact_at_the_bounds_of_its_table():
     load_compiled("_stages")._below_sigmoid(u, x, fast, exact)
     np.testing.assert_array_equal(fast, exact)
     assert 0 < exact.mean() < 1
+
+
+@pytest.mark.parametrize("base_hazard, fatigue_k, trust_k", [(0.0075, 0.25, 3.0), (0.3, 0.6, 3.0), (0.0, 0.25, 3.0),
+                                                             (0.05, 2.0, -4.0), (1e-300, 0.25, 3.0)])
+def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fatigue_k, trust_k):
+    # respond rules out an opt-out without exp() when the draw is above a power-of-two bound
+    # of the hazard; opt_out always computes it.  Fatigue from none to far beyond the model's
+    # range (where the bound is not used), creepy touches and not.
+    from tests.test_fused import _stage_by_stage
+
+    fused = _inputs("respond", seed=9)
+    rng = np.random.default_rng(9)
+    fused["fatigue"][1] = np.where(rng.random(DIMS["N"]) < 0.05, 1e4, 8 * rng.random(DIMS["N"]))
+    fused.update(channel=1, fatigue_cost=0.5, optout=1, base_hazard=base_hazard, optout_fatigue_k=fatigue_k,
+                 trust_k=trust_k)
+    staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
+    call("respond", "compiled", n_threads=1, **fused)
+    _stage_by_stage(staged)
+    for name in ("opted_out", "consent", "fatigue", "trust"):
+        np.testing.assert_array_equal(fused[name], staged[name], err_msg=name)
+    if base_hazard >= 0.05:
+        assert 0 < fused["opted_out"].sum() < fused["exposed"].sum()
