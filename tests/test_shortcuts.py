@@ -69,3 +69,20 @@ def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fa
         np.testing.assert_array_equal(fused[name], staged[name], err_msg=name)
     if base_hazard >= 0.05:
         assert 0 < fused["opted_out"].sum() < fused["exposed"].sum()
+
+
+@pytest.mark.parametrize("hazard_max, trust_mid, slope", [(0.02, 0.2, 15.0), (0.5, 0.4, 10.0), (1.0, 0.5, 3.0),
+                                                          (0.3, 0.9, 2000.0), (0.02, 0.2, 0.0)])
+def test_churn_is_decided_as_with_the_hazard_computed(hazard_max, trust_mid, slope):
+    # A churn candidate (draw below hazard_max) with trust well above trust_mid is ruled out
+    # against a power-of-two bound of its hazard, without exp(); the twin always computes it.
+    n = 200_000
+    rng = np.random.default_rng(int(slope) + 3)
+    args = dict(active=(rng.random(n) < 0.95).astype(np.uint8), trust=rng.random(n).astype(np.float32),
+                churned=np.zeros(n, np.uint8), hazard_max=hazard_max, trust_mid=trust_mid, slope=slope, key=5)
+    twin = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
+    call("churn_day", "compiled", n_threads=2, **args)
+    call("churn_day", "numpy", n_threads=1, **twin)
+    np.testing.assert_array_equal(args["churned"], twin["churned"])
+    np.testing.assert_array_equal(args["active"], twin["active"])
+    assert args["churned"].any()

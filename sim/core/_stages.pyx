@@ -251,7 +251,7 @@ cdef inline void churn_block(
     ``active`` becomes 0, its ``churned`` 1 (everyone else's 0) and, unless ``consent`` is
     NULL, its consent bits 0."""
     cdef Py_ssize_t i
-    cdef double h, u
+    cdef double h, u, z, y
     # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp() and
     # without converting the draw to a double (uniform_threshold).
     cdef uint64_t below = uniform_threshold(hazard_max)
@@ -261,7 +261,15 @@ cdef inline void churn_block(
     while q < hi - lo:
         i = lo + q
         u = bits_to_uniform(bits[q])
-        h = hazard_max * sigmoid(slope * (trust_mid - trust[i]))
+        z = slope * (trust_mid - trust[i])
+        # sigmoid(z) < exp(z) < 2^(floor(z log2 e) + 1): a candidate whose draw is at or above
+        # twice that bound times hazard_max stays, decided without exp() (most candidates: their
+        # trust is well above trust_mid).  The factor of two covers every rounding.
+        y = z * 1.4426950408889634   # log2(e)
+        if y > -1000.0 and y < 0.0 and u >= ldexp(hazard_max, <int>floor(y) + 2):
+            q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
+            continue
+        h = hazard_max * sigmoid(z)
         if u < h:
             active[i] = 0
             churned[i] = 1
