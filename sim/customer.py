@@ -261,15 +261,17 @@ class CustomerModel:
         if b.channel == ONSITE:
             b.exposed[:] = 1
             r, cat = self.config.relevance, ctx.catalog
-            call("browse", ctx.impl, cust=b.cust, pref=pop.pref, item_feat=cat.features,
+            call("browse", ctx.impl, trusted=b.validated, cust=b.cust, pref=pop.pref, item_feat=cat.features,
                  item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item, hist_day=pop.hist_day,
                  viewed=b.viewed, viewed_rel=b.viewed_rel, day=b.day, replenish_lo=r.replenish_lo,
                  replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
                  n_look=self.config.visits.browse_items,
                  key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
+            if b.validated:
+                b.validated.add("viewed")   # an item in the catalogue, by construction
         else:
             e = self._exposure_config[b.channel]
-            call("expose", ctx.impl, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T, exposed=b.exposed,
+            call("expose", ctx.impl, trusted=b.validated, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T, exposed=b.exposed,
                  channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
                  fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
                  n_threads=ctx.threads)
@@ -353,7 +355,7 @@ class CustomerModel:
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
         if self.fatigue_cost[b.channel] > 0.0:
             self._fatigue_added(b.channel)
-        call("respond", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
+        call("respond", ctx.impl, trusted=b.validated, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
              viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
              item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
              item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
@@ -378,6 +380,8 @@ class CustomerModel:
              optout=int(optout), base_hazard=base_hazard, optout_fatigue_k=optout_fatigue_k,
              trust_k=o.trust_k, creepy_multiplier=o.creepy_multiplier,
              optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads)
+        if b.validated:
+            b.validated.add("bought")   # a slate's or the browsed item, by construction
 
     def feels_valued(self, pop: Population) -> np.ndarray:
         """bool (N,): active customers whose running relevance and trust are both high."""

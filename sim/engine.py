@@ -35,8 +35,10 @@ from sim.campaigns.retargeting import Retargeting
 from sim.campaigns.scheduled import audience_mask, send_times
 from sim.campaigns.triggers import TriggerBook
 from sim.codes import ADS, CHANNELS, ONSITE, channel_code
+from sim.core.kernels import check_indices
 from sim.customer import DayContext, WaveContext
 from sim.strategies import build_strategy
+from sim.strategies.builtin import SlotStrategy
 from sim.strategies.named import load_strategy_config
 from sim.timing import HOURS_PER_DAY, hours_of
 from sim.touch import TouchBatch
@@ -217,6 +219,11 @@ class Engine:
             if self.triggers:
                 self.trigger_book.after_wave(batch, now)
             return batch
+        if self._sealed(strat):
+            # Only built-in code touches this wave: its customers are checked once here, and
+            # the arrays the built-in kernels write need no second check (TouchBatch.validated).
+            check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
+            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}   # viewed: -1, nothing browsed
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)
@@ -232,6 +239,13 @@ class Engine:
         if self.triggers:
             self.trigger_book.after_wave(batch, now)
         return batch
+
+    def _sealed(self, strategy) -> bool:
+        """Whether a wave of ``strategy`` runs built-in code only, on the compiled kernels: no
+        behavior, the fused response, the built-in slot strategy."""
+        s = self.s
+        return (s.impl == "compiled" and not s.customer.behaviors and s.customer.fused
+                and type(strategy) is SlotStrategy)
 
     def run(self) -> float:
         """Run to the horizon; returns the wall seconds of the simulation itself."""

@@ -33,6 +33,10 @@ class TouchBatch:
     bought : int32 (k,)      item bought, -1 if none
     revenue, margin : float64 (k,)
     opted_out : uint8 (k,)   the customer unsubscribed from the channel
+    validated : set[str]     per-touch index arrays known to be in range (the engine's
+                             built-in pipeline: the customers, checked once, and what its own
+                             kernels wrote); the kernel calls do not scan these again.  Empty
+                             whenever other code (a behavior, another strategy) runs in the wave.
     """
 
     def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0,
@@ -46,6 +50,7 @@ class TouchBatch:
         self.campaign = ""   # name of the campaign that sent it, for journeys
         self.slot_sources: list[str] = ["editorial"] * slate_size   # the rule behind each slot
         self.cust = np.ascontiguousarray(cust, dtype=np.int64)
+        self.validated: set[str] = set()
 
         def array(name: str, shape, dtype, initial=0):
             if name in written:

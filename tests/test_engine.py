@@ -229,3 +229,32 @@ def test_with_a_behavior_every_per_touch_array_starts_at_its_initial_value(small
 
     s = Scenario(small_config("behavior=word_of_mouth"))
     assert s.customer.written_every_touch(ONSITE) == s.customer.written_every_touch(EMAIL) == frozenset()
+
+
+def _one_wave(cfg, channel, cohort):
+    from sim.engine import Engine
+
+    s = Scenario(cfg)
+    engine = Engine(s)
+    s.recorder.start_day(0, np.zeros(s.population.n, np.uint8))
+    return engine.run_wave(channel, cohort)
+
+
+def test_a_built_in_wave_checks_its_customers_once_and_trusts_what_its_kernels_write(small_config):
+    from sim.codes import EMAIL, ONSITE
+
+    batch = _one_wave(small_config(), ONSITE, np.arange(0, 2000, 7, dtype=np.int64))
+    assert batch.validated == {"cust", "viewed", "slate", "basis", "bought"}
+    batch = _one_wave(small_config(), EMAIL, np.arange(0, 2000, 3, dtype=np.int64))
+    assert batch.validated == {"cust", "viewed", "slate", "basis", "bought"} and (batch.viewed == -1).all()
+    # With a behavior in the wave nothing is taken on trust: every call checks every index array.
+    assert _one_wave(small_config("behavior=word_of_mouth"), ONSITE, np.arange(50, dtype=np.int64)).validated == set()
+    assert _one_wave(small_config("impl=numpy"), ONSITE, np.arange(50, dtype=np.int64)).validated == set()
+
+
+def test_a_wave_of_customers_outside_the_population_is_refused_before_any_kernel_runs(small_config):
+    from sim.codes import ONSITE
+    from sim.core.kernels import KernelArgumentError
+
+    with pytest.raises(KernelArgumentError, match=r"wave on day 0 \(cust\): indices span \[3, 2000\], allowed \[0, 2000\)"):
+        _one_wave(small_config(), ONSITE, np.array([3, 2000], dtype=np.int64))

@@ -266,7 +266,8 @@ KERNELS: dict[str, Kernel] = {
 """Every kernel by name, with its array signature.  Tests iterate over this registry."""
 
 
-def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
+def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: frozenset[str] = frozenset(),
+           trusted: frozenset[str] = frozenset()) -> None:
     dims: dict[str, int] = {}
     for spec in kernel.arrays:
         where = f"{kernel_name}({spec.name})"
@@ -308,6 +309,12 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
             continue   # this call never dereferences them
         if spec.name in skip:
             continue   # the kernel checks these itself
+        if spec.name in trusted:
+            # Checked already in this wave (see :func:`call`); a wave's customers still
+            # select the rows at which its N-row arrays are checked.
+            if spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N":
+                rows = a
+            continue
         count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
                                     spec.sentinel is not None, spec.sentinel or 0,
                                     row_mask if use_rows else None, n_threads)
@@ -371,6 +378,17 @@ def _index_range():
     return load_compiled("_bounds").index_range
 
 
+def check_indices(what: str, a: np.ndarray, bound: int, n_threads: int = 1) -> None:
+    """Raise KernelArgumentError unless every value of the int64 (k,) array ``a`` is in
+    [0, bound) (``what`` names it in the message)."""
+    if a.size == 0:
+        return
+    count, lo, hi = _index_range()(np.ascontiguousarray(a).reshape(a.shape[0], -1), _NO_ROWS, False, False, 0,
+                                   None, n_threads)
+    if count and (lo < 0 or hi >= bound):
+        raise KernelArgumentError(f"{what}: indices span [{lo}, {hi}], allowed [0, {bound})")
+
+
 @functools.cache
 def _compiled(module: str, name: str):
     """A compiled kernel, looked up once (importing the module on every call costs more than a
@@ -387,9 +405,14 @@ def _bound(text: str, dims: dict[str, int]) -> int | None:
     return dims[sym] - (int(minus) if minus else 0)
 
 
-def call(name: str, impl: str = "compiled", **kwargs: Any) -> Any:
+def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] = frozenset(), **kwargs: Any) -> Any:
     """Validate the arrays of kernel ``name``, run it with ``impl`` ("compiled" or "numpy")
     and return what it returns (None, or for the kernels in :data:`COUNTED` a count).
+
+    ``trusted`` names per-touch index arrays whose range is known already, so that they are
+    not scanned again: the engine's built-in pipeline checks a wave's customers once, and the
+    arrays its own kernels write (a browsed item, the slates, a purchase) are in range by
+    construction (see ``TouchBatch.validated``).  Every other index array is checked.
 
     Raises
     ------
@@ -398,7 +421,7 @@ def call(name: str, impl: str = "compiled", **kwargs: Any) -> Any:
     """
     kernel = KERNELS[name]
     in_kernel = CHECKED_IN_KERNEL.get(name) if impl == "compiled" else None
-    _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset())
+    _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset(), frozenset(trusted))
     if impl == "compiled":
         fn = _compiled(kernel.module, name)
     elif impl == "numpy":

@@ -26,7 +26,7 @@ class SlotStrategy(Strategy):
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         c, cat = self.config, firm.catalog
         sources = self.slot_source if batch.channel in self.channels else self.editorial_source
-        call("fill_slates", impl, cust=batch.cust, exposed=batch.exposed, slot_source=sources,
+        call("fill_slates", impl, trusted=batch.validated, cust=batch.cust, exposed=batch.exposed, slot_source=sources,
              est_pref=firm.est_pref, n_obs=firm.n_obs, last_view_item=firm.last_view_item,
              last_view_day=firm.last_view_day, hist_item=firm.hist_item, hist_day=firm.hist_day,
              stated_cats=firm.stated_cats, inferred_cat=firm.inferred_cat, offsite_cat=firm.offsite_cat,
@@ -37,3 +37,5 @@ class SlotStrategy(Strategy):
              suppress_window=float(c.suppress_window_days), suppress_cycle=c.suppress_within_cycle,
              retarget_window=c.retarget_window_days, replenish_lo=c.replenish_lo,
              replenish_hi=c.replenish_hi, key=wave_key, n_threads=threads)
+        if batch.validated:
+            batch.validated |= {"slate", "basis"}   # items and bases of the catalogue, by construction
