@@ -271,8 +271,8 @@ class CustomerModel:
                 b.validated.add("viewed")   # an item in the catalogue, by construction
         else:
             e = self._exposure_config[b.channel]
-            call("expose", ctx.impl, trusted=b.validated, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T, exposed=b.exposed,
-                 channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
+            call("expose", ctx.impl, trusted=b.validated, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T,
+                 exposed=b.exposed, channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
                  fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
                  n_threads=ctx.threads)
 
@@ -355,8 +355,8 @@ class CustomerModel:
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
         if self.fatigue_cost[b.channel] > 0.0:
             self._fatigue_added(b.channel)
-        call("respond", ctx.impl, trusted=b.validated, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
-             viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
+        call("respond", ctx.impl, trusted=b.validated, cust=b.cust, exposed=b.exposed, slate=b.slate,
+             basis=b.basis, viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
              item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
              item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
              margin=cat.margin, intrusiveness=self.intrusiveness, privacy=pop.privacy,

@@ -256,5 +256,6 @@ def test_a_wave_of_customers_outside_the_population_is_refused_before_any_kernel
     from sim.codes import ONSITE
     from sim.core.kernels import KernelArgumentError
 
-    with pytest.raises(KernelArgumentError, match=r"wave on day 0 \(cust\): indices span \[3, 2000\], allowed \[0, 2000\)"):
+    refused = r"wave on day 0 \(cust\): indices span \[3, 2000\], allowed \[0, 2000\)"
+    with pytest.raises(KernelArgumentError, match=refused):
         _one_wave(small_config(), ONSITE, np.array([3, 2000], dtype=np.int64))
