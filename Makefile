@@ -9,7 +9,6 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.prepersona-installed
 CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi)
 CORE_STAMP := $(VENV)/.prepersona-core-built
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test test-slow bench install clean help
 

@@ -5,10 +5,10 @@ so imports, allocator state and thread pools never carry over from one measureme
 next.  Configurations are interleaved (every configuration once, then again) and repeated,
 and the table shows medians: on a shared machine a neighbour's burst then spoils one run of
 each configuration rather than every run of one.  Ratios come from the same invocation.
-Children run with ``OMP_WAIT_POLICY=PASSIVE``, as the ``prepersona`` command does: threads that
-spin without end make two-thread runs fragile when another process takes a core.  (Idle
-threads still poll for a few hundred microseconds before they sleep: ``sim.core`` sets that
-unless the environment does; see :data:`sim.core.SPIN_BEFORE_SLEEP`.)
+Children run with ``OMP_WAIT_POLICY=PASSIVE``, the default ``sim.core`` sets, whatever the
+caller's environment says: threads that spin without end make two-thread runs fragile when
+another process takes a core.  (Idle threads still poll for a few hundred microseconds before
+they sleep; see :data:`sim.core.SPIN_BEFORE_SLEEP`.)
 
 Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
 ``--seed 0``, ``--json PATH`` (all raw results), ``--only sweep`` (some groups only).

@@ -103,6 +103,5 @@ def main(argv: list[str] | None = None) -> None:
         except PreflightError as exc:
             print(f"prepersona: error: {exc}", file=sys.stderr)
             sys.exit(2)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     sys.argv = [sys.argv[0]] + argv
     run_job()

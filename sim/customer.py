@@ -161,11 +161,11 @@ class CustomerModel:
         """The per-touch arrays of a wave on ``channel`` that this model's stages write at every
         touch before any reads them, so that the wave need not give them initial values.
 
-        Only for the built-in pipeline (no behavior, the fused response): exposure writes
+        Only for the built-in pipeline (no behavior, hence the fused response): exposure writes
         ``exposed`` (and onsite, browsing ``viewed`` and ``viewed_rel``); the fused response
         every touch's outcome, and on an outbound channel ``opted_out``.  Otherwise none.
         """
-        if self.behaviors or not self.fused:
+        if self.behaviors:
             return frozenset()
         if channel == ONSITE:
             return self._WRITTEN | {"viewed", "viewed_rel"}

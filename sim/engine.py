@@ -242,10 +242,9 @@ class Engine:
 
     def _sealed(self, strategy) -> bool:
         """Whether a wave of ``strategy`` runs built-in code only, on the compiled kernels: no
-        behavior, the fused response, the built-in slot strategy."""
+        behavior (hence the fused response) and the built-in slot strategy."""
         s = self.s
-        return (s.impl == "compiled" and not s.customer.behaviors and s.customer.fused
-                and type(strategy) is SlotStrategy)
+        return s.impl == "compiled" and not s.customer.behaviors and type(strategy) is SlotStrategy
 
     def run(self) -> float:
         """Run to the horizon; returns the wall seconds of the simulation itself."""

@@ -75,10 +75,3 @@ class TouchBatch:
 
     def __len__(self) -> int:
         return int(self.cust.shape[0])
-
-    def clicked_item(self) -> np.ndarray:
-        """int32 (k,): the clicked slate item, -1 where nothing was clicked."""
-        out = np.full(len(self), -1, dtype=np.int32)
-        rows = np.flatnonzero(self.clicked != 0)   # few: only these rows are gathered
-        out[rows] = self.slate[rows, np.maximum(self.best[rows], 0)]
-        return out

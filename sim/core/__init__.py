@@ -20,9 +20,10 @@ SPIN_BEFORE_SLEEP = "30000"
 idle OpenMP thread polls for the next parallel region before it sleeps (a few hundred
 microseconds here).
 
-Idle threads wait passively (``OMP_WAIT_POLICY=PASSIVE``, the default set below, as the
-``prepersona`` command and ``make`` do): a thread that spun for the next region would hold a
-core that another process, such as the other jobs of a sweep, wants.  But a run enters a
+Idle threads wait passively (``OMP_WAIT_POLICY=PASSIVE``, the default set below for every
+entry point: the ``prepersona`` command, ``make``, a script importing ``sim``): a thread that
+spun for the next region would hold a core that another process, such as the other jobs of a
+sweep, wants.  But a run enters a
 parallel region for every kernel of every wave (about 1,400 at 1e6 customers over 90 days, a
 few hundred microseconds of Python apart), and a thread that sleeps the moment a region ends
 takes 30-70 microseconds to wake for the next one.  Polling this long first spares most of

@@ -3,7 +3,7 @@
 # Channel and data-basis codes are mirrored in sim/codes.py (the Python side); the tests
 # check that both agree.
 
-from libc.math cimport exp, fabs
+from libc.math cimport exp, fabs, floor, ldexp
 from libc.stdint cimport int8_t, int32_t
 
 cdef enum Channel:
@@ -27,6 +27,26 @@ cdef enum:
 
 cdef inline double sigmoid(double x) noexcept nogil:
     return 1.0 / (1.0 + exp(-x))
+
+cdef inline bint above_exp_bound(double u, double scale, double x) noexcept nogil:
+    """True when u >= scale * 2**(floor(x log2 e) + 2), which is more than twice scale * exp(x)
+    (scale >= 0): a coin ``u < scale * exp(x)``, or ``u <`` anything below it, is then "no",
+    decided without exp(); the factor of two covers every rounding.  False (undecided) where
+    ldexp could over- or underflow (|x log2 e| >= 1000)."""
+    cdef double y = x * 1.4426950408889634   # log2(e)
+    return -1000.0 < y < 1000.0 and u >= ldexp(scale, <int>floor(y) + 2)
+
+cdef inline Py_ssize_t first_max_i32(const int32_t* v, Py_ssize_t n) noexcept nogil:
+    """The index of the first largest of v[0 .. n-1] (n >= 1), found with bit masks: which
+    value beats the best so far is a coin flip, and the compiler turns a select of the index
+    into a branch that mispredicts it."""
+    cdef Py_ssize_t j, best_j = 0, beats
+    cdef int32_t best = v[0]
+    for j in range(1, n):
+        beats = <Py_ssize_t>0 - <Py_ssize_t>(v[j] > best)    # all ones or zero
+        best_j = best_j ^ ((best_j ^ j) & beats)
+        best = best ^ ((best ^ v[j]) & <int32_t>beats)
+    return best_j
 
 # u < sigmoid(x) without exp() in most cases.  A purchase or click coin compares a uniform u
 # with a logistic probability; exp() costs more than the rest of the decision.  u < sigmoid(x)

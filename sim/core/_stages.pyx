@@ -32,12 +32,12 @@ cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memmove, memset
-from libc.math cimport exp, floor, ldexp, log
+from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, below_sigmoid, clamp01, dot_i8, dots8, prefetch_r,
-    prefetch_w, sigmoid,
+    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, above_exp_bound, below_sigmoid, clamp01, dot_i8, dots8,
+    first_max_i32, prefetch_r, prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
     SIMD_AVX512, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd,
@@ -251,7 +251,7 @@ cdef inline void churn_block(
     ``active`` becomes 0, its ``churned`` 1 (everyone else's 0) and, unless ``consent`` is
     NULL, its consent bits 0."""
     cdef Py_ssize_t i
-    cdef double h, u, z, y
+    cdef double h, u, z
     # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp() and
     # without converting the draw to a double (uniform_threshold).
     cdef uint64_t below = uniform_threshold(hazard_max)
@@ -262,11 +262,9 @@ cdef inline void churn_block(
         i = lo + q
         u = bits_to_uniform(bits[q])
         z = slope * (trust_mid - trust[i])
-        # sigmoid(z) < exp(z) < 2^(floor(z log2 e) + 1): a candidate whose draw is at or above
-        # twice that bound times hazard_max stays, decided without exp() (most candidates: their
-        # trust is well above trust_mid).  The factor of two covers every rounding.
-        y = z * 1.4426950408889634   # log2(e)
-        if y > -1000.0 and y < 0.0 and u >= ldexp(hazard_max, <int>floor(y) + 2):
+        # h < hazard_max * exp(z): most candidates (trust well above trust_mid) stay, decided
+        # without exp().
+        if above_exp_bound(u, hazard_max, z):
             q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
             continue
         h = hazard_max * sigmoid(z)
@@ -562,7 +560,7 @@ def browse(
     cdef const int16_t* hi_day = NULL
     cdef int32_t* out_item = NULL
     cdef float* out_rel = NULL
-    cdef int32_t hitem, best_dot, beats, best_look
+    cdef int32_t hitem, best_dot, best_look
     cdef int hday
     cdef int64_t picked
     # The default shape (D = 8, eight items) on the AVX-512 path: all of a visitor's looking in
@@ -626,15 +624,10 @@ def browse(
                     for j in range(n_look):
                         look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
                 # The best match (the first, on ties) found on the integer dot products
-                # (scaling by 1 / UNIT_SQ keeps their order) with bit masks: which item beats
-                # the best so far is a coin flip, and the compiler turned a select of the item
-                # into a branch that mispredicted it.
-                best_dot = look_dot[0]
-                best_look = look[0]
-                for j in range(1, n_look):
-                    beats = <int32_t>0 - <int32_t>(look_dot[j] > best_dot)    # all ones or zero
-                    best_look = best_look ^ ((best_look ^ look[j]) & beats)
-                    best_dot = best_dot ^ ((best_dot ^ look_dot[j]) & beats)
+                # (scaling by 1 / UNIT_SQ keeps their order).
+                j = first_max_i32(look_dot, n_look)
+                best_look = look[j]
+                best_dot = look_dot[j]
             out_item[t] = best_look
             out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
         free(look)
@@ -1093,7 +1086,7 @@ def respond(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia
-    cdef double s, best_s, age, min_age, ratio, p, tr, r, x, hz, u, y
+    cdef double s, best_s, age, min_age, ratio, p, tr, r, x, hz, u
     cdef int cat
     cdef uint8_t pf, cr
     cdef bint durable, fail, due
@@ -1143,7 +1136,6 @@ def respond(
     cdef int16_t hd
     cdef int32_t hi
     cdef int32_t viewed_item
-    cdef int32_t best_dot, beats
     cdef float* o_rel = NULL
     cdef int8_t* o_best = NULL
     cdef uint8_t* o_pf = NULL
@@ -1278,12 +1270,8 @@ def respond(
                 # again, so the best slot is the first best match, found on the integer dot
                 # products (scaling by 1 / UNIT_SQ keeps their order and ties), without the
                 # slots' catalogue lookups and cycle divisions below.
-                best_dot = slot_dot[0]
-                for j in range(1, n_slot):
-                    beats = <int32_t>0 - <int32_t>(slot_dot[j] > best_dot)    # all ones or zero
-                    best_j = best_j ^ ((best_j ^ j) & beats)
-                    best_dot = best_dot ^ ((best_dot ^ slot_dot[j]) & beats)
-                best_s = best_dot * (1.0 / UNIT_SQ)
+                best_j = first_max_i32(slot_dot, n_slot)
+                best_s = slot_dot[best_j] * (1.0 / UNIT_SQ)
             for j in range(0 if n_valid == 0 else n_slot):
                 item_j = sl[t * n_slot + j]
                 s = slot_dot[j] * (1.0 / UNIT_SQ)
@@ -1370,12 +1358,9 @@ def respond(
                 o_opted[t] = 0
                 x = optout_fatigue_k * fat[i] + trust_k * (0.5 - trs[i])
                 u = draw_uniform(customer_base(optout_key, i), 0)
-                # exp(x) < 2^(floor(x log2 e) + 1), so a draw at or above twice that bound
-                # times the rest of the hazard stays, decided without exp(): most opened
-                # emails (hazards are small).  The factor of two covers every rounding.
-                y = x * 1.4426950408889634   # log2(e)
-                if y > -1000.0 and y < 1000.0 and u >= ldexp((creepy_multiplier if cr else 1.0) * base_hazard,
-                                                           <int>floor(y) + 2):
+                # Hazards are small: most opened emails keep the subscription, decided
+                # without exp().
+                if above_exp_bound(u, (creepy_multiplier if cr else 1.0) * base_hazard, x):
                     continue
                 hz = base_hazard * exp(x)
                 if cr:
