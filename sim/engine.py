@@ -37,6 +37,7 @@ from sim.campaigns.triggers import TriggerBook
 from sim.codes import ADS, CHANNELS, ONSITE, channel_code
 from sim.core.kernels import check_indices
 from sim.customer import DayContext, WaveContext
+from sim.memory import state_array
 from sim.strategies import build_strategy
 from sim.strategies.builtin import SlotStrategy
 from sim.strategies.named import load_strategy_config
@@ -80,8 +81,8 @@ class Engine:
         self.wave_log: list[tuple[float, str, str, int]] = []
         n = scenario.population.n
         plan = scenario.config.campaign
-        self._churned = np.zeros(n, dtype=np.uint8)
-        self._visit_buffer = np.zeros(n, dtype=np.int64)   # the visitors kernel's scratch
+        self._churned = state_array(n, np.uint8)
+        self._visit_buffer = state_array(n, np.int64)   # the visitors kernel's scratch
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
         self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl)

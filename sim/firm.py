@@ -13,6 +13,7 @@ import numpy as np
 from sim.catalog import Catalog
 from sim.codes import NO_CAT, NO_DAY
 from sim.core.kernels import KernelArgumentError, call
+from sim.memory import state_array, state_copy
 from sim.population import Population
 from sim.touch import TouchBatch
 
@@ -47,18 +48,18 @@ class FirmView:
         n, d = population.n, catalog.n_features
         self.catalog = catalog
         self.n = n
-        self.est_pref = np.zeros((n, d), dtype=np.int8)
-        self.n_obs = np.zeros(n, dtype=np.uint16)
-        self.last_view_item = np.full(n, -1, dtype=np.int32)
-        self.last_view_day = np.full(n, NO_DAY, dtype=np.int16)
+        self.est_pref = state_array((n, d), np.int8)
+        self.n_obs = state_array(n, np.uint16)
+        self.last_view_item = state_array(n, np.int32, -1)
+        self.last_view_day = state_array(n, np.int16, NO_DAY)
         self.consent = population.consent
         self.hist_item = population.hist_item
         self.hist_day = population.hist_day
         self.sales = np.zeros(catalog.n_items, dtype=np.float64)
         no_cat = np.uint8(NO_CAT)
-        self.stated_cats = data.stated_cats if data else np.full((n, 2), no_cat, dtype=np.uint8)
-        self.inferred_cat = data.inferred_cat if data else np.full(n, no_cat, dtype=np.uint8)
-        self.offsite_cat = data.offsite_cat if data else np.full(n, no_cat, dtype=np.uint8)
+        self.stated_cats = state_copy(data.stated_cats) if data else state_array((n, 2), np.uint8, no_cat)
+        self.inferred_cat = state_copy(data.inferred_cat) if data else state_array(n, np.uint8, no_cat)
+        self.offsite_cat = state_copy(data.offsite_cat) if data else state_array(n, np.uint8, no_cat)
         self.editorial = np.sort(rng.choice(catalog.n_items, min(editorial_picks, catalog.n_items),
                                             replace=False)).astype(np.int32)
         # Before any sale the best-seller list is a merchandiser's pick: a fixed random

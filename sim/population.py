@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.catalog import quantize_unit
 from sim.codes import ADS, EMAIL, NO_DAY, PUSH
+from sim.memory import state_array
 
 __all__ = ["FieldSpec", "Population", "CUSTOMER_FIELDS", "draw_population", "draw_channel_consent", "HISTORY_SLOTS"]
 
@@ -112,7 +113,7 @@ class Population:
                 continue
             shape = (self.n,) + tuple(self.n_features if s == "D" else s for s in spec.shape)
             self.specs[spec.name] = spec
-            self.arrays[spec.name] = np.full(shape, spec.fill, dtype=spec.dtype, order=spec.order)
+            self.arrays[spec.name] = state_array(shape, spec.dtype, spec.fill, order=spec.order)
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("arrays")

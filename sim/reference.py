@@ -44,6 +44,7 @@ import simpy
 
 from sim.core import load_compiled
 from sim.core.twins import reference as reference_twin
+from sim.memory import state_array, state_copy
 from sim.rng import RandomStreams
 
 __all__ = [
@@ -144,14 +145,15 @@ class Customers:
         """Draw N fresh customers: preferences first, then privacy (the order fixes the draws)."""
         pref = _unit_rows(gen, n, DIM)
         privacy = gen.beta(2.0, 5.0, size=n).astype(np.float32)
+        # On huge pages where the system offers them, as the engine's own customer state.
         return cls(
-            pref=pref,
-            privacy=privacy,
-            trust=np.full(n, 0.5, dtype=np.float32),
-            fatigue=np.zeros(n, dtype=np.float32),
-            churned=np.zeros(n, dtype=np.uint8),
-            last_cat=np.full(n, NO_CATEGORY, dtype=np.int32),
-            last_day=np.full(n, NO_DAY, dtype=np.int32),
+            pref=state_copy(pref),
+            privacy=state_copy(privacy),
+            trust=state_array(n, np.float32, 0.5),
+            fatigue=state_array(n, np.float32, 0.0),
+            churned=state_array(n, np.uint8, 0),
+            last_cat=state_array(n, np.int32, NO_CATEGORY),
+            last_day=state_array(n, np.int32, NO_DAY),
         )
 
     def copy(self) -> Customers:

@@ -6,6 +6,7 @@ import numpy as np
 
 from sim.codes import ONSITE
 from sim.core import load_compiled
+from sim.memory import state_array
 from sim.touch import TouchBatch
 
 __all__ = ["ContactBook", "NEVER"]
@@ -26,9 +27,9 @@ class ContactBook:
     """
 
     def __init__(self, n: int):
-        self.last_visit = np.full(n, NEVER, dtype=np.int32)
-        self.last_purchase = np.full(n, NEVER, dtype=np.int32)
-        self.last_active = np.zeros(n, dtype=np.int32)
+        self.last_visit = state_array(n, np.int32, NEVER)
+        self.last_purchase = state_array(n, np.int32, NEVER)
+        self.last_active = state_array(n, np.int32, 0)
 
     @property
     def nbytes_per_customer(self) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 from sim.catalog import Catalog
 from sim.codes import ONSITE
 from sim.config.schema import TriggerConfig
+from sim.memory import state_array
 from sim.timing import HOURS_PER_DAY, hours_of
 from sim.touch import TouchBatch
 
@@ -55,7 +56,7 @@ class TriggerBook:
         self.bucket = int(bucket)
         self.catalog = catalog
         self.schedule = schedule
-        self.due = np.full((n, len(self.triggers)), NOT_DUE, dtype=np.int32)
+        self.due = state_array((n, len(self.triggers)), np.int32, NOT_DUE)
         self.delay = [hours_of(t.delay) for t in self.triggers]
         self._pending: list[dict[int, list[np.ndarray]]] = [{} for _ in self.triggers]
         self._consumable_categories = [c for c, cat in enumerate(catalog.categories) if cat.kind == "consumable"]
