@@ -86,3 +86,33 @@ def test_churn_is_decided_as_with_the_hazard_computed(hazard_max, trust_mid, slo
     np.testing.assert_array_equal(args["churned"], twin["churned"])
     np.testing.assert_array_equal(args["active"], twin["active"])
     assert args["churned"].any()
+
+
+def test_the_hazard_bound_is_the_ldexp_bound_to_the_last_bit():
+    # above_exp_bound builds 2**e from its bits instead of calling ldexp: for draws on, just
+    # below and just above the bound, tiny, huge and zero scales (subnormal products included),
+    # exponents at and beyond the +-1000 limit, and NaN, it must decide as
+    # u >= ldexp(scale, floor(x log2 e) + 2) within the limit, and "undecided" outside it.
+    import math
+
+    from sim.core import load_compiled
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-30, 30, 4000), rng.uniform(-700, 700, 500),
+                        [-693.1, -692.9, 692.9, 693.1, 0.0, -0.0, 1e-300, -1e-300, 1000.0, -1000.0,
+                         np.inf, -np.inf, np.nan],
+                        np.arange(-40, 41) / 1.4426950408889634])   # y on whole numbers
+    scale = np.concatenate([rng.choice([0.0, 1e-300, 5e-324, 0.0075, 0.3, 1.0, 7.5], x.size)])
+    x = np.repeat(x, 3)
+    scale = np.repeat(scale, 3)
+    bound = np.array([math.ldexp(s, math.floor(xi * 1.4426950408889634) + 2)
+                      if -1000.0 < xi * 1.4426950408889634 < 1000.0 else np.nan for s, xi in zip(scale, x)])
+    # u on the bound, one step below and one above it (where the bound is a number)
+    u = np.where(np.isnan(bound), 0.5, bound)
+    u[1::3] = np.nextafter(u[1::3], -np.inf)
+    u[2::3] = np.nextafter(u[2::3], np.inf)
+    out = np.zeros(u.size, np.uint8)
+    load_compiled("_stages")._above_exp_bound(u, scale, x, out)
+    expected = np.where(np.isnan(bound), False, u >= np.nan_to_num(bound, nan=np.inf))
+    np.testing.assert_array_equal(out.astype(bool), expected)
+    assert 0 < out.mean() < 1

@@ -3,8 +3,9 @@
 # Channel and data-basis codes are mirrored in sim/codes.py (the Python side); the tests
 # check that both agree.
 
-from libc.math cimport exp, fabs, floor, ldexp
-from libc.stdint cimport int8_t, int32_t
+from libc.math cimport exp
+from libc.stdint cimport int8_t, int32_t, uint64_t
+from libc.string cimport memcpy
 
 cdef enum Channel:
     CH_ONSITE = 0
@@ -28,13 +29,27 @@ cdef enum:
 cdef inline double sigmoid(double x) noexcept nogil:
     return 1.0 / (1.0 + exp(-x))
 
+cdef inline double pow2(int e) noexcept nogil:
+    """2**e for -1022 <= e <= 1023, made from its bits (ldexp is a library call)."""
+    cdef uint64_t bits = <uint64_t>(e + 1023) << 52
+    cdef double out
+    memcpy(&out, &bits, sizeof(double))
+    return out
+
 cdef inline bint above_exp_bound(double u, double scale, double x) noexcept nogil:
     """True when u >= scale * 2**(floor(x log2 e) + 2), which is more than twice scale * exp(x)
     (scale >= 0): a coin ``u < scale * exp(x)``, or ``u <`` anything below it, is then "no",
     decided without exp(); the factor of two covers every rounding.  False (undecided) where
-    ldexp could over- or underflow (|x log2 e| >= 1000)."""
+    the power of two would leave the normal range (|x log2 e| >= 1000) and for NaN.  The
+    product with an exact power of two is rounded once, as ldexp(scale, e) is: the same
+    value."""
     cdef double y = x * 1.4426950408889634   # log2(e)
-    return -1000.0 < y < 1000.0 and u >= ldexp(scale, <int>floor(y) + 2)
+    cdef int e
+    if not (-1000.0 < y < 1000.0):
+        return False
+    e = <int>y                 # truncation; floor below (|y| < 1000 fits an int exactly)
+    e = e - (y < e)
+    return u >= scale * pow2(e + 2)
 
 cdef inline Py_ssize_t first_max_i32(const int32_t* v, Py_ssize_t n) noexcept nogil:
     """The index of the first largest of v[0 .. n-1] (n >= 1), found with bit masks: which

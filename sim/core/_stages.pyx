@@ -1375,6 +1375,18 @@ def respond(
     return bad_customer
 
 
+def _above_exp_bound(
+    const double[::1] u,                # IN  float64[n]
+    const double[::1] scale,            # IN  float64[n] >= 0
+    const double[::1] x,                # IN  float64[n]
+    uint8_t[::1] out,                   # OUT uint8[n] above_exp_bound(u, scale, x)
+):
+    """The exp()-free bound of the hazard coins, element by element, for the tests."""
+    cdef Py_ssize_t n = u.shape[0], t
+    for t in range(n):
+        out[t] = above_exp_bound(u[t], scale[t], x[t])
+
+
 def _below_sigmoid(
     const double[::1] u,                # IN  float64[n]
     const double[::1] x,                # IN  float64[n]
