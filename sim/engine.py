@@ -46,6 +46,8 @@ from sim.touch import TouchBatch
 
 __all__ = ["Engine", "wait_urgent", "terminal_progress"]
 
+SLATE_ARRAYS = frozenset({"slate", "basis", "score"})
+"""The per-touch arrays a strategy fills."""
 
 
 def wait_urgent(env: simpy.Environment, delay: float) -> simpy.Event:
@@ -208,8 +210,11 @@ class Engine:
         s = self.s
         strat = self._strategies[strategy]
         now = int(self.env.now)
+        sealed = self._sealed(strat)
+        # The slates too, when the built-in slot strategy fills them (it zeroes unexposed rows).
+        written = s.customer.written_every_touch(channel) | (SLATE_ARRAYS if sealed else frozenset())
         batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave,
-                           written=s.customer.written_every_touch(channel))
+                           written=written)
         batch.campaign = campaign
         if channel in getattr(strat, "channels", ()):
             batch.slot_sources = list(strat.config.slots)
@@ -220,7 +225,7 @@ class Engine:
             if self.triggers:
                 self.trigger_book.after_wave(batch, now)
             return batch
-        if self._sealed(strat):
+        if sealed:
             # Only built-in code touches this wave: its customers are checked once here, and
             # the arrays the built-in kernels write need no second check (TouchBatch.validated).
             check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)

@@ -269,6 +269,32 @@ def test_fill_slates_equals_twin_for_every_candidate_path(monkeypatch, d, n_cand
     _assert_same(compiled, _run("fill_slates", "compiled", threads=2, seed=3), exact_floats=True)
 
 
+@pytest.mark.parametrize("pattern", ["none", "all", "ends_unexposed", "ends_exposed", "random"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fill_slates_zeroes_the_rows_of_unexposed_touches(pattern, threads):
+    # The engine hands fill_slates uninitialised slate arrays: every unexposed row must come
+    # back zero (wherever the gaps fall: before the first, between and after the last exposed
+    # touch, or everywhere), and the exposed rows as with cleared arrays.
+    k = DIMS["k"]
+    exposed = {"none": np.zeros(k), "all": np.ones(k), "random": np.random.default_rng(4).random(k) < 0.3,
+               "ends_unexposed": np.r_[0, 0, np.arange(k - 5) % 3 == 0, 0, 0, 0],
+               "ends_exposed": np.r_[1, np.arange(k - 2) % 4 == 0, 1]}[pattern].astype(np.uint8)
+    results = []
+    for prefill in (0, 1):
+        args = _inputs("fill_slates", seed=5)
+        args["exposed"] = exposed
+        args["slate"][:] = -7 if prefill else 0
+        args["basis"][:] = 9 if prefill else 0
+        args["score"][:] = np.nan if prefill else 0.0
+        call("fill_slates", "compiled", n_threads=threads, **args)
+        results.append(args)
+    for name in ("slate", "basis", "score"):
+        np.testing.assert_array_equal(results[1][name], results[0][name], err_msg=name)
+        assert not results[1][name][exposed == 0].any(), name
+        if exposed.any():
+            assert results[1][name][exposed == 1].any(), name
+
+
 @pytest.mark.parametrize("kernel", ["fill_slates", "perceive", "engage"])
 def test_history_indices_are_checked_at_exposed_customers(kernel):
     # These kernels never read an unexposed touch's customer, so only exposed customers'

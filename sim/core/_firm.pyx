@@ -26,6 +26,7 @@ cimport cython
 from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs
 from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memset
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
@@ -107,6 +108,15 @@ cdef enum:
     NO_CAT = 255               # stated / inferred / offsite category: none known
     PICK_TRIES = 16            # draws before a list pick gives up on distinctness
     CAT_TRIES = 4              # draws before a category pick gives up
+
+
+cdef inline void zero_rows(int32_t* slate, uint8_t* basis, float* score, Py_ssize_t n_slot, Py_ssize_t lo,
+                           Py_ssize_t hi) noexcept nogil:
+    """Zero rows lo to hi - 1 of the (k, n_slot) slate, basis and score (nothing if hi <= lo)."""
+    if hi > lo and n_slot > 0:
+        memset(slate + lo * n_slot, 0, (hi - lo) * n_slot * sizeof(int32_t))
+        memset(basis + lo * n_slot, 0, (hi - lo) * n_slot * sizeof(uint8_t))
+        memset(score + lo * n_slot, 0, (hi - lo) * n_slot * sizeof(float))
 
 
 cdef inline bint suppressed(int cat, const int* sup, int n_sup) noexcept nogil:
@@ -670,7 +680,7 @@ def _draw_runs(
 
 def fill_slates(
     const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k] rows left untouched where 0
+    const uint8_t[::1] exposed,         # IN  uint8[k] rows zeroed where 0
     const uint8_t[::1] slot_source,     # IN  uint8[S] source of each slot (Source)
     const int8_t[:, ::1] est_pref,      # IN  int8[N, D] the firm's taste estimate (127 = 1)
     const uint16_t[::1] n_obs,          # IN  uint16[N] observations behind the estimate
@@ -718,6 +728,9 @@ def fill_slates(
     4. Exploration: each slot, with probability ``exploration`` (one draw, then one for the
        item), becomes a popular item not already shown.
     Every slot's score is the firm's model score of its item, est_pref . item_feat / 127^2.
+    The rows of unexposed touches (an unopened email's) are zeroed: item 0, basis 0, score 0,
+    by the thread that fills the next exposed row (the rows in between are contiguous), so
+    that the caller need not clear the arrays beforehand.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = item_feat.shape[1]
     cdef Py_ssize_t m = item_feat.shape[0], n_hist = hist_item.shape[1], n_stated = stated_cats.shape[1]
@@ -811,6 +824,9 @@ def fill_slates(
     # runs over blocks of TOUCH_BLOCK exposed touches, one touch ahead within each block.
     ahead = need_cands and simd != SIMD_SCALAR and use_keys and d_dim == 8
     n_blocks = (n_todo + TOUCH_BLOCK - 1) // TOUCH_BLOCK
+    if n_todo == 0 and k > 0 and n_slot > 0:
+        with nogil:
+            zero_rows(&slate[0, 0], &basis[0, 0], &score[0, 0], n_slot, 0, k)
     with nogil, parallel(num_threads=n_threads):
         # Two touches' candidates: this one's and the next one's (see ahead).
         cand_items = <int32_t*>malloc(2 * (n_candidates + 1) * sizeof(int32_t))
@@ -869,6 +885,10 @@ def fill_slates(
                                         feat, cand_items + (ea & 1) * (n_candidates + 1),
                                         cand_keys + (ea & 1) * (n_candidates + 1))
                 t = todo[e]
+                # The unexposed rows before this one (and after the last exposed one).
+                zero_rows(sl, ba, sc, n_slot, todo[e - 1] + 1 if e > 0 else 0, t)
+                if e == n_todo - 1:
+                    zero_rows(sl, ba, sc, n_slot, t + 1, k)
                 i = cu[t]
                 pref_i = ep + i * d_dim
                 row = sl + t * n_slot

@@ -108,6 +108,10 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
         return float(np.float32(int((est_pref[i].astype(np.int64) * item_feat[item].astype(np.int64)).sum())
                                 * (1.0 / UNIT_SQ)))
 
+    unexposed = np.asarray(exposed) == 0
+    slate[unexposed] = 0
+    basis[unexposed] = 0
+    score[unexposed] = 0.0
     for t in np.flatnonzero(exposed):
         i = int(cust[t])
         tt = _Touch(bases[t])
