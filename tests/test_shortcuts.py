@@ -116,3 +116,32 @@ def test_the_hazard_bound_is_the_ldexp_bound_to_the_last_bit():
     expected = np.where(np.isnan(bound), False, u >= np.nan_to_num(bound, nan=np.inf))
     np.testing.assert_array_equal(out.astype(bool), expected)
     assert 0 < out.mean() < 1
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_exposure_order_splits_touches_in_order_on_any_thread_count(threads):
+    # fill_slates and respond take the exposed touches in order from the front of one array
+    # and the unexposed ones from its back; a large wave is split on the run's threads in
+    # fixed blocks (32768 touches), whose branch-free writes must never land in another
+    # block's entries.  Sizes around the blocks and the parallel threshold, exposure from
+    # none to all, and blocks with no exposed (or no unexposed) touch at all.
+    from sim.core import load_compiled
+
+    block = 32768
+    rng = np.random.default_rng(11)
+    cases = []
+    for k in (0, 1, 7, 4 * block - 1, 4 * block, 4 * block + 1, 6 * block + 123):
+        for p in (0.0, 0.01, 0.3, 0.99, 1.0):
+            cases.append((rng.random(k) < p).astype(np.uint8))
+    lumpy = np.zeros(5 * block + 17, np.uint8)
+    lumpy[block:2 * block] = 1                       # one block all exposed, the others none
+    lumpy[3 * block + 5] = 1
+    cases += [lumpy, 1 - lumpy]
+    for exposed in cases:
+        k = exposed.size
+        order = np.full(k + 1, -5, dtype=np.intp)
+        n_seen = load_compiled("_stages")._exposure_order(exposed, order, threads)
+        seen, unseen = np.flatnonzero(exposed), np.flatnonzero(exposed == 0)
+        assert n_seen == seen.size
+        np.testing.assert_array_equal(order[:n_seen], seen)
+        np.testing.assert_array_equal(order[n_seen:k], unseen[::-1])

@@ -3,8 +3,10 @@
 # Channel and data-basis codes are mirrored in sim/codes.py (the Python side); the tests
 # check that both agree.
 
+from cython.parallel cimport parallel, prange
 from libc.math cimport exp
-from libc.stdint cimport int8_t, int32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 cdef enum Channel:
@@ -193,3 +195,70 @@ cdef extern from *:
 
 cdef enum:
     PREFETCH_AHEAD = 8
+
+
+cdef enum:
+    # Touches per block of exposure_order's parallel passes, and the fewest touches for which
+    # it starts threads at all (an onsite wave of a few ten thousand stays on one thread).
+    ORDER_BLOCK = 32768
+    ORDER_PARALLEL_MIN = 4 * ORDER_BLOCK
+
+cdef inline Py_ssize_t order_block(const uint8_t* exposed, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k,
+                                   Py_ssize_t* order, Py_ssize_t seen, Py_ssize_t seen_end,
+                                   Py_ssize_t unseen, Py_ssize_t unseen_end) noexcept nogil:
+    """Touches lo to hi of exposure_order: the exposed ones to order[seen], order[seen + 1],
+    ... (below seen_end), the others to order[k - 1 - unseen], order[k - 2 - unseen], ...
+    (unseen below unseen_end).  Every touch is written to both of its possible slots,
+    branch-free (exposure is a coin flip that a branch mispredicts): the slot it does not
+    take belongs to a later touch of the same pass, which overwrites it, or lies past this
+    pass's share, and then the spare entry order[k] takes it instead, so that a block never
+    writes into another block's (another thread's) entries.  (With seen_end = unseen_end = k,
+    one pass over every touch: a slot not taken is then a later touch's, whichever part it
+    lies in.)  Returns the exposed count after the block (seen)."""
+    cdef Py_ssize_t t
+    cdef bint e
+    for t in range(lo, hi):
+        e = exposed[t] != 0
+        order[seen if seen < seen_end else k] = t
+        order[k - 1 - unseen if unseen < unseen_end else k] = t
+        seen = seen + e
+        unseen = unseen + (not e)
+    return seen
+
+
+cdef inline Py_ssize_t exposure_order(const uint8_t* exposed, Py_ssize_t k, Py_ssize_t* order,
+                                      int n_threads) noexcept nogil:
+    """The touches split by exposure, each part in ascending order: order[0 .. n_seen - 1]
+    the exposed ones, order[k - 1], order[k - 2], ... the others (order holds k + 1 entries;
+    order[k] is scratch).  Returns n_seen, or -1 when out of memory.  A wave of
+    ORDER_PARALLEL_MIN touches or more is split on ``n_threads`` threads in two passes over
+    fixed blocks (count, then place), the same result on any thread count."""
+    cdef Py_ssize_t n_blocks = (k + ORDER_BLOCK - 1) // ORDER_BLOCK, b, lo, hi, t, n_seen = 0
+    cdef Py_ssize_t* first_seen = NULL
+    cdef Py_ssize_t cnt
+    if n_threads <= 1 or k < ORDER_PARALLEL_MIN:
+        return order_block(exposed, 0, k, k, order, 0, k, 0, k)
+    first_seen = <Py_ssize_t*>malloc((n_blocks + 1) * sizeof(Py_ssize_t))
+    if first_seen == NULL:
+        return -1
+    with parallel(num_threads=n_threads):
+        for b in prange(n_blocks, schedule="static"):
+            lo = b * ORDER_BLOCK
+            hi = lo + ORDER_BLOCK if lo + ORDER_BLOCK < k else k
+            cnt = 0
+            for t in range(lo, hi):
+                cnt = cnt + (exposed[t] != 0)
+            first_seen[b + 1] = cnt
+    first_seen[0] = 0
+    for b in range(n_blocks):
+        first_seen[b + 1] = first_seen[b + 1] + first_seen[b]
+    n_seen = first_seen[n_blocks]
+    with parallel(num_threads=n_threads):
+        for b in prange(n_blocks, schedule="static"):
+            lo = b * ORDER_BLOCK
+            hi = lo + ORDER_BLOCK if lo + ORDER_BLOCK < k else k
+            # Unexposed before this block: the touches before lo minus the exposed ones.
+            order_block(exposed, lo, hi, k, order, first_seen[b], first_seen[b + 1], lo - first_seen[b],
+                        hi - first_seen[b + 1])
+    free(first_seen)
+    return n_seen

@@ -31,7 +31,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 
 from sim.core._common cimport (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
-    dot_i8, dots8, prefetch_r, prefetch_w,
+    dot_i8, dots8, exposure_order, prefetch_r, prefetch_w,
 )
 from sim.core._random cimport (
     SIMD_AVX512, SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits,
@@ -806,18 +806,16 @@ def fill_slates(
             need_cats = True
     # The exposed touches first, branch-free: exposure is a coin flip per touch, which a branch
     # in the main loop would mispredict about once per exposed touch; this also lets the
-    # prefetches look exactly PREFETCH_AHEAD exposed touches ahead.
-    n_todo = 0
-    for t in range(k):
-        n_todo = n_todo + (exposed[t] != 0)
-    todo = <Py_ssize_t*>malloc((n_todo + 1) * sizeof(Py_ssize_t))
+    # prefetches look exactly PREFETCH_AHEAD exposed touches ahead.  (exposure_order, on the
+    # run's threads for a large wave; the unexposed touches, at the back, are not used here.)
+    todo = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
     if todo == NULL:
         raise MemoryError()
-    n_todo = 0
     with nogil:
-        for t in range(k):
-            todo[n_todo] = t
-            n_todo = n_todo + (exposed[t] != 0)
+        n_todo = exposure_order(&exposed[0] if k > 0 else NULL, k, todo, n_threads)
+    if n_todo < 0:
+        free(todo)
+        raise MemoryError()
     # On a vector path with packed keys and D = 8, each touch's candidates (draws, dot
     # products, keys: one pass of candidates8) are made one touch ahead, so that their long
     # latencies (the gathers) overlap the previous touch's slot choices; the parallel loop

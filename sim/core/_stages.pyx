@@ -37,7 +37,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, u
 
 from sim.core._common cimport (
     CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, above_exp_bound, below_sigmoid, clamp01, dot_i8, dots8,
-    first_max_i32, prefetch_r, prefetch_w, sigmoid,
+    exposure_order, first_max_i32, prefetch_r, prefetch_w, sigmoid,
 )
 from sim.core._random cimport (
     SIMD_AVX512, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd,
@@ -1108,7 +1108,8 @@ def respond(
     # is a coin flip per touch (an email is opened or not), which a branch in one loop over
     # every touch mispredicted; apart, each loop is uniform and its prefetches look exactly
     # PREFETCH_AHEAD of its own touches ahead.  Touches are independent (unique customers),
-    # so the results are those of one loop in touch order.
+    # so the results are those of one loop in touch order.  (exposure_order: on the run's
+    # threads for a large wave.)
     order = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
     if order == NULL:
         raise MemoryError()
@@ -1151,11 +1152,11 @@ def respond(
     cdef const double* i_lpr = NULL
     cdef const double* i_margin = NULL
     with nogil:
-        for t in range(k):
-            order[n_seen] = t
-            order[k - 1 - n_unseen] = t    # both slots are free; only one is kept
-            n_seen = n_seen + (exposed[t] != 0)
-            n_unseen = n_unseen + (exposed[t] == 0)
+        n_seen = exposure_order(&exposed[0] if k > 0 else NULL, k, order, n_threads)
+    if n_seen < 0:
+        free(order)
+        raise MemoryError()
+    n_unseen = k - n_seen
     with nogil, parallel(num_threads=n_threads):
         cu = &cust[0] if k > 0 else NULL
         fat = &fatigue[channel, 0]       # this channel's row
@@ -1373,6 +1374,17 @@ def respond(
         free(slot_dot)
     free(order)
     return bad_customer
+
+
+def _exposure_order(
+    const uint8_t[::1] exposed,         # IN  uint8[k]
+    Py_ssize_t[::1] order,              # OUT intp[k + 1] (see exposure_order)
+    int n_threads,
+):
+    """exposure_order, for the tests: returns the exposed count."""
+    if order.shape[0] != exposed.shape[0] + 1:
+        raise ValueError("order must hold k + 1 entries")
+    return exposure_order(&exposed[0] if exposed.shape[0] > 0 else NULL, exposed.shape[0], &order[0], n_threads)
 
 
 def _above_exp_bound(
