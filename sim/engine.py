@@ -87,7 +87,8 @@ class Engine:
         self._visit_buffer = state_array(n, np.int64)   # the visitors kernel's scratch
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
-        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl)
+        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl,
+                                    scenario.threads)
         self._segment_names = [seg.name for seg in scenario.config.population.segments]
         # Each campaign gets a wave number, so two campaigns at the same hour on one channel
         # draw independent noise.  Scheduled campaigns come first: the first one is wave 0.
@@ -148,16 +149,17 @@ class Engine:
                 if later >= self.horizon_hours:
                     continue
                 yield self.env.timeout(later - self.env.now)
-            audience = self._audience(c, channel, int(self.env.now))
-            self.send(channel, audience, wave=wave, campaign=name, strategy=c.strategy)
+            # The audience and the caps in one pass: the same as send(channel, _audience(...)).
+            cohort = self.policy.admit_reachable(channel, self._audience_mask(c, int(self.env.now)))
+            self.run_wave(channel, cohort, wave=wave, campaign=name, strategy=c.strategy)
 
     def _audience(self, c, channel: int, now: int) -> np.ndarray:
         """int64 (k,): who campaign ``c`` reaches at hour ``now`` (consent and activity included)."""
-        mask = self.policy.reachable_mask(channel)
-        extra = audience_mask(c, now, self.s.population, self.book, self._segment_names)
-        if extra is not None:
-            mask &= extra
-        return np.flatnonzero(mask).astype(np.int64)
+        return self.policy.reachable_customers(channel, self._audience_mask(c, now))
+
+    def _audience_mask(self, c, now: int) -> np.ndarray | None:
+        """bool (N,): whom campaign ``c`` is for at hour ``now``, or None for everyone."""
+        return audience_mask(c, now, self.s.population, self.book, self._segment_names)
 
     def _schedule_dispatch(self, t: int, bucket: int) -> None:
         """Make sure trigger ``t`` dispatches at hour ``bucket`` (once per distinct pair)."""

@@ -30,11 +30,13 @@ class ContactPolicy:
     count : callable(channel, counter name, n)
         Where suppressed, deferred and dropped contacts are counted (the recorder).
     impl : "compiled" or "numpy"
-        How the caps are applied (the same outcome either way).
+        How audiences are found and the caps applied (the same outcome either way).
+    threads : int
+        Threads of the compiled passes over a large audience (the same outcome on any count).
     """
 
-    def __init__(self, limits: LimitsConfig, pop: Population, count, impl: str = "compiled"):
-        self.pop, self.count, self.impl = pop, count, impl
+    def __init__(self, limits: LimitsConfig, pop: Population, count, impl: str = "compiled", threads: int = 1):
+        self.pop, self.count, self.impl, self.threads = pop, count, impl, threads
         self._outbound = np.array([c in OUTBOUND for c in range(len(CHANNELS))], dtype=np.uint8)
         self.limits = {ch: getattr(limits, CHANNELS[ch]) for ch in OUTBOUND}
         self.quiet = {ch: QuietHours(self.limits[ch].quiet_hours) for ch in OUTBOUND}
@@ -84,22 +86,63 @@ class ContactPolicy:
         pop = self.pop
         return (pop.consent & np.uint8(1 << channel)).astype(bool) & pop.active.astype(bool)
 
+    def reachable_customers(self, channel: int, extra: np.ndarray | None = None) -> np.ndarray:
+        """int64 (k,), ascending: the active customers who consent to ``channel`` and, unless
+        ``extra`` (bool (N,)) is None, meet it.
+
+        Runs the compiled scan (``impl="compiled"``, on ``threads`` threads) or
+        :meth:`_reachable_customers_numpy`, its twin.
+        """
+        if self.impl == "numpy":
+            return self._reachable_customers_numpy(channel, extra)
+        pop = self.pop
+        return load_compiled("_policy").reachable(pop.consent, pop.active, _as_bytes(extra), channel, self.threads)
+
+    def _reachable_customers_numpy(self, channel: int, extra: np.ndarray | None) -> np.ndarray:
+        """The reachable customers as NumPy operations: the twin of the compiled scan."""
+        mask = self.reachable_mask(channel)
+        if extra is not None:
+            mask &= extra
+        return np.flatnonzero(mask).astype(np.int64)
+
+    def admit_reachable(self, channel: int, extra: np.ndarray | None = None) -> np.ndarray:
+        """int64 (k',), ascending: :meth:`admit` of :meth:`reachable_customers` (the same
+        customers admitted, counters incremented and suppressions counted).
+
+        The compiled version (``impl="compiled"``) is one scan of the population, on
+        ``threads`` threads, that decides the caps as it finds the reachable customers: only
+        the admitted ones are written out.
+        """
+        if self.impl == "numpy":
+            return self.admit(channel, self._reachable_customers_numpy(channel, extra))
+        pop, lim = self.pop, self.limits[channel]
+        admitted, reached = load_compiled("_policy").admit_reachable(
+            pop.consent, pop.active, _as_bytes(extra), pop.sent_this_week, pop.sent_today, self._outbound,
+            channel, lim.cap_per_week or 0, lim.cap_per_day or 0, self.all_channels_per_week or 0, self.threads)
+        self._counted(channel, reached, admitted.shape[0])
+        return admitted
+
     def admit(self, channel: int, cust: np.ndarray) -> np.ndarray:
         """The customers of ``cust`` (int64, reachable) who are under every cap; counts them as sent.
 
         Those held back by a cap are counted as ``suppressed_by_cap`` of the channel.  Runs the
-        compiled pass (``impl="compiled"``) or :meth:`_admit_numpy`, its twin.
+        compiled pass (``impl="compiled"``, a long list on ``threads`` threads) or
+        :meth:`_admit_numpy`, its twin.
         """
         if self.impl == "numpy":
             admitted = self._admit_numpy(channel, cust)
         else:
             admitted = self._admit_compiled(channel, cust)
-        if admitted.shape[0]:
+        self._counted(channel, cust.shape[0], admitted.shape[0])
+        return admitted
+
+    def _counted(self, channel: int, candidates: int, admitted: int) -> None:
+        """Bookkeeping of a wave that admitted ``admitted`` of ``candidates`` customers."""
+        if admitted:
             self._counted_today = self._counted_this_week = True
-        held = int(cust.shape[0] - admitted.shape[0])
+        held = int(candidates - admitted)
         if held:
             self.count(channel, "suppressed_by_cap", held)
-        return admitted
 
     def _admit_compiled(self, channel: int, cust: np.ndarray) -> np.ndarray:
         pop, lim = self.pop, self.limits[channel]
@@ -107,7 +150,7 @@ class ContactPolicy:
         out = np.empty(cust.shape[0], dtype=np.int64)
         w = load_compiled("_policy").admit(cust, pop.sent_this_week, pop.sent_today, self._outbound, out, channel,
                                            lim.cap_per_week or 0, lim.cap_per_day or 0,
-                                           self.all_channels_per_week or 0)
+                                           self.all_channels_per_week or 0, self.threads)
         if w < 0:
             raise ValueError(f"customer {int(cust[-w - 1])} of candidate {-w - 1} is out of range "
                              f"[0, {pop.sent_this_week.shape[0]})")
@@ -129,3 +172,9 @@ class ContactPolicy:
         pop.sent_this_week[cust, channel] += 1
         pop.sent_today[cust, channel] += 1
         return cust
+
+
+def _as_bytes(mask: np.ndarray | None) -> np.ndarray | None:
+    """A bool (N,) mask as the uint8 (N,) bytes the compiled scans read (no copy when it is
+    contiguous), or None."""
+    return None if mask is None else np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
