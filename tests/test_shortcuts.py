@@ -145,3 +145,36 @@ def test_exposure_order_splits_touches_in_order_on_any_thread_count(threads):
         assert n_seen == seen.size
         np.testing.assert_array_equal(order[:n_seen], seen)
         np.testing.assert_array_equal(order[n_seen:k], unseen[::-1])
+
+
+@pytest.mark.parametrize("elasticity, fatigue_k", [(1.0, 0.15), (0.0, 0.0), (0.5, 3.0), (2.5, 0.15), (1.0, 40.0)])
+def test_the_open_coin_is_decided_as_with_the_probability_computed(elasticity, fatigue_k):
+    # expose brackets p = base * (trust / 0.5) ** elasticity * exp(-k * fatigue) between
+    # tabled trust-bin edges and 1 - x <= exp(-x) <= 1 / (1 + x), computing p only for draws
+    # in between.  Trust on and next to the bins' edges (1/1024), at 1 and near 0, fatigue
+    # from none to far beyond the model's range: every decision must be u < p with p computed
+    # as libm computes it.
+    import math
+
+    from sim.core import load_compiled
+    from sim.core.twins.random import customer_base, draw_uniform
+
+    rng = np.random.default_rng(17)
+    edges = np.arange(0, 1025) / 1024.0
+    trust = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, 2.0), rng.random(30000),
+                            [1e-30, 1e-7, 0.0, 1.0]]).astype(np.float32)
+    trust = np.clip(trust, 0.0, 1.0)
+    n = trust.size
+    fatigue = np.zeros((4, n), dtype=np.float32)
+    fatigue[1] = np.where(rng.random(n) < 0.3, 0.0, rng.exponential(1.0, n) * rng.choice([0.1, 1.0, 30.0], n))
+    cust = np.arange(n, dtype=np.int64)
+    out = np.zeros(n, np.uint8)
+    key = 2024
+    load_compiled("_stages").expose(cust, trust, fatigue, out, 1, 0.22, elasticity, fatigue_k, key, 1)
+    u = draw_uniform(customer_base(key, cust), 0)
+    want = np.array([
+        float(ui) < (0.22 * math.exp(elasticity * math.log(float(t) / 0.5)) * math.exp(-fatigue_k * float(f))
+                     if t > 0.0 else 0.0)
+        for ui, t, f in zip(u, trust, fatigue[1])])
+    np.testing.assert_array_equal(out.astype(bool), want)
+    assert 0.02 < out.mean() < 0.6

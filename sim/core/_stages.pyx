@@ -635,6 +635,11 @@ def browse(
     return bad_customer
 
 
+cdef enum:
+    # Trust bins of expose's bracket of the open probability (see there).
+    EXPOSE_BINS = 1024
+
+
 def expose(
     const int64_t[::1] cust,            # IN  int64[k]
     const float[::1] trust,             # IN  float32[N]
@@ -649,12 +654,23 @@ def expose(
     capped at 1.
     """
     cdef Py_ssize_t k = cust.shape[0], t, i
-    cdef double p, tr, u, f
+    cdef double p, tr, u, f, x
     # With trust <= 1, fatigue >= 0 and both exponents' signs as the schema requires, p is at
     # most base_rate * 2 ** trust_elasticity: a draw above that decides "not noticed" without
-    # the log and two exp() (most touches: open rates are low).  Otherwise p is computed.
-    cdef double p_max = (base_rate * exp(trust_elasticity * log(2.0))
-                         if trust_elasticity >= 0.0 and fatigue_k >= 0.0 else 2.0)
+    # the log and two exp() (most touches: open rates are low).
+    cdef bint monotone = trust_elasticity >= 0.0 and fatigue_k >= 0.0
+    cdef double p_max = base_rate * exp(trust_elasticity * log(2.0)) if monotone else 2.0
+    # Below p_max (about twice the open rate), p is bracketed without log() and exp(): the
+    # trust factor (trust / 0.5) ** elasticity, increasing in trust, lies between its values
+    # at the edges of the trust's bin (of EXPOSE_BINS, tabled once per call), and the fatigue
+    # factor exp(-x), x = fatigue_k * fatigue >= 0, between 1 - x and 1 / (1 + x).  A draw
+    # above the upper end is "not noticed", below the lower end "noticed"; only the few in
+    # between (a band of about x ** 2 of p) compute p.  The bounds are widened by a relative
+    # 1e-9, far more than the rounding of log(), exp() and the products, so every decision is
+    # the one the computed p gives.
+    cdef double* t_lo = NULL
+    cdef double* t_hi = NULL
+    cdef int b
     cdef Py_ssize_t blk, lo, hi
     cdef Py_ssize_t n_blocks = (k + DRAW_BLOCK - 1) // DRAW_BLOCK
     # The usual "not noticed" (u >= p_max) decided on the integer draw, as in churn_block.
@@ -664,6 +680,17 @@ def expose(
     cdef const float* fat = NULL
     cdef uint8_t* out = NULL
     cdef uint64_t* bits = NULL
+    if monotone and k > 0:
+        t_lo = <double*>malloc((EXPOSE_BINS + 2) * sizeof(double))
+        t_hi = <double*>malloc((EXPOSE_BINS + 2) * sizeof(double))
+        if t_lo == NULL or t_hi == NULL:
+            free(t_lo)
+            free(t_hi)
+            raise MemoryError()
+        for b in range(EXPOSE_BINS + 2):
+            # bin b holds trust in [b, b + 1) / EXPOSE_BINS (bin EXPOSE_BINS: trust 1 exactly)
+            t_lo[b] = base_rate * exp(trust_elasticity * log(b / (0.5 * EXPOSE_BINS))) * (1.0 - 1e-9) if b > 0 else 0.0
+            t_hi[b] = base_rate * exp(trust_elasticity * log((b + 1) / (0.5 * EXPOSE_BINS))) * (1.0 + 1e-9)
     with nogil, parallel(num_threads=n_threads):
         # Raw pointers as thread-private locals (see browse).
         cu = &cust[0] if k > 0 else NULL
@@ -685,12 +712,23 @@ def expose(
                     out[t] = 0
                     continue
                 u = bits_to_uniform(bits[t - lo])
+                if t_lo != NULL and 0.0 < tr <= 1.0 and 0.0 <= f < 1e300:
+                    b = <int>(tr * EXPOSE_BINS)
+                    x = fatigue_k * f
+                    if u >= t_hi[b] / (1.0 + x):
+                        out[t] = 0
+                        continue
+                    if u < t_lo[b] * (1.0 - x):
+                        out[t] = 1
+                        continue
                 if tr <= 0.0:
                     p = 0.0
                 else:
                     p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
                 out[t] = u < p
         free(bits)
+    free(t_lo)
+    free(t_hi)
 
 
 def perceive(
