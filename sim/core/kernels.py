@@ -270,22 +270,16 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
            trusted: frozenset[str] = frozenset()) -> None:
     dims: dict[str, int] = {}
     for spec in kernel.arrays:
-        where = f"{kernel_name}({spec.name})"
-        if spec.name not in kwargs:
-            raise KernelArgumentError(f"{where}: missing array argument")
-        a = kwargs[spec.name]
-        if not isinstance(a, np.ndarray):
-            raise KernelArgumentError(f"{where}: expected a NumPy array, got {type(a).__name__}")
-        if a.dtype != spec.dtype:
-            raise KernelArgumentError(f"{where}: dtype {a.dtype}, expected {spec.dtype}")
-        if a.ndim != len(spec.dims):
-            raise KernelArgumentError(f"{where}: {a.ndim}-d array, expected {len(spec.dims)}-d")
-        if not a.flags.c_contiguous:
-            raise KernelArgumentError(f"{where}: array is not C-contiguous")
+        a = kwargs.get(spec.name)
+        # One test for the usual case; the messages only when something is wrong.
+        if not (isinstance(a, np.ndarray) and a.dtype == spec.dtype and a.ndim == len(spec.dims)
+                and a.flags.c_contiguous):
+            _signature_error(kernel_name, spec, kwargs)
         for sym, size in zip(spec.dims, a.shape):
             if dims.setdefault(sym, size) != size:
                 raise KernelArgumentError(
-                    f"{where}: dimension {sym} is {size} here but {dims[sym]} in an earlier argument")
+                    f"{kernel_name}({spec.name}): dimension {sym} is {size} here but {dims[sym]} in an earlier "
+                    "argument")
     # The wave's customers first: an N-row array is read only at rows cust[t] (every kernel
     # that takes ``cust`` indexes its per-customer arrays through it and nothing else), so
     # its indices are checked on those rows only, once ``cust`` itself is known to be valid.
@@ -293,7 +287,7 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
     # A kernel that skips unexposed touches reads its N-row arrays only at exposed customers.
     row_mask = kwargs["exposed"] if kernel_name in EXPOSED_ONLY else None
     unread = _UNREAD[kernel_name](kwargs) if kernel_name in _UNREAD else frozenset()
-    bounded = sorted((s for s in kernel.arrays if s.bound is not None), key=lambda s: s.name != "cust")
+    bounded = _bounded(kernel_name)
     index_range = _index_range()
     # The scans of a large wave's arrays run on the call's threads (same result for any count).
     n_threads = kwargs.get("n_threads", 1)
@@ -324,6 +318,28 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
                 + (f" or {spec.sentinel}" if spec.sentinel is not None else ""))
         if spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N":
             rows = a
+
+
+def _signature_error(kernel_name: str, spec: ArraySpec, kwargs: dict[str, Any]) -> None:
+    """Raise the KernelArgumentError saying how argument ``spec`` breaks the signature."""
+    where = f"{kernel_name}({spec.name})"
+    if spec.name not in kwargs:
+        raise KernelArgumentError(f"{where}: missing array argument")
+    a = kwargs[spec.name]
+    if not isinstance(a, np.ndarray):
+        raise KernelArgumentError(f"{where}: expected a NumPy array, got {type(a).__name__}")
+    if a.dtype != spec.dtype:
+        raise KernelArgumentError(f"{where}: dtype {a.dtype}, expected {spec.dtype}")
+    if a.ndim != len(spec.dims):
+        raise KernelArgumentError(f"{where}: {a.ndim}-d array, expected {len(spec.dims)}-d")
+    raise KernelArgumentError(f"{where}: array is not C-contiguous")
+
+
+@functools.cache
+def _bounded(kernel_name: str) -> tuple[ArraySpec, ...]:
+    """The index arrays of a kernel's signature, ``cust`` first (the others' rows depend on it)."""
+    specs = (s for s in KERNELS[kernel_name].arrays if s.bound is not None)
+    return tuple(sorted(specs, key=lambda s: s.name != "cust"))
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
