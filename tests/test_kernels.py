@@ -160,6 +160,19 @@ def test_non_contiguous_array_is_rejected():
         call("browse", "compiled", n_threads=1, **args)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.pop("trust"), r"update_trust\(trust\): missing array argument"),
+    (lambda a: a.update(trust=a["trust"].tolist()), r"update_trust\(trust\): expected a NumPy array, got list"),
+    (lambda a: a.update(trust=a["trust"][:, None]), r"update_trust\(trust\): 2-d array, expected 1-d"),
+    (lambda a: a.update(trust=a["trust"][:-1]), r"update_trust\(trust\): dimension N is"),
+])
+def test_each_way_of_breaking_a_signature_is_named(change, message):
+    args = _inputs("update_trust")
+    change(args)
+    with pytest.raises(KernelArgumentError, match=message):
+        call("update_trust", "compiled", n_threads=1, **args)
+
+
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
 def test_browse_without_items_to_look_at_is_rejected(impl):
     args = _inputs("browse")
