@@ -4,8 +4,8 @@ A wave reads a few bytes from each of some twenty per-customer arrays for every 
 customer, and a million customers' float32 array spans 3.8 MiB.  On ordinary 4 KiB pages
 the processor's address-translation cache covers only a few of those arrays at once, so most
 of these reads first wait for a page-table walk.  On 2 MiB pages a whole array takes two
-translation entries.  The default scenario at a million customers runs about 4 % faster
-(``make bench``; see the README's benchmark section).
+translation entries.  The default scenario at a million customers runs 3-5% faster on one
+thread (see the README's benchmark section).
 
 :func:`state_array` allocates an array of at least :data:`HUGE_PAGE_MIN_BYTES` in its own
 anonymous memory mapping, aligned to a 2 MiB boundary and marked ``MADV_HUGEPAGE``, and
