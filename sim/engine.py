@@ -46,9 +46,6 @@ from sim.touch import TouchBatch
 
 __all__ = ["Engine", "wait_urgent", "terminal_progress"]
 
-SLATE_ARRAYS = frozenset({"slate", "basis", "score"})
-"""The per-touch arrays a strategy fills."""
-
 
 def wait_urgent(env: simpy.Environment, delay: float) -> simpy.Event:
     """A timeout that fires before every ordinary event scheduled for the same time."""
@@ -213,8 +210,8 @@ class Engine:
         strat = self._strategies[strategy]
         now = int(self.env.now)
         sealed = self._sealed(strat)
-        # The slates too, when the built-in slot strategy fills them (it zeroes unexposed rows).
-        written = s.customer.written_every_touch(channel) | (SLATE_ARRAYS if sealed else frozenset())
+        # The strategy's arrays too, where nothing but built-in code could read them before.
+        written = s.customer.written_every_touch(channel) | (strat.written_every_touch() if sealed else frozenset())
         batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave,
                            written=written)
         batch.campaign = campaign

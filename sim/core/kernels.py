@@ -306,7 +306,7 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
         if spec.name in trusted:
             # Checked already in this wave (see :func:`call`); a wave's customers still
             # select the rows at which its N-row arrays are checked.
-            if spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N":
+            if _selects_rows(spec):
                 rows = a
             continue
         count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
@@ -316,8 +316,13 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
                 + (f" or {spec.sentinel}" if spec.sentinel is not None else ""))
-        if spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N":
+        if _selects_rows(spec):
             rows = a
+
+
+def _selects_rows(spec: ArraySpec) -> bool:
+    """Whether ``spec`` is a wave's customers, the rows at which its N-row arrays are read."""
+    return spec.name == "cust" and spec.dims == ("k",) and spec.bound == "N"
 
 
 def _signature_error(kernel_name: str, spec: ArraySpec, kwargs: dict[str, Any]) -> None:

@@ -32,6 +32,11 @@ class Strategy(ABC):
         self.explained = config.explained
         self.control = config.control
 
+    def written_every_touch(self) -> frozenset[str]:
+        """The per-touch arrays :meth:`fill` writes at every touch, exposed or not, so that a
+        wave need not give them initial values.  None unless a subclass says so."""
+        return frozenset()
+
     @abstractmethod
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         """Write the batch's slates; ``wave_key`` keys the strategy's own random stream."""

@@ -23,6 +23,10 @@ class SlotStrategy(Strategy):
         self.editorial_source = np.full_like(self.slot_source, source_code("editorial"))
         self.channels = {channel_code(c) for c in config.channels}
 
+    def written_every_touch(self) -> frozenset[str]:
+        """fill_slates writes every row: the exposed touches' slates, zeros for the others."""
+        return frozenset({"slate", "basis", "score"})
+
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         c, cat = self.config, firm.catalog
         sources = self.slot_source if batch.channel in self.channels else self.editorial_source
