@@ -94,8 +94,7 @@ class Recorder:
         self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
         self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
         self._segment_sums = np.zeros((5, n_seg), dtype=np.float64)
-        self._exposed_rel = np.empty(0, dtype=np.float64)
-        self._exposed_best = np.empty(0, dtype=np.float64)
+        self._sums = np.zeros(4, dtype=np.float64)   # revenue, margin, exposed relevance, best score
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
@@ -158,8 +157,9 @@ class Recorder:
             d[f"{ch}_clicks"] += clicks
             d[f"{ch}_optouts"] += optouts
         d["orders"] += orders
-        d["revenue"] += float(batch.revenue.sum())
-        d["margin"] += float(batch.margin.sum())
+        revenue, margin, rel_sum, best_sum = (float(x) for x in self._sums)
+        d["revenue"] += revenue
+        d["margin"] += margin
         d["persofails"] += persofails
         d["creepy_touches"] += creepy
         # Which slot (hence which source of the strategy) showed the just-bought durable.
@@ -170,8 +170,8 @@ class Recorder:
                                                      + int(self._fail_slot_basis[slot, basis]))
         # Which data basis stood behind the most intrusive slot of each creepy touch.
         self.creepy_by_basis += self._creepy_basis
-        self.perceived_rel_sum += float(self._exposed_rel[:n_exposed].sum())
-        self.firm_score_sum += float(self._exposed_best[:n_exposed].sum())
+        self.perceived_rel_sum += rel_sum
+        self.firm_score_sum += best_sum
         self.exposed_total += n_exposed
         # Per-segment totals.
         seg = self._segment_sums
@@ -184,18 +184,17 @@ class Recorder:
 
     def _tally(self, batch: TouchBatch) -> tuple[int, int, int, int, int, int]:
         """Count a wave in one compiled pass on this run's threads: (exposed, clicks, orders,
-        optouts, persofails, creepy), leaving the breakdowns in this recorder's scratch arrays."""
-        k, n_slot = batch.slate.shape
-        if self._exposed_rel.shape[0] < k:   # the largest wave so far (at most N)
-            self._exposed_rel = np.empty(k, dtype=np.float64)
-            self._exposed_best = np.empty(k, dtype=np.float64)
+        optouts, persofails, creepy), leaving the breakdowns and the wave's sums (revenue,
+        margin, the exposed touches' relevance and best slot score) in this recorder's scratch
+        arrays."""
+        n_slot = batch.slate.shape[1]
         if self._fail_slot_basis.shape[0] != n_slot:   # strategies may differ in slate size
             self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
         bad = load_compiled("_stats").tally_wave(
-            batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue,
+            batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue, batch.margin,
             batch.persofail, batch.creepy, batch.opted_out, batch.basis, batch.rel, batch.score,
             self._counts, self._fail_slot_basis, self._creepy_basis, self._segment_sums,
-            self._exposed_rel, self._exposed_best, self.threads)
+            self._sums, self.threads)
         if bad:
             t = bad - 1
             raise ValueError(

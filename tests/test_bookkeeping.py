@@ -21,6 +21,7 @@ def random_wave(rng, k, all_exposed=False):
         clicked=(rng.random(k) < 0.2).astype(np.uint8),
         bought=np.where(rng.random(k) < 0.1, rng.integers(0, 100, k), -1).astype(np.int32),
         revenue=rng.lognormal(3, 0.5, k),
+        margin=rng.normal(5, 3, k),
         persofail=np.where(fail, rng.integers(1, S + 1, k), 0).astype(np.uint8),
         creepy=(rng.random(k) < 0.1).astype(np.uint8),
         opted_out=(rng.random(k) < 0.05).astype(np.uint8),
@@ -32,8 +33,7 @@ def random_wave(rng, k, all_exposed=False):
 
 def tally_outputs(k):
     return dict(counts=np.zeros(6, np.int64), persofail_slot_basis=np.zeros((S, B), np.int64),
-                creepy_basis=np.zeros(B, np.int64), by_segment=np.zeros((5, G)),
-                exposed_rel=np.zeros(k), exposed_best=np.zeros(k))
+                creepy_basis=np.zeros(B, np.int64), by_segment=np.zeros((5, G)), sums=np.zeros(4))
 
 
 CHUNK = twin.TALLY_CHUNK
@@ -69,18 +69,23 @@ def test_tally_chunk_is_the_same_in_kernel_and_twin():
                                                      (CHUNK, False, 2), (2 * CHUNK + 1, False, 1),
                                                      (2 * CHUNK + 1, False, 2), (5 * CHUNK // 2, True, 3)])
 def test_tally_wave_matches_twin(k, all_exposed, threads):
-    # Bit for bit, revenue included: the twin sums a segment's revenue per chunk of
-    # TALLY_CHUNK touches and then over the chunks in order, as the kernel does.
+    # Bit for bit, revenue and sums included: the twin sums per chunk of TALLY_CHUNK touches
+    # and then over the chunks in order, as the kernel does.
     wave = random_wave(np.random.default_rng(k), k, all_exposed)
     got, want = tally_outputs(k), tally_outputs(k)
     assert load_compiled("_stats").tally_wave(**wave, **got, n_threads=threads) == 0
     twin.tally_wave(**wave, **want)
-    n = int(want["counts"][0])
     assert got["counts"].tolist() == want["counts"].tolist()
-    for name in ("persofail_slot_basis", "creepy_basis", "by_segment"):
+    for name in ("persofail_slot_basis", "creepy_basis", "by_segment", "sums"):
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)   # bit for bit
-    np.testing.assert_array_equal(got["exposed_rel"][:n], want["exposed_rel"][:n])
-    np.testing.assert_array_equal(got["exposed_best"][:n], want["exposed_best"][:n])
+    # What the sums are: revenue and margin of the purchases (the random wave has some on
+    # touches without one, which do not count), relevance and best slot score of the exposed
+    # touches (up to rounding: the order of the additions differs).
+    ex, sold = wave["exposed"] != 0, wave["bought"] >= 0
+    best = wave["score"].max(axis=1)
+    np.testing.assert_allclose(got["sums"], [wave["revenue"][sold].sum(), wave["margin"][sold].sum(),
+                                             wave["rel"][ex].astype(float).sum(), best[ex].astype(float).sum()],
+                               rtol=1e-12, atol=1e-9)
     if k:
         assert got["counts"][1:].sum() > 0   # the random wave has something to count
 
@@ -215,3 +220,70 @@ def test_daily_trust_summary_matches_numpy_at_any_thread_count(n):
     bins = np.minimum((values.astype(np.float64) * BINS).astype(np.int64), BINS - 1)
     cum = np.cumsum(np.bincount(bins, minlength=BINS))
     assert p10 == int(np.searchsorted(cum, 0.1 * n)) / BINS
+
+
+def tally_sums_on(path, wave, threads=1):
+    """The tally's sums (as int64 bits) on one vector path."""
+    stats = load_compiled("_stats")
+    k, n_slot = wave["basis"].shape
+    out = tally_outputs(k)
+    out["persofail_slot_basis"] = np.zeros((n_slot, B), np.int64)
+    previous = stats.set_simd(path)
+    try:
+        assert stats.tally_wave(**wave, **out, n_threads=threads) == 0
+    finally:
+        stats.set_simd(previous)
+    return out["sums"].view(np.int64)
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+@pytest.mark.parametrize("n_slot", [4, 3])
+@pytest.mark.parametrize("k", [1, 7, 8, 9, 301, CHUNK + 13])
+def test_tally_sums_are_the_same_on_every_vector_path(k, n_slot, with_nan):
+    # The exposed touches' relevance and best score with odd values among them (zeros of
+    # either sign, infinities, tiny values, ties between slots; NaN in a second run, where
+    # the sums become NaN and their bits are compared), on unexposed touches too: every path
+    # gives the scalar loop's bits, the wave's last touches (after the last step of eight)
+    # included.
+    rng = np.random.default_rng(k + n_slot)
+    wave = random_wave(rng, k)
+    wave["persofail"][:] = 0   # slots beyond n_slot
+    wave["basis"] = wave["basis"][:, :n_slot].copy()
+    odd = np.array([0.0, -0.0, 1e-40, -3.0] + ([np.nan, np.inf, -np.inf] if with_nan else []), np.float32)
+    score = rng.standard_normal((k, n_slot)).astype(np.float32)
+    hits = rng.random((k, n_slot)) < 0.15
+    score[hits] = rng.choice(odd, int(hits.sum()))
+    score[::5, 1:] = score[::5, :1]   # ties
+    rel = rng.random(k).astype(np.float32)
+    hits = rng.random(k) < 0.1
+    rel[hits] = rng.choice(odd, int(hits.sum()))
+    wave.update(score=score, rel=rel)
+    stats = load_compiled("_stats")
+    scalar = tally_sums_on("scalar", wave)
+    if not with_nan:
+        assert not np.isnan(scalar.view(np.float64)).any()
+    for path in stats.simd_paths():
+        for threads in (1, 2):
+            np.testing.assert_array_equal(tally_sums_on(path, wave, threads), scalar, err_msg=f"{path}, {threads}")
+
+
+def test_each_touch_best_score_is_the_scalar_one_on_every_vector_path():
+    # Every row of four slot scores drawn from NaN, zeros of either sign and +-1, at each
+    # position of a step of eight and in the last touches: a row's best score is the first
+    # slot's, replaced by each later slot that is greater (a NaN slot is never greater), so
+    # a NaN first slot makes the sum NaN and a later one does not.
+    stats = load_compiled("_stats")
+    values = np.array([np.nan, -0.0, 0.0, 1.0, -1.0], np.float32)
+    rows = np.array(np.meshgrid(values, values, values, values, indexing="ij")).reshape(4, -1).T
+    k = 17
+    for r, row in enumerate(rows):
+        wave = random_wave(np.random.default_rng(r), k, all_exposed=True)
+        wave["persofail"][:] = 0
+        wave["rel"][:] = 0.5
+        wave["score"][:] = 0.25
+        wave["score"][r % k] = row
+        first_nan = np.isnan(row[0])
+        scalar = tally_sums_on("scalar", wave)
+        assert np.isnan(scalar.view(np.float64)[3]) == first_nan, row
+        for path in stats.simd_paths():
+            np.testing.assert_array_equal(tally_sums_on(path, wave), scalar, err_msg=f"{path}, {row}")

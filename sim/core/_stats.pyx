@@ -31,6 +31,9 @@ cdef enum:
     EVENT_GROUP = 16
     # Counters per chunk: exposed, clicks, orders, optouts, persofails, creepy.
     N_COUNTS = 6
+    # Sums per chunk: the purchases' revenue and margin, the exposed touches' relevance and
+    # best slot score.
+    N_SUMS = 4
 
 TALLY_CHUNK = TALLY_CHUNK_
 
@@ -147,7 +150,112 @@ cdef extern from *:
     #endif
         return sim_pairwise8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
     }
+    /* A tally chunk's sums (tally_sums): eight partial sums per quantity, lane q taking
+       touches lo + q, lo + 8 + q, ... in order, in plain arithmetic that the compiler may
+       vectorize across the lanes without changing any lane's order of additions.  An
+       unexposed touch adds +0.0 to the exposed touches' sums, which leaves a partial sum as
+       it is (it starts at +0.0, so it is never -0.0): no branch on a coin flip.  The same
+       body is compiled for AVX-512 and for the baseline, so both give the same bits. */
+    static inline double sim_if_exposed(uint8_t exposed, double x) {
+        /* x, or +0.0 when not exposed: a bit mask, not a branch (a branch on a coin flip
+           mispredicts) and not a product (0 * NaN is NaN). */
+        uint64_t bits, keep = (uint64_t)0 - (uint64_t)(exposed != 0);
+        memcpy(&bits, &x, sizeof bits);
+        bits &= keep;
+        memcpy(&x, &bits, sizeof x);
+        return x;
+    }
+    static inline float sim_best_score(const float* row, ptrdiff_t n_slot) {
+        float best = n_slot > 0 ? row[0] : 0.0f;
+        for (ptrdiff_t s = 1; s < n_slot; s++)
+            best = row[s] > best ? row[s] : best;
+        return best;
+    }
+    #define SIM_TALLY_SUMS_BODY                                                                  \
+        double re[8] = {0}, be[8] = {0};                               \
+        ptrdiff_t t = lo, q;                                                                     \
+        for (; t + 8 <= hi; t += 8) {                                                            \
+            for (q = 0; q < 8; q++) {                                                            \
+                re[q] = re[q] + sim_if_exposed(exposed[t + q], (double)rel[t + q]);                     \
+            }                                                                                    \
+            if (n_slot == 4) {                                                                   \
+                for (q = 0; q < 8; q++) {                                                        \
+                    const float* r = score + 4 * (t + q);                                        \
+                    float m01 = r[1] > r[0] ? r[1] : r[0];                                       \
+                    float m012 = r[2] > m01 ? r[2] : m01;                                        \
+                    float best = r[3] > m012 ? r[3] : m012;                                      \
+                    be[q] = be[q] + sim_if_exposed(exposed[t + q], (double)best);                       \
+                }                                                                                \
+            } else {                                                                             \
+                for (q = 0; q < 8; q++)                                                          \
+                    be[q] = be[q] + sim_if_exposed(exposed[t + q], (double)sim_best_score(score + n_slot * (t + q), n_slot)); \
+            }                                                                                    \
+        }                                                                                        \
+        for (q = 0; t < hi; t++, q++) {                                                          \
+            re[q] = re[q] + sim_if_exposed(exposed[t], (double)rel[t]);                                 \
+            be[q] = be[q] + sim_if_exposed(exposed[t], (double)sim_best_score(score + n_slot * t, n_slot)); \
+        }                                                                                        \
+        sums[0] = sim_pairwise8(re[0], re[1], re[2], re[3], re[4], re[5], re[6], re[7]);          \
+        sums[1] = sim_pairwise8(be[0], be[1], be[2], be[3], be[4], be[5], be[6], be[7]);
+    static void sim_tally_sums_scalar(const uint8_t* exposed,
+                                      const float* rel, const float* score, ptrdiff_t n_slot, ptrdiff_t lo,
+                                      ptrdiff_t hi, double* sums) {
+        SIM_TALLY_SUMS_BODY
+    }
+    #if SIM_X86_SIMD
+    /* The same sums with AVX-512, eight touches per step: lane q of each accumulator is
+       partial sum q.  An unexposed lane is left as it is by a masked add, as adding +0.0
+       would leave it.  With four slots a touch's best score is its row of four in one 128-bit
+       lane, maxed as the scalar code does, (r1 > r0 ? r1 : r0), then r2 and r3 (vmaxps keeps
+       its first operand when it is greater, else the second: the same choice, NaNs and zeros
+       included).  Other slate sizes, and the last touches, go through the scalar body. */
+    SIM_TARGET_AVX512 static void sim_tally_sums_avx512(const uint8_t* exposed, const float* rel, const float* score,
+                                                        ptrdiff_t n_slot, ptrdiff_t lo, ptrdiff_t hi, double* sums) {
+        if (n_slot != 4) {
+            sim_tally_sums_scalar(exposed, rel, score, n_slot, lo, hi, sums);
+            return;
+        }
+        __m512d re = _mm512_setzero_pd(), be = _mm512_setzero_pd();
+        const __m512i first_of_row = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+        ptrdiff_t t = lo;
+        for (; t + 8 <= hi; t += 8) {
+            __mmask8 e = _mm_cmpneq_epi8_mask(_mm_loadl_epi64((const __m128i*)(exposed + t)), _mm_setzero_si128());
+            re = _mm512_mask_add_pd(re, e, re, _mm512_cvtps_pd(_mm256_loadu_ps(rel + t)));
+            __m512 a = _mm512_loadu_ps(score + 4 * t), b = _mm512_loadu_ps(score + 4 * t + 16);
+            a = _mm512_max_ps(_mm512_permute_ps(a, 3), _mm512_max_ps(_mm512_permute_ps(a, 2),
+                              _mm512_max_ps(_mm512_permute_ps(a, 1), a)));
+            b = _mm512_max_ps(_mm512_permute_ps(b, 3), _mm512_max_ps(_mm512_permute_ps(b, 2),
+                              _mm512_max_ps(_mm512_permute_ps(b, 1), b)));
+            __m256 best = _mm512_castps512_ps256(_mm512_permutex2var_ps(a, first_of_row, b));
+            be = _mm512_mask_add_pd(be, e, be, _mm512_cvtps_pd(best));
+        }
+        double p[2][8];
+        _mm512_storeu_pd(p[0], re);
+        _mm512_storeu_pd(p[1], be);
+        for (ptrdiff_t q = 0; t < hi; t++, q++) {
+            p[0][q] = p[0][q] + sim_if_exposed(exposed[t], (double)rel[t]);
+            p[1][q] = p[1][q] + sim_if_exposed(exposed[t], (double)sim_best_score(score + 4 * t, 4));
+        }
+        for (int j = 0; j < 2; j++)
+            sums[j] = sim_pairwise8(p[j][0], p[j][1], p[j][2], p[j][3], p[j][4], p[j][5], p[j][6], p[j][7]);
+    }
+    #endif
+    static inline void sim_tally_sums(const uint8_t* exposed,
+                                      const float* rel, const float* score, ptrdiff_t n_slot, ptrdiff_t lo,
+                                      ptrdiff_t hi, double* sums) {
+    #if SIM_X86_SIMD
+        if (sim_simd == SIM_SIMD_AVX512) {
+            sim_tally_sums_avx512(exposed, rel, score, n_slot, lo, hi, sums);
+            return;
+        }
+    #endif
+        sim_tally_sums_scalar(exposed, rel, score, n_slot, lo, hi, sums);
+    }
     """
+    void tally_sums "sim_tally_sums"(const uint8_t* exposed,
+                                     const float* rel, const float* score, Py_ssize_t n_slot, Py_ssize_t lo,
+                                     Py_ssize_t hi, double* sums) noexcept nogil
+    double add_left "sim_add_left"(double a, double b) noexcept nogil
     double pairwise8 "sim_pairwise8"(double p0, double p1, double p2, double p3, double p4, double p5, double p6,
                                      double p7) noexcept nogil
     bint vector_histogram "sim_histogram_vector"() noexcept nogil
@@ -249,12 +357,13 @@ def value_histogram(
 
 cdef inline Py_ssize_t tally_events(
         Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* segment, Py_ssize_t n_cust,
-        Py_ssize_t n_seg, const int32_t* bought, const double* revenue, const uint8_t* persofail,
-        const uint8_t* creepy, const uint8_t* opted_out, const uint8_t* basis, Py_ssize_t n_slot,
-        Py_ssize_t n_basis, int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis,
-        double* by_segment) noexcept nogil:
+        Py_ssize_t n_seg, const int32_t* bought, const double* revenue, const double* margin,
+        const uint8_t* persofail, const uint8_t* creepy, const uint8_t* opted_out, const uint8_t* basis,
+        Py_ssize_t n_slot, Py_ssize_t n_basis, int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis,
+        double* by_segment, double* sales) noexcept nogil:
     """The purchases, persofails, creepy touches and opt-outs among touches lo to hi, counted
-    into the chunk's rows (see tally_chunk); returns 0, or 1 + the first bad touch."""
+    into the chunk's rows (see tally_chunk), the purchases' revenue and margin added to
+    sales[0] and sales[1] in touch order; returns 0, or 1 + the first bad touch."""
     cdef Py_ssize_t t, s, seg
     cdef int64_t i
     cdef int b, top, slot, bb
@@ -269,6 +378,8 @@ cdef inline Py_ssize_t tally_events(
             counts[2] += 1
             by_segment[seg] = by_segment[seg] + revenue[t]
             by_segment[n_seg + seg] = by_segment[n_seg + seg] + 1.0
+            sales[0] = sales[0] + revenue[t]
+            sales[1] = sales[1] + margin[t]
         if persofail[t]:
             slot = persofail[t] - 1
             if slot >= n_slot:
@@ -298,11 +409,13 @@ cdef inline Py_ssize_t tally_events(
 cdef inline Py_ssize_t tally_chunk(
         Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* segment, Py_ssize_t n_cust,
         Py_ssize_t n_seg, const uint8_t* exposed, const uint8_t* clicked, const int32_t* bought,
-        const double* revenue, const uint8_t* persofail, const uint8_t* creepy, const uint8_t* opted_out,
-        const uint8_t* basis, Py_ssize_t n_slot, Py_ssize_t n_basis,
-        int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment) noexcept nogil:
+        const double* revenue, const double* margin, const uint8_t* persofail, const uint8_t* creepy,
+        const uint8_t* opted_out, const uint8_t* basis, const float* rel, const float* score, Py_ssize_t n_slot,
+        Py_ssize_t n_basis, int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment,
+        double* sums) noexcept nogil:
     """Count touches lo to hi into this chunk's zeroed rows (counts[N_COUNTS], slot_basis[S * B],
-    creepy_basis[B], by_segment[5 * G]); returns 0, or 1 + the first bad touch (then stops)."""
+    creepy_basis[B], by_segment[5 * G]) and sum them into sums[N_SUMS] (see tally_wave);
+    returns 0, or 1 + the first bad touch (then stops)."""
     cdef Py_ssize_t t, g, g_hi, bad
     cdef uint32_t any_event
     # The two counters every touch adds to, in locals: through the pointer, each touch's add
@@ -311,6 +424,7 @@ cdef inline Py_ssize_t tally_chunk(
     for t in range(lo, hi):
         n_exposed += exposed[t] != 0
         n_clicked += clicked[t] != 0
+    tally_sums(exposed, rel, score, n_slot, lo, hi, sums + 2)
     # Most touches have nothing to count by segment (no purchase, persofail, creepiness or
     # opt-out): groups of EVENT_GROUP touches are tested at once, in a loop without exits that
     # the compiler vectorizes, and only a group with something in it is gone through.
@@ -321,36 +435,14 @@ cdef inline Py_ssize_t tally_chunk(
         for t in range(g, g_hi):
             any_event = any_event | ((<uint32_t>bought[t] >> 31) ^ 1) | persofail[t] | creepy[t] | opted_out[t]
         if any_event:
-            bad = tally_events(g, g_hi, cust, segment, n_cust, n_seg, bought, revenue, persofail, creepy,
-                               opted_out, basis, n_slot, n_basis, counts, slot_basis, creepy_basis, by_segment)
+            bad = tally_events(g, g_hi, cust, segment, n_cust, n_seg, bought, revenue, margin, persofail, creepy,
+                               opted_out, basis, n_slot, n_basis, counts, slot_basis, creepy_basis, by_segment, sums)
             if bad:
                 return bad
         g = g_hi
     counts[0] += n_exposed
     counts[1] += n_clicked
     return 0
-
-
-cdef inline void copy_exposed(Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t q, Py_ssize_t q_end, const uint8_t* exposed,
-                              const float* rel, const float* score, Py_ssize_t n_slot,
-                              double* exposed_rel, double* exposed_best) noexcept nogil:
-    """Copy the relevance and best slot score of the exposed touches among lo to hi to
-    exposed_rel[q:q_end] and exposed_best[q:q_end], in touch order (q_end - q of them)."""
-    cdef Py_ssize_t t, s
-    cdef float best
-    # Every touch is written at q and q moves on past the exposed ones: whether a touch was
-    # exposed is a coin flip (an email opened), which a branch around the copy mispredicted.
-    # A chunk stops at its last exposed touch, so that it never writes into the next chunk's
-    # entries (another thread's).
-    for t in range(lo, hi):
-        if q >= q_end:
-            break
-        exposed_rel[q] = rel[t]
-        best = score[t * n_slot] if n_slot > 0 else 0.0
-        for s in range(1, n_slot):
-            best = score[t * n_slot + s] if score[t * n_slot + s] > best else best
-        exposed_best[q] = best
-        q = q + (exposed[t] != 0)
 
 
 def tally_wave(
@@ -360,6 +452,7 @@ def tally_wave(
     const uint8_t[::1] clicked,         # IN  uint8[k]
     const int32_t[::1] bought,          # IN  int32[k] item bought, -1 when none
     const double[::1] revenue,          # IN  float64[k]
+    const double[::1] margin,           # IN  float64[k]
     const uint8_t[::1] persofail,       # IN  uint8[k] 1 + slot of the persofail, 0 when none
     const uint8_t[::1] creepy,          # IN  uint8[k]
     const uint8_t[::1] opted_out,       # IN  uint8[k]
@@ -370,33 +463,36 @@ def tally_wave(
     int64_t[:, ::1] persofail_slot_basis,  # OUT int64[S, B] persofails by slot and that slot's basis
     int64_t[::1] creepy_basis,          # OUT int64[B] creepy touches by their most intrusive basis
     double[:, ::1] by_segment,          # OUT float64[5, G] revenue, orders, persofails, creepy, optouts
-    double[::1] exposed_rel,            # OUT float64[k] rel of the exposed touches, in order
-    double[::1] exposed_best,           # OUT float64[k] best slot score of the exposed touches, in order
+    double[::1] sums,                   # OUT float64[4] the purchases' revenue and margin, the exposed
+                                        #     touches' relevance and best slot score
     int n_threads=1,
 ):
-    """A finished wave's counters in one pass over its k touches; returns 0, or 1 + the
-    first touch whose persofail slot, data basis or segment is out of range.
+    """A finished wave's counters and sums in one pass over its k touches; returns 0, or 1 +
+    the first touch whose persofail slot, data basis or segment is out of range.
 
     Every output is overwritten.  The touches are counted in fixed chunks of TALLY_CHUNK (on
     ``n_threads`` threads when there are several chunks), each into its own scratch row,
-    reduced in chunk order: per-segment values are sums over chunks, in chunk order, of sums
-    over touches, in touch order, so they do not depend on the thread count (counts are
-    exact integers; for a wave of one chunk the revenue equals ``np.bincount``'s to the last
-    bit).  The exposed touches' relevance and best score are copied out (the first
-    ``counts[0]`` entries, in touch order) for NumPy to sum, so those sums equal a masked
-    NumPy sum.
+    reduced in chunk order, so that no output depends on the thread count (counts are exact
+    integers anyway):
+      * a per-segment value is the sum over chunks, in chunk order, of sums over the chunk's
+        touches in touch order (for a wave of one chunk the revenue equals ``np.bincount``'s to
+        the last bit);
+      * the revenue and margin of ``sums`` are sums over chunks, in chunk order, of the chunk's
+        purchases in touch order (touches without a purchase are not read);
+      * the relevance and best slot score (over the exposed touches) are sums over chunks, in
+        chunk order, of each chunk's eight partial sums (partial sum q: the chunk's touches q,
+        q + 8, q + 16, ... in order) added pairwise by sim_pairwise8.
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = basis.shape[1], n_basis = creepy_basis.shape[0]
     cdef Py_ssize_t n_seg = by_segment.shape[1], n_cust = segment.shape[0]
     cdef Py_ssize_t n_chunks = (k + TALLY_CHUNK_ - 1) // TALLY_CHUNK_
     # One scratch row per chunk: its first bad touch, counters, persofails by slot and basis,
-    # creepy touches by basis; and its per-segment sums.
-    cdef Py_ssize_t row_len = 1 + N_COUNTS + n_slot * n_basis + n_basis, seg_len = 5 * n_seg
+    # creepy touches by basis; and its per-segment sums followed by its N_SUMS sums.
+    cdef Py_ssize_t row_len = 1 + N_COUNTS + n_slot * n_basis + n_basis, seg_len = 5 * n_seg + N_SUMS
     cdef int64_t* rows = NULL
     cdef double* seg_rows = NULL
-    cdef Py_ssize_t* offset = NULL
-    cdef Py_ssize_t c, j, lo, hi, q = 0
-    # Raw pointers, set inside the parallel blocks so that each thread holds them in its own
+    cdef Py_ssize_t c, j, lo, hi
+    # Raw pointers, set inside the parallel block so that each thread holds them in its own
     # locals (a memoryview read in OpenMP code reloads the view's data pointer after a store).
     cdef const int64_t* cu = NULL
     cdef const uint8_t* sg = NULL
@@ -404,23 +500,23 @@ def tally_wave(
     cdef const uint8_t* cl = NULL
     cdef const int32_t* bo = NULL
     cdef const double* rv = NULL
+    cdef const double* mg = NULL
     cdef const uint8_t* pf = NULL
     cdef const uint8_t* cr = NULL
     cdef const uint8_t* oo = NULL
     cdef const uint8_t* ba = NULL
     cdef const float* re = NULL
     cdef const float* sc = NULL
-    cdef double* out_rel = NULL
-    cdef double* out_best = NULL
     cdef int64_t* row = NULL
+    cdef double* seg_row = NULL
     # The kernel runs without bounds checks: the shapes it relies on, checked once.
     if not (exposed.shape[0] == clicked.shape[0] == bought.shape[0] == k
-            and revenue.shape[0] == persofail.shape[0] == creepy.shape[0] == opted_out.shape[0] == k
-            and basis.shape[0] == rel.shape[0] == score.shape[0] == k and score.shape[1] == n_slot):
+            and revenue.shape[0] == margin.shape[0] == persofail.shape[0] == creepy.shape[0] == k
+            and opted_out.shape[0] == basis.shape[0] == rel.shape[0] == score.shape[0] == k
+            and score.shape[1] == n_slot):
         raise ValueError("tally_wave: the per-touch arrays differ in length (or basis and score in slots)")
     if not (counts.shape[0] == N_COUNTS and persofail_slot_basis.shape[0] == n_slot
-            and persofail_slot_basis.shape[1] == n_basis and by_segment.shape[0] == 5
-            and exposed_rel.shape[0] >= k and exposed_best.shape[0] >= k):
+            and persofail_slot_basis.shape[1] == n_basis and by_segment.shape[0] == 5 and sums.shape[0] == N_SUMS):
         raise ValueError("tally_wave: an output array has the wrong shape")
     if n_chunks < 2 or n_threads < 1:
         n_threads = 1     # one chunk: nothing to share
@@ -428,13 +524,13 @@ def tally_wave(
     creepy_basis[:] = 0
     by_segment[:, :] = 0.0
     counts[:] = 0
+    sums[:] = 0.0
     if k == 0:
         return 0
     rows = <int64_t*>calloc(n_chunks * row_len, sizeof(int64_t))
-    seg_rows = <double*>calloc(n_chunks * seg_len + 1, sizeof(double))
-    offset = <Py_ssize_t*>calloc(n_chunks, sizeof(Py_ssize_t))
+    seg_rows = <double*>calloc(n_chunks * seg_len, sizeof(double))
     try:
-        if rows == NULL or seg_rows == NULL or offset == NULL:
+        if rows == NULL or seg_rows == NULL:
             raise MemoryError()
         with nogil, parallel(num_threads=n_threads):
             cu = &cust[0]
@@ -443,48 +539,39 @@ def tally_wave(
             cl = &clicked[0]
             bo = &bought[0]
             rv = &revenue[0]
+            mg = &margin[0]
             pf = &persofail[0]
             cr = &creepy[0]
             oo = &opted_out[0]
             ba = &basis[0, 0] if n_slot > 0 else NULL
+            re = &rel[0]
+            sc = &score[0, 0] if n_slot > 0 else NULL
             for c in prange(n_chunks, schedule="static"):
                 lo = c * TALLY_CHUNK_
                 hi = lo + TALLY_CHUNK_ if lo + TALLY_CHUNK_ < k else k
                 row = rows + c * row_len
-                row[0] = tally_chunk(lo, hi, cu, sg, n_cust, n_seg, ex, cl, bo, rv, pf, cr, oo, ba, n_slot,
-                                     n_basis, row + 1, row + 1 + N_COUNTS, row + 1 + N_COUNTS + n_slot * n_basis,
-                                     seg_rows + c * seg_len)
+                seg_row = seg_rows + c * seg_len
+                row[0] = tally_chunk(lo, hi, cu, sg, n_cust, n_seg, ex, cl, bo, rv, mg, pf, cr, oo, ba, re, sc,
+                                     n_slot, n_basis, row + 1, row + 1 + N_COUNTS,
+                                     row + 1 + N_COUNTS + n_slot * n_basis, seg_row, seg_row + 5 * n_seg)
         # Reduce the chunks in order; the first bad chunk holds the wave's first bad touch.
         for c in range(n_chunks):
             row = rows + c * row_len
             if row[0]:
                 return row[0]
-            offset[c] = q
-            q += row[1]
             for j in range(N_COUNTS):
                 counts[j] += row[1 + j]
             for j in range(n_slot * n_basis):
                 persofail_slot_basis[j // n_basis, j % n_basis] += row[1 + N_COUNTS + j]
             for j in range(n_basis):
                 creepy_basis[j] += row[1 + N_COUNTS + n_slot * n_basis + j]
-            for j in range(seg_len):
+            for j in range(5 * n_seg):
                 by_segment[j // n_seg, j % n_seg] += seg_rows[c * seg_len + j]
-        # The exposed touches' values, each chunk's at its offset: compacted in touch order.
-        with nogil, parallel(num_threads=n_threads):
-            ex = &exposed[0]
-            re = &rel[0]
-            sc = &score[0, 0] if n_slot > 0 else NULL
-            out_rel = &exposed_rel[0]
-            out_best = &exposed_best[0]
-            for c in prange(n_chunks, schedule="static"):
-                lo = c * TALLY_CHUNK_
-                hi = lo + TALLY_CHUNK_ if lo + TALLY_CHUNK_ < k else k
-                copy_exposed(lo, hi, offset[c], offset[c] + rows[c * row_len + 1], ex, re, sc, n_slot, out_rel,
-                             out_best)
+            for j in range(N_SUMS):
+                sums[j] = add_left(sums[j], seg_rows[c * seg_len + 5 * n_seg + j])
     finally:
         free(rows)
         free(seg_rows)
-        free(offset)
     return 0
 
 

@@ -9,11 +9,12 @@ __all__ = ["tally_wave", "note_wave", "TALLY_CHUNK"]
 
 TALLY_CHUNK = 16384
 """Touches per chunk of the compiled tally (sim.core._stats.TALLY_CHUNK; a test checks both
-agree): its per-segment revenue is a sum of per-chunk sums, taken here in the same order."""
+agree): its per-segment revenue and its sums are sums of per-chunk sums, taken here in the
+same order."""
 
 
-def tally_wave(cust, segment, exposed, clicked, bought, revenue, persofail, creepy, opted_out, basis, rel, score,
-               counts, persofail_slot_basis, creepy_basis, by_segment, exposed_rel, exposed_best, n_threads=1) -> int:
+def tally_wave(cust, segment, exposed, clicked, bought, revenue, margin, persofail, creepy, opted_out, basis, rel,
+               score, counts, persofail_slot_basis, creepy_basis, by_segment, sums, n_threads=1) -> int:
     """See the compiled kernel; the same outputs, bit for bit (out-of-range checks left to
     NumPy's indexing; ``n_threads`` is ignored)."""
     n_seg = by_segment.shape[1]
@@ -37,9 +38,32 @@ def tally_wave(cust, segment, exposed, clicked, bought, revenue, persofail, cree
     for lo in range(0, len(cust), TALLY_CHUNK):
         r = lo + np.flatnonzero(sold[lo:lo + TALLY_CHUNK])
         by_segment[0] += np.bincount(seg[r], weights=revenue[r], minlength=n_seg)
-    exposed_rel[:n_exposed] = rel[ex]
-    exposed_best[:n_exposed] = score[ex].max(axis=1) if score.shape[1] else 0.0
+    best = score.max(axis=1).astype(np.float64) if score.shape[1] else np.zeros(len(cust))
+    sums[:] = 0.0
+    for lo in range(0, len(cust), TALLY_CHUNK):
+        part = slice(lo, lo + TALLY_CHUNK)
+        r = lo + np.flatnonzero(sold[part])
+        sums[0] += in_order(revenue[r])
+        sums[1] += in_order(margin[r])
+        sums[2] += lane_sum(np.where(ex[part], rel[part].astype(np.float64), 0.0))
+        sums[3] += lane_sum(np.where(ex[part], best[part], 0.0))
     return 0
+
+
+def in_order(values: np.ndarray) -> float:
+    """0.0 + values[0] + values[1] + ..., one addition at a time.  ``values``: float64 (n,)."""
+    return float(np.add.accumulate(np.concatenate(([0.0], values)))[-1])
+
+
+def lane_sum(values: np.ndarray) -> float:
+    """A chunk's sum as the compiled tally takes it: eight partial sums, partial sum q of values
+    q, q + 8, q + 16, ... in order, then added pairwise ((p0 + p1) + (p3 + p2)) + ((p4 + p5) +
+    (p7 + p6)).  ``values``: float64 (n,)."""
+    # A first row of zeros: each partial sum starts at +0.0, as the kernel's do.
+    lanes = np.zeros(8 + -(-len(values) // 8) * 8)
+    lanes[8:8 + len(values)] = values
+    p = np.add.accumulate(lanes.reshape(-1, 8), axis=0)[-1]
+    return float(((p[0] + p[1]) + (p[3] + p[2])) + ((p[4] + p[5]) + (p[7] + p[6])))
 
 
 def note_wave(cust, clicked, bought, last_visit, last_purchase, last_active, visit: bool, now: int,
