@@ -136,7 +136,7 @@ def test_exposure_order_splits_touches_in_order_on_any_thread_count(threads):
     lumpy = np.zeros(5 * block + 17, np.uint8)
     lumpy[block:2 * block] = 1                       # one block all exposed, the others none
     lumpy[3 * block + 5] = 1
-    cases += [lumpy, 1 - lumpy]
+    cases += [lumpy, 1 - lumpy, rng.integers(1, 256, 5 * block + 3).astype(np.uint8)]   # exposed: any nonzero
     for exposed in cases:
         k = exposed.size
         order = np.full(k + 1, -5, dtype=np.intp)
