@@ -65,6 +65,11 @@ class DayContext:
     threads: int
     impl: str
     churned: np.ndarray          # uint8 (N,), OUT: 1 where the customer churned today
+    # Counted by the fused day kernel when no behavior is configured (nothing else then
+    # writes ``active`` or ``churned``), else None: today's churners and the customers
+    # active after them, which stay active for the rest of the day.
+    churned_count: int | None = None
+    active_count: int | None = None
 
 
 def _weights(w) -> np.ndarray:
@@ -226,11 +231,14 @@ class CustomerModel:
     def _recover_and_churn(self, ctx: DayContext) -> None:
         """``_recovery`` then ``_churn`` in one kernel call, with their parameters and key."""
         pop, ch = ctx.pop, self.config.churn
-        call("recover_and_churn", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
-             fatigue=pop.fatigue.T, decay=self.fatigue_decay, live=self.fatigue_in_use(), churned=ctx.churned,
-             consent=pop.consent,
-             recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max, trust_mid=ch.trust_mid,
-             slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
+        churned, active = call(
+            "recover_and_churn", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
+            fatigue=pop.fatigue.T, decay=self.fatigue_decay, live=self.fatigue_in_use(), churned=ctx.churned,
+            consent=pop.consent, recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max,
+            trust_mid=ch.trust_mid, slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day),
+            n_threads=ctx.threads)
+        if not self.behaviors:
+            ctx.churned_count, ctx.active_count = churned, active
 
     def visitors(self, pop: Population, day: int, streams: RandomStreams, threads: int, impl: str,
                  buffer: np.ndarray) -> np.ndarray:

@@ -82,6 +82,7 @@ class Engine:
         plan = scenario.config.campaign
         self._churned = state_array(n, np.uint8)
         self._visit_buffer = state_array(n, np.int64)   # the visitors kernel's scratch
+        self._active_count: int | None = None            # after today's churn, when the day kernel counted it
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
         self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl,
@@ -114,12 +115,14 @@ class Engine:
         pop = s.population
         for day in range(s.config.horizon_days):
             yield wait_urgent(self.env, day * HOURS_PER_DAY - self.env.now)
-            s.recorder.end_day()
+            s.recorder.end_day(self._active_count)
             if self.progress is not None:
                 self.progress(day, s.config.horizon_days)
             self.policy.new_day(day, counters_written_elsewhere=bool(s.customer.behaviors))
-            s.customer.on_day(DayContext(pop, day, s.streams, s.threads, s.impl, self._churned))
-            s.recorder.start_day(day, self._churned)
+            ctx = DayContext(pop, day, s.streams, s.threads, s.impl, self._churned)
+            s.customer.on_day(ctx)
+            self._active_count = ctx.active_count
+            s.recorder.start_day(day, self._churned, ctx.churned_count)
 
     def organic_visits(self):
         s = self.s
@@ -265,7 +268,7 @@ class Engine:
             env.process(self.retargeting_ads())
         start = time.perf_counter()
         env.run(until=self.horizon_hours)
-        self.s.recorder.end_day()
+        self.s.recorder.end_day(self._active_count)
         return time.perf_counter() - start
 
 

@@ -109,22 +109,24 @@ class Recorder:
         self._trust_before: np.ndarray | None = None
 
     # ------------------------------------------------------------------ days
-    def start_day(self, day: int, churned: np.ndarray) -> None:
-        """Open day ``day``'s row; ``churned`` is uint8 (N,) with today's churners."""
+    def start_day(self, day: int, churned: np.ndarray, n_churned: int | None = None) -> None:
+        """Open day ``day``'s row; ``churned`` is uint8 (N,) with today's churners, and
+        ``n_churned`` their number when already counted (else it is counted here)."""
         self._day = {k: 0.0 for k in DAILY_COLUMNS}
         self._day["day"] = day
-        self._day["churned"] = int(np.count_nonzero(churned))
+        self._day["churned"] = int(np.count_nonzero(churned)) if n_churned is None else n_churned
         if self.journeys:
             for i in np.flatnonzero(churned.view(bool) & self._journey_mask):
                 self.journeys[int(i)]["events"].append(
                     {"day": day, "event": "churned", "trust": round(float(self.pop.trust[i]), 3)})
 
-    def end_day(self) -> None:
-        """Close the open row with end-of-day population summaries."""
+    def end_day(self, n_active: int | None = None) -> None:
+        """Close the open row with end-of-day population summaries (``n_active``: the active
+        customers, when already counted; else they are counted here)."""
         if self._day is None:
             return
         d = self._day
-        d["active_customers"] = int(np.count_nonzero(self.pop.active))
+        d["active_customers"] = int(np.count_nonzero(self.pop.active)) if n_active is None else n_active
         d["trust_mean"], d["trust_p10"] = summarize_unit_values(self.pop.trust, self.threads)
         self.rows.append(d)
         self._day = None

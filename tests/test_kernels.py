@@ -566,6 +566,19 @@ def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit
     assert n < 100 or 0 < np.count_nonzero(fused["churned"]) < np.count_nonzero(staged["active"])
 
 
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+@pytest.mark.parametrize("n", [0, 3, 512 * 5 + 7, 100_003])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_fused_day_kernel_counts_the_churners_and_the_customers_still_active(impl, n, threads):
+    # The daily series takes both counts from the kernel (no pass over the population of its
+    # own): they must be those of the arrays it leaves.
+    args = _churn_inputs(n, seed=n + 1)
+    args["hazard_max"] = 0.8
+    churned, active = call("recover_and_churn", impl, recover=True, n_threads=threads, **args)
+    assert (churned, active) == (np.count_nonzero(args["churned"]), np.count_nonzero(args["active"]))
+    assert n < 100 or 0 < churned < active
+
+
 @pytest.mark.parametrize("n", [1, 3, 511, 512, 1000, 512 * 7 + 5, 100_003])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_visitor_indices_are_the_nonzero_visit_flags_for_any_thread_count(n, threads):

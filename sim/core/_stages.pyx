@@ -243,14 +243,14 @@ cdef inline void recover_block(
             f[i] = <float>(f[i] * d)
 
 
-cdef inline void churn_block(
+cdef inline Py_ssize_t churn_block(
     Py_ssize_t lo, Py_ssize_t hi, const uint64_t* bits, uint8_t* active, const float* trust,
     uint8_t* churned, uint8_t* consent, double hazard_max, double trust_mid, double slope,
 ) noexcept nogil:
     """Churn among customers [lo, hi), ``bits[i - lo]`` being customer i's draw: a churner's
     ``active`` becomes 0, its ``churned`` 1 (everyone else's 0) and, unless ``consent`` is
-    NULL, its consent bits 0."""
-    cdef Py_ssize_t i
+    NULL, its consent bits 0.  Returns the number of churners."""
+    cdef Py_ssize_t i, n_churned = 0
     cdef double h, u, z
     # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp() and
     # without converting the draw to a double (uniform_threshold).
@@ -271,9 +271,19 @@ cdef inline void churn_block(
         if u < h:
             active[i] = 0
             churned[i] = 1
+            n_churned += 1
             if consent != NULL:
                 consent[i] = 0
         q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
+    return n_churned
+
+
+cdef inline Py_ssize_t count_active(Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active) noexcept nogil:
+    """The active customers among [lo, hi) (a loop the compiler vectorizes)."""
+    cdef Py_ssize_t i, n = 0
+    for i in range(lo, hi):
+        n += active[i] != 0
+    return n
 
 
 def relax_and_decay(
@@ -343,7 +353,8 @@ def recover_and_churn(
     uint64_t key, int n_threads,
 ):
     """The day's recovery and churn in one pass: relax_and_decay (when ``recover``), then
-    churn_day, then ``consent[churned] = 0``.
+    churn_day, then ``consent[churned] = 0``.  Returns (customers who churned, customers
+    active after the churn), counted in the same pass.
 
     The same results bit for bit as the two kernels and the assignment in turn: each
     customer's recovery, draw and decision depend on nothing but its own row, and a block's
@@ -353,8 +364,9 @@ def recover_and_churn(
     cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef uint64_t* bits = NULL
+    cdef Py_ssize_t n_churned = 0, n_active = 0
     if n == 0:
-        return
+        return 0, 0
     cdef uint8_t* act = &active[0]
     cdef float* tr = &trust[0]
     cdef const float* base = &trust_base[0]
@@ -371,8 +383,10 @@ def recover_and_churn(
             customer_draws(key, lo, hi - lo, 0, bits)
             if recover:
                 recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, relax, dec)
-            churn_block(lo, hi, bits, act, tr, out, cons, hazard_max, trust_mid, slope)
+            n_churned += churn_block(lo, hi, bits, act, tr, out, cons, hazard_max, trust_mid, slope)
+            n_active += count_active(lo, hi, act)
         free(bits)
+    return n_churned, n_active
 
 
 def select_visitors(

@@ -57,6 +57,7 @@ def recover_and_churn(active, trust, trust_base, fatigue, decay, live, churned, 
         relax_and_decay(active, trust, trust_base, fatigue, relax, decay, live)
     churn_day(active, trust, churned, hazard_max, trust_mid, slope, key)
     consent[churned.view(bool)] = 0
+    return int(np.count_nonzero(churned)), int(np.count_nonzero(active))
 
 
 def select_visitors(active, trust, visit_rate, visitors, trust_slope, key, n_threads=1):
