@@ -203,6 +203,48 @@ cdef enum:
     ORDER_BLOCK = 32768
     ORDER_PARALLEL_MIN = 4 * ORDER_BLOCK
 
+cdef struct OrderScratch:
+    # A module's kept buffer for exposure_order (see take_order): NULL when none is kept.
+    Py_ssize_t* buf
+    Py_ssize_t cap
+
+
+cdef inline Py_ssize_t* take_order(OrderScratch* kept, Py_ssize_t n, Py_ssize_t* cap) noexcept:
+    """``n`` entries for an exposure order: the module's kept buffer when it holds enough,
+    else a new one (NULL when out of memory); ``cap`` receives its capacity.  Give it back
+    with give_order.  Call both with the GIL held: the buffer is out of ``kept`` while in
+    use, so a call from another Python thread at the same time allocates its own.
+
+    Why keep one: a wave's order is k + 1 entries (8 bytes each), several megabytes for an
+    email wave; a fresh allocation that large is fresh pages from the system, each one
+    faulted in on its first write, which cost more than writing the order itself."""
+    cdef Py_ssize_t* b
+    if kept.buf != NULL and kept.cap >= n:
+        b = kept.buf
+        cap[0] = kept.cap
+        kept.buf = NULL
+        kept.cap = 0
+        return b
+    cap[0] = n
+    return <Py_ssize_t*>malloc((n if n > 0 else 1) * sizeof(Py_ssize_t))
+
+
+cdef inline void give_order(OrderScratch* kept, Py_ssize_t* b, Py_ssize_t cap) noexcept:
+    """Return a buffer from take_order: the larger of it and the kept one stays (so a
+    module keeps at most one, as large as its largest wave), the other is freed."""
+    if b == NULL:
+        return
+    if kept.buf == NULL:
+        kept.buf = b
+        kept.cap = cap
+    elif cap > kept.cap:
+        free(kept.buf)
+        kept.buf = b
+        kept.cap = cap
+    else:
+        free(b)
+
+
 cdef inline Py_ssize_t order_block(const uint8_t* exposed, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k,
                                    Py_ssize_t* order, Py_ssize_t seen, Py_ssize_t seen_end,
                                    Py_ssize_t unseen, Py_ssize_t unseen_end) noexcept nogil:

@@ -31,7 +31,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 
 from sim.core._common cimport (
     BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY, PREFETCH_AHEAD, UNIT_SQ,
-    dot_i8, dots8, exposure_order, prefetch_r, prefetch_w,
+    OrderScratch, dot_i8, dots8, exposure_order, give_order, prefetch_r, prefetch_w, take_order,
 )
 from sim.core._random cimport (
     SIMD_AVX512, SIMD_SCALAR, bounded_low, customer_base, customer_draws, draw_below_run, draw_bits,
@@ -678,6 +678,9 @@ def _draw_runs(
     customer_draws(key, first, block.shape[0], j0, &block[0] if block.shape[0] else NULL)
 
 
+cdef OrderScratch kept_order = OrderScratch(NULL, 0)   # fill_slates' exposure order, kept call to call
+
+
 def fill_slates(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] exposed,         # IN  uint8[k] rows zeroed where 0
@@ -737,6 +740,7 @@ def fill_slates(
     cdef Py_ssize_t n_pop = popular.shape[0], n_edit = editorial.shape[0]
     cdef Py_ssize_t t, e, i, c, s, h, ia, n_todo
     cdef Py_ssize_t* todo          # the exposed touches, in order
+    cdef Py_ssize_t todo_cap = 0
     cdef int32_t item, anchor
     cdef int src, cat, n_sup, anchor_day, best_day
     cdef bint need_cands, have_cands, need_hist, need_view, need_cats, use_keys, have_raw
@@ -808,13 +812,13 @@ def fill_slates(
     # in the main loop would mispredict about once per exposed touch; this also lets the
     # prefetches look exactly PREFETCH_AHEAD exposed touches ahead.  (exposure_order, on the
     # run's threads for a large wave; the unexposed touches, at the back, are not used here.)
-    todo = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
+    todo = take_order(&kept_order, k + 1, &todo_cap)
     if todo == NULL:
         raise MemoryError()
     with nogil:
         n_todo = exposure_order(&exposed[0] if k > 0 else NULL, k, todo, n_threads)
     if n_todo < 0:
-        free(todo)
+        give_order(&kept_order, todo, todo_cap)
         raise MemoryError()
     # On a vector path with packed keys and D = 8, each touch's candidates (draws, dot
     # products, keys: one pass of candidates8) are made one touch ahead, so that their long
@@ -1033,7 +1037,7 @@ def fill_slates(
         free(cand_items)
         free(cand_keys)
         free(sup)
-    free(todo)
+    give_order(&kept_order, todo, todo_cap)
 
 
 cdef extern from *:

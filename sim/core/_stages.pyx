@@ -37,7 +37,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, u
 
 from sim.core._common cimport (
     CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, above_exp_bound, below_sigmoid, clamp01, dot_i8, dots8,
-    exposure_order, first_max_i32, prefetch_r, prefetch_w, sigmoid,
+    OrderScratch, exposure_order, first_max_i32, give_order, prefetch_r, prefetch_w, sigmoid, take_order,
 )
 from sim.core._random cimport (
     SIMD_AVX512, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd,
@@ -1065,6 +1065,9 @@ def opt_out(
 
 # --------------------------------------------------------------------------- fused response
 
+cdef OrderScratch kept_order = OrderScratch(NULL, 0)   # respond's exposure order, kept call to call
+
+
 def respond(
     const int64_t[::1] cust,            # IN  int64[k]
     const uint8_t[::1] exposed,         # IN  uint8[k]
@@ -1155,6 +1158,7 @@ def respond(
     cdef int64_t* bad = &bad_customer
     cdef Py_ssize_t e, n_seen, n_unseen
     cdef Py_ssize_t* order = NULL
+    cdef Py_ssize_t order_cap = 0
     # The touches split by exposure, branch-free, each part in ascending order: the exposed
     # ones from the front of ``order``, the unexposed ones from the back (reversed).  Exposure
     # is a coin flip per touch (an email is opened or not), which a branch in one loop over
@@ -1162,7 +1166,7 @@ def respond(
     # PREFETCH_AHEAD of its own touches ahead.  Touches are independent (unique customers),
     # so the results are those of one loop in touch order.  (exposure_order: on the run's
     # threads for a large wave.)
-    order = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
+    order = take_order(&kept_order, k + 1, &order_cap)
     if order == NULL:
         raise MemoryError()
     n_seen = 0
@@ -1206,7 +1210,7 @@ def respond(
     with nogil:
         n_seen = exposure_order(&exposed[0] if k > 0 else NULL, k, order, n_threads)
     if n_seen < 0:
-        free(order)
+        give_order(&kept_order, order, order_cap)
         raise MemoryError()
     n_unseen = k - n_seen
     with nogil, parallel(num_threads=n_threads):
@@ -1424,7 +1428,7 @@ def respond(
         free(h_cat)
         free(h_age)
         free(slot_dot)
-    free(order)
+    give_order(&kept_order, order, order_cap)
     return bad_customer
 
 
