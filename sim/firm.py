@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.catalog import Catalog
 from sim.codes import NO_CAT, NO_DAY
+from sim.core import load_compiled
 from sim.core.kernels import KernelArgumentError, call
 from sim.memory import state_array, state_copy
 from sim.population import Population
@@ -71,14 +72,15 @@ class FirmView:
         return int(sum(getattr(self, f).nbytes for f in FIRM_FIELDS) // max(self.n, 1))
 
     def popular(self, pool: int) -> np.ndarray:
-        """int32 (min(pool, M),): the ``pool`` best-selling items, best first."""
-        # Sales are whole numbers and the tie-break fractions distinct, below one: every
-        # item's rank is unique, so partitioning out the top ``pool`` and sorting only those
-        # gives the order a full sort would (at every wave, without sorting the catalogue).
-        rank = -(self.sales + self._tiebreak)
-        pool = min(pool, rank.shape[0])
-        top = np.argpartition(rank, pool - 1)[:pool] if 0 < pool < rank.shape[0] else np.arange(rank.shape[0])[:pool]
-        return np.ascontiguousarray(top[np.argsort(rank[top])], dtype=np.int32)
+        """int32 (min(pool, M),): the ``pool`` best-selling items, best first.
+
+        Sales are whole numbers and the tie-break fractions distinct, below one: every item's
+        key (sales + tie-break) is unique, so the list is the top of a full sort.  Made in
+        one compiled pass over the catalogue (``best_sellers``), at every wave.
+        """
+        out = np.empty(max(0, min(pool, self.sales.shape[0])), dtype=np.int32)
+        load_compiled("_firm").best_sellers(self.sales, self._tiebreak, out)
+        return out
 
     def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,
                 threads: int, impl: str) -> None:

@@ -202,7 +202,11 @@ def test_best_sellers_are_the_top_of_a_full_sort_by_sales_then_tie_break(small_c
 
     firm = Scenario(small_config()).firm
     rng = np.random.default_rng(pool)
-    for _ in range(20):
-        firm.sales[:] = rng.integers(0, rng.integers(1, 30), firm.sales.shape[0])
+    m = firm.sales.shape[0]
+    # Random sales (many equal: the tie-break decides), then sales rising and falling along
+    # the catalogue (each item beating, or never beating, the list so far).
+    cases = [rng.integers(0, rng.integers(1, 30), m) for _ in range(20)] + [np.arange(m), np.arange(m)[::-1]]
+    for sales in cases:
+        firm.sales[:] = sales
         full = np.argsort(-(firm.sales + firm._tiebreak), kind="stable")[:pool]
         np.testing.assert_array_equal(firm.popular(pool), full)

@@ -1136,6 +1136,48 @@ cdef inline void learn_row(int8_t* est, const int8_t* feat, double w, Py_ssize_t
 cdef bint use_sse2_learn = True     # learn_row8 for D = 8 (where SSE2 is there); see set_sse2_learn
 
 
+def best_sellers(
+    const double[::1] sales,            # IN  float64[M] units sold (whole numbers)
+    const double[::1] tiebreak,         # IN  float64[M] distinct fractions in [0, 1)
+    int32_t[::1] out,                   # OUT int32[P] the best sellers, best first
+):
+    """The min(P, M) items with the largest sales + tiebreak, best first (the keys are
+    distinct, so the order is that of a full sort); returns how many were written.
+
+    One pass over the catalogue keeps the best so far in order (an item enters only when it
+    beats the last of them): a wave's best-seller list without NumPy's passes over the
+    catalogue, which cost more than the list itself.
+    """
+    cdef Py_ssize_t m = sales.shape[0], pool = out.shape[0], n = 0, j, q
+    cdef double key
+    cdef double* keys = NULL
+    if tiebreak.shape[0] != m:
+        raise ValueError("best_sellers: sales and tiebreak differ in length")
+    if pool > m:
+        pool = m
+    if pool == 0:
+        return 0
+    keys = <double*>malloc(pool * sizeof(double))
+    if keys == NULL:
+        raise MemoryError()
+    with nogil:
+        for j in range(m):
+            key = sales[j] + tiebreak[j]
+            if n == pool and not (key > keys[pool - 1]):
+                continue
+            q = n if n < pool else pool - 1     # the slot it takes before moving up
+            while q > 0 and key > keys[q - 1]:
+                keys[q] = keys[q - 1]
+                out[q] = out[q - 1]
+                q = q - 1
+            keys[q] = key
+            out[q] = <int32_t>j
+            if n < pool:
+                n = n + 1
+    free(keys)
+    return n
+
+
 def set_sse2_learn(bint enabled):
     """Use learn_row8 (SSE2; learn_row8_avx512 on the AVX-512 path) for D = 8 or the scalar
     learn_row; returns the previous setting.  Results are the same either way: this exists so
