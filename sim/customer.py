@@ -269,20 +269,20 @@ class CustomerModel:
         if b.channel == ONSITE:
             b.exposed[:] = 1
             r, cat = self.config.relevance, ctx.catalog
-            call("browse", ctx.impl, trusted=b.validated, cust=b.cust, pref=pop.pref, item_feat=cat.features,
-                 item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item, hist_day=pop.hist_day,
-                 viewed=b.viewed, viewed_rel=b.viewed_rel, day=b.day, replenish_lo=r.replenish_lo,
-                 replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
-                 n_look=self.config.visits.browse_items,
-                 key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
+            call("browse", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, pref=pop.pref,
+                 item_feat=cat.features, item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item,
+                 hist_day=pop.hist_day, viewed=b.viewed, viewed_rel=b.viewed_rel, day=b.day,
+                 replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
+                 n_look=self.config.visits.browse_items, key=ctx.streams.wave_key("customer.browse", ctx.tick),
+                 n_threads=ctx.threads)
             if b.validated:
                 b.validated.add("viewed")   # an item in the catalogue, by construction
         else:
             e = self._exposure_config[b.channel]
-            call("expose", ctx.impl, trusted=b.validated, cust=b.cust, trust=pop.trust, fatigue=pop.fatigue.T,
-                 exposed=b.exposed, channel=b.channel, base_rate=e.base_rate, trust_elasticity=e.trust_elasticity,
-                 fatigue_k=e.fatigue_k, key=ctx.streams.wave_key("customer.expose", ctx.tick),
-                 n_threads=ctx.threads)
+            call("expose", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, trust=pop.trust,
+                 fatigue=pop.fatigue.T, exposed=b.exposed, channel=b.channel, base_rate=e.base_rate,
+                 trust_elasticity=e.trust_elasticity, fatigue_k=e.fatigue_k,
+                 key=ctx.streams.wave_key("customer.expose", ctx.tick), n_threads=ctx.threads)
 
     def _perceive(self, ctx: WaveContext) -> None:
         b, pop, cat, r = ctx.batch, ctx.pop, ctx.catalog, self.config.relevance
@@ -363,7 +363,7 @@ class CustomerModel:
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
         if self.fatigue_cost[b.channel] > 0.0:
             self._fatigue_added(b.channel)
-        call("respond", ctx.impl, trusted=b.validated, cust=b.cust, exposed=b.exposed, slate=b.slate,
+        call("respond", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, exposed=b.exposed, slate=b.slate,
              basis=b.basis, viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
              item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
              item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,

@@ -100,6 +100,7 @@ class Engine:
         self.trigger_book = TriggerBook([t for _, t in self.triggers], n, hours_of(plan.dispatch_bucket),
                                         scenario.catalog, self._schedule_dispatch)
         self._dispatches: set[tuple[int, int]] = set()
+        self._signatures_checked: set[tuple[int, str]] = set()   # (channel, strategy) of sealed waves
         r = plan.retargeting
         self.retargeting = (Retargeting(r, scenario.strategy.config.retarget_stop_after_purchase, self.book,
                                         scenario.streams) if r.enabled else None)
@@ -232,6 +233,12 @@ class Engine:
             # the arrays the built-in kernels write need no second check (TouchBatch.validated).
             check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
             batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}   # viewed: -1, nothing browsed
+            # Its arrays are the population's, the firm's, the catalogue's and this batch's, of
+            # the same dtypes and shapes at every such wave: the kernels check them against
+            # their signatures at the first wave of each channel and strategy of the run, not
+            # at every wave (a few hundred microseconds of Python per wave).
+            batch.checked = (channel, strategy) not in self._signatures_checked
+            self._signatures_checked.add((channel, strategy))
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)

@@ -85,7 +85,7 @@ class FirmView:
     def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,
                 threads: int, impl: str) -> None:
         """Learn from a finished wave: views, clicks and purchases update estimates and sales."""
-        bad = call("observe", impl, trusted=batch.validated, cust=batch.cust, viewed=batch.viewed,
+        bad = call("observe", impl, trusted=batch.validated, check=batch.checked, cust=batch.cust, viewed=batch.viewed,
                    clicked=batch.clicked, best=batch.best, slate=batch.slate, bought=batch.bought,
                    item_feat=self.catalog.features, est_pref=self.est_pref, n_obs=self.n_obs,
                    last_view_item=self.last_view_item, last_view_day=self.last_view_day, sales=self.sales,

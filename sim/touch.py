@@ -37,6 +37,11 @@ class TouchBatch:
                              built-in pipeline: the customers, checked once, and what its own
                              kernels wrote); the kernel calls do not scan these again.  Empty
                              whenever other code (a behavior, another strategy) runs in the wave.
+    checked : bool           whether the kernel calls of this wave check their arguments
+                             against the kernels' signatures (see ``sim.core.kernels.call``):
+                             True, except in the engine's built-in pipeline after its first
+                             wave of the same channel and strategy in the run, whose arrays are
+                             the engine's own, made alike at every wave.
     """
 
     def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0,
@@ -51,6 +56,7 @@ class TouchBatch:
         self.slot_sources: list[str] = ["editorial"] * slate_size   # the rule behind each slot
         self.cust = np.ascontiguousarray(cust, dtype=np.int64)
         self.validated: set[str] = set()
+        self.checked = True
 
         def array(name: str, shape, dtype, initial=0):
             if name in written:

@@ -201,6 +201,12 @@ def test_kernels_that_check_the_history_themselves_reject_a_bad_item(kernel):
     args["hist_item"][i, 1] = DIMS["M"] + 5
     with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): customer {i} holds items"):
         call(kernel, "compiled", n_threads=1, **args)
+    # Also when the engine's built-in pipeline skips the argument checks (check=False).
+    fresh = _inputs(kernel)
+    fresh["hist_day"][i, 1] = 3
+    fresh["hist_item"][i, 1] = DIMS["M"] + 5
+    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): customer {i} holds items"):
+        call(kernel, "compiled", check=False, n_threads=1, **fresh)
     with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
         call(kernel, "numpy", n_threads=1, **args)    # the twin's arrays are scanned first
 

@@ -259,3 +259,35 @@ def test_a_wave_of_customers_outside_the_population_is_refused_before_any_kernel
     refused = r"wave on day 0 \(cust\): indices span \[3, 2000\], allowed \[0, 2000\)"
     with pytest.raises(KernelArgumentError, match=refused):
         _one_wave(small_config(), ONSITE, np.array([3, 2000], dtype=np.int64))
+
+
+def test_built_in_waves_check_kernel_signatures_once_per_channel_and_strategy(small_config, monkeypatch):
+    # A wave of built-in code only has arrays of the same dtypes and shapes at every wave: its
+    # kernel calls are checked at the first wave of each channel and strategy, not at every
+    # wave.  With a behavior (other code in the wave) every call is checked.
+    import collections
+
+    import sim.core.kernels as kernels
+    from sim.behavior import Behavior
+
+    class Quiet(Behavior):
+        def on_wave(self, ctx):
+            pass
+
+    checked = collections.Counter()
+    real_check = kernels._check
+
+    def counting(name, *args, **kwargs):
+        checked[name] += 1
+        return real_check(name, *args, **kwargs)
+
+    monkeypatch.setattr(kernels, "_check", counting)
+    cfg = small_config("strategy=recommend", "campaign=omnichannel", "horizon_days=21")
+    Scenario(cfg).run()
+    sealed = dict(checked)
+    # One wave checked per channel the plan uses (onsite, email, push, ads), of 21 days' waves.
+    assert 2 <= sealed["fill_slates"] == sealed["respond"] == sealed["observe"] <= 4
+    assert sealed["browse"] == 1
+    checked.clear()
+    Scenario(cfg, behaviors=[Quiet(after="trust")]).run()
+    assert checked["observe"] > 10 * sealed["observe"]

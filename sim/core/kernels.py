@@ -426,7 +426,8 @@ def _bound(text: str, dims: dict[str, int]) -> int | None:
     return dims[sym] - (int(minus) if minus else 0)
 
 
-def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] = frozenset(), **kwargs: Any) -> Any:
+def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] = frozenset(), check: bool = True,
+         **kwargs: Any) -> Any:
     """Validate the arrays of kernel ``name``, run it with ``impl`` ("compiled" or "numpy")
     and return what it returns (None, or for the kernels in :data:`COUNTED` a count).
 
@@ -435,6 +436,11 @@ def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] =
     arrays its own kernels write (a browsed item, the slates, a purchase) are in range by
     construction (see ``TouchBatch.validated``).  Every other index array is checked.
 
+    ``check=False`` skips the signature and index checks altogether (the kernels' own checks,
+    :data:`CHECKED_IN_KERNEL`, still run): for the engine's built-in pipeline only, whose
+    arrays were checked at an earlier wave of the same kind and are made alike at every wave
+    (see ``TouchBatch.checked``).
+
     Raises
     ------
     KernelArgumentError
@@ -442,7 +448,8 @@ def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] =
     """
     kernel = KERNELS[name]
     in_kernel = CHECKED_IN_KERNEL.get(name) if impl == "compiled" else None
-    _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset(), frozenset(trusted))
+    if check:
+        _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset(), frozenset(trusted))
     if impl == "compiled":
         fn = _compiled(kernel.module, name)
     elif impl == "numpy":

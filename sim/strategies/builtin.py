@@ -30,8 +30,9 @@ class SlotStrategy(Strategy):
     def fill(self, batch: TouchBatch, firm: FirmView, wave_key: int, threads: int, impl: str) -> None:
         c, cat = self.config, firm.catalog
         sources = self.slot_source if batch.channel in self.channels else self.editorial_source
-        call("fill_slates", impl, trusted=batch.validated, cust=batch.cust, exposed=batch.exposed, slot_source=sources,
-             est_pref=firm.est_pref, n_obs=firm.n_obs, last_view_item=firm.last_view_item,
+        call("fill_slates", impl, trusted=batch.validated, check=batch.checked, cust=batch.cust,
+             exposed=batch.exposed, slot_source=sources, est_pref=firm.est_pref, n_obs=firm.n_obs,
+             last_view_item=firm.last_view_item,
              last_view_day=firm.last_view_day, hist_item=firm.hist_item, hist_day=firm.hist_day,
              stated_cats=firm.stated_cats, inferred_cat=firm.inferred_cat, offsite_cat=firm.offsite_cat,
              item_feat=cat.features, item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
