@@ -109,6 +109,7 @@ class CustomerModel:
         self.behaviors = list(behaviors or [])
         self._all_channels = np.ones(len(CHANNELS), dtype=np.uint8)
         self._fatigue_live: np.ndarray | None = None   # see start_run
+        self._day_kernels_checked: set[str] = set()     # see _check_day_kernel
         # Per outbound channel: how a contact is noticed, clicked and makes the customer opt out.
         self._exposure_config = {EMAIL: c.email_exposure, PUSH: c.push_exposure, ADS: c.ads_exposure}
         e, o = c.engagement, c.optout
@@ -185,8 +186,10 @@ class CustomerModel:
         decay to zeros, so skipping it changes nothing).  In use: a channel with some
         nonzero fatigue now, and from then on every channel a built-in stage adds fatigue to.
         With behaviors, which may write any channel's fatigue, every channel; likewise before
-        a run starts (``on_day`` called on its own).
+        a run starts (``on_day`` called on its own).  The day kernels check their arguments
+        again at their next call (see ``_check_day_kernel``).
         """
+        self._day_kernels_checked.clear()   # a new run (perhaps of a new population): check again
         if self.behaviors:
             self._fatigue_live = None
         else:
@@ -232,7 +235,8 @@ class CustomerModel:
         """``_recovery`` then ``_churn`` in one kernel call, with their parameters and key."""
         pop, ch = ctx.pop, self.config.churn
         churned, active = call(
-            "recover_and_churn", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
+            "recover_and_churn", ctx.impl, check=self._check_day_kernel("recover_and_churn", ctx.impl),
+            active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
             fatigue=pop.fatigue.T, decay=self.fatigue_decay, live=self.fatigue_in_use(), churned=ctx.churned,
             consent=pop.consent, recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max,
             trust_mid=ch.trust_mid, slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day),
@@ -241,16 +245,27 @@ class CustomerModel:
             ctx.churned_count, ctx.active_count = churned, active
 
     def visitors(self, pop: Population, day: int, streams: RandomStreams, threads: int, impl: str,
-                 buffer: np.ndarray) -> np.ndarray:
+                 buffer: np.ndarray, copy: bool = True) -> np.ndarray:
         """int64 (k,): the customers who visit the site today, ascending.
 
         ``buffer`` is int64 (N,) scratch for the kernel, which writes the visitors' indices
-        to its start; they are returned as a copy, so the buffer can serve again tomorrow.
+        to its start; they are returned as a copy, so the buffer can serve again tomorrow, or
+        (``copy=False``, for a caller that is done with them by then) as a view of it.
         """
-        k = call("select_visitors", impl, active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate,
-                 visitors=buffer, trust_slope=self.config.visits.trust_slope,
-                 key=streams.wave_key("customer.visit", day), n_threads=threads)
-        return buffer[:k].copy()
+        k = call("select_visitors", impl, check=self._check_day_kernel("select_visitors", impl),
+                 active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate, visitors=buffer,
+                 trust_slope=self.config.visits.trust_slope, key=streams.wave_key("customer.visit", day),
+                 n_threads=threads)
+        return buffer[:k].copy() if copy else buffer[:k]
+
+    def _check_day_kernel(self, name: str, impl: str) -> bool:
+        """Whether this call of day kernel ``name`` checks its arguments: always with
+        behaviors (which may replace the population's arrays) or the NumPy twins, else only
+        at the kernel's first call of the run (its arrays, the population's, stay the same)."""
+        if self.behaviors or impl != "compiled" or name not in self._day_kernels_checked:
+            self._day_kernels_checked.add(name)
+            return True
+        return False
 
     # ------------------------------------------------------------------ wave stages
     def expose(self, ctx: WaveContext) -> None:

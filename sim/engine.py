@@ -130,7 +130,10 @@ class Engine:
         hour = s.config.campaign.visit_hour
         for day in range(s.config.horizon_days):
             yield self.env.timeout(day * HOURS_PER_DAY + hour - self.env.now)
-            cohort = s.customer.visitors(s.population, day, s.streams, s.threads, s.impl, self._visit_buffer)
+            # The wave is done with its customers before tomorrow's visitors overwrite the
+            # buffer; a wave of built-in code only keeps no reference to them after it ends.
+            cohort = s.customer.visitors(s.population, day, s.streams, s.threads, s.impl, self._visit_buffer,
+                                         copy=not self._sealed(s.strategy))
             self.run_wave(ONSITE, cohort, wave=0, campaign="visits")
 
     def scheduled_campaign(self, wave: int, name: str, c):

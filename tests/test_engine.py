@@ -261,7 +261,7 @@ def test_a_wave_of_customers_outside_the_population_is_refused_before_any_kernel
         _one_wave(small_config(), ONSITE, np.array([3, 2000], dtype=np.int64))
 
 
-def test_built_in_waves_check_kernel_signatures_once_per_channel_and_strategy(small_config, monkeypatch):
+def test_built_in_code_checks_kernel_arguments_once_per_run_and_kind_of_wave(small_config, monkeypatch):
     # A wave of built-in code only has arrays of the same dtypes and shapes at every wave: its
     # kernel calls are checked at the first wave of each channel and strategy, not at every
     # wave.  With a behavior (other code in the wave) every call is checked.
@@ -288,6 +288,9 @@ def test_built_in_waves_check_kernel_signatures_once_per_channel_and_strategy(sm
     # One wave checked per channel the plan uses (onsite, email, push, ads), of 21 days' waves.
     assert 2 <= sealed["fill_slates"] == sealed["respond"] == sealed["observe"] <= 4
     assert sealed["browse"] == 1
+    # The day kernels, on the population's arrays: once per run.
+    assert sealed["recover_and_churn"] == sealed["select_visitors"] == 1
     checked.clear()
     Scenario(cfg, behaviors=[Quiet(after="trust")]).run()
     assert checked["observe"] > 10 * sealed["observe"]
+    assert checked["recover_and_churn"] == checked["select_visitors"] == 21
