@@ -14,7 +14,7 @@ from sim.catalog import Catalog
 from sim.core import load_compiled
 from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
 from sim.population import Population
-from sim.stats import summarize_unit_values
+from sim.stats import UnitSummary
 from sim.touch import TouchBatch
 
 __all__ = ["Recorder", "DAILY_COLUMNS", "CHANNEL_COUNTERS", "OUTBOUND_NAMES"]
@@ -75,7 +75,8 @@ class Recorder:
         self.pop, self.catalog, self.threads = pop, catalog, threads
         self.rows: list[dict[str, float]] = []
         self._day: dict[str, float] | None = None
-        self.trust_mean_start, self.trust_p10_start = summarize_unit_values(pop.trust, threads)
+        self._trust_summary = UnitSummary(pop.n, threads)
+        self.trust_mean_start, self.trust_p10_start = self._trust_summary(pop.trust)
         self.consent_start = {CHANNELS[ch]: int(np.count_nonzero(pop.consent & (1 << ch))) for ch in OUTBOUND}
         self.creepy_by_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
         self.persofails_by_source: dict[str, int] = {}
@@ -83,9 +84,17 @@ class Recorder:
         seg_counts = np.bincount(pop.segment, minlength=n_seg)
         self.trust_start_by_segment = (np.bincount(pop.segment, weights=pop.trust, minlength=n_seg)
                                        / np.maximum(seg_counts, 1))
-        self.by_segment = {k: np.zeros(n_seg, dtype=np.float64)
-                           for k in ("revenue", "orders", "persofails", "creepy_touches", "email_optouts", "push_optouts",
-                                     "ads_optouts")}
+        # Per-segment totals: the rows of one array (the first four take a wave's first four
+        # per-segment sums in one addition), by name.
+        segment_keys = ("revenue", "orders", "persofails", "creepy_touches", "email_optouts", "push_optouts",
+                        "ads_optouts")
+        self._segment_totals = np.zeros((len(segment_keys), n_seg), dtype=np.float64)
+        self.by_segment = {k: self._segment_totals[row] for row, k in enumerate(segment_keys)}
+        self._optout_row = {ch: segment_keys.index(f"{CHANNELS[ch]}_optouts") for ch in OUTBOUND}
+        # The daily columns a wave of each outbound channel adds to.
+        self._channel_columns = {ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts"))
+                                 for ch in OUTBOUND}
+        self._stats = load_compiled("_stats")
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
         self.exposed_total = 0
@@ -127,7 +136,7 @@ class Recorder:
             return
         d = self._day
         d["active_customers"] = int(np.count_nonzero(self.pop.active)) if n_active is None else n_active
-        d["trust_mean"], d["trust_p10"] = summarize_unit_values(self.pop.trust, self.threads)
+        d["trust_mean"], d["trust_p10"] = self._trust_summary(self.pop.trust)
         self.rows.append(d)
         self._day = None
 
@@ -153,13 +162,13 @@ class Recorder:
             d["visits"] += k
             d["onsite_clicks"] += clicks
         else:
-            ch = CHANNELS[batch.channel]
-            d[f"{ch}_sends"] += k
-            d[f"{ch}_opens"] += n_exposed
-            d[f"{ch}_clicks"] += clicks
-            d[f"{ch}_optouts"] += optouts
+            sends, opens, clicked, opted_out = self._channel_columns[batch.channel]
+            d[sends] += k
+            d[opens] += n_exposed
+            d[clicked] += clicks
+            d[opted_out] += optouts
         d["orders"] += orders
-        revenue, margin, rel_sum, best_sum = (float(x) for x in self._sums)
+        revenue, margin, rel_sum, best_sum = self._sums.tolist()
         d["revenue"] += revenue
         d["margin"] += margin
         d["persofails"] += persofails
@@ -177,10 +186,9 @@ class Recorder:
         self.exposed_total += n_exposed
         # Per-segment totals.
         seg = self._segment_sums
-        for row, key in enumerate(("revenue", "orders", "persofails", "creepy_touches")):
-            self.by_segment[key] += seg[row]
+        self._segment_totals[:4] += seg[:4]   # revenue, orders, persofails, creepy touches
         if optouts:
-            self.by_segment[f"{CHANNELS[batch.channel]}_optouts"] += seg[4]
+            self._segment_totals[self._optout_row[batch.channel]] += seg[4]
         if self.journeys:
             self._record_journeys(batch)
 
@@ -192,7 +200,7 @@ class Recorder:
         n_slot = batch.slate.shape[1]
         if self._fail_slot_basis.shape[0] != n_slot:   # strategies may differ in slate size
             self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
-        bad = load_compiled("_stats").tally_wave(
+        bad = self._stats.tally_wave(
             batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue, batch.margin,
             batch.persofail, batch.creepy, batch.opted_out, batch.basis, batch.rel, batch.score,
             self._counts, self._fail_slot_basis, self._creepy_basis, self._segment_sums,
@@ -203,7 +211,7 @@ class Recorder:
                 f"wave on day {batch.day}, touch {t} (customer {int(batch.cust[t])}): persofail slot "
                 f"{int(batch.persofail[t])}, data basis {batch.basis[t].tolist()} or segment out of range "
                 f"(slots 1..{n_slot}, bases 0..{len(DATA_BASES) - 1})")
-        return tuple(int(x) for x in self._counts)
+        return tuple(self._counts.tolist())
 
     def _record_journeys(self, batch: TouchBatch) -> None:
         sel, before = self._sel, self._trust_before

@@ -228,6 +228,21 @@ def test_daily_trust_summary_matches_numpy_at_any_thread_count(n):
     assert p10 == int(np.searchsorted(cum, 0.1 * n)) / BINS
 
 
+def test_a_kept_daily_summary_gives_each_day_its_own_values():
+    # The recorder keeps one summary (its scratch reused) for the whole run: each call must
+    # equal a fresh summary of that day's values, whatever the days before it held.
+    from sim.stats import UnitSummary, summarize_unit_values
+
+    n = 3 * 65536 + 11
+    rng = np.random.default_rng(4)
+    kept = UnitSummary(n, threads=2)
+    for centre in (0.9, 0.2, 0.55, 0.2):
+        values = np.clip(rng.normal(centre, 0.1, n), 0, 1).astype(np.float32)
+        assert kept(values) == summarize_unit_values(values, 1)
+    with pytest.raises(ValueError, match="expected"):
+        kept(values[:-1])
+
+
 def tally_sums_on(path, wave, threads=1):
     """The tally's sums (as int64 bits) on one vector path."""
     stats = load_compiled("_stats")
