@@ -308,3 +308,30 @@ def test_each_touch_best_score_is_the_scalar_one_on_every_vector_path():
         assert np.isnan(scalar.view(np.float64)[3]) == first_nan, row
         for path in stats.simd_paths():
             np.testing.assert_array_equal(tally_sums_on(path, wave), scalar, err_msg=f"{path}, {row}")
+
+
+def test_the_book_s_last_activity_is_the_last_visit_click_or_purchase():
+    # The book stores visits and outbound clicks or purchases apart and derives the last
+    # activity from them: after any sequence of waves (in time order, as a run makes them) it
+    # must be what writing "now" at every visit, click and purchase would leave.
+    from sim.campaigns.book import NEVER, ContactBook
+    from sim.codes import EMAIL, ONSITE
+    from sim.touch import TouchBatch
+
+    rng = np.random.default_rng(12)
+    book = ContactBook(N)
+    active = np.zeros(N, np.int64)            # 0 until the first activity, as documented
+    purchase = np.full(N, NEVER, np.int64)
+    for now in sorted(rng.choice(24 * 60, 40, replace=False).tolist()):
+        channel = ONSITE if rng.random() < 0.5 else EMAIL
+        cust = np.sort(rng.choice(N, int(rng.integers(1, 120)), replace=False)).astype(np.int64)
+        batch = TouchBatch(channel, now // 24, now % 24, cust, 4)
+        batch.clicked[:] = rng.random(len(cust)) < 0.3
+        batch.bought[:] = np.where(rng.random(len(cust)) < 0.2, 5, -1)
+        book.note_wave(batch, now, threads=2)
+        engaged = cust if channel == ONSITE else cust[(batch.clicked != 0) | (batch.bought >= 0)]
+        active[engaged] = now
+        purchase[cust[batch.bought >= 0]] = now
+    np.testing.assert_array_equal(book.last_active, active)
+    np.testing.assert_array_equal(book.last_purchase, purchase)
+    assert (active > 0).sum() > N // 2 and (active == 0).any()

@@ -1,8 +1,11 @@
 # The contact book's per-wave update, compiled.
 #
 # Design note.  After every wave the firm notes, per touched customer, the hour of the visit,
-# the purchase and the last activity.  As NumPy that is three scatters through boolean masks
-# and gathered index arrays per wave; one pass over the wave writes the same values.  The
+# the purchase, or of a click or purchase on an outbound contact (a customer's last activity
+# is the later of its last visit and that, so it is not stored: a visit writes one entry, not
+# two, and a visits wave's update is that of fetching its customers' lines).  As NumPy that
+# is three scatters through boolean masks and gathered index arrays per wave; one pass over
+# the wave writes the same values.  The
 # pass runs between the wave's kernels, where only the calling thread works, so a large wave
 # is split into fixed blocks of touches that the threads note in parallel: a wave's customers
 # are unique, so no two touches write the same entry, and every entry written gets the same
@@ -25,7 +28,7 @@ cdef enum:
 
 cdef inline Py_ssize_t note_block(Py_ssize_t lo, Py_ssize_t hi, const int64_t* cust, const uint8_t* clicked,
                                   const int32_t* bought, int32_t* last_visit, int32_t* last_purchase,
-                                  int32_t* last_active, Py_ssize_t n, bint visit, int32_t now) noexcept nogil:
+                                  int32_t* last_engaged, Py_ssize_t n, bint visit, int32_t now) noexcept nogil:
     """Note touches lo to hi; returns 0, or 1 + the first whose customer is out of range
     (nothing written from it on within this block)."""
     cdef Py_ssize_t t
@@ -38,9 +41,8 @@ cdef inline Py_ssize_t note_block(Py_ssize_t lo, Py_ssize_t hi, const int64_t* c
             last_purchase[i] = now
         if visit:
             last_visit[i] = now
-            last_active[i] = now
         elif bought[t] >= 0 or clicked[t]:
-            last_active[i] = now
+            last_engaged[i] = now
     return 0
 
 
@@ -50,12 +52,12 @@ def note_wave(
     const int32_t[::1] bought,          # IN  int32[k] item bought, -1 when none
     int32_t[::1] last_visit,            # IN/OUT int32[N]
     int32_t[::1] last_purchase,         # IN/OUT int32[N]
-    int32_t[::1] last_active,           # IN/OUT int32[N]
+    int32_t[::1] last_engaged,          # IN/OUT int32[N]
     bint visit, int32_t now, int n_threads=1,
 ):
     """Write hour ``now`` as the last purchase of every buyer and, for a visits wave
-    (``visit``), as every visitor's last visit and activity; for an outbound wave, as the
-    last activity of those who clicked or bought.  A wave of PARALLEL_MIN touches or more is
+    (``visit``), as every visitor's last visit; for an outbound wave, as the last click or
+    purchase on an outbound contact (``last_engaged``) of those who clicked or bought.  A wave of PARALLEL_MIN touches or more is
     noted on ``n_threads`` threads (the result is the same on any count).
 
     Returns 0, or 1 + the first touch whose customer is out of range: the touches before it
@@ -72,8 +74,8 @@ def note_wave(
     cdef int32_t* lv = NULL
     cdef int32_t* lp = NULL
     cdef int32_t* la = NULL
-    if last_purchase.shape[0] != n or last_active.shape[0] != n:
-        raise ValueError("last_visit, last_purchase and last_active differ in length")
+    if last_purchase.shape[0] != n or last_engaged.shape[0] != n:
+        raise ValueError("last_visit, last_purchase and last_engaged differ in length")
     if clicked.shape[0] != k or bought.shape[0] != k:
         raise ValueError("cust, clicked and bought differ in length")
     if k == 0:
@@ -81,7 +83,7 @@ def note_wave(
     if n_threads <= 1 or k < PARALLEL_MIN:
         with nogil:
             bad = note_block(0, k, &cust[0], &clicked[0], &bought[0], &last_visit[0] if n > 0 else NULL,
-                             &last_purchase[0] if n > 0 else NULL, &last_active[0] if n > 0 else NULL,
+                             &last_purchase[0] if n > 0 else NULL, &last_engaged[0] if n > 0 else NULL,
                              n, visit, now)
         return bad
     n_blocks = (k + NOTE_BLOCK - 1) // NOTE_BLOCK
@@ -95,7 +97,7 @@ def note_wave(
             bo = &bought[0]
             lv = &last_visit[0] if n > 0 else NULL
             lp = &last_purchase[0] if n > 0 else NULL
-            la = &last_active[0] if n > 0 else NULL
+            la = &last_engaged[0] if n > 0 else NULL
             for b in prange(n_blocks, schedule="static"):
                 lo = b * NOTE_BLOCK
                 hi = lo + NOTE_BLOCK if lo + NOTE_BLOCK < k else k

@@ -66,14 +66,13 @@ def lane_sum(values: np.ndarray) -> float:
     return float(((p[0] + p[1]) + (p[3] + p[2])) + ((p[4] + p[5]) + (p[7] + p[6])))
 
 
-def note_wave(cust, clicked, bought, last_visit, last_purchase, last_active, visit: bool, now: int,
+def note_wave(cust, clicked, bought, last_visit, last_purchase, last_engaged, visit: bool, now: int,
               n_threads: int = 1) -> int:
     """See the compiled kernel (``n_threads`` is ignored)."""
     sold = bought >= 0
     last_purchase[cust[sold]] = now
     if visit:
         last_visit[cust] = now
-        last_active[cust] = now
     else:
-        last_active[cust[sold | (clicked != 0)]] = now
+        last_engaged[cust[sold | (clicked != 0)]] = now
     return 0
