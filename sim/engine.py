@@ -134,7 +134,7 @@ class Engine:
             # buffer; a wave of built-in code only keeps no reference to them after it ends.
             cohort = s.customer.visitors(s.population, day, s.streams, s.threads, s.impl, self._visit_buffer,
                                          copy=not self._sealed(s.strategy))
-            self.run_wave(ONSITE, cohort, wave=0, campaign="visits")
+            self.run_wave(ONSITE, cohort, wave=0, campaign="visits", cohort_in_range=True)
 
     def scheduled_campaign(self, wave: int, name: str, c):
         """Send campaign ``c`` at each of its send times (deferred or dropped in quiet hours)."""
@@ -155,7 +155,7 @@ class Engine:
                 yield self.env.timeout(later - self.env.now)
             # The audience and the caps in one pass: the same as send(channel, _audience(...)).
             cohort = self.policy.admit_reachable(channel, self._audience_mask(c, int(self.env.now)))
-            self.run_wave(channel, cohort, wave=wave, campaign=name, strategy=c.strategy)
+            self.run_wave(channel, cohort, wave=wave, campaign=name, strategy=c.strategy, cohort_in_range=True)
 
     def _audience(self, c, channel: int, now: int) -> np.ndarray:
         """int64 (k,): who campaign ``c`` reaches at hour ``now`` (consent and activity included)."""
@@ -211,8 +211,13 @@ class Engine:
         self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
 
     def run_wave(self, channel: int, cohort: np.ndarray, *, wave: int = 0, campaign: str = "",
-                 strategy: str = "") -> TouchBatch:
-        """One wave: expose, fill slates, respond, let the firm learn, record, note the timing."""
+                 strategy: str = "", cohort_in_range: bool = False) -> TouchBatch:
+        """One wave: expose, fill slates, respond, let the firm learn, record, note the timing.
+
+        ``cohort_in_range``: the cohort comes from a compiled selection over the population
+        (the day's visitors, a scheduled audience), so its indices are in range by
+        construction and, after the first wave of its kind, not scanned again.
+        """
         s = self.s
         strat = self._strategies[strategy]
         now = int(self.env.now)
@@ -234,14 +239,15 @@ class Engine:
         if sealed:
             # Only built-in code touches this wave: its customers are checked once here, and
             # the arrays the built-in kernels write need no second check (TouchBatch.validated).
-            check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
-            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}   # viewed: -1, nothing browsed
             # Its arrays are the population's, the firm's, the catalogue's and this batch's, of
             # the same dtypes and shapes at every such wave: the kernels check them against
             # their signatures at the first wave of each channel and strategy of the run, not
             # at every wave (a few hundred microseconds of Python per wave).
             batch.checked = (channel, strategy) not in self._signatures_checked
             self._signatures_checked.add((channel, strategy))
+            if batch.checked or not cohort_in_range:
+                check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
+            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}   # viewed: -1, nothing browsed
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)

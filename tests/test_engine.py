@@ -261,6 +261,22 @@ def test_a_wave_of_customers_outside_the_population_is_refused_before_any_kernel
         _one_wave(small_config(), ONSITE, np.array([3, 2000], dtype=np.int64))
 
 
+def test_a_later_wave_of_customers_outside_the_population_is_refused_too(small_config):
+    # After the first wave of its kind a wave skips the kernels' signature checks; a cohort
+    # that does not come from the engine's own selections is still checked.
+    from sim.codes import ONSITE
+    from sim.core.kernels import KernelArgumentError
+    from sim.engine import Engine
+
+    s = Scenario(small_config())
+    engine = Engine(s)
+    s.recorder.start_day(0, np.zeros(s.population.n, np.uint8))
+    assert engine.run_wave(ONSITE, np.arange(0, 2000, 7, dtype=np.int64)).checked
+    assert not engine.run_wave(ONSITE, np.arange(0, 2000, 5, dtype=np.int64)).checked
+    with pytest.raises(KernelArgumentError, match=r"wave on day 0 \(cust\): indices span \[3, 2001\]"):
+        engine.run_wave(ONSITE, np.array([3, 2001], dtype=np.int64))
+
+
 def test_built_in_code_checks_kernel_arguments_once_per_run_and_kind_of_wave(small_config, monkeypatch):
     # A wave of built-in code only has arrays of the same dtypes and shapes at every wave: its
     # kernel calls are checked at the first wave of each channel and strategy, not at every
