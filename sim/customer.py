@@ -47,6 +47,9 @@ class WaveContext:
     streams: RandomStreams
     threads: int
     impl: str
+    # A visits wave of built-in code only: its browsing is left to the fused response, which
+    # reads each visitor's rows once for both (the strategy's slates do not depend on it).
+    browse_in_respond: bool = False
 
     @property
     def tick(self) -> int:
@@ -283,6 +286,12 @@ class CustomerModel:
         b, pop = ctx.batch, ctx.pop
         if b.channel == ONSITE:
             b.exposed[:] = 1
+            if b.validated and self.fused:
+                # Built-in code only (see TouchBatch.validated): nothing reads the browsing
+                # before the response, which does it (the same draws and results).
+                ctx.browse_in_respond = True
+                b.validated.add("viewed")   # an item in the catalogue, by construction
+                return
             r, cat = self.config.relevance, ctx.catalog
             call("browse", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, pref=pop.pref,
                  item_feat=cat.features, item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item,
@@ -402,7 +411,9 @@ class CustomerModel:
              rel_memory=t.relevance_memory, fatigue_cost=float(self.fatigue_cost[b.channel]),
              optout=int(optout), base_hazard=base_hazard, optout_fatigue_k=optout_fatigue_k,
              trust_k=o.trust_k, creepy_multiplier=o.creepy_multiplier,
-             optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads)
+             optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads,
+             browse_visits=ctx.browse_in_respond, n_look=self.config.visits.browse_items,
+             browse_key=streams.wave_key("customer.browse", tick) if ctx.browse_in_respond else 0)
         if b.validated:
             b.validated.add("bought")   # a slate's or the browsed item, by construction
 

@@ -777,3 +777,53 @@ def test_a_wave_after_a_larger_one_gets_the_same_results(monkeypatch, kernel):
         _run(kernel, "compiled", threads=2, seed=6)
     _assert_same(_run(kernel, "compiled", threads=2, seed=5), first, exact_floats=True)
     _assert_same(_run(kernel, "compiled", threads=1, seed=5), first, exact_floats=True)
+
+
+def _visit_inputs(seed: int, n_look: int) -> tuple[dict, dict]:
+    """respond's arguments for a visits wave (onsite, every touch exposed, purchases due and
+    not), and browse's for the same touches, sharing the arrays."""
+    args = _inputs("respond", seed)
+    args.update(channel=0, optout=0, exposed=np.ones_like(args["exposed"]))
+    args["viewed"][:] = -7                     # overwritten by browsing
+    args["viewed_rel"][:] = np.nan
+    browse = {name: args[name] for name in ("cust", "pref", "item_feat", "item_durable", "item_cycle", "hist_item",
+                                            "hist_day", "viewed", "viewed_rel", "day", "replenish_lo",
+                                            "replenish_hi", "replenish_boost")}
+    browse.update(n_look=n_look, key=23)
+    return args, browse
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+@pytest.mark.parametrize("n_look", [8, 5])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_respond_with_browsing_equals_browse_then_respond_bit_for_bit(impl, n_look, threads):
+    # A visits wave browses inside respond (its rows read once); before, browse ran first as
+    # its own pass.  Every output and every customer array must be the same, on each vector
+    # path (browse's eight looks in registers with AVX-512, else one at a time).
+    from sim.core import load_compiled
+
+    stages = load_compiled("_stages")
+    paths = stages.simd_paths() if impl == "compiled" else ("scalar",)
+    for path in paths:
+        fused, _ = _visit_inputs(7, n_look)
+        staged, browse = _visit_inputs(7, n_look)
+
+        def run_both():
+            assert call("respond", impl, trusted={"viewed"}, n_threads=threads, browse_visits=True,
+                        n_look=n_look, browse_key=23, **fused) is None
+            call("browse", impl, n_threads=threads, **browse)
+            call("respond", impl, n_threads=threads, **staged)
+
+        _on_simd_path(stages, path, run_both)
+        for name, a in fused.items():
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, staged[name], err_msg=f"{path}: {name}")
+        assert (fused["viewed"] >= 0).all() and fused["bought"].max() >= 0
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_respond_browses_only_a_wave_with_every_touch_exposed(impl):
+    args, _ = _visit_inputs(8, 8)
+    args["exposed"][3] = 0
+    with pytest.raises(ValueError, match="browse_visits needs every touch exposed"):
+        call("respond", impl, trusted={"viewed"}, n_threads=1, browse_visits=True, n_look=8, browse_key=1, **args)

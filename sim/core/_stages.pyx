@@ -528,6 +528,63 @@ cdef extern from *:
     int32_t look8_dot "SIM_LOOK8_DOT"(int64_t key) noexcept nogil
 
 
+cdef inline void browse_touch(
+    Py_ssize_t t, int64_t i, const int8_t* pr, Py_ssize_t d_dim, const int8_t* feat, Py_ssize_t m,
+    const uint8_t* dur, const float* cyc, const int32_t* hi_item, const int16_t* hi_day, Py_ssize_t n_hist,
+    int day, double replenish_lo, double replenish_hi, double replenish_boost, int n_look, bint vector_look8,
+    uint64_t key, int32_t* look, int32_t* look_dot, int32_t* out_item, float* out_rel, int64_t* bad,
+) noexcept nogil:
+    """Touch t's browsing (customer i): see browse.  ``look`` and ``look_dot`` are scratch of
+    n_look entries; ``bad`` receives 1 + i when i's history holds an item outside [0, m)."""
+    cdef Py_ssize_t j, h, best_item
+    cdef double ratio
+    cdef int due_day, hday
+    cdef uint64_t base
+    cdef int32_t hitem, best_dot, best_look
+    cdef int64_t picked
+    due_day = NO_DAY
+    best_item = -1
+    for h in range(n_hist):
+        hday = hi_day[i * n_hist + h]
+        if hday == NO_DAY:
+            continue
+        hitem = hi_item[i * n_hist + h]
+        if <uint64_t>hitem >= <uint64_t>m:
+            bad[0] = i + 1     # checked here, where the row is read (see the design note)
+            continue
+        if not dur[hitem] and hday > due_day:
+            ratio = <double>(day - hday) / <double>cyc[hitem]
+            if ratio >= replenish_lo and ratio <= replenish_hi:
+                due_day = hday
+                best_item = hitem
+    if best_item >= 0:
+        out_item[t] = <int32_t>best_item
+        out_rel[t] = <float>(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim) * (1.0 / UNIT_SQ)
+                             + replenish_boost)
+        return
+    base = customer_base(key, i)
+    if vector_look8:
+        picked = look8(base, <uint32_t>m, &pr[i * d_dim], feat)
+        best_look = look8_item(picked)
+        best_dot = look8_dot(picked)
+    else:
+        # The n_look items first, then their matches (with D = 8 four at a time).
+        for j in range(n_look):
+            look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
+        if d_dim == 8:
+            dots8(&pr[i * d_dim], feat, look, n_look, look_dot)
+        else:
+            for j in range(n_look):
+                look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
+        # The best match (the first, on ties) found on the integer dot products
+        # (scaling by 1 / UNIT_SQ keeps their order).
+        j = first_max_i32(look_dot, n_look)
+        best_look = look[j]
+        best_dot = look_dot[j]
+    out_item[t] = best_look
+    out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
+
+
 def browse(
     const int64_t[::1] cust,            # IN  int64[k]
     const int8_t[:, ::1] pref,          # IN  int8[N, D]
@@ -554,10 +611,7 @@ def browse(
     """
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, h, best_item, ia
-    cdef double ratio
-    cdef int due_day
-    cdef uint64_t base
+    cdef Py_ssize_t t, ia
     cdef int32_t* look = NULL
     cdef int32_t* look_dot = NULL
     cdef int64_t bad_customer = 0
@@ -574,9 +628,6 @@ def browse(
     cdef const int16_t* hi_day = NULL
     cdef int32_t* out_item = NULL
     cdef float* out_rel = NULL
-    cdef int32_t hitem, best_dot, best_look
-    cdef int hday
-    cdef int64_t picked
     # The default shape (D = 8, eight items) on the AVX-512 path: all of a visitor's looking in
     # registers (look8).
     cdef bint vector_look8 = d_dim == 8 and n_look == 8 and get_simd() == SIMD_AVX512
@@ -602,48 +653,9 @@ def browse(
                 prefetch_r(&hi_item[ia * n_hist])
             if t + PREFETCH_AHEAD < k:
                 prefetch_r(&pr[cu[t + PREFETCH_AHEAD] * d_dim])
-            i = cu[t]
-            due_day = NO_DAY
-            best_item = -1
-            for h in range(n_hist):
-                hday = hi_day[i * n_hist + h]
-                if hday == NO_DAY:
-                    continue
-                hitem = hi_item[i * n_hist + h]
-                if <uint64_t>hitem >= <uint64_t>m:
-                    bad[0] = i + 1     # checked here, where the row is read (see the design note)
-                    continue
-                if not dur[hitem] and hday > due_day:
-                    ratio = <double>(day - hday) / <double>cyc[hitem]
-                    if ratio >= replenish_lo and ratio <= replenish_hi:
-                        due_day = hday
-                        best_item = hitem
-            if best_item >= 0:
-                out_item[t] = <int32_t>best_item
-                out_rel[t] = <float>(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim) * (1.0 / UNIT_SQ)
-                                     + replenish_boost)
-                continue
-            base = customer_base(key, i)
-            if vector_look8:
-                picked = look8(base, <uint32_t>m, &pr[i * d_dim], feat)
-                best_look = look8_item(picked)
-                best_dot = look8_dot(picked)
-            else:
-                # The n_look items first, then their matches (with D = 8 four at a time).
-                for j in range(n_look):
-                    look[j] = bounded_low(draw_bits(base, j), <unsigned int>m)
-                if d_dim == 8:
-                    dots8(&pr[i * d_dim], feat, look, n_look, look_dot)
-                else:
-                    for j in range(n_look):
-                        look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
-                # The best match (the first, on ties) found on the integer dot products
-                # (scaling by 1 / UNIT_SQ keeps their order).
-                j = first_max_i32(look_dot, n_look)
-                best_look = look[j]
-                best_dot = look_dot[j]
-            out_item[t] = best_look
-            out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
+            browse_touch(t, cu[t], pr, d_dim, feat, m, dur, cyc, hi_item, hi_day, n_hist, day, replenish_lo,
+                         replenish_hi, replenish_boost, n_look, vector_look8, key, look, look_dot, out_item,
+                         out_rel, bad)
         free(look)
         free(look_dot)
     return bad_customer
@@ -1073,8 +1085,8 @@ def respond(
     const uint8_t[::1] exposed,         # IN  uint8[k]
     const int32_t[:, ::1] slate,        # IN  int32[k, S]
     const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
-    const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
-    const float[::1] viewed_rel,        # IN  float32[k]
+    int32_t[::1] viewed,                # IN  int32[k] browsed item, -1 when none (OUT with browse_visits)
+    float[::1] viewed_rel,              # IN  float32[k] (OUT with browse_visits)
     const int8_t[:, ::1] pref,          # IN  int8[N, D]
     const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
     const int32_t[::1] item_cat,        # IN  int32[M]
@@ -1123,6 +1135,8 @@ def respond(
     int optout, double base_hazard, double optout_fatigue_k, double trust_k, double creepy_multiplier,
     uint64_t optout_key,
     int n_threads,
+    # browse (when ``browse_visits``)
+    bint browse_visits=False, int n_look=8, uint64_t browse_key=0,
 ):
     """perceive, creep, engage, update_trust, add_fatigue, opt_out in one pass per touch.
 
@@ -1134,6 +1148,12 @@ def respond(
     per stage, and the purchase history is scanned once (perceive's categories and ages and
     engage's oldest slot).  ``add_fatigue`` runs when ``fatigue_cost > 0``, ``opt_out`` when
     ``optout`` is nonzero, as in the customer model.  Parameters: see the six kernels.
+
+    With ``browse_visits`` (a visits wave: every touch exposed), each touch first runs
+    browse's body with ``n_look`` and ``browse_key``, writing ``viewed`` and ``viewed_rel``:
+    the same results as browse before this call, bit for bit (browse reads nothing that the
+    strategy's slates or an earlier touch of this call change), with the customer's taste
+    and purchase rows read once for both.
 
     Returns 0, or 1 + an exposed customer whose purchase history holds an item outside
     [0, M) in a filled slot (that slot is then ignored).
@@ -1204,6 +1224,11 @@ def respond(
     cdef uint8_t* o_opted = NULL
     cdef const int32_t* i_viewed = NULL
     cdef const float* i_vrel = NULL
+    cdef int32_t* o_viewed = NULL
+    cdef float* o_vrel = NULL
+    cdef int32_t* look = NULL
+    cdef int32_t* look_dot = NULL
+    cdef bint vector_look8 = d_dim == 8 and n_look == 8 and get_simd() == SIMD_AVX512
     cdef const double* i_price = NULL
     cdef const double* i_lpr = NULL
     cdef const double* i_margin = NULL
@@ -1213,6 +1238,10 @@ def respond(
         give_order(&kept_order, order, order_cap)
         raise MemoryError()
     n_unseen = k - n_seen
+    if browse_visits and (n_unseen > 0 or n_look < 1):
+        give_order(&kept_order, order, order_cap)
+        raise ValueError(f"respond: browse_visits needs every touch exposed ({n_unseen} are not) and n_look >= 1 "
+                         f"(n_look is {n_look})")
     with nogil, parallel(num_threads=n_threads):
         cu = &cust[0] if k > 0 else NULL
         fat = &fatigue[channel, 0]       # this channel's row
@@ -1241,6 +1270,8 @@ def respond(
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
         slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
+        look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         cu = &cust[0] if k > 0 else NULL
         sl = &slate[0, 0] if k > 0 else NULL
         pr = &pref[0, 0]
@@ -1267,8 +1298,10 @@ def respond(
         o_rev = &revenue[0] if k > 0 else NULL
         o_margin = &margin_out[0] if k > 0 else NULL
         o_opted = &opted_out[0] if k > 0 else NULL
-        i_viewed = &viewed[0] if k > 0 else NULL
-        i_vrel = &viewed_rel[0] if k > 0 else NULL
+        o_viewed = &viewed[0] if k > 0 else NULL
+        o_vrel = &viewed_rel[0] if k > 0 else NULL
+        i_viewed = o_viewed
+        i_vrel = o_vrel
         i_price = &price[0]
         i_lpr = &log_price_ratio[0]
         i_margin = &margin[0]
@@ -1297,6 +1330,12 @@ def respond(
             if e + PREFETCH_AHEAD < n_seen:
                 prefetch_r(&pr[cu[order[e + PREFETCH_AHEAD]] * d_dim])
             i = cu[t]
+
+            # browse (a visit) ---------------------------------------------------------
+            if browse_visits:
+                browse_touch(t, i, pr, d_dim, feat, m_items, idur, icyc, hitem, hday, n_hist, day, replenish_lo,
+                             replenish_hi, replenish_boost, n_look, vector_look8, browse_key, look, look_dot,
+                             o_viewed, o_vrel, bad)
 
             # perceive ---------------------------------------------------------------
             # One scan of the history: the valid purchases (category, age) for perceive and
@@ -1428,6 +1467,8 @@ def respond(
         free(h_cat)
         free(h_age)
         free(slot_dot)
+        free(look)
+        free(look_dot)
     give_order(&kept_order, order, order_cap)
     return bad_customer
 

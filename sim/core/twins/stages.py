@@ -221,8 +221,15 @@ def respond(cust, exposed, slate, basis, viewed, viewed_rel, pref, item_feat, it
             buy_trust, price_elasticity, organic_bias, engage_key,
             gain, loss_irrelevant, loss_persofail, loss_creepy, relevant_above, irrelevant_below, rel_memory,
             fatigue_cost, optout, base_hazard, optout_fatigue_k, trust_k, creepy_multiplier, optout_key,
-            n_threads=1):
-    """The fused response: the six stage twins in pipeline order (see the compiled ``respond``)."""
+            n_threads=1, browse_visits=False, n_look=8, browse_key=0):
+    """The fused response: the six stage twins in pipeline order (see the compiled ``respond``),
+    after browse when ``browse_visits``."""
+    if browse_visits:
+        if not np.all(exposed) or n_look < 1:
+            raise ValueError(f"respond: browse_visits needs every touch exposed "
+                             f"({int(np.count_nonzero(exposed == 0))} are not) and n_look >= 1 (n_look is {n_look})")
+        browse(cust, pref, item_feat, item_durable, item_cycle, hist_item, hist_day, viewed, viewed_rel, day,
+               replenish_lo, replenish_hi, replenish_boost, n_look, browse_key)
     perceive(cust, exposed, slate, pref, item_feat, item_cat, item_durable, item_cycle, hist_item, hist_day,
              rel, best, persofail, day, persofail_window, persofail_relevance, replenish_lo, replenish_hi,
              replenish_boost)
