@@ -12,7 +12,9 @@ places:
 
 Researchers' behaviors (:mod:`sim.behavior`) run after a named stage or replace it.  When
 none runs between or instead of the six response stages, ``respond`` calls one fused kernel
-that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``);
+that runs all six per touch (the same results as the six calls; see ``CustomerModel.fused``),
+and in a visits wave of built-in code only (no behavior, the built-in slot strategy) it also
+runs the visitor's browsing first, which nothing reads before it (``WaveContext.browse_in_respond``);
 likewise ``on_day`` runs recovery and churn as one kernel when nothing comes between them
 (``CustomerModel.day_fused``).
 
