@@ -237,12 +237,14 @@ class Engine:
                 self.trigger_book.after_wave(batch, now)
             return batch
         if sealed:
-            # Only built-in code touches this wave: its customers are checked once here, and
-            # the arrays the built-in kernels write need no second check (TouchBatch.validated).
-            # Its arrays are the population's, the firm's, the catalogue's and this batch's, of
-            # the same dtypes and shapes at every such wave: the kernels check them against
-            # their signatures at the first wave of each channel and strategy of the run, not
-            # at every wave (a few hundred microseconds of Python per wave).
+            # Only built-in code touches this wave.  Its arrays are the population's, the
+            # firm's, the catalogue's and this batch's, of the same dtypes and shapes at every
+            # such wave: the kernels check them against their signatures at the first wave of
+            # each channel and strategy of the run, not at every wave (a few hundred
+            # microseconds of Python per wave).  Its customers are checked here, once for all
+            # its kernels (and, when they come from the engine's own compiled selections, only
+            # at that first wave); the arrays the built-in kernels write need no second check
+            # (TouchBatch.validated).
             batch.checked = (channel, strategy) not in self._signatures_checked
             self._signatures_checked.add((channel, strategy))
             if batch.checked or not cohort_in_range:
