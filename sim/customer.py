@@ -288,19 +288,18 @@ class CustomerModel:
         b, pop = ctx.batch, ctx.pop
         if b.channel == ONSITE:
             b.exposed[:] = 1
+            r, cat = self.config.relevance, ctx.catalog
             if b.validated and self.fused:
                 # Built-in code only (see TouchBatch.validated): nothing reads the browsing
                 # before the response, which does it (the same draws and results).
                 ctx.browse_in_respond = True
-                b.validated.add("viewed")   # an item in the catalogue, by construction
-                return
-            r, cat = self.config.relevance, ctx.catalog
-            call("browse", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, pref=pop.pref,
-                 item_feat=cat.features, item_durable=cat.durable, item_cycle=cat.cycle, hist_item=pop.hist_item,
-                 hist_day=pop.hist_day, viewed=b.viewed, viewed_rel=b.viewed_rel, day=b.day,
-                 replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
-                 n_look=self.config.visits.browse_items, key=ctx.streams.wave_key("customer.browse", ctx.tick),
-                 n_threads=ctx.threads)
+            else:
+                call("browse", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, pref=pop.pref,
+                     item_feat=cat.features, item_durable=cat.durable, item_cycle=cat.cycle,
+                     hist_item=pop.hist_item, hist_day=pop.hist_day, viewed=b.viewed, viewed_rel=b.viewed_rel,
+                     day=b.day, replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi,
+                     replenish_boost=r.replenish_boost, n_look=self.config.visits.browse_items,
+                     key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
             if b.validated:
                 b.validated.add("viewed")   # an item in the catalogue, by construction
         else:

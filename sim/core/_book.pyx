@@ -5,8 +5,8 @@
 # is the later of its last visit and that, so it is not stored: a visit writes one entry, not
 # two, and a visits wave's update is that of fetching its customers' lines).  As NumPy that
 # is three scatters through boolean masks and gathered index arrays per wave; one pass over
-# the wave writes the same values.  The
-# pass runs between the wave's kernels, where only the calling thread works, so a large wave
+# the wave writes the same values.  The pass runs between the wave's kernels, where only the
+# calling thread works, so a large wave
 # is split into fixed blocks of touches that the threads note in parallel: a wave's customers
 # are unique, so no two touches write the same entry, and every entry written gets the same
 # value (``now``) whichever thread writes it.  Each block stops at its first customer out of
@@ -57,8 +57,9 @@ def note_wave(
 ):
     """Write hour ``now`` as the last purchase of every buyer and, for a visits wave
     (``visit``), as every visitor's last visit; for an outbound wave, as the last click or
-    purchase on an outbound contact (``last_engaged``) of those who clicked or bought.  A wave of PARALLEL_MIN touches or more is
-    noted on ``n_threads`` threads (the result is the same on any count).
+    purchase on an outbound contact (``last_engaged``) of those who clicked or bought.  A
+    wave of PARALLEL_MIN touches or more is noted on ``n_threads`` threads (the result is the
+    same on any count).
 
     Returns 0, or 1 + the first touch whose customer is out of range: the touches before it
     are noted, and on one thread nothing from it on; on several threads some touches after it
@@ -73,7 +74,7 @@ def note_wave(
     cdef const int32_t* bo = NULL
     cdef int32_t* lv = NULL
     cdef int32_t* lp = NULL
-    cdef int32_t* la = NULL
+    cdef int32_t* le = NULL
     if last_purchase.shape[0] != n or last_engaged.shape[0] != n:
         raise ValueError("last_visit, last_purchase and last_engaged differ in length")
     if clicked.shape[0] != k or bought.shape[0] != k:
@@ -97,11 +98,11 @@ def note_wave(
             bo = &bought[0]
             lv = &last_visit[0] if n > 0 else NULL
             lp = &last_purchase[0] if n > 0 else NULL
-            la = &last_engaged[0] if n > 0 else NULL
+            le = &last_engaged[0] if n > 0 else NULL
             for b in prange(n_blocks, schedule="static"):
                 lo = b * NOTE_BLOCK
                 hi = lo + NOTE_BLOCK if lo + NOTE_BLOCK < k else k
-                block_bad[b] = note_block(lo, hi, cu, cl, bo, lv, lp, la, n, visit, now)
+                block_bad[b] = note_block(lo, hi, cu, cl, bo, lv, lp, le, n, visit, now)
         for b in range(n_blocks):
             if block_bad[b]:
                 bad = block_bad[b]

@@ -1270,8 +1270,9 @@ def respond(
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
         h_age = <double*>malloc((n_hist + 1) * sizeof(double))
         slot_dot = <int32_t*>malloc((n_slot + 1) * sizeof(int32_t))
-        look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
-        look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+        if browse_visits:   # browsing scratch (free() of NULL does nothing)
+            look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
+            look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         cu = &cust[0] if k > 0 else NULL
         sl = &slate[0, 0] if k > 0 else NULL
         pr = &pref[0, 0]

@@ -151,57 +151,37 @@ cdef extern from *:
     #endif
         return sim_pairwise8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
     }
-    /* A tally chunk's sums (tally_sums): eight partial sums per quantity, lane q taking
-       touches lo + q, lo + 8 + q, ... in order, in plain arithmetic that the compiler may
-       vectorize across the lanes without changing any lane's order of additions.  An
-       unexposed touch adds +0.0 to the exposed touches' sums, which leaves a partial sum as
-       it is (it starts at +0.0, so it is never -0.0): no branch on a coin flip.  The same
-       body is compiled for AVX-512 and for the baseline, so both give the same bits. */
+    /* x, or +0.0 when the touch was not exposed: a bit mask, not a branch (a branch on a coin
+       flip mispredicts) and not a product (0 * NaN is NaN).  Adding +0.0 leaves a partial sum
+       as it is (it starts at +0.0, so it is never -0.0): the same as skipping the touch. */
     static inline double sim_if_exposed(uint8_t exposed, double x) {
-        /* x, or +0.0 when not exposed: a bit mask, not a branch (a branch on a coin flip
-           mispredicts) and not a product (0 * NaN is NaN). */
         uint64_t bits, keep = (uint64_t)0 - (uint64_t)(exposed != 0);
         memcpy(&bits, &x, sizeof bits);
         bits &= keep;
         memcpy(&x, &bits, sizeof x);
         return x;
     }
+    /* The highest of a touch's slot scores: the first, replaced by each later one that is
+       greater (0 without slots). */
     static inline float sim_best_score(const float* row, ptrdiff_t n_slot) {
         float best = n_slot > 0 ? row[0] : 0.0f;
         for (ptrdiff_t s = 1; s < n_slot; s++)
             best = row[s] > best ? row[s] : best;
         return best;
     }
-    #define SIM_TALLY_SUMS_BODY                                                                  \
-        double re[8] = {0}, be[8] = {0};                               \
-        ptrdiff_t t = lo, q;                                                                     \
-        for (; t + 8 <= hi; t += 8) {                                                            \
-            for (q = 0; q < 8; q++) {                                                            \
-                re[q] = re[q] + sim_if_exposed(exposed[t + q], (double)rel[t + q]);                     \
-            }                                                                                    \
-            if (n_slot == 4) {                                                                   \
-                for (q = 0; q < 8; q++) {                                                        \
-                    const float* r = score + 4 * (t + q);                                        \
-                    float m01 = r[1] > r[0] ? r[1] : r[0];                                       \
-                    float m012 = r[2] > m01 ? r[2] : m01;                                        \
-                    float best = r[3] > m012 ? r[3] : m012;                                      \
-                    be[q] = be[q] + sim_if_exposed(exposed[t + q], (double)best);                       \
-                }                                                                                \
-            } else {                                                                             \
-                for (q = 0; q < 8; q++)                                                          \
-                    be[q] = be[q] + sim_if_exposed(exposed[t + q], (double)sim_best_score(score + n_slot * (t + q), n_slot)); \
-            }                                                                                    \
-        }                                                                                        \
-        for (q = 0; t < hi; t++, q++) {                                                          \
-            re[q] = re[q] + sim_if_exposed(exposed[t], (double)rel[t]);                                 \
-            be[q] = be[q] + sim_if_exposed(exposed[t], (double)sim_best_score(score + n_slot * t, n_slot)); \
-        }                                                                                        \
-        sums[0] = sim_pairwise8(re[0], re[1], re[2], re[3], re[4], re[5], re[6], re[7]);          \
+    /* A tally chunk's sums of the exposed touches' relevance (sums[0]) and best slot score
+       (sums[1]): eight partial sums each, partial sum q taking touches lo + q, lo + 8 + q, ...
+       in order, added pairwise at the end. */
+    static void sim_tally_sums_scalar(const uint8_t* exposed, const float* rel, const float* score,
+                                      ptrdiff_t n_slot, ptrdiff_t lo, ptrdiff_t hi, double* sums) {
+        double re[8] = {0}, be[8] = {0};
+        for (ptrdiff_t t = lo; t < hi; t++) {
+            ptrdiff_t q = (t - lo) % 8;
+            re[q] = re[q] + sim_if_exposed(exposed[t], (double)rel[t]);
+            be[q] = be[q] + sim_if_exposed(exposed[t], (double)sim_best_score(score + n_slot * t, n_slot));
+        }
+        sums[0] = sim_pairwise8(re[0], re[1], re[2], re[3], re[4], re[5], re[6], re[7]);
         sums[1] = sim_pairwise8(be[0], be[1], be[2], be[3], be[4], be[5], be[6], be[7]);
-    static void sim_tally_sums_scalar(const uint8_t* exposed,
-                                      const float* rel, const float* score, ptrdiff_t n_slot, ptrdiff_t lo,
-                                      ptrdiff_t hi, double* sums) {
-        SIM_TALLY_SUMS_BODY
     }
     #if SIM_X86_SIMD
     /* The same sums with AVX-512, eight touches per step: lane q of each accumulator is
@@ -209,7 +189,8 @@ cdef extern from *:
        would leave it.  With four slots a touch's best score is its row of four in one 128-bit
        lane, maxed as the scalar code does, (r1 > r0 ? r1 : r0), then r2 and r3 (vmaxps keeps
        its first operand when it is greater, else the second: the same choice, NaNs and zeros
-       included).  Other slate sizes, and the last touches, go through the scalar body. */
+       included).  Other slate sizes go through the scalar function; the last touches take
+       its arithmetic. */
     SIM_TARGET_AVX512 static void sim_tally_sums_avx512(const uint8_t* exposed, const float* rel, const float* score,
                                                         ptrdiff_t n_slot, ptrdiff_t lo, ptrdiff_t hi, double* sums) {
         if (n_slot != 4) {
@@ -241,9 +222,8 @@ cdef extern from *:
             sums[j] = sim_pairwise8(p[j][0], p[j][1], p[j][2], p[j][3], p[j][4], p[j][5], p[j][6], p[j][7]);
     }
     #endif
-    static inline void sim_tally_sums(const uint8_t* exposed,
-                                      const float* rel, const float* score, ptrdiff_t n_slot, ptrdiff_t lo,
-                                      ptrdiff_t hi, double* sums) {
+    static inline void sim_tally_sums(const uint8_t* exposed, const float* rel, const float* score,
+                                      ptrdiff_t n_slot, ptrdiff_t lo, ptrdiff_t hi, double* sums) {
     #if SIM_X86_SIMD
         if (sim_simd == SIM_SIMD_AVX512) {
             sim_tally_sums_avx512(exposed, rel, score, n_slot, lo, hi, sums);
@@ -253,9 +233,8 @@ cdef extern from *:
         sim_tally_sums_scalar(exposed, rel, score, n_slot, lo, hi, sums);
     }
     """
-    void tally_sums "sim_tally_sums"(const uint8_t* exposed,
-                                     const float* rel, const float* score, Py_ssize_t n_slot, Py_ssize_t lo,
-                                     Py_ssize_t hi, double* sums) noexcept nogil
+    void tally_sums "sim_tally_sums"(const uint8_t* exposed, const float* rel, const float* score,
+                                     Py_ssize_t n_slot, Py_ssize_t lo, Py_ssize_t hi, double* sums) noexcept nogil
     double add_left "sim_add_left"(double a, double b) noexcept nogil
     double pairwise8 "sim_pairwise8"(double p0, double p1, double p2, double p3, double p4, double p5, double p6,
                                      double p7) noexcept nogil
