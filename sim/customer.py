@@ -414,7 +414,8 @@ class CustomerModel:
              trust_k=o.trust_k, creepy_multiplier=o.creepy_multiplier,
              optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads,
              browse_visits=ctx.browse_in_respond, n_look=self.config.visits.browse_items,
-             browse_key=streams.wave_key("customer.browse", tick) if ctx.browse_in_respond else 0)
+             browse_key=streams.wave_key("customer.browse", tick) if ctx.browse_in_respond else 0,
+             fatigue_live=bool(self.fatigue_in_use()[b.channel]))
         if b.validated:
             b.validated.add("bought")   # a slate's or the browsed item, by construction
 

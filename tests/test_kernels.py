@@ -827,3 +827,55 @@ def test_respond_browses_only_a_wave_with_every_touch_exposed(impl):
     args["exposed"][3] = 0
     with pytest.raises(ValueError, match="browse_visits needs every touch exposed"):
         call("respond", impl, trusted={"viewed"}, n_threads=1, browse_visits=True, n_look=8, browse_key=1, **args)
+
+
+def _browsed(args: dict) -> None:
+    """Every other touch viewed an item while browsing (the others none), as browse leaves them."""
+    rng = np.random.default_rng(3)
+    k, m = args["viewed"].shape[0], args["item_feat"].shape[0]
+    args["viewed"][:] = np.where(np.arange(k) % 2 == 0, rng.integers(0, m, k), -1)
+    args["viewed_rel"][:] = rng.random(k, dtype=np.float32)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+@pytest.mark.parametrize("channel", [0, 1])
+def test_respond_without_reading_a_fatigue_row_of_zeros_gives_the_same_results(impl, channel):
+    # A visit adds no fatigue, so the onsite row stays all zeros: respond takes it as 0
+    # without fetching it (fatigue_live=False).  Same outputs, for a visits wave and for an
+    # email wave (clicks and opt-outs both read fatigue), when the row does hold zeros.
+    outs = []
+    for live in (True, False):
+        args, _ = _visit_inputs(11, 8)
+        args.update(channel=channel, fatigue_cost=0.0, optout=int(channel != 0), base_hazard=0.2)
+        args["fatigue"][channel] = 0.0
+        _browsed(args)
+        assert call("respond", impl, n_threads=2, fatigue_live=live, **args) is None
+        outs.append(args)
+    for name, a in outs[0].items():
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, outs[1][name], err_msg=name)
+    assert outs[0]["clicked"].any() and (channel == 0 or outs[0]["opted_out"].any())
+
+
+def test_respond_does_not_read_the_fatigue_row_it_is_told_holds_zeros():
+    # The compiled kernel really skips the row: given a (wrongly) nonzero row, its clicks are
+    # those of a row of zeros, not those the row's heavy fatigue would suppress.
+    results = {}
+    for row, live in (("zero", True), ("heavy", False), ("heavy", True)):
+        args, _ = _visit_inputs(12, 8)
+        args.update(channel=0, fatigue_cost=0.0, click_fatigue=5.0)
+        args["fatigue"][0] = 0.0 if row == "zero" else 50.0
+        _browsed(args)
+        call("respond", "compiled", n_threads=1, fatigue_live=live, **args)
+        results[row, live] = args["clicked"].copy()
+    np.testing.assert_array_equal(results["heavy", False], results["zero", True])
+    assert results["heavy", True].sum() < results["zero", True].sum()
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_respond_refuses_to_skip_a_fatigue_row_it_adds_to(impl):
+    args, _ = _visit_inputs(13, 8)
+    args.update(channel=1, fatigue_cost=1.0)
+    _browsed(args)
+    with pytest.raises(ValueError, match="fatigue_live is False .* fatigue_cost is 1.0"):
+        call("respond", impl, n_threads=1, fatigue_live=False, **args)

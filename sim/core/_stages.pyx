@@ -1137,6 +1137,8 @@ def respond(
     int n_threads,
     # browse (when ``browse_visits``)
     bint browse_visits=False, int n_look=8, uint64_t browse_key=0,
+    # False: this channel's fatigue row is all zeros (and fatigue_cost is 0), so not read
+    bint fatigue_live=True,
 ):
     """perceive, creep, engage, update_trust, add_fatigue, opt_out in one pass per touch.
 
@@ -1155,6 +1157,10 @@ def respond(
     strategy's slates or an earlier touch of this call change), with the customer's taste
     and purchase rows read once for both.
 
+    ``fatigue_live=False`` says that the channel's fatigue row holds zeros only (onsite,
+    whose visits add no fatigue): the response then takes the fatigue as 0 without reading
+    the row, sparing a visit one of the rows it fetches.  It needs ``fatigue_cost <= 0``.
+
     Returns 0, or 1 + an exposed customer whose purchase history holds an item outside
     [0, M) in a filled slot (that slot is then ignored).
     """
@@ -1170,6 +1176,7 @@ def respond(
     cdef uint64_t base
     cdef uint8_t bit = <uint8_t>(1 << channel)
     cdef bint add_fat = fatigue_cost > 0.0
+    cdef float fat_i
     cdef int* h_cat = NULL
     cdef double* h_age = NULL
     cdef int32_t* slot_dot = NULL
@@ -1238,6 +1245,10 @@ def respond(
         give_order(&kept_order, order, order_cap)
         raise MemoryError()
     n_unseen = k - n_seen
+    if add_fat and not fatigue_live:
+        give_order(&kept_order, order, order_cap)
+        raise ValueError(f"respond: fatigue_live is False (a row of zeros) but fatigue_cost is {fatigue_cost}, "
+                         "which adds fatigue; allowed: fatigue_cost <= 0 with fatigue_live False")
     if browse_visits and (n_unseen > 0 or n_look < 1):
         give_order(&kept_order, order, order_cap)
         raise ValueError(f"respond: browse_visits needs every touch exposed ({n_unseen} are not) and n_look >= 1 "
@@ -1315,7 +1326,8 @@ def respond(
             # of an onsite respond); spread out, an onsite respond takes about a quarter less.
             if e + 2 * PREFETCH_AHEAD < n_seen:
                 ia = cu[order[e + 2 * PREFETCH_AHEAD]]
-                prefetch_w(&fat[ia])
+                if fatigue_live:
+                    prefetch_w(&fat[ia])
                 prefetch_w(&trs[ia])
                 prefetch_r(&priv[ia])
                 prefetch_r(&psens[ia])
@@ -1404,8 +1416,9 @@ def respond(
             base = customer_base(engage_key, i)
             tr = trs[i] - 0.5
             item = -1
+            fat_i = fat[i] if fatigue_live else 0.0
             x = (click_bias + click_relevance * rel_f + click_trust * tr
-                 - click_fatigue * fat[i] - click_creepy * cr)
+                 - click_fatigue * fat_i - click_creepy * cr)
             if below_sigmoid(draw_uniform(base, 0), x):
                 o_clicked[t] = 1
                 item = sl[t * n_slot + best_j]
@@ -1453,7 +1466,7 @@ def respond(
             # opt_out ----------------------------------------------------------------------
             if optout:
                 o_opted[t] = 0
-                x = optout_fatigue_k * fat[i] + trust_k * (0.5 - trs[i])
+                x = optout_fatigue_k * (fat[i] if fatigue_live else 0.0) + trust_k * (0.5 - trs[i])
                 u = draw_uniform(customer_base(optout_key, i), 0)
                 # Hazards are small: most opened emails keep the subscription, decided
                 # without exp().

@@ -221,9 +221,13 @@ def respond(cust, exposed, slate, basis, viewed, viewed_rel, pref, item_feat, it
             buy_trust, price_elasticity, organic_bias, engage_key,
             gain, loss_irrelevant, loss_persofail, loss_creepy, relevant_above, irrelevant_below, rel_memory,
             fatigue_cost, optout, base_hazard, optout_fatigue_k, trust_k, creepy_multiplier, optout_key,
-            n_threads=1, browse_visits=False, n_look=8, browse_key=0):
+            n_threads=1, browse_visits=False, n_look=8, browse_key=0, fatigue_live=True):
     """The fused response: the six stage twins in pipeline order (see the compiled ``respond``),
-    after browse when ``browse_visits``."""
+    after browse when ``browse_visits``.  ``fatigue_live=False`` (the channel's fatigue row is
+    all zeros) changes nothing here: the twins read the zeros."""
+    if fatigue_cost > 0.0 and not fatigue_live:
+        raise ValueError(f"respond: fatigue_live is False (a row of zeros) but fatigue_cost is {fatigue_cost}, "
+                         "which adds fatigue; allowed: fatigue_cost <= 0 with fatigue_live False")
     if browse_visits:
         if not np.all(exposed) or n_look < 1:
             raise ValueError(f"respond: browse_visits needs every touch exposed "
