@@ -1,0 +1,77 @@
+"""The benchmark table's bookkeeping (``benchmarks/run.py``), on canned results: no child runs."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from benchmarks.run import Row, scenario_group
+
+
+class CannedRunner:
+    """Plays the Runner: every configuration once per repeat, in list order, with the seconds
+    ``seconds(config, repeat)`` gives; records the order in which they ran."""
+
+    def __init__(self, repeats: int, seconds):
+        self.repeats, self.seconds, self.order = repeats, seconds, []
+
+    def run(self, configs):
+        rows = [Row(c) for c in configs]
+        for rep in range(self.repeats):
+            for row in rows:
+                c = row.config
+                self.order.append((c.impl, c.n, c.threads, rep))
+                row.runs.append({"interactions": 1_000_000, "seconds": self.seconds(c, rep), "revenue": 1.0,
+                                 "trust_mean_end": 0.5, "persofails": 3, "state_bytes_per_customer": 119})
+        return rows
+
+
+def test_default_scenario_runs_right_after_the_reference_of_its_size_and_threads():
+    runner = CannedRunner(3, lambda c, rep: 1.0)
+    scenario_group(argparse.Namespace(sizes=[1000, 5000]), runner)
+    for rep in range(3):
+        in_rep = [o[:3] for o in runner.order if o[3] == rep]
+        assert in_rep == [(impl, n, t) for n in (1000, 5000) for t in (1, 2) for impl in ("ref-v1", "default")]
+
+
+def test_the_ratio_is_the_median_of_the_pairs_ratios():
+    # The machine gets slower from repeat to repeat (eight times over three repeats), and the
+    # default scenario takes twice as long as the reference run just before it, every time:
+    # each pair sees one load, and every pair says 0.50.
+    load = [1.0, 2.0, 8.0]
+
+    def seconds(c, rep):
+        return load[rep] * (2.0 if c.impl == "default" else 1.0) * (1.0 if c.threads == 1 else 0.5)
+
+    report = scenario_group(argparse.Namespace(sizes=[1000]), CannedRunner(3, seconds))
+    ratio_notes = [n for n in report.notes if "reference workload =" in n]
+    assert len(ratio_notes) == 2
+    for note in ratio_notes:
+        assert "= 0.50 (median of the 3 pairs: 0.50, 0.50, 0.50" in note
+    assert report.ok
+
+
+def test_a_pair_that_differs_from_the_others_moves_the_ratio_only_as_one_of_them():
+    def seconds(c, rep):
+        slow_default = c.impl == "default" and rep == 1
+        return 4.0 if slow_default else (2.0 if c.impl == "default" else 1.0)
+
+    report = scenario_group(argparse.Namespace(sizes=[1000]), CannedRunner(3, seconds))
+    note = next(n for n in report.notes if "1 thread(s)" in n)
+    assert "= 0.50 (median of the 3 pairs: 0.50, 0.25, 0.50" in note
+
+
+@pytest.mark.parametrize("revenue", [1.0, 2.0])
+def test_outcomes_that_differ_between_runs_fail_the_group(revenue):
+    runner = CannedRunner(2, lambda c, rep: 1.0)
+    original = runner.run
+
+    def run(configs):
+        rows = original(configs)
+        rows[-1].runs[-1]["revenue"] = revenue   # the last default-scenario run
+        return rows
+
+    runner.run = run
+    report = scenario_group(argparse.Namespace(sizes=[1000]), runner)
+    assert report.ok == (revenue == 1.0)
