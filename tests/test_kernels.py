@@ -879,3 +879,35 @@ def test_respond_refuses_to_skip_a_fatigue_row_it_adds_to(impl):
     _browsed(args)
     with pytest.raises(ValueError, match="fatigue_live is False .* fatigue_cost is 1.0"):
         call("respond", impl, n_threads=1, fatigue_live=False, **args)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_observe_over_several_blocks_equals_the_twin_on_any_thread_count(monkeypatch, sparse):
+    # observe lists each block's touches with something observed, then learns from them: a
+    # wave of several blocks (4096 touches each) and a part block, observations as sparse as
+    # an email wave's clicks or as dense as a visits wave's views, and a bad click in the third
+    # block after a bad one in the fourth (the first must be reported, on any thread count).
+    monkeypatch.setitem(DIMS, "k", 4096 * 3 + 1000)
+    monkeypatch.setitem(DIMS, "N", 40_000)
+    base = _inputs("observe", seed=4)
+    rng = np.random.default_rng(5)
+    k, n_slot = base["slate"].shape
+    share = 0.03 if sparse else 0.9
+    base["viewed"][:] = np.where(rng.random(k) < share, base["viewed"], -1)
+    base["clicked"][:] = rng.random(k) < share
+    base["bought"][:] = np.where(rng.random(k) < share / 2, base["bought"], -1)
+    base["best"][:] = rng.integers(0, n_slot, k)
+    base["sales"][:] = rng.integers(0, 50, base["sales"].shape[0])   # units sold: whole numbers
+    base["clicked"][[4096 * 2 + 7, 4096 * 3 + 5]] = 1
+    base["best"][[4096 * 2 + 7, 4096 * 3 + 5]] = n_slot    # a slot outside the slate
+    results = []
+    for impl, threads in (("numpy", 1), ("compiled", 1), ("compiled", 2)):
+        args = {name: a.copy() if isinstance(a, np.ndarray) else a for name, a in base.items()}
+        results.append((call("observe", impl, n_threads=threads, **args), args))
+    (want, twin), *compiled = results
+    assert want == 4096 * 2 + 7 + 1
+    for got, args in compiled:
+        assert got == want
+        for name in ("est_pref", "n_obs", "last_view_item", "last_view_day", "sales"):
+            np.testing.assert_array_equal(args[name], twin[name], err_msg=name)
+    assert (twin["n_obs"] != base["n_obs"]).sum() > (300 if sparse else 10_000)
