@@ -10,7 +10,8 @@ caller's environment says: threads that spin without end make two-thread runs fr
 another process takes a core.  (Idle threads still poll for a few hundred microseconds before
 they sleep; see :data:`sim.core.SPIN_BEFORE_SLEEP`.)
 
-Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--quick`` (N = 1e4, one repeat),
+Options: ``--sizes 1e5,1e6``, ``--repeats 3``, ``--pairs 5`` (the default scenario's pairs
+with the reference workload), ``--quick`` (N = 1e4, one repeat),
 ``--seed 0``, ``--json PATH`` (all raw results), ``--only sweep`` (some groups only).
 
 Groups: the reference workload (engine on 1 and 2 threads, NumPy twin), the default
@@ -111,6 +112,10 @@ class Runner:
     def __init__(self, repeats: int, seed: int, log: Callable[[str], None]):
         self.repeats, self.seed, self.log = repeats, seed, log
 
+    def with_repeats(self, repeats: int) -> "Runner":
+        """A runner like this one with another number of repeats."""
+        return Runner(repeats, self.seed, self.log)
+
     def run(self, configs: list[Config]) -> list[Row]:
         rows = [Row(c) for c in configs]
         total = self.repeats * len(rows)
@@ -181,7 +186,7 @@ def scenario_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
         for threads in (1, 2):
             configs += [Config("benchmarks.reference", n, "ref-v1", threads, ("--impl", "engine")),
                         Config("benchmarks.scenario", n, "default", threads, ("--days", str(SCENARIO_DAYS)))]
-    pairs = runner.run(configs)
+    pairs = runner.with_repeats(options.pairs).run(configs)
     report = GroupReport(f"default scenario (retail, recommend, weekly email, {SCENARIO_DAYS} days; "
                          "interactions = visits + emails sent), each run right after a run of the reference "
                          "workload (ref-v1, engine)", pairs)
@@ -252,7 +257,7 @@ def sweep_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     """Every shipped strategy x 5 seeds, one year, at the smallest size, through the joblib launcher."""
     n = min(options.sizes)
     # One sweep is already 50 runs of a year; it is timed once, not repeated.
-    once = Runner(1, runner.seed, runner.log)
+    once = runner.with_repeats(1)
     rows = once.run([Config("benchmarks.sweep", n, "sweep", 1, ("--days", str(SWEEP_DAYS),
                                                                 "--seeds", str(SWEEP_SEEDS)))])
     r = rows[0].runs[0]
@@ -312,6 +317,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=sizes, default=[100_000, 1_000_000], help="customers, e.g. 1e5,1e6")
     p.add_argument("--repeats", type=int, default=3, help="fresh runs per configuration (median shown)")
+    p.add_argument("--pairs", type=int, default=5,
+                   help="pairs of runs (reference workload, then default scenario) per size and thread count "
+                        "behind the default scenario's ratio (median shown)")
     p.add_argument("--quick", action="store_true", help="N = 1e4 only, one repeat")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="PATH", help="also write every raw result as JSON")
@@ -322,9 +330,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         p.error(f"--only: no such group: {', '.join(sorted(unknown))}")
     if args.quick:
-        args.sizes, args.repeats = [10_000], 1
+        args.sizes, args.repeats, args.pairs = [10_000], 1, 1
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
+    if args.pairs < 1:
+        p.error("--pairs must be >= 1")
     return args
 
 

@@ -16,6 +16,10 @@ class CannedRunner:
     def __init__(self, repeats: int, seconds):
         self.repeats, self.seconds, self.order = repeats, seconds, []
 
+    def with_repeats(self, repeats: int) -> "CannedRunner":
+        self.repeats = repeats
+        return self
+
     def run(self, configs):
         rows = [Row(c) for c in configs]
         for rep in range(self.repeats):
@@ -28,8 +32,8 @@ class CannedRunner:
 
 
 def test_default_scenario_runs_right_after_the_reference_of_its_size_and_threads():
-    runner = CannedRunner(3, lambda c, rep: 1.0)
-    scenario_group(argparse.Namespace(sizes=[1000, 5000]), runner)
+    runner = CannedRunner(1, lambda c, rep: 1.0)
+    scenario_group(argparse.Namespace(sizes=[1000, 5000], pairs=3), runner)
     for rep in range(3):
         in_rep = [o[:3] for o in runner.order if o[3] == rep]
         assert in_rep == [(impl, n, t) for n in (1000, 5000) for t in (1, 2) for impl in ("ref-v1", "default")]
@@ -44,7 +48,7 @@ def test_the_ratio_is_the_median_of_the_pairs_ratios():
     def seconds(c, rep):
         return load[rep] * (2.0 if c.impl == "default" else 1.0) * (1.0 if c.threads == 1 else 0.5)
 
-    report = scenario_group(argparse.Namespace(sizes=[1000]), CannedRunner(3, seconds))
+    report = scenario_group(argparse.Namespace(sizes=[1000], pairs=3), CannedRunner(1, seconds))
     ratio_notes = [n for n in report.notes if "reference workload =" in n]
     assert len(ratio_notes) == 2
     for note in ratio_notes:
@@ -57,14 +61,14 @@ def test_a_pair_that_differs_from_the_others_moves_the_ratio_only_as_one_of_them
         slow_default = c.impl == "default" and rep == 1
         return 4.0 if slow_default else (2.0 if c.impl == "default" else 1.0)
 
-    report = scenario_group(argparse.Namespace(sizes=[1000]), CannedRunner(3, seconds))
+    report = scenario_group(argparse.Namespace(sizes=[1000], pairs=3), CannedRunner(1, seconds))
     note = next(n for n in report.notes if "1 thread(s)" in n)
     assert "= 0.50 (median of the 3 pairs: 0.50, 0.25, 0.50" in note
 
 
 @pytest.mark.parametrize("revenue", [1.0, 2.0])
 def test_outcomes_that_differ_between_runs_fail_the_group(revenue):
-    runner = CannedRunner(2, lambda c, rep: 1.0)
+    runner = CannedRunner(1, lambda c, rep: 1.0)
     original = runner.run
 
     def run(configs):
@@ -73,5 +77,5 @@ def test_outcomes_that_differ_between_runs_fail_the_group(revenue):
         return rows
 
     runner.run = run
-    report = scenario_group(argparse.Namespace(sizes=[1000]), runner)
+    report = scenario_group(argparse.Namespace(sizes=[1000], pairs=2), runner)
     assert report.ok == (revenue == 1.0)
