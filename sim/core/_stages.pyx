@@ -697,6 +697,7 @@ def expose(
     cdef double* t_lo = NULL
     cdef double* t_hi = NULL
     cdef int b
+    cdef bint above, binned, no, yes
     cdef Py_ssize_t blk, lo, hi
     cdef Py_ssize_t n_blocks = (k + DRAW_BLOCK - 1) // DRAW_BLOCK
     # The usual "not noticed" (u >= p_max) decided on the integer draw, as in churn_block.
@@ -734,19 +735,26 @@ def expose(
                 i = cu[t]
                 tr = trs[i]
                 f = fat[i]
-                if (bits[t - lo] >> 11) >= below and tr <= 1.0 and f >= 0.0:
+                u = bits_to_uniform(bits[t - lo])
+                if t_lo != NULL:
+                    # The shortcuts above, branch-free: whether a message is noticed is a coin
+                    # flip at about the open rate, which branches on it mispredicted about once
+                    # a touch.  Only the draws inside their bin's band take a branch (rarely).
+                    # The upper bound is compared as u * (1 + x) >= hi rather than
+                    # u >= hi / (1 + x): the same conclusion (u above p) within the bounds'
+                    # margin, without a division.
+                    above = ((bits[t - lo] >> 11) >= below) & (tr <= 1.0) & (f >= 0.0)
+                    binned = (0.0 < tr) & (tr <= 1.0) & (0.0 <= f) & (f < 1e300)
+                    b = <int>((tr if binned else 0.0) * EXPOSE_BINS)
+                    x = fatigue_k * (f if binned else 0.0)
+                    no = binned & (u * (1.0 + x) >= t_hi[b])
+                    yes = binned & (u < t_lo[b] * (1.0 - x))
+                    if above | no | yes:
+                        out[t] = yes & (not above) & (not no)
+                        continue
+                elif (bits[t - lo] >> 11) >= below and tr <= 1.0 and f >= 0.0:
                     out[t] = 0
                     continue
-                u = bits_to_uniform(bits[t - lo])
-                if t_lo != NULL and 0.0 < tr <= 1.0 and 0.0 <= f < 1e300:
-                    b = <int>(tr * EXPOSE_BINS)
-                    x = fatigue_k * f
-                    if u >= t_hi[b] / (1.0 + x):
-                        out[t] = 0
-                        continue
-                    if u < t_lo[b] * (1.0 - x):
-                        out[t] = 1
-                        continue
                 if tr <= 0.0:
                     p = 0.0
                 else:
