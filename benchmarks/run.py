@@ -17,8 +17,9 @@ with the reference workload), ``--quick`` (N = 1e4, one repeat),
 Groups: the reference workload (engine on 1 and 2 threads, NumPy twin), the default
 scenario (the full customer model, 1 and 2 threads, each run paired with a run of the
 reference workload just before it, and its rate relative to the reference workload's as the
-median of the pairs' ratios), every shipped strategy (1 thread, relative to ``none``) and a sweep of
-every strategy x 5 seeds for a year through ``prepersona -m`` on all cores (wall time).  Adding a group: write a function ``(options, runner) -> GroupReport``
+median of the pairs' ratios), every shipped strategy (1 thread, relative to ``none``) and a
+sweep of every strategy x 5 seeds for a year through ``prepersona -m`` on all cores (wall
+time).  Adding a group: write a function ``(options, runner) -> GroupReport``
 that runs its configurations through ``runner`` (which handles fresh processes, interleaving
 and repeats; ``options.results`` holds the rows of the groups run before it) and append it
 to :data:`GROUPS`.
@@ -76,7 +77,12 @@ class Row:
     @property
     def rate(self) -> float:
         """Median interactions per second of simulated work."""
-        return statistics.median(r["interactions"] / r["seconds"] for r in self.runs)
+        return statistics.median(run_rate(r) for r in self.runs)
+
+
+def run_rate(run: dict) -> float:
+    """One run's interactions per second of simulated work."""
+    return run["interactions"] / run["seconds"]
 
 
 @dataclass
@@ -192,8 +198,7 @@ def scenario_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
                          "workload (ref-v1, engine)", pairs)
     rows = [r for r in pairs if r.config.impl == "default"]
     for ref, row in zip(pairs[0::2], pairs[1::2]):
-        ratios = [(d["interactions"] / d["seconds"]) / (r["interactions"] / r["seconds"])
-                  for r, d in zip(ref.runs, row.runs)]
+        ratios = [run_rate(d) / run_rate(r) for r, d in zip(ref.runs, row.runs)]
         report.notes.append(f"N={row.config.n:,}, {row.config.threads} thread(s): default scenario / "
                             f"reference workload = {statistics.median(ratios):.2f} (median of the "
                             f"{len(ratios)} pairs: {', '.join(f'{x:.2f}' for x in ratios)}; "

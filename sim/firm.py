@@ -66,6 +66,7 @@ class FirmView:
         # Before any sale the best-seller list is a merchandiser's pick: a fixed random
         # order that only breaks ties, so it never outweighs a single observed sale.
         self._tiebreak = rng.permutation(catalog.n_items).astype(np.float64) / (catalog.n_items + 1)
+        self._best_sellers = load_compiled("_firm").best_sellers   # looked up once, used at every wave
 
     def bytes_per_customer(self) -> int:
         """Bytes of the firm's own per-customer arrays (excluding shared population fields)."""
@@ -79,7 +80,7 @@ class FirmView:
         one compiled pass over the catalogue (``best_sellers``), at every wave.
         """
         out = np.empty(max(0, min(pool, self.sales.shape[0])), dtype=np.int32)
-        load_compiled("_firm").best_sellers(self.sales, self._tiebreak, out)
+        self._best_sellers(self.sales, self._tiebreak, out)
         return out
 
     def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,

@@ -1215,8 +1215,8 @@ def observe(
     Returns 0, or 1 + the first clicked touch whose best slot is outside [0, S) or shows an
     item outside [0, M) (checked here, where it is read; nothing is learned from it).
     """
-    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ta, ia
-    cdef Py_ssize_t n_slot = slate.shape[1], m = item_feat.shape[0], c, p
+    cdef Py_ssize_t k = cust.shape[0], d_dim = item_feat.shape[1], t, i, e, ia
+    cdef Py_ssize_t n_slot = slate.shape[1], m = item_feat.shape[0], c
     cdef int32_t item, click, buy
     cdef int8_t b
     cdef double w, weight

@@ -1184,7 +1184,7 @@ def respond(
     cdef uint64_t base
     cdef uint8_t bit = <uint8_t>(1 << channel)
     cdef bint add_fat = fatigue_cost > 0.0
-    cdef float fat_i
+    cdef float fat_i                  # the customer's fatigue on this channel (0 when not live)
     cdef int* h_cat = NULL
     cdef double* h_age = NULL
     cdef int32_t* slot_dot = NULL
@@ -1469,12 +1469,13 @@ def respond(
 
             # add_fatigue ----------------------------------------------------------------
             if add_fat:
-                fat[i] = <float>(fat[i] + fatigue_cost * fsens[i])
+                fat_i = <float>(fat_i + fatigue_cost * fsens[i])
+                fat[i] = fat_i
 
             # opt_out ----------------------------------------------------------------------
             if optout:
                 o_opted[t] = 0
-                x = optout_fatigue_k * (fat[i] if fatigue_live else 0.0) + trust_k * (0.5 - trs[i])
+                x = optout_fatigue_k * fat_i + trust_k * (0.5 - trs[i])
                 u = draw_uniform(customer_base(optout_key, i), 0)
                 # Hazards are small: most opened emails keep the subscription, decided
                 # without exp().
