@@ -49,10 +49,13 @@ def peak_rss_mib() -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.reference",
-                                description=__doc__.splitlines()[0])
-    p.add_argument("--impl", choices=IMPLS, default="engine",
-                   help="engine: SimPy waves + compiled kernels; numpy: the same waves + NumPy twin")
+    p = argparse.ArgumentParser(prog="python -m benchmarks.reference", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--impl",
+        choices=IMPLS,
+        default="engine",
+        help="engine: SimPy waves + compiled kernels; numpy: the same waves + NumPy twin",
+    )
     p.add_argument("--n", type=count, default=1_000_000, help="customers (1000000 or 1e6)")
     p.add_argument("--threads", type=positive, default=1, help="threads for the compiled kernels")
     p.add_argument("--seed", type=int, default=0)
@@ -68,14 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     else:
         rate = result["interactions"] / result["seconds"] / 1e6 if result["seconds"] > 0 else 0.0
-        print(f"ref-v1, {args.impl}, N={args.n:,}, {args.threads} thread(s), seed {args.seed}: "
-              f"{result['interactions'] / 1e6:.2f} M interactions in {result['seconds']:.2f} s "
-              f"= {rate:.2f} M/s (world built in {result['init_seconds']:.2f} s); "
-              f"peak RSS {result['peak_rss_mib']:.0f} MiB")
-        print(f"  revenue {result['revenue']:,.2f}, mean trust {result['mean_trust']:.4f}, "
-              f"churned {result['churn_fraction']:.2%}, visits {result['visits']:,}, "
-              f"emails sent {result['emails_sent']:,} / opened {result['emails_opened']:,}, "
-              f"purchases {result['purchases']:,}")
+        print(
+            f"ref-v1, {args.impl}, N={args.n:,}, {args.threads} thread(s), seed {args.seed}: "
+            f"{result['interactions'] / 1e6:.2f} M interactions in {result['seconds']:.2f} s "
+            f"= {rate:.2f} M/s (world built in {result['init_seconds']:.2f} s); "
+            f"peak RSS {result['peak_rss_mib']:.0f} MiB"
+        )
+        print(
+            f"  revenue {result['revenue']:,.2f}, mean trust {result['mean_trust']:.4f}, "
+            f"churned {result['churn_fraction']:.2%}, visits {result['visits']:,}, "
+            f"emails sent {result['emails_sent']:,} / opened {result['emails_opened']:,}, "
+            f"purchases {result['purchases']:,}"
+        )
     return 0
 
 

@@ -18,18 +18,37 @@ from sim.config.preflight import compose_config
 from sim.scenario import Scenario
 
 
-def run(n: int, threads: int, days: int, strategy: str, seed: int, extra: list[str],
-        campaign: str | None = None) -> dict:
+def run(
+    n: int, threads: int, days: int, strategy: str, seed: int, extra: list[str], campaign: str | None = None
+) -> dict:
     plan = [f"campaign={campaign}"] if campaign else []
-    cfg = compose_config([f"population.size={n}", f"threads={threads}", f"horizon_days={days}",
-                          f"strategy={strategy}", *plan, f"seed={seed}", "output.journeys=0", *extra])
+    cfg = compose_config(
+        [
+            f"population.size={n}",
+            f"threads={threads}",
+            f"horizon_days={days}",
+            f"strategy={strategy}",
+            *plan,
+            f"seed={seed}",
+            "output.journeys=0",
+            *extra,
+        ]
+    )
     scenario = Scenario(cfg)
     m = scenario.run().metrics
     return {
-        "strategy": strategy, "campaign": m["campaign"], "n": n, "threads": threads, "days": days,
-        "interactions": m["interactions"], "seconds": m["sim_seconds"], "init_seconds": m["init_seconds"],
+        "strategy": strategy,
+        "campaign": m["campaign"],
+        "n": n,
+        "threads": threads,
+        "days": days,
+        "interactions": m["interactions"],
+        "seconds": m["sim_seconds"],
+        "init_seconds": m["init_seconds"],
         "interactions_per_second": m["interactions_per_second"],
-        "revenue": m["revenue"], "trust_mean_end": m["trust_mean_end"], "persofails": m["persofails"],
+        "revenue": m["revenue"],
+        "trust_mean_end": m["trust_mean_end"],
+        "persofails": m["persofails"],
         "state_bytes_per_customer": m["state_bytes_per_customer"],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -37,8 +56,8 @@ def run(n: int, threads: int, days: int, strategy: str, seed: int, extra: list[s
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=lambda s: int(float(s)), default=1_000_000)
     p.add_argument("--threads", type=int, default=1)
@@ -52,8 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     if a.json:
         print(json.dumps(r))
     else:
-        print(f"{r['strategy']}: {r['interactions'] / 1e6:.1f} M interactions in {r['seconds']:.2f} s "
-              f"= {r['interactions_per_second'] / 1e6:.2f} M/s; peak RSS {r['peak_rss_mib']:.0f} MiB")
+        print(
+            f"{r['strategy']}: {r['interactions'] / 1e6:.1f} M interactions in {r['seconds']:.2f} s "
+            f"= {r['interactions_per_second'] / 1e6:.2f} M/s; peak RSS {r['peak_rss_mib']:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,17 @@ PREPERSONA = [sys.executable, "-m", "sim"]
 
 def run(n: int, threads: int, days: int, seeds: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="prepersona-sweep-") as tmp:
-        cmd = [*PREPERSONA, "-m", "strategy=glob(*)", f"seed=range({seed},{seed + seeds})",
-               f"population.size={n}", f"horizon_days={days}", f"threads={threads}", "output.progress=off",
-               f"hydra.sweep.dir={tmp}/sweep"]
+        cmd = [
+            *PREPERSONA,
+            "-m",
+            "strategy=glob(*)",
+            f"seed=range({seed},{seed + seeds})",
+            f"population.size={n}",
+            f"horizon_days={days}",
+            f"threads={threads}",
+            "output.progress=off",
+            f"hydra.sweep.dir={tmp}/sweep",
+        ]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -35,9 +43,14 @@ def run(n: int, threads: int, days: int, seeds: int, seed: int) -> dict:
             raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr.strip()}")
         runs = [json.loads(p.read_text()) for p in Path(tmp, "sweep").glob("*/metrics.json")]
     return {
-        "n": n, "threads": threads, "days": days, "runs": len(runs),
-        "strategies": len({r["strategy"] for r in runs}), "seeds": seeds,
-        "interactions": sum(r["interactions"] for r in runs), "seconds": seconds,
+        "n": n,
+        "threads": threads,
+        "days": days,
+        "runs": len(runs),
+        "strategies": len({r["strategy"] for r in runs}),
+        "seeds": seeds,
+        "interactions": sum(r["interactions"] for r in runs),
+        "seconds": seconds,
         "init_seconds": sum(r["init_seconds"] for r in runs) / max(len(runs), 1),
         "sim_seconds_per_run": sum(r["sim_seconds"] for r in runs) / max(len(runs), 1),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -57,9 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     if a.json:
         print(json.dumps(r))
     else:
-        print(f"{r['runs']} runs ({r['strategies']} strategies x {r['seeds']} seeds, N={r['n']:,}, "
-              f"{r['days']} days) in {r['seconds']:.1f} s wall; {r['sim_seconds_per_run']:.2f} s of "
-              f"simulation per run")
+        print(
+            f"{r['runs']} runs ({r['strategies']} strategies x {r['seeds']} seeds, N={r['n']:,}, "
+            f"{r['days']} days) in {r['seconds']:.1f} s wall; {r['sim_seconds_per_run']:.2f} s of "
+            f"simulation per run"
+        )
 
 
 if __name__ == "__main__":

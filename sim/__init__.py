@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["compose_config", "Scenario", "RunResult", "Behavior", "check_behavior", "run_reference",
-           "__version__"]
+__all__ = ["compose_config", "Scenario", "RunResult", "Behavior", "check_behavior", "run_reference", "__version__"]
 
 __version__ = "0.1.0"
 

@@ -48,8 +48,11 @@ def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
     """Simulate one validated :class:`sim.config.schema.Config` and write its results to ``out_dir``."""
     start = time.perf_counter()
     scenario = Scenario(cfg)
-    show = progress if progress is not None else (cfg.output.progress == "on" or (
-        cfg.output.progress == "auto" and sys.stderr.isatty()))
+    show = (
+        progress
+        if progress is not None
+        else (cfg.output.progress == "on" or (cfg.output.progress == "auto" and sys.stderr.isatty()))
+    )
     result = scenario.run(terminal_progress() if show else None)
     result.metrics["wall_seconds"] = time.perf_counter() - start
     result.metrics[CONFIG_HASH] = config_hash(cfg)
@@ -60,7 +63,7 @@ def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
 @hydra.main(version_base="1.3", config_path="pkg://sim.configs", config_name="config")
 def run_job(cfg: DictConfig) -> float:
     """One Hydra job: build, simulate, write.  Returns the revenue (for sweepers that optimize)."""
-    config = to_config(cfg)   # validated by the preflight, and again by Scenario
+    config = to_config(cfg)  # validated by the preflight, and again by Scenario
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     metrics = completed(out_dir, config_hash(config))
@@ -68,14 +71,18 @@ def run_job(cfg: DictConfig) -> float:
         log.info("%s: skipped, %s already holds the results of this config", config.strategy.name, out_dir)
     else:
         if discard_results(out_dir):
-            log.info("%s: %s holds the results of another config; simulating this one",
-                     config.strategy.name, out_dir)
+            log.info("%s: %s holds the results of another config; simulating this one", config.strategy.name, out_dir)
         # Parallel jobs would overwrite each other's one-line display: a sweep shows runs done instead.
         metrics = run_config(config, out_dir, progress=False if sweep else None)
-        log.info("%s: revenue %.0f, trust %.3f -> %.3f, churned %.1f%%, %.1f M interactions/s",
-                 config.strategy.name, metrics["revenue"], metrics["trust_mean_start"],
-                 metrics["trust_mean_end"], 100 * metrics["churned_share"],
-                 metrics["interactions_per_second"] / 1e6)
+        log.info(
+            "%s: revenue %.0f, trust %.3f -> %.3f, churned %.1f%%, %.1f M interactions/s",
+            config.strategy.name,
+            metrics["revenue"],
+            metrics["trust_mean_start"],
+            metrics["trust_mean_end"],
+            100 * metrics["churned_share"],
+            metrics["interactions_per_second"] / 1e6,
+        )
     if not sweep:
         print(format_summary(metrics))
     print(f"results: {out_dir}", flush=True)

@@ -143,8 +143,11 @@ def build_behaviors(specs: dict[str, dict[str, Any]]) -> list[Behavior]:
         obj.name = name
         if obj.replaces is not None:
             if obj.replaces in replaced:
-                raise ConfigError(f"{key}.replaces", obj.replaces,
-                                  f"a stage not already replaced (by behaviors.{replaced[obj.replaces]})")
+                raise ConfigError(
+                    f"{key}.replaces",
+                    obj.replaces,
+                    f"a stage not already replaced (by behaviors.{replaced[obj.replaces]})",
+                )
             replaced[obj.replaces] = name
         built.append(obj)
     return built

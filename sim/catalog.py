@@ -75,15 +75,21 @@ class Catalog:
     cat_items : int32 array (M,)
     """
 
-    def __init__(self, categories: list[Category], n_items: int, n_features: int,
-                 category_spread: float, rng: np.random.Generator):
+    def __init__(
+        self,
+        categories: list[Category],
+        n_items: int,
+        n_features: int,
+        category_spread: float,
+        rng: np.random.Generator,
+    ):
         if n_items < len(categories):
             raise ValueError(f"catalog.items={n_items} is less than the {len(categories)} categories")
         self.categories = list(categories)
         c = len(categories)
         shares = np.array([cat.share for cat in categories], dtype=np.float64)
         counts = np.maximum(1, np.floor(shares / shares.sum() * n_items).astype(np.int64))
-        counts[np.argmax(counts)] += n_items - counts.sum()   # exact total
+        counts[np.argmax(counts)] += n_items - counts.sum()  # exact total
         self.category = np.repeat(np.arange(c, dtype=np.int32), counts)
         centres = _unit(rng.standard_normal((c, n_features)))
         self.centroids = quantize_unit(centres)
@@ -97,9 +103,10 @@ class Catalog:
         self.margin = self.price * np.array([cat.margin_rate for cat in categories])[self.category]
         self.durable = np.array([cat.kind == "durable" for cat in categories], dtype=np.uint8)[self.category]
         self.cycle = np.array([cat.cycle_days for cat in categories], dtype=np.float32)[self.category]
-        self.sensitivity = np.array(
-            [SENSITIVITY_CLASSES[cat.sensitivity] for cat in categories], dtype=np.float32)[self.category]
-        self.cat_items = np.arange(n_items, dtype=np.int32)   # already grouped by category
+        self.sensitivity = np.array([SENSITIVITY_CLASSES[cat.sensitivity] for cat in categories], dtype=np.float32)[
+            self.category
+        ]
+        self.cat_items = np.arange(n_items, dtype=np.int32)  # already grouped by category
         self.cat_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
 
     @property

@@ -12,13 +12,27 @@ CHANNELS: tuple[str, ...] = ("onsite", "email", "push", "ads")
 DATA_BASES: tuple[str, ...] = ("none", "stated", "onsite", "inferred", "offsite")
 """Data-basis names by code: what the firm used to pick an item for a slot."""
 
-SOURCES: tuple[str, ...] = ("editorial", "popular", "stated", "behavioural", "retarget", "replenish",
-                            "inferred", "offsite")
+SOURCES: tuple[str, ...] = (
+    "editorial",
+    "popular",
+    "stated",
+    "behavioural",
+    "retarget",
+    "replenish",
+    "inferred",
+    "offsite",
+)
 """Slot sources by code (``sim/core/_firm.pyx``): where a strategy takes a slot's item from."""
 
 SOURCE_BASIS: dict[str, str] = {
-    "editorial": "none", "popular": "none", "stated": "stated", "behavioural": "onsite",
-    "retarget": "onsite", "replenish": "onsite", "inferred": "inferred", "offsite": "offsite",
+    "editorial": "none",
+    "popular": "none",
+    "stated": "stated",
+    "behavioural": "onsite",
+    "retarget": "onsite",
+    "replenish": "onsite",
+    "inferred": "inferred",
+    "offsite": "offsite",
 }
 """The data basis each source stands on (a personal source with nothing to offer falls back to
 ``popular``, basis none)."""

@@ -69,7 +69,7 @@ class DayContext:
     streams: RandomStreams
     threads: int
     impl: str
-    churned: np.ndarray          # uint8 (N,), OUT: 1 where the customer churned today
+    churned: np.ndarray  # uint8 (N,), OUT: 1 where the customer churned today
     # Counted by the fused day kernel when no behavior is configured (nothing else then
     # writes ``active`` or ``churned``), else None: today's churners and the customers
     # active after them, which stay active for the rest of the day.
@@ -109,22 +109,36 @@ class CustomerModel:
         self.relax = 1.0 - 0.5 ** (1.0 / c.trust.relax_half_life_days)
         self.intrusiveness = np.array(
             [getattr(c.creepiness.intrusiveness, b) for b in ("none", "stated", "onsite", "inferred", "offsite")],
-            dtype=np.float64)
+            dtype=np.float64,
+        )
         self.obtrusiveness = _weights(c.creepiness.obtrusiveness)
         self.behaviors = list(behaviors or [])
         self._all_channels = np.ones(len(CHANNELS), dtype=np.uint8)
-        self._fatigue_live: np.ndarray | None = None   # see start_run
-        self._day_kernels_checked: set[str] = set()     # see _check_day_kernel
+        self._fatigue_live: np.ndarray | None = None  # see start_run
+        self._day_kernels_checked: set[str] = set()  # see _check_day_kernel
         # Per outbound channel: how a contact is noticed, clicked and makes the customer opt out.
         self._exposure_config = {EMAIL: c.email_exposure, PUSH: c.push_exposure, ADS: c.ads_exposure}
         e, o = c.engagement, c.optout
-        self._click_bias = {ONSITE: e.click_bias_onsite, EMAIL: e.click_bias_email, PUSH: e.click_bias_push,
-                            ADS: e.click_bias_ads}
-        self._optout_hazard = {EMAIL: (o.email_base_hazard, o.fatigue_k), PUSH: (o.push_base_hazard, o.push_fatigue_k),
-                               ADS: (o.ads_base_hazard, o.fatigue_k)}
-        builtin_wave = {"exposure": self._exposure, "perceive": self._perceive, "creep": self._creep,
-                        "engage": self._engage, "trust": self._trust, "fatigue": self._fatigue,
-                        "optout": self._optout}
+        self._click_bias = {
+            ONSITE: e.click_bias_onsite,
+            EMAIL: e.click_bias_email,
+            PUSH: e.click_bias_push,
+            ADS: e.click_bias_ads,
+        }
+        self._optout_hazard = {
+            EMAIL: (o.email_base_hazard, o.fatigue_k),
+            PUSH: (o.push_base_hazard, o.push_fatigue_k),
+            ADS: (o.ads_base_hazard, o.fatigue_k),
+        }
+        builtin_wave = {
+            "exposure": self._exposure,
+            "perceive": self._perceive,
+            "creep": self._creep,
+            "engage": self._engage,
+            "trust": self._trust,
+            "fatigue": self._fatigue,
+            "optout": self._optout,
+        }
         builtin_day = {"recovery": self._recovery, "churn": self._churn}
         self._expose_steps = self._pipeline(["exposure"], builtin_wave, "on_wave", head=True, tail=False)
         respond = ["perceive", "creep", "engage", "trust", "fatigue", "optout"]
@@ -133,9 +147,9 @@ class CustomerModel:
         # runs them all per touch (identical results; each customer's rows are loaded once).
         # Behaviors after ``optout`` or at the end of the phase still run after it.
         unfused = [builtin_wave[name] for name in respond]
-        self.fused = self._respond_steps[:len(respond)] == unfused
+        self.fused = self._respond_steps[: len(respond)] == unfused
         if self.fused:
-            self._respond_steps = [self._respond_fused] + self._respond_steps[len(respond):]
+            self._respond_steps = [self._respond_fused] + self._respond_steps[len(respond) :]
         self._day_steps = self._pipeline(["recovery", "churn"], builtin_day, "on_day", head=False, tail=True)
         # The same for the day: recovery and churn as one pass over the customers.
         self.day_fused = self._day_steps[:2] == [self._recovery, self._churn]
@@ -160,13 +174,11 @@ class CustomerModel:
             steps.append(getattr(replacement[0], hook) if replacement else builtins[name])
             steps += [getattr(b, hook) for b in self.behaviors if b.replaces is None and b.after == name]
         if tail:
-            steps += [getattr(b, hook) for b in self.behaviors
-                      if (b.replaces or b.after) not in own]
+            steps += [getattr(b, hook) for b in self.behaviors if (b.replaces or b.after) not in own]
         return steps
 
     # ------------------------------------------------------------------ per-touch outputs
-    _WRITTEN = frozenset({"exposed", "rel", "best", "persofail", "creepy", "clicked", "bought", "revenue",
-                          "margin"})
+    _WRITTEN = frozenset({"exposed", "rel", "best", "persofail", "creepy", "clicked", "bought", "revenue", "margin"})
 
     def written_every_touch(self, channel: int) -> frozenset[str]:
         """The per-touch arrays of a wave on ``channel`` that this model's stages write at every
@@ -194,7 +206,7 @@ class CustomerModel:
         a run starts (``on_day`` called on its own).  The day kernels check their arguments
         again at their next call (see ``_check_day_kernel``).
         """
-        self._day_kernels_checked.clear()   # a new run (perhaps of a new population): check again
+        self._day_kernels_checked.clear()  # a new run (perhaps of a new population): check again
         if self.behaviors:
             self._fatigue_live = None
         else:
@@ -224,43 +236,90 @@ class CustomerModel:
     def _recovery(self, ctx: DayContext) -> None:
         pop = ctx.pop
         if ctx.day > 0:
-            call("relax_and_decay", ctx.impl, active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
-                 fatigue=pop.fatigue.T, relax=self.relax, decay=self.fatigue_decay, live=self.fatigue_in_use(),
-                 n_threads=ctx.threads)
+            call(
+                "relax_and_decay",
+                ctx.impl,
+                active=pop.active,
+                trust=pop.trust,
+                trust_base=pop.trust_base,
+                fatigue=pop.fatigue.T,
+                relax=self.relax,
+                decay=self.fatigue_decay,
+                live=self.fatigue_in_use(),
+                n_threads=ctx.threads,
+            )
 
     def _churn(self, ctx: DayContext) -> None:
         """Daily churn; a churned customer's consents end."""
         pop, ch = ctx.pop, self.config.churn
-        call("churn_day", ctx.impl, active=pop.active, trust=pop.trust, churned=ctx.churned,
-             hazard_max=ch.hazard_max, trust_mid=ch.trust_mid, slope=ch.slope,
-             key=ctx.streams.wave_key("customer.churn", ctx.day), n_threads=ctx.threads)
+        call(
+            "churn_day",
+            ctx.impl,
+            active=pop.active,
+            trust=pop.trust,
+            churned=ctx.churned,
+            hazard_max=ch.hazard_max,
+            trust_mid=ch.trust_mid,
+            slope=ch.slope,
+            key=ctx.streams.wave_key("customer.churn", ctx.day),
+            n_threads=ctx.threads,
+        )
         pop.consent[ctx.churned.view(bool)] = 0
 
     def _recover_and_churn(self, ctx: DayContext) -> None:
         """``_recovery`` then ``_churn`` in one kernel call, with their parameters and key."""
         pop, ch = ctx.pop, self.config.churn
         churned, active = call(
-            "recover_and_churn", ctx.impl, check=self._check_day_kernel("recover_and_churn", ctx.impl),
-            active=pop.active, trust=pop.trust, trust_base=pop.trust_base,
-            fatigue=pop.fatigue.T, decay=self.fatigue_decay, live=self.fatigue_in_use(), churned=ctx.churned,
-            consent=pop.consent, recover=ctx.day > 0, relax=self.relax, hazard_max=ch.hazard_max,
-            trust_mid=ch.trust_mid, slope=ch.slope, key=ctx.streams.wave_key("customer.churn", ctx.day),
-            n_threads=ctx.threads)
+            "recover_and_churn",
+            ctx.impl,
+            check=self._check_day_kernel("recover_and_churn", ctx.impl),
+            active=pop.active,
+            trust=pop.trust,
+            trust_base=pop.trust_base,
+            fatigue=pop.fatigue.T,
+            decay=self.fatigue_decay,
+            live=self.fatigue_in_use(),
+            churned=ctx.churned,
+            consent=pop.consent,
+            recover=ctx.day > 0,
+            relax=self.relax,
+            hazard_max=ch.hazard_max,
+            trust_mid=ch.trust_mid,
+            slope=ch.slope,
+            key=ctx.streams.wave_key("customer.churn", ctx.day),
+            n_threads=ctx.threads,
+        )
         if not self.behaviors:
             ctx.churned_count, ctx.active_count = churned, active
 
-    def visitors(self, pop: Population, day: int, streams: RandomStreams, threads: int, impl: str,
-                 buffer: np.ndarray, copy: bool = True) -> np.ndarray:
+    def visitors(
+        self,
+        pop: Population,
+        day: int,
+        streams: RandomStreams,
+        threads: int,
+        impl: str,
+        buffer: np.ndarray,
+        copy: bool = True,
+    ) -> np.ndarray:
         """int64 (k,): the customers who visit the site today, ascending.
 
         ``buffer`` is int64 (N,) scratch for the kernel, which writes the visitors' indices
         to its start; they are returned as a copy, so the buffer can serve again tomorrow, or
         (``copy=False``, for a caller that is done with them by then) as a view of it.
         """
-        k = call("select_visitors", impl, check=self._check_day_kernel("select_visitors", impl),
-                 active=pop.active, trust=pop.trust, visit_rate=pop.visit_rate, visitors=buffer,
-                 trust_slope=self.config.visits.trust_slope, key=streams.wave_key("customer.visit", day),
-                 n_threads=threads)
+        k = call(
+            "select_visitors",
+            impl,
+            check=self._check_day_kernel("select_visitors", impl),
+            active=pop.active,
+            trust=pop.trust,
+            visit_rate=pop.visit_rate,
+            visitors=buffer,
+            trust_slope=self.config.visits.trust_slope,
+            key=streams.wave_key("customer.visit", day),
+            n_threads=threads,
+        )
         return buffer[:k].copy() if copy else buffer[:k]
 
     def _check_day_kernel(self, name: str, impl: str) -> bool:
@@ -294,29 +353,75 @@ class CustomerModel:
                 # before the response, which does it (the same draws and results).
                 ctx.browse_in_respond = True
             else:
-                call("browse", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, pref=pop.pref,
-                     item_feat=cat.features, item_durable=cat.durable, item_cycle=cat.cycle,
-                     hist_item=pop.hist_item, hist_day=pop.hist_day, viewed=b.viewed, viewed_rel=b.viewed_rel,
-                     day=b.day, replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi,
-                     replenish_boost=r.replenish_boost, n_look=self.config.visits.browse_items,
-                     key=ctx.streams.wave_key("customer.browse", ctx.tick), n_threads=ctx.threads)
+                call(
+                    "browse",
+                    ctx.impl,
+                    trusted=b.validated,
+                    check=b.checked,
+                    cust=b.cust,
+                    pref=pop.pref,
+                    item_feat=cat.features,
+                    item_durable=cat.durable,
+                    item_cycle=cat.cycle,
+                    hist_item=pop.hist_item,
+                    hist_day=pop.hist_day,
+                    viewed=b.viewed,
+                    viewed_rel=b.viewed_rel,
+                    day=b.day,
+                    replenish_lo=r.replenish_lo,
+                    replenish_hi=r.replenish_hi,
+                    replenish_boost=r.replenish_boost,
+                    n_look=self.config.visits.browse_items,
+                    key=ctx.streams.wave_key("customer.browse", ctx.tick),
+                    n_threads=ctx.threads,
+                )
             if b.validated:
-                b.validated.add("viewed")   # an item in the catalogue, by construction
+                b.validated.add("viewed")  # an item in the catalogue, by construction
         else:
             e = self._exposure_config[b.channel]
-            call("expose", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, trust=pop.trust,
-                 fatigue=pop.fatigue.T, exposed=b.exposed, channel=b.channel, base_rate=e.base_rate,
-                 trust_elasticity=e.trust_elasticity, fatigue_k=e.fatigue_k,
-                 key=ctx.streams.wave_key("customer.expose", ctx.tick), n_threads=ctx.threads)
+            call(
+                "expose",
+                ctx.impl,
+                trusted=b.validated,
+                check=b.checked,
+                cust=b.cust,
+                trust=pop.trust,
+                fatigue=pop.fatigue.T,
+                exposed=b.exposed,
+                channel=b.channel,
+                base_rate=e.base_rate,
+                trust_elasticity=e.trust_elasticity,
+                fatigue_k=e.fatigue_k,
+                key=ctx.streams.wave_key("customer.expose", ctx.tick),
+                n_threads=ctx.threads,
+            )
 
     def _perceive(self, ctx: WaveContext) -> None:
         b, pop, cat, r = ctx.batch, ctx.pop, ctx.catalog, self.config.relevance
-        call("perceive", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, pref=pop.pref,
-             item_feat=cat.features, item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
-             hist_item=pop.hist_item, hist_day=pop.hist_day, rel=b.rel, best=b.best, persofail=b.persofail,
-             day=b.day, persofail_window=r.persofail_window_days, persofail_relevance=r.persofail_relevance,
-             replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
-             n_threads=ctx.threads)
+        call(
+            "perceive",
+            ctx.impl,
+            cust=b.cust,
+            exposed=b.exposed,
+            slate=b.slate,
+            pref=pop.pref,
+            item_feat=cat.features,
+            item_cat=cat.category,
+            item_durable=cat.durable,
+            item_cycle=cat.cycle,
+            hist_item=pop.hist_item,
+            hist_day=pop.hist_day,
+            rel=b.rel,
+            best=b.best,
+            persofail=b.persofail,
+            day=b.day,
+            persofail_window=r.persofail_window_days,
+            persofail_relevance=r.persofail_relevance,
+            replenish_lo=r.replenish_lo,
+            replenish_hi=r.replenish_hi,
+            replenish_boost=r.replenish_boost,
+            n_threads=ctx.threads,
+        )
 
     def _strategy_levers(self, strategy) -> tuple[float, float]:
         """(covert factor, relief) of a strategy's touches: covert collection multiplies
@@ -329,41 +434,105 @@ class CustomerModel:
         b, pop, cat = ctx.batch, ctx.pop, ctx.catalog
         cr = self.config.creepiness
         covert_factor, relief = self._strategy_levers(ctx.strategy)
-        call("creep", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, basis=b.basis,
-             item_sensitivity=cat.sensitivity, privacy=pop.privacy, intrusiveness=self.intrusiveness,
-             creepy=b.creepy, obtrusiveness=float(self.obtrusiveness[b.channel]),
-             sensitivity_floor=cr.sensitivity_floor, covert_factor=covert_factor,
-             relief=relief, scale=cr.scale, key=ctx.streams.wave_key("customer.creep", ctx.tick),
-             n_threads=ctx.threads)
+        call(
+            "creep",
+            ctx.impl,
+            cust=b.cust,
+            exposed=b.exposed,
+            slate=b.slate,
+            basis=b.basis,
+            item_sensitivity=cat.sensitivity,
+            privacy=pop.privacy,
+            intrusiveness=self.intrusiveness,
+            creepy=b.creepy,
+            obtrusiveness=float(self.obtrusiveness[b.channel]),
+            sensitivity_floor=cr.sensitivity_floor,
+            covert_factor=covert_factor,
+            relief=relief,
+            scale=cr.scale,
+            key=ctx.streams.wave_key("customer.creep", ctx.tick),
+            n_threads=ctx.threads,
+        )
 
     def _engage(self, ctx: WaveContext) -> None:
         b, pop, cat, e = ctx.batch, ctx.pop, ctx.catalog, self.config.engagement
-        call("engage", ctx.impl, cust=b.cust, exposed=b.exposed, slate=b.slate, rel=b.rel, best=b.best,
-             creepy=b.creepy, viewed=b.viewed, viewed_rel=b.viewed_rel, trust=pop.trust, fatigue=pop.fatigue.T,
-             price_sensitivity=pop.price_sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
-             margin=cat.margin, hist_item=pop.hist_item, hist_day=pop.hist_day, clicked=b.clicked,
-             bought=b.bought, revenue=b.revenue, margin_out=b.margin, channel=b.channel, day=b.day,
-             click_bias=self._click_bias[b.channel],
-             click_relevance=e.click_relevance, click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
-             buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
-             price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
-             key=ctx.streams.wave_key("customer.engage", ctx.tick), n_threads=ctx.threads)
+        call(
+            "engage",
+            ctx.impl,
+            cust=b.cust,
+            exposed=b.exposed,
+            slate=b.slate,
+            rel=b.rel,
+            best=b.best,
+            creepy=b.creepy,
+            viewed=b.viewed,
+            viewed_rel=b.viewed_rel,
+            trust=pop.trust,
+            fatigue=pop.fatigue.T,
+            price_sensitivity=pop.price_sensitivity,
+            price=cat.price,
+            log_price_ratio=cat.log_price_ratio,
+            margin=cat.margin,
+            hist_item=pop.hist_item,
+            hist_day=pop.hist_day,
+            clicked=b.clicked,
+            bought=b.bought,
+            revenue=b.revenue,
+            margin_out=b.margin,
+            channel=b.channel,
+            day=b.day,
+            click_bias=self._click_bias[b.channel],
+            click_relevance=e.click_relevance,
+            click_trust=e.click_trust,
+            click_fatigue=e.click_fatigue,
+            click_creepy=e.click_creepy,
+            buy_bias=e.buy_bias,
+            buy_relevance=e.buy_relevance,
+            buy_trust=e.buy_trust,
+            price_elasticity=e.price_elasticity,
+            organic_bias=e.organic_bias,
+            key=ctx.streams.wave_key("customer.engage", ctx.tick),
+            n_threads=ctx.threads,
+        )
 
     def _trust(self, ctx: WaveContext) -> None:
         b, pop, t = ctx.batch, ctx.pop, self.config.trust
-        call("update_trust", ctx.impl, cust=b.cust, exposed=b.exposed, rel=b.rel, persofail=b.persofail,
-             creepy=b.creepy, privacy=pop.privacy, trust=pop.trust, rel_mean=pop.rel_mean, gain=t.gain,
-             loss_irrelevant=t.loss_irrelevant, loss_persofail=t.loss_persofail, loss_creepy=t.loss_creepy,
-             relevant_above=t.relevant_above, irrelevant_below=t.irrelevant_below,
-             rel_memory=t.relevance_memory, n_threads=ctx.threads)
+        call(
+            "update_trust",
+            ctx.impl,
+            cust=b.cust,
+            exposed=b.exposed,
+            rel=b.rel,
+            persofail=b.persofail,
+            creepy=b.creepy,
+            privacy=pop.privacy,
+            trust=pop.trust,
+            rel_mean=pop.rel_mean,
+            gain=t.gain,
+            loss_irrelevant=t.loss_irrelevant,
+            loss_persofail=t.loss_persofail,
+            loss_creepy=t.loss_creepy,
+            relevant_above=t.relevant_above,
+            irrelevant_below=t.irrelevant_below,
+            rel_memory=t.relevance_memory,
+            n_threads=ctx.threads,
+        )
 
     def _fatigue(self, ctx: WaveContext) -> None:
         b, pop = ctx.batch, ctx.pop
         cost = float(self.fatigue_cost[b.channel])
         if cost > 0.0:
             self._fatigue_added(b.channel)
-            call("add_fatigue", ctx.impl, cust=b.cust, fatigue_sensitivity=pop.fatigue_sensitivity,
-                 fatigue=pop.fatigue.T, channel=b.channel, cost=cost, n_threads=ctx.threads)
+            call(
+                "add_fatigue",
+                ctx.impl,
+                cust=b.cust,
+                fatigue_sensitivity=pop.fatigue_sensitivity,
+                fatigue=pop.fatigue.T,
+                channel=b.channel,
+                cost=cost,
+                n_threads=ctx.threads,
+            )
 
     def _optout(self, ctx: WaveContext) -> None:
         """An outbound contact that was noticed may make the customer opt out of its channel."""
@@ -371,11 +540,24 @@ class CustomerModel:
         if b.channel != ONSITE:
             o = self.config.optout
             base_hazard, fatigue_k = self._optout_hazard[b.channel]
-            call("opt_out", ctx.impl, cust=b.cust, exposed=b.exposed, creepy=b.creepy, trust=pop.trust,
-                 fatigue=pop.fatigue.T, consent=pop.consent, opted_out=b.opted_out, channel=b.channel,
-                 base_hazard=base_hazard, fatigue_k=fatigue_k, trust_k=o.trust_k,
-                 creepy_multiplier=o.creepy_multiplier,
-                 key=ctx.streams.wave_key("customer.optout", ctx.tick), n_threads=ctx.threads)
+            call(
+                "opt_out",
+                ctx.impl,
+                cust=b.cust,
+                exposed=b.exposed,
+                creepy=b.creepy,
+                trust=pop.trust,
+                fatigue=pop.fatigue.T,
+                consent=pop.consent,
+                opted_out=b.opted_out,
+                channel=b.channel,
+                base_hazard=base_hazard,
+                fatigue_k=fatigue_k,
+                trust_k=o.trust_k,
+                creepy_multiplier=o.creepy_multiplier,
+                key=ctx.streams.wave_key("customer.optout", ctx.tick),
+                n_threads=ctx.threads,
+            )
 
     def _respond_fused(self, ctx: WaveContext) -> None:
         """perceive, creep, engage, trust, fatigue and optout in one kernel call, with the
@@ -388,39 +570,93 @@ class CustomerModel:
         base_hazard, optout_fatigue_k = self._optout_hazard[b.channel] if optout else (0.0, 0.0)
         if self.fatigue_cost[b.channel] > 0.0:
             self._fatigue_added(b.channel)
-        call("respond", ctx.impl, trusted=b.validated, check=b.checked, cust=b.cust, exposed=b.exposed, slate=b.slate,
-             basis=b.basis, viewed=b.viewed, viewed_rel=b.viewed_rel, pref=pop.pref, item_feat=cat.features,
-             item_cat=cat.category, item_durable=cat.durable, item_cycle=cat.cycle,
-             item_sensitivity=cat.sensitivity, price=cat.price, log_price_ratio=cat.log_price_ratio,
-             margin=cat.margin, intrusiveness=self.intrusiveness, privacy=pop.privacy,
-             price_sensitivity=pop.price_sensitivity, fatigue_sensitivity=pop.fatigue_sensitivity,
-             trust=pop.trust, rel_mean=pop.rel_mean, fatigue=pop.fatigue.T, consent=pop.consent,
-             hist_item=pop.hist_item, hist_day=pop.hist_day, rel=b.rel, best=b.best, persofail=b.persofail,
-             creepy=b.creepy, clicked=b.clicked, bought=b.bought, revenue=b.revenue, margin_out=b.margin,
-             opted_out=b.opted_out, channel=b.channel, day=b.day,
-             persofail_window=r.persofail_window_days, persofail_relevance=r.persofail_relevance,
-             replenish_lo=r.replenish_lo, replenish_hi=r.replenish_hi, replenish_boost=r.replenish_boost,
-             obtrusiveness=float(self.obtrusiveness[b.channel]), sensitivity_floor=cr.sensitivity_floor,
-             covert_factor=covert_factor, relief=relief, scale=cr.scale, creep_key=streams.wave_key("customer.creep", tick),
-             click_bias=self._click_bias[b.channel], click_relevance=e.click_relevance,
-             click_trust=e.click_trust, click_fatigue=e.click_fatigue, click_creepy=e.click_creepy,
-             buy_bias=e.buy_bias, buy_relevance=e.buy_relevance, buy_trust=e.buy_trust,
-             price_elasticity=e.price_elasticity, organic_bias=e.organic_bias,
-             engage_key=streams.wave_key("customer.engage", tick),
-             gain=t.gain, loss_irrelevant=t.loss_irrelevant, loss_persofail=t.loss_persofail,
-             loss_creepy=t.loss_creepy, relevant_above=t.relevant_above, irrelevant_below=t.irrelevant_below,
-             rel_memory=t.relevance_memory, fatigue_cost=float(self.fatigue_cost[b.channel]),
-             optout=int(optout), base_hazard=base_hazard, optout_fatigue_k=optout_fatigue_k,
-             trust_k=o.trust_k, creepy_multiplier=o.creepy_multiplier,
-             optout_key=streams.wave_key("customer.optout", tick) if optout else 0, n_threads=ctx.threads,
-             browse_visits=ctx.browse_in_respond, n_look=self.config.visits.browse_items,
-             browse_key=streams.wave_key("customer.browse", tick) if ctx.browse_in_respond else 0,
-             fatigue_live=bool(self.fatigue_in_use()[b.channel]))
+        call(
+            "respond",
+            ctx.impl,
+            trusted=b.validated,
+            check=b.checked,
+            cust=b.cust,
+            exposed=b.exposed,
+            slate=b.slate,
+            basis=b.basis,
+            viewed=b.viewed,
+            viewed_rel=b.viewed_rel,
+            pref=pop.pref,
+            item_feat=cat.features,
+            item_cat=cat.category,
+            item_durable=cat.durable,
+            item_cycle=cat.cycle,
+            item_sensitivity=cat.sensitivity,
+            price=cat.price,
+            log_price_ratio=cat.log_price_ratio,
+            margin=cat.margin,
+            intrusiveness=self.intrusiveness,
+            privacy=pop.privacy,
+            price_sensitivity=pop.price_sensitivity,
+            fatigue_sensitivity=pop.fatigue_sensitivity,
+            trust=pop.trust,
+            rel_mean=pop.rel_mean,
+            fatigue=pop.fatigue.T,
+            consent=pop.consent,
+            hist_item=pop.hist_item,
+            hist_day=pop.hist_day,
+            rel=b.rel,
+            best=b.best,
+            persofail=b.persofail,
+            creepy=b.creepy,
+            clicked=b.clicked,
+            bought=b.bought,
+            revenue=b.revenue,
+            margin_out=b.margin,
+            opted_out=b.opted_out,
+            channel=b.channel,
+            day=b.day,
+            persofail_window=r.persofail_window_days,
+            persofail_relevance=r.persofail_relevance,
+            replenish_lo=r.replenish_lo,
+            replenish_hi=r.replenish_hi,
+            replenish_boost=r.replenish_boost,
+            obtrusiveness=float(self.obtrusiveness[b.channel]),
+            sensitivity_floor=cr.sensitivity_floor,
+            covert_factor=covert_factor,
+            relief=relief,
+            scale=cr.scale,
+            creep_key=streams.wave_key("customer.creep", tick),
+            click_bias=self._click_bias[b.channel],
+            click_relevance=e.click_relevance,
+            click_trust=e.click_trust,
+            click_fatigue=e.click_fatigue,
+            click_creepy=e.click_creepy,
+            buy_bias=e.buy_bias,
+            buy_relevance=e.buy_relevance,
+            buy_trust=e.buy_trust,
+            price_elasticity=e.price_elasticity,
+            organic_bias=e.organic_bias,
+            engage_key=streams.wave_key("customer.engage", tick),
+            gain=t.gain,
+            loss_irrelevant=t.loss_irrelevant,
+            loss_persofail=t.loss_persofail,
+            loss_creepy=t.loss_creepy,
+            relevant_above=t.relevant_above,
+            irrelevant_below=t.irrelevant_below,
+            rel_memory=t.relevance_memory,
+            fatigue_cost=float(self.fatigue_cost[b.channel]),
+            optout=int(optout),
+            base_hazard=base_hazard,
+            optout_fatigue_k=optout_fatigue_k,
+            trust_k=o.trust_k,
+            creepy_multiplier=o.creepy_multiplier,
+            optout_key=streams.wave_key("customer.optout", tick) if optout else 0,
+            n_threads=ctx.threads,
+            browse_visits=ctx.browse_in_respond,
+            n_look=self.config.visits.browse_items,
+            browse_key=streams.wave_key("customer.browse", tick) if ctx.browse_in_respond else 0,
+            fatigue_live=bool(self.fatigue_in_use()[b.channel]),
+        )
         if b.validated:
-            b.validated.add("bought")   # a slate's or the browsed item, by construction
+            b.validated.add("bought")  # a slate's or the browsed item, by construction
 
     def feels_valued(self, pop: Population) -> np.ndarray:
         """bool (N,): active customers whose running relevance and trust are both high."""
         v = self.config.valued
-        return (pop.active.astype(bool) & (pop.rel_mean >= v.relevance_above) & (pop.trust >= v.trust_above))
-
+        return pop.active.astype(bool) & (pop.rel_mean >= v.relevance_above) & (pop.trust >= v.trust_above)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -81,12 +81,13 @@ class Engine:
         n = scenario.population.n
         plan = scenario.config.campaign
         self._churned = state_array(n, np.uint8)
-        self._visit_buffer = state_array(n, np.int64)   # the visitors kernel's scratch
-        self._active_count: int | None = None            # after today's churn, when the day kernel counted it
+        self._visit_buffer = state_array(n, np.int64)  # the visitors kernel's scratch
+        self._active_count: int | None = None  # after today's churn, when the day kernel counted it
         self.horizon_hours = scenario.config.horizon_days * HOURS_PER_DAY
         self.book = ContactBook(n)
-        self.policy = ContactPolicy(plan.limits, scenario.population, scenario.recorder.count, scenario.impl,
-                                    scenario.threads)
+        self.policy = ContactPolicy(
+            plan.limits, scenario.population, scenario.recorder.count, scenario.impl, scenario.threads
+        )
         self._segment_names = [seg.name for seg in scenario.config.population.segments]
         # Each campaign gets a wave number, so two campaigns at the same hour on one channel
         # draw independent noise.  Scheduled campaigns come first: the first one is wave 0.
@@ -97,13 +98,17 @@ class Engine:
         for _, c in self.scheduled + self.triggers:
             if c.strategy and c.strategy not in self._strategies:
                 self._strategies[c.strategy] = build_strategy(load_strategy_config(c.strategy))
-        self.trigger_book = TriggerBook([t for _, t in self.triggers], n, hours_of(plan.dispatch_bucket),
-                                        scenario.catalog, self._schedule_dispatch)
+        self.trigger_book = TriggerBook(
+            [t for _, t in self.triggers], n, hours_of(plan.dispatch_bucket), scenario.catalog, self._schedule_dispatch
+        )
         self._dispatches: set[tuple[int, int]] = set()
-        self._signatures_checked: set[tuple[int, str]] = set()   # (channel, strategy) of sealed waves
+        self._signatures_checked: set[tuple[int, str]] = set()  # (channel, strategy) of sealed waves
         r = plan.retargeting
-        self.retargeting = (Retargeting(r, scenario.strategy.config.retarget_stop_after_purchase, self.book,
-                                        scenario.streams) if r.enabled else None)
+        self.retargeting = (
+            Retargeting(r, scenario.strategy.config.retarget_stop_after_purchase, self.book, scenario.streams)
+            if r.enabled
+            else None
+        )
 
     @property
     def state_bytes_per_customer(self) -> int:
@@ -132,8 +137,9 @@ class Engine:
             yield self.env.timeout(day * HOURS_PER_DAY + hour - self.env.now)
             # The wave is done with its customers before tomorrow's visitors overwrite the
             # buffer; a wave of built-in code only keeps no reference to them after it ends.
-            cohort = s.customer.visitors(s.population, day, s.streams, s.threads, s.impl, self._visit_buffer,
-                                         copy=not self._sealed(s.strategy))
+            cohort = s.customer.visitors(
+                s.population, day, s.streams, s.threads, s.impl, self._visit_buffer, copy=not self._sealed(s.strategy)
+            )
             self.run_wave(ONSITE, cohort, wave=0, campaign="visits", cohort_in_range=True)
 
     def scheduled_campaign(self, wave: int, name: str, c):
@@ -141,7 +147,7 @@ class Engine:
         channel = channel_code(c.channel)
         for t in send_times(c, self.horizon_hours):
             if t < self.env.now:
-                continue   # fell inside the quiet spell a deferred send just covered: merged into it
+                continue  # fell inside the quiet spell a deferred send just covered: merged into it
             yield self.env.timeout(t - self.env.now)
             if self.policy.is_quiet(channel, t):
                 audience = self._audience(c, channel, t)
@@ -185,8 +191,13 @@ class Engine:
             else:
                 self.s.recorder.count(channel, "dropped_by_quiet_hours", len(due))
             return
-        self.send(channel, self.policy.reachable(channel, due), wave=self._trigger_wave0 + t,
-                  campaign=name, strategy=trig.strategy)
+        self.send(
+            channel,
+            self.policy.reachable(channel, due),
+            wave=self._trigger_wave0 + t,
+            campaign=name,
+            strategy=trig.strategy,
+        )
 
     def retargeting_ads(self):
         """At each ad hour of every day, recent visitors who meet an ad slot see one ad."""
@@ -210,8 +221,16 @@ class Engine:
         cohort = self.policy.admit(channel, reachable)
         self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
 
-    def run_wave(self, channel: int, cohort: np.ndarray, *, wave: int = 0, campaign: str = "",
-                 strategy: str = "", cohort_in_range: bool = False) -> TouchBatch:
+    def run_wave(
+        self,
+        channel: int,
+        cohort: np.ndarray,
+        *,
+        wave: int = 0,
+        campaign: str = "",
+        strategy: str = "",
+        cohort_in_range: bool = False,
+    ) -> TouchBatch:
         """One wave: expose, fill slates, respond, let the firm learn, record, note the timing.
 
         ``cohort_in_range``: the cohort comes from a compiled selection over the population
@@ -224,8 +243,9 @@ class Engine:
         sealed = self._sealed(strat)
         # The strategy's arrays too, where nothing but built-in code could read them before.
         written = s.customer.written_every_touch(channel) | (strat.written_every_touch() if sealed else frozenset())
-        batch = TouchBatch(channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave,
-                           written=written)
+        batch = TouchBatch(
+            channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave, written=written
+        )
         batch.campaign = campaign
         if channel in getattr(strat, "channels", ()):
             batch.slot_sources = list(strat.config.slots)
@@ -249,7 +269,7 @@ class Engine:
             self._signatures_checked.add((channel, strategy))
             if batch.checked or not cohort_in_range:
                 check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
-            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}   # viewed: -1, nothing browsed
+            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}  # viewed: -1, nothing browsed
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)
@@ -258,8 +278,9 @@ class Engine:
             self.retargeting.decay_specificity(batch, now, s.firm.popular(strat.slate_size))
         s.customer.respond(ctx)
         c = strat.config
-        s.firm.observe(batch, w_view=c.learn_view, w_click=c.learn_click, w_buy=c.learn_buy,
-                       threads=s.threads, impl=s.impl)
+        s.firm.observe(
+            batch, w_view=c.learn_view, w_click=c.learn_click, w_buy=c.learn_buy, threads=s.threads, impl=s.impl
+        )
         s.recorder.record_wave(batch)
         self.book.note_wave(batch, now, s.threads)
         if self.triggers:

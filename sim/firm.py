@@ -20,8 +20,7 @@ from sim.touch import TouchBatch
 
 __all__ = ["FirmView", "FirmData", "draw_firm_data", "FIRM_FIELDS"]
 
-FIRM_FIELDS = ("est_pref", "n_obs", "last_view_item", "last_view_day", "stated_cats", "inferred_cat",
-               "offsite_cat")
+FIRM_FIELDS = ("est_pref", "n_obs", "last_view_item", "last_view_day", "stated_cats", "inferred_cat", "offsite_cat")
 """The firm's own per-customer arrays."""
 
 
@@ -44,8 +43,14 @@ class FirmView:
     catalog : Catalog
     """
 
-    def __init__(self, population: Population, catalog: Catalog, rng: np.random.Generator,
-                 data: "FirmData | None" = None, editorial_picks: int = 50):
+    def __init__(
+        self,
+        population: Population,
+        catalog: Catalog,
+        rng: np.random.Generator,
+        data: FirmData | None = None,
+        editorial_picks: int = 50,
+    ):
         n, d = population.n, catalog.n_features
         self.catalog = catalog
         self.n = n
@@ -61,12 +66,13 @@ class FirmView:
         self.stated_cats = state_copy(data.stated_cats) if data else state_array((n, 2), np.uint8, no_cat)
         self.inferred_cat = state_copy(data.inferred_cat) if data else state_array(n, np.uint8, no_cat)
         self.offsite_cat = state_copy(data.offsite_cat) if data else state_array(n, np.uint8, no_cat)
-        self.editorial = np.sort(rng.choice(catalog.n_items, min(editorial_picks, catalog.n_items),
-                                            replace=False)).astype(np.int32)
+        self.editorial = np.sort(
+            rng.choice(catalog.n_items, min(editorial_picks, catalog.n_items), replace=False)
+        ).astype(np.int32)
         # Before any sale the best-seller list is a merchandiser's pick: a fixed random
         # order that only breaks ties, so it never outweighs a single observed sale.
         self._tiebreak = rng.permutation(catalog.n_items).astype(np.float64) / (catalog.n_items + 1)
-        self._best_sellers = load_compiled("_firm").best_sellers   # looked up once, used at every wave
+        self._best_sellers = load_compiled("_firm").best_sellers  # looked up once, used at every wave
 
     def bytes_per_customer(self) -> int:
         """Bytes of the firm's own per-customer arrays (excluding shared population fields)."""
@@ -83,20 +89,40 @@ class FirmView:
         self._best_sellers(self.sales, self._tiebreak, out)
         return out
 
-    def observe(self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float,
-                threads: int, impl: str) -> None:
+    def observe(
+        self, batch: TouchBatch, *, w_view: float, w_click: float, w_buy: float, threads: int, impl: str
+    ) -> None:
         """Learn from a finished wave: views, clicks and purchases update estimates and sales."""
-        bad = call("observe", impl, trusted=batch.validated, check=batch.checked, cust=batch.cust, viewed=batch.viewed,
-                   clicked=batch.clicked, best=batch.best, slate=batch.slate, bought=batch.bought,
-                   item_feat=self.catalog.features, est_pref=self.est_pref, n_obs=self.n_obs,
-                   last_view_item=self.last_view_item, last_view_day=self.last_view_day, sales=self.sales,
-                   day=batch.day, w_view=w_view, w_click=w_click, w_buy=w_buy, n_threads=threads)
+        bad = call(
+            "observe",
+            impl,
+            trusted=batch.validated,
+            check=batch.checked,
+            cust=batch.cust,
+            viewed=batch.viewed,
+            clicked=batch.clicked,
+            best=batch.best,
+            slate=batch.slate,
+            bought=batch.bought,
+            item_feat=self.catalog.features,
+            est_pref=self.est_pref,
+            n_obs=self.n_obs,
+            last_view_item=self.last_view_item,
+            last_view_day=self.last_view_day,
+            sales=self.sales,
+            day=batch.day,
+            w_view=w_view,
+            w_click=w_click,
+            w_buy=w_buy,
+            n_threads=threads,
+        )
         if bad:
             t = bad - 1
             raise KernelArgumentError(
                 f"observe: touch {t} (customer {int(batch.cust[t])}) was clicked at slot {int(batch.best[t])} "
                 f"of {batch.slate.shape[1]}, showing {batch.slate[t].tolist()}; allowed a slot in "
-                f"[0, {batch.slate.shape[1]}) showing an item in [0, {self.catalog.features.shape[0]})")
+                f"[0, {batch.slate.shape[1]}) showing an item in [0, {self.catalog.features.shape[0]})"
+            )
 
 
 class FirmData:
@@ -116,9 +142,15 @@ class FirmData:
         self.stated_cats, self.inferred_cat, self.offsite_cat = stated_cats, inferred_cat, offsite_cat
 
 
-def draw_firm_data(population: Population, catalog: Catalog, stated_share: np.ndarray,
-                   inference_accuracy: float, offsite_coverage: float, offsite_accuracy: float,
-                   rng: np.random.Generator) -> FirmData:
+def draw_firm_data(
+    population: Population,
+    catalog: Catalog,
+    stated_share: np.ndarray,
+    inference_accuracy: float,
+    offsite_coverage: float,
+    offsite_accuracy: float,
+    rng: np.random.Generator,
+) -> FirmData:
     """What customers stated and what inference and third parties say, from their true tastes.
 
     ``stated_share`` is float64 (N,): each customer's probability of filling in the
@@ -126,7 +158,7 @@ def draw_firm_data(population: Population, catalog: Catalog, stated_share: np.nd
     centre best matches the customer's taste; the firm never sees the taste itself.
     """
     n, n_cat = population.n, len(catalog.categories)
-    match = population.pref.astype(np.int32) @ catalog.centroids.astype(np.int32).T   # (N, C)
+    match = population.pref.astype(np.int32) @ catalog.centroids.astype(np.int32).T  # (N, C)
     # The two best categories (ties: the lower index), by two argmax passes.
     rows = np.arange(n)
     first = np.argmax(match, axis=1)

@@ -56,11 +56,11 @@ def state_array(shape, dtype, fill=0, order: str = "C") -> np.ndarray:
     buf = mmap.mmap(-1, size + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     anchor = ctypes.c_char.from_buffer(buf)
     offset = -ctypes.addressof(anchor) % HUGE_PAGE
-    del anchor     # releases the buffer export, so that the mapping can close with the array
+    del anchor  # releases the buffer export, so that the mapping can close with the array
     try:
         buf.madvise(mmap.MADV_HUGEPAGE, offset, size)
     except OSError:
-        pass       # advice refused (e.g. huge pages unsupported here): ordinary pages then
+        pass  # advice refused (e.g. huge pages unsupported here): ordinary pages then
     out = np.ndarray(shape, dtype=dtype, buffer=buf, offset=offset, order=order)
     out[...] = fill
     return out

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.codes import DATA_BASES, EMAIL
-from sim.codes import OUTBOUND_NAMES
+from sim.codes import DATA_BASES, EMAIL, OUTBOUND_NAMES
 from sim.recorder import CHANNEL_COUNTERS
 from sim.stats import summarize_unit_values
 
@@ -24,7 +23,10 @@ METRICS: dict[str, str] = {
     "campaign": "campaign plan name",
     "threads": "threads of the compiled core",
     "impl": "compiled kernels or their NumPy twins",
-    "config_hash": "hash of the run's config without `threads`, `output.progress` and `experiment` (which never change results); a sweep run again skips a run whose directory holds metrics.json with the same hash",
+    "config_hash": (
+        "hash of the run's config without `threads`, `output.progress` and `experiment` (which never change "
+        "results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
+    ),
     "revenue": "total revenue, currency units",
     "margin": "total gross margin, currency units",
     "orders": "purchases",
@@ -46,20 +48,20 @@ METRICS: dict[str, str] = {
     "email_unsubscribe_rate": "opt-outs per send",
     "optout_share_email": "share of the customers who consented to email at the start and opted out",
     "channels": "per outbound channel (email, push, ads): sends, opens, clicks, optouts, suppressed_by_cap, "
-                "deferred_by_quiet_hours, dropped_by_quiet_hours (see the daily columns), consent_start (customers "
-                "who consented at the start) and optout_share (optouts / consent_start)",
+    "deferred_by_quiet_hours, dropped_by_quiet_hours (see the daily columns), consent_start (customers "
+    "who consented at the start) and optout_share (optouts / consent_start)",
     "persofails": "exposed touches that showed a just-bought durable",
     "creepy_touches": "exposed touches that felt creepy",
     "creepy_touches_by_basis": "creepy touches by the data basis of their most intrusive slot",
     "persofails_by_source": "persofails by the rule that showed the just-bought durable: the source of the "
-                            "slot, or 'popular (exploration or fallback)' when that slot held a best seller instead",
+    "slot, or 'popular (exploration or fallback)' when that slot held a best seller instead",
     "perceived_relevance_mean": "mean perceived relevance of exposed touches (the customers' view), [-1, 1]",
     "firm_score_mean": "mean firm model score of the best slot of exposed touches (the firm's view), [-1, 1]",
     "feel_valued_share": "share of all customers who, at the end, are active and whose running "
-                         "perceived relevance and trust are both high",
+    "perceived relevance and trust are both high",
     "interactions": "touches delivered: visits + emails + push notifications + ad impressions",
     "state_bytes_per_customer": "bytes of per-customer state: population fields + the firm's own arrays + the "
-                                "campaign system's (last visit, purchase and activity; trigger clocks)",
+    "campaign system's (last visit, purchase and activity; trigger clocks)",
     "init_seconds": "wall seconds to build the scenario (catalog, population, firm)",
     "sim_seconds": "wall seconds of the simulation itself",
     "interactions_per_second": "interactions / sim_seconds",
@@ -150,20 +152,22 @@ def _segments(scenario) -> list[dict]:
     for s, name in enumerate(names):
         m = seg == s
         n = max(int(count[s]), 1)
-        rows.append({
-            "segment": name,
-            "customers": int(count[s]),
-            "revenue": float(rec.by_segment["revenue"][s]),
-            "orders": int(rec.by_segment["orders"][s]),
-            "trust_mean_start": float(rec.trust_start_by_segment[s]),
-            "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,
-            "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / n,
-            "email_unsubscribes": int(rec.by_segment["email_optouts"][s]),
-            "push_optouts": int(rec.by_segment["push_optouts"][s]),
-            "ads_optouts": int(rec.by_segment["ads_optouts"][s]),
-            "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / n,
-            "persofails": int(rec.by_segment["persofails"][s]),
-            "creepy_touches": int(rec.by_segment["creepy_touches"][s]),
-            "feel_valued_share": float(np.count_nonzero(valued[m])) / n,
-        })
+        rows.append(
+            {
+                "segment": name,
+                "customers": int(count[s]),
+                "revenue": float(rec.by_segment["revenue"][s]),
+                "orders": int(rec.by_segment["orders"][s]),
+                "trust_mean_start": float(rec.trust_start_by_segment[s]),
+                "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,
+                "churned_share": float(np.count_nonzero(pop.active[m] == 0)) / n,
+                "email_unsubscribes": int(rec.by_segment["email_optouts"][s]),
+                "push_optouts": int(rec.by_segment["push_optouts"][s]),
+                "ads_optouts": int(rec.by_segment["ads_optouts"][s]),
+                "email_consent_end_share": float(np.count_nonzero(pop.consent[m] & (1 << EMAIL))) / n,
+                "persofails": int(rec.by_segment["persofails"][s]),
+                "creepy_touches": int(rec.by_segment["creepy_touches"][s]),
+                "feel_valued_share": float(np.count_nonzero(valued[m])) / n,
+            }
+        )
     return rows

@@ -9,8 +9,8 @@ purchase history); :class:`sim.firm.FirmView` exposes only the observable ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -62,24 +62,53 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("trust_base", "float32", (), 0.5, doc="trust the customer relaxes to without contact, [0, 1]"),
     FieldSpec("privacy", "float32", (), 0.3, doc="privacy sensitivity, [0, 1]"),
     FieldSpec("visit_rate", "float32", (), 0.05, doc="organic visit probability per day at trust 0.5"),
-    FieldSpec("fatigue", "float32", (4,), 0.0, doc="fatigue per channel (onsite, email, push, ads), contacts",
-              order="F"),
+    FieldSpec(
+        "fatigue", "float32", (4,), 0.0, doc="fatigue per channel (onsite, email, push, ads), contacts", order="F"
+    ),
     FieldSpec("active", "uint8", (), 1, doc="1 until the customer churns"),
     FieldSpec("rel_mean", "float32", (), 0.0, doc="running mean of perceived relevance of exposed touches"),
     FieldSpec("segment", "uint8", (), 0, doc="segment index"),
-    FieldSpec("consent", "uint8", (), 0, observable=True,
-              doc="consent bits by channel code (bit 1 email, 2 push, 3 ad tracking)"),
-    FieldSpec("sent_this_week", "uint8", (4,), 0, observable=True,
-              doc="contacts the firm sent per channel this calendar week (for frequency caps)"),
-    FieldSpec("sent_today", "uint8", (4,), 0, observable=True,
-              doc="contacts the firm sent per channel today (for daily frequency caps)"),
+    FieldSpec(
+        "consent",
+        "uint8",
+        (),
+        0,
+        observable=True,
+        doc="consent bits by channel code (bit 1 email, 2 push, 3 ad tracking)",
+    ),
+    FieldSpec(
+        "sent_this_week",
+        "uint8",
+        (4,),
+        0,
+        observable=True,
+        doc="contacts the firm sent per channel this calendar week (for frequency caps)",
+    ),
+    FieldSpec(
+        "sent_today",
+        "uint8",
+        (4,),
+        0,
+        observable=True,
+        doc="contacts the firm sent per channel today (for daily frequency caps)",
+    ),
     FieldSpec("hist_item", "int32", (HISTORY_SLOTS,), 0, observable=True, doc="recently bought items"),
-    FieldSpec("hist_day", "int16", (HISTORY_SLOTS,), NO_DAY, observable=True,
-              doc="day of each recent purchase; -32768 = empty slot"),
-    FieldSpec("price_sensitivity", "float32", (), 1.0,
-              doc="multiplier of the price elasticity (bargain hunters > 1)"),
-    FieldSpec("fatigue_sensitivity", "float32", (), 1.0,
-              doc="multiplier of the fatigue each contact adds (wears out badly > 1)"),
+    FieldSpec(
+        "hist_day",
+        "int16",
+        (HISTORY_SLOTS,),
+        NO_DAY,
+        observable=True,
+        doc="day of each recent purchase; -32768 = empty slot",
+    ),
+    FieldSpec("price_sensitivity", "float32", (), 1.0, doc="multiplier of the price elasticity (bargain hunters > 1)"),
+    FieldSpec(
+        "fatigue_sensitivity",
+        "float32",
+        (),
+        1.0,
+        doc="multiplier of the fatigue each contact adds (wears out badly > 1)",
+    ),
 )
 """The built-in fields of every population."""
 
@@ -126,9 +155,14 @@ class Population:
 
     def bytes_per_customer(self, observable: bool | None = None) -> int:
         """Bytes of state per customer (all fields, or only observable/hidden ones)."""
-        return int(sum(a.nbytes for name, a in self.arrays.items()
-                       if observable is None or self.specs[name].observable == observable)
-                   // max(self.n, 1))
+        return int(
+            sum(
+                a.nbytes
+                for name, a in self.arrays.items()
+                if observable is None or self.specs[name].observable == observable
+            )
+            // max(self.n, 1)
+        )
 
 
 def draw_population(n: int, n_features: int, segments: list, rng: np.random.Generator) -> Population:

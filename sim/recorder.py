@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
-from sim.core import load_compiled
 from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
+from sim.core import load_compiled
 from sim.population import Population
 from sim.stats import UnitSummary
 from sim.touch import TouchBatch
@@ -70,8 +70,9 @@ class Recorder:
     segment_names : list of str, by segment code
     """
 
-    def __init__(self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int,
-                 segment_names: list[str]):
+    def __init__(
+        self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int, segment_names: list[str]
+    ):
         self.pop, self.catalog, self.threads = pop, catalog, threads
         self.rows: list[dict[str, float]] = []
         self._day: dict[str, float] | None = None
@@ -82,18 +83,27 @@ class Recorder:
         self.persofails_by_source: dict[str, int] = {}
         n_seg = len(segment_names)
         seg_counts = np.bincount(pop.segment, minlength=n_seg)
-        self.trust_start_by_segment = (np.bincount(pop.segment, weights=pop.trust, minlength=n_seg)
-                                       / np.maximum(seg_counts, 1))
+        self.trust_start_by_segment = np.bincount(pop.segment, weights=pop.trust, minlength=n_seg) / np.maximum(
+            seg_counts, 1
+        )
         # Per-segment totals: the rows of one array (the first four take a wave's first four
         # per-segment sums in one addition), by name.
-        segment_keys = ("revenue", "orders", "persofails", "creepy_touches", "email_optouts", "push_optouts",
-                        "ads_optouts")
+        segment_keys = (
+            "revenue",
+            "orders",
+            "persofails",
+            "creepy_touches",
+            "email_optouts",
+            "push_optouts",
+            "ads_optouts",
+        )
         self._segment_totals = np.zeros((len(segment_keys), n_seg), dtype=np.float64)
         self.by_segment = {k: self._segment_totals[row] for row, k in enumerate(segment_keys)}
         self._optout_row = {ch: segment_keys.index(f"{CHANNELS[ch]}_optouts") for ch in OUTBOUND}
         # The daily columns a wave of each outbound channel adds to.
-        self._channel_columns = {ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts"))
-                                 for ch in OUTBOUND}
+        self._channel_columns = {
+            ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts")) for ch in OUTBOUND
+        }
         self._stats = load_compiled("_stats")
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
@@ -103,17 +113,21 @@ class Recorder:
         self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
         self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
         self._segment_sums = np.zeros((5, n_seg), dtype=np.float64)
-        self._sums = np.zeros(4, dtype=np.float64)   # revenue, margin, exposed relevance, best score
+        self._sums = np.zeros(4, dtype=np.float64)  # revenue, margin, exposed relevance, best score
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
-            int(i): {"customer": int(i), "segment": segment_names[int(pop.segment[i])],
-                     "privacy": round(float(pop.privacy[i]), 3),
-                     "trust_start": round(float(pop.trust[i]), 3),
-                     "email_consent_start": bool(pop.consent[i] & (1 << EMAIL)),
-                     "consent_start": [CHANNELS[ch] for ch in OUTBOUND if pop.consent[i] & (1 << ch)],
-                     "events": []}
-            for i in journey_customers}
+            int(i): {
+                "customer": int(i),
+                "segment": segment_names[int(pop.segment[i])],
+                "privacy": round(float(pop.privacy[i]), 3),
+                "trust_start": round(float(pop.trust[i]), 3),
+                "email_consent_start": bool(pop.consent[i] & (1 << EMAIL)),
+                "consent_start": [CHANNELS[ch] for ch in OUTBOUND if pop.consent[i] & (1 << ch)],
+                "events": [],
+            }
+            for i in journey_customers
+        }
         self._sel: np.ndarray | None = None
         self._trust_before: np.ndarray | None = None
 
@@ -127,7 +141,8 @@ class Recorder:
         if self.journeys:
             for i in np.flatnonzero(churned.view(bool) & self._journey_mask):
                 self.journeys[int(i)]["events"].append(
-                    {"day": day, "event": "churned", "trust": round(float(self.pop.trust[i]), 3)})
+                    {"day": day, "event": "churned", "trust": round(float(self.pop.trust[i]), 3)}
+                )
 
     def end_day(self, n_active: int | None = None) -> None:
         """Close the open row with end-of-day population summaries (``n_active``: the active
@@ -177,8 +192,9 @@ class Recorder:
         if persofails:
             for slot, basis in zip(*np.nonzero(self._fail_slot_basis)):
                 source = persofail_source(batch.slot_sources[int(slot)], int(basis))
-                self.persofails_by_source[source] = (self.persofails_by_source.get(source, 0)
-                                                     + int(self._fail_slot_basis[slot, basis]))
+                self.persofails_by_source[source] = self.persofails_by_source.get(source, 0) + int(
+                    self._fail_slot_basis[slot, basis]
+                )
         # Which data basis stood behind the most intrusive slot of each creepy touch.
         self.creepy_by_basis += self._creepy_basis
         self.perceived_rel_sum += rel_sum
@@ -186,7 +202,7 @@ class Recorder:
         self.exposed_total += n_exposed
         # Per-segment totals.
         seg = self._segment_sums
-        self._segment_totals[:4] += seg[:4]   # revenue, orders, persofails, creepy touches
+        self._segment_totals[:4] += seg[:4]  # revenue, orders, persofails, creepy touches
         if optouts:
             self._segment_totals[self._optout_row[batch.channel]] += seg[4]
         if self.journeys:
@@ -198,19 +214,36 @@ class Recorder:
         margin, the exposed touches' relevance and best slot score) in this recorder's scratch
         arrays."""
         n_slot = batch.slate.shape[1]
-        if self._fail_slot_basis.shape[0] != n_slot:   # strategies may differ in slate size
+        if self._fail_slot_basis.shape[0] != n_slot:  # strategies may differ in slate size
             self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
         bad = self._stats.tally_wave(
-            batch.cust, self.pop.segment, batch.exposed, batch.clicked, batch.bought, batch.revenue, batch.margin,
-            batch.persofail, batch.creepy, batch.opted_out, batch.basis, batch.rel, batch.score,
-            self._counts, self._fail_slot_basis, self._creepy_basis, self._segment_sums,
-            self._sums, self.threads)
+            batch.cust,
+            self.pop.segment,
+            batch.exposed,
+            batch.clicked,
+            batch.bought,
+            batch.revenue,
+            batch.margin,
+            batch.persofail,
+            batch.creepy,
+            batch.opted_out,
+            batch.basis,
+            batch.rel,
+            batch.score,
+            self._counts,
+            self._fail_slot_basis,
+            self._creepy_basis,
+            self._segment_sums,
+            self._sums,
+            self.threads,
+        )
         if bad:
             t = bad - 1
             raise ValueError(
                 f"wave on day {batch.day}, touch {t} (customer {int(batch.cust[t])}): persofail slot "
                 f"{int(batch.persofail[t])}, data basis {batch.basis[t].tolist()} or segment out of range "
-                f"(slots 1..{n_slot}, bases 0..{len(DATA_BASES) - 1})")
+                f"(slots 1..{n_slot}, bases 0..{len(DATA_BASES) - 1})"
+            )
         return tuple(self._counts.tolist())
 
     def _record_journeys(self, batch: TouchBatch) -> None:
@@ -218,20 +251,27 @@ class Recorder:
         cat = self.catalog
         for pos, t in enumerate(sel):
             i = int(batch.cust[t])
-            ev = {"day": batch.day, "hour": batch.hour, "channel": CHANNELS[batch.channel],
-                  "campaign": batch.campaign, "exposed": bool(batch.exposed[t])}
+            ev = {
+                "day": batch.day,
+                "hour": batch.hour,
+                "channel": CHANNELS[batch.channel],
+                "campaign": batch.campaign,
+                "exposed": bool(batch.exposed[t]),
+            }
             if batch.exposed[t]:
                 # Only a noticed contact shows its slate (an unopened email's is never filled).
-                ev.update({
-                    "shown": [int(x) for x in batch.slate[t]],
-                    "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
-                    "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
-                    "perceived_relevance": round(float(batch.rel[t]), 3),
-                    "persofail": bool(batch.persofail[t]),
-                    "persofail_slot": int(batch.persofail[t]) - 1 if batch.persofail[t] else None,
-                    "creepy": bool(batch.creepy[t]),
-                    "clicked": bool(batch.clicked[t]),
-                })
+                ev.update(
+                    {
+                        "shown": [int(x) for x in batch.slate[t]],
+                        "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
+                        "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
+                        "perceived_relevance": round(float(batch.rel[t]), 3),
+                        "persofail": bool(batch.persofail[t]),
+                        "persofail_slot": int(batch.persofail[t]) - 1 if batch.persofail[t] else None,
+                        "creepy": bool(batch.creepy[t]),
+                        "clicked": bool(batch.clicked[t]),
+                    }
+                )
             if batch.viewed[t] >= 0:
                 ev["browsed_category"] = cat.category_name(batch.viewed[t])
             if batch.bought[t] >= 0:

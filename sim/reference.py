@@ -48,9 +48,21 @@ from sim.memory import state_array, state_copy
 from sim.rng import RandomStreams
 
 __all__ = [
-    "Catalog", "Customers", "ReferenceWorld", "WaveTotals", "visit_wave", "email_wave",
-    "ReferenceRun", "run_reference", "RESULT_KEYS", "IMPLS", "DAYS", "CHUNK_SIZE",
-    "NO_CATEGORY", "NO_DAY", "MAX_CATEGORIES",
+    "Catalog",
+    "Customers",
+    "ReferenceWorld",
+    "WaveTotals",
+    "visit_wave",
+    "email_wave",
+    "ReferenceRun",
+    "run_reference",
+    "RESULT_KEYS",
+    "IMPLS",
+    "DAYS",
+    "CHUNK_SIZE",
+    "NO_CATEGORY",
+    "NO_DAY",
+    "MAX_CATEGORIES",
 ]
 
 DIM = 8
@@ -58,31 +70,40 @@ N_ITEMS = 1000
 N_CATEGORIES = 50
 SENSITIVE_EVERY = 20
 DAYS = 90
-EMAIL_WEEKDAY = 6               # campaigns on days d with d % 7 == EMAIL_WEEKDAY
-VISIT_HOUR = 1                  # SimPy time is in hours: visits at 24 d + 1, emails at 24 d + 2,
-EMAIL_HOUR = 2                  # so a day's decay and visits come before its campaign
-NO_CATEGORY = -1                # last_cat of a customer who never bought
-NO_DAY = -(2 ** 30)             # last_day of a customer who never bought ("minus infinity";
-                                # day - NO_DAY still fits in int32)
-CHUNK_SIZE = 4096               # customers per parallel chunk; fixes the revenue summation order
-MAX_CATEGORIES = 4096           # item categories must lie in [0, MAX_CATEGORIES), and
-MAX_FLAG_TABLE = 1 << 28        # (largest category + 2) * M <= MAX_FLAG_TABLE: the kernel's
-                                # per-wave table of slate flags has a byte per category x item
+EMAIL_WEEKDAY = 6  # campaigns on days d with d % 7 == EMAIL_WEEKDAY
+VISIT_HOUR = 1  # SimPy time is in hours: visits at 24 d + 1, emails at 24 d + 2,
+EMAIL_HOUR = 2  # so a day's decay and visits come before its campaign
+NO_CATEGORY = -1  # last_cat of a customer who never bought
+NO_DAY = -(2**30)  # last_day of a customer who never bought ("minus infinity";
+# day - NO_DAY still fits in int32)
+CHUNK_SIZE = 4096  # customers per parallel chunk; fixes the revenue summation order
+MAX_CATEGORIES = 4096  # item categories must lie in [0, MAX_CATEGORIES), and
+MAX_FLAG_TABLE = 1 << 28  # (largest category + 2) * M <= MAX_FLAG_TABLE: the kernel's
+# per-wave table of slate flags has a byte per category x item
 
 IMPLS = ("engine", "numpy")
 """``run_reference`` implementations: SimPy + compiled kernels, or SimPy + the NumPy twin."""
 _KERNEL_IMPLS = ("compiled", "numpy")
 
 RESULT_KEYS = (
-    "revenue", "mean_trust", "churn_fraction", "visits", "emails_sent", "emails_opened",
-    "purchases", "interactions", "seconds", "init_seconds",
+    "revenue",
+    "mean_trust",
+    "churn_fraction",
+    "visits",
+    "emails_sent",
+    "emails_opened",
+    "purchases",
+    "interactions",
+    "seconds",
+    "init_seconds",
 )
 """Keys of the dict :func:`run_reference` returns, in order."""
 
-_COUNTERS = ("visits", "emails_sent", "emails_opened", "purchases")   # kernel counter columns
+_COUNTERS = ("visits", "emails_sent", "emails_opened", "purchases")  # kernel counter columns
 
 
 # --------------------------------------------------------------------------- the world
+
 
 @dataclass
 class Catalog:
@@ -171,7 +192,7 @@ def _unit_rows(gen: np.random.Generator, n: int, dim: int, block: int = 1 << 16)
     for lo in range(0, n, block):
         x = gen.standard_normal((min(block, n - lo), dim))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        out[lo:lo + x.shape[0]] = x
+        out[lo : lo + x.shape[0]] = x
     return out
 
 
@@ -205,6 +226,7 @@ class ReferenceWorld:
 
 
 # --------------------------------------------------------------------------- the waves
+
 
 @dataclass
 class WaveTotals:
@@ -276,17 +298,19 @@ def _check_wave(customers: Customers, catalog: Catalog, day: int, key: int, n_th
     sizes: dict[str, int] = {}
     _check_arrays("customers", customers, _CUSTOMER_ARRAYS, sizes)
     _check_arrays("catalog", catalog, _CATALOG_ARRAYS, sizes)
-    if not 1 <= sizes["M"] < 2 ** 32:
+    if not 1 <= sizes["M"] < 2**32:
         raise ValueError(f"catalog: {sizes['M']} items, expected 1 <= M < 2**32")
     lo, hi = int(catalog.category.min()), int(catalog.category.max())
     if lo < 0 or hi >= MAX_CATEGORIES:
         raise ValueError(f"catalog.category: values span [{lo}, {hi}], allowed [0, {MAX_CATEGORIES})")
     if (hi + 2) * sizes["M"] > MAX_FLAG_TABLE:
-        raise ValueError(f"catalog: {hi + 1} categories x {sizes['M']} items is too many "
-                         f"(at most {MAX_FLAG_TABLE} bytes for the slate-flag table)")
-    if not 0 <= day < 2 ** 30:
+        raise ValueError(
+            f"catalog: {hi + 1} categories x {sizes['M']} items is too many "
+            f"(at most {MAX_FLAG_TABLE} bytes for the slate-flag table)"
+        )
+    if not 0 <= day < 2**30:
         raise ValueError(f"day must be in [0, 2**30), got {day}")
-    if not 0 <= key < 2 ** 64:
+    if not 0 <= key < 2**64:
         raise ValueError(f"key must be a uint64 value, got {key}")
     if n_threads < 1:
         raise ValueError(f"n_threads must be >= 1, got {n_threads}")
@@ -302,24 +326,42 @@ def _kernels(impl: str):
     raise ValueError(f"impl must be one of {_KERNEL_IMPLS}, got {impl!r}")
 
 
-def _wave(kernel_name: str, customers: Customers, catalog: Catalog, day: int, key: int,
-          n_threads: int, impl: str) -> WaveTotals:
+def _wave(
+    kernel_name: str, customers: Customers, catalog: Catalog, day: int, key: int, n_threads: int, impl: str
+) -> WaveTotals:
     """Validate, run one kernel over the population, and reduce its per-chunk counters."""
     n_chunks = _check_wave(customers, catalog, day, key, n_threads)
     kernel = getattr(_kernels(impl), kernel_name)
     counts = np.zeros((n_chunks, len(_COUNTERS)), dtype=np.int64)
     revenue = np.zeros(n_chunks, dtype=np.float64)
     c, q = customers, catalog
-    kernel(c.pref, c.privacy, c.trust, c.fatigue, c.churned, c.last_cat, c.last_day,
-           q.features, q.category, q.sensitive, q.price,
-           int(day), int(key), CHUNK_SIZE, counts, revenue, int(n_threads))
+    kernel(
+        c.pref,
+        c.privacy,
+        c.trust,
+        c.fatigue,
+        c.churned,
+        c.last_cat,
+        c.last_day,
+        q.features,
+        q.category,
+        q.sensitive,
+        q.price,
+        int(day),
+        int(key),
+        CHUNK_SIZE,
+        counts,
+        revenue,
+        int(n_threads),
+    )
     # Reduced over chunks in a fixed order: the same sums for any thread count.
     totals = counts.sum(axis=0)
     return WaveTotals(*(int(x) for x in totals), revenue=float(revenue.sum()))
 
 
-def visit_wave(customers: Customers, catalog: Catalog, day: int, key: int,
-               n_threads: int = 1, impl: str = "compiled") -> WaveTotals:
+def visit_wave(
+    customers: Customers, catalog: Catalog, day: int, key: int, n_threads: int = 1, impl: str = "compiled"
+) -> WaveTotals:
     """Steps 1 and 2 of ``day`` for the whole population: fatigue decay, then visits.
 
     Mutates ``customers`` (trust, fatigue, churned, last_cat, last_day) in place.
@@ -345,8 +387,9 @@ def visit_wave(customers: Customers, catalog: Catalog, day: int, key: int,
     return _wave("ref_visit_wave", customers, catalog, day, key, n_threads, impl)
 
 
-def email_wave(customers: Customers, catalog: Catalog, day: int, key: int,
-               n_threads: int = 1, impl: str = "compiled") -> WaveTotals:
+def email_wave(
+    customers: Customers, catalog: Catalog, day: int, key: int, n_threads: int = 1, impl: str = "compiled"
+) -> WaveTotals:
     """Step 3 of ``day``: one email to every non-churned customer, opens, interactions.
 
     Arguments, effects and errors as :func:`visit_wave` (key: ``ReferenceWorld.email_key(day)``).
@@ -355,6 +398,7 @@ def email_wave(customers: Customers, catalog: Catalog, day: int, key: int,
 
 
 # --------------------------------------------------------------------------- the run
+
 
 class ReferenceRun:
     """The 90 days of ref-v1 on one world, scheduled by SimPy, one event per wave.
@@ -380,7 +424,7 @@ class ReferenceRun:
     """
 
     def __init__(self, world: ReferenceWorld, n_threads: int = 1, impl: str = "compiled"):
-        _kernels(impl)                  # fail (or import the compiled module) before the clock starts
+        _kernels(impl)  # fail (or import the compiled module) before the clock starts
         self.world = world
         self.n_threads = int(n_threads)
         self.impl = impl
@@ -398,16 +442,14 @@ class ReferenceRun:
         for day in range(DAYS):
             yield self._at(day, VISIT_HOUR)
             self.log.append((self.env.now, "visit", day))
-            self.totals.add(visit_wave(w.customers, w.catalog, day, w.visit_key(day),
-                                       self.n_threads, self.impl))
+            self.totals.add(visit_wave(w.customers, w.catalog, day, w.visit_key(day), self.n_threads, self.impl))
 
     def _emails(self):
         w = self.world
         for day in range(EMAIL_WEEKDAY, DAYS, 7):
             yield self._at(day, EMAIL_HOUR)
             self.log.append((self.env.now, "email", day))
-            self.totals.add(email_wave(w.customers, w.catalog, day, w.email_key(day),
-                                       self.n_threads, self.impl))
+            self.totals.add(email_wave(w.customers, w.catalog, day, w.email_key(day), self.n_threads, self.impl))
 
     def run(self) -> None:
         """Run all waves (once)."""

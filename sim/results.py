@@ -64,4 +64,3 @@ def write_results(out_dir: Path, result, *, parquet: bool = True) -> None:
         for j in result.journeys:
             f.write(json.dumps(j, separators=(",", ":")) + "\n")
     write_json_atomic(out_dir / METRICS_FILE, result.metrics)
-

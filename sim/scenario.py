@@ -7,8 +7,9 @@ identical for every strategy run with the same seed (common random numbers).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,19 +69,34 @@ class Scenario:
         self.streams = RandomStreams(config.seed)
         cc = config.catalog
         self.catalog = Catalog(
-            [Category(c.name, c.kind, c.cycle_days, c.sensitivity, c.share, c.price_median,
-                      c.price_sigma, c.margin_rate) for c in cc.categories],
-            cc.items, cc.features, cc.category_spread, self.streams.generator("catalog"))
+            [
+                Category(
+                    c.name, c.kind, c.cycle_days, c.sensitivity, c.share, c.price_median, c.price_sigma, c.margin_rate
+                )
+                for c in cc.categories
+            ],
+            cc.items,
+            cc.features,
+            cc.category_spread,
+            self.streams.generator("catalog"),
+        )
         p = config.population
-        self.population: Population = draw_population(p.size, cc.features, p.segments,
-                                                       self.streams.generator("population"))
+        self.population: Population = draw_population(
+            p.size, cc.features, p.segments, self.streams.generator("population")
+        )
         draw_channel_consent(self.population, p.segments, self.streams.generator("population.consent"))
         shares = np.array([s.stated_share for s in p.segments])[self.population.segment]
         f = config.firm
-        data = draw_firm_data(self.population, self.catalog, shares, f.inference_accuracy, f.offsite_coverage,
-                              f.offsite_accuracy, self.streams.generator("firm.data"))
-        self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"), data,
-                             f.editorial_picks)
+        data = draw_firm_data(
+            self.population,
+            self.catalog,
+            shares,
+            f.inference_accuracy,
+            f.offsite_coverage,
+            f.offsite_accuracy,
+            self.streams.generator("firm.data"),
+        )
+        self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"), data, f.editorial_picks)
         self.strategy: Strategy = build_strategy(config.strategy)
         if behaviors is None:
             behaviors = build_behaviors(config.behaviors)
@@ -90,8 +106,9 @@ class Scenario:
             behavior.setup(self.population, self.streams.generator(behavior.stream))
         n_journeys = min(config.output.journeys, p.size)
         journey_customers = np.sort(self.streams.generator("journeys").choice(p.size, n_journeys, replace=False))
-        self.recorder = Recorder(self.population, self.catalog, journey_customers, self.threads,
-                                 [s.name for s in p.segments])
+        self.recorder = Recorder(
+            self.population, self.catalog, journey_customers, self.threads, [s.name for s in p.segments]
+        )
         self.init_seconds = time.perf_counter() - start
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> RunResult:

@@ -24,7 +24,7 @@ class UnitSummary:
     def __init__(self, n: int, threads: int = 1):
         self.n, self.threads = n, threads
         n_chunks = max(1, (n + CHUNK - 1) // CHUNK)
-        self._counts = np.empty((n_chunks, BINS), dtype=np.int64)   # every entry written by the kernel
+        self._counts = np.empty((n_chunks, BINS), dtype=np.int64)  # every entry written by the kernel
         self._sums = np.empty(n_chunks, dtype=np.float64)
         self._total = np.empty(BINS, dtype=np.int64)
         self._histogram = load_compiled("_stats").value_histogram
@@ -36,8 +36,7 @@ class UnitSummary:
             raise ValueError(f"expected {n} values, got an array of shape {values.shape}")
         if n == 0:
             return float("nan"), float("nan")
-        self._histogram(np.ascontiguousarray(values, dtype=np.float32), self._counts, self._sums, CHUNK,
-                        self.threads)
+        self._histogram(np.ascontiguousarray(values, dtype=np.float32), self._counts, self._sums, CHUNK, self.threads)
         cum = np.cumsum(self._counts.sum(axis=0, out=self._total), out=self._total)
         p10_bin = int(np.searchsorted(cum, 0.1 * n))
         return float(self._sums.sum() / n), p10_bin / BINS

@@ -44,16 +44,24 @@ class TouchBatch:
                              the engine's own, made alike at every wave.
     """
 
-    def __init__(self, channel: int, day: int, hour: int, cust: np.ndarray, slate_size: int, wave: int = 0,
-                 written: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        channel: int,
+        day: int,
+        hour: int,
+        cust: np.ndarray,
+        slate_size: int,
+        wave: int = 0,
+        written: frozenset[str] = frozenset(),
+    ):
         """``written`` names per-touch arrays that the caller's stages write at every touch
         before anything reads them (the engine's built-in pipeline): those are allocated
         without their initial values, sparing a pass over each; every other array starts as
         listed above (-1 for ``viewed``, ``best`` and ``bought``, else 0)."""
         k = int(cust.shape[0])
         self.channel, self.day, self.hour, self.wave = channel, day, hour, wave
-        self.campaign = ""   # name of the campaign that sent it, for journeys
-        self.slot_sources: list[str] = ["editorial"] * slate_size   # the rule behind each slot
+        self.campaign = ""  # name of the campaign that sent it, for journeys
+        self.slot_sources: list[str] = ["editorial"] * slate_size  # the rule behind each slot
         self.cust = np.ascontiguousarray(cust, dtype=np.int64)
         self.validated: set[str] = set()
         self.checked = True

@@ -32,24 +32,28 @@ def population(n: int, seed: int, *, consent=None, active=None):
     rng = np.random.default_rng(seed)
     return SimpleNamespace(
         consent=(rng.integers(0, 16, n) if consent is None else np.full(n, consent)).astype(np.uint8),
-        active=(rng.choice([0, 1, 2, 255], n, p=[0.1, 0.7, 0.1, 0.1]) if active is None
-                else np.full(n, active)).astype(np.uint8),
+        active=(rng.choice([0, 1, 2, 255], n, p=[0.1, 0.7, 0.1, 0.1]) if active is None else np.full(n, active)).astype(
+            np.uint8
+        ),
         sent_this_week=rng.choice([0, 1, 2, 3, 254, 255], (n, 4)).astype(np.uint8),
-        sent_today=rng.choice([0, 1, 2, 255], (n, 4)).astype(np.uint8))
+        sent_today=rng.choice([0, 1, 2, 255], (n, 4)).astype(np.uint8),
+    )
 
 
 def policies(pop, caps=(0, 0, 0), threads=1):
     """The compiled policy and its NumPy twin, each on its own copy of ``pop``, with the
     suppressions they count."""
     week, day, all_week = caps
-    limits = LimitsConfig(email=ChannelLimitsConfig(cap_per_week=week, cap_per_day=day),
-                          all_channels_per_week=all_week)
+    limits = LimitsConfig(email=ChannelLimitsConfig(cap_per_week=week, cap_per_day=day), all_channels_per_week=all_week)
     out = {}
     for impl in ("compiled", "numpy"):
         copy = SimpleNamespace(**{k: v.copy() for k, v in vars(pop).items()})
         held = Counter()
-        out[impl] = (ContactPolicy(limits, copy, lambda ch, name, k, held=held: held.update({(ch, name): k}),
-                                   impl, threads), copy, held)
+        out[impl] = (
+            ContactPolicy(limits, copy, lambda ch, name, k, held=held: held.update({(ch, name): k}), impl, threads),
+            copy,
+            held,
+        )
     return out
 
 
@@ -81,8 +85,7 @@ def test_the_reachable_customers_are_the_numpy_twins(n, threads):
 @pytest.mark.parametrize("who", ["everyone", "nobody consents", "nobody active"])
 def test_the_reachable_customers_when_everyone_or_nobody_is(who, threads):
     n = 2 * SCAN + 65
-    pop = population(n, 7, consent=0 if who == "nobody consents" else 0xFF,
-                     active=0 if who == "nobody active" else 1)
+    pop = population(n, 7, consent=0 if who == "nobody consents" else 0xFF, active=0 if who == "nobody active" else 1)
     out = policies(pop, threads=threads)
     for channel in (EMAIL, PUSH, ADS):
         got = out["compiled"][0].reachable_customers(channel)
@@ -108,7 +111,7 @@ def test_the_audience_under_the_caps_in_one_scan_is_the_numpy_twins(n, caps, thr
         assert_same(out, got, out["numpy"][0].admit_reachable(EMAIL, mask))
         admitted.append(len(got))
     if any(caps) and n > 1000:
-        assert 0 < admitted[0] < len(reachable)    # the caps held some back, not all
+        assert 0 < admitted[0] < len(reachable)  # the caps held some back, not all
 
 
 @pytest.mark.parametrize("threads", THREADS)
@@ -178,12 +181,12 @@ def test_a_long_list_that_is_not_strictly_ascending_is_admitted_as_on_one_thread
     else:
         cust[2 * LIST + 3] = cust[2 * LIST + 2] if where == "repeat" else cust[LIST]
     again = cust[2 * LIST] if where == "repeat across blocks" else cust[2 * LIST + 3]
-    pop.sent_this_week[again] = [0, 2, 0, 0]     # the weekly email cap is 3
+    pop.sent_this_week[again] = [0, 2, 0, 0]  # the weekly email cap is 3
     pop.sent_today[again] = 0
     one, two = kernel_admit(cust, pop, 1), kernel_admit(cust, pop, 2)
     assert one[0] == two[0] > 0
     for a, b in zip(one[1:], two[1:]):
-        np.testing.assert_array_equal(a[:one[0]] if a.ndim == 1 else a, b[:one[0]] if b.ndim == 1 else b)
+        np.testing.assert_array_equal(a[: one[0]] if a.ndim == 1 else a, b[: one[0]] if b.ndim == 1 else b)
 
 
 def test_a_long_list_admitted_in_place_is_admitted_as_on_one_thread():
@@ -194,6 +197,6 @@ def test_a_long_list_admitted_in_place_is_admitted_as_on_one_thread():
     in_place = cust.copy()
     two = kernel_admit(in_place, pop, 2, admitted=in_place)
     assert one[0] == two[0] > 0
-    np.testing.assert_array_equal(two[1][:two[0]], one[1][:one[0]])
+    np.testing.assert_array_equal(two[1][: two[0]], one[1][: one[0]])
     for a, b in zip(one[2:], two[2:]):
         np.testing.assert_array_equal(a, b)

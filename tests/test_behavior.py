@@ -28,8 +28,12 @@ def test_word_of_mouth_lowers_the_trust_of_contacts_after_creepy_touches(small_c
     # with lower trust than the same seed without word of mouth.
     base = ["customer.creepiness.scale=4", "population.size=3000", "horizon_days=60"]
     plain = Scenario(small_config(*base)).run().metrics
-    cfg = small_config(*base, "behavior=word_of_mouth", "behaviors.word_of_mouth.tell_probability=1.0",
-                       "behaviors.word_of_mouth.loss=0.2")
+    cfg = small_config(
+        *base,
+        "behavior=word_of_mouth",
+        "behaviors.word_of_mouth.tell_probability=1.0",
+        "behaviors.word_of_mouth.loss=0.2",
+    )
     s = Scenario(cfg)
     talked = s.run().metrics
     assert s.customer.behaviors[0].told > 0
@@ -87,12 +91,15 @@ class BreaksOnEmptyWave(Behavior):
         ctx.pop.trust[ctx.batch.cust[0]] += 0.0
 
 
-@pytest.mark.parametrize("behavior, failure", [
-    (OutOfRange(), "trust stays in [0, 1]"),
-    (MakesNaN(), "no NaN or infinite state"),
-    (UsesGlobalRandomness(), "same seed gives the same result"),
-    (BreaksOnEmptyWave(), "an empty wave works"),
-])
+@pytest.mark.parametrize(
+    "behavior, failure",
+    [
+        (OutOfRange(), "trust stays in [0, 1]"),
+        (MakesNaN(), "no NaN or infinite state"),
+        (UsesGlobalRandomness(), "same seed gives the same result"),
+        (BreaksOnEmptyWave(), "an empty wave works"),
+    ],
+)
 def test_the_checker_catches_a_misbehaving_behavior(behavior, failure):
     with pytest.raises(BehaviorCheckError, match=failure.replace("[", r"\[").replace("]", r"\]")):
         check_behavior(behavior)
@@ -103,14 +110,17 @@ def test_the_checker_rejects_a_non_behavior():
         check_behavior(object())
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("behaviors.word_of_mouth.loss=2", "behaviors.word_of_mouth="),
-    ("behaviors.word_of_mouth.lose=0.1", "behaviors.word_of_mouth.lose=0.1 is not allowed: 'lose' is not a key"),
-    ("+behaviors.word_of_mouth.lose=0.1", "behaviors.word_of_mouth.lose=0.1 is not allowed: not a parameter of"),
-    ("behaviors.word_of_mouth.after=nowhere", "after='nowhere'; allowed: start, exposure"),
-    ("behaviors.word_of_mouth._target_=sim.population.Population", "a subclass of sim.behavior.Behavior"),
-    ("behaviors.word_of_mouth._target_=no.such.Thing", "an importable class"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("behaviors.word_of_mouth.loss=2", "behaviors.word_of_mouth="),
+        ("behaviors.word_of_mouth.lose=0.1", "behaviors.word_of_mouth.lose=0.1 is not allowed: 'lose' is not a key"),
+        ("+behaviors.word_of_mouth.lose=0.1", "behaviors.word_of_mouth.lose=0.1 is not allowed: not a parameter of"),
+        ("behaviors.word_of_mouth.after=nowhere", "after='nowhere'; allowed: start, exposure"),
+        ("behaviors.word_of_mouth._target_=sim.population.Population", "a subclass of sim.behavior.Behavior"),
+        ("behaviors.word_of_mouth._target_=no.such.Thing", "an importable class"),
+    ],
+)
 def test_a_bad_behavior_config_is_one_line_before_anything_runs(override, fragment):
     with pytest.raises(PreflightError) as err:
         compose_config(["behavior=word_of_mouth", override])
@@ -119,7 +129,8 @@ def test_a_bad_behavior_config_is_one_line_before_anything_runs(override, fragme
 
 def test_a_researcher_adds_a_behavior_without_touching_sim(tmp_path):
     # One Python module and one YAML file outside the package, enabled from the command line.
-    (tmp_path / "apology.py").write_text(textwrap.dedent('''
+    (tmp_path / "apology.py").write_text(
+        textwrap.dedent('''
         import numpy as np
         from sim.behavior import Behavior
 
@@ -137,21 +148,40 @@ def test_a_researcher_adds_a_behavior_without_touching_sim(tmp_path):
                 t = ctx.pop.trust[hit].astype(np.float64)
                 ctx.pop.trust[hit] = (t + self.restore * (1 - t) * 0.05).astype(np.float32)
                 self.apologies += hit.size
-    '''))
+    ''')
+    )
     (tmp_path / "my_configs" / "behavior").mkdir(parents=True)
     (tmp_path / "my_configs" / "behavior" / "apology.yaml").write_text(
-        "# @package behaviors.apology\n_target_: apology.Apology\nafter: trust\nrestore: 0.5\n")
+        "# @package behaviors.apology\n_target_: apology.Apology\nafter: trust\nrestore: 0.5\n"
+    )
     exe = Path(sys.executable).parent / "prepersona"
-    args = [str(exe), "population.size=800", "horizon_days=14", "strategy=retarget_naive",
-            "hydra.searchpath=[file://my_configs]", "behavior=apology", "hydra.run.dir=run"]
+    args = [
+        str(exe),
+        "population.size=800",
+        "horizon_days=14",
+        "strategy=retarget_naive",
+        "hydra.searchpath=[file://my_configs]",
+        "behavior=apology",
+        "hydra.run.dir=run",
+    ]
     proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["persofails"] > 0
-    bad = subprocess.run(args[:-1] + ["behaviors.apology.restor=1", "hydra.run.dir=bad"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        args[:-1] + ["behaviors.apology.restor=1", "hydra.run.dir=bad"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "behaviors.apology.restor=1 is not allowed" in bad.stderr
-    bad = subprocess.run(args[:-1] + ["+behaviors.apology.restor=1", "hydra.run.dir=bad"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        args[:-1] + ["+behaviors.apology.restor=1", "hydra.run.dir=bad"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "not a parameter of apology.Apology; allowed: restore, after" in bad.stderr
 
 

@@ -16,7 +16,7 @@ class CannedRunner:
     def __init__(self, repeats: int, seconds):
         self.repeats, self.seconds, self.order = repeats, seconds, []
 
-    def with_repeats(self, repeats: int) -> "CannedRunner":
+    def with_repeats(self, repeats: int) -> CannedRunner:
         self.repeats = repeats
         return self
 
@@ -26,8 +26,16 @@ class CannedRunner:
             for row in rows:
                 c = row.config
                 self.order.append((c.impl, c.n, c.threads, rep))
-                row.runs.append({"interactions": 1_000_000, "seconds": self.seconds(c, rep), "revenue": 1.0,
-                                 "trust_mean_end": 0.5, "persofails": 3, "state_bytes_per_customer": 119})
+                row.runs.append(
+                    {
+                        "interactions": 1_000_000,
+                        "seconds": self.seconds(c, rep),
+                        "revenue": 1.0,
+                        "trust_mean_end": 0.5,
+                        "persofails": 3,
+                        "state_bytes_per_customer": 119,
+                    }
+                )
         return rows
 
 
@@ -73,7 +81,7 @@ def test_outcomes_that_differ_between_runs_fail_the_group(revenue):
 
     def run(configs):
         rows = original(configs)
-        rows[-1].runs[-1]["revenue"] = revenue   # the last default-scenario run
+        rows[-1].runs[-1]["revenue"] = revenue  # the last default-scenario run
         return rows
 
     runner.run = run

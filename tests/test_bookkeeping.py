@@ -32,8 +32,13 @@ def random_wave(rng, k, all_exposed=False):
 
 
 def tally_outputs(k):
-    return dict(counts=np.zeros(6, np.int64), persofail_slot_basis=np.zeros((S, B), np.int64),
-                creepy_basis=np.zeros(B, np.int64), by_segment=np.zeros((5, G)), sums=np.zeros(4))
+    return dict(
+        counts=np.zeros(6, np.int64),
+        persofail_slot_basis=np.zeros((S, B), np.int64),
+        creepy_basis=np.zeros(B, np.int64),
+        by_segment=np.zeros((5, G)),
+        sums=np.zeros(4),
+    )
 
 
 CHUNK = twin.TALLY_CHUNK
@@ -65,9 +70,19 @@ def test_tally_chunk_is_the_same_in_kernel_and_twin():
     assert load_compiled("_stats").TALLY_CHUNK == twin.TALLY_CHUNK
 
 
-@pytest.mark.parametrize("k, all_exposed, threads", [(0, False, 1), (1, True, 1), (300, False, 1), (300, True, 2),
-                                                     (CHUNK, False, 2), (2 * CHUNK + 1, False, 1),
-                                                     (2 * CHUNK + 1, False, 2), (5 * CHUNK // 2, True, 3)])
+@pytest.mark.parametrize(
+    "k, all_exposed, threads",
+    [
+        (0, False, 1),
+        (1, True, 1),
+        (300, False, 1),
+        (300, True, 2),
+        (CHUNK, False, 2),
+        (2 * CHUNK + 1, False, 1),
+        (2 * CHUNK + 1, False, 2),
+        (5 * CHUNK // 2, True, 3),
+    ],
+)
 def test_tally_wave_matches_twin(k, all_exposed, threads):
     # Bit for bit, revenue and sums included: the twin sums per chunk of TALLY_CHUNK touches
     # and then over the chunks in order, as the kernel does.
@@ -77,23 +92,31 @@ def test_tally_wave_matches_twin(k, all_exposed, threads):
     twin.tally_wave(**wave, **want)
     assert got["counts"].tolist() == want["counts"].tolist()
     for name in ("persofail_slot_basis", "creepy_basis", "by_segment", "sums"):
-        np.testing.assert_array_equal(got[name], want[name], err_msg=name)   # bit for bit
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)  # bit for bit
     # What the sums are: revenue and margin of the purchases (the random wave has some on
     # touches without one, which do not count), relevance and best slot score of the exposed
     # touches (up to rounding: the order of the additions differs).
     ex, sold = wave["exposed"] != 0, wave["bought"] >= 0
     best = wave["score"].max(axis=1)
-    np.testing.assert_allclose(got["sums"], [wave["revenue"][sold].sum(), wave["margin"][sold].sum(),
-                                             wave["rel"][ex].astype(float).sum(), best[ex].astype(float).sum()],
-                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        got["sums"],
+        [
+            wave["revenue"][sold].sum(),
+            wave["margin"][sold].sum(),
+            wave["rel"][ex].astype(float).sum(),
+            best[ex].astype(float).sum(),
+        ],
+        rtol=1e-12,
+        atol=1e-9,
+    )
     if k:
-        assert got["counts"][1:].sum() > 0   # the random wave has something to count
+        assert got["counts"][1:].sum() > 0  # the random wave has something to count
 
 
 def test_tally_wave_reports_the_first_bad_touch():
     wave = random_wave(np.random.default_rng(1), 50)
     hit = np.flatnonzero(wave["persofail"])[0]
-    wave["basis"][hit, wave["persofail"][hit] - 1] = B     # a basis code the recorder does not know
+    wave["basis"][hit, wave["persofail"][hit] - 1] = B  # a basis code the recorder does not know
     assert load_compiled("_stats").tally_wave(**wave, **tally_outputs(50)) == hit + 1
 
 
@@ -105,7 +128,7 @@ def test_tally_wave_reports_the_first_bad_touch_of_a_wave_of_several_chunks(thre
     wave = random_wave(np.random.default_rng(2), k)
     fails = np.flatnonzero(wave["persofail"])
     first, later = fails[fails > CHUNK + 100][0], fails[fails > CHUNK + 200][0]
-    third = np.flatnonzero(wave["creepy"][2 * CHUNK:])[0] + 2 * CHUNK
+    third = np.flatnonzero(wave["creepy"][2 * CHUNK :])[0] + 2 * CHUNK
     for t in (first, later):
         wave["basis"][t, wave["persofail"][t] - 1] = B
     wave["basis"][third, 0] = B
@@ -186,15 +209,15 @@ def test_kernels_that_check_the_history_themselves_reject_a_bad_item(kernel):
     # browse and respond check the purchase history as they read it (no scan beforehand):
     # a filled slot with an item outside the catalog fails the call and names the customer;
     # an empty slot's value is never read, so it does not matter.
-    from tests.test_kernels import DIMS, _inputs
-    from sim.core.kernels import KernelArgumentError, call
     from sim.codes import NO_DAY
+    from sim.core.kernels import KernelArgumentError, call
+    from tests.test_kernels import DIMS, _inputs
 
     args = _inputs(kernel)
     exposed = args["exposed"].astype(bool) if "exposed" in args else np.ones(len(args["cust"]), bool)
     i = int(args["cust"][np.flatnonzero(exposed)[0]])
     args["hist_day"][i, 0] = NO_DAY
-    args["hist_item"][i, 0] = DIMS["M"] + 5          # an empty slot: ignored
+    args["hist_item"][i, 0] = DIMS["M"] + 5  # an empty slot: ignored
     call(kernel, "compiled", n_threads=1, **args)
     args = _inputs(kernel)
     args["hist_day"][i, 1] = 3
@@ -208,7 +231,7 @@ def test_kernels_that_check_the_history_themselves_reject_a_bad_item(kernel):
     with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): customer {i} holds items"):
         call(kernel, "compiled", check=False, n_threads=1, **fresh)
     with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
-        call(kernel, "numpy", n_threads=1, **args)    # the twin's arrays are scanned first
+        call(kernel, "numpy", n_threads=1, **args)  # the twin's arrays are scanned first
 
 
 @pytest.mark.parametrize("n", [1, 7, 9, 65536, 65543, 200_003])
@@ -268,13 +291,13 @@ def test_tally_sums_are_the_same_on_every_vector_path(k, n_slot, with_nan):
     # included.
     rng = np.random.default_rng(k + n_slot)
     wave = random_wave(rng, k)
-    wave["persofail"][:] = 0   # slots beyond n_slot
+    wave["persofail"][:] = 0  # slots beyond n_slot
     wave["basis"] = wave["basis"][:, :n_slot].copy()
     odd = np.array([0.0, -0.0, 1e-40, -3.0] + ([np.nan, np.inf, -np.inf] if with_nan else []), np.float32)
     score = rng.standard_normal((k, n_slot)).astype(np.float32)
     hits = rng.random((k, n_slot)) < 0.15
     score[hits] = rng.choice(odd, int(hits.sum()))
-    score[::5, 1:] = score[::5, :1]   # ties
+    score[::5, 1:] = score[::5, :1]  # ties
     rel = rng.random(k).astype(np.float32)
     hits = rng.random(k) < 0.1
     rel[hits] = rng.choice(odd, int(hits.sum()))
@@ -320,7 +343,7 @@ def test_the_book_s_last_activity_is_the_last_visit_click_or_purchase():
 
     rng = np.random.default_rng(12)
     book = ContactBook(N)
-    active = np.zeros(N, np.int64)            # 0 until the first activity, as documented
+    active = np.zeros(N, np.int64)  # 0 until the first activity, as documented
     purchase = np.full(N, NEVER, np.int64)
     for now in sorted(rng.choice(24 * 60, 40, replace=False).tolist()):
         channel = ONSITE if rng.random() < 0.5 else EMAIL

@@ -43,6 +43,7 @@ def contacts(result, channel: str | None = None):
 
 # --------------------------------------------------------------------------- durations
 
+
 @pytest.mark.parametrize("text, hours", [("2h", 2), ("7d", 168), ("3.5d", 84), ("1w", 168), (" 12h ", 12)])
 def test_durations_are_read_as_hours(text, hours):
     assert hours_of(text) == hours
@@ -63,6 +64,7 @@ def test_quiet_hours_wrap_midnight():
 
 # --------------------------------------------------------------------------- scheduled
 
+
 def test_send_times_fall_on_whole_days_at_the_send_hour():
     c = ScheduledCampaignConfig(cadence="3.5d", send_hour=10, start="1d")
     assert send_times(c, 15 * 24) == [d * 24 + 10 for d in (1, 4, 8, 11)]
@@ -77,15 +79,19 @@ def test_a_weekly_campaign_over_four_weeks_sends_four_times_at_its_hour(small_co
 
 
 def test_audiences_reach_only_their_customers(tmp_path):
-    search = plan_dir(tmp_path, "audiences", """
+    search = plan_dir(
+        tmp_path,
+        "audiences",
+        """
 scheduled:
   loyal_only: {channel: email, cadence: 7d, send_hour: 9, audience: segment, segment: loyal}
   buyers: {channel: email, cadence: 7d, send_hour: 10, start: 7d, audience: recent_buyers, recent_within: 7d}
   lapsed: {channel: email, cadence: 7d, send_hour: 11, start: 14d, audience: lapsed, lapsed_after: 14d}
-""")
+""",
+    )
     result = run_plan(search, "audiences", "horizon_days=28")
     segment = {j["customer"]: j["segment"] for j in result.journeys}
-    history = defaultdict(list)   # customer -> [(hour, event)]
+    history = defaultdict(list)  # customer -> [(hour, event)]
     for c, e in contacts(result):
         history[c].append((e["day"] * 24 + e["hour"], e))
     seen = Counter()
@@ -104,8 +110,9 @@ scheduled:
 
 
 def test_a_campaign_can_be_filled_by_another_strategy(small_config):
-    result = Scenario(small_config("strategy=recommend", "campaign.scheduled.newsletter.strategy=none",
-                                   "output.journeys=300")).run()
+    result = Scenario(
+        small_config("strategy=recommend", "campaign.scheduled.newsletter.strategy=none", "output.journeys=300")
+    ).run()
     email = [e for _, e in contacts(result, "email") if e["exposed"]]
     onsite = [e for _, e in contacts(result, "onsite")]
     assert email and all(b == "none" for e in email for b in e["data_basis"])
@@ -114,11 +121,16 @@ def test_a_campaign_can_be_filled_by_another_strategy(small_config):
 
 # --------------------------------------------------------------------------- triggers
 
+
 def test_a_post_purchase_trigger_reaches_each_buyer_once_three_days_later(tmp_path):
-    search = plan_dir(tmp_path, "follow_up", """
+    search = plan_dir(
+        tmp_path,
+        "follow_up",
+        """
 triggers:
   post_purchase: {event: purchase, channel: email, delay: 3d}
-""")
+""",
+    )
     result = run_plan(search, "follow_up", "horizon_days=40", *NO_LOSS)
     horizon = 40 * 24
     checked = 0
@@ -129,21 +141,23 @@ triggers:
         purchases = [e["day"] * 24 + e["hour"] for e in events if "bought" in e]
         follow_ups = [e["day"] * 24 + e["hour"] for e in events if e["campaign"] == "post_purchase"]
         # A later purchase within the 3 days restarts the clock: one follow-up per last purchase.
-        expected = [p + 72 for p in purchases
-                    if p + 72 < horizon and not any(p < q <= p + 72 for q in purchases)]
+        expected = [p + 72 for p in purchases if p + 72 < horizon and not any(p < q <= p + 72 for q in purchases)]
         assert follow_ups == sorted(set(expected)), j["customer"]
         checked += len(expected)
     assert checked > 20
 
 
 def test_browse_and_cart_reminders_stop_when_the_customer_buys(tmp_path):
-    search = plan_dir(tmp_path, "reminders", """
+    search = plan_dir(
+        tmp_path,
+        "reminders",
+        """
 triggers:
   browse: {event: browse, channel: email, delay: 2d}
   cart: {event: cart, channel: email, delay: 1d}
-""")
-    result = run_plan(search, "reminders", "horizon_days=30",
-                      "customer.optout.email_base_hazard=0")
+""",
+    )
+    result = run_plan(search, "reminders", "horizon_days=30", "customer.optout.email_base_hazard=0")
     n = Counter()
     for j in result.journeys:
         events = [e for e in j["events"] if "channel" in e]
@@ -164,10 +178,14 @@ triggers:
 
 
 def test_replenishment_reminders_follow_the_consumables_cycle(tmp_path):
-    search = plan_dir(tmp_path, "replenish", """
+    search = plan_dir(
+        tmp_path,
+        "replenish",
+        """
 triggers:
   again: {event: replenishment, channel: email, cycle_share: 0.5}
-""")
+""",
+    )
     categories = compose_config([]).catalog.categories
     cycle = {c.name: c.cycle_days for c in categories}
     kind = {c.name: c.kind for c in categories}
@@ -178,27 +196,36 @@ triggers:
         for e in (x for x in events if x["campaign"] == "again"):
             t = e["day"] * 24 + e["hour"]
             # Some consumable bought exactly half its cycle earlier (buckets are 1 h: ceil).
-            assert any("bought" in x and kind[x["bought_category"]] == "consumable"
-                       and t - 24 <= x["day"] * 24 + x["hour"] + 0.5 * cycle[x["bought_category"]] * 24 <= t
-                       for x in events)
+            assert any(
+                "bought" in x
+                and kind[x["bought_category"]] == "consumable"
+                and t - 24 <= x["day"] * 24 + x["hour"] + 0.5 * cycle[x["bought_category"]] * 24 <= t
+                for x in events
+            )
             reminders += 1
     assert reminders > 0
 
 
 def test_win_back_goes_to_the_inactive_only(tmp_path):
-    search = plan_dir(tmp_path, "win_back", """
+    search = plan_dir(
+        tmp_path,
+        "win_back",
+        """
 triggers:
   win_back: {event: inactivity, channel: email, delay: 10d}
-""")
+""",
+    )
     result = run_plan(search, "win_back", "horizon_days=30")
     sent = 0
     for j in result.journeys:
         events = [e for e in j["events"] if "channel" in e]
         for e in (x for x in events if x["campaign"] == "win_back"):
             t = e["day"] * 24 + e["hour"]
-            active = [x["day"] * 24 + x["hour"] for x in events
-                      if x["day"] * 24 + x["hour"] < t and (x["channel"] == "onsite" or x.get("clicked")
-                                                            or "bought" in x)]
+            active = [
+                x["day"] * 24 + x["hour"]
+                for x in events
+                if x["day"] * 24 + x["hour"] < t and (x["channel"] == "onsite" or x.get("clicked") or "bought" in x)
+            ]
             assert (max(active) if active else 0) == t - 240
             sent += 1
     assert sent > 0
@@ -206,29 +233,36 @@ triggers:
 
 # --------------------------------------------------------------------------- constraints
 
+
 def test_no_push_is_delivered_inside_quiet_hours(tmp_path):
-    search = plan_dir(tmp_path, "late_push", """
+    search = plan_dir(
+        tmp_path,
+        "late_push",
+        """
 scheduled:
   late: {channel: push, cadence: 1d, send_hour: 23}
 triggers:
   browse_push: {event: browse, channel: push, delay: 11h}
 limits:
   push: {quiet_hours: "22:00-08:00", quiet_policy: defer}
-""")
+""",
+    )
     result = run_plan(search, "late_push", "horizon_days=14")
     push_hours = {t % 24 for t, ch, _, n in result.wave_log if ch == "push" and n}
     assert push_hours and not push_hours & set(QuietHours("22:00-08:00").quiet_hours())
-    assert 8 in push_hours   # the deferred ones go out when quiet hours end
+    assert 8 in push_hours  # the deferred ones go out when quiet hours end
     push = result.metrics["channels"]["push"]
     assert push["deferred_by_quiet_hours"] > 0 and push["sends"] > 0
-    dropped = run_plan(search, "late_push", "horizon_days=14",
-                        "campaign.limits.push.quiet_policy=drop")
+    dropped = run_plan(search, "late_push", "horizon_days=14", "campaign.limits.push.quiet_policy=drop")
     d = dropped.metrics["channels"]["push"]
     assert d["dropped_by_quiet_hours"] > 0 and d["sends"] == 0
 
 
 def test_no_customer_ever_exceeds_a_cap(tmp_path):
-    search = plan_dir(tmp_path, "capped", """
+    search = plan_dir(
+        tmp_path,
+        "capped",
+        """
 scheduled:
   daily_mail: {channel: email, cadence: 1d, send_hour: 9}
   daily_push: {channel: push, cadence: 1d, send_hour: 18}
@@ -240,9 +274,9 @@ limits:
   push: {cap_per_week: 2}
   ads: {cap_per_day: 2, cap_per_week: 6}
   all_channels_per_week: 9
-""")
-    result = run_plan(search, "capped", "horizon_days=28",
-                      "strategy=retarget_naive")
+""",
+    )
+    result = run_plan(search, "capped", "horizon_days=28", "strategy=retarget_naive")
     week, day, all_week = Counter(), Counter(), Counter()
     for c, e in contacts(result):
         if e["channel"] == "onsite":
@@ -253,7 +287,7 @@ limits:
     caps = {"email": 3, "push": 2, "ads": 6}
     assert all(n <= caps[ch] for (_, ch, _), n in week.items())
     assert all(n <= 2 for (_, ch, _), n in day.items() if ch == "ads")
-    assert max(all_week.values()) == 9   # the cross-channel cap binds, and holds
+    assert max(all_week.values()) == 9  # the cross-channel cap binds, and holds
     ch = result.metrics["channels"]
     assert ch["email"]["suppressed_by_cap"] > 0 and ch["ads"]["suppressed_by_cap"] > 0
 
@@ -270,12 +304,15 @@ def test_compiled_caps_admit_exactly_what_the_numpy_twin_admits(caps):
     from sim.config.schema import ChannelLimitsConfig, LimitsConfig
 
     week_cap, day_cap, all_cap = caps
-    limits = LimitsConfig(email=ChannelLimitsConfig(cap_per_week=week_cap, cap_per_day=day_cap),
-                          all_channels_per_week=all_cap)
+    limits = LimitsConfig(
+        email=ChannelLimitsConfig(cap_per_week=week_cap, cap_per_day=day_cap), all_channels_per_week=all_cap
+    )
     rng = np.random.default_rng(sum(caps))
     n = 5000
-    start = dict(sent_this_week=rng.choice([0, 1, 2, 3, 254, 255], (n, 4)).astype(np.uint8),
-                 sent_today=rng.choice([0, 1, 2, 255], (n, 4)).astype(np.uint8))
+    start = dict(
+        sent_this_week=rng.choice([0, 1, 2, 3, 254, 255], (n, 4)).astype(np.uint8),
+        sent_today=rng.choice([0, 1, 2, 255], (n, 4)).astype(np.uint8),
+    )
     cust = np.flatnonzero(rng.random(n) < 0.6).astype(np.int64)
     out = {}
     for impl in ("compiled", "numpy"):
@@ -314,7 +351,7 @@ def test_the_contact_counters_are_cleared_daily_and_weekly_and_left_alone_when_a
     pop = SimpleNamespace(sent_this_week=np.zeros((10, 4), np.uint8), sent_today=np.zeros((10, 4), np.uint8))
     policy = ContactPolicy(LimitsConfig(), pop, lambda *a: None)
     policy.new_day(0)
-    policy.admit(EMAIL, np.array([2, 5], dtype=np.int64))       # day 0
+    policy.admit(EMAIL, np.array([2, 5], dtype=np.int64))  # day 0
     assert pop.sent_today[[2, 5], EMAIL].tolist() == [1, 1]
     policy.new_day(1, written_elsewhere)
     assert not pop.sent_today.any() and pop.sent_this_week[[2, 5], EMAIL].tolist() == [1, 1]
@@ -326,19 +363,23 @@ def test_the_contact_counters_are_cleared_daily_and_weekly_and_left_alone_when_a
     assert pop.sent_today[7, EMAIL] == (0 if written_elsewhere else 3)
     for day in range(3, 7):
         policy.new_day(day, written_elsewhere)
-    assert pop.sent_this_week[[2, 5], EMAIL].tolist() == [1, 1]   # the week is not over
-    policy.new_day(7, written_elsewhere)                          # a new week: the policy counted in the last
+    assert pop.sent_this_week[[2, 5], EMAIL].tolist() == [1, 1]  # the week is not over
+    policy.new_day(7, written_elsewhere)  # a new week: the policy counted in the last
     assert not pop.sent_this_week.any()
     assert pop.sent_today[7, EMAIL] == (0 if written_elsewhere else 3)
 
 
 def test_contact_only_with_consent_and_never_after_opting_out_or_churning(tmp_path):
-    search = plan_dir(tmp_path, "pushy", """
+    search = plan_dir(
+        tmp_path,
+        "pushy",
+        """
 scheduled:
   mail: {channel: email, cadence: 1d, send_hour: 9}
   push: {channel: push, cadence: 1d, send_hour: 18}
 retargeting: {enabled: true, reach: 1.0}
-""")
+""",
+    )
     result = run_plan(search, "pushy", "horizon_days=60", "customer.optout.ads_base_hazard=0.05")
     opted = Counter()
     for j in result.journeys:
@@ -346,7 +387,7 @@ retargeting: {enabled: true, reach: 1.0}
         churned = False
         for e in j["events"]:
             if e.get("event") == "churned":
-                churned = True      # a churned customer is never contacted again
+                churned = True  # a churned customer is never contacted again
                 continue
             assert not churned and e["channel"] in allowed, (j["customer"], e)
             if "unsubscribed" in e:
@@ -357,9 +398,17 @@ retargeting: {enabled: true, reach: 1.0}
 
 # --------------------------------------------------------------------------- retargeting
 
+
 def test_retargeting_follows_recent_visitors_and_loses_specificity(small_config):
-    result = Scenario(small_config("campaign=omnichannel", "strategy=retarget_naive", "horizon_days=40",
-                                   "output.journeys=2000", "campaign.retargeting.window=5d")).run()
+    result = Scenario(
+        small_config(
+            "campaign=omnichannel",
+            "strategy=retarget_naive",
+            "horizon_days=40",
+            "output.journeys=2000",
+            "campaign.retargeting.window=5d",
+        )
+    ).run()
     by_age = defaultdict(list)
     for j in result.journeys:
         last_visit = None
@@ -378,8 +427,15 @@ def test_retargeting_follows_recent_visitors_and_loses_specificity(small_config)
 
 
 def test_ads_stop_after_a_purchase_when_the_strategy_says_so(small_config):
-    result = Scenario(small_config("campaign=omnichannel", "strategy=retarget_naive", "horizon_days=40",
-                                   "output.journeys=2000", "strategy.retarget_stop_after_purchase=true")).run()
+    result = Scenario(
+        small_config(
+            "campaign=omnichannel",
+            "strategy=retarget_naive",
+            "horizon_days=40",
+            "output.journeys=2000",
+            "strategy.retarget_stop_after_purchase=true",
+        )
+    ).run()
     ads = 0
     for j in result.journeys:
         last_visit = last_buy = None
@@ -399,6 +455,7 @@ def test_ads_stop_after_a_purchase_when_the_strategy_says_so(small_config):
 
 # --------------------------------------------------------------------------- counters and events
 
+
 def test_channel_counters_add_up_to_the_daily_series(small_config):
     result = Scenario(small_config("campaign=omnichannel", "strategy=retarget_naive")).run()
     channels = result.metrics["channels"]
@@ -416,8 +473,9 @@ def test_doubling_the_population_leaves_the_simpy_event_count_unchanged(small_co
 
     counts = []
     for n in (1000, 2000):
-        engine = Engine(Scenario(small_config(f"population.size={n}", "campaign=omnichannel",
-                                              "strategy=retarget_naive")))
+        engine = Engine(
+            Scenario(small_config(f"population.size={n}", "campaign=omnichannel", "strategy=retarget_naive"))
+        )
         scheduled = []
         original = engine.env.schedule
         engine.env.schedule = lambda event, *a, **kw: (scheduled.append(event), original(event, *a, **kw))
@@ -429,16 +487,26 @@ def test_doubling_the_population_leaves_the_simpy_event_count_unchanged(small_co
 @pytest.mark.parametrize("cadence, low, high", [("7d", 0.06, 0.14), ("2d", 0.28, 0.50)])
 def test_push_disable_rates_match_the_published_anchors(tmp_path, cadence, low, high):
     # ~10% disable push at one a week, ~37% at 2-5 a week (Localytics), here over 13 weeks.
-    search = plan_dir(tmp_path, "push_only", f"scheduled:\n  app: {{channel: push, cadence: {cadence}, send_hour: 18}}\n")
-    m = Scenario(compose_config(["population.size=10000", search, "campaign=push_only",
-                                 "horizon_days=91"])).run().metrics
+    search = plan_dir(
+        tmp_path, "push_only", f"scheduled:\n  app: {{channel: push, cadence: {cadence}, send_hour: 18}}\n"
+    )
+    m = (
+        Scenario(compose_config(["population.size=10000", search, "campaign=push_only", "horizon_days=91"]))
+        .run()
+        .metrics
+    )
     assert low <= m["channels"]["push"]["optout_share"] <= high
 
 
 def test_every_channel_gives_identical_results_at_any_thread_count_and_in_the_numpy_twin(small_config):
-    runs = [Scenario(small_config("campaign=omnichannel", "strategy=retarget_naive", "population.size=800",
-                                  "horizon_days=14", *extra)).run()
-            for extra in ([], ["threads=2"], ["impl=numpy"])]
+    runs = [
+        Scenario(
+            small_config(
+                "campaign=omnichannel", "strategy=retarget_naive", "population.size=800", "horizon_days=14", *extra
+            )
+        ).run()
+        for extra in ([], ["threads=2"], ["impl=numpy"])
+    ]
     timing = {"sim_seconds", "init_seconds", "wall_seconds", "interactions_per_second", "threads", "impl"}
     outcomes = [{k: v for k, v in r.metrics.items() if k not in timing} for r in runs]
     assert outcomes[0] == outcomes[1] == outcomes[2]

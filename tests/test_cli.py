@@ -11,10 +11,27 @@ from pathlib import Path
 import pytest
 
 REQUIRED_METRICS = [
-    "customers", "horizon_days", "seed", "strategy", "revenue", "margin", "orders",
-    "trust_mean_start", "trust_mean_end", "trust_p10_end", "churned_share", "email_sends",
-    "email_open_rate", "email_click_rate", "email_unsubscribe_rate", "optout_share_email",
-    "persofails", "creepy_touches", "feel_valued_share", "interactions", "wall_seconds",
+    "customers",
+    "horizon_days",
+    "seed",
+    "strategy",
+    "revenue",
+    "margin",
+    "orders",
+    "trust_mean_start",
+    "trust_mean_end",
+    "trust_p10_end",
+    "churned_share",
+    "email_sends",
+    "email_open_rate",
+    "email_click_rate",
+    "email_unsubscribe_rate",
+    "optout_share_email",
+    "persofails",
+    "creepy_touches",
+    "feel_valued_share",
+    "interactions",
+    "wall_seconds",
 ]
 SMALL = ["population.size=1500", "horizon_days=14", "output.journeys=10"]
 
@@ -56,8 +73,15 @@ def test_python_dash_m_sim_is_the_same_command_and_same_seed_same_metrics(tmp_pa
 
 
 def test_two_runs_never_share_a_directory(tmp_path):
-    procs = [subprocess.Popen([str(Path(sys.executable).parent / "prepersona"), *SMALL], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [str(Path(sys.executable).parent / "prepersona"), *SMALL],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     dirs = run_dirs(tmp_path / "outputs")
     assert len(dirs) == 2 and all((d / "metrics.json").exists() for d in dirs)
@@ -76,6 +100,7 @@ def test_bad_input_stops_with_one_line_and_no_output(tmp_path, bad):
 def test_multirun_sweeps_strategies_into_separate_directories(tmp_path):
     proc = prepersona(["-m", *SMALL, "strategy=none,retarget_naive", "hydra.sweep.dir=sweep"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    strategies = sorted(json.loads((tmp_path / "sweep" / str(i) / "metrics.json").read_text())["strategy"]
-                        for i in range(2))
+    strategies = sorted(
+        json.loads((tmp_path / "sweep" / str(i) / "metrics.json").read_text())["strategy"] for i in range(2)
+    )
     assert strategies == ["none", "retarget_naive"]

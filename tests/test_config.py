@@ -11,10 +11,11 @@ from sim.config.preflight import GROUPS, PreflightError, compose_config, preflig
 
 
 def options(group: str) -> list[str]:
-    if group == "experiment":   # experiments/, shipped as sim.experiments
+    if group == "experiment":  # experiments/, shipped as sim.experiments
         return sorted(experiment_files())
-    return sorted(p.name[:-5] for p in resources.files("sim.configs").joinpath(group).iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[:-5] for p in resources.files("sim.configs").joinpath(group).iterdir() if p.name.endswith(".yaml")
+    )
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -28,8 +29,17 @@ def test_every_option_of_every_group_composes(group):
 
 
 def test_shipped_strategies():
-    assert {"none", "popular", "segment_rules", "recommend", "recommend_purchase_aware", "retarget_naive",
-            "inferred_sensitive", "transparent_consented", "aggressive"} <= set(options("strategy"))
+    assert {
+        "none",
+        "popular",
+        "segment_rules",
+        "recommend",
+        "recommend_purchase_aware",
+        "retarget_naive",
+        "inferred_sensitive",
+        "transparent_consented",
+        "aggressive",
+    } <= set(options("strategy"))
 
 
 def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
@@ -38,51 +48,80 @@ def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
     assert compose_config(["strategy=recommend"]).campaign.name == "weekly_email"
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("strategy=bogus", "strategy=bogus is not allowed: no such option; available options: aggressive, inferred_sensitive, none"),
-    ("population.sise=5", "'sise' is not a key of population; allowed keys: name, size"),
-    ("+population.foo=1", "'foo' is not a key of population"),
-    ("seed=abc", "seed=abc is not allowed: Value 'abc' of type 'str' could not be converted to Integer"),
-    ("threads=1.5", "could not be converted to Integer"),
-    ("customer.email_exposure.base_rate=1.5", "customer.email_exposure.base_rate=1.5 is not allowed: >= 0 and <= 1"),
-    ("population.segments.0.email_optin=-0.1",
-     "population.segments[0].email_optin=-0.1 is not allowed: >= 0 and <= 1"),
-    ("population.segments.1.visit_rate_mean=-0.01",
-     "population.segments[1].visit_rate_mean=-0.01 is not allowed: >= 0"),
-    ("population.segments.0.share=0.5", "population.segments[].share=1.2 is not allowed: shares that sum to 1"),
-    ("population.segments.0.nonsense=1",
-     "'nonsense' is not a key of population.segments[0]; allowed keys: name, share"),
-    ("customer.churn.hazard_max=-1", "customer.churn.hazard_max=-1.0 is not allowed: >= 0 and <= 1"),
-    ("population.size=0", "population.size=0 is not allowed: >= 1"),
-    ("horizon_days=0", "horizon_days=0 is not allowed: >= 1"),
-    ("threads=0", "threads=0 is not allowed: >= 1"),
-    ("strategy.slots=[behavioural,telepathy]",
-     "strategy.slots[1]='telepathy' is not allowed: one of editorial, popular, stated, behavioural"),
-    ("strategy.slots=[]", "strategy.slots=[] is not allowed: between 1 and 32 slots"),
-    ("strategy.suppress_window_days=-3", "strategy.suppress_window_days=-3.0 is not allowed: >= 0"),
-    ("strategy.retarget_window_days=-1", "strategy.retarget_window_days=-1 is not allowed: >= 0"),
-    ("campaign.scheduled.newsletter.send_hour=24",
-     "campaign.scheduled.newsletter.send_hour=24 is not allowed: >= 0 and <= 23"),
-    ("campaign.scheduled.newsletter.cadence=7x",
-     "campaign.scheduled.newsletter.cadence='7x' is not allowed: a number and a unit h, d or w"),
-    ("campaign.scheduled.newsletter.cadence=0.01d", "a whole number of hours"),
-    ("campaign.scheduled.newsletter.cadence=0h", "a duration longer than 0"),
-    ("campaign.limits.email.cap_per_week=-1", "campaign.limits.email.cap_per_week=-1 is not allowed: >= 0"),
-    ("campaign.limits.push.quiet_hours=08:00-08:00", "quiet hours that leave some sending time"),
-    ("campaign.limits.push.quiet_hours=late", "'HH:MM-HH:MM' on whole hours"),
-    ("campaign=omnichannel campaign.triggers.post_purchase.event=birthday",
-     "campaign.triggers.post_purchase.event='birthday' is not allowed: one of purchase, browse, cart, "
-     "replenishment, inactivity"),
-    ("campaign.scheduled.newsletter.audience=segment campaign.scheduled.newsletter.segment=vip",
-     "campaign.scheduled.newsletter.segment='vip' is not allowed: one of the population's segments"),
-    ("campaign.scheduled.newsletter.strategy=nosuch", "campaign.scheduled.newsletter.strategy='nosuch' is "
-     "not allowed: '' (the run's strategy) or one of"),
-    ("+campaign.scheduled.promo={channel:push,cadence:3d}",
-     "campaign.scheduled.promo={channel:push,cadence:3d} is not allowed: a new named entry cannot be added "
-     "from the command line"),
-    ("campaign.retargeting.hours=[25]", "campaign.retargeting.hours[0]=25 is not allowed: >= 0 and <= 23"),
-    ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        (
+            "strategy=bogus",
+            "strategy=bogus is not allowed: no such option; available options: aggressive, inferred_sensitive, none",
+        ),
+        ("population.sise=5", "'sise' is not a key of population; allowed keys: name, size"),
+        ("+population.foo=1", "'foo' is not a key of population"),
+        ("seed=abc", "seed=abc is not allowed: Value 'abc' of type 'str' could not be converted to Integer"),
+        ("threads=1.5", "could not be converted to Integer"),
+        (
+            "customer.email_exposure.base_rate=1.5",
+            "customer.email_exposure.base_rate=1.5 is not allowed: >= 0 and <= 1",
+        ),
+        (
+            "population.segments.0.email_optin=-0.1",
+            "population.segments[0].email_optin=-0.1 is not allowed: >= 0 and <= 1",
+        ),
+        (
+            "population.segments.1.visit_rate_mean=-0.01",
+            "population.segments[1].visit_rate_mean=-0.01 is not allowed: >= 0",
+        ),
+        ("population.segments.0.share=0.5", "population.segments[].share=1.2 is not allowed: shares that sum to 1"),
+        (
+            "population.segments.0.nonsense=1",
+            "'nonsense' is not a key of population.segments[0]; allowed keys: name, share",
+        ),
+        ("customer.churn.hazard_max=-1", "customer.churn.hazard_max=-1.0 is not allowed: >= 0 and <= 1"),
+        ("population.size=0", "population.size=0 is not allowed: >= 1"),
+        ("horizon_days=0", "horizon_days=0 is not allowed: >= 1"),
+        ("threads=0", "threads=0 is not allowed: >= 1"),
+        (
+            "strategy.slots=[behavioural,telepathy]",
+            "strategy.slots[1]='telepathy' is not allowed: one of editorial, popular, stated, behavioural",
+        ),
+        ("strategy.slots=[]", "strategy.slots=[] is not allowed: between 1 and 32 slots"),
+        ("strategy.suppress_window_days=-3", "strategy.suppress_window_days=-3.0 is not allowed: >= 0"),
+        ("strategy.retarget_window_days=-1", "strategy.retarget_window_days=-1 is not allowed: >= 0"),
+        (
+            "campaign.scheduled.newsletter.send_hour=24",
+            "campaign.scheduled.newsletter.send_hour=24 is not allowed: >= 0 and <= 23",
+        ),
+        (
+            "campaign.scheduled.newsletter.cadence=7x",
+            "campaign.scheduled.newsletter.cadence='7x' is not allowed: a number and a unit h, d or w",
+        ),
+        ("campaign.scheduled.newsletter.cadence=0.01d", "a whole number of hours"),
+        ("campaign.scheduled.newsletter.cadence=0h", "a duration longer than 0"),
+        ("campaign.limits.email.cap_per_week=-1", "campaign.limits.email.cap_per_week=-1 is not allowed: >= 0"),
+        ("campaign.limits.push.quiet_hours=08:00-08:00", "quiet hours that leave some sending time"),
+        ("campaign.limits.push.quiet_hours=late", "'HH:MM-HH:MM' on whole hours"),
+        (
+            "campaign=omnichannel campaign.triggers.post_purchase.event=birthday",
+            "campaign.triggers.post_purchase.event='birthday' is not allowed: one of purchase, browse, cart, "
+            "replenishment, inactivity",
+        ),
+        (
+            "campaign.scheduled.newsletter.audience=segment campaign.scheduled.newsletter.segment=vip",
+            "campaign.scheduled.newsletter.segment='vip' is not allowed: one of the population's segments",
+        ),
+        (
+            "campaign.scheduled.newsletter.strategy=nosuch",
+            "campaign.scheduled.newsletter.strategy='nosuch' is not allowed: '' (the run's strategy) or one of",
+        ),
+        (
+            "+campaign.scheduled.promo={channel:push,cadence:3d}",
+            "campaign.scheduled.promo={channel:push,cadence:3d} is not allowed: a new named entry cannot be added "
+            "from the command line",
+        ),
+        ("campaign.retargeting.hours=[25]", "campaign.retargeting.hours[0]=25 is not allowed: >= 0 and <= 23"),
+        ("customer.trust.gain=nan", "customer.trust.gain=nan is not allowed: a finite number"),
+    ],
+)
 def test_bad_input_is_one_line_naming_key_value_and_what_is_allowed(override, fragment):
     with pytest.raises(PreflightError) as err:
         compose_config(override.split())
@@ -122,8 +161,16 @@ def test_every_parameter_is_documented():
 
 
 def test_a_slate_larger_than_the_catalog_is_refused():
-    with pytest.raises(PreflightError, match=r"firm.editorial_picks=50 is not allowed: at most the number of catalog items \(20\)"):
+    with pytest.raises(
+        PreflightError, match=r"firm.editorial_picks=50 is not allowed: at most the number of catalog items \(20\)"
+    ):
         compose_config(["catalog.items=20"])
     with pytest.raises(PreflightError, match=r"strategy.slots=.* is not allowed: at most the number of catalog items"):
-        compose_config(["catalog.items=17", "strategy.popular_pool=5", "firm.editorial_picks=5",
-                        "strategy.slots=[" + ",".join(["popular"] * 18) + "]"])
+        compose_config(
+            [
+                "catalog.items=17",
+                "strategy.popular_pool=5",
+                "firm.editorial_picks=5",
+                "strategy.slots=[" + ",".join(["popular"] * 18) + "]",
+            ]
+        )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.metrics import METRICS
 from sim.codes import OUTBOUND_NAMES
+from sim.metrics import METRICS
 from sim.recorder import CHANNEL_COUNTERS, DAILY_COLUMNS
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

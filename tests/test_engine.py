@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -29,8 +28,9 @@ def test_different_seed_different_metrics(small_config):
 def test_one_and_two_threads_give_identical_results(small_config, strategy):
     a = Scenario(small_config(f"strategy={strategy}", "threads=1")).run()
     b = Scenario(small_config(f"strategy={strategy}", "threads=2")).run()
-    assert {k: v for k, v in a.metrics.items() if k not in TIMING_KEYS} == \
-        {k: v for k, v in b.metrics.items() if k not in TIMING_KEYS}
+    assert {k: v for k, v in a.metrics.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in b.metrics.items() if k not in TIMING_KEYS
+    }
     assert a.daily == b.daily
     assert a.journeys == b.journeys
 
@@ -136,9 +136,14 @@ def test_journeys_tell_the_story_of_a_touch(small_config):
 def test_no_customer_exceeds_the_weekly_email_cap(small_config):
     # A daily email capped at 3 per calendar week: every consenting customer gets exactly
     # 3 emails in each full week (days 0-6, 7-13, ...), the other 4 sends are held back.
-    cfg = small_config("campaign.scheduled.newsletter.cadence=1d", "campaign.limits.email.cap_per_week=3",
-                       "customer.optout.email_base_hazard=0", "customer.churn.hazard_max=0",
-                       "output.journeys=200", "horizon_days=21")
+    cfg = small_config(
+        "campaign.scheduled.newsletter.cadence=1d",
+        "campaign.limits.email.cap_per_week=3",
+        "customer.optout.email_base_hazard=0",
+        "customer.churn.hazard_max=0",
+        "output.journeys=200",
+        "horizon_days=21",
+    )
     s = Scenario(cfg)
     consenting = int(np.count_nonzero(s.population.consent & (1 << EMAIL)))
     result = s.run()
@@ -165,7 +170,7 @@ def test_idle_threads_wait_passively_after_a_short_poll_unless_the_user_says_oth
     assert env == {"OMP_WAIT_POLICY": "passive", "GOMP_SPINCOUNT": "0"}
     env = {"OMP_WAIT_POLICY": "ACTIVE"}
     _default_openmp_waiting(env)
-    assert env == {"OMP_WAIT_POLICY": "ACTIVE"}   # an active policy keeps the runtime's own spin
+    assert env == {"OMP_WAIT_POLICY": "ACTIVE"}  # an active policy keeps the runtime's own spin
 
 
 def test_the_openmp_defaults_are_in_place_before_the_runtime_loads():
@@ -175,10 +180,13 @@ def test_the_openmp_defaults_are_in_place_before_the_runtime_loads():
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    code = ("import os, sim.core as c; c.load_compiled('_threads'); "
-            "print(os.environ['OMP_WAIT_POLICY'], os.environ['GOMP_SPINCOUNT'])")
+    code = (
+        "import os, sim.core as c; c.load_compiled('_threads'); "
+        "print(os.environ['OMP_WAIT_POLICY'], os.environ['GOMP_SPINCOUNT'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     from sim.core import SPIN_BEFORE_SLEEP
+
     assert out.stdout.split() == ["PASSIVE", SPIN_BEFORE_SLEEP]
 
 
@@ -196,8 +204,9 @@ def test_the_day_decays_only_the_fatigue_in_use_and_that_changes_nothing(small_c
 
     monkeypatch.setattr(CustomerModel, "fatigue_in_use", lambda self: self._all_channels)
     every = Scenario(cfg).run()
-    assert ({k: v for k, v in result.metrics.items() if k not in TIMING_KEYS}
-            == {k: v for k, v in every.metrics.items() if k not in TIMING_KEYS})
+    assert {k: v for k, v in result.metrics.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in every.metrics.items() if k not in TIMING_KEYS
+    }
     assert result.daily == every.daily and result.journeys == every.journeys
 
 
@@ -216,8 +225,9 @@ def test_waves_that_skip_initial_values_the_stages_overwrite_run_the_same(small_
     fast = Scenario(cfg).run()
     monkeypatch.setattr(CustomerModel, "written_every_touch", lambda self, channel: frozenset())
     full = Scenario(cfg).run()
-    assert ({k: v for k, v in fast.metrics.items() if k not in TIMING_KEYS}
-            == {k: v for k, v in full.metrics.items() if k not in TIMING_KEYS})
+    assert {k: v for k, v in fast.metrics.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in full.metrics.items() if k not in TIMING_KEYS
+    }
     assert fast.daily == full.daily and fast.journeys == full.journeys
     # The arrays not named still start at their documented values.
     b = TouchBatch(1, 0, 9, np.arange(5), 3, written=frozenset({"rel", "bought"}))
@@ -303,7 +313,7 @@ def test_built_in_code_checks_kernel_arguments_once_per_run_and_kind_of_wave(sma
     sealed = dict(checked)
     # One wave checked per channel the plan uses (onsite, email, push, ads), of 21 days' waves.
     assert 2 <= sealed["fill_slates"] == sealed["respond"] == sealed["observe"] <= 4
-    assert "browse" not in sealed   # a visits wave of built-in code browses inside the response
+    assert "browse" not in sealed  # a visits wave of built-in code browses inside the response
     # The day kernels, on the population's arrays: once per run.
     assert sealed["recover_and_churn"] == sealed["select_visitors"] == 1
     checked.clear()

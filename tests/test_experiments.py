@@ -11,8 +11,9 @@ EXPERIMENTS = sorted(experiment_files())
 
 
 def test_the_workshop_questions_each_have_an_experiment():
-    assert {"strategy_frontier", "toilet_seat", "creepy_vs_transparent", "email_cadence",
-            "retarget_caps"} <= set(EXPERIMENTS)
+    assert {"strategy_frontier", "toilet_seat", "creepy_vs_transparent", "email_cadence", "retarget_caps"} <= set(
+        EXPERIMENTS
+    )
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -29,7 +30,9 @@ def test_the_command_line_adds_to_an_experiment_and_overrides_its_sweep():
     assert len(sweep_plan(["experiment=toilet_seat"])) == 3 * 5
     assert sweep_plan(["experiment=toilet_seat", "seed=range(2)", "horizon_days=9"]) == [
         [f"strategy={s}", f"seed={seed}", "experiment=toilet_seat", "horizon_days=9"]
-        for s in ("none", "retarget_naive", "recommend_purchase_aware") for seed in (0, 1)]
+        for s in ("none", "retarget_naive", "recommend_purchase_aware")
+        for seed in (0, 1)
+    ]
     assert len(sweep_plan(["experiment=toilet_seat", "threads=1,2"])) == 3 * 5 * 2
     cfg = compose_config(["experiment=toilet_seat", "strategy=none", "seed=4", "population.size=500"])
     assert (cfg.strategy.name, cfg.seed, cfg.population.size) == ("none", 4, 500)
@@ -40,23 +43,35 @@ def test_an_experiment_sets_what_it_is_about():
     assert cfg.campaign.retargeting.enabled and cfg.population.size == 100_000 and cfg.horizon_days == 365
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["experiment=nosuch"], "experiment=nosuch is not allowed: no such option; available options: "
-                            "creepy_vs_transparent, email_cadence, retarget_caps, strategy_frontier, toilet_seat"),
-    (["experiment=toilet_seat", "strategy=nosuch"], "strategy=nosuch is not allowed: no such option"),
-    (["experiment=email_cadence", "campaign.scheduled.newsletter.cadence=0d"], "cadence='0d'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (
+            ["experiment=nosuch"],
+            "experiment=nosuch is not allowed: no such option; available options: "
+            "creepy_vs_transparent, email_cadence, retarget_caps, strategy_frontier, toilet_seat",
+        ),
+        (["experiment=toilet_seat", "strategy=nosuch"], "strategy=nosuch is not allowed: no such option"),
+        (["experiment=email_cadence", "campaign.scheduled.newsletter.cadence=0d"], "cadence='0d'"),
+    ],
+)
 def test_a_bad_experiment_is_one_line(args, fragment):
     with pytest.raises(PreflightError) as err:
         preflight(args)
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("sweep, fragment", [
-    ("campaign=glob(nosuch*)", "campaign=glob(nosuch*) is not allowed: it matches nothing; available options: "
-                               "frequent_email, omnichannel, retargeting, weekly_email"),
-    ("seed=range(0)", "seed=range(0) is not allowed: it matches nothing"),
-])
+@pytest.mark.parametrize(
+    "sweep, fragment",
+    [
+        (
+            "campaign=glob(nosuch*)",
+            "campaign=glob(nosuch*) is not allowed: it matches nothing; available options: "
+            "frequent_email, omnichannel, retargeting, weekly_email",
+        ),
+        ("seed=range(0)", "seed=range(0) is not allowed: it matches nothing"),
+    ],
+)
 def test_a_sweep_over_nothing_is_refused(sweep, fragment):
     with pytest.raises(PreflightError) as err:
         preflight([sweep], multirun=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_kernels import SCALARS, _inputs
 
 from sim.behavior import Behavior
 from sim.core.kernels import call
 from sim.scenario import Scenario
-from test_kernels import SCALARS, _inputs
 
 TIMING = {"sim_seconds", "init_seconds", "wall_seconds", "interactions_per_second"}
 STATE = ("trust", "rel_mean", "fatigue", "consent", "hist_item", "hist_day", "active")
@@ -31,41 +31,141 @@ def _stage_by_stage(args: dict) -> None:
     """The six compiled stage kernels in pipeline order, on the fused kernel's arguments."""
     a = args
     common = dict(cust=a["cust"], n_threads=1)
-    call("perceive", **common, exposed=a["exposed"], slate=a["slate"], pref=a["pref"], item_feat=a["item_feat"],
-         item_cat=a["item_cat"], item_durable=a["item_durable"], item_cycle=a["item_cycle"],
-         hist_item=a["hist_item"], hist_day=a["hist_day"], rel=a["rel"], best=a["best"],
-         persofail=a["persofail"], day=a["day"], persofail_window=a["persofail_window"],
-         persofail_relevance=a["persofail_relevance"], replenish_lo=a["replenish_lo"],
-         replenish_hi=a["replenish_hi"], replenish_boost=a["replenish_boost"])
-    call("creep", **common, exposed=a["exposed"], slate=a["slate"], basis=a["basis"],
-         item_sensitivity=a["item_sensitivity"], privacy=a["privacy"], intrusiveness=a["intrusiveness"],
-         creepy=a["creepy"], obtrusiveness=a["obtrusiveness"], sensitivity_floor=a["sensitivity_floor"],
-         covert_factor=a["covert_factor"], relief=a["relief"], scale=a["scale"], key=a["creep_key"])
-    call("engage", **common, exposed=a["exposed"], slate=a["slate"], rel=a["rel"], best=a["best"],
-         creepy=a["creepy"], viewed=a["viewed"], viewed_rel=a["viewed_rel"], trust=a["trust"],
-         fatigue=a["fatigue"], price_sensitivity=a["price_sensitivity"], price=a["price"],
-         log_price_ratio=a["log_price_ratio"], margin=a["margin"], hist_item=a["hist_item"],
-         hist_day=a["hist_day"], clicked=a["clicked"], bought=a["bought"], revenue=a["revenue"],
-         margin_out=a["margin_out"], channel=a["channel"], day=a["day"],
-         **{k: a[k] for k in ("click_bias", "click_relevance", "click_trust", "click_fatigue", "click_creepy",
-                              "buy_bias", "buy_relevance", "buy_trust", "price_elasticity", "organic_bias")},
-         key=a["engage_key"])
-    call("update_trust", **common, exposed=a["exposed"], rel=a["rel"], persofail=a["persofail"],
-         creepy=a["creepy"], privacy=a["privacy"], trust=a["trust"], rel_mean=a["rel_mean"],
-         **{k: a[k] for k in ("gain", "loss_irrelevant", "loss_persofail", "loss_creepy", "relevant_above",
-                              "irrelevant_below", "rel_memory")})
+    call(
+        "perceive",
+        **common,
+        exposed=a["exposed"],
+        slate=a["slate"],
+        pref=a["pref"],
+        item_feat=a["item_feat"],
+        item_cat=a["item_cat"],
+        item_durable=a["item_durable"],
+        item_cycle=a["item_cycle"],
+        hist_item=a["hist_item"],
+        hist_day=a["hist_day"],
+        rel=a["rel"],
+        best=a["best"],
+        persofail=a["persofail"],
+        day=a["day"],
+        persofail_window=a["persofail_window"],
+        persofail_relevance=a["persofail_relevance"],
+        replenish_lo=a["replenish_lo"],
+        replenish_hi=a["replenish_hi"],
+        replenish_boost=a["replenish_boost"],
+    )
+    call(
+        "creep",
+        **common,
+        exposed=a["exposed"],
+        slate=a["slate"],
+        basis=a["basis"],
+        item_sensitivity=a["item_sensitivity"],
+        privacy=a["privacy"],
+        intrusiveness=a["intrusiveness"],
+        creepy=a["creepy"],
+        obtrusiveness=a["obtrusiveness"],
+        sensitivity_floor=a["sensitivity_floor"],
+        covert_factor=a["covert_factor"],
+        relief=a["relief"],
+        scale=a["scale"],
+        key=a["creep_key"],
+    )
+    call(
+        "engage",
+        **common,
+        exposed=a["exposed"],
+        slate=a["slate"],
+        rel=a["rel"],
+        best=a["best"],
+        creepy=a["creepy"],
+        viewed=a["viewed"],
+        viewed_rel=a["viewed_rel"],
+        trust=a["trust"],
+        fatigue=a["fatigue"],
+        price_sensitivity=a["price_sensitivity"],
+        price=a["price"],
+        log_price_ratio=a["log_price_ratio"],
+        margin=a["margin"],
+        hist_item=a["hist_item"],
+        hist_day=a["hist_day"],
+        clicked=a["clicked"],
+        bought=a["bought"],
+        revenue=a["revenue"],
+        margin_out=a["margin_out"],
+        channel=a["channel"],
+        day=a["day"],
+        **{
+            k: a[k]
+            for k in (
+                "click_bias",
+                "click_relevance",
+                "click_trust",
+                "click_fatigue",
+                "click_creepy",
+                "buy_bias",
+                "buy_relevance",
+                "buy_trust",
+                "price_elasticity",
+                "organic_bias",
+            )
+        },
+        key=a["engage_key"],
+    )
+    call(
+        "update_trust",
+        **common,
+        exposed=a["exposed"],
+        rel=a["rel"],
+        persofail=a["persofail"],
+        creepy=a["creepy"],
+        privacy=a["privacy"],
+        trust=a["trust"],
+        rel_mean=a["rel_mean"],
+        **{
+            k: a[k]
+            for k in (
+                "gain",
+                "loss_irrelevant",
+                "loss_persofail",
+                "loss_creepy",
+                "relevant_above",
+                "irrelevant_below",
+                "rel_memory",
+            )
+        },
+    )
     if a["fatigue_cost"] > 0.0:
-        call("add_fatigue", **common, fatigue_sensitivity=a["fatigue_sensitivity"], fatigue=a["fatigue"],
-             channel=a["channel"], cost=a["fatigue_cost"])
+        call(
+            "add_fatigue",
+            **common,
+            fatigue_sensitivity=a["fatigue_sensitivity"],
+            fatigue=a["fatigue"],
+            channel=a["channel"],
+            cost=a["fatigue_cost"],
+        )
     if a["optout"]:
-        call("opt_out", **common, exposed=a["exposed"], creepy=a["creepy"], trust=a["trust"],
-             fatigue=a["fatigue"], consent=a["consent"], opted_out=a["opted_out"], channel=a["channel"],
-             base_hazard=a["base_hazard"], fatigue_k=a["optout_fatigue_k"], trust_k=a["trust_k"],
-             creepy_multiplier=a["creepy_multiplier"], key=a["optout_key"])
+        call(
+            "opt_out",
+            **common,
+            exposed=a["exposed"],
+            creepy=a["creepy"],
+            trust=a["trust"],
+            fatigue=a["fatigue"],
+            consent=a["consent"],
+            opted_out=a["opted_out"],
+            channel=a["channel"],
+            base_hazard=a["base_hazard"],
+            fatigue_k=a["optout_fatigue_k"],
+            trust_k=a["trust_k"],
+            creepy_multiplier=a["creepy_multiplier"],
+            key=a["optout_key"],
+        )
 
 
-@pytest.mark.parametrize("channel, fatigue_cost, optout, seed", [
-    (0, 0.0, 0, 0), (0, 0.5, 0, 1), (1, 1.0, 1, 2), (2, 0.0, 1, 3), (3, 0.3, 1, 4)])
+@pytest.mark.parametrize(
+    "channel, fatigue_cost, optout, seed",
+    [(0, 0.0, 0, 0), (0, 0.5, 0, 1), (1, 1.0, 1, 2), (2, 0.0, 1, 3), (3, 0.3, 1, 4)],
+)
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fused_kernel_equals_the_stage_kernels_bit_for_bit(channel, fatigue_cost, optout, seed, threads):
     fused = _inputs("respond", seed)
@@ -91,11 +191,17 @@ def _run(overrides: tuple[str, ...], fused: bool):
     return s, s.run()
 
 
-@pytest.mark.parametrize("overrides", [
-    ("strategy=none",), ("strategy=recommend",), ("strategy=retarget_naive",),
-    ("strategy=recommend_purchase_aware",), ("strategy=inferred_sensitive",),
-    ("strategy=retarget_naive", "campaign=omnichannel"),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("strategy=none",),
+        ("strategy=recommend",),
+        ("strategy=retarget_naive",),
+        ("strategy=recommend_purchase_aware",),
+        ("strategy=inferred_sensitive",),
+        ("strategy=retarget_naive", "campaign=omnichannel"),
+    ],
+)
 def test_fused_path_equals_stage_by_stage_on_whole_runs(overrides):
     (s_fused, fused), (s_staged, staged) = _run(overrides, True), _run(overrides, False)
     _assert_same_runs(s_fused, fused, s_staged, staged)
@@ -104,8 +210,9 @@ def test_fused_path_equals_stage_by_stage_on_whole_runs(overrides):
 
 def _assert_same_runs(s_a, a, s_b, b):
     """Two runs agree: every metric but the timings, and every customer state array."""
-    assert {k: v for k, v in a.metrics.items() if k not in TIMING} == \
-        {k: v for k, v in b.metrics.items() if k not in TIMING}
+    assert {k: v for k, v in a.metrics.items() if k not in TIMING} == {
+        k: v for k, v in b.metrics.items() if k not in TIMING
+    }
     for name in STATE:
         np.testing.assert_array_equal(getattr(s_a.population, name), getattr(s_b.population, name), err_msg=name)
 
@@ -115,11 +222,19 @@ class Marker(Behavior):
         pass
 
 
-@pytest.mark.parametrize("placement, fused", [
-    (dict(after="exposure"), True), (dict(after="optout"), True), (dict(after="churn"), True),
-    (dict(after="perceive"), False), (dict(after="fatigue"), False), (dict(replaces="optout"), False),
-    (dict(replaces="perceive"), False), (dict(replaces="churn"), True),
-])
+@pytest.mark.parametrize(
+    "placement, fused",
+    [
+        (dict(after="exposure"), True),
+        (dict(after="optout"), True),
+        (dict(after="churn"), True),
+        (dict(after="perceive"), False),
+        (dict(after="fatigue"), False),
+        (dict(replaces="optout"), False),
+        (dict(replaces="perceive"), False),
+        (dict(replaces="churn"), True),
+    ],
+)
 def test_the_fused_path_is_taken_only_when_no_behavior_interrupts_the_response(small_config, placement, fused):
     s = Scenario(small_config(), behaviors=[Marker(**placement)])
     assert s.customer.fused is fused
@@ -139,8 +254,9 @@ def test_the_logistic_coin_without_exp_decides_as_the_exact_one():
     rng = np.random.default_rng(5)
     x = np.concatenate([np.linspace(-30.0, 30.0, 20001), rng.normal(0.0, 8.0, 200000)])
     p = 1.0 / (1.0 + np.exp(-x))
-    u = np.concatenate([p, np.nextafter(p, 0.0), np.nextafter(p, 1.0), p + 9e-4, p - 9e-4, p + 1.1e-3,
-                        rng.random(x.size)])
+    u = np.concatenate(
+        [p, np.nextafter(p, 0.0), np.nextafter(p, 1.0), p + 9e-4, p - 9e-4, p + 1.1e-3, rng.random(x.size)]
+    )
     x = np.tile(x, 7)
     fast, exact = np.zeros(u.size, np.uint8), np.zeros(u.size, np.uint8)
     load_compiled("_stages")._below_sigmoid(u, x, fast, exact)
@@ -155,10 +271,14 @@ class NothingToday(Behavior):
         pass
 
 
-@pytest.mark.parametrize("overrides", [
-    ("strategy=recommend",), ("strategy=retarget_naive", "campaign=omnichannel"),
-    ("strategy=retarget_naive", "customer.churn.hazard_max=0.2", "threads=2"),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("strategy=recommend",),
+        ("strategy=retarget_naive", "campaign=omnichannel"),
+        ("strategy=retarget_naive", "customer.churn.hazard_max=0.2", "threads=2"),
+    ],
+)
 def test_fused_day_equals_recovery_then_churn_on_whole_runs(overrides):
     from sim.config.preflight import compose_config
 
@@ -178,11 +298,18 @@ class DayMarker(Behavior):
         pass
 
 
-@pytest.mark.parametrize("placement, fused", [
-    (dict(after="start"), True), (dict(after="trust"), True), (dict(after="churn"), True),
-    (dict(replaces="optout"), True), (dict(after="recovery"), False), (dict(replaces="recovery"), False),
-    (dict(replaces="churn"), False),
-])
+@pytest.mark.parametrize(
+    "placement, fused",
+    [
+        (dict(after="start"), True),
+        (dict(after="trust"), True),
+        (dict(after="churn"), True),
+        (dict(replaces="optout"), True),
+        (dict(after="recovery"), False),
+        (dict(replaces="recovery"), False),
+        (dict(replaces="churn"), False),
+    ],
+)
 def test_the_fused_day_is_taken_only_when_no_behavior_interrupts_recovery_and_churn(small_config, placement, fused):
     s = Scenario(small_config(), behaviors=[DayMarker(**placement)])
     m = s.customer

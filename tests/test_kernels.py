@@ -12,8 +12,7 @@ import pytest
 from sim.codes import NO_DAY
 from sim.core.kernels import COUNTED, KERNELS, KernelArgumentError, call
 
-DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11, "E": 15,
-        "T": 2}
+DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11, "E": 15, "T": 2}
 
 SCALARS = {
     "relax_and_decay": dict(relax=0.01),
@@ -22,26 +21,92 @@ SCALARS = {
     "select_visitors": dict(trust_slope=1.0, key=12),
     "browse": dict(day=40, replenish_lo=0.5, replenish_hi=2.0, replenish_boost=0.25, n_look=6, key=13),
     "expose": dict(channel=1, base_rate=0.5, trust_elasticity=1.0, fatigue_k=0.2, key=14),
-    "perceive": dict(day=40, persofail_window=30.0, persofail_relevance=-0.3, replenish_lo=0.8,
-                     replenish_hi=1.3, replenish_boost=0.25),
+    "perceive": dict(
+        day=40,
+        persofail_window=30.0,
+        persofail_relevance=-0.3,
+        replenish_lo=0.8,
+        replenish_hi=1.3,
+        replenish_boost=0.25,
+    ),
     "creep": dict(obtrusiveness=0.8, sensitivity_floor=0.2, covert_factor=2.0, relief=0.7, scale=3.0, key=15),
-    "engage": dict(channel=0, day=40, click_bias=-1.0, click_relevance=3.0, click_trust=2.0,
-                   click_fatigue=0.2, click_creepy=1.5, buy_bias=-0.5, buy_relevance=2.0, buy_trust=1.5,
-                   price_elasticity=0.6, organic_bias=-1.0, key=16),
-    "update_trust": dict(gain=0.05, loss_irrelevant=0.05, loss_persofail=0.1, loss_creepy=0.3,
-                         relevant_above=0.4, irrelevant_below=0.1, rel_memory=0.1),
+    "engage": dict(
+        channel=0,
+        day=40,
+        click_bias=-1.0,
+        click_relevance=3.0,
+        click_trust=2.0,
+        click_fatigue=0.2,
+        click_creepy=1.5,
+        buy_bias=-0.5,
+        buy_relevance=2.0,
+        buy_trust=1.5,
+        price_elasticity=0.6,
+        organic_bias=-1.0,
+        key=16,
+    ),
+    "update_trust": dict(
+        gain=0.05,
+        loss_irrelevant=0.05,
+        loss_persofail=0.1,
+        loss_creepy=0.3,
+        relevant_above=0.4,
+        irrelevant_below=0.1,
+        rel_memory=0.1,
+    ),
     "add_fatigue": dict(channel=1, cost=1.0),
     "opt_out": dict(channel=1, base_hazard=0.05, fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, key=17),
-    "respond": dict(channel=1, day=40, persofail_window=30.0, persofail_relevance=-0.3, replenish_lo=0.8,
-                    replenish_hi=1.3, replenish_boost=0.25, obtrusiveness=0.8, sensitivity_floor=0.2,
-                    covert_factor=2.0, relief=0.7, scale=3.0, creep_key=15, click_bias=-1.0, click_relevance=3.0,
-                    click_trust=2.0, click_fatigue=0.2, click_creepy=1.5, buy_bias=-0.5, buy_relevance=2.0,
-                    buy_trust=1.5, price_elasticity=0.6, organic_bias=-1.0, engage_key=16, gain=0.05,
-                    loss_irrelevant=0.05, loss_persofail=0.1, loss_creepy=0.3, relevant_above=0.4,
-                    irrelevant_below=0.1, rel_memory=0.1, fatigue_cost=1.0, optout=1, base_hazard=0.05,
-                    optout_fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, optout_key=17),
-    "fill_slates": dict(day=40, n_candidates=16, exploration=0.2, suppress_window=20.0, suppress_cycle=True,
-                        retarget_window=20, replenish_lo=0.5, replenish_hi=2.0, key=19),
+    "respond": dict(
+        channel=1,
+        day=40,
+        persofail_window=30.0,
+        persofail_relevance=-0.3,
+        replenish_lo=0.8,
+        replenish_hi=1.3,
+        replenish_boost=0.25,
+        obtrusiveness=0.8,
+        sensitivity_floor=0.2,
+        covert_factor=2.0,
+        relief=0.7,
+        scale=3.0,
+        creep_key=15,
+        click_bias=-1.0,
+        click_relevance=3.0,
+        click_trust=2.0,
+        click_fatigue=0.2,
+        click_creepy=1.5,
+        buy_bias=-0.5,
+        buy_relevance=2.0,
+        buy_trust=1.5,
+        price_elasticity=0.6,
+        organic_bias=-1.0,
+        engage_key=16,
+        gain=0.05,
+        loss_irrelevant=0.05,
+        loss_persofail=0.1,
+        loss_creepy=0.3,
+        relevant_above=0.4,
+        irrelevant_below=0.1,
+        rel_memory=0.1,
+        fatigue_cost=1.0,
+        optout=1,
+        base_hazard=0.05,
+        optout_fatigue_k=0.2,
+        trust_k=3.0,
+        creepy_multiplier=4.0,
+        optout_key=17,
+    ),
+    "fill_slates": dict(
+        day=40,
+        n_candidates=16,
+        exploration=0.2,
+        suppress_window=20.0,
+        suppress_cycle=True,
+        retarget_window=20,
+        replenish_lo=0.5,
+        replenish_hi=2.0,
+        key=19,
+    ),
     "observe": dict(day=40, w_view=0.3, w_click=0.5, w_buy=1.0),
 }
 
@@ -72,7 +137,7 @@ def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
     if name == "intrusiveness":
         return np.array([0.0, 0.05, 0.15, 0.6, 0.8])
     if name == "slot_source":
-        return np.array([3, 5, 4, 2, 6, 7], dtype=np.uint8)   # every personal source once
+        return np.array([3, 5, 4, 2, 6, 7], dtype=np.uint8)  # every personal source once
     if name in ("stated_cats", "inferred_cat", "offsite_cat"):
         a = rng.integers(0, DIMS["Q"] - 1, shape).astype(dt)
         a[rng.random(shape) < 0.3] = 255
@@ -83,8 +148,9 @@ def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
     if dt == np.uint8:
         return (rng.random(shape) < 0.7).astype(np.uint8)
     if dt == np.int8:
-        return rng.integers(-127 if name == "est_pref" else -1, 128 if name == "est_pref" else DIMS["S"],
-                            shape).astype(np.int8)
+        return rng.integers(-127 if name == "est_pref" else -1, 128 if name == "est_pref" else DIMS["S"], shape).astype(
+            np.int8
+        )
     if dt == np.uint16:
         return rng.integers(0, 3, shape).astype(np.uint16)
     if dt.kind == "f":
@@ -108,7 +174,7 @@ def _run(kernel: str, impl: str, threads: int = 1, seed: int = 0) -> dict:
     args = _inputs(kernel, seed)
     count = call(kernel, impl, n_threads=threads, **args)
     out = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
-    if kernel in COUNTED:   # only the first `count` entries are results; the rest is scratch
+    if kernel in COUNTED:  # only the first `count` entries are results; the rest is scratch
         out[COUNTED[kernel]] = out[COUNTED[kernel]][:count]
     return out
 
@@ -143,7 +209,7 @@ def test_kernel_mutates_something(kernel):
     # A kernel that writes nothing would pass the agreement test trivially.
     before = {k: v.copy() for k, v in _inputs(kernel).items() if isinstance(v, np.ndarray)}
     after = _run(kernel, "compiled")
-    assert any(not np.array_equal(before[k][:len(after[k])], after[k]) for k in before), kernel
+    assert any(not np.array_equal(before[k][: len(after[k])], after[k]) for k in before), kernel
 
 
 def test_wrong_dtype_is_rejected():
@@ -160,12 +226,15 @@ def test_non_contiguous_array_is_rejected():
         call("browse", "compiled", n_threads=1, **args)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda a: a.pop("trust"), r"update_trust\(trust\): missing array argument"),
-    (lambda a: a.update(trust=a["trust"].tolist()), r"update_trust\(trust\): expected a NumPy array, got list"),
-    (lambda a: a.update(trust=a["trust"][:, None]), r"update_trust\(trust\): 2-d array, expected 1-d"),
-    (lambda a: a.update(trust=a["trust"][:-1]), r"update_trust\(trust\): dimension N is"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.pop("trust"), r"update_trust\(trust\): missing array argument"),
+        (lambda a: a.update(trust=a["trust"].tolist()), r"update_trust\(trust\): expected a NumPy array, got list"),
+        (lambda a: a.update(trust=a["trust"][:, None]), r"update_trust\(trust\): 2-d array, expected 1-d"),
+        (lambda a: a.update(trust=a["trust"][:-1]), r"update_trust\(trust\): dimension N is"),
+    ],
+)
 def test_each_way_of_breaking_a_signature_is_named(change, message):
     args = _inputs("update_trust")
     change(args)
@@ -208,7 +277,7 @@ def test_index_range_equals_numpy_on_any_thread_count(dtype, sentinel):
     index_range = load_compiled("_bounds").index_range
     rng = np.random.default_rng(5)
     info = np.iinfo(dtype)
-    n_rows, w = 50_000, 3                       # 150,000 values: large enough to run in parallel
+    n_rows, w = 50_000, 3  # 150,000 values: large enough to run in parallel
     a = rng.integers(info.min, info.max, (n_rows, w), endpoint=True, dtype=dtype)
     a[7, 1], a[n_rows - 3, 2] = info.min, info.max
     fits = sentinel is not None and info.min <= sentinel <= info.max
@@ -230,15 +299,15 @@ def test_index_range_equals_numpy_on_any_thread_count(dtype, sentinel):
 
     no_rows = np.zeros(0, np.int64)
     has, s = sentinel is not None, sentinel or 0
-    odd = a.reshape(-1)[:-1].reshape(-1, 1)      # an odd number of values (the pass takes two halves)
+    odd = a.reshape(-1)[:-1].reshape(-1, 1)  # an odd number of values (the pass takes two halves)
     for threads in (1, 2, 3):
         assert got(a, no_rows, False, has, s, None, threads) == expected(a)
         assert got(odd, no_rows, False, has, s, None, threads) == expected(odd)
-        assert got(a[-7:], no_rows, False, has, s, None, threads) == expected(a[-7:])   # 21 values: one plain loop
+        assert got(a[-7:], no_rows, False, has, s, None, threads) == expected(a[-7:])  # 21 values: one plain loop
         assert got(a, rows, True, has, s, None, threads) == expected(a[rows])
         assert got(a, rows, True, has, s, mask, threads) == expected(a[rows[mask != 0]])
     if fits:
-        assert got(a[:20_000], no_rows, False, True, sentinel, None, 2) == (0,)   # nothing but sentinels
+        assert got(a[:20_000], no_rows, False, True, sentinel, None, 2) == (0,)  # nothing but sentinels
 
 
 def test_persofail_for_a_just_bought_durable():
@@ -246,8 +315,10 @@ def test_persofail_for_a_just_bought_durable():
     # shows item 6 (same category) is a persofail with the configured relevance -0.3, and
     # trust then falls by loss_persofail * trust = 0.1 * 0.5.
     n, m, d = 1, 10, 8
-    pref = np.zeros((n, d), np.int8); pref[0, 0] = 127
-    feat = np.zeros((m, d), np.int8); feat[:, 0] = 127
+    pref = np.zeros((n, d), np.int8)
+    pref[0, 0] = 127
+    feat = np.zeros((m, d), np.int8)
+    feat[:, 0] = 127
     item_cat = np.array([0] * 8 + [1, 1], np.int32)
     durable = np.ones(m, np.uint8)
     hist_item = np.array([[5, 0, 0, 0]], np.int32)
@@ -255,17 +326,52 @@ def test_persofail_for_a_just_bought_durable():
     cust = np.array([0], np.int64)
     for impl in ("compiled", "numpy"):
         rel, best, pf = np.zeros(1, np.float32), np.zeros(1, np.int8), np.zeros(1, np.uint8)
-        call("perceive", impl, cust=cust, exposed=np.ones(1, np.uint8), slate=np.array([[6]], np.int32),
-             pref=pref, item_feat=feat, item_cat=item_cat, item_durable=durable,
-             item_cycle=np.full(m, 1000, np.float32), hist_item=hist_item, hist_day=hist_day, rel=rel,
-             best=best, persofail=pf, day=20, persofail_window=30.0, persofail_relevance=-0.3,
-             replenish_lo=0.8, replenish_hi=1.3, replenish_boost=0.25, n_threads=1)
+        call(
+            "perceive",
+            impl,
+            cust=cust,
+            exposed=np.ones(1, np.uint8),
+            slate=np.array([[6]], np.int32),
+            pref=pref,
+            item_feat=feat,
+            item_cat=item_cat,
+            item_durable=durable,
+            item_cycle=np.full(m, 1000, np.float32),
+            hist_item=hist_item,
+            hist_day=hist_day,
+            rel=rel,
+            best=best,
+            persofail=pf,
+            day=20,
+            persofail_window=30.0,
+            persofail_relevance=-0.3,
+            replenish_lo=0.8,
+            replenish_hi=1.3,
+            replenish_boost=0.25,
+            n_threads=1,
+        )
         assert pf[0] == 1 and rel[0] == np.float32(-0.3)
         trust = np.array([0.5], np.float32)
-        call("update_trust", impl, cust=cust, exposed=np.ones(1, np.uint8), rel=rel, persofail=pf,
-             creepy=np.zeros(1, np.uint8), privacy=np.array([0.5], np.float32), trust=trust,
-             rel_mean=np.zeros(1, np.float32), gain=0.02, loss_irrelevant=0.03, loss_persofail=0.1,
-             loss_creepy=0.3, relevant_above=0.5, irrelevant_below=0.2, rel_memory=0.1, n_threads=1)
+        call(
+            "update_trust",
+            impl,
+            cust=cust,
+            exposed=np.ones(1, np.uint8),
+            rel=rel,
+            persofail=pf,
+            creepy=np.zeros(1, np.uint8),
+            privacy=np.array([0.5], np.float32),
+            trust=trust,
+            rel_mean=np.zeros(1, np.float32),
+            gain=0.02,
+            loss_irrelevant=0.03,
+            loss_persofail=0.1,
+            loss_creepy=0.3,
+            relevant_above=0.5,
+            irrelevant_below=0.2,
+            rel_memory=0.1,
+            n_threads=1,
+        )
         assert trust[0] == np.float32(0.5 - 0.1 * 0.5)
 
 
@@ -275,7 +381,7 @@ def test_fill_slates_equals_twin_for_every_candidate_path(monkeypatch, d, n_cand
     # a scalar one up to D = 31) and falls back to plain scores beyond that or beyond 4096
     # candidates; every path must pick what the twin picks, on 1 and 2 threads.
     monkeypatch.setitem(DIMS, "D", d)
-    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 40)   # the twin draws in Python
+    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 40)  # the twin draws in Python
     monkeypatch.setitem(SCALARS, "fill_slates", {**SCALARS["fill_slates"], "n_candidates": n_candidates})
     compiled = _run("fill_slates", "compiled", seed=3)
     _assert_same(compiled, _run("fill_slates", "numpy", seed=3), exact_floats=False)
@@ -289,9 +395,13 @@ def test_fill_slates_zeroes_the_rows_of_unexposed_touches(pattern, threads):
     # back zero (wherever the gaps fall: before the first, between and after the last exposed
     # touch, or everywhere), and the exposed rows as with cleared arrays.
     k = DIMS["k"]
-    exposed = {"none": np.zeros(k), "all": np.ones(k), "random": np.random.default_rng(4).random(k) < 0.3,
-               "ends_unexposed": np.r_[0, 0, np.arange(k - 5) % 3 == 0, 0, 0, 0],
-               "ends_exposed": np.r_[1, np.arange(k - 2) % 4 == 0, 1]}[pattern].astype(np.uint8)
+    exposed = {
+        "none": np.zeros(k),
+        "all": np.ones(k),
+        "random": np.random.default_rng(4).random(k) < 0.3,
+        "ends_unexposed": np.r_[0, 0, np.arange(k - 5) % 3 == 0, 0, 0, 0],
+        "ends_exposed": np.r_[1, np.arange(k - 2) % 4 == 0, 1],
+    }[pattern].astype(np.uint8)
     results = []
     for prefill in (0, 1):
         args = _inputs("fill_slates", seed=5)
@@ -327,8 +437,9 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
     # the stated / inferred / third-party categories; with retargeting the history is read.
     def args_with_bad_rows(sources, suppress_window):
         args = _inputs("fill_slates")
-        args.update(slot_source=np.array(sources, dtype=np.uint8), suppress_window=suppress_window,
-                    suppress_cycle=False)
+        args.update(
+            slot_source=np.array(sources, dtype=np.uint8), suppress_window=suppress_window, suppress_cycle=False
+        )
         for name in ("slate", "basis", "score"):
             args[name] = np.zeros((DIMS["k"], len(sources)), dtype=args[name].dtype)
         rows = args["cust"][args["exposed"].astype(bool)]
@@ -339,9 +450,13 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
         return args
 
     call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows([3, 3, 1], 0.0))
-    for sources, window, bad in (([3, 3, 1], 20.0, "hist_item"), ([4, 3], 0.0, "last_view_item"),
-                                 ([2, 3], 0.0, "stated_cats"), ([6, 3], 0.0, "inferred_cat"),
-                                 ([7, 3], 0.0, "offsite_cat")):
+    for sources, window, bad in (
+        ([3, 3, 1], 20.0, "hist_item"),
+        ([4, 3], 0.0, "last_view_item"),
+        ([2, 3], 0.0, "stated_cats"),
+        ([6, 3], 0.0, "inferred_cat"),
+        ([7, 3], 0.0, "offsite_cat"),
+    ):
         with pytest.raises(KernelArgumentError, match=rf"fill_slates\({bad}\): indices span"):
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
 
@@ -398,7 +513,6 @@ def test_observe_learns_the_clicked_slot_counts_sales_and_reports_a_bad_click(im
 
 def test_a_bad_click_stops_the_wave_with_a_clear_error(small_config):
     from sim.scenario import Scenario
-
     from sim.touch import TouchBatch
 
     s = Scenario(small_config())
@@ -425,17 +539,36 @@ def test_observe_vectorized_update_equals_the_scalar_one_for_every_value_pair(we
     viewed = (np.arange(n) // 256).astype(np.int32)
     none = np.full(n, -1, np.int32)
     out = []
-    for path in firm.simd_paths():          # the vector update is SSE2, or AVX-512 on that path
+    for path in firm.simd_paths():  # the vector update is SSE2, or AVX-512 on that path
         for vector in (True, False):
             previous = firm.set_sse2_learn(vector)
             try:
                 est = est0.copy()
-                _on_simd_path(firm, path, lambda: call(
-                    "observe", "compiled", cust=cust, viewed=viewed, clicked=np.zeros(n, np.uint8),
-                    best=np.full(n, -1, np.int8), slate=np.zeros((n, 1), np.int32), bought=none, item_feat=feat,
-                    est_pref=est, n_obs=np.zeros(n, np.uint16), last_view_item=np.zeros(n, np.int32),
-                    last_view_day=np.zeros(n, np.int16), sales=np.zeros(m), day=3, w_view=weight, w_click=0.5,
-                    w_buy=1.0, n_threads=1))
+                _on_simd_path(
+                    firm,
+                    path,
+                    lambda: call(
+                        "observe",
+                        "compiled",
+                        cust=cust,
+                        viewed=viewed,
+                        clicked=np.zeros(n, np.uint8),
+                        best=np.full(n, -1, np.int8),
+                        slate=np.zeros((n, 1), np.int32),
+                        bought=none,
+                        item_feat=feat,
+                        est_pref=est,
+                        n_obs=np.zeros(n, np.uint16),
+                        last_view_item=np.zeros(n, np.int32),
+                        last_view_day=np.zeros(n, np.int16),
+                        sales=np.zeros(m),
+                        day=3,
+                        w_view=weight,
+                        w_click=0.5,
+                        w_buy=1.0,
+                        n_threads=1,
+                    ),
+                )
             finally:
                 firm.set_sse2_learn(previous)
             out.append(est)
@@ -463,8 +596,7 @@ def test_day_draws_on_every_simd_path_equal_the_scalar_ones(monkeypatch, kernel,
 
     stages = load_compiled("_stages")
     monkeypatch.setitem(DIMS, "N", n)
-    outs = {path: _on_simd_path(stages, path, lambda: _run(kernel, "compiled", seed=6))
-            for path in stages.simd_paths()}
+    outs = {path: _on_simd_path(stages, path, lambda: _run(kernel, "compiled", seed=6)) for path in stages.simd_paths()}
     for out in outs.values():
         _assert_same(out, outs["scalar"], exact_floats=True)
     _assert_same(outs["scalar"], _run(kernel, "numpy", seed=6), exact_floats=False)
@@ -496,8 +628,9 @@ def test_expose_is_identical_on_every_simd_path(monkeypatch, k):
     stages = load_compiled("_stages")
     monkeypatch.setitem(DIMS, "k", k)
     monkeypatch.setitem(DIMS, "N", max(2 * k, 50))
-    outs = {path: _on_simd_path(stages, path, lambda: _run("expose", "compiled", seed=8))
-            for path in stages.simd_paths()}
+    outs = {
+        path: _on_simd_path(stages, path, lambda: _run("expose", "compiled", seed=8)) for path in stages.simd_paths()
+    }
     for out in outs.values():
         _assert_same(out, outs["scalar"], exact_floats=True)
     _assert_same(outs["scalar"], _run("expose", "numpy", seed=8), exact_floats=False)
@@ -536,12 +669,21 @@ def test_browse_is_identical_on_every_simd_path(monkeypatch, n_look, d):
 def _churn_inputs(n: int, seed: int) -> dict:
     """recover_and_churn's arguments for n customers, some inactive, many near the churn midpoint."""
     rng = np.random.default_rng(seed)
-    return dict(active=(rng.random(n) < 0.9).astype(np.uint8), trust=rng.uniform(0, 1, n).astype(np.float32),
-                trust_base=rng.uniform(0, 1, n).astype(np.float32),
-                fatigue=rng.uniform(0, 3, (4, n)).astype(np.float32), decay=rng.uniform(0.5, 1.0, 4),
-                live=np.array([1, 1, 0, 1], dtype=np.uint8),
-                churned=rng.integers(0, 2, n).astype(np.uint8), consent=rng.integers(0, 16, n).astype(np.uint8),
-                relax=0.03, hazard_max=0.5, trust_mid=0.4, slope=10.0, key=21)
+    return dict(
+        active=(rng.random(n) < 0.9).astype(np.uint8),
+        trust=rng.uniform(0, 1, n).astype(np.float32),
+        trust_base=rng.uniform(0, 1, n).astype(np.float32),
+        fatigue=rng.uniform(0, 3, (4, n)).astype(np.float32),
+        decay=rng.uniform(0.5, 1.0, 4),
+        live=np.array([1, 1, 0, 1], dtype=np.uint8),
+        churned=rng.integers(0, 2, n).astype(np.uint8),
+        consent=rng.integers(0, 16, n).astype(np.uint8),
+        relax=0.03,
+        hazard_max=0.5,
+        trust_mid=0.4,
+        slope=10.0,
+        key=21,
+    )
 
 
 @pytest.mark.parametrize("recover", [True, False])
@@ -555,10 +697,30 @@ def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit
     call("recover_and_churn", "compiled", recover=recover, n_threads=threads, **fused)
     s = staged
     if recover:
-        call("relax_and_decay", "compiled", active=s["active"], trust=s["trust"], trust_base=s["trust_base"],
-             fatigue=s["fatigue"], relax=s["relax"], decay=s["decay"], live=s["live"], n_threads=1)
-    call("churn_day", "compiled", active=s["active"], trust=s["trust"], churned=s["churned"],
-         hazard_max=s["hazard_max"], trust_mid=s["trust_mid"], slope=s["slope"], key=s["key"], n_threads=1)
+        call(
+            "relax_and_decay",
+            "compiled",
+            active=s["active"],
+            trust=s["trust"],
+            trust_base=s["trust_base"],
+            fatigue=s["fatigue"],
+            relax=s["relax"],
+            decay=s["decay"],
+            live=s["live"],
+            n_threads=1,
+        )
+    call(
+        "churn_day",
+        "compiled",
+        active=s["active"],
+        trust=s["trust"],
+        churned=s["churned"],
+        hazard_max=s["hazard_max"],
+        trust_mid=s["trust_mid"],
+        slope=s["slope"],
+        key=s["key"],
+        n_threads=1,
+    )
     s["consent"][s["churned"].view(bool)] = 0
     for name, a in fused.items():
         if isinstance(a, np.ndarray):
@@ -594,9 +756,18 @@ def test_visitor_indices_are_the_nonzero_visit_flags_for_any_thread_count(n, thr
     p = rate.astype(np.float64) * (1.0 + 1.0 * (trust.astype(np.float64) - 0.5))
     flags = (active != 0) & (draw_uniform(customer_base(13, np.arange(n, dtype=np.int64)), 0) < p)
     for impl in ("compiled", "numpy"):
-        out = rng.integers(-5, n, n).astype(np.int64)   # scratch: its old contents must not matter
-        k = call("select_visitors", impl, active=active, trust=trust, visit_rate=rate, visitors=out,
-                 trust_slope=1.0, key=13, n_threads=threads)
+        out = rng.integers(-5, n, n).astype(np.int64)  # scratch: its old contents must not matter
+        k = call(
+            "select_visitors",
+            impl,
+            active=active,
+            trust=trust,
+            visit_rate=rate,
+            visitors=out,
+            trust_slope=1.0,
+            key=13,
+            n_threads=threads,
+        )
         np.testing.assert_array_equal(out[:k], np.flatnonzero(flags), err_msg=impl)
 
 
@@ -614,10 +785,18 @@ def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
             out = {}
             for impl in ("compiled", "numpy"):
                 args = _churn_inputs(n, seed=c)
-                args.update(active=np.ones(n, np.uint8), trust=np.zeros(n, np.float32), hazard_max=float(bound),
-                            trust_mid=0.5, slope=1000.0, key=5)
+                args.update(
+                    active=np.ones(n, np.uint8),
+                    trust=np.zeros(n, np.float32),
+                    hazard_max=float(bound),
+                    trust_mid=0.5,
+                    slope=1000.0,
+                    key=5,
+                )
                 if kernel == "churn_day":
-                    args = {k: args[k] for k in ("active", "trust", "churned", "hazard_max", "trust_mid", "slope", "key")}
+                    args = {
+                        k: args[k] for k in ("active", "trust", "churned", "hazard_max", "trust_mid", "slope", "key")
+                    }
                 else:
                     args.update(recover=False)
                 call(kernel, impl, n_threads=1, **args)
@@ -650,7 +829,7 @@ def test_fill_slates_is_identical_on_every_simd_path(monkeypatch, d, n_candidate
     firm = load_compiled("_firm")
     monkeypatch.setitem(DIMS, "D", d)
     monkeypatch.setitem(DIMS, "S", len(sources))
-    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 150)   # the twin draws in Python
+    monkeypatch.setitem(DIMS, "k", 400 if n_candidates <= 32 else 150)  # the twin draws in Python
     scalars = {**SCALARS["fill_slates"], "n_candidates": n_candidates}
     if not suppress:
         scalars.update(suppress_window=0.0, suppress_cycle=False)
@@ -703,7 +882,7 @@ def test_fill_slates_behavioural_rows_with_repeated_and_tied_candidates(monkeypa
         _assert_same(out, outs["scalar"], exact_floats=True)
     _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
     basis = outs["scalar"]["basis"]
-    assert (basis == 0).any() and (basis != 0).any()   # explored (or fell back) and behavioural slots
+    assert (basis == 0).any() and (basis != 0).any()  # explored (or fell back) and behavioural slots
 
 
 def test_fill_slates_simd_paths_agree_beyond_the_packed_keys():
@@ -742,6 +921,7 @@ def test_vector_draw_runs_equal_the_scalar_draws():
     rng = np.random.default_rng(9)
     cases = []
     for n in [*range(0, 41), 63, 64, 65, 100, 257]:
+
         def pick(values):
             return values[int(rng.integers(0, len(values)))]
 
@@ -755,8 +935,9 @@ def test_vector_draw_runs_equal_the_scalar_draws():
         for path in firm.simd_paths():
             for base, j0, bound, first, n in cases:
                 bits, below, block = np.zeros(n, np.uint64), np.zeros(n, np.uint32), np.zeros(n, np.uint64)
-                _on_simd_path(firm, path, lambda: firm._draw_runs(base, j0, bound, bits, below, base ^ 0x5A5A,
-                                                                  first, block))
+                _on_simd_path(
+                    firm, path, lambda: firm._draw_runs(base, j0, bound, bits, below, base ^ 0x5A5A, first, block)
+                )
                 js = np.uint64(j0) + np.arange(n, dtype=np.uint64)
                 want = draw_bits(np.full(n, base, np.uint64), js)
                 np.testing.assert_array_equal(bits, want, err_msg=f"{path} {base} {j0} {n}")
@@ -784,11 +965,26 @@ def _visit_inputs(seed: int, n_look: int) -> tuple[dict, dict]:
     not), and browse's for the same touches, sharing the arrays."""
     args = _inputs("respond", seed)
     args.update(channel=0, optout=0, exposed=np.ones_like(args["exposed"]))
-    args["viewed"][:] = -7                     # overwritten by browsing
+    args["viewed"][:] = -7  # overwritten by browsing
     args["viewed_rel"][:] = np.nan
-    browse = {name: args[name] for name in ("cust", "pref", "item_feat", "item_durable", "item_cycle", "hist_item",
-                                            "hist_day", "viewed", "viewed_rel", "day", "replenish_lo",
-                                            "replenish_hi", "replenish_boost")}
+    browse = {
+        name: args[name]
+        for name in (
+            "cust",
+            "pref",
+            "item_feat",
+            "item_durable",
+            "item_cycle",
+            "hist_item",
+            "hist_day",
+            "viewed",
+            "viewed_rel",
+            "day",
+            "replenish_lo",
+            "replenish_hi",
+            "replenish_boost",
+        )
+    }
     browse.update(n_look=n_look, key=23)
     return args, browse
 
@@ -809,8 +1005,19 @@ def test_respond_with_browsing_equals_browse_then_respond_bit_for_bit(impl, n_lo
         staged, browse = _visit_inputs(7, n_look)
 
         def run_both():
-            assert call("respond", impl, trusted={"viewed"}, n_threads=threads, browse_visits=True,
-                        n_look=n_look, browse_key=23, **fused) is None
+            assert (
+                call(
+                    "respond",
+                    impl,
+                    trusted={"viewed"},
+                    n_threads=threads,
+                    browse_visits=True,
+                    n_look=n_look,
+                    browse_key=23,
+                    **fused,
+                )
+                is None
+            )
             call("browse", impl, n_threads=threads, **browse)
             call("respond", impl, n_threads=threads, **staged)
 
@@ -897,9 +1104,9 @@ def test_observe_over_several_blocks_equals_the_twin_on_any_thread_count(monkeyp
     base["clicked"][:] = rng.random(k) < share
     base["bought"][:] = np.where(rng.random(k) < share / 2, base["bought"], -1)
     base["best"][:] = rng.integers(0, n_slot, k)
-    base["sales"][:] = rng.integers(0, 50, base["sales"].shape[0])   # units sold: whole numbers
+    base["sales"][:] = rng.integers(0, 50, base["sales"].shape[0])  # units sold: whole numbers
     base["clicked"][[4096 * 2 + 7, 4096 * 3 + 5]] = 1
-    base["best"][[4096 * 2 + 7, 4096 * 3 + 5]] = n_slot    # a slot outside the slate
+    base["best"][[4096 * 2 + 7, 4096 * 3 + 5]] = n_slot  # a slot outside the slate
     results = []
     for impl, threads in (("numpy", 1), ("compiled", 1), ("compiled", 2)):
         args = {name: a.copy() if isinstance(a, np.ndarray) else a for name, a in base.items()}

@@ -9,19 +9,22 @@ import pytest
 
 from sim.memory import HUGE_PAGE, HUGE_PAGE_MIN_BYTES, huge_pages_available, state_array, state_copy
 
-LARGE = HUGE_PAGE_MIN_BYTES // 4 + 12_345   # float32 values: a little over the threshold
+LARGE = HUGE_PAGE_MIN_BYTES // 4 + 12_345  # float32 values: a little over the threshold
 
 
-@pytest.mark.parametrize("shape, dtype, fill, order", [
-    (LARGE, np.float32, 0.5, "C"),
-    ((LARGE, 2), np.int32, -1, "C"),
-    ((LARGE, 4), np.float32, 0.0, "F"),
-    ((LARGE, 8), np.int8, 0, "C"),
-    (LARGE * 4, np.uint8, 255, "C"),
-    (10, np.int16, -7, "C"),            # small: an ordinary array
-    ((3, 2), np.float32, 1.5, "F"),
-    (0, np.float64, 0.0, "C"),
-])
+@pytest.mark.parametrize(
+    "shape, dtype, fill, order",
+    [
+        (LARGE, np.float32, 0.5, "C"),
+        ((LARGE, 2), np.int32, -1, "C"),
+        ((LARGE, 4), np.float32, 0.0, "F"),
+        ((LARGE, 8), np.int8, 0, "C"),
+        (LARGE * 4, np.uint8, 255, "C"),
+        (10, np.int16, -7, "C"),  # small: an ordinary array
+        ((3, 2), np.float32, 1.5, "F"),
+        (0, np.float64, 0.0, "C"),
+    ],
+)
 def test_state_array_equals_np_full(shape, dtype, fill, order):
     a = state_array(shape, dtype, fill, order=order)
     b = np.full(shape, fill, dtype=dtype, order=order)
@@ -36,7 +39,7 @@ def test_large_state_arrays_start_on_a_huge_page_boundary_small_ones_are_plain()
     assert large.ctypes.data % HUGE_PAGE == 0
     assert isinstance(large.base, __import__("mmap").mmap)
     small = state_array(1000, np.float32)
-    assert small.base is None       # np.full's own array
+    assert small.base is None  # np.full's own array
 
 
 def test_state_arrays_are_independent_and_outlive_their_maker():
@@ -49,7 +52,7 @@ def test_state_arrays_are_independent_and_outlive_their_maker():
     view = a[10:20]
     del a
     gc.collect()
-    view[:] = 3                     # the view keeps the mapping alive
+    view[:] = 3  # the view keeps the mapping alive
     assert (view == 3).all()
 
 
@@ -59,7 +62,7 @@ def test_state_copy_keeps_values_and_memory_order(order):
     out = state_copy(src)
     assert np.array_equal(out, src) and out.strides == src.strides
     out[0, 0] = -1.0
-    assert src[0, 0] == 0.0          # a copy, not a view
+    assert src[0, 0] == 0.0  # a copy, not a view
 
 
 @pytest.mark.skipif(not huge_pages_available(), reason="no MADV_HUGEPAGE on this platform")

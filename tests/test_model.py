@@ -17,10 +17,17 @@ from sim.scenario import Scenario
 # Every exposed onsite touch counts as relevant, nothing is creepy or a persofail, nobody
 # churns, trust never relaxes and there is no email: trust changes only by relevant touches.
 ONLY_RELEVANT_TOUCHES = [
-    "population.size=400", "horizon_days=40", "output.journeys=400", "campaign.scheduled.newsletter.enabled=false",
-    "customer.trust.relevant_above=-1", "customer.trust.irrelevant_below=-1", "customer.trust.gain=0.05",
-    "customer.creepiness.scale=0", "customer.relevance.persofail_window_days=0",
-    "customer.churn.hazard_max=0", "customer.trust.relax_half_life_days=1e15",
+    "population.size=400",
+    "horizon_days=40",
+    "output.journeys=400",
+    "campaign.scheduled.newsletter.enabled=false",
+    "customer.trust.relevant_above=-1",
+    "customer.trust.irrelevant_below=-1",
+    "customer.trust.gain=0.05",
+    "customer.creepiness.scale=0",
+    "customer.relevance.persofail_window_days=0",
+    "customer.churn.hazard_max=0",
+    "customer.trust.relax_half_life_days=1e15",
 ]
 
 
@@ -44,10 +51,16 @@ def test_expected_orders_with_a_fixed_purchase_probability(small_config):
     # or relevance or trust effect on buying the browsed item, so each visit buys with
     # p = sigmoid(organic_bias).  Orders ~ Binomial(visits, p): within 4 standard deviations.
     p = 0.1
-    cfg = small_config("population.size=5000", "horizon_days=30", "campaign.scheduled.newsletter.enabled=false",
-                       "customer.engagement.click_bias_onsite=-60", "customer.engagement.buy_relevance=0",
-                       "customer.engagement.buy_trust=0", "customer.engagement.price_elasticity=0",
-                       f"customer.engagement.organic_bias={math.log(p / (1 - p))}")
+    cfg = small_config(
+        "population.size=5000",
+        "horizon_days=30",
+        "campaign.scheduled.newsletter.enabled=false",
+        "customer.engagement.click_bias_onsite=-60",
+        "customer.engagement.buy_relevance=0",
+        "customer.engagement.buy_trust=0",
+        "customer.engagement.price_elasticity=0",
+        f"customer.engagement.organic_bias={math.log(p / (1 - p))}",
+    )
     m = Scenario(cfg).run().metrics
     visits = m["visits"]
     assert abs(m["orders"] - p * visits) < 4 * math.sqrt(visits * p * (1 - p))
@@ -57,8 +70,7 @@ def test_expected_orders_with_a_fixed_purchase_probability(small_config):
 def default_year():
     from sim.config.preflight import compose_config
 
-    return Scenario(compose_config(["population.size=20000", "horizon_days=365",
-                                    "output.journeys=0"])).run().metrics
+    return Scenario(compose_config(["population.size=20000", "horizon_days=365", "output.journeys=0"])).run().metrics
 
 
 def test_weekly_email_rates_match_the_benchmarks(default_year):
@@ -78,8 +90,7 @@ def test_good_personalization_lifts_one_year_revenue_by_5_to_15_percent():
     from sim.config.preflight import compose_config
 
     def revenue(strategy):
-        cfg = compose_config(["population.size=20000", "horizon_days=365", f"strategy={strategy}",
-                              "output.journeys=0"])
+        cfg = compose_config(["population.size=20000", "horizon_days=365", f"strategy={strategy}", "output.journeys=0"])
         return Scenario(cfg).run().metrics["revenue"]
 
     base = revenue("none")
@@ -92,12 +103,21 @@ def _outcome(small_config, *overrides):
     return Scenario(cfg).run().metrics
 
 
-@pytest.mark.parametrize("riskier, safer", [
-    (["strategy.covert=true"], ["strategy.covert=false"]),
-    (["strategy.slots=[inferred,inferred,behavioural,behavioural]"], ["strategy.slots=[behavioural,behavioural,behavioural,behavioural]"]),
-    (["strategy.slots=[offsite,offsite,behavioural,behavioural]"], ["strategy.slots=[stated,stated,behavioural,behavioural]"]),
-    (["strategy.explained=false", "strategy.control=false"], ["strategy.explained=true", "strategy.control=true"]),
-])
+@pytest.mark.parametrize(
+    "riskier, safer",
+    [
+        (["strategy.covert=true"], ["strategy.covert=false"]),
+        (
+            ["strategy.slots=[inferred,inferred,behavioural,behavioural]"],
+            ["strategy.slots=[behavioural,behavioural,behavioural,behavioural]"],
+        ),
+        (
+            ["strategy.slots=[offsite,offsite,behavioural,behavioural]"],
+            ["strategy.slots=[stated,stated,behavioural,behavioural]"],
+        ),
+        (["strategy.explained=false", "strategy.control=false"], ["strategy.explained=true", "strategy.control=true"]),
+    ],
+)
 def test_more_intrusive_data_means_more_creepy_touches_and_lower_trust(small_config, riskier, safer):
     # Same seed, same customers, same noise: only the lever differs.
     a = _outcome(small_config, "strategy=recommend", *riskier)
@@ -121,32 +141,84 @@ def test_a_consumable_due_for_replenishment_gets_more_clicks_than_a_random_item(
     # taste match, the due item is perceived as more relevant and clicked more often.
     n, m, d = 20000, 4, 8
     rng = np.random.default_rng(1)
-    pref = np.zeros((n, d), np.int8); pref[:, 0] = 127
-    feat = np.zeros((m, d), np.int8); feat[:, 0] = 38; feat[:, 1] = 121   # match 38/127 ~ 0.3
+    pref = np.zeros((n, d), np.int8)
+    pref[:, 0] = 127
+    feat = np.zeros((m, d), np.int8)
+    feat[:, 0] = 38
+    feat[:, 1] = 121  # match 38/127 ~ 0.3
     item_cat = np.array([0, 0, 1, 1], np.int32)
     hist_item = np.zeros((n, 4), np.int32)
-    hist_day = np.full((n, 4), NO_DAY, np.int16); hist_day[:, 0] = 10
+    hist_day = np.full((n, 4), NO_DAY, np.int16)
+    hist_day[:, 0] = 10
     cust = np.arange(n, dtype=np.int64)
     ones = np.ones(n, np.uint8)
     clicks = {}
     for label, item in (("due", 1), ("other", 2)):
         slate = np.full((n, 1), item, np.int32)
         rel, best, pf = np.zeros(n, np.float32), np.zeros(n, np.int8), np.zeros(n, np.uint8)
-        call("perceive", "compiled", cust=cust, exposed=ones, slate=slate, pref=pref, item_feat=feat,
-             item_cat=item_cat, item_durable=np.zeros(m, np.uint8), item_cycle=np.full(m, 30, np.float32),
-             hist_item=hist_item, hist_day=hist_day, rel=rel, best=best, persofail=pf, day=40,
-             persofail_window=60.0, persofail_relevance=-0.3, replenish_lo=0.8, replenish_hi=1.3,
-             replenish_boost=0.25, n_threads=1)
+        call(
+            "perceive",
+            "compiled",
+            cust=cust,
+            exposed=ones,
+            slate=slate,
+            pref=pref,
+            item_feat=feat,
+            item_cat=item_cat,
+            item_durable=np.zeros(m, np.uint8),
+            item_cycle=np.full(m, 30, np.float32),
+            hist_item=hist_item,
+            hist_day=hist_day,
+            rel=rel,
+            best=best,
+            persofail=pf,
+            day=40,
+            persofail_window=60.0,
+            persofail_relevance=-0.3,
+            replenish_lo=0.8,
+            replenish_hi=1.3,
+            replenish_boost=0.25,
+            n_threads=1,
+        )
         clicked = np.zeros(n, np.uint8)
-        call("engage", "compiled", cust=cust, exposed=ones, slate=slate, rel=rel, best=best,
-             creepy=np.zeros(n, np.uint8), viewed=np.full(n, -1, np.int32), viewed_rel=np.zeros(n, np.float32),
-             trust=np.full(n, 0.6, np.float32), fatigue=np.zeros((4, n), np.float32),
-             price_sensitivity=np.ones(n, np.float32), price=np.full(m, 10.0), log_price_ratio=np.zeros(m),
-             margin=np.full(m, 3.0), hist_item=hist_item.copy(), hist_day=hist_day.copy(), clicked=clicked,
-             bought=np.zeros(n, np.int32), revenue=np.zeros(n), margin_out=np.zeros(n), channel=1, day=40,
-             click_bias=-3.6, click_relevance=2.5, click_trust=2.0, click_fatigue=0.2, click_creepy=1.5,
-             buy_bias=-4.2, buy_relevance=2.0, buy_trust=1.5, price_elasticity=0.6, organic_bias=-4.0,
-             key=int(rng.integers(2**63)), n_threads=1)
+        call(
+            "engage",
+            "compiled",
+            cust=cust,
+            exposed=ones,
+            slate=slate,
+            rel=rel,
+            best=best,
+            creepy=np.zeros(n, np.uint8),
+            viewed=np.full(n, -1, np.int32),
+            viewed_rel=np.zeros(n, np.float32),
+            trust=np.full(n, 0.6, np.float32),
+            fatigue=np.zeros((4, n), np.float32),
+            price_sensitivity=np.ones(n, np.float32),
+            price=np.full(m, 10.0),
+            log_price_ratio=np.zeros(m),
+            margin=np.full(m, 3.0),
+            hist_item=hist_item.copy(),
+            hist_day=hist_day.copy(),
+            clicked=clicked,
+            bought=np.zeros(n, np.int32),
+            revenue=np.zeros(n),
+            margin_out=np.zeros(n),
+            channel=1,
+            day=40,
+            click_bias=-3.6,
+            click_relevance=2.5,
+            click_trust=2.0,
+            click_fatigue=0.2,
+            click_creepy=1.5,
+            buy_bias=-4.2,
+            buy_relevance=2.0,
+            buy_trust=1.5,
+            price_elasticity=0.6,
+            organic_bias=-4.0,
+            key=int(rng.integers(2**63)),
+            n_threads=1,
+        )
         clicks[label] = clicked.mean()
         assert not pf.any()
     # Relevance 0.3 + 0.25 vs 0.3: the click logit differs by 2.5 * 0.25, so the due item's

@@ -21,20 +21,42 @@ def test_a_wheel_install_runs_from_any_directory(tmp_path):
     subprocess.run([str(py), "-m", "pip", "install", "-q", str(ROOT)], check=True, timeout=900)
     work = tmp_path / "elsewhere"
     work.mkdir()
-    proc = subprocess.run([str(env_dir / "bin" / "prepersona"), "population.size=1000", "horizon_days=7",
-                           "behavior=word_of_mouth", "hydra.run.dir=run"], cwd=work, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            str(env_dir / "bin" / "prepersona"),
+            "population.size=1000",
+            "horizon_days=7",
+            "behavior=word_of_mouth",
+            "hydra.run.dir=run",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads((work / "run" / "metrics.json").read_text())["customers"] == 1000
     # An experiment and the default launcher of sweeps come with the wheel too.
-    sweep = subprocess.run([str(env_dir / "bin" / "prepersona"), "experiment=toilet_seat", "population.size=1000",
-                            "horizon_days=7", "seed=0"], cwd=work, capture_output=True, text=True, timeout=300)
+    sweep = subprocess.run(
+        [
+            str(env_dir / "bin" / "prepersona"),
+            "experiment=toilet_seat",
+            "population.size=1000",
+            "horizon_days=7",
+            "seed=0",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert sweep.returncode == 0, sweep.stderr
     assert "Joblib.Parallel" in sweep.stdout + sweep.stderr
     assert len(list((work / "multirun" / "toilet_seat").glob("*/metrics.json"))) == 3
     # The installed package, not the source tree, was used.
-    where = subprocess.run([str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True,
-                           text=True, check=True).stdout
+    where = subprocess.run(
+        [str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True, text=True, check=True
+    ).stdout
     assert str(env_dir) in where and sys.prefix not in where
 
 
@@ -44,17 +66,25 @@ def test_every_source_folder_is_a_package_the_build_ships():
     from setuptools import find_packages
 
     shipped = set(find_packages(str(ROOT), include=["sim", "sim.*"]))
-    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "sim").rglob("*.py")
-               if "__pycache__" not in p.parts}
+    folders = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "sim").rglob("*.py") if "__pycache__" not in p.parts
+    }
     assert folders <= shipped
 
 
 def test_a_build_ships_the_configs_and_the_experiments(tmp_path):
     # What a wheel would contain (build_py copies packages and their data, compiles nothing).
-    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)], cwd=ROOT,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     shipped = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")}
     expected = {f"sim/configs/{p.relative_to(ROOT / 'configs').as_posix()}" for p in (ROOT / "configs").rglob("*.yaml")}
     expected |= {f"sim/experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml")}
-    assert "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
+    assert (
+        "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
+    )
     assert shipped == expected

@@ -13,8 +13,17 @@ import pytest
 from sim.core import load_compiled
 from sim.core.twins.random import customer_base, draw_uniform
 from sim.reference import (
-    DAYS, NO_CATEGORY, NO_DAY, RESULT_KEYS, Catalog, Customers, ReferenceRun, ReferenceWorld,
-    email_wave, run_reference, visit_wave,
+    DAYS,
+    NO_CATEGORY,
+    NO_DAY,
+    RESULT_KEYS,
+    Catalog,
+    Customers,
+    ReferenceRun,
+    ReferenceWorld,
+    email_wave,
+    run_reference,
+    visit_wave,
 )
 
 TIMING_KEYS = ("seconds", "init_seconds")
@@ -41,6 +50,7 @@ def assert_same_state(a: Customers, b: Customers) -> None:
 
 # --------------------------------------------------------------------------- compiled == twin
 
+
 @pytest.fixture(params=["portable", "avx2"])
 def score_path(request):
     """Run the compiled kernel with its portable scores, then (if the CPU has it) AVX2's."""
@@ -63,7 +73,7 @@ def test_compiled_kernels_and_numpy_twin_agree_over_the_90_days(score_path):
     assert a["revenue"] == pytest.approx(b["revenue"], rel=1e-12)
     assert a["mean_trust"] == pytest.approx(b["mean_trust"], rel=1e-9)
     assert_same_state(compiled.world.customers, twin.world.customers)
-    assert a["purchases"] > 0 and a["churn_fraction"] > 0      # the run is not degenerate
+    assert a["purchases"] > 0 and a["churn_fraction"] > 0  # the run is not degenerate
 
 
 def hand_made_world(n: int = 3000, day: int = 50) -> tuple[Catalog, Customers, np.ndarray]:
@@ -87,7 +97,7 @@ def hand_made_world(n: int = 3000, day: int = 50) -> tuple[Catalog, Customers, n
     pref = rng.standard_normal((n, 8))
     i = np.arange(n)
     group = np.where(i % 7 == 3, 1, np.where(i % 7 == 5, 2, 0))
-    history = i % 3                              # 0: recent purchase, 1: old one, 2: none
+    history = i % 3  # 0: recent purchase, 1: old one, 2: none
     customers = Customers(
         pref=(pref / np.linalg.norm(pref, axis=1, keepdims=True)).astype(np.float32),
         privacy=np.full(n, 0.3, dtype=np.float32),
@@ -107,7 +117,7 @@ def test_single_wave_agrees_with_the_twin_on_a_hand_made_state(wave, score_path)
     compiled, twin = start.copy(), start.copy()
     a = wave(compiled, catalog, day, key, 2, impl="compiled")
     b = wave(twin, catalog, day, key, 1, impl="numpy")
-    assert dataclasses.astuple(a)[:4] == dataclasses.astuple(b)[:4]     # the four counts
+    assert dataclasses.astuple(a)[:4] == dataclasses.astuple(b)[:4]  # the four counts
     assert a.revenue == pytest.approx(b.revenue, rel=1e-12)
     assert_same_state(compiled, twin)
 
@@ -134,17 +144,18 @@ def test_hand_made_visit_wave_reaches_every_branch():
 
     new_trust = after.trust[visited & (group == 0)]
     branches = (0.45, 0.47, 0.42, 0.51, 0.495)
-    for expected in branches:                                   # every branch was taken ...
+    for expected in branches:  # every branch was taken ...
         assert np.any(np.isclose(new_trust, expected, atol=1e-6)), expected
     nearest = np.abs(new_trust[:, None] - np.array(branches)[None, :]).min(axis=1)
-    assert np.all(nearest < 1e-6)                               # ... and nothing else happened
-    assert np.any(after.trust[visited & (group == 1)] == 0.0)                   # clamped at 0
+    assert np.all(nearest < 1e-6)  # ... and nothing else happened
+    assert np.any(after.trust[visited & (group == 1)] == 0.0)  # clamped at 0
     assert np.all(after.churned[visited & (group == 2) & (after.trust < 0.15)] == 1)
-    assert np.any(after.churned[visited & (group == 2)] == 1)                   # churned today
-    assert np.any(after.last_day[visited] == day)                               # purchases
+    assert np.any(after.churned[visited & (group == 2)] == 1)  # churned today
+    assert np.any(after.last_day[visited] == day)  # purchases
 
 
 # --------------------------------------------------------------------------- determinism
+
 
 def test_results_are_bit_identical_for_one_and_two_threads():
     # 20 000 customers are 5 chunks of 4096, so two threads really split the work; each
@@ -154,8 +165,9 @@ def test_results_are_bit_identical_for_one_and_two_threads():
     two = run_world(20_000, seed=5, impl="compiled", threads=2)
     assert one.outcomes() == two.outcomes()
     for name in STATE:
-        np.testing.assert_array_equal(getattr(one.world.customers, name),
-                                      getattr(two.world.customers, name), err_msg=name)
+        np.testing.assert_array_equal(
+            getattr(one.world.customers, name), getattr(two.world.customers, name), err_msg=name
+        )
     assert outcomes(run_reference(20_000, 5, 1, "engine")) == outcomes(run_reference(20_000, 5, 2, "engine"))
 
 
@@ -176,12 +188,13 @@ def test_run_reference_returns_exactly_the_documented_keys():
 
 # --------------------------------------------------------------------------- schedule and rates
 
+
 def test_waves_run_daily_with_twelve_campaigns_after_that_days_visits():
     run = run_world(100, seed=0, impl="compiled")
     visit_days = [day for _, kind, day in run.log if kind == "visit"]
     email_days = [day for _, kind, day in run.log if kind == "email"]
     assert visit_days == list(range(DAYS))
-    assert email_days == list(range(6, 90, 7))          # days 6, 13, ..., 83
+    assert email_days == list(range(6, 90, 7))  # days 6, 13, ..., 83
     assert len(email_days) == 12
     # SimPy time is in hours: visits at 24 d + 1, the campaign at 24 d + 2, in that order.
     assert [t for t, kind, _ in run.log if kind == "email"] == [24 * d + 2 for d in email_days]
@@ -224,19 +237,23 @@ def test_world_follows_the_specification():
 
 # --------------------------------------------------------------------------- argument checks
 
+
 def _bad(field: str, value) -> tuple[Customers, Catalog]:
     world = ReferenceWorld(50, seed=0)
     return dataclasses.replace(world.customers, **{field: value}), world.catalog
 
 
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
-@pytest.mark.parametrize("field, make, message", [
-    ("trust", lambda n: np.full(n, 0.5), r"customers\.trust: dtype float64, expected float32"),
-    ("trust", lambda n: np.full(2 * n, 0.5, dtype=np.float32)[::2], r"customers\.trust: .*not C-contiguous"),
-    ("fatigue", lambda n: np.zeros(n - 1, dtype=np.float32), r"customers\.fatigue: shape \(49,\), expected N = 50"),
-    ("pref", lambda n: np.zeros((n, 4), dtype=np.float32), r"customers\.pref: shape \(50, 4\), expected 8"),
-    ("churned", lambda n: np.zeros(n, dtype=bool), r"customers\.churned: dtype bool, expected uint8"),
-])
+@pytest.mark.parametrize(
+    "field, make, message",
+    [
+        ("trust", lambda n: np.full(n, 0.5), r"customers\.trust: dtype float64, expected float32"),
+        ("trust", lambda n: np.full(2 * n, 0.5, dtype=np.float32)[::2], r"customers\.trust: .*not C-contiguous"),
+        ("fatigue", lambda n: np.zeros(n - 1, dtype=np.float32), r"customers\.fatigue: shape \(49,\), expected N = 50"),
+        ("pref", lambda n: np.zeros((n, 4), dtype=np.float32), r"customers\.pref: shape \(50, 4\), expected 8"),
+        ("churned", lambda n: np.zeros(n, dtype=bool), r"customers\.churned: dtype bool, expected uint8"),
+    ],
+)
 def test_wrappers_reject_bad_customer_arrays(impl, field, make, message):
     customers, catalog = _bad(field, make(50))
     with pytest.raises(ValueError, match=message):
@@ -266,6 +283,7 @@ def test_wrappers_reject_read_only_state_bad_catalogs_and_arguments():
 
 
 # --------------------------------------------------------------------------- the benchmark CLI
+
 
 def test_benchmark_cli_prints_the_result_keys_as_json(capsys):
     from benchmarks.reference import count, main

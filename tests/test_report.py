@@ -26,23 +26,32 @@ import pytest
 from sim.report import NoCompleteRuns, write_report
 from sim.report.charts import PALETTE, pareto_front
 from sim.report.collect import collect
-from sim.report.stats import (mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile,
-                              welch_difference)
+from sim.report.stats import mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile, welch_difference
 from sim.report.stories import follow_one_customer, pick_stories, tell
 from sim.report.tables import summarize
 
 BIN = Path(sys.executable).parent
 STRATEGIES = ["none", "retarget_naive", "recommend_purchase_aware"]
-SWEEP = ["population.size=2000", "horizon_days=30", "output.journeys=20", "seed=0,1,2",
-         f"strategy={','.join(STRATEGIES)}"]
+SWEEP = [
+    "population.size=2000",
+    "horizon_days=30",
+    "output.journeys=20",
+    "seed=0,1,2",
+    f"strategy={','.join(STRATEGIES)}",
+]
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
     """A completed real sweep: 9 run directories under one multirun directory (do not modify)."""
     root = tmp_path_factory.mktemp("sweep")
-    proc = subprocess.run([str(BIN / "prepersona"), "-m", *SWEEP, "hydra.sweep.dir=multirun"], cwd=root,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(BIN / "prepersona"), "-m", *SWEEP, "hydra.sweep.dir=multirun"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     out = root / "multirun"
     # Every sweep ends by writing its report; the tests here write and check it themselves.
@@ -83,11 +92,20 @@ def fake_run(root: Path, name: str, overrides: list[str], metrics: dict) -> Path
 
 
 # ---------------------------------------------------------------------------------- statistics
-@pytest.mark.parametrize("p, df, expected", [
-    # Two-sided 95% critical values from any t table, and two one-sided ones.
-    (0.975, 1, 12.7062), (0.975, 2, 4.3027), (0.975, 4, 2.7764), (0.975, 10, 2.2281), (0.975, 30, 2.0423),
-    (0.975, math.inf, 1.9600), (0.95, 5, 2.0150), (0.995, 3, 5.8409),
-])
+@pytest.mark.parametrize(
+    "p, df, expected",
+    [
+        # Two-sided 95% critical values from any t table, and two one-sided ones.
+        (0.975, 1, 12.7062),
+        (0.975, 2, 4.3027),
+        (0.975, 4, 2.7764),
+        (0.975, 10, 2.2281),
+        (0.975, 30, 2.0423),
+        (0.975, math.inf, 1.9600),
+        (0.95, 5, 2.0150),
+        (0.995, 3, 5.8409),
+    ],
+)
 def test_t_quantiles_match_the_table(p, df, expected):
     assert t_quantile(p, df) == pytest.approx(expected, abs=1e-4)
     assert t_quantile(1 - p, df) == pytest.approx(-expected, abs=1e-4)
@@ -152,13 +170,15 @@ def test_tables_hold_every_run_and_every_setting(report):
     runs = read_csv(root / "runs.csv")
     assert len(runs) == 9
     assert sorted(r["strategy"] for r in runs) == sorted(STRATEGIES * 3)
-    assert {"run_dir", "overrides", "override.strategy", "seed", "revenue",
-            "creepy_touches_by_basis.inferred"} <= set(runs[0])
+    assert {"run_dir", "overrides", "override.strategy", "seed", "revenue", "creepy_touches_by_basis.inferred"} <= set(
+        runs[0]
+    )
     assert all("population.size=2000" in r["overrides"] for r in runs)
     strategies = read_csv(root / "strategies.csv")
     assert sorted(s["setting"] for s in strategies) == sorted(STRATEGIES)
-    assert [float(s["revenue_mean"]) for s in strategies] == sorted((float(s["revenue_mean"]) for s in strategies),
-                                                                    reverse=True)
+    assert [float(s["revenue_mean"]) for s in strategies] == sorted(
+        (float(s["revenue_mean"]) for s in strategies), reverse=True
+    )
 
     import pyarrow.parquet as pq
 
@@ -181,16 +201,20 @@ def test_strategies_table_agrees_with_the_metrics_files(report):
     assert float(row["revenue_diff_low"]) == pytest.approx(d.mean() - half, rel=1e-6)
     assert row["n_seeds"] == "3" and row["baseline"] == "none"
     base = next(r for r in read_csv(root / "strategies.csv") if r["setting"] == "none")
-    assert base["revenue_diff"] == ""   # the baseline has no difference to itself
+    assert base["revenue_diff"] == ""  # the baseline has no difference to itself
 
 
 def test_a_sweep_varying_other_keys_is_grouped_by_them_and_paired_within(tmp_path):
     # strategy × cadence: each strategy is paired with `none` at the same cadence.
     for i, (strategy, cadence, seed) in enumerate(
-            (s, c, seed) for s in ("none", "recommend") for c in (3.5, 7.0) for seed in (0, 1)):
-        fake_run(tmp_path, str(i), [f"strategy={strategy}", f"campaign.email.cadence_days={cadence}", f"seed={seed}",
-                                    "population.size=100"],
-                 {"revenue": 100 * (1 + (strategy == "recommend")) + cadence + seed, "trust_mean_end": 0.5})
+        (s, c, seed) for s in ("none", "recommend") for c in (3.5, 7.0) for seed in (0, 1)
+    ):
+        fake_run(
+            tmp_path,
+            str(i),
+            [f"strategy={strategy}", f"campaign.email.cadence_days={cadence}", f"seed={seed}", "population.size=100"],
+            {"revenue": 100 * (1 + (strategy == "recommend")) + cadence + seed, "trust_mean_end": 0.5},
+        )
     summary = summarize(collect(tmp_path))
     labels = {s.label: s for s in summary.settings}
     assert set(labels) == {f"{s}, campaign.email.cadence_days={c}" for s in ("none", "recommend") for c in (3.5, 7.0)}
@@ -202,7 +226,7 @@ def test_a_sweep_varying_other_keys_is_grouped_by_them_and_paired_within(tmp_pat
 def test_an_override_given_in_some_runs_only_names_those_settings(tmp_path):
     fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 1.0})
     fake_run(tmp_path, "1", ["strategy=none", "campaign.email.cadence_days=3.5", "seed=0"], {"revenue": 2.0})
-    fake_run(tmp_path, "2", ["strategy=none", "seed=0", "threads=2"], {"revenue": 1.0})   # a duplicate of 0
+    fake_run(tmp_path, "2", ["strategy=none", "seed=0", "threads=2"], {"revenue": 1.0})  # a duplicate of 0
     sweep = collect(tmp_path)
     assert sorted(sweep.labels().values()) == ["campaign.email.cadence_days=3.5", "none"]
     assert sweep.duplicates == 1 and len(sweep.runs) == 2
@@ -215,7 +239,7 @@ def test_a_baseline_no_setting_matches_is_said_and_nothing_is_paired(tmp_path):
     html = write_report(tmp_path, baseline="bogus").read_text()
     assert {r["baseline"] for r in read_csv(tmp_path / "strategies.csv")} == {""}
     assert "no setting is named or has the strategy “bogus”, so no paired differences" in html
-    assert "Δ revenue, paired" in html   # the column is there, empty: no "vs <baseline>"
+    assert "Δ revenue, paired" in html  # the column is there, empty: no "vs <baseline>"
 
 
 def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
@@ -225,26 +249,27 @@ def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
     (tmp_path / "report_charts").mkdir()
     (tmp_path / "report_charts" / "segments.png").write_bytes(b"from an earlier report")
     write_report(tmp_path)
-    assert list((tmp_path / "report_charts").iterdir()) == []   # no segments.csv: no segment chart, old one gone
+    assert list((tmp_path / "report_charts").iterdir()) == []  # no segments.csv: no segment chart, old one gone
     rows = read_csv(tmp_path / "runs.csv")
     assert rows[0]["channels.email.sends"] == "10" and rows[0]["channels.ads.impressions"] == "50"
     assert rows[1]["channels.email.sends"] == "" and rows[1]["brand_new"] == "3" and "flag" not in rows[1]
     html = (tmp_path / "report.html").read_text()
-    assert "trust at the end" not in html   # no trust metric, no trust column
-    assert "<th>email.sends</th>" in html and "<th>ads.impressions</th>" in html   # the per-channel table
+    assert "trust at the end" not in html  # no trust metric, no trust column
+    assert "<th>email.sends</th>" in html and "<th>ads.impressions</th>" in html  # the per-channel table
 
 
 # ---------------------------------------------------------------------------------- incomplete runs
 def test_an_incomplete_run_is_excluded_and_counted(sweep_copy):
-    victim = next(p for p in sorted(sweep_copy.rglob("metrics.json"))
-                  if json.loads(p.read_text())["strategy"] == "retarget_naive")
+    victim = next(
+        p for p in sorted(sweep_copy.rglob("metrics.json")) if json.loads(p.read_text())["strategy"] == "retarget_naive"
+    )
     victim.unlink()
     html = write_report(sweep_copy).read_text()
     assert len(read_csv(sweep_copy / "runs.csv")) == 8
     row = next(r for r in read_csv(sweep_copy / "strategies.csv") if r["setting"] == "retarget_naive")
     assert row["n_seeds"] == "2"
     assert "1 run incomplete (no metrics.json), not counted." in html
-    assert not victim.exists()   # the report never writes into run directories
+    assert not victim.exists()  # the report never writes into run directories
 
 
 def test_no_complete_run_raises_a_one_line_error_naming_the_directory(sweep_copy, tmp_path):
@@ -255,7 +280,7 @@ def test_no_complete_run_raises_a_one_line_error_naming_the_directory(sweep_copy
         write_report(sweep_copy)
     with pytest.raises(NoCompleteRuns, match="no such directory"):
         write_report(tmp_path / "nowhere")
-    assert tree_digest(sweep_copy) == before   # nothing written, nothing removed
+    assert tree_digest(sweep_copy) == before  # nothing written, nothing removed
 
 
 # ---------------------------------------------------------------------------------- the command
@@ -274,11 +299,17 @@ def test_the_command_writes_the_report_and_prints_its_path(sweep_copy):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(sweep_copy / "report.html")
     after = tree_digest(sweep_copy)
-    assert {k: after[k] for k in runs_before} == runs_before   # every run file as it was
-    assert set(after) - set(runs_before) == {"report.html", "runs.csv", "runs.parquet", "strategies.csv",
-                                              "strategies.parquet"} | {f"report_charts/{n}.png" for n in (
-                                              "causes", "optouts_and_churn", "revenue_vs_trust", "segments",
-                                              "trust_over_time")}
+    assert {k: after[k] for k in runs_before} == runs_before  # every run file as it was
+    assert set(after) - set(runs_before) == {
+        "report.html",
+        "runs.csv",
+        "runs.parquet",
+        "strategies.csv",
+        "strategies.parquet",
+    } | {
+        f"report_charts/{n}.png"
+        for n in ("causes", "optouts_and_churn", "revenue_vs_trust", "segments", "trust_over_time")
+    }
     rows = read_csv(sweep_copy / "strategies.csv")
     assert {r["baseline"] for r in rows} == {"retarget_naive"}
 
@@ -312,7 +343,7 @@ def test_the_report_is_self_contained_and_shows_everything(report):
     html = report.read_text()
     for forbidden in ("<script", "<link", "<img", "<iframe", "@import", "src=", "http://", "https://"):
         assert forbidden not in html, forbidden
-    assert re.findall(r"url\((?!#)", html) == []   # only references to elements of the page itself
+    assert re.findall(r"url\((?!#)", html) == []  # only references to elements of the page itself
     assert re.findall(r'href="([^"]*)"', html) and all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
     charts = sorted(p.stem for p in (report.parent / "report_charts").glob("*.png"))
     assert charts == ["causes", "optouts_and_churn", "revenue_vs_trust", "segments", "trust_over_time"]
@@ -322,77 +353,140 @@ def test_the_report_is_self_contained_and_shows_everything(report):
     assert "Customer #" in html and "seeds needed" in html and "95%" in html
     assert "One customer, every setting: #" in html and "from the runs with seed 0" in html
     assert "retail, 2,000 customers" in html and "30 days" in html and "3: 0, 1, 2" in html
-    assert f"<code>prepersona -m {' '.join(SWEEP)}</code>" in html   # as Hydra recorded the sweep
+    assert f"<code>prepersona -m {' '.join(SWEEP)}</code>" in html  # as Hydra recorded the sweep
 
 
 # ---------------------------------------------------------------------------------- stories
 def touch(day, channel="onsite", cats=("toys", "toys"), exposed=True, hour=12, **kw):
-    ev = {"day": day, "hour": hour, "channel": channel, "shown": [1, 2], "shown_categories": list(cats),
-          "data_basis": ["onsite", "none"], "exposed": exposed, "trust_before": kw.pop("tb", 0.5),
-          "trust_after": kw.pop("ta", 0.5)}
+    ev = {
+        "day": day,
+        "hour": hour,
+        "channel": channel,
+        "shown": [1, 2],
+        "shown_categories": list(cats),
+        "data_basis": ["onsite", "none"],
+        "exposed": exposed,
+        "trust_before": kw.pop("tb", 0.5),
+        "trust_after": kw.pop("ta", 0.5),
+    }
     if exposed:
-        ev.update({"perceived_relevance": 0.1, "persofail": False, "persofail_slot": None, "creepy": False,
-                   "clicked": False})
+        ev.update(
+            {"perceived_relevance": 0.1, "persofail": False, "persofail_slot": None, "creepy": False, "clicked": False}
+        )
     ev.update(kw)
     return ev
 
 
 SEAT = [
-    touch(12, cats=("bathroom_fixtures", "toys"), bought=812, bought_category="bathroom_fixtures", price=129.0,
-          tb=0.62, ta=0.63),
+    touch(
+        12,
+        cats=("bathroom_fixtures", "toys"),
+        bought=812,
+        bought_category="bathroom_fixtures",
+        price=129.0,
+        tb=0.62,
+        ta=0.63,
+    ),
     touch(13, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.63, ta=0.55),
-    touch(14, channel="email", exposed=False, hour=10, cats=("bathroom_fixtures",) * 2),   # unopened: never seen
-    touch(15, channel="email", hour=10, cats=("toys", "bathroom_fixtures"), persofail=True, persofail_slot=1,
-          tb=0.55, ta=0.50),
+    touch(14, channel="email", exposed=False, hour=10, cats=("bathroom_fixtures",) * 2),  # unopened: never seen
+    touch(
+        15,
+        channel="email",
+        hour=10,
+        cats=("toys", "bathroom_fixtures"),
+        persofail=True,
+        persofail_slot=1,
+        tb=0.55,
+        ta=0.50,
+    ),
     touch(20, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.50, ta=0.45),
     touch(21, channel="email", hour=10, creepy=True, unsubscribed="email", tb=0.45, ta=0.41),
 ]
 
 
 def test_a_persofail_story_in_plain_sentences():
-    j = {"customer": 7, "segment": "loyal", "privacy": 0.3, "trust_start": 0.62, "trust_end": 0.41,
-         "email_consent_start": True, "events": SEAT}
+    j = {
+        "customer": 7,
+        "segment": "loyal",
+        "privacy": 0.3,
+        "trust_start": 0.62,
+        "trust_end": 0.41,
+        "email_consent_start": True,
+        "events": SEAT,
+    }
     assert tell(j) == (
         "Customer #7 (loyal segment, privacy sensitivity 0.30, subscribed to email): bought item 812 "
         "(bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 (email) and 20 "
         "(trust 0.63 → 0.45); found a touch creepy (email) on day 21 (onsite data); unsubscribed from email on "
-        "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails.")
+        "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails."
+    )
 
 
 def test_a_story_counts_many_purchases_and_names_persofails_from_before_the_run():
     buys = [touch(d, bought=d, bought_category="coffee", price=2.0) for d in (1, 2, 3, 4, 5, 6)]
     old = touch(3, hour=13, cats=("sofas", "toys"), persofail=True, persofail_slot=0, tb=0.6, ta=0.5)
-    j = {"customer": 1, "segment": "bargain_hunters", "privacy": 0.5, "trust_start": 0.6, "trust_end": 0.5,
-         "events": [*buys, old]}
+    j = {
+        "customer": 1,
+        "segment": "bargain_hunters",
+        "privacy": 0.5,
+        "trust_start": 0.6,
+        "trust_end": 0.5,
+        "events": [*buys, old],
+    }
     assert tell(j) == (
         "Customer #1 (bargain hunters segment, privacy sensitivity 0.50): bought item 1 (coffee) for 2.00 on day 1; "
         "bought item 2 (coffee) for 2.00 on day 2; bought item 3 (coffee) for 2.00 on day 3; shown sofas (bought "
-        "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50.")
+        "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50."
+    )
     assert tell({"customer": 2, "events": [touch(1)]}).startswith(
-        "Customer #2 (unknown segment): saw 1 touch, bought nothing.")
+        "Customer #2 (unknown segment): saw 1 touch, bought nothing."
+    )
 
 
 def test_one_customer_is_followed_where_the_settings_differ_most():
     def j(c, end):
         return {"customer": c, "segment": "loyal", "trust_start": 0.5, "trust_end": end, "events": []}
+
     journeys = {"a": [j(1, 0.5), j(2, 0.6), j(3, 0.9)], "b": [j(1, 0.5), j(2, 0.2), j(4, 0.0)]}
     customer, told = follow_one_customer(journeys)
-    assert customer == 2   # 0.6 vs 0.2; customers 3 and 4 are recorded in one setting only
+    assert customer == 2  # 0.6 vs 0.2; customers 3 and 4 are recorded in one setting only
     assert told == {"a": tell(journeys["a"][1]), "b": tell(journeys["b"][1])}
     assert follow_one_customer({"a": journeys["a"]}) is None
     assert follow_one_customer({"a": [j(3, 0.9)], "b": [j(4, 0.0)]}) is None
 
 
 def test_stories_are_picked_by_rule_each_a_different_customer():
-    seat = {"customer": 7, "segment": "loyal", "privacy": 0.3, "trust_start": 0.62, "trust_end": 0.41,
-            "email_consent_start": True, "events": SEAT}
-    quiet = {"customer": 8, "segment": "new_customers", "privacy": 0.5, "trust_start": 0.5, "trust_end": 0.3,
-             "events": [touch(3), {"day": 9, "event": "churned", "trust": 0.3}]}
-    happy = {"customer": 9, "segment": "loyal", "privacy": 0.1, "trust_start": 0.4, "trust_end": 0.7,
-             "events": [touch(5, bought=3, bought_category="coffee", price=4.5)]}
+    seat = {
+        "customer": 7,
+        "segment": "loyal",
+        "privacy": 0.3,
+        "trust_start": 0.62,
+        "trust_end": 0.41,
+        "email_consent_start": True,
+        "events": SEAT,
+    }
+    quiet = {
+        "customer": 8,
+        "segment": "new_customers",
+        "privacy": 0.5,
+        "trust_start": 0.5,
+        "trust_end": 0.3,
+        "events": [touch(3), {"day": 9, "event": "churned", "trust": 0.3}],
+    }
+    happy = {
+        "customer": 9,
+        "segment": "loyal",
+        "privacy": 0.1,
+        "trust_start": 0.4,
+        "trust_end": 0.7,
+        "events": [touch(5, bought=3, bought_category="coffee", price=4.5)],
+    }
     stories = pick_stories([happy, quiet, seat])
     assert [(s.title, s.customer) for s in stories] == [
-        ("Shown what they had just bought", 7), ("The biggest loss of trust", 8), ("Trust grew, and they bought", 9)]
+        ("Shown what they had just bought", 7),
+        ("The biggest loss of trust", 8),
+        ("Trust grew, and they bought", 9),
+    ]
     assert "stopped buying altogether (churned) on day 9" in stories[1].text
     assert pick_stories([]) == []
     # Journeys of one customer number (or none) give one story, and the picking ends.
@@ -449,10 +543,23 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
     (left, top, width, height) of its chart ``<svg>`` elements, and a PNG of the first chart.
     """
     browser = subprocess.Popen(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -460,7 +567,7 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
             assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
             time.sleep(0.05)
         port = int(port_file.read_text().split()[0])
-        local = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through a proxy
+        local = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
         with local.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
         dt = DevTools(page["webSocketDebuggerUrl"])
@@ -469,21 +576,36 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
         dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
         dt.call("Page.navigate", url=page_path.resolve().as_uri())
         dt.wait_for("Page.loadEventFired")
-        boxes = dt.call("Runtime.evaluate", returnByValue=True, expression=(
-            "Array.from(document.querySelectorAll('figure svg')).map(s => {const r = s.getBoundingClientRect();"
-            " return [r.left, r.top + window.scrollY, r.width, r.height];})"))["result"]["value"]
+        boxes = dt.call(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                "Array.from(document.querySelectorAll('figure svg')).map(s => {const r = s.getBoundingClientRect();"
+                " return [r.left, r.top + window.scrollY, r.width, r.height];})"
+            ),
+        )["result"]["value"]
         shot = b""
         if boxes:
             x, y, w, h = boxes[0]
-            shot = base64.b64decode(dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                                            clip={"x": x, "y": y, "width": w, "height": h, "scale": 1})["data"])
+            shot = base64.b64decode(
+                dt.call(
+                    "Page.captureScreenshot",
+                    format="png",
+                    captureBeyondViewport=True,
+                    clip={"x": x, "y": y, "width": w, "height": h, "scale": 1},
+                )["data"]
+            )
         dt.ws.close()
     finally:
         browser.terminate()
         browser.wait(timeout=30)
-    errors = [json.dumps(e["params"])[:300] for e in dt.events if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    errors = [
+        json.dumps(e["params"])[:300]
+        for e in dt.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
     requested = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
     return errors, requested, boxes, shot
 
@@ -492,8 +614,10 @@ def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
     # The check itself can fail: a page with a console error and an image from elsewhere
     # (port 9 of this machine: the request is made and refused at once).
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><body><script>console.error("broken")</script>'
-                    '<img src="http://127.0.0.1:9/x.png"></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html><body><script>console.error("broken")</script>'
+        '<img src="http://127.0.0.1:9/x.png"></body></html>'
+    )
     errors, requested, boxes, _ = open_in_chromium(chromium, page, tmp_path / "profile")
     assert any("broken" in e for e in errors)
     assert "http://127.0.0.1:9/x.png" in requested and boxes == []
@@ -502,14 +626,14 @@ def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
 def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_charts(report, chromium, tmp_path):
     errors, requested, boxes, shot = open_in_chromium(chromium, report, tmp_path / "profile")
     assert errors == []
-    assert requested == [report.resolve().as_uri()]   # the page itself, and nothing else
+    assert requested == [report.resolve().as_uri()]  # the page itself, and nothing else
     assert len(boxes) == 5 and all(w > 300 and h > 200 for _, _, w, h in boxes)
 
     from matplotlib.image import imread
 
-    pixels = imread(io.BytesIO(shot), format="png")[..., :3]   # (h, w, 3) in [0, 1]
-    assert pixels.shape[0] > 200 and pixels.std() > 0.05   # not a blank area
+    pixels = imread(io.BytesIO(shot), format="png")[..., :3]  # (h, w, 3) in [0, 1]
+    assert pixels.shape[0] > 200 and pixels.std() > 0.05  # not a blank area
     # The chart's own colours are on screen: each setting's palette colour covers some pixels.
-    for hex_colour in PALETTE[:len(STRATEGIES)]:
-        rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    for hex_colour in PALETTE[: len(STRATEGIES)]:
+        rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
         assert np.count_nonzero(np.abs(pixels - rgb).max(axis=2) < 0.04) > 20, hex_colour

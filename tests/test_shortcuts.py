@@ -17,8 +17,9 @@ def test_expose_equals_the_twin_when_it_skips_the_probability(elasticity, fatigu
     # In range for most customers; some out of range (trust above 1, negative fatigue), where
     # the bound behind the shortcut does not hold.
     args["trust"] = np.where(rng.random(n) < 0.1, 1.5, rng.random(n)).astype(np.float32)
-    args["fatigue"] = np.where(rng.random((DIMS["C"], n)) < 0.1, -3.0, 2 * rng.random((DIMS["C"], n))
-                               ).astype(np.float32)
+    args["fatigue"] = np.where(rng.random((DIMS["C"], n)) < 0.1, -3.0, 2 * rng.random((DIMS["C"], n))).astype(
+        np.float32
+    )
     args.update(base_rate=0.3, trust_elasticity=elasticity, fatigue_k=fatigue_k)
     got = {**args, "exposed": np.zeros_like(args["exposed"])}
     want = {**args, "exposed": np.zeros_like(args["exposed"])}
@@ -49,8 +50,10 @@ def test_the_logistic_coin_is_exact_at_the_bounds_of_its_table():
     assert 0 < exact.mean() < 1
 
 
-@pytest.mark.parametrize("base_hazard, fatigue_k, trust_k", [(0.0075, 0.25, 3.0), (0.3, 0.6, 3.0), (0.0, 0.25, 3.0),
-                                                             (0.05, 2.0, -4.0), (1e-300, 0.25, 3.0)])
+@pytest.mark.parametrize(
+    "base_hazard, fatigue_k, trust_k",
+    [(0.0075, 0.25, 3.0), (0.3, 0.6, 3.0), (0.0, 0.25, 3.0), (0.05, 2.0, -4.0), (1e-300, 0.25, 3.0)],
+)
 def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fatigue_k, trust_k):
     # respond rules out an opt-out without exp() when the draw is above a power-of-two bound
     # of the hazard; opt_out always computes it.  Fatigue from none to far beyond the model's
@@ -60,8 +63,9 @@ def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fa
     fused = _inputs("respond", seed=9)
     rng = np.random.default_rng(9)
     fused["fatigue"][1] = np.where(rng.random(DIMS["N"]) < 0.05, 1e4, 8 * rng.random(DIMS["N"]))
-    fused.update(channel=1, fatigue_cost=0.5, optout=1, base_hazard=base_hazard, optout_fatigue_k=fatigue_k,
-                 trust_k=trust_k)
+    fused.update(
+        channel=1, fatigue_cost=0.5, optout=1, base_hazard=base_hazard, optout_fatigue_k=fatigue_k, trust_k=trust_k
+    )
     staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
     call("respond", "compiled", n_threads=1, **fused)
     _stage_by_stage(staged)
@@ -71,15 +75,24 @@ def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fa
         assert 0 < fused["opted_out"].sum() < fused["exposed"].sum()
 
 
-@pytest.mark.parametrize("hazard_max, trust_mid, slope", [(0.02, 0.2, 15.0), (0.5, 0.4, 10.0), (1.0, 0.5, 3.0),
-                                                          (0.3, 0.9, 2000.0), (0.02, 0.2, 0.0)])
+@pytest.mark.parametrize(
+    "hazard_max, trust_mid, slope",
+    [(0.02, 0.2, 15.0), (0.5, 0.4, 10.0), (1.0, 0.5, 3.0), (0.3, 0.9, 2000.0), (0.02, 0.2, 0.0)],
+)
 def test_churn_is_decided_as_with_the_hazard_computed(hazard_max, trust_mid, slope):
     # A churn candidate (draw below hazard_max) with trust well above trust_mid is ruled out
     # against a power-of-two bound of its hazard, without exp(); the twin always computes it.
     n = 200_000
     rng = np.random.default_rng(int(slope) + 3)
-    args = dict(active=(rng.random(n) < 0.95).astype(np.uint8), trust=rng.random(n).astype(np.float32),
-                churned=np.zeros(n, np.uint8), hazard_max=hazard_max, trust_mid=trust_mid, slope=slope, key=5)
+    args = dict(
+        active=(rng.random(n) < 0.95).astype(np.uint8),
+        trust=rng.random(n).astype(np.float32),
+        churned=np.zeros(n, np.uint8),
+        hazard_max=hazard_max,
+        trust_mid=trust_mid,
+        slope=slope,
+        key=5,
+    )
     twin = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
     call("churn_day", "compiled", n_threads=2, **args)
     call("churn_day", "numpy", n_threads=1, **twin)
@@ -98,15 +111,25 @@ def test_the_hazard_bound_is_the_ldexp_bound_to_the_last_bit():
     from sim.core import load_compiled
 
     rng = np.random.default_rng(3)
-    x = np.concatenate([rng.uniform(-30, 30, 4000), rng.uniform(-700, 700, 500),
-                        [-693.1, -692.9, 692.9, 693.1, 0.0, -0.0, 1e-300, -1e-300, 1000.0, -1000.0,
-                         np.inf, -np.inf, np.nan],
-                        np.arange(-40, 41) / 1.4426950408889634])   # y on whole numbers
+    x = np.concatenate(
+        [
+            rng.uniform(-30, 30, 4000),
+            rng.uniform(-700, 700, 500),
+            [-693.1, -692.9, 692.9, 693.1, 0.0, -0.0, 1e-300, -1e-300, 1000.0, -1000.0, np.inf, -np.inf, np.nan],
+            np.arange(-40, 41) / 1.4426950408889634,
+        ]
+    )  # y on whole numbers
     scale = np.concatenate([rng.choice([0.0, 1e-300, 5e-324, 0.0075, 0.3, 1.0, 7.5], x.size)])
     x = np.repeat(x, 3)
     scale = np.repeat(scale, 3)
-    bound = np.array([math.ldexp(s, math.floor(xi * 1.4426950408889634) + 2)
-                      if -1000.0 < xi * 1.4426950408889634 < 1000.0 else np.nan for s, xi in zip(scale, x)])
+    bound = np.array(
+        [
+            math.ldexp(s, math.floor(xi * 1.4426950408889634) + 2)
+            if -1000.0 < xi * 1.4426950408889634 < 1000.0
+            else np.nan
+            for s, xi in zip(scale, x)
+        ]
+    )
     # u on the bound, one step below and one above it (where the bound is a number)
     u = np.where(np.isnan(bound), 0.5, bound)
     u[1::3] = np.nextafter(u[1::3], -np.inf)
@@ -134,9 +157,9 @@ def test_exposure_order_splits_touches_in_order_on_any_thread_count(threads):
         for p in (0.0, 0.01, 0.3, 0.99, 1.0):
             cases.append((rng.random(k) < p).astype(np.uint8))
     lumpy = np.zeros(5 * block + 17, np.uint8)
-    lumpy[block:2 * block] = 1                       # one block all exposed, the others none
+    lumpy[block : 2 * block] = 1  # one block all exposed, the others none
     lumpy[3 * block + 5] = 1
-    cases += [lumpy, 1 - lumpy, rng.integers(1, 256, 5 * block + 3).astype(np.uint8)]   # exposed: any nonzero
+    cases += [lumpy, 1 - lumpy, rng.integers(1, 256, 5 * block + 3).astype(np.uint8)]  # exposed: any nonzero
     for exposed in cases:
         k = exposed.size
         order = np.full(k + 1, -5, dtype=np.intp)
@@ -161,8 +184,9 @@ def test_the_open_coin_is_decided_as_with_the_probability_computed(elasticity, f
 
     rng = np.random.default_rng(17)
     edges = np.arange(0, 1025) / 1024.0
-    trust = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, 2.0), rng.random(30000),
-                            [1e-30, 1e-7, 0.0, 1.0]]).astype(np.float32)
+    trust = np.concatenate(
+        [edges, np.nextafter(edges, 0.0), np.nextafter(edges, 2.0), rng.random(30000), [1e-30, 1e-7, 0.0, 1.0]]
+    ).astype(np.float32)
     trust = np.clip(trust, 0.0, 1.0)
     n = trust.size
     fatigue = np.zeros((4, n), dtype=np.float32)
@@ -172,9 +196,16 @@ def test_the_open_coin_is_decided_as_with_the_probability_computed(elasticity, f
     key = 2024
     load_compiled("_stages").expose(cust, trust, fatigue, out, 1, 0.22, elasticity, fatigue_k, key, 1)
     u = draw_uniform(customer_base(key, cust), 0)
-    want = np.array([
-        float(ui) < (0.22 * math.exp(elasticity * math.log(float(t) / 0.5)) * math.exp(-fatigue_k * float(f))
-                     if t > 0.0 else 0.0)
-        for ui, t, f in zip(u, trust, fatigue[1])])
+    want = np.array(
+        [
+            float(ui)
+            < (
+                0.22 * math.exp(elasticity * math.log(float(t) / 0.5)) * math.exp(-fatigue_k * float(f))
+                if t > 0.0
+                else 0.0
+            )
+            for ui, t, f in zip(u, trust, fatigue[1])
+        ]
+    )
     np.testing.assert_array_equal(out.astype(bool), want)
     assert 0.02 < out.mean() < 0.6

@@ -16,11 +16,31 @@ def nan32(bits):
 
 NANS = [np.float32(np.nan), nan32(0x7FC00001), nan32(0xFFC00123), nan32(0x7F800001), nan32(0xFF812345)]
 SPECIAL = np.array(
-    [0.0, -0.0, 1.0, np.nextafter(np.float32(1), np.float32(0)), np.nextafter(np.float32(0), np.float32(1)),
-     -1e-8, -0.5, -1.0, 1.5, 2.0, 1e30, -1e30, np.inf, -np.inf, 3e-39, 2.0**62,
-     # Around 2**63 / 1024, where the product v * 1024 leaves the int64 range.
-     np.nextafter(np.float32(2.0**53), np.float32(0)), np.float32(2.0**53)] + NANS, np.float32)
-EDGES = (np.arange(1025) / 1024).astype(np.float32)         # the bin edges k / 1024, 0 and 1 included
+    [
+        0.0,
+        -0.0,
+        1.0,
+        np.nextafter(np.float32(1), np.float32(0)),
+        np.nextafter(np.float32(0), np.float32(1)),
+        -1e-8,
+        -0.5,
+        -1.0,
+        1.5,
+        2.0,
+        1e30,
+        -1e30,
+        np.inf,
+        -np.inf,
+        3e-39,
+        2.0**62,
+        # Around 2**63 / 1024, where the product v * 1024 leaves the int64 range.
+        np.nextafter(np.float32(2.0**53), np.float32(0)),
+        np.float32(2.0**53),
+    ]
+    + NANS,
+    np.float32,
+)
+EDGES = (np.arange(1025) / 1024).astype(np.float32)  # the bin edges k / 1024, 0 and 1 included
 
 
 def histogram(values, chunk, n_bins=1024, threads=1, path="scalar", n_chunks=None):
@@ -41,7 +61,7 @@ def histogram(values, chunk, n_bins=1024, threads=1, path="scalar", n_chunks=Non
 def expected_bins(values, n_bins):
     """Bin of each value: int(v * n_bins) in double, clamped to [0, n_bins - 1]; NaN, and products
     beyond the int64 range (as the conversion of the compiled code gives them), in bin 0."""
-    with np.errstate(invalid="ignore"):          # signaling NaNs
+    with np.errstate(invalid="ignore"):  # signaling NaNs
         x = values.astype(np.float64) * n_bins
     inside = (x >= 0) & (x < 2.0**63)
     return np.where(inside, np.minimum(np.floor(np.where(inside, x, 0)), n_bins - 1), 0).astype(np.int64)
@@ -49,7 +69,7 @@ def expected_bins(values, n_bins):
 
 def expected_sum(values):
     """A chunk's sum: value j into partial j mod 8 in order, then the pairs added pairwise."""
-    with np.errstate(invalid="ignore"):          # signaling NaNs, inf - inf
+    with np.errstate(invalid="ignore"):  # signaling NaNs, inf - inf
         p = [np.cumsum(values[q::8].astype(np.float64))[-1] if len(values) > q else 0.0 for q in range(8)]
     return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
 
@@ -60,7 +80,7 @@ def assert_every_path_agrees(values, chunk, n_bins=1024, n_chunks=None):
         for threads in (1, 2):
             counts, sums = histogram(values, chunk, n_bins, threads, path, n_chunks)
             assert np.array_equal(counts, ref[0]), (path, threads)
-            assert np.array_equal(sums, ref[1]), (path, threads)     # bits: NaN sums included
+            assert np.array_equal(sums, ref[1]), (path, threads)  # bits: NaN sums included
     return ref
 
 
@@ -96,16 +116,17 @@ def test_the_histogram_and_sums_are_the_documented_ones(path):
     for values in inputs(2 * chunk + 37, 11):
         counts, sums = histogram(values, chunk, path=path)
         for c in range(counts.shape[0]):
-            part = values[c * chunk:(c + 1) * chunk]
+            part = values[c * chunk : (c + 1) * chunk]
             assert np.array_equal(counts[c], np.bincount(expected_bins(part, 1024), minlength=1024))
             want = expected_sum(part)
-            got = sums[c:c + 1].view(np.float64)[0]
+            got = sums[c : c + 1].view(np.float64)[0]
             assert (np.isnan(got) and np.isnan(want)) or got == want
 
 
 def test_edges_and_end_values_go_to_their_bins():
-    values = np.concatenate([EDGES, [np.nextafter(np.float32(1), np.float32(0)), -0.0, -1e-8, 1.5, 1e30, -1e30,
-                                     np.inf, -np.inf, np.nan]]).astype(np.float32)
+    values = np.concatenate(
+        [EDGES, [np.nextafter(np.float32(1), np.float32(0)), -0.0, -1e-8, 1.5, 1e30, -1e30, np.inf, -np.inf, np.nan]]
+    ).astype(np.float32)
     want = list(range(1024)) + [1023, 1023, 0, 0, 1023, 0, 0, 0, 0, 0]
     for path in stats.simd_paths():
         counts, _ = histogram(values, 65536, path=path)
@@ -130,9 +151,14 @@ def test_a_sum_of_nans_keeps_the_nan_the_summaries_always_kept():
     a, b = nan32(0x7FC00001), nan32(0xFFC00123)
     bits = {a.view(np.uint32): 0x7FF8000020000000, b.view(np.uint32): 0xFFF8002460000000}
     for path in stats.simd_paths():
-        for values, first in [([a] * 8 + [b] * 8, a), ([b] * 8 + [a] * 8, b),
-                              ([0, 0, a, b, 0, 0, 0, 0] * 2, b), ([0, 0, b, a, 0, 0, 0, 0] * 2, a),
-                              ([0, 0, 0, 0, 0, 0, a, b] * 2, b), ([a, b, 0, 0, 0, 0, 0, 0] * 2, a)]:
+        for values, first in [
+            ([a] * 8 + [b] * 8, a),
+            ([b] * 8 + [a] * 8, b),
+            ([0, 0, a, b, 0, 0, 0, 0] * 2, b),
+            ([0, 0, b, a, 0, 0, 0, 0] * 2, a),
+            ([0, 0, 0, 0, 0, 0, a, b] * 2, b),
+            ([a, b, 0, 0, 0, 0, 0, 0] * 2, a),
+        ]:
             _, sums = histogram(np.array(values * 3, np.float32), 48, path=path)
             assert int(sums[0]) & (2**64 - 1) == bits[first.view(np.uint32)], (path, values)
 

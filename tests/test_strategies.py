@@ -16,8 +16,18 @@ from sim.core.kernels import KERNELS, call
 from sim.firm import FirmView
 from sim.scenario import Scenario
 
-HIDDEN = ("pref", "trust", "trust_base", "privacy", "visit_rate", "fatigue", "active", "rel_mean",
-          "price_sensitivity", "fatigue_sensitivity")
+HIDDEN = (
+    "pref",
+    "trust",
+    "trust_base",
+    "privacy",
+    "visit_rate",
+    "fatigue",
+    "active",
+    "rel_mean",
+    "price_sensitivity",
+    "fatigue_sensitivity",
+)
 
 
 def test_the_population_marks_the_customers_own_state_as_hidden(small_config):
@@ -77,13 +87,19 @@ def test_preference_estimates_improve_with_observed_behaviour(small_config):
 
 
 def test_stated_inferred_and_offsite_data_are_as_accurate_as_configured(small_config):
-    s = Scenario(small_config("population.size=20000", "firm.inference_accuracy=0.6",
-                              "firm.offsite_coverage=0.5", "firm.offsite_accuracy=0.8"))
+    s = Scenario(
+        small_config(
+            "population.size=20000",
+            "firm.inference_accuracy=0.6",
+            "firm.offsite_coverage=0.5",
+            "firm.offsite_accuracy=0.8",
+        )
+    )
     f, pop = s.firm, s.population
     match = pop.pref.astype(np.int32) @ s.catalog.centroids.astype(np.int32).T
     top = np.argmax(match, axis=1)
     stated = f.stated_cats[:, 0] != 255
-    assert np.all(f.stated_cats[stated, 0] == top[stated])          # stated data is true
+    assert np.all(f.stated_cats[stated, 0] == top[stated])  # stated data is true
     assert stated.mean() == pytest.approx(0.25, abs=0.02)
     right = np.mean(f.inferred_cat == top)
     assert right == pytest.approx(0.6 + 0.4 / len(s.catalog.categories), abs=0.02)
@@ -91,11 +107,14 @@ def test_stated_inferred_and_offsite_data_are_as_accurate_as_configured(small_co
     assert covered.mean() == pytest.approx(0.5, abs=0.02)
 
 
-@pytest.mark.parametrize("sources", [
-    ["editorial", "popular", "editorial", "popular"],
-    ["behavioural", "behavioural", "replenish", "retarget"],
-    ["stated", "inferred", "offsite", "retarget"],
-])
+@pytest.mark.parametrize(
+    "sources",
+    [
+        ["editorial", "popular", "editorial", "popular"],
+        ["behavioural", "behavioural", "replenish", "retarget"],
+        ["stated", "inferred", "offsite", "retarget"],
+    ],
+)
 def test_every_slot_source_agrees_with_its_numpy_twin(small_config, sources):
     # A short run fills the firm's state; then one wave of slates through both implementations.
     s = Scenario(small_config("population.size=1500", "horizon_days=30", "strategy.suppress_within_cycle=true"))
@@ -107,27 +126,67 @@ def test_every_slot_source_agrees_with_its_numpy_twin(small_config, sources):
         slate, basis = np.zeros((600, 4), np.int32), np.zeros((600, 4), np.uint8)
         score = np.zeros((600, 4), np.float32)
         f, cat = s.firm, s.catalog
-        call("fill_slates", impl, cust=cust, exposed=(rng.random(600) < 2).astype(np.uint8),
-             slot_source=np.array([SOURCES.index(x) for x in sources], np.uint8), est_pref=f.est_pref,
-             n_obs=f.n_obs, last_view_item=f.last_view_item, last_view_day=f.last_view_day,
-             hist_item=f.hist_item, hist_day=f.hist_day, stated_cats=f.stated_cats, inferred_cat=f.inferred_cat,
-             offsite_cat=f.offsite_cat, item_feat=cat.features, item_cat=cat.category, item_durable=cat.durable,
-             item_cycle=cat.cycle, cat_start=cat.cat_start, cat_items=cat.cat_items, popular=f.popular(50),
-             editorial=f.editorial, slate=slate, basis=basis, score=score, day=30, n_candidates=24,
-             exploration=0.1, suppress_window=0.0, suppress_cycle=True, retarget_window=30,
-             replenish_lo=0.5, replenish_hi=3.0, key=77, n_threads=1)
+        call(
+            "fill_slates",
+            impl,
+            cust=cust,
+            exposed=(rng.random(600) < 2).astype(np.uint8),
+            slot_source=np.array([SOURCES.index(x) for x in sources], np.uint8),
+            est_pref=f.est_pref,
+            n_obs=f.n_obs,
+            last_view_item=f.last_view_item,
+            last_view_day=f.last_view_day,
+            hist_item=f.hist_item,
+            hist_day=f.hist_day,
+            stated_cats=f.stated_cats,
+            inferred_cat=f.inferred_cat,
+            offsite_cat=f.offsite_cat,
+            item_feat=cat.features,
+            item_cat=cat.category,
+            item_durable=cat.durable,
+            item_cycle=cat.cycle,
+            cat_start=cat.cat_start,
+            cat_items=cat.cat_items,
+            popular=f.popular(50),
+            editorial=f.editorial,
+            slate=slate,
+            basis=basis,
+            score=score,
+            day=30,
+            n_candidates=24,
+            exploration=0.1,
+            suppress_window=0.0,
+            suppress_cycle=True,
+            retarget_window=30,
+            replenish_lo=0.5,
+            replenish_hi=3.0,
+            key=77,
+            n_threads=1,
+        )
         out[impl] = (slate, basis, score)
     for a, b in zip(out["compiled"], out["numpy"]):
         np.testing.assert_array_equal(a, b)
     slate = out["compiled"][0]
-    assert all(len(set(row)) == 4 for row in slate.tolist())   # no item twice in a slate
+    assert all(len(set(row)) == 4 for row in slate.tolist())  # no item twice in a slate
 
 
 def test_every_shipped_strategy_runs_in_a_glob_sweep(tmp_path):
     exe = Path(sys.executable).parent / "prepersona"
-    proc = subprocess.run([str(exe), "-m", "strategy=glob(*)", "population.size=600", "horizon_days=14",
-                           "output.journeys=5", "hydra.sweep.dir=sweep"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            str(exe),
+            "-m",
+            "strategy=glob(*)",
+            "population.size=600",
+            "horizon_days=14",
+            "output.journeys=5",
+            "hydra.sweep.dir=sweep",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     names = sorted(json.loads(p.read_text())["strategy"] for p in (tmp_path / "sweep").glob("*/metrics.json"))
     shipped = sorted(p.stem for p in (Path(__file__).parents[1] / "configs" / "strategy").glob("*.yaml"))
@@ -152,12 +211,18 @@ def test_a_strategy_personalizes_only_its_channels(small_config):
     # Email left out: email slates show editorial picks (basis none), so nothing sent by email
     # can be creepy, while onsite slates stay personal.
     both = Scenario(small_config("strategy=inferred_sensitive", "output.journeys=300")).run()
-    onsite = Scenario(small_config("strategy=inferred_sensitive", "strategy.channels=[onsite]",
-                                   "output.journeys=300")).run()
+    onsite = Scenario(
+        small_config("strategy=inferred_sensitive", "strategy.channels=[onsite]", "output.journeys=300")
+    ).run()
 
     def bases(result, channel):
-        return {b for j in result.journeys for e in j["events"] if e.get("channel") == channel and e["exposed"]
-                for b in e["data_basis"]}
+        return {
+            b
+            for j in result.journeys
+            for e in j["events"]
+            if e.get("channel") == channel and e["exposed"]
+            for b in e["data_basis"]
+        }
 
     assert bases(onsite, "email") == {"none"}
     assert bases(both, "email") - {"none"}
@@ -167,7 +232,9 @@ def test_a_strategy_personalizes_only_its_channels(small_config):
 def test_an_unknown_channel_is_refused():
     from sim.config.preflight import PreflightError, compose_config
 
-    with pytest.raises(PreflightError, match=r"strategy.channels\[1\]='fax' is not allowed: one of onsite, email, push, ads"):
+    with pytest.raises(
+        PreflightError, match=r"strategy.channels\[1\]='fax' is not allowed: one of onsite, email, push, ads"
+    ):
         compose_config(["strategy.channels=[onsite,fax]"])
 
 
@@ -187,12 +254,20 @@ def test_a_strategist_sets_cadence_and_cap_in_a_strategy_file_alone(tmp_path):
         "  channels: [onsite]\n"
         "campaign:\n"
         "  scheduled: {newsletter: {cadence: 3.5d}}\n"
-        "  limits: {email: {cap_per_week: 1}}\n")
+        "  limits: {email: {cap_per_week: 1}}\n"
+    )
     cfg = compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle"])
     assert cfg.strategy.slots == ["stated", "replenish", "behavioural"]
     assert cfg.campaign.scheduled["newsletter"].cadence == "3.5d" and cfg.campaign.limits.email.cap_per_week == 1
-    m = Scenario(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle",
-                                 "population.size=1000", "horizon_days=14"])).run().metrics
+    m = (
+        Scenario(
+            compose_config(
+                [f"hydra.searchpath=[file://{tmp_path}]", "strategy=gentle", "population.size=1000", "horizon_days=14"]
+            )
+        )
+        .run()
+        .metrics
+    )
     assert m["strategy"] == "gentle" and m["email_suppressed_by_cap"] > 0
 
 

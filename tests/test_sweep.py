@@ -36,7 +36,9 @@ def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
     for job in ("0", "1"):
         assert metrics(tmp_path / "joblib" / job) == metrics(tmp_path / "basic" / job)
         # The daily series too: not only the totals.
-        assert (tmp_path / "joblib" / job / "daily.csv").read_text() == (tmp_path / "basic" / job / "daily.csv").read_text()
+        assert (tmp_path / "joblib" / job / "daily.csv").read_text() == (
+            tmp_path / "basic" / job / "daily.csv"
+        ).read_text()
     assert metrics(tmp_path / "basic" / "0") != metrics(tmp_path / "basic" / "1")
 
 
@@ -45,18 +47,28 @@ def _complete(sweep: Path) -> list[Path]:
 
 
 def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs(tmp_path):
-    args = ["-m", "population.size=3000", "horizon_days=60", "output.journeys=0", "output.parquet=false",
-            "strategy=none,recommend", "seed=range(4)", "hydra.sweep.dir=sweep"]
+    args = [
+        "-m",
+        "population.size=3000",
+        "horizon_days=60",
+        "output.journeys=0",
+        "output.parquet=false",
+        "strategy=none,recommend",
+        "seed=range(4)",
+        "hydra.sweep.dir=sweep",
+    ]
     sweep = tmp_path / "sweep"
-    proc = subprocess.Popen([PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 240
     while not _complete(sweep) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)   # the launcher and its worker processes
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its worker processes
     proc.wait()
-    finished = {d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns)
-                for d in _complete(sweep)}
+    finished = {
+        d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns) for d in _complete(sweep)
+    }
     assert 0 < len(finished) < 8, "the kill came too late to test resuming"
 
     again = prepersona(args, tmp_path)
@@ -74,8 +86,9 @@ def test_a_changed_config_in_a_sweep_directory_is_simulated_again(tmp_path):
     first = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "hydra.sweep.dir=s"], tmp_path)
     assert first.returncode == 0, first.stderr
     before = json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH]
-    again = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "customer.trust.loss_creepy=0.3",
-                        "hydra.sweep.dir=s"], tmp_path)
+    again = prepersona(
+        ["-m", *TINY, "strategy=none", "seed=0,1", "customer.trust.loss_creepy=0.3", "hydra.sweep.dir=s"], tmp_path
+    )
     assert again.returncode == 0, again.stderr
     assert "skipped" not in again.stdout + again.stderr
     assert "holds the results of another config" in again.stdout + again.stderr
@@ -99,7 +112,8 @@ def test_an_unknown_experiment_lists_the_experiments(tmp_path):
     assert proc.returncode == 2 and not proc.stdout
     assert proc.stderr.strip() == (
         "prepersona: error: experiment=strategy_frontiers is not allowed: no such option; available options: "
-        "creepy_vs_transparent, email_cadence, retarget_caps, strategy_frontier, toilet_seat")
+        "creepy_vs_transparent, email_cadence, retarget_caps, strategy_frontier, toilet_seat"
+    )
     assert not any(tmp_path.iterdir())
 
 
@@ -108,7 +122,9 @@ def test_an_experiment_writes_to_its_own_directory_and_says_how_it_ends(tmp_path
     assert proc.returncode == 0, proc.stderr
     sweep = tmp_path / "multirun" / "toilet_seat"
     assert [json.loads((d / "metrics.json").read_text())["strategy"] for d in _complete(sweep)] == [
-        "none", "retarget_naive"]
+        "none",
+        "retarget_naive",
+    ]
     assert f"sweep: 2 runs into {sweep}" in proc.stderr
     # The last line is the report's path; the report and its tables are there.
     *_, done, last = proc.stdout.strip().splitlines()

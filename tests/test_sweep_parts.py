@@ -56,12 +56,15 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize("stream, mode, shown", [
-    (io.StringIO(), "auto", False),   # a log or CI: quiet
-    (io.StringIO(), "off", False),
-    (io.StringIO(), "on", True),      # asked for: plain lines, no carriage returns
-    (Terminal(), "off", False),
-])
+@pytest.mark.parametrize(
+    "stream, mode, shown",
+    [
+        (io.StringIO(), "auto", False),  # a log or CI: quiet
+        (io.StringIO(), "off", False),
+        (io.StringIO(), "on", True),  # asked for: plain lines, no carriage returns
+        (Terminal(), "off", False),
+    ],
+)
 def test_progress_is_quiet_unless_on_a_terminal_or_asked_for(tmp_path, stream, mode, shown):
     p = SweepProgress(tmp_path, 2, mode=mode, stream=stream, interval=0.01).start()
     _run(tmp_path, "0", "abc")
@@ -84,7 +87,7 @@ def test_progress_on_a_terminal_redraws_one_line(tmp_path):
 
 
 def test_the_end_of_a_sweep_counts_its_runs_and_says_why_there_is_no_report(tmp_path):
-    (tmp_path / "0").mkdir()     # a run that never finished
+    (tmp_path / "0").mkdir()  # a run that never finished
     line = end_of_sweep(tmp_path, 2)
     assert line.startswith(f"sweep: 0 of 2 runs complete in {tmp_path}; no report (")
     assert str(tmp_path) in line.split("no report (")[1]

@@ -32,8 +32,14 @@ class WordOfMouth(Behavior):
     Owns the field ``wom_contacts`` (int32, shape (N, contacts)): contact indices, -1 for none.
     """
 
-    def __init__(self, contacts: int = 3, tell_probability: float = 0.21, loss: float = 0.03,
-                 after: str = "trust", replaces: str | None = None):
+    def __init__(
+        self,
+        contacts: int = 3,
+        tell_probability: float = 0.21,
+        loss: float = 0.03,
+        after: str = "trust",
+        replaces: str | None = None,
+    ):
         super().__init__(after=after, replaces=replaces)
         if not (isinstance(contacts, int) and contacts >= 1):
             raise ValueError(f"contacts={contacts!r}; allowed: an integer >= 1")
@@ -41,13 +47,14 @@ class WordOfMouth(Behavior):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}={value!r}; allowed: [0, 1]")
         self.contacts, self.tell_probability, self.loss = contacts, tell_probability, loss
-        self.fields = (FieldSpec("wom_contacts", "int32", (contacts,), -1,
-                                 doc="customers this customer talks to; -1 = none"),)
-        self.told = 0   # contacts told so far, for reports
+        self.fields = (
+            FieldSpec("wom_contacts", "int32", (contacts,), -1, doc="customers this customer talks to; -1 = none"),
+        )
+        self.told = 0  # contacts told so far, for reports
 
     def setup(self, pop, rng: np.random.Generator) -> None:
         links = rng.integers(0, pop.n, size=(pop.n, self.contacts), dtype=np.int64)
-        links[links == np.arange(pop.n)[:, None]] = -1   # nobody is their own contact
+        links[links == np.arange(pop.n)[:, None]] = -1  # nobody is their own contact
         pop.wom_contacts[:] = links
 
     def on_wave(self, ctx) -> None:

@@ -33,7 +33,7 @@ class ContactBook:
         self.last_visit = state_array(n, np.int32, NEVER)
         self.last_purchase = state_array(n, np.int32, NEVER)
         self.last_engaged = state_array(n, np.int32, NEVER)
-        self._note_wave = load_compiled("_book").note_wave   # looked up once, used at every wave
+        self._note_wave = load_compiled("_book").note_wave  # looked up once, used at every wave
 
     @property
     def last_active(self) -> np.ndarray:
@@ -52,8 +52,19 @@ class ContactBook:
     def note_wave(self, batch: TouchBatch, now: int, threads: int = 1) -> None:
         """Record a finished wave that happened at hour ``now`` (a large wave on ``threads``
         threads; the record is the same for any count)."""
-        bad = self._note_wave(batch.cust, batch.clicked, batch.bought, self.last_visit, self.last_purchase,
-                              self.last_engaged, batch.channel == ONSITE, now, threads)
+        bad = self._note_wave(
+            batch.cust,
+            batch.clicked,
+            batch.bought,
+            self.last_visit,
+            self.last_purchase,
+            self.last_engaged,
+            batch.channel == ONSITE,
+            now,
+            threads,
+        )
         if bad:
-            raise ValueError(f"wave at hour {now}: customer {int(batch.cust[bad - 1])} of touch {bad - 1} "
-                             f"is out of range [0, {self.last_visit.shape[0]})")
+            raise ValueError(
+                f"wave at hour {now}: customer {int(batch.cust[bad - 1])} of touch {bad - 1} "
+                f"is out of range [0, {self.last_visit.shape[0]})"
+            )

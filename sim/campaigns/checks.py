@@ -45,8 +45,7 @@ def check_campaign_plan(cfg: Config) -> None:
         try:
             QuietHours(limits.quiet_hours)
         except ValueError as exc:
-            raise ConfigError(key, limits.quiet_hours,
-                              str(exc) if "sending time" in str(exc) else QUIET_HELP) from None
+            raise ConfigError(key, limits.quiet_hours, str(exc) if "sending time" in str(exc) else QUIET_HELP) from None
     segments = [s.name for s in cfg.population.segments]
     for name, c in plan.scheduled.items():
         key = f"campaign.scheduled.{name}"

@@ -55,7 +55,7 @@ class ContactPolicy:
         """
         pop = self.pop
         if day % 7 == 0 and (self._counted_this_week or counters_written_elsewhere):
-            pop.sent_this_week[:] = 0   # weekly caps count calendar weeks
+            pop.sent_this_week[:] = 0  # weekly caps count calendar weeks
             self._counted_this_week = False
         if self._counted_today or counters_written_elsewhere:
             pop.sent_today[:] = 0
@@ -117,8 +117,18 @@ class ContactPolicy:
             return self.admit(channel, self._reachable_customers_numpy(channel, extra))
         pop, lim = self.pop, self.limits[channel]
         admitted, reached = load_compiled("_policy").admit_reachable(
-            pop.consent, pop.active, _as_bytes(extra), pop.sent_this_week, pop.sent_today, self._outbound,
-            channel, lim.cap_per_week or 0, lim.cap_per_day or 0, self.all_channels_per_week or 0, self.threads)
+            pop.consent,
+            pop.active,
+            _as_bytes(extra),
+            pop.sent_this_week,
+            pop.sent_today,
+            self._outbound,
+            channel,
+            lim.cap_per_week or 0,
+            lim.cap_per_day or 0,
+            self.all_channels_per_week or 0,
+            self.threads,
+        )
         self._counted(channel, reached, admitted.shape[0])
         return admitted
 
@@ -148,12 +158,22 @@ class ContactPolicy:
         pop, lim = self.pop, self.limits[channel]
         cust = np.ascontiguousarray(cust, dtype=np.int64)
         out = np.empty(cust.shape[0], dtype=np.int64)
-        w = load_compiled("_policy").admit(cust, pop.sent_this_week, pop.sent_today, self._outbound, out, channel,
-                                           lim.cap_per_week or 0, lim.cap_per_day or 0,
-                                           self.all_channels_per_week or 0, self.threads)
+        w = load_compiled("_policy").admit(
+            cust,
+            pop.sent_this_week,
+            pop.sent_today,
+            self._outbound,
+            out,
+            channel,
+            lim.cap_per_week or 0,
+            lim.cap_per_day or 0,
+            self.all_channels_per_week or 0,
+            self.threads,
+        )
         if w < 0:
-            raise ValueError(f"customer {int(cust[-w - 1])} of candidate {-w - 1} is out of range "
-                             f"[0, {pop.sent_this_week.shape[0]})")
+            raise ValueError(
+                f"customer {int(cust[-w - 1])} of candidate {-w - 1} is out of range [0, {pop.sent_this_week.shape[0]})"
+            )
         return out[:w]
 
     def _admit_numpy(self, channel: int, cust: np.ndarray) -> np.ndarray:

@@ -36,8 +36,7 @@ class Retargeting:
     streams : RandomStreams
     """
 
-    def __init__(self, config: RetargetingConfig, stop_after_purchase: bool, book: ContactBook,
-                 streams: RandomStreams):
+    def __init__(self, config: RetargetingConfig, stop_after_purchase: bool, book: ContactBook, streams: RandomStreams):
         self.config = config
         self.stop_after_purchase = stop_after_purchase
         self.book, self.streams = book, streams

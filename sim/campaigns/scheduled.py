@@ -12,7 +12,6 @@ from sim.timing import HOURS_PER_DAY, hours_of
 __all__ = ["send_times", "audience_mask"]
 
 
-
 def send_times(c: ScheduledCampaignConfig, horizon_hours: int) -> list[int]:
     """Hours of the run at which campaign ``c`` sends, in order, before ``horizon_hours``.
 
@@ -38,8 +37,9 @@ def send_times(c: ScheduledCampaignConfig, horizon_hours: int) -> list[int]:
         k += 1
 
 
-def audience_mask(c: ScheduledCampaignConfig, now: int, pop: Population, book: ContactBook,
-                  segment_names: list[str]) -> np.ndarray | None:
+def audience_mask(
+    c: ScheduledCampaignConfig, now: int, pop: Population, book: ContactBook, segment_names: list[str]
+) -> np.ndarray | None:
     """bool (N,) of the audience's extra condition at hour ``now``, or None for everyone.
 
     Consent and activity are the contact policy's business; this is only who the campaign

@@ -13,7 +13,7 @@ so the number of SimPy events never depends on the number of customers.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -50,8 +50,9 @@ class TriggerBook:
     due : int32 (N, T)   bucket hour of each customer's pending message, NOT_DUE if none
     """
 
-    def __init__(self, triggers: list[TriggerConfig], n: int, bucket: int, catalog: Catalog,
-                 schedule: Callable[[int, int], None]):
+    def __init__(
+        self, triggers: list[TriggerConfig], n: int, bucket: int, catalog: Catalog, schedule: Callable[[int, int], None]
+    ):
         self.triggers = list(triggers)
         self.bucket = int(bucket)
         self.catalog = catalog
@@ -91,7 +92,7 @@ class TriggerBook:
             if event == "purchase":
                 self._arm(t, buyers, self.bucket_of(now + self.delay[t]))
             elif event in ("browse", "cart"):
-                self.due[buyers, t] = NOT_DUE          # a purchase ends the abandonment
+                self.due[buyers, t] = NOT_DUE  # a purchase ends the abandonment
                 if event == "cart":
                     self._arm(t, batch.cust[clicked & ~bought], self.bucket_of(now + self.delay[t]))
                 elif batch.channel == ONSITE:

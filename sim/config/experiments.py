@@ -40,5 +40,4 @@ def register_experiments() -> None:
     for name, path in sorted(experiment_files().items()):
         text = path.read_text(encoding="utf-8")
         header = _HEADER.match(text)
-        store.store(group=GROUP, name=name, node=OmegaConf.create(text),
-                    package=header.group(1) if header else None)
+        store.store(group=GROUP, name=name, node=OmegaConf.create(text), package=header.group(1) if header else None)

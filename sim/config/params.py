@@ -18,23 +18,25 @@ __all__ = ["param", "Range", "range_of"]
 class Range:
     """Allowed values of a parameter; ``None`` bounds are open-ended."""
 
-    ge: float | None = None     # value >= ge
-    gt: float | None = None     # value > gt
-    le: float | None = None     # value <= le
-    lt: float | None = None     # value < lt
+    ge: float | None = None  # value >= ge
+    gt: float | None = None  # value > gt
+    le: float | None = None  # value <= le
+    lt: float | None = None  # value < lt
     choices: tuple[Any, ...] | None = None
 
     def allows(self, value: Any) -> bool:
         if self.choices is not None:
             return value in self.choices
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return True   # type checks are OmegaConf's job
-        if value != value:   # NaN
+            return True  # type checks are OmegaConf's job
+        if value != value:  # NaN
             return False
-        return not ((self.ge is not None and value < self.ge)
-                    or (self.gt is not None and value <= self.gt)
-                    or (self.le is not None and value > self.le)
-                    or (self.lt is not None and value >= self.lt))
+        return not (
+            (self.ge is not None and value < self.ge)
+            or (self.gt is not None and value <= self.gt)
+            or (self.le is not None and value > self.le)
+            or (self.lt is not None and value >= self.lt)
+        )
 
     def describe(self) -> str:
         if self.choices is not None:
@@ -46,8 +48,19 @@ class Range:
         return " and ".join(parts) if parts else "any value"
 
 
-def param(default: Any, doc: str, *, unit: str = "", source: str = "", ge=None, gt=None,
-          le=None, lt=None, choices=None, factory=None) -> Any:
+def param(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "",
+    source: str = "",
+    ge=None,
+    gt=None,
+    le=None,
+    lt=None,
+    choices=None,
+    factory=None,
+) -> Any:
     """A dataclass field carrying its documentation and valid range.
 
     Parameters
@@ -58,9 +71,12 @@ def param(default: Any, doc: str, *, unit: str = "", source: str = "", ge=None, 
     source : where the default comes from (a published figure, or "lever" for a free choice)
     ge, gt, le, lt : bounds; choices : tuple of allowed values
     """
-    meta = {"doc": doc, "unit": unit, "source": source,
-            "range": Range(ge=ge, gt=gt, le=le, lt=lt,
-                           choices=tuple(choices) if choices is not None else None)}
+    meta = {
+        "doc": doc,
+        "unit": unit,
+        "source": source,
+        "range": Range(ge=ge, gt=gt, le=le, lt=lt, choices=tuple(choices) if choices is not None else None),
+    }
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

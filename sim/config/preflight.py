@@ -1,10 +1,10 @@
 """Check a command line before anything runs: every job it would launch must be a valid config.
 
 ``prepersona`` calls :func:`preflight` before handing control to Hydra.  It composes the
-config of every job (all combinations of a sweep, from ``-m`` or an experiment file), rejects unknown keys, unknown options,
-wrong types and out-of-range values, and raises :class:`PreflightError` with one line that
-names the key, the value and what is allowed.  Only then does any simulation start, so a bad
-sweep never leaves some runs done and others failed.
+config of every job (all combinations of a sweep, from ``-m`` or an experiment file), rejects
+unknown keys, unknown options, wrong types and out-of-range values, and raises
+:class:`PreflightError` with one line that names the key, the value and what is allowed.  Only
+then does any simulation start, so a bad sweep never leaves some runs done and others failed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -20,9 +21,17 @@ from sim.config.schema import Config
 from sim.config.validate import validate
 from sim.errors import ConfigError
 
-__all__ = ["PreflightError", "preflight", "compose_config", "to_config", "expand_jobs", "sweep_settings", "sweep_plan",
-           "GROUPS",
-           "MAX_JOBS"]
+__all__ = [
+    "PreflightError",
+    "preflight",
+    "compose_config",
+    "to_config",
+    "expand_jobs",
+    "sweep_settings",
+    "sweep_plan",
+    "GROUPS",
+    "MAX_JOBS",
+]
 
 GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior", "experiment")
 """Config groups of the primary config (``configs/<group>/*.yaml``, ``experiments/*.yaml``)."""
@@ -49,8 +58,11 @@ def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
         if prefix == "" and key == "hydra":
             continue
         if key not in fields:
-            raise ConfigError(f"{prefix}{key}", OmegaConf.select(node, str(key), throw_on_missing=False),
-                              f"not a known key; allowed keys here: {', '.join(fields)}")
+            raise ConfigError(
+                f"{prefix}{key}",
+                OmegaConf.select(node, str(key), throw_on_missing=False),
+                f"not a known key; allowed keys here: {', '.join(fields)}",
+            )
         child = node[key] if not OmegaConf.is_missing(node, key) else None
         ftype = _dataclass_of(schema, key)
         if ftype is not None and isinstance(child, DictConfig):
@@ -83,6 +95,7 @@ def _list_item_dataclass(schema: type, key: str):
 
 
 # --------------------------------------------------------------------------- composing
+
 
 def compose_config(overrides: Iterable[str] = (), config_name: str = "config") -> Config:
     """Compose, check and validate one job's config (the API used by tests and notebooks).
@@ -121,7 +134,7 @@ def _compose_one(compose, config_name: str, overrides: list[str]) -> Config:
     _check_override_keys(overrides)
     try:
         cfg = compose(config_name=config_name, overrides=overrides)
-    except Exception as exc:   # Hydra/OmegaConf errors: condense to one line
+    except Exception as exc:  # Hydra/OmegaConf errors: condense to one line
         raise PreflightError(_one_line(exc, overrides)) from exc
     try:
         return validate(to_config(cfg))
@@ -136,15 +149,15 @@ def _check_override_keys(overrides: list[str]) -> None:
     for ov in overrides:
         key = ov.split("=", 1)[0].lstrip("+~")
         if "/" in key or key.startswith("hydra"):
-            continue   # Hydra's own groups and settings: Hydra checks them
+            continue  # Hydra's own groups and settings: Hydra checks them
         parts = key.split(".")
         if len(parts) == 1 and parts[0] in GROUPS:
-            continue   # a group option: Hydra lists the options if it is unknown
+            continue  # a group option: Hydra lists the options if it is unknown
         node: Any = Config
         path: list[str] = []
         list_item: Any = None
         for part in parts:
-            if list_item is not None and part.isdigit():   # an index into a list of dataclasses
+            if list_item is not None and part.isdigit():  # an index into a list of dataclasses
                 node, list_item = list_item, None
                 path[-1] += f"[{part}]"
                 continue
@@ -157,8 +170,8 @@ def _check_override_keys(overrides: list[str]) -> None:
                 where = ".".join(path) or "the top level"
                 value = ov.split("=", 1)[1] if "=" in ov else ""
                 raise PreflightError(
-                    f"{key}={value} is not allowed: {name!r} is not a key of {where}; "
-                    f"allowed keys: {', '.join(names)}")
+                    f"{key}={value} is not allowed: {name!r} is not a key of {where}; allowed keys: {', '.join(names)}"
+                )
             path.append(name)
             list_item = _list_item_dataclass(node, name)
             node = list_item if m and m.group(2) else _dataclass_of(node, name)
@@ -195,14 +208,16 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
-    for ov in overrides:   # the override as written: its value may hold spaces
+    for ov in overrides:  # the override as written: its value may hold spaces
         marker = f"Error merging override {ov} "
         if marker in msg and "=" in ov:
             key, value = ov.split("=", 1)
             reason = msg.split(marker, 1)[1]
             if re.search(r"Invalid type assigned: dict is not a subclass of \w+", reason):
-                reason = ("a new named entry cannot be added from the command line; add it in a config file "
-                          "(e.g. a campaign plan in configs/campaign/) and override its keys here")
+                reason = (
+                    "a new named entry cannot be added from the command line; add it in a config file "
+                    "(e.g. a campaign plan in configs/campaign/) and override its keys here"
+                )
             return f"{key.lstrip('+')}={value} is not allowed: {reason}"
     merging = re.search(r"Error merging override (\S+?)=(\S*) (.*)", msg)
     if merging:
@@ -212,6 +227,7 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- sweeps
+
 
 def expand_jobs(overrides: list[str], multirun: bool, params: Iterable[str] = ()) -> list[list[str]]:
     """The override list of every job the command line launches (one job unless ``multirun``).
@@ -265,8 +281,12 @@ def sweep_settings(overrides: list[str], config_name: str = "config") -> tuple[b
 
     try:
         cfg = GlobalHydra.instance().hydra.compose_config(
-            config_name=config_name, overrides=list(overrides), run_mode=RunMode.MULTIRUN,
-            with_log_configuration=False, validate_sweep_overrides=False)
+            config_name=config_name,
+            overrides=list(overrides),
+            run_mode=RunMode.MULTIRUN,
+            with_log_configuration=False,
+            validate_sweep_overrides=False,
+        )
     except Exception as exc:
         raise PreflightError(_one_line(exc, overrides)) from exc
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
@@ -286,7 +306,7 @@ def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = 
 
 
 def _plan(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
-    _check_override_keys(overrides)   # before Hydra, whose messages for typos are longer
+    _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
     by_config, params = sweep_settings(overrides, config_name)
     sweep = multirun or by_config
     return expand_jobs(overrides, sweep, params if sweep else ())

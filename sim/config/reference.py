@@ -12,8 +12,8 @@ import sys
 import typing
 
 from sim.config.params import range_of
-from sim.timing import DURATION_HELP, QUIET_HELP
 from sim.config.schema import Config
+from sim.timing import DURATION_HELP, QUIET_HELP
 
 __all__ = ["parameter_rows", "render_markdown"]
 
@@ -42,21 +42,35 @@ def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, st
             for row in parameter_rows(type(sub), key + "."):
                 # Nested defaults may differ from the nested class's own (e.g. fatigue costs).
                 if "[]" not in row["key"] and ".NAME" not in row["key"]:
-                    row["default"] = _show(_get(sub, row["key"][len(key) + 1:]))
+                    row["default"] = _show(_get(sub, row["key"][len(key) + 1 :]))
                 rows.append(row)
             continue
-        if typing.get_origin(t) in (list, typing.List) and dataclasses.is_dataclass(typing.get_args(t)[0]):
+        if typing.get_origin(t) in (list, list) and dataclasses.is_dataclass(typing.get_args(t)[0]):
             item = typing.get_args(t)[0]
-            rows.append({"key": f"{key}[]", "default": "see the option's YAML file", "unit": "",
-                         "allowed": "a list", "meaning": f"list of {item.__name__} entries",
-                         "source": ""})
+            rows.append(
+                {
+                    "key": f"{key}[]",
+                    "default": "see the option's YAML file",
+                    "unit": "",
+                    "allowed": "a list",
+                    "meaning": f"list of {item.__name__} entries",
+                    "source": "",
+                }
+            )
             rows.extend(parameter_rows(item, f"{key}[]."))
             continue
-        if typing.get_origin(t) in (dict, typing.Dict) and dataclasses.is_dataclass(typing.get_args(t)[1]):
+        if typing.get_origin(t) in (dict, dict) and dataclasses.is_dataclass(typing.get_args(t)[1]):
             item = typing.get_args(t)[1]
-            rows.append({"key": f"{key}.NAME", "default": "see the option's YAML file", "unit": "",
-                         "allowed": "named entries", "meaning": f"{f.metadata.get('doc', '')}: "
-                         f"{item.__name__} entries by name", "source": ""})
+            rows.append(
+                {
+                    "key": f"{key}.NAME",
+                    "default": "see the option's YAML file",
+                    "unit": "",
+                    "allowed": "named entries",
+                    "meaning": f"{f.metadata.get('doc', '')}: {item.__name__} entries by name",
+                    "source": "",
+                }
+            )
             rows.extend(parameter_rows(item, f"{key}.NAME."))
             continue
         rng = range_of(f)
@@ -66,14 +80,16 @@ def parameter_rows(schema: type = Config, prefix: str = "") -> list[dict[str, st
             allowed = DURATION_HELP
         elif f.name == "quiet_hours":
             allowed = QUIET_HELP
-        rows.append({
-            "key": key,
-            "default": _show(getattr(instance, f.name)),
-            "unit": meta.get("unit", ""),
-            "allowed": allowed,
-            "meaning": meta.get("doc", ""),
-            "source": meta.get("source", ""),
-        })
+        rows.append(
+            {
+                "key": key,
+                "default": _show(getattr(instance, f.name)),
+                "unit": meta.get("unit", ""),
+                "allowed": allowed,
+                "meaning": meta.get("doc", ""),
+                "source": meta.get("source", ""),
+            }
+        )
     return rows
 
 
@@ -93,23 +109,31 @@ def _show(value) -> str:
 
 def render_markdown() -> str:
     """The whole reference as Markdown."""
-    out = ["# Parameter reference", "",
-           "Generated from `sim/config/schema.py` by `python -m sim.config.reference`; do not edit by hand.",
-           "Every key can be overridden on the command line (`prepersona customer.trust.gain=0.02`).",
-           "A value outside *allowed* stops the run before it starts, with a one-line error.",
-           "Defaults are the schema's; a shipped option file (e.g. `configs/catalog/retail.yaml`) may set",
-           "other values, shown by `prepersona --cfg job`.", ""]
+    out = [
+        "# Parameter reference",
+        "",
+        "Generated from `sim/config/schema.py` by `python -m sim.config.reference`; do not edit by hand.",
+        "Every key can be overridden on the command line (`prepersona customer.trust.gain=0.02`).",
+        "A value outside *allowed* stops the run before it starts, with a one-line error.",
+        "Defaults are the schema's; a shipped option file (e.g. `configs/catalog/retail.yaml`) may set",
+        "other values, shown by `prepersona --cfg job`.",
+        "",
+    ]
     rows = parameter_rows()
     for section, title in _SECTIONS.items():
-        in_section = [r for r in rows if (r["key"].split(".")[0] == section) or
-                      (section == "" and "." not in r["key"])]
+        in_section = [r for r in rows if (r["key"].split(".")[0] == section) or (section == "" and "." not in r["key"])]
         if not in_section:
             continue
-        out += [f"## {title}", "", "| key | default | unit | allowed | meaning | source of default |",
-                "| --- | --- | --- | --- | --- | --- |"]
+        out += [
+            f"## {title}",
+            "",
+            "| key | default | unit | allowed | meaning | source of default |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for r in in_section:
-            out.append(f"| `{r['key']}` | {r['default']} | {r['unit']} | {r['allowed']} | {r['meaning']} "
-                       f"| {r['source']} |")
+            out.append(
+                f"| `{r['key']}` | {r['default']} | {r['unit']} | {r['allowed']} | {r['meaning']} | {r['source']} |"
+            )
         out.append("")
     return "\n".join(out)
 

@@ -10,7 +10,7 @@ composed config is turned back into these plain dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -19,47 +19,86 @@ from sim.codes import CHANNELS, SOURCES
 from sim.config.params import param
 
 __all__ = [
-    "Config", "PopulationConfig", "SegmentConfig", "CatalogConfig", "CategoryConfig", "CustomerConfig",
-    "StrategyConfig", "CampaignConfig", "ScheduledCampaignConfig", "TriggerConfig", "RetargetingConfig",
-    "LimitsConfig", "ChannelLimitsConfig", "OutputConfig",
-    "FirmConfig", "ExperimentConfig", "register_schemas",
+    "Config",
+    "PopulationConfig",
+    "SegmentConfig",
+    "CatalogConfig",
+    "CategoryConfig",
+    "CustomerConfig",
+    "StrategyConfig",
+    "CampaignConfig",
+    "ScheduledCampaignConfig",
+    "TriggerConfig",
+    "RetargetingConfig",
+    "LimitsConfig",
+    "ChannelLimitsConfig",
+    "OutputConfig",
+    "FirmConfig",
+    "ExperimentConfig",
+    "register_schemas",
 ]
 
 
-
-
 # --------------------------------------------------------------------------- population
+
 
 @dataclass
 class SegmentConfig:
     """One customer segment: its share of the population and its distributions."""
 
     name: str = param(MISSING, "segment name, for reports")
-    share: float = param(1.0, "share of the population in this segment; shares sum to 1", unit="share",
-                         gt=0, le=1)
-    trust_mean: float = param(0.6, "mean initial trust (Beta distributed)", unit="[0, 1]", gt=0, lt=1,
-                              source="lever")
-    trust_base_mean: float = param(0.6, "mean trust each customer relaxes to without contact",
-                                   unit="[0, 1]", gt=0, lt=1, source="lever")
+    share: float = param(1.0, "share of the population in this segment; shares sum to 1", unit="share", gt=0, le=1)
+    trust_mean: float = param(0.6, "mean initial trust (Beta distributed)", unit="[0, 1]", gt=0, lt=1, source="lever")
+    trust_base_mean: float = param(
+        0.6, "mean trust each customer relaxes to without contact", unit="[0, 1]", gt=0, lt=1, source="lever"
+    )
     trust_concentration: float = param(20.0, "Beta concentration a+b of trust (higher: less spread)", gt=0)
-    privacy_a: float = param(1.5, "privacy sensitivity ~ Beta(a, b): a", gt=0,
-                             source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)")
-    privacy_b: float = param(2.5, "privacy sensitivity ~ Beta(a, b): b", gt=0,
-                             source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)")
-    visit_rate_mean: float = param(0.06, "mean probability of an organic visit per day at trust 0.5",
-                                   unit="1/day", ge=0, le=1, source="lever")
+    privacy_a: float = param(
+        1.5,
+        "privacy sensitivity ~ Beta(a, b): a",
+        gt=0,
+        source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)",
+    )
+    privacy_b: float = param(
+        2.5,
+        "privacy sensitivity ~ Beta(a, b): b",
+        gt=0,
+        source="~25% find personalization very creepy, ~75% somewhat (InMoment 2018)",
+    )
+    visit_rate_mean: float = param(
+        0.06, "mean probability of an organic visit per day at trust 0.5", unit="1/day", ge=0, le=1, source="lever"
+    )
     visit_rate_shape: float = param(1.5, "Gamma shape of visit rates (lower: more spread)", gt=0)
     email_optin: float = param(0.6, "share who consent to email at the start", unit="share", ge=0, le=1)
     price_sensitivity: float = param(1.0, "multiplier of the price elasticity", ge=0)
-    wearout_share: float = param(0.25, "share who respond worse to repeated exposure", unit="share",
-                                 ge=0, le=1, source="about a quarter wear out (Chae et al. 2019)")
+    wearout_share: float = param(
+        0.25,
+        "share who respond worse to repeated exposure",
+        unit="share",
+        ge=0,
+        le=1,
+        source="about a quarter wear out (Chae et al. 2019)",
+    )
     wearout_multiplier: float = param(3.0, "fatigue added per contact for those who wear out, x normal", ge=1)
-    push_optin: float = param(0.2, "share who use the app and allow push notifications", unit="share",
-                              ge=0, le=1, source="lever (app users x push opt-in)")
-    ads_consent: float = param(0.6, "share who accept ad tracking (retargeting is possible)", unit="share",
-                               ge=0, le=1, source="lever")
-    stated_share: float = param(0.25, "share who fill in the preference centre (state their two favourite "
-                                "categories)", unit="share", ge=0, le=1, source="lever")
+    push_optin: float = param(
+        0.2,
+        "share who use the app and allow push notifications",
+        unit="share",
+        ge=0,
+        le=1,
+        source="lever (app users x push opt-in)",
+    )
+    ads_consent: float = param(
+        0.6, "share who accept ad tracking (retargeting is possible)", unit="share", ge=0, le=1, source="lever"
+    )
+    stated_share: float = param(
+        0.25,
+        "share who fill in the preference centre (state their two favourite categories)",
+        unit="share",
+        ge=0,
+        le=1,
+        source="lever",
+    )
 
 
 @dataclass
@@ -68,21 +107,24 @@ class PopulationConfig:
 
     name: str = param("retail", "name of this population, for reports")
     size: int = param(100_000, "number of customers", unit="customers", ge=1, le=100_000_000)
-    segments: List[SegmentConfig] = field(default_factory=list)
+    segments: list[SegmentConfig] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- catalog
+
 
 @dataclass
 class CategoryConfig:
     """One product category of the catalog."""
 
     name: str = param(MISSING, "category name")
-    kind: str = param("durable", "durable (bought once per long cycle) or consumable (rebought every cycle)",
-                      choices=("durable", "consumable"))
+    kind: str = param(
+        "durable",
+        "durable (bought once per long cycle) or consumable (rebought every cycle)",
+        choices=("durable", "consumable"),
+    )
     cycle_days: float = param(365.0, "typical time between two purchases in the category", unit="day", gt=0)
-    sensitivity: str = param("ordinary", "sensitivity class of its items",
-                             choices=tuple(SENSITIVITY_CLASSES))
+    sensitivity: str = param("ordinary", "sensitivity class of its items", choices=tuple(SENSITIVITY_CLASSES))
     share: float = param(1.0, "relative share of catalog items", gt=0)
     price_median: float = param(30.0, "median price", unit="currency", gt=0)
     price_sigma: float = param(0.4, "log-scale price spread", ge=0, le=3)
@@ -97,10 +139,11 @@ class CatalogConfig:
     items: int = param(2000, "number of items", unit="items", ge=1, le=10_000_000)
     features: int = param(8, "dimension of item features and customer taste", ge=2, le=64)
     category_spread: float = param(0.5, "how far items scatter around their category's centre", ge=0)
-    categories: List[CategoryConfig] = field(default_factory=list)
+    categories: list[CategoryConfig] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- customer model
+
 
 @dataclass
 class BasisWeights:
@@ -125,33 +168,48 @@ class ChannelWeights:
 
 @dataclass
 class VisitsConfig:
-    trust_slope: float = param(0.5, "visit rate multiplier slope: rate * (1 + slope * (trust - 0.5))",
-                               ge=0, le=2)
-    browse_items: int = param(8, "items a visitor looks through on its own; it views the best match",
-                              ge=1, le=256)
+    trust_slope: float = param(0.5, "visit rate multiplier slope: rate * (1 + slope * (trust - 0.5))", ge=0, le=2)
+    browse_items: int = param(8, "items a visitor looks through on its own; it views the best match", ge=1, le=256)
 
 
 @dataclass
 class ExposureConfig:
-    base_rate: float = param(0.22, "probability an email is opened at trust 0.5 and no fatigue",
-                             unit="probability", ge=0, le=1,
-                             source="email open rate 21-23% (Mailchimp benchmarks)")
+    base_rate: float = param(
+        0.22,
+        "probability an email is opened at trust 0.5 and no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="email open rate 21-23% (Mailchimp benchmarks)",
+    )
     trust_elasticity: float = param(1.0, "open rate scales with (trust / 0.5) ** elasticity", ge=0)
     fatigue_k: float = param(0.15, "open rate falls by exp(-k * email fatigue)", ge=0)
 
 
 @dataclass
 class PushExposureConfig:
-    base_rate: float = param(0.6, "probability a push notification is read at trust 0.5 and no fatigue",
-                             unit="probability", ge=0, le=1, source="lever")
+    base_rate: float = param(
+        0.6,
+        "probability a push notification is read at trust 0.5 and no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="lever",
+    )
     trust_elasticity: float = param(1.0, "read rate scales with (trust / 0.5) ** elasticity", ge=0)
     fatigue_k: float = param(0.3, "read rate falls by exp(-k * push fatigue)", ge=0)
 
 
 @dataclass
 class AdsExposureConfig:
-    base_rate: float = param(0.25, "probability a served ad is noticed at trust 0.5 and no fatigue",
-                             unit="probability", ge=0, le=1, source="lever (ad viewability and attention)")
+    base_rate: float = param(
+        0.25,
+        "probability a served ad is noticed at trust 0.5 and no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="lever (ad viewability and attention)",
+    )
     trust_elasticity: float = param(0.5, "notice rate scales with (trust / 0.5) ** elasticity", ge=0)
     fatigue_k: float = param(0.1, "notice rate falls by exp(-k * ads fatigue)", ge=0)
 
@@ -159,42 +217,69 @@ class AdsExposureConfig:
 @dataclass
 class RelevanceConfig:
     persofail_window_days: float = param(
-        60.0, "a durable whose category was bought this recently is a persofail when shown",
-        unit="day", ge=0, source="lever (no controlled estimate exists)")
+        60.0,
+        "a durable whose category was bought this recently is a persofail when shown",
+        unit="day",
+        ge=0,
+        source="lever (no controlled estimate exists)",
+    )
     persofail_relevance: float = param(-0.3, "perceived relevance of a persofail slot", ge=-1, le=1)
     replenish_lo: float = param(0.8, "a consumable is 'due' from this many cycles after purchase", ge=0)
     replenish_hi: float = param(1.3, "... until this many cycles", ge=0)
-    replenish_boost: float = param(0.25, "relevance added to a due consumable", ge=0, le=2,
-                                   source="'buy it again' lifts CTR 7-30% (Bhagat et al. 2018)")
+    replenish_boost: float = param(
+        0.25,
+        "relevance added to a due consumable",
+        ge=0,
+        le=2,
+        source="'buy it again' lifts CTR 7-30% (Bhagat et al. 2018)",
+    )
 
 
 @dataclass
 class CreepinessConfig:
     intrusiveness: BasisWeights = field(default_factory=BasisWeights)
     obtrusiveness: ChannelWeights = field(default_factory=ChannelWeights)
-    sensitivity_floor: float = param(0.2, "creepiness of an ordinary item relative to a fully sensitive one",
-                                     ge=0, le=1)
-    covert_factor: float = param(2.0, "creepiness multiplier when data was collected covertly",
-                                 ge=1, source="Aguirre et al. 2015")
-    explanation_relief: float = param(0.4, "share of creepiness removed when the touch explains itself",
-                                      ge=0, le=1, source="Kim, Barasz & John 2019")
-    control_relief: float = param(0.5, "share of creepiness removed when the customer has control",
-                                  ge=0, le=1, source="Tucker 2014: ~2x clicks with privacy controls")
+    sensitivity_floor: float = param(
+        0.2, "creepiness of an ordinary item relative to a fully sensitive one", ge=0, le=1
+    )
+    covert_factor: float = param(
+        2.0, "creepiness multiplier when data was collected covertly", ge=1, source="Aguirre et al. 2015"
+    )
+    explanation_relief: float = param(
+        0.4, "share of creepiness removed when the touch explains itself", ge=0, le=1, source="Kim, Barasz & John 2019"
+    )
+    control_relief: float = param(
+        0.5,
+        "share of creepiness removed when the customer has control",
+        ge=0,
+        le=1,
+        source="Tucker 2014: ~2x clicks with privacy controls",
+    )
     scale: float = param(1.0, "overall scale of the creepy-touch probability", ge=0)
 
 
 @dataclass
 class EngagementConfig:
-    click_bias_onsite: float = param(-4.6, "click logit of an onsite slate at relevance 0, trust 0.5",
-                                     source="onsite recommendation CTR of a few percent")
-    click_bias_email: float = param(-3.6, "click logit of an opened email's slate at relevance 0, trust 0.5",
-                                    source="email click 2.6-2.9% per send (Mailchimp benchmarks)")
+    click_bias_onsite: float = param(
+        -4.6,
+        "click logit of an onsite slate at relevance 0, trust 0.5",
+        source="onsite recommendation CTR of a few percent",
+    )
+    click_bias_email: float = param(
+        -3.6,
+        "click logit of an opened email's slate at relevance 0, trust 0.5",
+        source="email click 2.6-2.9% per send (Mailchimp benchmarks)",
+    )
     click_relevance: float = param(2.5, "click logit per unit of perceived relevance", ge=0)
     click_trust: float = param(1.2, "click logit per unit of trust above 0.5", ge=0)
-    click_bias_push: float = param(-3.8, "click logit of a read push notification's slate",
-                                   source="push open (tap) rates of a few percent per send (Airship benchmarks)")
-    click_bias_ads: float = param(-5.0, "click logit of a noticed ad's slate",
-                                  source="retargeted display ads click ~0.7% per impression")
+    click_bias_push: float = param(
+        -3.8,
+        "click logit of a read push notification's slate",
+        source="push open (tap) rates of a few percent per send (Airship benchmarks)",
+    )
+    click_bias_ads: float = param(
+        -5.0, "click logit of a noticed ad's slate", source="retargeted display ads click ~0.7% per impression"
+    )
     click_fatigue: float = param(0.2, "click logit lost per unit of channel fatigue", ge=0)
     click_creepy: float = param(1.5, "click logit lost on a creepy touch", ge=0)
     buy_bias: float = param(-5.0, "purchase logit of a clicked item at relevance 0")
@@ -207,42 +292,72 @@ class EngagementConfig:
 @dataclass
 class TrustConfig:
     gain: float = param(0.015, "trust gained by a relevant touch: gain * (1 - trust)", ge=0, le=1)
-    loss_irrelevant: float = param(0.035, "trust lost by an irrelevant touch: loss * trust", ge=0, le=1,
-                                   source="loss/gain ~2.25 (Tversky & Kahneman 1992)")
+    loss_irrelevant: float = param(
+        0.035,
+        "trust lost by an irrelevant touch: loss * trust",
+        ge=0,
+        le=1,
+        source="loss/gain ~2.25 (Tversky & Kahneman 1992)",
+    )
     loss_persofail: float = param(0.08, "trust lost by a persofail: loss * trust", ge=0, le=1)
-    loss_creepy: float = param(0.25, "trust lost by a creepy touch: loss * privacy * trust", ge=0, le=1,
-                               source=">3x an irrelevant touch (Gartner 2021)")
+    loss_creepy: float = param(
+        0.25,
+        "trust lost by a creepy touch: loss * privacy * trust",
+        ge=0,
+        le=1,
+        source=">3x an irrelevant touch (Gartner 2021)",
+    )
     relevant_above: float = param(0.5, "a touch at or above this perceived relevance is relevant", ge=-1, le=1)
-    irrelevant_below: float = param(0.05, "a touch below this perceived relevance is irrelevant (costs trust)", ge=-1, le=1)
-    relax_half_life_days: float = param(120.0, "half-life of the gap between trust and its baseline",
-                                        unit="day", gt=0)
-    relevance_memory: float = param(0.1, "weight of the newest touch in the running perceived relevance",
-                                    ge=0, le=1)
+    irrelevant_below: float = param(
+        0.05, "a touch below this perceived relevance is irrelevant (costs trust)", ge=-1, le=1
+    )
+    relax_half_life_days: float = param(120.0, "half-life of the gap between trust and its baseline", unit="day", gt=0)
+    relevance_memory: float = param(0.1, "weight of the newest touch in the running perceived relevance", ge=0, le=1)
 
 
 @dataclass
 class FatigueConfig:
     cost: ChannelWeights = field(default_factory=lambda: ChannelWeights(onsite=0.0, email=1.0, push=1.0, ads=0.3))
     half_life_days: ChannelWeights = field(
-        default_factory=lambda: ChannelWeights(onsite=1.0, email=5.0, push=3.0, ads=2.0))
+        default_factory=lambda: ChannelWeights(onsite=1.0, email=5.0, push=3.0, ads=2.0)
+    )
 
 
 @dataclass
 class OptOutConfig:
-    email_base_hazard: float = param(0.0075, "unsubscribe probability per opened email at trust 0.5, no fatigue",
-                                     unit="probability", ge=0, le=1,
-                                     source="0.23-0.26% per send (Mailchimp benchmarks)")
+    email_base_hazard: float = param(
+        0.0075,
+        "unsubscribe probability per opened email at trust 0.5, no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="0.23-0.26% per send (Mailchimp benchmarks)",
+    )
     fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
     trust_k: float = param(3.0, "hazard grows by exp(k * (0.5 - trust))", ge=0)
     creepy_multiplier: float = param(4.0, "hazard multiplier after a creepy touch", ge=1)
-    push_base_hazard: float = param(0.004, "probability a read push makes the customer disable push, at trust "
-                                    "0.5 and no fatigue", unit="probability", ge=0, le=1,
-                                    source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)")
-    push_fatigue_k: float = param(0.6, "push-disable hazard grows by exp(k * push fatigue)", ge=0,
-                                  source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)")
-    ads_base_hazard: float = param(0.002, "probability a noticed ad makes the customer withdraw ad-tracking "
-                                   "consent, at trust 0.5 and no fatigue", unit="probability", ge=0, le=1,
-                                   source="lever")
+    push_base_hazard: float = param(
+        0.004,
+        "probability a read push makes the customer disable push, at trust 0.5 and no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)",
+    )
+    push_fatigue_k: float = param(
+        0.6,
+        "push-disable hazard grows by exp(k * push fatigue)",
+        ge=0,
+        source="~10% disable push at 1/week, ~37% at 2-5/week (Localytics)",
+    )
+    ads_base_hazard: float = param(
+        0.002,
+        "probability a noticed ad makes the customer withdraw ad-tracking consent, at trust 0.5 and no fatigue",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="lever",
+    )
 
 
 @dataclass
@@ -279,6 +394,7 @@ class CustomerConfig:
 
 # --------------------------------------------------------------------------- firm side
 
+
 @dataclass
 class StrategyConfig:
     """What the firm shows, to whom, on which data (``configs/strategy/``).
@@ -287,22 +403,27 @@ class StrategyConfig:
     """
 
     name: str = param(MISSING, "strategy name, for reports")
-    slots: List[str] = param(None, "source of each slate slot, in order (the slate size is their number): "
-                             + ", ".join(SOURCES), factory=lambda: ["behavioural"] * 4)
-    channels: List[str] = param(None, "channels the strategy personalizes; elsewhere its slots show editorial "
-                                "picks: " + ", ".join(CHANNELS), factory=lambda: list(CHANNELS))
+    slots: list[str] = param(
+        None,
+        "source of each slate slot, in order (the slate size is their number): " + ", ".join(SOURCES),
+        factory=lambda: ["behavioural"] * 4,
+    )
+    channels: list[str] = param(
+        None,
+        "channels the strategy personalizes; elsewhere its slots show editorial picks: " + ", ".join(CHANNELS),
+        factory=lambda: list(CHANNELS),
+    )
     candidates: int = param(32, "random candidate items scored per touch by behavioural slots", ge=1, le=4096)
-    exploration: float = param(0.1, "probability a slot shows a popular item instead", unit="probability",
-                               ge=0, le=1)
+    exploration: float = param(0.1, "probability a slot shows a popular item instead", unit="probability", ge=0, le=1)
     popular_pool: int = param(50, "size of the best-seller list popular slots draw from", ge=1)
-    suppress_window_days: float = param(0.0, "never show a durable's category this many days after buying "
-                                        "one (0: off)", unit="day", ge=0)
-    suppress_within_cycle: bool = param(False, "never show a durable's category within its repurchase "
-                                        "cycle after buying one")
-    retarget_window_days: int = param(30, "retarget slots show items viewed or bought this recently",
-                                      unit="day", ge=0)
-    replenish_lo: float = param(0.8, "replenish slots show a consumable from this many cycles after purchase",
-                                ge=0)
+    suppress_window_days: float = param(
+        0.0, "never show a durable's category this many days after buying one (0: off)", unit="day", ge=0
+    )
+    suppress_within_cycle: bool = param(
+        False, "never show a durable's category within its repurchase cycle after buying one"
+    )
+    retarget_window_days: int = param(30, "retarget slots show items viewed or bought this recently", unit="day", ge=0)
+    replenish_lo: float = param(0.8, "replenish slots show a consumable from this many cycles after purchase", ge=0)
     replenish_hi: float = param(1.3, "... until this many cycles", ge=0)
     covert: bool = param(False, "data collected without the customer knowing")
     explained: bool = param(False, "each touch says why it was chosen")
@@ -317,13 +438,20 @@ class StrategyConfig:
 class FirmConfig:
     """The firm's data assets beyond what it observes on its own site."""
 
-    inference_accuracy: float = param(0.6, "probability the firm's inferred category is the customer's true "
-                                      "favourite (else a random category)", unit="probability", ge=0, le=1,
-                                      source="lever")
-    offsite_coverage: float = param(0.5, "share of customers third-party data covers", unit="share", ge=0, le=1,
-                                    source="lever")
-    offsite_accuracy: float = param(0.8, "probability a third-party category is the true favourite",
-                                    unit="probability", ge=0, le=1, source="lever")
+    inference_accuracy: float = param(
+        0.6,
+        "probability the firm's inferred category is the customer's true favourite (else a random category)",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="lever",
+    )
+    offsite_coverage: float = param(
+        0.5, "share of customers third-party data covers", unit="share", ge=0, le=1, source="lever"
+    )
+    offsite_accuracy: float = param(
+        0.8, "probability a third-party category is the true favourite", unit="probability", ge=0, le=1, source="lever"
+    )
     editorial_picks: int = param(50, "items on the editors' list (editorial slots)", ge=1)
 
 
@@ -338,14 +466,26 @@ MESSAGE_CHANNELS = ("email", "push")
 class ChannelLimitsConfig:
     """Contact rules of one outbound channel."""
 
-    cap_per_week: int = param(0, "at most this many contacts per customer per calendar week (days 0-6, 7-13, "
-                              "...); 0 = no cap", unit="contacts", ge=0, le=255)
-    cap_per_day: int = param(0, "at most this many contacts per customer per day; 0 = no cap",
-                             unit="contacts", ge=0, le=255)
-    quiet_hours: str = param("", "hours when the channel sends nothing, 'HH:MM-HH:MM' on whole hours "
-                             "(may wrap midnight); '' = none", unit="hours")
-    quiet_policy: str = param("defer", "a message due inside quiet hours waits until they end (defer) or is "
-                              "dropped (drop)", choices=("defer", "drop"))
+    cap_per_week: int = param(
+        0,
+        "at most this many contacts per customer per calendar week (days 0-6, 7-13, ...); 0 = no cap",
+        unit="contacts",
+        ge=0,
+        le=255,
+    )
+    cap_per_day: int = param(
+        0, "at most this many contacts per customer per day; 0 = no cap", unit="contacts", ge=0, le=255
+    )
+    quiet_hours: str = param(
+        "",
+        "hours when the channel sends nothing, 'HH:MM-HH:MM' on whole hours (may wrap midnight); '' = none",
+        unit="hours",
+    )
+    quiet_policy: str = param(
+        "defer",
+        "a message due inside quiet hours waits until they end (defer) or is dropped (drop)",
+        choices=("defer", "drop"),
+    )
 
 
 @dataclass
@@ -355,8 +495,13 @@ class LimitsConfig:
     email: ChannelLimitsConfig = field(default_factory=ChannelLimitsConfig)
     push: ChannelLimitsConfig = field(default_factory=lambda: ChannelLimitsConfig(quiet_hours="22:00-08:00"))
     ads: ChannelLimitsConfig = field(default_factory=lambda: ChannelLimitsConfig(cap_per_day=3))
-    all_channels_per_week: int = param(0, "at most this many email + push + ad contacts per customer per "
-                                       "calendar week; 0 = no cap", unit="contacts", ge=0, le=255)
+    all_channels_per_week: int = param(
+        0,
+        "at most this many email + push + ad contacts per customer per calendar week; 0 = no cap",
+        unit="contacts",
+        ge=0,
+        le=255,
+    )
 
 
 @dataclass
@@ -365,13 +510,21 @@ class ScheduledCampaignConfig:
 
     enabled: bool = param(True, "send this campaign at all")
     channel: str = param("email", "channel of the messages", choices=MESSAGE_CHANNELS)
-    cadence: str = param("7d", "time between two sends ('7d', '3.5d', '12h'); from 1d up, sends fall on "
-                         "day start + floor(k * cadence) at send_hour", unit="duration")
+    cadence: str = param(
+        "7d",
+        "time between two sends ('7d', '3.5d', '12h'); from 1d up, sends fall on "
+        "day start + floor(k * cadence) at send_hour",
+        unit="duration",
+    )
     send_hour: int = param(10, "hour of day of each send", unit="hour", ge=0, le=23)
     start: str = param("0d", "first send: this long after day 0 (then at send_hour)", unit="duration")
     end: str = param("", "no sends from this long after day 0 on; '' = until the horizon", unit="duration")
-    audience: str = param("all", "who receives it among customers who consent to the channel: all, one "
-                          "segment, lapsed customers, or recent buyers", choices=AUDIENCES)
+    audience: str = param(
+        "all",
+        "who receives it among customers who consent to the channel: all, one "
+        "segment, lapsed customers, or recent buyers",
+        choices=AUDIENCES,
+    )
     segment: str = param("", "the segment, when audience is 'segment'")
     lapsed_after: str = param("60d", "'lapsed': no visit or purchase for this long", unit="duration")
     recent_within: str = param("14d", "'recent_buyers': bought within this long", unit="duration")
@@ -383,15 +536,27 @@ class TriggerConfig:
     """A message sent to each customer some time after an event of their own."""
 
     enabled: bool = param(True, "send this trigger at all")
-    event: str = param("purchase", "what starts the clock: purchase (follow-up), browse (a visit without a "
-                       "purchase), cart (a click without a purchase), replenishment (a consumable bought), "
-                       "inactivity (win-back)", choices=TRIGGER_EVENTS)
+    event: str = param(
+        "purchase",
+        "what starts the clock: purchase (follow-up), browse (a visit without a "
+        "purchase), cart (a click without a purchase), replenishment (a consumable bought), "
+        "inactivity (win-back)",
+        choices=TRIGGER_EVENTS,
+    )
     channel: str = param("email", "channel of the message", choices=MESSAGE_CHANNELS)
-    delay: str = param("3d", "time from the event to the message; for inactivity, from the last visit, click "
-                       "or purchase (a new purchase, or for browse and cart any purchase, cancels or restarts "
-                       "the clock)", unit="duration")
-    cycle_share: float = param(0.9, "replenishment: remind at this share of the consumable's repurchase cycle "
-                               "after buying it (delay is not used)", gt=0, le=10)
+    delay: str = param(
+        "3d",
+        "time from the event to the message; for inactivity, from the last visit, click "
+        "or purchase (a new purchase, or for browse and cart any purchase, cancels or restarts "
+        "the clock)",
+        unit="duration",
+    )
+    cycle_share: float = param(
+        0.9,
+        "replenishment: remind at this share of the consumable's repurchase cycle after buying it (delay is not used)",
+        gt=0,
+        le=10,
+    )
     strategy: str = param("", "strategy (from configs/strategy/) that fills the slates; '' = the run's strategy")
 
 
@@ -400,16 +565,28 @@ class RetargetingConfig:
     """Ads on other sites that follow a visitor for a while."""
 
     enabled: bool = param(False, "serve retargeting ads at all")
-    window: str = param("7d", "ads follow a visitor this long after the last visit", unit="duration",
-                        source="lever")
-    hours: List[int] = param(None, "hours of the day when the customer may browse other sites (one ad "
-                             "opportunity each)", unit="hour", factory=lambda: [11, 20])
-    reach: float = param(0.4, "probability a customer in the window meets an ad slot at one of those hours",
-                         unit="probability", ge=0, le=1, source="lever")
-    specificity_half_life: str = param("2d", "a personal slot shows its specific item with probability "
-                                       "2^(-age / half-life) after the visit, a best seller otherwise",
-                                       unit="duration", source="specific retargeting decays fast "
-                                       "(Bleier & Eisenbeiss 2015)")
+    window: str = param("7d", "ads follow a visitor this long after the last visit", unit="duration", source="lever")
+    hours: list[int] = param(
+        None,
+        "hours of the day when the customer may browse other sites (one ad opportunity each)",
+        unit="hour",
+        factory=lambda: [11, 20],
+    )
+    reach: float = param(
+        0.4,
+        "probability a customer in the window meets an ad slot at one of those hours",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="lever",
+    )
+    specificity_half_life: str = param(
+        "2d",
+        "a personal slot shows its specific item with probability "
+        "2^(-age / half-life) after the visit, a best seller otherwise",
+        unit="duration",
+        source="specific retargeting decays fast (Bleier & Eisenbeiss 2015)",
+    )
 
 
 @dataclass
@@ -418,23 +595,25 @@ class CampaignConfig:
 
     name: str = param("weekly_email", "name of this campaign plan")
     visit_hour: int = param(12, "hour at which a day's organic visits are simulated", unit="hour", ge=0, le=23)
-    dispatch_bucket: str = param("1h", "triggered messages due within one bucket go out together, at its end",
-                                 unit="duration")
-    scheduled: Dict[str, ScheduledCampaignConfig] = param(None, "scheduled campaigns by name", factory=dict)
-    triggers: Dict[str, TriggerConfig] = param(None, "triggered campaigns by name", factory=dict)
+    dispatch_bucket: str = param(
+        "1h", "triggered messages due within one bucket go out together, at its end", unit="duration"
+    )
+    scheduled: dict[str, ScheduledCampaignConfig] = param(None, "scheduled campaigns by name", factory=dict)
+    triggers: dict[str, TriggerConfig] = param(None, "triggered campaigns by name", factory=dict)
     retargeting: RetargetingConfig = field(default_factory=RetargetingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 
 # --------------------------------------------------------------------------- outputs
 
+
 @dataclass
 class OutputConfig:
-    journeys: int = param(200, "customers whose every touch is recorded in journeys.jsonl",
-                          unit="customers", ge=0, le=100_000)
+    journeys: int = param(
+        200, "customers whose every touch is recorded in journeys.jsonl", unit="customers", ge=0, le=100_000
+    )
     parquet: bool = param(True, "also write the daily series as Parquet")
-    progress: str = param("auto", "progress display: auto (only on a terminal), on, off",
-                          choices=("auto", "on", "off"))
+    progress: str = param("auto", "progress display: auto (only on a terminal), on, off", choices=("auto", "on", "off"))
 
 
 @dataclass
@@ -452,8 +631,9 @@ class Config:
     seed: int = param(0, "seed of every random stream of the run", ge=0, le=2**63 - 1)
     horizon_days: int = param(365, "simulated days", unit="day", ge=1, le=30_000)
     threads: int = param(1, "threads of the compiled core (results do not depend on it)", ge=1, le=256)
-    impl: str = param("compiled", "customer kernels: compiled, or their NumPy twins (slow; for checks)",
-                      choices=("compiled", "numpy"))
+    impl: str = param(
+        "compiled", "customer kernels: compiled, or their NumPy twins (slow; for checks)", choices=("compiled", "numpy")
+    )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     customer: CustomerConfig = field(default_factory=CustomerConfig)
@@ -462,8 +642,11 @@ class Config:
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
-    behaviors: Dict[str, Any] = param(None, "added or replacing customer behaviors by name, from "
-                                      "configs/behavior/ (see the README's 'Adding a behavior')", factory=dict)
+    behaviors: dict[str, Any] = param(
+        None,
+        "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",
+        factory=dict,
+    )
 
 
 def register_schemas() -> None:

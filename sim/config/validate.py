@@ -61,8 +61,7 @@ def _check_rules(cfg: Config) -> None:
     if not cat.categories:
         raise ConfigError("catalog.categories", [], "at least one category")
     if cat.items < len(cat.categories):
-        raise ConfigError("catalog.items", cat.items,
-                          f">= the number of categories ({len(cat.categories)})")
+        raise ConfigError("catalog.items", cat.items, f">= the number of categories ({len(cat.categories)})")
     _unique("catalog.categories", [c.name for c in cat.categories])
     s = cfg.strategy
     from sim.codes import SOURCES
@@ -82,27 +81,34 @@ def _check_rules(cfg: Config) -> None:
     if s.replenish_lo > s.replenish_hi:
         raise ConfigError("strategy.replenish_lo", s.replenish_lo, f"<= strategy.replenish_hi ({s.replenish_hi:g})")
     if cfg.firm.editorial_picks > cat.items:
-        raise ConfigError("firm.editorial_picks", cfg.firm.editorial_picks,
-                          f"at most the number of catalog items ({cat.items})")
+        raise ConfigError(
+            "firm.editorial_picks", cfg.firm.editorial_picks, f"at most the number of catalog items ({cat.items})"
+        )
     if len(cat.categories) > 255:
         raise ConfigError("catalog.categories", len(cat.categories), "at most 255 categories")
     if s.popular_pool > cat.items:
-        raise ConfigError("strategy.popular_pool", s.popular_pool,
-                          f"at most the number of catalog items ({cat.items})")
+        raise ConfigError("strategy.popular_pool", s.popular_pool, f"at most the number of catalog items ({cat.items})")
     rel = cfg.customer.relevance
     if rel.replenish_lo > rel.replenish_hi:
-        raise ConfigError("customer.relevance.replenish_lo", rel.replenish_lo,
-                          f"<= customer.relevance.replenish_hi ({rel.replenish_hi:g})")
+        raise ConfigError(
+            "customer.relevance.replenish_lo",
+            rel.replenish_lo,
+            f"<= customer.relevance.replenish_hi ({rel.replenish_hi:g})",
+        )
     tr = cfg.customer.trust
     if tr.irrelevant_below > tr.relevant_above:
-        raise ConfigError("customer.trust.irrelevant_below", tr.irrelevant_below,
-                          f"<= customer.trust.relevant_above ({tr.relevant_above:g})")
+        raise ConfigError(
+            "customer.trust.irrelevant_below",
+            tr.irrelevant_below,
+            f"<= customer.trust.relevant_above ({tr.relevant_above:g})",
+        )
     from sim.behavior import build_behaviors
 
-    build_behaviors(cfg.behaviors)   # raises ConfigError for a bad target or parameter
+    build_behaviors(cfg.behaviors)  # raises ConfigError for a bad target or parameter
     from sim.campaigns.checks import check_campaign_plan
 
     check_campaign_plan(cfg)
+
 
 def _unique(key: str, names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})

@@ -64,15 +64,22 @@ def _parse(lines: str) -> tuple[ArraySpec, ...]:
         if not m:
             raise SyntaxError(f"bad kernel signature line: {raw!r}")
         name, dtype, dims, bound, sentinel = m.groups()
-        specs.append(ArraySpec(name, np.dtype(dtype), tuple(d.strip() for d in dims.split(",")),
-                               bound, None if sentinel is None else int(sentinel)))
+        specs.append(
+            ArraySpec(
+                name,
+                np.dtype(dtype),
+                tuple(d.strip() for d in dims.split(",")),
+                bound,
+                None if sentinel is None else int(sentinel),
+            )
+        )
     return tuple(specs)
 
 
 @dataclass(frozen=True)
 class Kernel:
-    module: str          # compiled module in sim.core
-    twin: Any            # module holding the NumPy twin
+    module: str  # compiled module in sim.core
+    twin: Any  # module holding the NumPy twin
     arrays: tuple[ArraySpec, ...]
 
 
@@ -266,20 +273,26 @@ KERNELS: dict[str, Kernel] = {
 """Every kernel by name, with its array signature.  Tests iterate over this registry."""
 
 
-def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: frozenset[str] = frozenset(),
-           trusted: frozenset[str] = frozenset()) -> None:
+def _check(
+    kernel_name: str,
+    kernel: Kernel,
+    kwargs: dict[str, Any],
+    skip: frozenset[str] = frozenset(),
+    trusted: frozenset[str] = frozenset(),
+) -> None:
     dims: dict[str, int] = {}
     for spec in kernel.arrays:
         a = kwargs.get(spec.name)
         # One test for the usual case; the messages only when something is wrong.
-        if not (isinstance(a, np.ndarray) and a.dtype == spec.dtype and a.ndim == len(spec.dims)
-                and a.flags.c_contiguous):
+        if not (
+            isinstance(a, np.ndarray) and a.dtype == spec.dtype and a.ndim == len(spec.dims) and a.flags.c_contiguous
+        ):
             _signature_error(kernel_name, spec, kwargs)
         for sym, size in zip(spec.dims, a.shape):
             if dims.setdefault(sym, size) != size:
                 raise KernelArgumentError(
-                    f"{kernel_name}({spec.name}): dimension {sym} is {size} here but {dims[sym]} in an earlier "
-                    "argument")
+                    f"{kernel_name}({spec.name}): dimension {sym} is {size} here but {dims[sym]} in an earlier argument"
+                )
     # The wave's customers first: an N-row array is read only at rows cust[t] (every kernel
     # that takes ``cust`` indexes its per-customer arrays through it and nothing else), so
     # its indices are checked on those rows only, once ``cust`` itself is known to be valid.
@@ -297,25 +310,32 @@ def _check(kernel_name: str, kernel: Kernel, kwargs: dict[str, Any], skip: froze
             continue
         bound = _bound(spec.bound, dims)
         if bound is None:
-            continue   # the kernel never dereferences these indices (it only copies them)
+            continue  # the kernel never dereferences these indices (it only copies them)
         use_rows = rows is not None and spec.dims[0] == "N"
         if use_rows and spec.name in unread:
-            continue   # this call never dereferences them
+            continue  # this call never dereferences them
         if spec.name in skip:
-            continue   # the kernel checks these itself
+            continue  # the kernel checks these itself
         if spec.name in trusted:
             # Checked already in this wave (see :func:`call`); a wave's customers still
             # select the rows at which its N-row arrays are checked.
             if _selects_rows(spec):
                 rows = a
             continue
-        count, lo, hi = index_range(a.reshape(a.shape[0], -1), rows if use_rows else _NO_ROWS, use_rows,
-                                    spec.sentinel is not None, spec.sentinel or 0,
-                                    row_mask if use_rows else None, n_threads)
+        count, lo, hi = index_range(
+            a.reshape(a.shape[0], -1),
+            rows if use_rows else _NO_ROWS,
+            use_rows,
+            spec.sentinel is not None,
+            spec.sentinel or 0,
+            row_mask if use_rows else None,
+            n_threads,
+        )
         if count and (lo < 0 or hi >= bound):
             raise KernelArgumentError(
                 f"{kernel_name}({spec.name}): indices span [{lo}, {hi}], allowed [0, {bound})"
-                + (f" or {spec.sentinel}" if spec.sentinel is not None else ""))
+                + (f" or {spec.sentinel}" if spec.sentinel is not None else "")
+            )
         if _selects_rows(spec):
             rows = a
 
@@ -368,11 +388,16 @@ def _fill_slates_unread(kwargs: dict[str, Any]) -> frozenset[str]:
     """
     src = {SOURCES[c] for c in np.unique(kwargs["slot_source"]).tolist() if 0 <= c < len(SOURCES)}
     unread = set()
-    if not ({"retarget", "replenish"} & src or kwargs.get("suppress_window", 0) > 0
-            or kwargs.get("suppress_cycle", False)):
+    if not (
+        {"retarget", "replenish"} & src or kwargs.get("suppress_window", 0) > 0 or kwargs.get("suppress_cycle", False)
+    ):
         unread.add("hist_item")
-    for name, source in (("last_view_item", "retarget"), ("stated_cats", "stated"),
-                         ("inferred_cat", "inferred"), ("offsite_cat", "offsite")):
+    for name, source in (
+        ("last_view_item", "retarget"),
+        ("stated_cats", "stated"),
+        ("inferred_cat", "inferred"),
+        ("offsite_cat", "offsite"),
+    ):
         if source not in src:
             unread.add(name)
     return frozenset(unread)
@@ -404,8 +429,9 @@ def check_indices(what: str, a: np.ndarray, bound: int, n_threads: int = 1) -> N
     [0, bound) (``what`` names it in the message)."""
     if a.size == 0:
         return
-    count, lo, hi = _index_range()(np.ascontiguousarray(a).reshape(a.shape[0], -1), _NO_ROWS, False, False, 0,
-                                   None, n_threads)
+    count, lo, hi = _index_range()(
+        np.ascontiguousarray(a).reshape(a.shape[0], -1), _NO_ROWS, False, False, 0, None, n_threads
+    )
     if count and (lo < 0 or hi >= bound):
         raise KernelArgumentError(f"{what}: indices span [{lo}, {hi}], allowed [0, {bound})")
 
@@ -426,8 +452,13 @@ def _bound(text: str, dims: dict[str, int]) -> int | None:
     return dims[sym] - (int(minus) if minus else 0)
 
 
-def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] = frozenset(), check: bool = True,
-         **kwargs: Any) -> Any:
+def call(
+    name: str,
+    impl: str = "compiled",
+    trusted: frozenset[str] | set[str] = frozenset(),
+    check: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Validate the arrays of kernel ``name``, run it with ``impl`` ("compiled" or "numpy")
     and return what it returns (None, or for the kernels in :data:`COUNTED` a count).
 
@@ -462,6 +493,7 @@ def call(name: str, impl: str = "compiled", trusted: frozenset[str] | set[str] =
             row = kwargs[in_kernel][result - 1]
             raise KernelArgumentError(
                 f"{name}({in_kernel}): customer {result - 1} holds items {row.tolist()}, "
-                f"allowed [0, {kwargs['item_feat'].shape[0]}) in a filled slot (hist_day set)")
-        return None   # the kernel's return value was its own check
+                f"allowed [0, {kwargs['item_feat'].shape[0]}) in a filled slot (hist_day set)"
+            )
+        return None  # the kernel's return value was its own check
     return result

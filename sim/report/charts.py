@@ -16,7 +16,7 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")   # before any figure: the report never needs a display
+matplotlib.use("Agg")  # before any figure: the report never needs a display
 
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -34,8 +34,8 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 LINESTYLES = ["-", "--", ":", "-."]
 
 STYLE = {
-    "svg.fonttype": "none",          # SVG text stays text: small, searchable, no glyph paths
-    "svg.hashsalt": "prepersona",    # stable element ids, so the same sweep gives the same report
+    "svg.fonttype": "none",  # SVG text stays text: small, searchable, no glyph paths
+    "svg.hashsalt": "prepersona",  # stable element ids, so the same sweep gives the same report
     "font.size": 10,
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
@@ -65,14 +65,18 @@ def draw_all(summary: Summary, out_dir: Path) -> list[Chart]:
     styles = _styles(summary.settings)
     charts = []
     with matplotlib.rc_context(STYLE):
-        for name, draw in (("revenue_vs_trust", _revenue_vs_trust), ("trust_over_time", _trust_over_time),
-                           ("optouts_and_churn", _optouts_and_churn), ("causes", _causes),
-                           ("segments", _segments)):
+        for name, draw in (
+            ("revenue_vs_trust", _revenue_vs_trust),
+            ("trust_over_time", _trust_over_time),
+            ("optouts_and_churn", _optouts_and_churn),
+            ("causes", _causes),
+            ("segments", _segments),
+        ):
             drawn = draw(summary, styles)
             if drawn is not None:
                 fig, title, caption = drawn
                 charts.append(_render(fig, name, title, caption, out_dir))
-            else:   # no data for it now: an earlier report's slide would no longer match
+            else:  # no data for it now: an earlier report's slide would no longer match
                 (out_dir / f"{name}.png").unlink(missing_ok=True)
     return charts
 
@@ -84,8 +88,7 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     one. NaN points are never on the front.
     """
     ok = ~(np.isnan(x) | np.isnan(y))
-    front = [i for i in np.flatnonzero(ok)
-             if not np.any(ok & (x >= x[i]) & (y >= y[i]) & ((x > x[i]) | (y > y[i])))]
+    front = [i for i in np.flatnonzero(ok) if not np.any(ok & (x >= x[i]) & (y >= y[i]) & ((x > x[i]) | (y > y[i])))]
     return np.array(sorted(front, key=lambda i: x[i]), dtype=np.int64)
 
 
@@ -99,22 +102,33 @@ def _revenue_vs_trust(summary: Summary, styles):
     trust = np.array([s.mean["trust_mean_end"].mean for s in summary.settings])
     for s, (color, marker, _) in zip(summary.settings, styles):
         r, t = s.mean["revenue"], s.mean["trust_mean_end"]
-        ax.errorbar(t.mean, r.mean, xerr=_err([t]), yerr=_err([r]), fmt=marker, color=color, ms=8, capsize=3,
-                    label=s.label)
+        ax.errorbar(
+            t.mean, r.mean, xerr=_err([t]), yerr=_err([r]), fmt=marker, color=color, ms=8, capsize=3, label=s.label
+        )
     front = pareto_front(trust, rev)
     if front.size > 1:
         ax.plot(trust[front], rev[front], color="#555555", lw=1.2, ls="--", zorder=0, label="Pareto front")
     for i, s in enumerate(summary.settings):
-        ax.annotate(s.label, (trust[i], rev[i]), textcoords="offset points", xytext=(6, 6), fontsize=8,
-                    fontweight="bold" if i in front else "normal")
+        ax.annotate(
+            s.label,
+            (trust[i], rev[i]),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+            fontweight="bold" if i in front else "normal",
+        )
     ax.set_xlabel("mean trust at the end, [0, 1]")
     ax.set_ylabel("revenue, currency units")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     _legend(ax, len(summary.settings) + 1)
-    return _done(fig, ax, "Which strategies earn more without eroding trust?",
-                 "Each point is a setting's mean across seeds, with 95% intervals on both axes. Up is more "
-                 "revenue, right is more trust; the settings no other beats on both (the Pareto front) are "
-                 "labelled in bold and joined by the dashed line.")
+    return _done(
+        fig,
+        ax,
+        "Which strategies earn more without eroding trust?",
+        "Each point is a setting's mean across seeds, with 95% intervals on both axes. Up is more "
+        "revenue, right is more trust; the settings no other beats on both (the Pareto front) are "
+        "labelled in bold and joined by the dashed line.",
+    )
 
 
 def _trust_over_time(summary: Summary, styles):
@@ -127,7 +141,7 @@ def _trust_over_time(summary: Summary, styles):
         if not runs:
             continue
         n = min(x.size for x in runs)
-        values = np.stack([x[:n] for x in runs])   # (seeds, days)
+        values = np.stack([x[:n] for x in runs])  # (seeds, days)
         mean = values.mean(axis=0)
         ax.plot(np.arange(n), mean, color=color, ls=ls, lw=1.8, label=s.label)
         if values.shape[0] > 1:
@@ -139,15 +153,24 @@ def _trust_over_time(summary: Summary, styles):
     ax.set_xlabel("day")
     ax.set_ylabel("mean trust of all customers, [0, 1]")
     _legend(ax, drawn)
-    return _done(fig, ax, "How does trust move, day by day?",
-                 "Mean trust of all customers per simulated day (churned customers at their last value), "
-                 "averaged over seeds; the band is the 95% interval across seeds.")
+    return _done(
+        fig,
+        ax,
+        "How does trust move, day by day?",
+        "Mean trust of all customers per simulated day (churned customers at their last value), "
+        "averaged over seeds; the band is the 95% interval across seeds.",
+    )
 
 
 def _optouts_and_churn(summary: Summary, styles):
-    panels = [(m, lab) for m, lab in (("optout_share_email", "share of email subscribers who opted out"),
-                                      ("churned_share", "share of customers who churned"))
-              if m in summary.metrics]
+    panels = [
+        (m, lab)
+        for m, lab in (
+            ("optout_share_email", "share of email subscribers who opted out"),
+            ("churned_share", "share of customers who churned"),
+        )
+        if m in summary.metrics
+    ]
     if not panels:
         return None
     fig = Figure(figsize=(8, 0.9 + 0.45 * len(summary.settings) * len(panels) + 0.6 * len(panels)))
@@ -156,26 +179,28 @@ def _optouts_and_churn(summary: Summary, styles):
     colors = [c for c, _, _ in styles]
     for ax, (m, lab) in zip(axes, panels):
         iv = [s.mean[m] for s in summary.settings]
-        ax.barh(y, [100 * i.mean for i in iv], xerr=100 * _err(iv),
-                color=colors, capsize=3, height=0.6)
+        ax.barh(y, [100 * i.mean for i in iv], xerr=100 * _err(iv), color=colors, capsize=3, height=0.6)
         ax.set_yticks(y, [s.label for s in summary.settings])
         ax.set_xlabel(f"{lab}, %")
         ax.grid(axis="y", visible=False)
-    return _done(fig, axes[0], "Who opts out of email, and who leaves?",
-                 "Means across seeds with 95% intervals.")
+    return _done(fig, axes[0], "Who opts out of email, and who leaves?", "Means across seeds with 95% intervals.")
 
 
 def _causes(summary: Summary, styles):
     panels = []
-    for prefix, lab in (("persofails_by_source.", "persofails, by the slot rule that showed the just-bought item"),
-                        ("creepy_touches_by_basis.", "creepy touches, by the data basis behind them")):
+    for prefix, lab in (
+        ("persofails_by_source.", "persofails, by the slot rule that showed the just-bought item"),
+        ("creepy_touches_by_basis.", "creepy touches, by the data basis behind them"),
+    ):
         keys = sorted({k for s in summary.settings for r in s.runs for k in r.metrics if k.startswith(prefix)})
         # A cause a run's dict does not list did not occur in that run: 0, not missing.
-        means = np.array([[np.mean([r.metrics.get(k, 0.0) for r in s.runs]) for k in keys]
-                          for s in summary.settings], dtype=np.float64).reshape(len(summary.settings), len(keys))
+        means = np.array(
+            [[np.mean([r.metrics.get(k, 0.0) for r in s.runs]) for k in keys] for s in summary.settings],
+            dtype=np.float64,
+        ).reshape(len(summary.settings), len(keys))
         if keys and means.sum() > 0:
             keep = means.sum(axis=0) > 0
-            panels.append(([k[len(prefix):] for k, ok in zip(keys, keep) if ok], means[:, keep], lab))
+            panels.append(([k[len(prefix) :] for k, ok in zip(keys, keep) if ok], means[:, keep], lab))
     if not panels:
         return None
     fig = Figure(figsize=(8, 0.9 + sum(0.45 * len(summary.settings) + 0.9 for _ in panels)))
@@ -187,20 +212,33 @@ def _causes(summary: Summary, styles):
         left = np.zeros(len(summary.settings))
         for j, cause in enumerate(causes):
             k = names.index(cause)
-            ax.barh(y, means[:, j], left=left, color=PALETTE[k % len(PALETTE)], height=0.6, label=cause,
-                    hatch=["", "//", ".."][(k // len(PALETTE)) % 3], edgecolor="white", lw=0.5)
+            ax.barh(
+                y,
+                means[:, j],
+                left=left,
+                color=PALETTE[k % len(PALETTE)],
+                height=0.6,
+                label=cause,
+                hatch=["", "//", ".."][(k // len(PALETTE)) % 3],
+                edgecolor="white",
+                lw=0.5,
+            )
             left += means[:, j]
         ax.set_yticks(y, [s.label for s in summary.settings])
         ax.set_xlabel(f"{lab} (mean per run)")
         ax.grid(axis="y", visible=False)
         _legend(ax, len(causes))
-    return _done(fig, axes[0], "What causes persofails and creepy touches?",
-                 "Persofails (a just-bought durable shown again) by the slot rule that showed it, and creepy "
-                 "touches by the data basis of their most intrusive slot; means across seeds.")
+    return _done(
+        fig,
+        axes[0],
+        "What causes persofails and creepy touches?",
+        "Persofails (a just-bought durable shown again) by the slot rule that showed it, and creepy "
+        "touches by the data basis of their most intrusive slot; means across seeds.",
+    )
 
 
 def _segments(summary: Summary, styles):
-    table = {}   # (setting index, segment) -> list of (revenue, trust change) per run
+    table = {}  # (setting index, segment) -> list of (revenue, trust change) per run
     segments: list[str] = []
     for i, s in enumerate(summary.settings):
         for r in s.runs:
@@ -222,21 +260,31 @@ def _segments(summary: Summary, styles):
             vals = [np.nanmean([v[col] for v in table.get((i, seg), [(math.nan, math.nan)])]) for seg in segments]
             ax.bar(x - 0.4 + width * (i + 0.5), vals, width, color=color, label=s.label if col == 0 else None)
     for ax, lab in zip(axes, ("revenue per segment, currency units", "trust change per segment (end − start)")):
-        ax.set_xticks(x, [seg.replace("_", "\n") for seg in segments])   # long names side by side
+        ax.set_xticks(x, [seg.replace("_", "\n") for seg in segments])  # long names side by side
         ax.set_ylabel(lab)
         ax.grid(axis="x", visible=False)
     axes[1].axhline(0, color="#333333", lw=0.8)
     axes[0].yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     _legend(axes[0], k)
-    return _done(fig, axes[0], "Which customer segments gain, and which lose?",
-                 "Revenue and change of mean trust within each customer segment, means across seeds.")
+    return _done(
+        fig,
+        axes[0],
+        "Which customer segments gain, and which lose?",
+        "Revenue and change of mean trust within each customer segment, means across seeds.",
+    )
 
 
 # ---------------------------------------------------------------------------------- helpers
 def _styles(settings: list[SettingSummary]) -> list[tuple[str, str, str]]:
     """(colour, marker, line style) per setting, in order; distinct for up to 8 × 4 settings."""
-    return [(PALETTE[i % len(PALETTE)], MARKERS[(i // len(PALETTE)) % len(MARKERS)],
-             LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]) for i in range(len(settings))]
+    return [
+        (
+            PALETTE[i % len(PALETTE)],
+            MARKERS[(i // len(PALETTE)) % len(MARKERS)],
+            LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)],
+        )
+        for i in range(len(settings))
+    ]
 
 
 def _err(intervals) -> np.ndarray:
@@ -253,8 +301,7 @@ def _done(fig: Figure, ax, title: str, caption: str):
 
 
 def _legend(ax, entries: int) -> None:
-    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5),
-              ncols=1 if entries <= 16 else 2)
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5), ncols=1 if entries <= 16 else 2)
 
 
 def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> Chart:
@@ -265,11 +312,11 @@ def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> 
     svg = buf.getvalue()
     # Keep the <svg> element alone: no XML prolog, DOCTYPE or RDF metadata block (which holds
     # addresses; harmless, but the report names no address at all).
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     # Inline in HTML an <svg> is in the SVG namespace (and xlink:href works) without declarations.
     svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg)
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
     return Chart(name, title, caption, svg, png)
 

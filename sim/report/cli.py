@@ -22,17 +22,21 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point; exits with status 0 on success, 2 on a directory without complete runs, 1 when
     the report cannot be written."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Write the workshop report (tables, charts, report.html) of a sweep directory.")
+        prog=PROG, description="Write the workshop report (tables, charts, report.html) of a sweep directory."
+    )
     parser.add_argument("dir", help="a sweep directory: run directories (with .hydra/ and metrics.json) below it")
-    parser.add_argument("--baseline", default="none",
-                        help="setting or strategy the paired differences are taken against (default: none)")
+    parser.add_argument(
+        "--baseline",
+        default="none",
+        help="setting or strategy the paired differences are taken against (default: none)",
+    )
     args = parser.parse_args(argv)
     try:
         path = write_report(args.dir, baseline=args.baseline)
     except NoCompleteRuns as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except OSError as exc:   # e.g. a read-only sweep directory
+    except OSError as exc:  # e.g. a read-only sweep directory
         print(f"{PROG}: error: cannot write the report into {args.dir}: {exc}", file=sys.stderr)
         sys.exit(1)
     print(path)

@@ -24,9 +24,17 @@ import yaml
 
 from sim.results import METRICS_FILE
 
-__all__ = ["Run", "Sweep", "NoCompleteRuns", "collect", "flatten_numeric", "read_csv_columns", "override_key",
-           "to_float",
-           "NEUTRAL_OVERRIDES"]
+__all__ = [
+    "Run",
+    "Sweep",
+    "NoCompleteRuns",
+    "collect",
+    "flatten_numeric",
+    "read_csv_columns",
+    "override_key",
+    "to_float",
+    "NEUTRAL_OVERRIDES",
+]
 
 NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
 """Override keys (or key prefixes, ending in '.') that do not define a setting: the seed is the
@@ -124,8 +132,9 @@ class Sweep:
         varying = _varying_keys(list(groups))
         labels = {}
         for s, runs in groups.items():
-            shown = sorted((o for o in s if override_key(o) in varying),
-                           key=lambda o: (override_key(o) != "strategy", o))
+            shown = sorted(
+                (o for o in s if override_key(o) in varying), key=lambda o: (override_key(o) != "strategy", o)
+            )
             parts = [o.split("=", 1)[1] if override_key(o) == "strategy" else o for o in shown]
             labels[s] = ", ".join(parts) if parts else runs[0].strategy
         # Two settings can only share a label when their overrides differ in spelling alone.
@@ -148,8 +157,7 @@ def collect(root: Path | str) -> Sweep:
     root = Path(root)
     if not root.is_dir():
         what = "not a directory" if root.exists() else "no such directory"
-        raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories "
-                             f"with {METRICS_FILE})")
+        raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories with {METRICS_FILE})")
     run_dirs = sorted({p.parent for p in root.rglob(".hydra") if p.is_dir()})
     runs, incomplete, unreadable = [], 0, []
     for d in run_dirs:
@@ -162,8 +170,9 @@ def collect(root: Path | str) -> Sweep:
             unreadable.append(f"{d}: {exc}")
     if not runs:
         found = f"{len(run_dirs)} run directories, none complete" if run_dirs else "no run directories"
-        raise NoCompleteRuns(f"{root}: no complete run ({found}; expected run directories with .hydra/ and "
-                             f"{METRICS_FILE})")
+        raise NoCompleteRuns(
+            f"{root}: no complete run ({found}; expected run directories with .hydra/ and {METRICS_FILE})"
+        )
     kept, seen, duplicates = [], set(), 0
     for run in runs:
         key = (run.setting, run.seed)
@@ -172,8 +181,14 @@ def collect(root: Path | str) -> Sweep:
             continue
         seen.add(key)
         kept.append(run)
-    return Sweep(root=root, runs=kept, incomplete=incomplete, duplicates=duplicates, unreadable=unreadable,
-                 command=_sweep_command(root))
+    return Sweep(
+        root=root,
+        runs=kept,
+        incomplete=incomplete,
+        duplicates=duplicates,
+        unreadable=unreadable,
+        command=_sweep_command(root),
+    )
 
 
 def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:

@@ -32,8 +32,16 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Interval", "t_quantile", "t_cdf", "mean_interval", "paired_difference", "welch_difference",
-           "seeds_needed", "LEVEL"]
+__all__ = [
+    "Interval",
+    "t_quantile",
+    "t_cdf",
+    "mean_interval",
+    "paired_difference",
+    "welch_difference",
+    "seeds_needed",
+    "LEVEL",
+]
 
 LEVEL = 0.95
 """Coverage of every interval in the report."""
@@ -175,13 +183,17 @@ def seeds_needed(diff: Interval) -> float:
 def _t_quantile_large_df(p: float, df: float) -> float:
     """Cornish–Fisher expansion of t in powers of 1/df around the normal quantile z
     (Abramowitz & Stegun 26.7.5, four terms; error below 1e-11 for df > 1000)."""
-    lo, hi = -40.0, 40.0   # the normal quantile by bisection on erf
+    lo, hi = -40.0, 40.0  # the normal quantile by bisection on erf
     while hi - lo > 1e-13:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if t_cdf(mid, math.inf) < p else (lo, mid)
     z = (lo + hi) / 2
-    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
 
 
 def _t975(df: float) -> float:

@@ -56,8 +56,7 @@ def pick_stories(journeys: list[dict], limit: int = 5) -> list[Story]:
     if creeped_then_left:
         take("A creepy touch, then gone", creeped_then_left, lambda j: -drop(j))
     else:
-        take("Creepy touches", [j for j in journeys if _count(j, "creepy")],
-             lambda j: (-_count(j, "creepy"), -drop(j)))
+        take("Creepy touches", [j for j in journeys if _count(j, "creepy")], lambda j: (-_count(j, "creepy"), -drop(j)))
     take("The biggest loss of trust", [j for j in journeys if drop(j) > 0], lambda j: -drop(j))
     take("Unsubscribed", [j for j in journeys if _unsubscribe_days(j)], lambda j: -drop(j))
     take("Trust grew, and they bought", [j for j in journeys if _purchases(j) and drop(j) < 0], drop)
@@ -105,7 +104,9 @@ def tell(journey: dict) -> str:
         on = f" ({', '.join(bases)} data)" if bases else ""
         what = "a touch" if len(creepy) == 1 else f"{len(creepy)} touches"
         channels = _join(sorted({e["channel"] for e in creepy}))
-        phrases.append((creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy, channels=False)}{on}"))
+        phrases.append(
+            (creepy[0]["day"], 2, f"found {what} creepy ({channels}) on {days_phrase(creepy, channels=False)}{on}")
+        )
     for day, channel in _unsubscribe_days(journey):
         phrases.append((day, 3, f"unsubscribed from {channel} on day {day}"))
     churn = next((e for e in journey.get("events", []) if e.get("event") == "churned"), None)
@@ -133,7 +134,7 @@ CHANNEL_WORDS = {"email": "email", "push": "push", "ads": "ad"}
 
 
 def days_phrase(events: list[dict], most: int = 6, channels: bool = True) -> str:
-    """"day 4", "days 4 and 9 (email)", "days 4, 9 (ad) and 12", or "days 4, 9, ... and 7 more".
+    """ "day 4", "days 4 and 9 (email)", "days 4, 9 (ad) and 12", or "days 4, 9, ... and 7 more".
 
     Distinct days; with ``channels``, a day whose touches came by email, push or an ad says so.
     """
@@ -146,7 +147,7 @@ def days_phrase(events: list[dict], most: int = 6, channels: bool = True) -> str
     if len(days) == 1:
         return f"day {words[0]}"
     if len(days) > most:
-        return f"days {', '.join(words[:most - 1])} and {len(days) - most + 1} more"
+        return f"days {', '.join(words[: most - 1])} and {len(days) - most + 1} more"
     return f"days {_join(words)}"
 
 
@@ -160,9 +161,15 @@ def _purchase_phrases(purchases: list[dict], persofails: list[dict]) -> list[tup
     for n, p in enumerate(purchases):
         cat = p.get("bought_category", "?")
         # A touch at the very moment of the next purchase of the category still shows this one.
-        following = next((q for q in purchases[n + 1:] if q.get("bought_category") == cat), None)
-        repeats = [e for e in persofails if id(e) not in explained and _persofail_category(e) == cat
-                   and _after(e, p) and (following is None or not _after(e, following))]
+        following = next((q for q in purchases[n + 1 :] if q.get("bought_category") == cat), None)
+        repeats = [
+            e
+            for e in persofails
+            if id(e) not in explained
+            and _persofail_category(e) == cat
+            and _after(e, p)
+            and (following is None or not _after(e, following))
+        ]
         explained |= {id(e) for e in repeats}
         text = f"bought item {p.get('bought', '?')} ({cat}){_price(p)} on day {p['day']}"
         if repeats:

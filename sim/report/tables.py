@@ -22,8 +22,7 @@ import numpy as np
 from sim.report.collect import Run, Sweep, override_key
 from sim.report.stats import Interval, mean_interval, paired_difference, seeds_needed, welch_difference
 
-__all__ = ["KEY_METRICS", "SettingSummary", "Summary", "summarize", "write_tables", "runs_rows",
-           "strategies_rows"]
+__all__ = ["KEY_METRICS", "SettingSummary", "Summary", "summarize", "write_tables", "runs_rows", "strategies_rows"]
 
 KEY_METRICS: dict[str, str] = {
     "revenue": "revenue",
@@ -124,8 +123,13 @@ def runs_rows(sweep: Sweep) -> list[dict]:
     labels = sweep.labels()
     rows = []
     for run in sweep.runs:
-        row = {"run_dir": str(run.path.relative_to(sweep.root)) or ".", "setting": labels[run.setting],
-               "overrides": " ".join(run.overrides), "seed": run.seed, "strategy": run.strategy}
+        row = {
+            "run_dir": str(run.path.relative_to(sweep.root)) or ".",
+            "setting": labels[run.setting],
+            "overrides": " ".join(run.overrides),
+            "seed": run.seed,
+            "strategy": run.strategy,
+        }
         row.update({f"override.{override_key(o)}": o.split("=", 1)[1] if "=" in o else "" for o in run.overrides})
         row.update({k: v for k, v in run.info.items() if k not in row})
         row.update(run.metrics)
@@ -137,15 +141,29 @@ def strategies_rows(summary: Summary) -> list[dict]:
     """One dict per setting, in ranking order (see the module docstring for the columns)."""
     rows = []
     for rank, s in enumerate(summary.settings, 1):
-        row = {"rank": rank, "setting": s.label, "strategy": s.strategy, "overrides": " ".join(s.overrides),
-               "n_seeds": len(s.runs), "seeds": " ".join(map(str, s.seeds)), "baseline": s.baseline or ""}
+        row = {
+            "rank": rank,
+            "setting": s.label,
+            "strategy": s.strategy,
+            "overrides": " ".join(s.overrides),
+            "n_seeds": len(s.runs),
+            "seeds": " ".join(map(str, s.seeds)),
+            "baseline": s.baseline or "",
+        }
         for m in summary.metrics:
             i = s.mean[m]
             row.update({f"{m}_mean": i.mean, f"{m}_low": i.low, f"{m}_high": i.high})
             d, w = s.diff.get(m), s.welch.get(m)
-            row.update({f"{m}_diff": d.mean if d else None, f"{m}_diff_low": d.low if d else None,
-                        f"{m}_diff_high": d.high if d else None, f"{m}_welch_low": w.low if w else None,
-                        f"{m}_welch_high": w.high if w else None, f"{m}_seeds_needed": s.needed.get(m)})
+            row.update(
+                {
+                    f"{m}_diff": d.mean if d else None,
+                    f"{m}_diff_low": d.low if d else None,
+                    f"{m}_diff_high": d.high if d else None,
+                    f"{m}_welch_low": w.low if w else None,
+                    f"{m}_welch_high": w.high if w else None,
+                    f"{m}_seeds_needed": s.needed.get(m),
+                }
+            )
         rows.append(row)
     return rows
 

@@ -30,8 +30,8 @@ def load_strategy_config(name: str) -> StrategyConfig:
     if name not in available_strategies():
         raise KeyError(name)
     node = OmegaConf.load(str(_strategy_dir() / f"{name}.yaml"))
-    node.pop("defaults", None)   # a strategy's own choice of campaign plan does not apply here
-    if "strategy" in node:        # a file in the global package
+    node.pop("defaults", None)  # a strategy's own choice of campaign plan does not apply here
+    if "strategy" in node:  # a file in the global package
         node = node.strategy
     merged = OmegaConf.merge(OmegaConf.structured(StrategyConfig), node)
     return OmegaConf.to_object(merged)

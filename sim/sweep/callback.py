@@ -27,7 +27,7 @@ def sweep_size(config: DictConfig) -> int | None:
     params = OmegaConf.select(config, "hydra.sweeper.params") or {}
     try:
         return len(expand_jobs(list(config.hydra.overrides.task), True, [f"{k}={v}" for k, v in params.items()]))
-    except PreflightError:   # e.g. a sweeper that samples (an interval): no fixed number of runs
+    except PreflightError:  # e.g. a sweeper that samples (an interval): no fixed number of runs
         return None
 
 
@@ -61,8 +61,12 @@ class SweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         self._total = sweep_size(config)
         runs = f"{self._total} runs" if self._total is not None else "runs"
-        print(f"sweep: {runs} into {sweep_dir.resolve()}; if it is interrupted, the same command "
-              f"with hydra.sweep.dir={sweep_dir} finishes it", file=sys.stderr, flush=True)
+        print(
+            f"sweep: {runs} into {sweep_dir.resolve()}; if it is interrupted, the same command "
+            f"with hydra.sweep.dir={sweep_dir} finishes it",
+            file=sys.stderr,
+            flush=True,
+        )
         mode = OmegaConf.select(config, "output.progress", default="auto")
         self._progress = SweepProgress(sweep_dir, self._total, mode=mode).start()
 

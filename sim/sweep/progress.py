@@ -37,7 +37,7 @@ def status_line(done: int, total: int | None, done_at_start: int, elapsed: float
     if total is None:
         return f"sweep: {done} runs done"
     line = f"sweep: {done}/{total} runs done"
-    finished_here = done - done_at_start   # runs skipped on resuming took no time
+    finished_here = done - done_at_start  # runs skipped on resuming took no time
     if 0 < finished_here and done < total:
         line += f", {_duration(elapsed / finished_here * (total - done))} left"
     elif done < total:
@@ -57,8 +57,7 @@ class SweepProgress:
     interval : seconds between two looks at the sweep directory
     """
 
-    def __init__(self, sweep_dir: Path, total: int | None, mode: str = "auto", stream=None,
-                 interval: float = 1.0):
+    def __init__(self, sweep_dir: Path, total: int | None, mode: str = "auto", stream=None, interval: float = 1.0):
         self.sweep_dir, self.total, self.interval = Path(sweep_dir), total, interval
         self.stream = stream if stream is not None else sys.stderr
         terminal = self.stream.isatty()
@@ -70,7 +69,7 @@ class SweepProgress:
         self._done_at_start = complete_runs(self.sweep_dir)
         self._last_done = -1
 
-    def start(self) -> "SweepProgress":
+    def start(self) -> SweepProgress:
         if self.enabled:
             self._thread = threading.Thread(target=self._watch, name="sweep-progress", daemon=True)
             self._thread.start()

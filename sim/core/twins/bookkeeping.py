@@ -13,16 +13,41 @@ agree): its per-segment revenue and its sums are sums of per-chunk sums, taken h
 same order."""
 
 
-def tally_wave(cust, segment, exposed, clicked, bought, revenue, margin, persofail, creepy, opted_out, basis, rel,
-               score, counts, persofail_slot_basis, creepy_basis, by_segment, sums, n_threads=1) -> int:
+def tally_wave(
+    cust,
+    segment,
+    exposed,
+    clicked,
+    bought,
+    revenue,
+    margin,
+    persofail,
+    creepy,
+    opted_out,
+    basis,
+    rel,
+    score,
+    counts,
+    persofail_slot_basis,
+    creepy_basis,
+    by_segment,
+    sums,
+    n_threads=1,
+) -> int:
     """See the compiled kernel; the same outputs, bit for bit (out-of-range checks left to
     NumPy's indexing; ``n_threads`` is ignored)."""
     n_seg = by_segment.shape[1]
     ex = exposed != 0
     n_exposed = int(np.count_nonzero(ex))
     sold = bought >= 0
-    counts[:] = (n_exposed, np.count_nonzero(clicked), np.count_nonzero(sold), np.count_nonzero(opted_out),
-                 np.count_nonzero(persofail), np.count_nonzero(creepy))
+    counts[:] = (
+        n_exposed,
+        np.count_nonzero(clicked),
+        np.count_nonzero(sold),
+        np.count_nonzero(opted_out),
+        np.count_nonzero(persofail),
+        np.count_nonzero(creepy),
+    )
     persofail_slot_basis[:] = 0
     rows = np.flatnonzero(persofail)
     slot = persofail[rows].astype(np.int64) - 1
@@ -36,7 +61,7 @@ def tally_wave(cust, segment, exposed, clicked, bought, revenue, margin, persofa
     # Revenue as the kernel sums it: per chunk of touches in touch order, the chunks in order.
     by_segment[0] = 0.0
     for lo in range(0, len(cust), TALLY_CHUNK):
-        r = lo + np.flatnonzero(sold[lo:lo + TALLY_CHUNK])
+        r = lo + np.flatnonzero(sold[lo : lo + TALLY_CHUNK])
         by_segment[0] += np.bincount(seg[r], weights=revenue[r], minlength=n_seg)
     best = score.max(axis=1).astype(np.float64) if score.shape[1] else np.zeros(len(cust))
     sums[:] = 0.0
@@ -61,13 +86,14 @@ def lane_sum(values: np.ndarray) -> float:
     (p7 + p6)).  ``values``: float64 (n,)."""
     # A first row of zeros: each partial sum starts at +0.0, as the kernel's do.
     lanes = np.zeros(8 + -(-len(values) // 8) * 8)
-    lanes[8:8 + len(values)] = values
+    lanes[8 : 8 + len(values)] = values
     p = np.add.accumulate(lanes.reshape(-1, 8), axis=0)[-1]
     return float(((p[0] + p[1]) + (p[3] + p[2])) + ((p[4] + p[5]) + (p[7] + p[6])))
 
 
-def note_wave(cust, clicked, bought, last_visit, last_purchase, last_engaged, visit: bool, now: int,
-              n_threads: int = 1) -> int:
+def note_wave(
+    cust, clicked, bought, last_visit, last_purchase, last_engaged, visit: bool, now: int, n_threads: int = 1
+) -> int:
     """See the compiled kernel (``n_threads`` is ignored)."""
     sold = bought >= 0
     last_purchase[cust[sold]] = now

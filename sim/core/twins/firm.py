@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.codes import (
-    BASIS_INFERRED, BASIS_NONE, BASIS_OFFSITE, BASIS_ONSITE, BASIS_STATED, NO_DAY,
+    BASIS_INFERRED,
+    BASIS_NONE,
+    BASIS_OFFSITE,
+    BASIS_ONSITE,
+    BASIS_STATED,
+    NO_DAY,
 )
 from sim.core.twins.random import bits_to_uniform, customer_base, mix64
 from sim.core.twins.stages import UNIT_SQ
@@ -41,7 +46,7 @@ class _Draws:
 EDITORIAL, POPULAR, STATED, BEHAVIOURAL, RETARGET, REPLENISH, INFERRED, OFFSITE = range(8)
 NO_CAT = 255
 PICK_TRIES, CAT_TRIES = 16, 4
-MASKED = -(2 ** 31)
+MASKED = -(2**31)
 
 
 class _Touch:
@@ -91,12 +96,41 @@ def _take_best(cand_item, cand_score, row, filled) -> int:
             return item
 
 
-def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, last_view_day, hist_item,
-                hist_day, stated_cats, inferred_cat, offsite_cat, item_feat, item_cat, item_durable,
-                item_cycle, cat_start, cat_items, popular, editorial, slate, basis, score, day,
-                n_candidates, exploration, suppress_window, suppress_cycle, retarget_window, replenish_lo,
-                replenish_hi,
-                key, n_threads=1):
+def fill_slates(
+    cust,
+    exposed,
+    slot_source,
+    est_pref,
+    n_obs,
+    last_view_item,
+    last_view_day,
+    hist_item,
+    hist_day,
+    stated_cats,
+    inferred_cat,
+    offsite_cat,
+    item_feat,
+    item_cat,
+    item_durable,
+    item_cycle,
+    cat_start,
+    cat_items,
+    popular,
+    editorial,
+    slate,
+    basis,
+    score,
+    day,
+    n_candidates,
+    exploration,
+    suppress_window,
+    suppress_cycle,
+    retarget_window,
+    replenish_lo,
+    replenish_hi,
+    key,
+    n_threads=1,
+):
     """Twin of ``fill_slates``: the same procedure, touch by touch, in Python."""
     n_slot = slate.shape[1]
     m = item_feat.shape[0]
@@ -105,8 +139,9 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
     bases = customer_base(key, cust)
 
     def firm_score(i, item):
-        return float(np.float32(int((est_pref[i].astype(np.int64) * item_feat[item].astype(np.int64)).sum())
-                                * (1.0 / UNIT_SQ)))
+        return float(
+            np.float32(int((est_pref[i].astype(np.int64) * item_feat[item].astype(np.int64)).sum()) * (1.0 / UNIT_SQ))
+        )
 
     unexposed = np.asarray(exposed) == 0
     slate[unexposed] = 0
@@ -118,9 +153,13 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
         hist = [(int(hist_item[i, h]), int(hist_day[i, h])) for h in range(hist_item.shape[1])]
         sup: list[int] = []
         if suppress_window > 0 or suppress_cycle:
-            sup = [int(item_cat[it]) for it, d in hist
-                   if d != NO_DAY and item_durable[it]
-                   and (day - d < suppress_window or (suppress_cycle and day - d < float(item_cycle[it])))]
+            sup = [
+                int(item_cat[it])
+                for it, d in hist
+                if d != NO_DAY
+                and item_durable[it]
+                and (day - d < suppress_window or (suppress_cycle and day - d < float(item_cycle[it])))
+            ]
         cand_item: list[int] = []
         cand_score: list[int] = []
         have_cands = need_cands and n_obs[i] > 0
@@ -128,8 +167,10 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
             cand_item = [tt.dr.below(tt.j + c, m) for c in range(n_candidates)]
             tt.j += n_candidates
             est = est_pref[i].astype(np.int64)
-            cand_score = [MASKED if (sup and int(item_cat[it]) in sup) else int((est * item_feat[it].astype(np.int64)).sum())
-                          for it in cand_item]
+            cand_score = [
+                MASKED if (sup and int(item_cat[it]) in sup) else int((est * item_feat[it].astype(np.int64)).sum())
+                for it in cand_item
+            ]
         row: list[int] = [0] * n_slot
         rb: list[int] = [0] * n_slot
         for s in range(n_slot):
@@ -197,8 +238,25 @@ def fill_slates(cust, exposed, slot_source, est_pref, n_obs, last_view_item, las
         score[t] = [firm_score(i, it) for it in row]
 
 
-def observe(cust, viewed, clicked, best, slate, bought, item_feat, est_pref, n_obs, last_view_item,
-            last_view_day, sales, day, w_view, w_click, w_buy, n_threads=1):
+def observe(
+    cust,
+    viewed,
+    clicked,
+    best,
+    slate,
+    bought,
+    item_feat,
+    est_pref,
+    n_obs,
+    last_view_item,
+    last_view_day,
+    sales,
+    day,
+    w_view,
+    w_click,
+    w_buy,
+    n_threads=1,
+):
     """Vectorized over touches; the three events are applied in order view, click, buy.
 
     Returns 0, or 1 + the first clicked touch whose best slot or its item is out of range

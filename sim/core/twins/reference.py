@@ -39,9 +39,25 @@ _BLOCK = 16384
 _f64 = np.float64
 
 
-def ref_visit_wave(pref, privacy, trust, fatigue, churned, last_cat, last_day,
-                   item_feat, item_cat, item_sensitive, item_price,
-                   day, key, chunk_size, counts, revenue, n_threads=1):
+def ref_visit_wave(
+    pref,
+    privacy,
+    trust,
+    fatigue,
+    churned,
+    last_cat,
+    last_day,
+    item_feat,
+    item_cat,
+    item_sensitive,
+    item_price,
+    day,
+    key,
+    chunk_size,
+    counts,
+    revenue,
+    n_threads=1,
+):
     """One day: fatigue decay (if ``day > 0``), visits with probability 0.2, interactions.
 
     Arrays and effects as in ``sim.core._reference.ref_visit_wave``.
@@ -53,14 +69,46 @@ def ref_visit_wave(pref, privacy, trust, fatigue, churned, last_cat, last_day,
     visit = draw_uniform(base, J_GATE) < VISIT_P
     counts[:] = 0
     counts[:, C_VISITS] = _per_chunk(cust[visit], chunk_size, counts.shape[0])
-    _interact_all(cust[visit], base[visit], day, pref, privacy, trust, fatigue, churned,
-                  last_cat, last_day, item_feat, item_cat, item_sensitive, item_price,
-                  chunk_size, counts, revenue)
+    _interact_all(
+        cust[visit],
+        base[visit],
+        day,
+        pref,
+        privacy,
+        trust,
+        fatigue,
+        churned,
+        last_cat,
+        last_day,
+        item_feat,
+        item_cat,
+        item_sensitive,
+        item_price,
+        chunk_size,
+        counts,
+        revenue,
+    )
 
 
-def ref_email_wave(pref, privacy, trust, fatigue, churned, last_cat, last_day,
-                   item_feat, item_cat, item_sensitive, item_price,
-                   day, key, chunk_size, counts, revenue, n_threads=1):
+def ref_email_wave(
+    pref,
+    privacy,
+    trust,
+    fatigue,
+    churned,
+    last_cat,
+    last_day,
+    item_feat,
+    item_cat,
+    item_sensitive,
+    item_price,
+    day,
+    key,
+    chunk_size,
+    counts,
+    revenue,
+    n_threads=1,
+):
     """One campaign: send to the non-churned (fatigue += 0.3), open with p = 0.3 * trust.
 
     Arrays and effects as in ``sim.core._reference.ref_email_wave``.
@@ -72,12 +120,29 @@ def ref_email_wave(pref, privacy, trust, fatigue, churned, last_cat, last_day,
     counts[:] = 0
     counts[:, C_SENT] = _per_chunk(cust, chunk_size, counts.shape[0])
     counts[:, C_OPENED] = _per_chunk(cust[opened], chunk_size, counts.shape[0])
-    _interact_all(cust[opened], base[opened], day, pref, privacy, trust, fatigue, churned,
-                  last_cat, last_day, item_feat, item_cat, item_sensitive, item_price,
-                  chunk_size, counts, revenue)
+    _interact_all(
+        cust[opened],
+        base[opened],
+        day,
+        pref,
+        privacy,
+        trust,
+        fatigue,
+        churned,
+        last_cat,
+        last_day,
+        item_feat,
+        item_cat,
+        item_sensitive,
+        item_price,
+        chunk_size,
+        counts,
+        revenue,
+    )
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _per_chunk(cust: np.ndarray, chunk_size: int, n_chunks: int) -> np.ndarray:
     """How many of the customer indices ``cust`` fall in each chunk; int64[n_chunks]."""
@@ -102,15 +167,45 @@ def _sequential_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> n
     return np.cumsum(padded, axis=1)[:, -1]
 
 
-def _interact_all(cust, base, day, pref, privacy, trust, fatigue, churned, last_cat, last_day,
-                  item_feat, item_cat, item_sensitive, item_price, chunk_size, counts, revenue):
+def _interact_all(
+    cust,
+    base,
+    day,
+    pref,
+    privacy,
+    trust,
+    fatigue,
+    churned,
+    last_cat,
+    last_day,
+    item_feat,
+    item_cat,
+    item_sensitive,
+    item_price,
+    chunk_size,
+    counts,
+    revenue,
+):
     """Run one interaction for each customer in ``cust`` (int64[k], increasing); fill the
     purchase counts and the per-chunk revenue."""
     buyers, prices = [], []
     for lo in range(0, cust.size, _BLOCK):
-        b, p = _interact(cust[lo:lo + _BLOCK], base[lo:lo + _BLOCK], day, pref, privacy, trust,
-                         fatigue, churned, last_cat, last_day,
-                         item_feat, item_cat, item_sensitive, item_price)
+        b, p = _interact(
+            cust[lo : lo + _BLOCK],
+            base[lo : lo + _BLOCK],
+            day,
+            pref,
+            privacy,
+            trust,
+            fatigue,
+            churned,
+            last_cat,
+            last_day,
+            item_feat,
+            item_cat,
+            item_sensitive,
+            item_price,
+        )
         buyers.append(b)
         prices.append(p)
     buyers = np.concatenate(buyers) if buyers else np.zeros(0, dtype=np.int64)
@@ -150,8 +245,22 @@ def _updated_trust(t, privacy, r, persofail, creepy):
     return np.clip(t, 0.0, 1.0)
 
 
-def _interact(cust, base, day, pref, privacy, trust, fatigue, churned, last_cat, last_day,
-              item_feat, item_cat, item_sensitive, item_price):
+def _interact(
+    cust,
+    base,
+    day,
+    pref,
+    privacy,
+    trust,
+    fatigue,
+    churned,
+    last_cat,
+    last_day,
+    item_feat,
+    item_cat,
+    item_sensitive,
+    item_price,
+):
     """One interaction for each customer in ``cust``; mutates their state.
 
     Returns the buyers (int64[b], increasing) and the prices they paid (float64[b]).
@@ -171,7 +280,7 @@ def _interact(cust, base, day, pref, privacy, trust, fatigue, churned, last_cat,
     t = _updated_trust(trust[cust].astype(_f64), privacy[cust].astype(_f64), r, persofail, creepy)
     t32 = t.astype(np.float32)
     trust[cust] = t32
-    t = t32.astype(_f64)            # the model reads the stored (float32) state from here on
+    t = t32.astype(_f64)  # the model reads the stored (float32) state from here on
 
     x = -3.0 + 4.0 * r + 2.0 * t - fatigue[cust].astype(_f64)
     p = 1.0 / (1.0 + np.exp(-x))
