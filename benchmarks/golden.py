@@ -61,7 +61,7 @@ def _simd_modules():
     from sim.core import load_compiled
 
     mods = []
-    for name in ("_stages", "_firm", "_stats", "_book", "_policy", "_bounds"):
+    for name in ("_stages", "_firm", "_tally", "_book", "_policy", "_bounds"):
         try:
             m = load_compiled(name)
         except ImportError:

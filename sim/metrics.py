@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.codes import DATA_BASES, EMAIL, OUTBOUND_NAMES
 from sim.recorder import CHANNEL_COUNTERS
-from sim.stats import summarize_unit_values
+from sim.unit_summary import summarize_unit_values
 
 __all__ = ["METRICS", "compute_metrics"]
 

@@ -14,8 +14,8 @@ from sim.catalog import Catalog
 from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
 from sim.core import load_compiled
 from sim.population import Population
-from sim.stats import UnitSummary
 from sim.touch import TouchBatch
+from sim.unit_summary import UnitSummary
 
 __all__ = ["Recorder", "DAILY_COLUMNS", "CHANNEL_COUNTERS", "OUTBOUND_NAMES"]
 
@@ -104,11 +104,11 @@ class Recorder:
         self._channel_columns = {
             ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts")) for ch in OUTBOUND
         }
-        self._stats = load_compiled("_stats")
+        self._tally_wave = load_compiled("_tally").tally_wave
         self.perceived_rel_sum = 0.0
         self.firm_score_sum = 0.0
         self.exposed_total = 0
-        # Scratch of the compiled wave tally (sim.core._stats.tally_wave), reused wave to wave.
+        # Scratch of the compiled wave tally (sim.core._tally.tally_wave), reused wave to wave.
         self._counts = np.zeros(6, dtype=np.int64)
         self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
         self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
@@ -216,7 +216,7 @@ class Recorder:
         n_slot = batch.slate.shape[1]
         if self._fail_slot_basis.shape[0] != n_slot:  # strategies may differ in slate size
             self._fail_slot_basis = np.zeros((n_slot, len(DATA_BASES)), dtype=np.int64)
-        bad = self._stats.tally_wave(
+        bad = self._tally_wave(
             batch.cust,
             self.pop.segment,
             batch.exposed,

@@ -59,7 +59,7 @@ def test_a_tally_of_rare_events_matches_the_twin(every, threads):
     for name in ("persofail", "creepy", "opted_out"):
         wave[name][quiet] = 0
     got, want = tally_outputs(k), tally_outputs(k)
-    assert load_compiled("_stats").tally_wave(**wave, **got, n_threads=threads) == 0
+    assert load_compiled("_tally").tally_wave(**wave, **got, n_threads=threads) == 0
     twin.tally_wave(**wave, **want)
     assert got["counts"].tolist() == want["counts"].tolist() and want["counts"][2] > 0
     for name in ("persofail_slot_basis", "creepy_basis", "by_segment"):
@@ -67,7 +67,7 @@ def test_a_tally_of_rare_events_matches_the_twin(every, threads):
 
 
 def test_tally_chunk_is_the_same_in_kernel_and_twin():
-    assert load_compiled("_stats").TALLY_CHUNK == twin.TALLY_CHUNK
+    assert load_compiled("_tally").TALLY_CHUNK == twin.TALLY_CHUNK
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_tally_wave_matches_twin(k, all_exposed, threads):
     # and then over the chunks in order, as the kernel does.
     wave = random_wave(np.random.default_rng(k), k, all_exposed)
     got, want = tally_outputs(k), tally_outputs(k)
-    assert load_compiled("_stats").tally_wave(**wave, **got, n_threads=threads) == 0
+    assert load_compiled("_tally").tally_wave(**wave, **got, n_threads=threads) == 0
     twin.tally_wave(**wave, **want)
     assert got["counts"].tolist() == want["counts"].tolist()
     for name in ("persofail_slot_basis", "creepy_basis", "by_segment", "sums"):
@@ -117,7 +117,7 @@ def test_tally_wave_reports_the_first_bad_touch():
     wave = random_wave(np.random.default_rng(1), 50)
     hit = np.flatnonzero(wave["persofail"])[0]
     wave["basis"][hit, wave["persofail"][hit] - 1] = B  # a basis code the recorder does not know
-    assert load_compiled("_stats").tally_wave(**wave, **tally_outputs(50)) == hit + 1
+    assert load_compiled("_tally").tally_wave(**wave, **tally_outputs(50)) == hit + 1
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
@@ -132,7 +132,7 @@ def test_tally_wave_reports_the_first_bad_touch_of_a_wave_of_several_chunks(thre
     for t in (first, later):
         wave["basis"][t, wave["persofail"][t] - 1] = B
     wave["basis"][third, 0] = B
-    assert load_compiled("_stats").tally_wave(**wave, **tally_outputs(k), n_threads=threads) == first + 1
+    assert load_compiled("_tally").tally_wave(**wave, **tally_outputs(k), n_threads=threads) == first + 1
 
 
 def test_tally_wave_is_identical_on_any_thread_count():
@@ -141,7 +141,7 @@ def test_tally_wave_is_identical_on_any_thread_count():
     wave = random_wave(np.random.default_rng(3), k)
     outs = [tally_outputs(k) for _ in range(3)]
     for threads, out in zip((1, 2, 3), outs):
-        assert load_compiled("_stats").tally_wave(**wave, **out, n_threads=threads) == 0
+        assert load_compiled("_tally").tally_wave(**wave, **out, n_threads=threads) == 0
     for out in outs[1:]:
         for name in out:
             np.testing.assert_array_equal(out[name], outs[0][name], err_msg=name)
@@ -239,7 +239,7 @@ def test_daily_trust_summary_matches_numpy_at_any_thread_count(n):
     # The mean's chunked, eight-way partial sums stay within rounding of the float64 mean,
     # the 10th percentile is the lower edge of the bin where 10% of customers is reached,
     # and neither depends on the thread count.
-    from sim.stats import BINS, summarize_unit_values
+    from sim.unit_summary import BINS, summarize_unit_values
 
     rng = np.random.default_rng(n)
     values = np.clip(rng.normal(0.58, 0.1, n), 0, 1).astype(np.float32)
@@ -254,7 +254,7 @@ def test_daily_trust_summary_matches_numpy_at_any_thread_count(n):
 def test_a_kept_daily_summary_gives_each_day_its_own_values():
     # The recorder keeps one summary (its scratch reused) for the whole run: each call must
     # equal a fresh summary of that day's values, whatever the days before it held.
-    from sim.stats import UnitSummary, summarize_unit_values
+    from sim.unit_summary import UnitSummary, summarize_unit_values
 
     n = 3 * 65536 + 11
     rng = np.random.default_rng(4)
@@ -268,15 +268,15 @@ def test_a_kept_daily_summary_gives_each_day_its_own_values():
 
 def tally_sums_on(path, wave, threads=1):
     """The tally's sums (as int64 bits) on one vector path."""
-    stats = load_compiled("_stats")
+    tally = load_compiled("_tally")
     k, n_slot = wave["basis"].shape
     out = tally_outputs(k)
     out["persofail_slot_basis"] = np.zeros((n_slot, B), np.int64)
-    previous = stats.set_simd(path)
+    previous = tally.set_simd(path)
     try:
-        assert stats.tally_wave(**wave, **out, n_threads=threads) == 0
+        assert tally.tally_wave(**wave, **out, n_threads=threads) == 0
     finally:
-        stats.set_simd(previous)
+        tally.set_simd(previous)
     return out["sums"].view(np.int64)
 
 
@@ -302,11 +302,11 @@ def test_tally_sums_are_the_same_on_every_vector_path(k, n_slot, with_nan):
     hits = rng.random(k) < 0.1
     rel[hits] = rng.choice(odd, int(hits.sum()))
     wave.update(score=score, rel=rel)
-    stats = load_compiled("_stats")
+    tally = load_compiled("_tally")
     scalar = tally_sums_on("scalar", wave)
     if not with_nan:
         assert not np.isnan(scalar.view(np.float64)).any()
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         for threads in (1, 2):
             np.testing.assert_array_equal(tally_sums_on(path, wave, threads), scalar, err_msg=f"{path}, {threads}")
 
@@ -316,7 +316,7 @@ def test_each_touch_best_score_is_the_scalar_one_on_every_vector_path():
     # position of a step of eight and in the last touches: a row's best score is the first
     # slot's, replaced by each later slot that is greater (a NaN slot is never greater), so
     # a NaN first slot makes the sum NaN and a later one does not.
-    stats = load_compiled("_stats")
+    tally = load_compiled("_tally")
     values = np.array([np.nan, -0.0, 0.0, 1.0, -1.0], np.float32)
     rows = np.array(np.meshgrid(values, values, values, values, indexing="ij")).reshape(4, -1).T
     k = 17
@@ -329,7 +329,7 @@ def test_each_touch_best_score_is_the_scalar_one_on_every_vector_path():
         first_nan = np.isnan(row[0])
         scalar = tally_sums_on("scalar", wave)
         assert np.isnan(scalar.view(np.float64)[3]) == first_nan, row
-        for path in stats.simd_paths():
+        for path in tally.simd_paths():
             np.testing.assert_array_equal(tally_sums_on(path, wave), scalar, err_msg=f"{path}, {row}")
 
 

@@ -144,17 +144,17 @@ def test_glob_sweeps_every_strategy_and_nothing_else():
 
 def test_parameter_reference_is_up_to_date():
     # docs/parameters.md is generated from the schema; regenerate it with
-    # `python -m sim.config.reference > docs/parameters.md` after changing a parameter.
+    # `python -m sim.config.parameter_table > docs/parameters.md` after changing a parameter.
     from pathlib import Path
 
-    from sim.config.reference import render_markdown
+    from sim.config.parameter_table import render_markdown
 
     committed = Path(__file__).parents[1] / "docs" / "parameters.md"
     assert committed.read_text() == render_markdown()
 
 
 def test_every_parameter_is_documented():
-    from sim.config.reference import parameter_rows
+    from sim.config.parameter_table import parameter_rows
 
     undocumented = [r["key"] for r in parameter_rows() if not r["meaning"] and "[]" not in r["key"]]
     assert undocumented == []

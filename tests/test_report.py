@@ -26,7 +26,7 @@ import pytest
 from sim.report import NoCompleteRuns, write_report
 from sim.report.charts import PALETTE, pareto_front
 from sim.report.collect import collect
-from sim.report.stats import mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile, welch_difference
+from sim.report.intervals import mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile, welch_difference
 from sim.report.stories import follow_one_customer, pick_stories, tell
 from sim.report.tables import summarize
 

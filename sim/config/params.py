@@ -2,7 +2,7 @@
 
 ``param(...)`` returns a dataclass field whose metadata the validator
 (:mod:`sim.config.validate`) checks after composition and the parameter reference
-(``prepersona-params``, README) prints.  One declaration, three uses.
+(:mod:`sim.config.parameter_table`, ``docs/parameters.md``) prints.  One declaration, three uses.
 """
 
 from __future__ import annotations

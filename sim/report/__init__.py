@@ -7,7 +7,7 @@ Public API:
   directory and returns the path of ``report.html``;
 * :class:`NoCompleteRuns` — raised when the directory holds no complete run.
 
-Modules, one job each: :mod:`~sim.report.collect` (find and read runs), :mod:`~sim.report.stats`
+Modules, one job each: :mod:`~sim.report.collect` (find and read runs), :mod:`~sim.report.intervals`
 (intervals, paired differences, seeds needed), :mod:`~sim.report.tables` (per-setting statistics
 and the tables), :mod:`~sim.report.charts`, :mod:`~sim.report.stories`, :mod:`~sim.report.html`
 (the page), :mod:`~sim.report.write` (all of it), :mod:`~sim.report.cli` (``prepersona-report``).

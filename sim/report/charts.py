@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.report.collect import to_float  # noqa: E402
-from sim.report.stats import mean_interval  # noqa: E402
+from sim.report.intervals import mean_interval  # noqa: E402
 from sim.report.tables import SettingSummary, Summary  # noqa: E402
 
 __all__ = ["Chart", "PALETTE", "draw_all", "pareto_front"]

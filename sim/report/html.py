@@ -14,7 +14,7 @@ from html import escape
 import numpy as np
 
 from sim.report.charts import Chart, pareto_front
-from sim.report.stats import Interval, mean_interval
+from sim.report.intervals import Interval, mean_interval
 from sim.report.stories import Story
 from sim.report.tables import KEY_METRICS, SettingSummary, Summary
 

@@ -7,7 +7,7 @@ string and one column each, seed, strategy, every text and numeric value of its 
 sweep varied besides the seed), with for each key metric ``M``: ``M_mean``, ``M_low``,
 ``M_high`` (95% t-interval across seeds), ``M_diff``, ``M_diff_low``, ``M_diff_high`` (paired
 difference against the baseline), ``M_welch_low``, ``M_welch_high`` (the unpaired interval of
-the same difference) and ``M_seeds_needed``. See :mod:`sim.report.stats` for the formulas.
+the same difference) and ``M_seeds_needed``. See :mod:`sim.report.intervals` for the formulas.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.report.collect import Run, Sweep, override_key
-from sim.report.stats import Interval, mean_interval, paired_difference, seeds_needed, welch_difference
+from sim.report.intervals import Interval, mean_interval, paired_difference, seeds_needed, welch_difference
 
 __all__ = ["KEY_METRICS", "SettingSummary", "Summary", "summarize", "write_tables", "runs_rows", "strategies_rows"]
 

@@ -1,4 +1,4 @@
-"""NumPy twins of the bookkeeping kernels: a wave's tally (sim.core._stats.tally_wave) and the
+"""NumPy twins of the bookkeeping kernels: a wave's tally (sim.core._tally.tally_wave) and the
 contact book's update (sim.core._book.note_wave)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 __all__ = ["tally_wave", "note_wave", "TALLY_CHUNK"]
 
 TALLY_CHUNK = 16384
-"""Touches per chunk of the compiled tally (sim.core._stats.TALLY_CHUNK; a test checks both
+"""Touches per chunk of the compiled tally (sim.core._tally.TALLY_CHUNK; a test checks both
 agree): its per-segment revenue and its sums are sums of per-chunk sums, taken here in the
 same order."""
 

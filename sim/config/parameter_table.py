@@ -1,4 +1,4 @@
-"""The parameter reference, generated from the schema: ``python -m sim.config.reference``.
+"""The parameter reference, generated from the schema: ``python -m sim.config.parameter_table``.
 
 Every parameter declared with :func:`sim.config.params.param` is listed with its key, default,
 unit, valid range, meaning and the source of its default.  ``docs/parameters.md`` is this
@@ -112,7 +112,7 @@ def render_markdown() -> str:
     out = [
         "# Parameter reference",
         "",
-        "Generated from `sim/config/schema.py` by `python -m sim.config.reference`; do not edit by hand.",
+        "Generated from `sim/config/schema.py` by `python -m sim.config.parameter_table`; do not edit by hand.",
         "Every key can be overridden on the command line (`prepersona customer.trust.gain=0.02`).",
         "A value outside *allowed* stops the run before it starts, with a one-line error.",
         "Defaults are the schema's; a shipped option file (e.g. `configs/catalog/retail.yaml`) may set",

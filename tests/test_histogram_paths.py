@@ -1,4 +1,4 @@
-"""The daily value histogram (sim.core._stats.value_histogram) on each vector path: every path
+"""The daily value histogram (sim.core._tally.value_histogram) on each vector path: every path
 gives the scalar loop's counts and sums to the last bit, on any input and thread count."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 from sim.core import load_compiled
 
-stats = load_compiled("_stats")
+tally = load_compiled("_tally")
 
 
 def nan32(bits):
@@ -50,11 +50,11 @@ def histogram(values, chunk, n_bins=1024, threads=1, path="scalar", n_chunks=Non
         n_chunks = max(1, -(-len(values) // chunk))
     counts = np.full((n_chunks, n_bins), -7, np.int64)
     sums = np.full(n_chunks, -3.0)
-    previous = stats.set_simd(path)
+    previous = tally.set_simd(path)
     try:
-        stats.value_histogram(np.ascontiguousarray(values, np.float32), counts, sums, chunk, threads)
+        tally.value_histogram(np.ascontiguousarray(values, np.float32), counts, sums, chunk, threads)
     finally:
-        stats.set_simd(previous)
+        tally.set_simd(previous)
     return counts, sums.view(np.int64)
 
 
@@ -76,7 +76,7 @@ def expected_sum(values):
 
 def assert_every_path_agrees(values, chunk, n_bins=1024, n_chunks=None):
     ref = histogram(values, chunk, n_bins, 1, "scalar", n_chunks)
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         for threads in (1, 2):
             counts, sums = histogram(values, chunk, n_bins, threads, path, n_chunks)
             assert np.array_equal(counts, ref[0]), (path, threads)
@@ -110,7 +110,7 @@ def test_every_path_gives_the_scalar_histogram_over_several_chunks(chunk, n_bins
 def test_the_histogram_and_sums_are_the_documented_ones(path):
     # Bins and sums from their definitions, independently of the compiled code, on each path:
     # values on the bin edges, just below 1, outside [0, 1], infinite and NaN included.
-    if path not in stats.simd_paths():
+    if path not in tally.simd_paths():
         pytest.skip(f"this CPU has no {path} path")
     chunk = 1000
     for values in inputs(2 * chunk + 37, 11):
@@ -128,7 +128,7 @@ def test_edges_and_end_values_go_to_their_bins():
         [EDGES, [np.nextafter(np.float32(1), np.float32(0)), -0.0, -1e-8, 1.5, 1e30, -1e30, np.inf, -np.inf, np.nan]]
     ).astype(np.float32)
     want = list(range(1024)) + [1023, 1023, 0, 0, 1023, 0, 0, 0, 0, 0]
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         counts, _ = histogram(values, 65536, path=path)
         assert np.array_equal(counts[0], np.bincount(want, minlength=1024)), path
 
@@ -139,7 +139,7 @@ def test_values_next_to_the_bin_edges_go_to_their_bins(n_bins):
     # double, where it is exact (in float32 it would round some of them onto the edge).
     near = (np.arange(n_bins + 1) / n_bins).astype(np.float32)
     values = np.concatenate([np.nextafter(near, np.float32(-1)), near, np.nextafter(near, np.float32(2))])
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         counts, _ = histogram(values, 4096, n_bins, path=path)
         assert np.array_equal(counts[0], np.bincount(expected_bins(values, n_bins), minlength=n_bins)), path
 
@@ -150,7 +150,7 @@ def test_a_sum_of_nans_keeps_the_nan_the_summaries_always_kept():
     # every earlier build).  A float32 NaN's payload moves to the top of the double's.
     a, b = nan32(0x7FC00001), nan32(0xFFC00123)
     bits = {a.view(np.uint32): 0x7FF8000020000000, b.view(np.uint32): 0xFFF8002460000000}
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         for values, first in [
             ([a] * 8 + [b] * 8, a),
             ([b] * 8 + [a] * 8, b),
@@ -164,7 +164,7 @@ def test_a_sum_of_nans_keeps_the_nan_the_summaries_always_kept():
 
 
 def test_no_values_and_rows_past_the_values():
-    for path in stats.simd_paths():
+    for path in tally.simd_paths():
         counts, sums = histogram(np.zeros(0, np.float32), 16, path=path)
         assert not counts.any() and not sums.any()
         # More rows than chunks: the last rows are emptied (counts and sums zero).
@@ -175,6 +175,6 @@ def test_no_values_and_rows_past_the_values():
 
 def test_outputs_of_the_wrong_shape_are_refused():
     with pytest.raises(ValueError, match="bin"):
-        stats.value_histogram(np.zeros(4, np.float32), np.zeros((1, 0), np.int64), np.zeros(1), 16, 1)
+        tally.value_histogram(np.zeros(4, np.float32), np.zeros((1, 0), np.int64), np.zeros(1), 16, 1)
     with pytest.raises(ValueError, match="row per chunk"):
-        stats.value_histogram(np.zeros(40, np.float32), np.zeros((3, 8), np.int64), np.zeros(2), 16, 1)
+        tally.value_histogram(np.zeros(40, np.float32), np.zeros((3, 8), np.int64), np.zeros(2), 16, 1)

@@ -27,7 +27,7 @@ class UnitSummary:
         self._counts = np.empty((n_chunks, BINS), dtype=np.int64)  # every entry written by the kernel
         self._sums = np.empty(n_chunks, dtype=np.float64)
         self._total = np.empty(BINS, dtype=np.int64)
-        self._histogram = load_compiled("_stats").value_histogram
+        self._histogram = load_compiled("_tally").value_histogram
 
     def __call__(self, values: np.ndarray) -> tuple[float, float]:
         """(mean, 10th percentile) of ``values``, float32 (n,)."""
