@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.prepersona-installed
-CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi)
+# The customer core, and the reference workload's kernels that `make bench` times.
+CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi benchmarks/refv1/*.pyx)
 CORE_STAMP := $(VENV)/.prepersona-core-built
 
 .PHONY: run test test-slow bench install clean help
@@ -48,4 +49,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf build sim/core/*.c sim/core/*.so sim/core/*.html *.egg-info
+	rm -rf build sim/core/*.c sim/core/*.so sim/core/*.html benchmarks/refv1/*.c benchmarks/refv1/*.so *.egg-info

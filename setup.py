@@ -1,6 +1,10 @@
 """Build script: compiles the customer kernels in ``sim/core``, ships ``configs/`` as ``sim.configs``
 and ``experiments/`` as ``sim.experiments``.
 
+In a source checkout it also compiles the kernels of the reference workload ref-v1
+(``benchmarks/refv1/_kernels.pyx``, timed by ``make bench``), but only into the source tree
+(``build_ext --inplace``, an editable install): a wheel holds the product, ``sim``, alone.
+
 OpenMP is used where the compiler has it (``-fopenmp`` is probed once); without it the kernels
 still build and run serially.  ``SIM_NO_OPENMP=1`` forces a serial build; ``SIM_CYTHON_DEBUG=1``
 turns bounds checking back on for debugging.
@@ -16,6 +20,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 from setuptools._distutils.ccompiler import new_compiler
 from setuptools._distutils.sysconfig import customize_compiler
+from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
 
@@ -40,17 +45,39 @@ def compiler_has_openmp() -> bool:
 openmp_flags = ["-fopenmp"] if compiler_has_openmp() else []
 debug = os.environ.get("SIM_CYTHON_DEBUG") == "1"
 
-extensions = [
-    Extension(
-        "sim.core.*",
-        ["sim/core/*.pyx"],
+
+def compiled(name: str, sources: list[str]) -> Extension:
+    """An extension built with the project's flags."""
+    return Extension(
+        name,
+        sources,
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         # -ffp-contract=off keeps a*b+c as two roundings, exactly as the NumPy twins compute it.
         extra_compile_args=["-O3", "-ffp-contract=off", *openmp_flags],
         extra_link_args=openmp_flags,
     )
-]
+
+
+BENCHMARK_KERNELS = "benchmarks/refv1/_kernels.pyx"
+
+extensions = [compiled("sim.core.*", ["sim/core/*.pyx"])]
+if (HERE / BENCHMARK_KERNELS).exists():  # a source checkout, not an sdist
+    extensions.append(compiled("benchmarks.refv1._kernels", [BENCHMARK_KERNELS]))
+
+
+class BuildProductExtensions(build_ext):
+    """``build_ext`` that compiles the benchmark kernels only into the source tree.
+
+    A wheel (``pip install .``) ships the packages ``sim.*`` alone; a kernel of the
+    ``benchmarks`` package there would be a module without its package.
+    """
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not (self.inplace or self.editable_mode):
+            self.extensions = [e for e in self.extensions if not e.name.startswith("benchmarks.")]
+
 
 config_root = HERE / "configs"
 config_packages = ["sim.configs"] + sorted(
@@ -64,8 +91,9 @@ data_packages = [*config_packages, "sim.experiments"]
 setup(
     packages=[*find_packages(include=["sim", "sim.*"]), *data_packages],
     package_dir={"sim.configs": "configs", "sim.experiments": "experiments"},
-    package_data={p: ["*.yaml"] for p in data_packages},
+    package_data={"sim.core": ["*.pyi"], **{p: ["*.yaml"] for p in data_packages}},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.pxi", "*.html"]},
+    cmdclass={"build_ext": BuildProductExtensions},
     ext_modules=cythonize(
         extensions,
         compiler_directives={

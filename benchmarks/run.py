@@ -1,6 +1,6 @@
 """The benchmark table (``make bench``): ``python -m benchmarks.run``.
 
-Every configuration runs in a fresh process (``python -m benchmarks.reference ... --json``),
+Every configuration runs in a fresh process (``python -m benchmarks.refv1 ... --json``),
 so imports, allocator state and thread pools never carry over from one measurement to the
 next.  Configurations are interleaved (every configuration once, then again) and repeated,
 and the table shows medians: on a shared machine a neighbour's burst then spoils one run of
@@ -62,7 +62,7 @@ COUNT_KEYS = ("visits", "emails_sent", "emails_opened", "purchases", "interactio
 class Config:
     """One configuration: a benchmark module run with arguments, labelled for the table."""
 
-    module: str  # e.g. "benchmarks.reference"
+    module: str  # e.g. "benchmarks.refv1"
     n: int
     impl: str
     threads: int
@@ -180,9 +180,9 @@ def reference_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     configs = []
     for n in options.sizes:
         configs += [
-            Config("benchmarks.reference", n, "engine", 1, ("--impl", "engine")),
-            Config("benchmarks.reference", n, "engine", 2, ("--impl", "engine")),
-            Config("benchmarks.reference", n, "numpy", 1, ("--impl", "numpy")),
+            Config("benchmarks.refv1", n, "engine", 1, ("--impl", "engine")),
+            Config("benchmarks.refv1", n, "engine", 2, ("--impl", "engine")),
+            Config("benchmarks.refv1", n, "numpy", 1, ("--impl", "numpy")),
         ]
     rows = runner.run(configs)
     report = GroupReport("reference workload ref-v1 (90 days; interactions = visits + emails sent)", rows)
@@ -220,7 +220,7 @@ def scenario_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     for n in options.sizes:
         for threads in (1, 2):
             configs += [
-                Config("benchmarks.reference", n, "ref-v1", threads, ("--impl", "engine")),
+                Config("benchmarks.refv1", n, "ref-v1", threads, ("--impl", "engine")),
                 Config("benchmarks.scenario", n, "default", threads, ("--days", str(SCENARIO_DAYS))),
             ]
     pairs = runner.with_repeats(options.pairs).run(configs)
@@ -391,7 +391,7 @@ def machine() -> dict:
 
 
 def sizes(text: str) -> list[int]:
-    from benchmarks.reference import count
+    from benchmarks.cli import count
 
     return [count(s) for s in text.split(",") if s.strip()]
 

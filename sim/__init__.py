@@ -5,15 +5,17 @@ The public API (imported lazily, so ``import sim`` is cheap and has no side effe
 * :func:`compose_config` — a validated config from override strings, as on the command line;
 * :class:`Scenario` — everything built from one config; ``Scenario(cfg).run()`` returns a
   :class:`RunResult` (metrics, daily series, segments, journeys);
-* :class:`Behavior`, :func:`check_behavior` — adding a customer behavior;
-* :func:`run_reference` — the reference workload used by the benchmarks.
+* :class:`Behavior`, :func:`check_behavior` — adding a customer behavior.
+
+The reference workload that the benchmarks time is not part of the package: it lives in
+``benchmarks/refv1/`` of a source checkout.
 """
 
 from __future__ import annotations
 
 import importlib
 
-__all__ = ["compose_config", "Scenario", "RunResult", "Behavior", "check_behavior", "run_reference", "__version__"]
+__all__ = ["compose_config", "Scenario", "RunResult", "Behavior", "check_behavior", "__version__"]
 
 __version__ = "0.1.0"
 
@@ -23,7 +25,6 @@ _WHERE = {
     "RunResult": "sim.scenario",
     "Behavior": "sim.behavior",
     "check_behavior": "sim.testing",
-    "run_reference": "sim.reference",
 }
 
 

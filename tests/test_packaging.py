@@ -58,6 +58,8 @@ def test_a_wheel_install_runs_from_any_directory(tmp_path):
         [str(py), "-c", "import sim; print(sim.__file__)"], cwd=work, capture_output=True, text=True, check=True
     ).stdout
     assert str(env_dir) in where and sys.prefix not in where
+    # The benchmarks (the reference workload and its compiled kernels) stay in the checkout.
+    assert not [p for p in env_dir.rglob("*") if "benchmarks" in p.name], "benchmark files in the installed wheel"
 
 
 def test_every_source_folder_is_a_package_the_build_ships():

@@ -10,9 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.core import load_compiled
-from sim.core.twins.random import customer_base, draw_uniform
-from sim.reference import (
+from benchmarks.refv1 import (
     DAYS,
     NO_CATEGORY,
     NO_DAY,
@@ -21,10 +19,12 @@ from sim.reference import (
     Customers,
     ReferenceRun,
     ReferenceWorld,
+    compiled_kernels,
     email_wave,
     run_reference,
     visit_wave,
 )
+from sim.core.twins.random import customer_base, draw_uniform
 
 TIMING_KEYS = ("seconds", "init_seconds")
 STATE = ("trust", "fatigue", "churned", "last_cat", "last_day")
@@ -54,7 +54,7 @@ def assert_same_state(a: Customers, b: Customers) -> None:
 @pytest.fixture(params=["portable", "avx2"])
 def score_path(request):
     """Run the compiled kernel with its portable scores, then (if the CPU has it) AVX2's."""
-    kernels = load_compiled("_reference")
+    kernels = compiled_kernels()
     if request.param == "avx2" and not kernels.has_avx2():
         pytest.skip("this CPU has no AVX2")
     previous = kernels.set_avx2(request.param == "avx2")
@@ -286,7 +286,8 @@ def test_wrappers_reject_read_only_state_bad_catalogs_and_arguments():
 
 
 def test_benchmark_cli_prints_the_result_keys_as_json(capsys):
-    from benchmarks.reference import count, main
+    from benchmarks.cli import count
+    from benchmarks.refv1.__main__ import main
 
     assert count("1e6") == count("1000000") == 1_000_000
     assert main(["--impl", "engine", "--n", "2e3", "--threads", "2", "--json"]) == 0

@@ -1,4 +1,4 @@
-# The reference workload "ref-v1", compiled (the model is restated in sim/reference.py).
+# The reference workload "ref-v1", compiled (the model is restated in benchmarks/refv1/__init__.py).
 #
 # Design note.  One call is one wave over the whole population: `ref_visit_wave` is one day's
 # fatigue decay and organic visits, `ref_email_wave` one weekly email campaign.  Customers are
@@ -9,7 +9,7 @@
 # makes every result bit-identical for any thread count.
 #
 # Arithmetic is done in double precision on float32 state (stored back as float32), in the
-# order the NumPy twin (sim/core/twins/reference.py) uses, so both agree to the last bit
+# order the NumPy twin (benchmarks/refv1/twin.py) uses, so both agree to the last bit
 # except where libm's exp() and NumPy's differ by an ulp.  Dot products are summed
 # sequentially over k = 0..7.
 #
@@ -356,7 +356,7 @@ cdef inline bint on_slate(const double* score, int a) noexcept nogil:
 
 cdef inline void interact(const Catalog* cat, Customers* cu, Py_ssize_t i, int day,
                           uint64_t base, Tally* tally) noexcept nogil:
-    """One interaction of customer i (see sim/reference.py for the rules)."""
+    """One interaction of customer i (see benchmarks/refv1/__init__.py for the rules)."""
     cdef uint32_t cand[N_CAND]
     cdef double score[N_CAND]
     cdef int a, top
@@ -637,7 +637,7 @@ def ref_visit_wave(
     """One day: every customer's fatigue decays (if day > 0), each non-churned one visits
     with probability 0.2 and a visit runs one interaction.  Draws as in the design note.
 
-    Unchecked: call through ``sim.reference.visit_wave``, which validates the arrays.
+    Unchecked: call through ``benchmarks.refv1.visit_wave``, which validates the arrays.
     """
     run_wave(visit_chunk, pref, privacy, trust, fatigue, churned, last_cat, last_day,
              item_feat, item_cat, item_sensitive, item_price, day, key, chunk_size,
@@ -664,7 +664,7 @@ def ref_email_wave(
     """One email campaign: every non-churned customer is sent an email (fatigue += 0.3),
     opens it with probability 0.3 * trust, and an open runs one interaction.
 
-    Unchecked: call through ``sim.reference.email_wave``, which validates the arrays.
+    Unchecked: call through ``benchmarks.refv1.email_wave``, which validates the arrays.
     """
     run_wave(email_chunk, pref, privacy, trust, fatigue, churned, last_cat, last_day,
              item_feat, item_cat, item_sensitive, item_price, day, key, chunk_size,

@@ -1,4 +1,4 @@
-"""NumPy twin of ``sim/core/_reference.pyx``: the reference workload's two waves, vectorized.
+"""NumPy twin of ``benchmarks/refv1/_kernels.pyx``: the reference workload's two waves, vectorized.
 
 Same names, arguments and effects as the compiled kernels: a wave is vectorized over the
 customers it touches (the day's visitors, or the campaign's recipients), which is exact
@@ -60,7 +60,7 @@ def ref_visit_wave(
 ):
     """One day: fatigue decay (if ``day > 0``), visits with probability 0.2, interactions.
 
-    Arrays and effects as in ``sim.core._reference.ref_visit_wave``.
+    Arrays and effects as in ``benchmarks.refv1._kernels.ref_visit_wave``.
     """
     if day > 0:
         fatigue[:] = (fatigue.astype(_f64) * FATIGUE_DECAY).astype(np.float32)
@@ -111,7 +111,7 @@ def ref_email_wave(
 ):
     """One campaign: send to the non-churned (fatigue += 0.3), open with p = 0.3 * trust.
 
-    Arrays and effects as in ``sim.core._reference.ref_email_wave``.
+    Arrays and effects as in ``benchmarks.refv1._kernels.ref_email_wave``.
     """
     cust = np.flatnonzero(churned == 0)
     fatigue[cust] = (fatigue[cust].astype(_f64) + EMAIL_FATIGUE).astype(np.float32)

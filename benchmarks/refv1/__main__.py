@@ -1,8 +1,8 @@
-"""One timed run of the reference workload "ref-v1" (see :mod:`sim.reference`).
+"""One timed run of the reference workload "ref-v1" (see :mod:`benchmarks.refv1`).
 
-    python -m benchmarks.reference --impl engine --n 1e6 --threads 2 --seed 0 --json
+    python -m benchmarks.refv1 --impl engine --n 1e6 --threads 2 --seed 0 --json
 
-``--json`` prints one JSON object with the keys of :data:`sim.reference.RESULT_KEYS` plus
+``--json`` prints one JSON object with the keys of :data:`benchmarks.refv1.RESULT_KEYS` plus
 ``peak_rss_mib`` (this process's peak resident memory); without it, a short summary.
 ``python -m benchmarks.run`` runs this module in fresh processes to build its table.
 """
@@ -11,45 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 
-from sim.reference import IMPLS, run_reference
-
-
-def count(text: str) -> int:
-    """A non-negative whole number written as ``1000000`` or ``1e6`` (an argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not number.is_integer():
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        value = int(number)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return value
-
-
-def positive(text: str) -> int:
-    """A whole number >= 1 (an argparse type)."""
-    value = count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
-    return value
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, MiB (``ru_maxrss`` is KiB on Linux)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+from benchmarks.cli import count, peak_rss_mib, positive
+from benchmarks.refv1.simulation import IMPLS, run_reference
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.reference", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.refv1", description=__doc__.splitlines()[0])
     p.add_argument(
         "--impl",
         choices=IMPLS,
