@@ -11,7 +11,7 @@ import dataclasses
 import sys
 import typing
 
-from sim.config.params import range_of
+from sim.config.params import MISSING, range_of
 from sim.config.schema import Config
 from sim.timing import DURATION_HELP, QUIET_HELP
 
@@ -100,7 +100,7 @@ def _get(obj, dotted: str):
 
 
 def _show(value) -> str:
-    if value == "???":
+    if value == MISSING:
         return "(required)"
     if isinstance(value, bool):
         return str(value).lower()

@@ -11,7 +11,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["param", "Range", "range_of"]
+__all__ = ["param", "Range", "range_of", "MISSING"]
+
+MISSING = "???"
+"""The default of a parameter that every option file must set (a segment's name, say).
+
+It is OmegaConf's own marker (``omegaconf.MISSING``): composing a config that leaves such a
+key unset fails.  Spelled out here so that the schema, which library code imports, does not
+import OmegaConf (a test checks that the two agree)."""
 
 
 @dataclass(frozen=True)

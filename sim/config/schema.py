@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import MISSING
-
 from sim.catalog import SENSITIVITY_CLASSES
 from sim.codes import CHANNELS, SOURCES
-from sim.config.params import param
+from sim.config.params import MISSING, param
 
 __all__ = [
     "Config",
