@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make run` and `make test`.
+# The two commands a newcomer needs: `make run` and `make test`; `make lint` before a commit.
 # Both create .venv when it is missing, install prepersona into it (building the Cython core),
 # and rebuild the core when a .pyx/.pxd file changed.
 
@@ -11,12 +11,16 @@ STAMP := $(VENV)/.prepersona-installed
 CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi benchmarks/refv1/*.pyx)
 CORE_STAMP := $(VENV)/.prepersona-core-built
 
-.PHONY: run test test-slow bench install clean help
+# Compiled sources that `make lint` checks with cython-lint.
+CYTHON_LINT_PATHS := sim/core benchmarks/refv1
+
+.PHONY: run test test-slow lint bench install clean help
 
 help:
 	@echo "make run        the default sweep: every strategy x 3 seeds, one simulated year; prints where the report is"
 	@echo "make test       the whole fast test suite"
-	@echo "make test-slow  the slow statistical and end-to-end tests"
+	@echo "make test-slow  the slow tests: sweeps through the command line, a wheel install"
+	@echo "make lint       ruff (check and format) on Python, cython-lint on the compiled sources"
 	@echo "make bench      the benchmark table (reference workload, engine and NumPy twin)"
 	@echo "make clean      remove build products (keeps .venv)"
 
@@ -44,6 +48,14 @@ test: install
 
 test-slow: install
 	$(PY) -m pytest -q -m slow
+
+# Every check runs, even after one fails, so that one invocation lists every finding.
+lint: $(STAMP)
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cython-lint $(CYTHON_LINT_PATHS) || status=1; \
+	exit $$status
 
 bench: install
 	$(PY) -m benchmarks.run

@@ -43,7 +43,6 @@
 #   counts int64[n_chunks, 4] (visits, emails sent, emails opened, purchases), revenue
 #   float64[n_chunks]; n_chunks = ceil(N / chunk_size).  Both are overwritten.
 
-cimport cython
 from cython.parallel cimport prange
 from libc.math cimport exp, fabs, ldexp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t

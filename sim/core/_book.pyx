@@ -12,7 +12,6 @@
 # value (``now``) whichever thread writes it.  Each block stops at its first customer out of
 # range; the wave's first one is the smallest of the blocks' (the same on any thread count).
 
-cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc

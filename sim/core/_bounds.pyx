@@ -18,7 +18,6 @@
 # is replaced by a value that cannot move the minimum (the type's maximum) or the maximum
 # (the type's minimum).
 
-cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport (INT8_MAX, INT8_MIN, INT16_MAX, INT16_MIN, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN,
                           UINT8_MAX, UINT16_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t)

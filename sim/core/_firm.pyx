@@ -22,7 +22,6 @@
 # (the tests run each one the CPU has).  On the AVX-512 path observe's D = 8 update is one
 # vector of eight doubles (the same operations as SSE2's pairs, so the same estimates).
 
-cimport cython
 from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs
 from libc.stdlib cimport calloc, free, malloc
@@ -55,7 +54,8 @@ cdef extern from *:
     static inline int32_t sim_dot8(const int8_t* a, const int8_t* b) {
     #if defined(__SSE2__)
         __m128i x = _mm_loadl_epi64((const __m128i*)a), y = _mm_loadl_epi64((const __m128i*)b);
-        __m128i p = _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8));
+        __m128i p = _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8),
+                                   _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8));
         p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
         return _mm_cvtsi128_si32(_mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1))));
     #else
@@ -135,9 +135,9 @@ cdef inline int32_t pick_from_list(const int32_t* items, Py_ssize_t n_items, con
 
     One draw per attempt; after PICK_TRIES attempts the last drawn item is taken anyway.
     """
-    cdef int tries
+    cdef int _attempt
     cdef int32_t item = items[0]
-    for tries in range(PICK_TRIES):
+    for _attempt in range(PICK_TRIES):
         item = items[bounded_low(draw_bits(base, j[0]), <unsigned int>n_items)]
         j[0] = j[0] + 1
         if not in_row(row, filled, item) and not suppressed(item_cat[item], sup, n_sup):
@@ -149,10 +149,10 @@ cdef inline int32_t pick_in_category(int cat, const int32_t* cat_start, const in
                                      const int32_t* row, Py_ssize_t filled, uint64_t base,
                                      uint64_t* j) noexcept nogil:
     """A random item of category ``cat`` not yet in the row, or -1 after CAT_TRIES draws."""
-    cdef int tries
+    cdef int _attempt
     cdef int32_t item
     cdef int32_t lo = cat_start[cat], n = cat_start[cat + 1] - cat_start[cat]
-    for tries in range(CAT_TRIES):
+    for _attempt in range(CAT_TRIES):
         item = cat_items[lo + bounded_low(draw_bits(base, j[0]), <unsigned int>n)]
         j[0] = j[0] + 1
         if not in_row(row, filled, item):
@@ -284,9 +284,11 @@ cdef extern from *:
         ptrdiff_t c = 0;
         for (; c + 8 <= n; c += 8) {
             /* Eight draws, bounded_low of each (the high halves of 32 x 32-bit products). */
-            __m128i i0 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            __m128i i0 = _mm256_castsi256_si128(
+                _mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
             z = _mm256_add_epi64(z, step);
-            __m128i i1 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
+            __m128i i1 = _mm256_castsi256_si128(
+                _mm256_permutevar8x32_epi32(_mm256_mul_epu32(sim_mix64x4(z), vbound), odd));
             z = _mm256_add_epi64(z, step);
             __m256i f0 = _mm256_i32gather_epi64((const long long*)feat, i0, 8);
             __m256i f1 = _mm256_i32gather_epi64((const long long*)feat, i1, 8);
@@ -405,8 +407,9 @@ cdef extern from *:
                 }
             }
             for (;;) {
-                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
-                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                vb = sim_allmax8(_mm256_max_epi32(
+                    _mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                    _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
                 best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
                 if (best == SIM_MASKED) break;
                 int32_t taken = item[SIM_KEY_CAND(best)];
@@ -502,8 +505,9 @@ cdef extern from *:
         int32_t best = *below, taken;
         for (ptrdiff_t s = 0; s < n_slot; s++) {
             do {
-                vb = sim_allmax8(_mm256_max_epi32(_mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
-                                                  _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
+                vb = sim_allmax8(_mm256_max_epi32(
+                    _mm256_max_epi32(sim_keys_below8(k[0], vb), sim_keys_below8(k[1], vb)),
+                    _mm256_max_epi32(sim_keys_below8(k[2], vb), sim_keys_below8(k[3], vb))));
                 best = _mm_cvtsi128_si32(_mm256_castsi256_si128(vb));
                 if (best == SIM_MASKED) { *below = SIM_MASKED; return s; }
                 taken = item[SIM_KEY_CAND(best)];
@@ -554,10 +558,9 @@ cdef extern from *:
         SIM_TOP4_ROUND(t, SIM_LANES_X1);
         for (int r = 0; r < 4; r++) out[r] = _mm_cvtsi128_si32(_mm256_castsi256_si128(t[r]));
     }
-    SIM_TARGET_AVX512 static ptrdiff_t sim_behavioural_slots_avx512(const int32_t* item, const int32_t* key, ptrdiff_t n,
-                                                                    int32_t* below, ptrdiff_t n_slot, int32_t* row,
-                                                                    uint8_t* basis, float* score, uint8_t onsite,
-                                                                    double unit) {
+    SIM_TARGET_AVX512 static ptrdiff_t sim_behavioural_slots_avx512(
+            const int32_t* item, const int32_t* key, ptrdiff_t n, int32_t* below, ptrdiff_t n_slot, int32_t* row,
+            uint8_t* basis, float* score, uint8_t onsite, double unit) {
         /* The first slots straight from the four largest keys, in order, while their items
            are new to the row; from a key whose item is in the row already (a candidate
            drawn twice), or after four slots, the passes below go on as next_best_key would. */
@@ -581,7 +584,8 @@ cdef extern from *:
         __mmask16 in0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
         __mmask16 in1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
         __m512i k0 = n >= 16 ? _mm512_loadu_si512((const void*)key) : _mm512_mask_loadu_epi32(masked, in0, key);
-        __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16)) : _mm512_mask_loadu_epi32(masked, in1, key + 16);
+        __m512i k1 = n >= 32 ? _mm512_loadu_si512((const void*)(key + 16))
+                             : _mm512_mask_loadu_epi32(masked, in1, key + 16);
         __m512i vb = _mm512_set1_epi32(best);
         for (; s < n_slot; s++) {
             do {
@@ -654,10 +658,9 @@ cdef extern from *:
     int32_t next_best_key "sim_next_best_key"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
                                               const int32_t* row, Py_ssize_t filled, int32_t* below,
                                               int* raw_score) noexcept nogil
-    Py_ssize_t behavioural_slots "sim_behavioural_slots"(const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand,
-                                                         int32_t* below, Py_ssize_t n_slot, int32_t* row,
-                                                         uint8_t* basis, float* score, uint8_t onsite,
-                                                         double unit) noexcept nogil
+    Py_ssize_t behavioural_slots "sim_behavioural_slots"(
+        const int32_t* cand_item, const int32_t* key, Py_ssize_t n_cand, int32_t* below, Py_ssize_t n_slot,
+        int32_t* row, uint8_t* basis, float* score, uint8_t onsite, double unit) noexcept nogil
 
 
 # simd_paths() and set_simd(path): which path fill_slates, observe's D = 8 update and this
