@@ -97,6 +97,7 @@ def test_bad_input_stops_with_one_line_and_no_output(tmp_path, bad):
     assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()
 
 
+@pytest.mark.slow
 def test_multirun_sweeps_strategies_into_separate_directories(tmp_path):
     proc = prepersona(["-m", *SMALL, "strategy=none,retarget_naive", "hydra.sweep.dir=sweep"], tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -45,8 +45,10 @@ SWEEP = [
 def sweep(tmp_path_factory) -> Path:
     """A completed real sweep: 9 run directories under one multirun directory (do not modify)."""
     root = tmp_path_factory.mktemp("sweep")
+    # The jobs one after another in the command's own process (the basic launcher): the
+    # report reads the same directories either way, without the worker processes' start-up.
     proc = subprocess.run(
-        [str(BIN / "prepersona"), "-m", *SWEEP, "hydra.sweep.dir=multirun"],
+        [str(BIN / "prepersona"), "-m", *SWEEP, "hydra.sweep.dir=multirun", "hydra/launcher=basic"],
         cwd=root,
         capture_output=True,
         text=True,

@@ -170,6 +170,7 @@ def test_every_slot_source_agrees_with_its_numpy_twin(small_config, sources):
     assert all(len(set(row)) == 4 for row in slate.tolist())  # no item twice in a slate
 
 
+@pytest.mark.slow
 def test_every_shipped_strategy_runs_in_a_glob_sweep(tmp_path):
     exe = Path(sys.executable).parent / "prepersona"
     proc = subprocess.run(

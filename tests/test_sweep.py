@@ -1,4 +1,7 @@
-"""Sweeps from the command line: parallel jobs, resuming after a kill, refusing bad input."""
+"""Sweeps from the command line: parallel jobs, resuming after a kill, refusing bad input.
+
+Each sweep here runs several jobs through the real command, a few seconds to half a minute:
+they are marked slow (``make test-slow``, run by CI with the fast suite)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from sim.sweep.resume import CONFIG_HASH
 
@@ -26,6 +31,7 @@ def metrics(run_dir: Path) -> dict:
     return {k: v for k, v in json.loads((run_dir / "metrics.json").read_text()).items() if k not in TIMING}
 
 
+@pytest.mark.slow
 def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
     sweep = ["-m", *TINY, "strategy=retarget_naive,transparent_consented", "seed=7"]
     parallel = prepersona([*sweep, "hydra.sweep.dir=joblib"], tmp_path)
@@ -46,6 +52,7 @@ def _complete(sweep: Path) -> list[Path]:
     return sorted(p.parent for p in sweep.glob("*/metrics.json"))
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs(tmp_path):
     args = [
         "-m",
@@ -82,6 +89,7 @@ def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs
     assert "sweep: 8 of 8 runs complete in" in again.stdout
 
 
+@pytest.mark.slow
 def test_a_changed_config_in_a_sweep_directory_is_simulated_again(tmp_path):
     first = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "hydra.sweep.dir=s"], tmp_path)
     assert first.returncode == 0, first.stderr
@@ -95,6 +103,7 @@ def test_a_changed_config_in_a_sweep_directory_is_simulated_again(tmp_path):
     assert json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH] != before
 
 
+@pytest.mark.slow
 def test_bad_input_to_a_sweep_directory_removes_nothing(tmp_path):
     first = prepersona(["-m", *TINY, "strategy=none", "hydra.sweep.dir=s"], tmp_path)
     assert first.returncode == 0, first.stderr
@@ -117,6 +126,7 @@ def test_an_unknown_experiment_lists_the_experiments(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_an_experiment_writes_to_its_own_directory_and_says_how_it_ends(tmp_path):
     proc = prepersona(["experiment=toilet_seat", *TINY, "seed=0", "strategy=none,retarget_naive"], tmp_path)
     assert proc.returncode == 0, proc.stderr
