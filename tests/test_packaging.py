@@ -74,7 +74,7 @@ def test_every_source_folder_is_a_package_the_build_ships():
     assert folders <= shipped
 
 
-def test_a_build_ships_the_configs_and_the_experiments(tmp_path):
+def test_a_build_ships_the_configs_the_experiments_and_the_stubs(tmp_path):
     # What a wheel would contain (build_py copies packages and their data, compiles nothing).
     subprocess.run(
         [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
@@ -90,3 +90,7 @@ def test_a_build_ships_the_configs_and_the_experiments(tmp_path):
         "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
     )
     assert shipped == expected
+    # The typed stubs of the compiled core, and nothing of the benchmarks.
+    stubs = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pyi")}
+    assert stubs == {f"sim/core/{p.name}" for p in (ROOT / "sim" / "core").glob("*.pyi")}
+    assert "sim/core/_firm.pyi" in stubs and not (tmp_path / "benchmarks").exists()
