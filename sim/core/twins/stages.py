@@ -113,7 +113,9 @@ def _perceive(cust, ex, slate, pref, item_feat, item_cat, item_durable, item_cyc
     k = slate.shape[0]
     cat = item_cat[slate]  # (k, S)
     hday = hist_day[cust]  # (k, H)
-    hcat = np.where(hday != NO_DAY, item_cat[np.maximum(hist_item[cust], 0)], -1)
+    # Clipped: an unexposed touch's row is never checked (nor read by the kernel), and an
+    # empty slot's item may be anything.
+    hcat = np.where(hday != NO_DAY, item_cat[np.clip(hist_item[cust], 0, item_cat.shape[0] - 1)], -1)
     age = day - hday.astype(np.float64)  # (k, H)
     same = (hcat[:, None, :] == cat[:, :, None]) & (hday[:, None, :] != NO_DAY)  # (k, S, H)
     min_age = np.where(same, age[:, None, :], model.NEVER_BOUGHT_AGE).min(axis=2)  # (k, S)
