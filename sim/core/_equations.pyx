@@ -1,14 +1,13 @@
 # The customer equations' parameters, packed, and each equation callable from Python.
 #
 # Design note.  Params (declared in _equations.pxd) holds a run's CustomerParams
-# (sim/core/params.py) as the C struct of _model.pxd, made once per run; every kernel that computes the model takes one and hands
-# the equations a pointer to its struct.  The def functions below call each inline equation
-# of _model.pxd on one customer's values: the tests check them against closed forms and
-# against the NumPy twins (sim/core/twins/model.py), and a reader can try an equation at the
-# prompt.  Kernels never call these wrappers.
+# (sim/core/params.py) as the C struct of _model.pxd, made once per run; every kernel that
+# computes the model takes one and hands the equations a pointer to its struct.  The def
+# functions below call each inline equation of _model.pxd on one customer's values: the tests
+# check them against closed forms and against the NumPy twins (sim/core/twins/model.py), and
+# a reader can try an equation at the prompt.  Kernels never call these wrappers.
 
 from sim.core._model cimport (
-    CustomerParams, LogLinear, ScaledLogistic,
     visit_probability as c_visit_probability,
     open_trust_factor as c_open_trust_factor,
     open_fatigue_exponent as c_open_fatigue_exponent,

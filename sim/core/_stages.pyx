@@ -33,7 +33,6 @@
 #   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport exp, log
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memmove, memset
@@ -44,7 +43,7 @@ from sim.core._common cimport (
 )
 from sim.core._equations cimport Params
 from sim.core._model cimport (
-    ALL_RESPONSE_STAGES, NEVER_BOUGHT_AGE, NEVER_BOUGHT_BELOW, STAGE_CHURN, STAGE_CREEP, STAGE_ENGAGE,
+    ALL_RESPONSE_STAGES, NEVER_BOUGHT_AGE, STAGE_CHURN, STAGE_CREEP, STAGE_ENGAGE,
     STAGE_FATIGUE, STAGE_OPTOUT, STAGE_PERCEIVE, STAGE_RECOVERY, STAGE_TRUST, CustomerParams, LogLinear,
     ScaledLogistic, churn_hazard, click_logit, covert_multiplier, creep_probability, fatigue_after_contact,
     fatigue_after_day, feels_valued, is_persofail, is_replenishment_due, log_linear, open_fatigue_exponent,
@@ -82,8 +81,8 @@ cdef extern from *:
         const __m512i vbelow = _mm512_set1_epi64((long long)below);
         for (; q + 8 <= n; q += 8) {
             __mmask8 on = sim_nonzero8(active + q);
-            __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11),
-                                                        vbelow);
+            __m512i draw = _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11);
+            __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, draw, vbelow);
             if (hit)
                 return q + __builtin_ctz((unsigned)hit);
         }
@@ -315,6 +314,7 @@ def flag_valued(
         count += valued[i]
     return count
 
+
 include "_simd.pxi"
 
 
@@ -365,7 +365,8 @@ cdef extern from *:
         __m128i f23 = sim_rows2(feat + 8 * row[2], feat + 8 * row[3]);
         __m128i f45 = sim_rows2(feat + 8 * row[4], feat + 8 * row[5]);
         __m128i f67 = sim_rows2(feat + 8 * row[6], feat + 8 * row[7]);
-        __m512i f = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(f01), f23, 1)),
+        __m512i f = _mm512_inserti64x4(_mm512_castsi256_si512(
+                                           _mm256_inserti128_si256(_mm256_castsi128_si256(f01), f23, 1)),
                                        _mm256_inserti128_si256(_mm256_castsi128_si256(f45), f67, 1), 1);
         /* Each 128-bit lane L: draw L's four pair sums in a, draw L + 4's in b. */
         __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
@@ -389,7 +390,8 @@ cdef extern from *:
     #endif
         int64_t best = INT64_MIN;
         for (uint64_t j = 0; j < 8; j++) {
-            uint32_t item = (uint32_t)(((sim_mix64(base + (j + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL) * (uint64_t)bound) >> 32);
+            uint64_t low = sim_mix64(base + (j + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL;
+            uint32_t item = (uint32_t)((low * (uint64_t)bound) >> 32);
             int32_t dot = 0;
             for (int d = 0; d < 8; d++) dot += (int32_t)pref[d] * (int32_t)feat[8 * (size_t)item + d];
             int64_t key = (int64_t)dot * ((int64_t)1 << 35) + (int64_t)((7 - j) << 32) + (int64_t)item;
@@ -401,8 +403,6 @@ cdef extern from *:
     int64_t look8 "sim_look8"(uint64_t base, uint32_t bound, const int8_t* pref, const int8_t* feat) noexcept nogil
     int32_t look8_item "SIM_LOOK8_ITEM"(int64_t key) noexcept nogil
     int32_t look8_dot "SIM_LOOK8_DOT"(int64_t key) noexcept nogil
-
-
 
 
 cdef inline void browse_touch(
@@ -657,7 +657,7 @@ def respond(
     const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
     const double[::1] margin,           # IN  float64[M] margin per unit sold
     const float[::1] privacy,           # IN  float32[N] in [0, 1]
-    const float[::1] price_sensitivity, # IN  float32[N]
+    const float[::1] price_sensitivity,  # IN  float32[N]
     const float[::1] fatigue_sensitivity,  # IN  float32[N]
     float[::1] trust,                   # IN/OUT float32[N]
     float[::1] rel_mean,                # IN/OUT float32[N]
@@ -1059,6 +1059,7 @@ def respond(
     give_order(&kept_order, order, order_cap)
     return bad_customer
 
+
 def _exposure_order(
     const uint8_t[::1] exposed,         # IN  uint8[k]
     Py_ssize_t[::1] order,              # OUT intp[k + 1] (see exposure_order)
@@ -1093,4 +1094,3 @@ def _below_sigmoid(
     for t in range(n):
         fast[t] = below_sigmoid(u[t], x[t])
         exact[t] = u[t] < sigmoid(x[t])
-
