@@ -132,7 +132,7 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "persofails_by_source": dict(sorted(rec.persofails_by_source.items())),
         "perceived_relevance_mean": rec.perceived_rel_sum / rec.exposed_total if rec.exposed_total else 0.0,
         "firm_score_mean": rec.firm_score_sum / rec.exposed_total if rec.exposed_total else 0.0,
-        "feel_valued_share": float(np.count_nonzero(scenario.customer.feels_valued(pop))) / n,
+        "feel_valued_share": float(np.count_nonzero(scenario.customer.feels_valued(pop, scenario.impl))) / n,
         "interactions": int(interactions),
         "state_bytes_per_customer": pop.bytes_per_customer() + scenario.firm.bytes_per_customer() + state_bytes,
         "init_seconds": scenario.init_seconds,
@@ -147,7 +147,7 @@ def _segments(scenario) -> list[dict]:
     names = [s.name for s in scenario.config.population.segments]
     seg = pop.segment.astype(np.int64)
     count = np.bincount(seg, minlength=len(names))
-    valued = scenario.customer.feels_valued(pop)
+    valued = scenario.customer.feels_valued(pop, scenario.impl)
     rows = []
     for s, name in enumerate(names):
         m = seg == s
