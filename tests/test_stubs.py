@@ -1,9 +1,9 @@
 """The typed stubs (.pyi) of the compiled modules say what the modules hold.
 
 For every compiled module with a stub next to its source, the stub names exactly the
-module's public functions and constants, each function's parameters in order with the same
-defaults, and gives every parameter and return a type and every function a one-line
-docstring.  An editor and a reader follow a call through the stub; this keeps it true.
+module's public functions and constants (and only private helpers the module has), each
+function's parameters in order with the same defaults, and gives every parameter and return
+a type.  An editor and a reader follow a call through the stub; this keeps it true.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def module_name(stub: Path) -> str:
 
 
 def public_names(module) -> tuple[set[str], set[str]]:
-    """(functions, constants) of a module that do not start with an underscore."""
+    """(functions, constants) of a module that do not start with an underscore (classes are
+    neither: a stub declares them as classes)."""
     names = [n for n in dir(module) if not n.startswith("_")]
     values = {n: getattr(module, n) for n in names}
     functions = {n for n, v in values.items() if callable(v) and not inspect.isclass(v)}
@@ -57,7 +58,10 @@ def test_a_stub_names_exactly_the_public_functions_and_constants(stub):
     module = importlib.import_module(module_name(stub))
     assert Path(module.__file__).suffix in (".so", ".pyd"), "a stub belongs to a compiled module"
     functions, constants = stub_defs(stub)
-    assert (set(functions), constants) == public_names(module)
+    public = {n for n in functions if not n.startswith("_")}
+    assert (public, constants) == public_names(module)
+    # A stub may also type a private helper the tests call, but only one the module has.
+    assert [n for n in set(functions) - public if not hasattr(module, n)] == []
 
 
 @pytest.mark.parametrize("stub", STUBS, ids=module_name)
@@ -76,9 +80,7 @@ def test_a_stub_gives_each_functions_parameters_in_order_with_their_defaults(stu
 
 
 @pytest.mark.parametrize("stub", STUBS, ids=module_name)
-def test_a_stub_types_every_parameter_and_return_and_says_what_each_function_does(stub):
+def test_a_stub_types_every_parameter_and_return(stub):
     for name, node in stub_defs(stub)[0].items():
         untyped = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs) if not a.annotation]
         assert untyped == [] and node.returns is not None, name
-        doc = ast.get_docstring(node)
-        assert doc and "\n" not in doc, f"{name}: a one-line docstring"
