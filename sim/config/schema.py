@@ -373,7 +373,7 @@ class ValuedConfig:
 
 @dataclass
 class CustomerConfig:
-    """How customers react (``configs/customer/``); see the README's parameter reference."""
+    """How customers react (``configs/customer/``); every parameter in docs/parameters.md."""
 
     name: str = param("default", "name of this customer model")
     visits: VisitsConfig = field(default_factory=VisitsConfig)
