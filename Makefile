@@ -34,11 +34,15 @@ $(STAMP): $(PY) pyproject.toml setup.py
 	$(PIP) install --quiet --no-build-isolation -e ".[dev]"
 	touch $(STAMP) $(CORE_STAMP)
 
-$(CORE_STAMP): $(STAMP) $(CORE_SOURCES)
+# The editable install above compiles the core too. Make decides what to rebuild before it
+# runs any recipe, so the core's stamp is checked by a second make once the install is done:
+# a fresh clone then compiles the core once, not twice.
+$(CORE_STAMP): $(CORE_SOURCES)
 	$(PY) setup.py --quiet build_ext --inplace
 	touch $(CORE_STAMP)
 
-install: $(CORE_STAMP)
+install: $(STAMP)
+	@$(MAKE) --no-print-directory --question $(CORE_STAMP) || $(MAKE) --no-print-directory $(CORE_STAMP)
 
 run: install
 	$(VENV)/bin/prepersona experiment=strategy_frontier

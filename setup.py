@@ -94,6 +94,8 @@ setup(
     package_data={"sim.core": ["*.pyi"], **{p: ["*.yaml"] for p in data_packages}},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.pxi", "*.html"]},
     cmdclass={"build_ext": BuildProductExtensions},
+    # The extensions compile side by side, one per core (an editable install and `make` alike).
+    options={"build_ext": {"parallel": os.cpu_count() or 1}},
     ext_modules=cythonize(
         extensions,
         compiler_directives={
