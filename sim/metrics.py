@@ -10,8 +10,13 @@ import numpy as np
 from sim.codes import DATA_BASES, EMAIL, OUTBOUND_NAMES
 from sim.recorder import CHANNEL_COUNTERS
 from sim.unit_summary import summarize_unit_values
+from sim.value import Equity
 
-__all__ = ["METRICS", "compute_metrics"]
+__all__ = ["METRICS", "TIMING_METRICS", "compute_metrics"]
+
+TIMING_METRICS = ("init_seconds", "sim_seconds", "equity_seconds", "interactions_per_second", "wall_seconds")
+"""The metrics that measure wall-clock time: the only ones that differ between two runs of the
+same config and seed."""
 
 METRICS: dict[str, str] = {
     "customers": "customers simulated",
@@ -29,6 +34,11 @@ METRICS: dict[str, str] = {
     ),
     "revenue": "total revenue, currency units",
     "margin": "total gross margin, currency units",
+    "customer_equity": "what the customers left at the end are still worth: the margin of a tail of "
+    "`value.tail_days` under a fixed reference plan, discounted at `value.discount_rate_annual` (see "
+    "'Value: margin plus customer equity'), currency units",
+    "value": "margin + customer_equity, the outcome sweeps rank by, currency units",
+    "equity_sample": "customers whose tail was simulated for customer_equity (0: no tail)",
     "orders": "purchases",
     "revenue_per_customer": "revenue / customers, currency units",
     "trust_mean_start": "mean trust at the start, [0, 1]",
@@ -66,6 +76,7 @@ METRICS: dict[str, str] = {
     "sim_seconds": "wall seconds of the simulation itself",
     "interactions_per_second": "interactions / sim_seconds",
     "wall_seconds": "wall seconds of the whole run: build, simulate, summarize",
+    "equity_seconds": "wall seconds of the customer-equity tail",
 }
 
 
@@ -79,8 +90,13 @@ def _channels(tot: dict[str, float], consent_start: dict[str, int]) -> dict[str,
     return out
 
 
-def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple[dict, list[dict]]:
-    """metrics.json's dictionary and the per-segment rows of a finished scenario."""
+def compute_metrics(
+    scenario, sim_seconds: float, state_bytes: int = 0, equity: Equity | None = None
+) -> tuple[dict, list[dict]]:
+    """metrics.json's dictionary and the per-segment rows of a finished scenario (``equity``:
+    its customer equity, none when not computed)."""
+    if equity is None:
+        equity = Equity(0.0, np.zeros(len(scenario.config.population.segments)), 0, 0, 0.0)
     cfg, pop, rec = scenario.config, scenario.population, scenario.recorder
     tot = rec.totals()
     n = pop.n
@@ -106,6 +122,9 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "impl": cfg.impl,
         "revenue": tot["revenue"],
         "margin": tot["margin"],
+        "customer_equity": equity.total,
+        "value": tot["margin"] + equity.total,
+        "equity_sample": equity.sample,
         "orders": int(tot["orders"]),
         "revenue_per_customer": tot["revenue"] / n,
         "trust_mean_start": rec.trust_mean_start,
@@ -138,11 +157,12 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "init_seconds": scenario.init_seconds,
         "sim_seconds": sim_seconds,
         "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
+        "equity_seconds": equity.seconds,
     }
-    return m, _segments(scenario)
+    return m, _segments(scenario, equity)
 
 
-def _segments(scenario) -> list[dict]:
+def _segments(scenario, equity: Equity) -> list[dict]:
     pop, rec = scenario.population, scenario.recorder
     names = [s.name for s in scenario.config.population.segments]
     seg = pop.segment.astype(np.int64)
@@ -157,6 +177,9 @@ def _segments(scenario) -> list[dict]:
                 "segment": name,
                 "customers": int(count[s]),
                 "revenue": float(rec.by_segment["revenue"][s]),
+                "margin": float(rec.by_segment["margin"][s]),
+                "customer_equity": float(equity.by_segment[s]),
+                "value": float(rec.by_segment["margin"][s] + equity.by_segment[s]),
                 "orders": int(rec.by_segment["orders"][s]),
                 "trust_mean_start": float(rec.trust_start_by_segment[s]),
                 "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,

@@ -96,10 +96,12 @@ class Recorder:
             "email_optouts",
             "push_optouts",
             "ads_optouts",
+            "margin",
         )
         self._segment_totals = np.zeros((len(segment_keys), n_seg), dtype=np.float64)
         self.by_segment = {k: self._segment_totals[row] for row, k in enumerate(segment_keys)}
         self._optout_row = {ch: segment_keys.index(f"{CHANNELS[ch]}_optouts") for ch in OUTBOUND}
+        self._margin_row = segment_keys.index("margin")
         # The daily columns a wave of each outbound channel adds to.
         self._channel_columns = {
             ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts")) for ch in OUTBOUND
@@ -112,8 +114,12 @@ class Recorder:
         self._counts = np.zeros(6, dtype=np.int64)
         self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
         self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
-        self._segment_sums = np.zeros((5, n_seg), dtype=np.float64)
+        # A wave's per-segment sums (sim.core._tally.tally_wave): revenue, orders, persofails,
+        # creepy touches, opt-outs, margin.
+        self._segment_sums = np.zeros((6, n_seg), dtype=np.float64)
         self._sums = np.zeros(4, dtype=np.float64)  # revenue, margin, exposed relevance, best score
+        self.value_discount: np.ndarray | None = None  # see track_value
+        self.customer_value: np.ndarray | None = None
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
@@ -203,10 +209,21 @@ class Recorder:
         # Per-segment totals.
         seg = self._segment_sums
         self._segment_totals[:4] += seg[:4]  # revenue, orders, persofails, creepy touches
+        self._segment_totals[self._margin_row] += seg[5]
         if optouts:
             self._segment_totals[self._optout_row[batch.channel]] += seg[4]
         if self.journeys:
             self._record_journeys(batch)
+        if self.value_discount is not None:
+            # Customers are unique within a wave, so a plain indexed add is exact.
+            self.customer_value[batch.cust] += batch.margin * self.value_discount[batch.day]
+
+    def track_value(self, discount: np.ndarray) -> None:
+        """From now on, add each purchase's margin times ``discount[day]`` (float64, one factor
+        per day of the run) to its customer's ``customer_value`` (float64 (N,)): the
+        customer-equity tail (:mod:`sim.value`)."""
+        self.value_discount = np.asarray(discount, dtype=np.float64)
+        self.customer_value = np.zeros(self.pop.n, dtype=np.float64)
 
     def _tally(self, batch: TouchBatch) -> tuple[int, int, int, int, int, int]:
         """Count a wave in one compiled pass on this run's threads: (exposed, clicks, orders,

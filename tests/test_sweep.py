@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from sim.metrics import TIMING_METRICS
 from sim.sweep.resume import CONFIG_HASH
 
 TINY = ["population.size=1500", "horizon_days=14", "output.journeys=5"]
-TIMING = {"init_seconds", "sim_seconds", "wall_seconds", "interactions_per_second"}
+TIMING = set(TIMING_METRICS)
 PREPERSONA = str(Path(sys.executable).parent / "prepersona")
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "OutputConfig",
     "FirmConfig",
     "ExperimentConfig",
+    "ValueConfig",
     "register_schemas",
 ]
 
@@ -615,6 +616,47 @@ class OutputConfig:
 
 
 @dataclass
+class ValueConfig:
+    """What the customer base left at the end of a run is worth (see ``sim/value.py``)."""
+
+    discount_rate_annual: float = param(
+        0.1,
+        "discount rate of future margin, per year",
+        unit="1/year",
+        ge=0,
+        lt=1,
+        source="assumption: 8-12% a year is the usual cost of capital in customer-equity studies",
+    )
+    tail_days: int = param(
+        365,
+        "days of the tail simulated after the horizon to value the customers left (0: no customer equity)",
+        unit="day",
+        ge=0,
+        le=3650,
+    )
+    sample_share: float = param(
+        0.1,
+        "share of the customers whose tail is simulated (the same customers for every strategy of a seed); "
+        "with a behavior configured, every customer",
+        gt=0,
+        le=1,
+    )
+    sample_min: int = param(
+        20000,
+        "the tail follows at least this many customers (every customer of a smaller population)",
+        unit="customers",
+        ge=1,
+        le=100_000_000,
+    )
+    tail_strategy: str = param(
+        "popular", "the strategy of the tail's reference plan (configs/strategy/), the same for every run"
+    )
+    tail_email_cadence: str = param(
+        "7d", "the tail's newsletter: one email per this long to consenting customers ('' for none)", unit="duration"
+    )
+
+
+@dataclass
 class ExperimentConfig:
     """What an experiment file (``experiments/``) is for; metadata only, it never changes results."""
 
@@ -639,6 +681,7 @@ class Config:
     firm: FirmConfig = field(default_factory=FirmConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    value: ValueConfig = field(default_factory=ValueConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     behaviors: dict[str, Any] = param(
         None,

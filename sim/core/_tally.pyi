@@ -44,7 +44,7 @@ def tally_wave(
     counts: npt.NDArray[np.int64],  # OUT (6,)
     persofail_slot_basis: npt.NDArray[np.int64],  # OUT (S, B)
     creepy_basis: npt.NDArray[np.int64],  # OUT (B,)
-    by_segment: npt.NDArray[np.float64],  # OUT (5, G)
+    by_segment: npt.NDArray[np.float64],  # OUT (6, G)
     sums: npt.NDArray[np.float64],  # OUT (4,)
     n_threads: int = 1,
 ) -> int:
