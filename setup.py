@@ -70,12 +70,16 @@ class BuildProductExtensions(build_ext):
     """``build_ext`` that compiles the benchmark kernels only into the source tree.
 
     A wheel (``pip install .``) ships the packages ``sim.*`` alone; a kernel of the
-    ``benchmarks`` package there would be a module without its package.
+    ``benchmarks`` package there would be a module without its package.  An in-place build
+    (``make``) stages its products in ``build/inplace`` before copying them into the tree, not
+    in ``build/lib``, which a wheel built from this checkout later packs whole.
     """
 
     def finalize_options(self):
         super().finalize_options()
-        if not (self.inplace or self.editable_mode):
+        if self.inplace:
+            self.build_lib = os.path.join("build", "inplace")
+        elif not self.editable_mode:  # an editable install stages in a directory of its own
             self.extensions = [e for e in self.extensions if not e.name.startswith("benchmarks.")]
 
 
