@@ -117,6 +117,9 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         covert_factor=cr.covert_factor,
         explanation_relief=cr.explanation_relief,
         control_relief=cr.control_relief,
+        personal_look=tuple(
+            float(getattr(c.personal_look, b)) for b in ("none", "stated", "onsite", "inferred", "offsite")
+        ),
         click_bias=by_channel(
             {ONSITE: e.click_bias_onsite, EMAIL: e.click_bias_email, PUSH: e.click_bias_push, ADS: e.click_bias_ads}
         ),
@@ -129,6 +132,8 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         buy_relevance=e.buy_relevance,
         buy_trust=e.buy_trust,
         price_elasticity=e.price_elasticity,
+        click_control=e.click_control,
+        click_explained=e.click_explained,
         trust_gain=t.gain,
         loss_irrelevant=t.loss_irrelevant,
         loss_persofail=t.loss_persofail,
@@ -136,6 +141,7 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         relevant_above=t.relevant_above,
         irrelevant_below=t.irrelevant_below,
         relevance_memory=t.relevance_memory,
+        control_loss_relief=t.control_loss_relief,
         trust_relax=1.0 - 0.5 ** (1.0 / t.relax_half_life_days),
         fatigue_cost=per_channel(c.fatigue.cost),
         fatigue_decay=tuple(float(x) for x in 0.5 ** (1.0 / half_lives)),
@@ -144,6 +150,7 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         optout_fatigue_k=by_channel({EMAIL: o.fatigue_k, PUSH: o.push_fatigue_k, ADS: o.fatigue_k}),
         optout_trust_k=o.trust_k,
         optout_creepy_multiplier=o.creepy_multiplier,
+        optout_irrelevance_k=o.irrelevance_k,
         churn_hazard_max=c.churn.hazard_max,
         churn_trust_mid=c.churn.trust_mid,
         churn_slope=c.churn.slope,
