@@ -103,6 +103,8 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         open_base_rate=by_channel({ch: x.base_rate for ch, x in exposure.items()}),
         open_trust_elasticity=by_channel({ch: x.trust_elasticity for ch, x in exposure.items()}),
         open_fatigue_k=by_channel({ch: x.fatigue_k for ch, x in exposure.items()}),
+        ad_reminder=c.ads_exposure.reminder,
+        ad_reminder_half_life=c.ads_exposure.reminder_half_life_days,
         persofail_window=r.persofail_window_days,
         persofail_relevance=r.persofail_relevance,
         replenish_lo=r.replenish_lo,
@@ -443,6 +445,28 @@ class CustomerModel:
         if b.validated and stages & STAGES["engage"]:
             b.validated.add("bought")  # a slate's or the browsed item, by construction
         return bad
+
+    def return_visitors(self, ctx: WaveContext, since_visit_days: np.ndarray) -> np.ndarray:
+        """int64 (r,): the customers of a finished ads wave who come to the site now, ascending:
+        every clicker, and noticed ads' customers reminded of the site (reminder_probability of
+        ``since_visit_days``, float32 (k,), days since each one's last visit)."""
+        b = ctx.batch
+        returning = np.zeros(len(b), dtype=np.uint8)
+        call(
+            "return_visits",
+            ctx.impl,
+            trusted=b.validated,
+            check=b.checked,
+            cust=b.cust,
+            exposed=b.exposed,
+            clicked=b.clicked,
+            since_visit=np.ascontiguousarray(since_visit_days, dtype=np.float32),
+            returning=returning,
+            params=self.params,
+            key=ctx.streams.wave_key("customer.return", ctx.tick),
+            n_threads=ctx.threads,
+        )
+        return b.cust[returning.view(bool)]
 
     def feels_valued(self, pop: Population, impl: str = "compiled") -> np.ndarray:
         """bool (N,): active customers whose running relevance and trust are both high

@@ -98,6 +98,13 @@ def test_open_probability_and_its_factors():
     assert_closed_form("open_probability", (PUSH, -0.1, 0.0), 0.0)
 
 
+def test_an_ad_reminds_most_right_after_a_visit():
+    # 0.04 right after the visit, half of it two days later, a quarter after four
+    assert_closed_form("reminder_probability", (0.0,), 0.04)
+    assert_closed_form("reminder_probability", (2.0,), 0.02)
+    assert_closed_form("reminder_probability", (4.0,), 0.01)
+
+
 def test_perceived_relevance_with_persofail_and_replenishment():
     assert_closed_form("taste_match", (16129,), 1.0)  # 127 * 127 / 127**2
     assert_closed_form("taste_match", (-4838,), -4838 / 16129)
@@ -242,6 +249,7 @@ CASES = {
     "open_trust_factor": lambda g, i: (g["channel"][i], g["trust"][i]),
     "open_fatigue_exponent": lambda g, i: (g["channel"][i], g["fatigue"][i]),
     "open_probability": lambda g, i: (g["channel"][i], g["trust"][i], g["fatigue"][i]),
+    "reminder_probability": lambda g, i: (g["fatigue"][i],),
     "taste_match": lambda g, i: (g["dot"][i],),
     "is_persofail": lambda g, i: (g["flag"][i], g["age"][i]),
     "is_replenishment_due": lambda g, i: (g["flag"][i], g["age"][i], g["cycle"][i]),
@@ -284,7 +292,7 @@ CASES = {
         float(np.float32(g["trust"][i])),
     ),
 }
-USES_LIBM = {"open_trust_factor", "open_probability", "optout_hazard", "churn_hazard"}
+USES_LIBM = {"open_trust_factor", "open_probability", "reminder_probability", "optout_hazard", "churn_hazard"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -73,6 +73,7 @@ SCALARS = {
     "flag_valued": dict(params=PARAMS),
     "browse": dict(day=40, params=replace(PARAMS, replenish_lo=0.5, replenish_hi=2.0), key=13),
     "expose": dict(channel=1, params=PARAMS, key=14),
+    "return_visits": dict(params=replace(PARAMS, ad_reminder=0.3), key=18),
     "respond": dict(
         channel=1,
         day=40,

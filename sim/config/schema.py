@@ -231,6 +231,24 @@ class AdsExposureConfig:
     )
     trust_elasticity: float = param(0.5, "notice rate scales with (trust / 0.5) ** elasticity", ge=0)
     fatigue_k: float = param(0.1, "notice rate falls by exp(-k * ads fatigue)", ge=0)
+    reminder: float = param(
+        0.04,
+        "probability that a noticed ad, right after the customer's last visit, brings the customer back to the "
+        "site (a visit); it halves every reminder_half_life_days",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="assumption (0.01-0.1): retargeting brings visitors back (Johnson, Lewis & Nubbemeyer 2017; "
+        "Lambrecht & Tucker 2013)",
+    )
+    reminder_half_life_days: float = param(
+        2.0,
+        "days since the last visit after which an ad's reminder effect has halved",
+        unit="day",
+        gt=0,
+        le=365,
+        source="specific retargeting works right after a visit and fades fast (Bleier & Eisenbeiss 2015)",
+    )
 
 
 @dataclass
@@ -625,6 +643,14 @@ class RetargetingConfig:
         ge=0,
         le=1,
         source="lever",
+    )
+    cost_per_mille: float = param(
+        4.0,
+        "what serving a thousand ad impressions costs, subtracted from margin",
+        unit="currency",
+        ge=0,
+        le=1000,
+        source="display retargeting CPM about 3-6 in the currency of prices (programmatic bidding guides)",
     )
     specificity_half_life: str = param(
         "2d",

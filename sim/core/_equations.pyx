@@ -12,6 +12,7 @@ from sim.core._model cimport (
     open_trust_factor as c_open_trust_factor,
     open_fatigue_exponent as c_open_fatigue_exponent,
     open_probability as c_open_probability,
+    reminder_probability as c_reminder_probability,
     taste_match as c_taste_match,
     is_persofail as c_is_persofail,
     is_replenishment_due as c_is_replenishment_due,
@@ -74,6 +75,10 @@ def open_fatigue_exponent(Params params, int channel, double fatigue):
 
 def open_probability(Params params, int channel, double trust, double fatigue):
     return c_open_probability(&params.c, channel, trust, fatigue)
+
+
+def reminder_probability(Params params, double days_since_visit):
+    return c_reminder_probability(&params.c, days_since_visit)
 
 
 def taste_match(int dot):
@@ -158,7 +163,8 @@ def feels_valued(Params params, bint active, float rel_mean, float trust):
 
 
 EQUATIONS = (
-    "visit_probability", "open_trust_factor", "open_fatigue_exponent", "open_probability", "taste_match",
+    "visit_probability", "open_trust_factor", "open_fatigue_exponent", "open_probability", "reminder_probability",
+    "taste_match",
     "is_persofail", "is_replenishment_due", "perceived_relevance", "personal_look", "slot_intrusion",
     "covert_multiplier",
     "transparency_relief", "creep_probability", "click_logit", "purchase_logit", "trust_after_touch",

@@ -14,7 +14,7 @@
 # once per run; per-channel fields are indexed by channel code (onsite 0, email 1, push 2,
 # ads 3), intrusiveness by data-basis code.
 
-from libc.math cimport exp, log
+from libc.math cimport exp, exp2, log
 
 from sim.core._common cimport UNIT_SQ, clamp01, sigmoid
 
@@ -27,6 +27,8 @@ cdef struct CustomerParams:
     double open_base_rate[4]
     double open_trust_elasticity[4]
     double open_fatigue_k[4]
+    double ad_reminder
+    double ad_reminder_half_life
     # perceived relevance
     double persofail_window
     double persofail_relevance
@@ -152,6 +154,12 @@ cdef inline double open_probability(const CustomerParams* p, int channel, double
                * exp(-open_fatigue_k[c] * fatigue)     (an email opened, a push read, an ad
     noticed; 0 at trust <= 0).  The product of open_trust_factor and exp(-open_fatigue_exponent)."""
     return open_trust_factor(p, channel, trust) * exp(-open_fatigue_exponent(p, channel, fatigue))
+
+
+cdef inline double reminder_probability(const CustomerParams* p, double days_since_visit) noexcept nogil:
+    """p_return = ad_reminder * 2 ** (-days_since_visit / ad_reminder_half_life): a noticed ad
+    brings the customer back to the site (a visit), more likely right after its last visit."""
+    return p.ad_reminder * exp2(-days_since_visit / p.ad_reminder_half_life)
 
 
 # --------------------------------------------------------------------------- perceived relevance

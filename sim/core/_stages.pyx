@@ -48,6 +48,7 @@ from sim.core._model cimport (
     ScaledLogistic, churn_hazard, click_logit, covert_multiplier, creep_probability, fatigue_after_contact,
     fatigue_after_day, feels_valued, is_persofail, is_replenishment_due, log_linear, open_fatigue_exponent,
     open_probability, open_trust_factor, optout_hazard, perceived_relevance, personal_look, purchase_logit,
+    reminder_probability,
     relevance_memory_after_touch, scaled_logistic, slot_intrusion, taste_match, transparency_relief,
     trust_after_day, trust_after_touch, visit_probability,
 )
@@ -633,6 +634,26 @@ def expose(
         free(bits)
     free(t_lo)
     free(t_hi)
+
+
+def return_visits(
+    const int64_t[::1] cust,            # IN  int64[k] an ads wave's customers
+    const uint8_t[::1] exposed,         # IN  uint8[k] the ad was noticed
+    const uint8_t[::1] clicked,         # IN  uint8[k] the ad was clicked
+    const float[::1] since_visit,       # IN  float32[k] days since the customer's last visit
+    uint8_t[::1] returning,             # OUT uint8[k] 1: the customer comes to the site now
+    Params params, uint64_t key, int n_threads,
+):
+    """Who an ads wave brings back to the site: everyone who clicked, and a noticed ad's
+    customer when draw j = 0 is below reminder_probability of the days since its last visit.
+    Returns how many come."""
+    cdef Py_ssize_t k = cust.shape[0], t, count = 0
+    cdef const CustomerParams* p = &params.c
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        returning[t] = (clicked[t] != 0) | ((exposed[t] != 0) & (
+            draw_uniform(customer_base(key, cust[t]), 0) < reminder_probability(p, since_visit[t])))
+        count += returning[t]
+    return count
 
 
 # --------------------------------------------------------------------------- the response

@@ -62,6 +62,10 @@ class CustomerParams:
     open_base_rate: tuple[float, ...] = field(default_factory=_per_channel)
     open_trust_elasticity: tuple[float, ...] = field(default_factory=_per_channel)
     open_fatigue_k: tuple[float, ...] = field(default_factory=_per_channel)
+    ad_reminder: float = 0.04
+    """Probability a noticed ad right after a visit brings the customer back."""
+    ad_reminder_half_life: float = 2.0
+    """Days since the last visit after which the reminder has halved."""
     # perceived relevance ---------------------------------------------------------------------
     persofail_window: float = 60.0
     persofail_relevance: float = -0.3

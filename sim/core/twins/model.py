@@ -18,6 +18,7 @@ __all__ = [
     "open_trust_factor",
     "open_fatigue_exponent",
     "open_probability",
+    "reminder_probability",
     "taste_match",
     "is_persofail",
     "is_replenishment_due",
@@ -83,6 +84,11 @@ def open_fatigue_exponent(p: CustomerParams, channel: int, fatigue):
 def open_probability(p: CustomerParams, channel: int, trust, fatigue):
     """p_open = open_trust_factor * exp(-open_fatigue_exponent)."""
     return open_trust_factor(p, channel, trust) * np.exp(-open_fatigue_exponent(p, channel, fatigue))
+
+
+def reminder_probability(p: CustomerParams, days_since_visit):
+    """ad_reminder * 2 ** (-days_since_visit / ad_reminder_half_life)."""
+    return p.ad_reminder * np.exp2(-_f64(days_since_visit) / p.ad_reminder_half_life)
 
 
 # --------------------------------------------------------------------------- perceived relevance

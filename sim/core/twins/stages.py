@@ -18,7 +18,16 @@ from sim.core.params import STAGES, CustomerParams
 from sim.core.twins import model
 from sim.core.twins.random import bounded_low, customer_base, draw_bits, draw_uniform
 
-__all__ = ["recover_and_churn", "select_visitors", "flag_valued", "browse", "expose", "respond", "match"]
+__all__ = [
+    "recover_and_churn",
+    "select_visitors",
+    "flag_valued",
+    "browse",
+    "expose",
+    "return_visits",
+    "respond",
+    "match",
+]
 
 ALL_RESPONSE_STAGES = 63
 
@@ -103,6 +112,13 @@ def browse(
 def expose(cust, trust, fatigue, exposed, channel, params: CustomerParams, key, n_threads=1):
     p = model.open_probability(params, channel, trust[cust], fatigue[channel, cust])
     exposed[:] = draw_uniform(customer_base(key, cust), 0) < p
+
+
+def return_visits(cust, exposed, clicked, since_visit, returning, params: CustomerParams, key, n_threads=1):
+    u = draw_uniform(customer_base(key, cust), 0)
+    reminded = (exposed != 0) & (u < model.reminder_probability(params, since_visit))
+    returning[:] = (clicked != 0) | reminded
+    return int(np.count_nonzero(returning))
 
 
 # --------------------------------------------------------------------------- response phase
