@@ -71,6 +71,18 @@ def browse(
 ) -> int:
     """A visitor's own search; returns 0 or 1 + a customer with a bad purchase history."""
 
+def return_visits(
+    cust: npt.NDArray[np.int64],  # IN (k,), an ads wave's customers
+    exposed: npt.NDArray[np.uint8],  # IN (k,)
+    clicked: npt.NDArray[np.uint8],  # IN (k,)
+    since_visit: npt.NDArray[np.float32],  # IN (k,), days since the last visit
+    returning: npt.NDArray[np.uint8],  # OUT (k,), 1: the customer comes to the site now
+    params: Params,
+    key: int,
+    n_threads: int,
+) -> int:
+    """Who an ads wave brings back to the site; returns how many."""
+
 def expose(
     cust: npt.NDArray[np.int64],  # IN (k,)
     trust: npt.NDArray[np.float32],  # IN (N,)
