@@ -1,0 +1,157 @@
+"""Run the settings a list of facts needs, every setting on the same seeds.
+
+Each (setting, seed) is one simulation of ``population.size`` customers, run in-process through
+:class:`sim.scenario.Scenario` (no output directory is written: the suite reads the metrics it
+returns).  Runs go to a pool of worker processes, one compiled-core thread each, so that jobs
+never compete for a core; results do not depend on the number of jobs or threads.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from multiprocessing import get_context
+
+from sim.validation.settings import COMMON
+from sim.validation.spec import Fact, Setting
+
+__all__ = ["Scale", "FULL", "QUICK", "RunSet", "SettingFailed", "settings_of", "run_settings"]
+
+
+class SettingFailed(Exception):
+    """A setting could not be run (its overrides are not a valid config, or the run failed);
+    the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the runs are: customers per run and the seeds every setting runs on."""
+
+    name: str
+    customers: int
+    seeds: tuple[int, ...]
+
+
+FULL = Scale("full", 50_000, (0, 1, 2, 3, 4))
+"""`make validate`: 50 000 customers, 5 seeds (paired: every setting runs on seeds 0-4)."""
+QUICK = Scale("quick", 3_000, (0, 1))
+"""`--quick`: a smoke run of the whole pipeline; its figures are too noisy to judge the model."""
+
+
+@dataclass
+class RunSet:
+    """The metrics of every run, by setting name and seed, and how long they took."""
+
+    scale: Scale
+    metrics: dict[str, dict[int, dict]]
+    wall_seconds: float
+    jobs: int
+
+    def runs_of_seed(self, seed: int) -> dict[str, dict]:
+        """The runs of one seed, by setting name (what a fact's figure is computed from)."""
+        return {name: by_seed[seed] for name, by_seed in self.metrics.items()}
+
+    @property
+    def count(self) -> int:
+        return sum(len(by_seed) for by_seed in self.metrics.values())
+
+
+def settings_of(facts: Iterable[Fact]) -> list[Setting]:
+    """The distinct settings the facts compare, in order of first use.
+
+    Two settings with one name must be the same runs; two names for the same runs would
+    simulate them twice, so both are refused.
+    """
+    by_name: dict[str, Setting] = {}
+    by_key: dict[tuple, str] = {}
+    for fact in facts:
+        for s in fact.settings:
+            if s.name in by_name:
+                if by_name[s.name].key != s.key:
+                    raise ValueError(f"two different settings are named {s.name!r}")
+                continue
+            if s.key in by_key:
+                raise ValueError(f"settings {by_key[s.key]!r} and {s.name!r} are the same runs")
+            by_name[s.name] = s
+            by_key[s.key] = s.name
+    return list(by_name.values())
+
+
+def overrides_of(setting: Setting, customers: int) -> list[str]:
+    """The full override list of one setting's runs (without the seed)."""
+    return [
+        *COMMON,
+        f"population.size={customers}",
+        f"horizon_days={setting.horizon_days}",
+        "threads=1",
+        *setting.overrides,
+    ]
+
+
+@lru_cache(maxsize=8)
+def _composed(overrides: tuple[str, ...]):
+    # Composing a config costs a second or more; a worker usually gets several seeds of one setting.
+    from sim.config.preflight import compose_config
+
+    return compose_config(list(overrides))
+
+
+def run_one(overrides: tuple[str, ...], seed: int) -> dict:
+    """Simulate one setting on one seed and return its ``metrics.json`` dictionary."""
+    from sim.scenario import Scenario
+
+    config = copy.deepcopy(_composed(overrides))
+    config.seed = seed
+    return Scenario(config).run().metrics
+
+
+def run_settings(
+    settings: list[Setting],
+    scale: Scale,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSet:
+    """Run every setting on every seed of ``scale``; ``jobs`` runs at once (1: in this process).
+
+    ``progress(done, total)`` is called after each run.
+    """
+    start = time.perf_counter()
+    # Longest runs first, so that the last to finish is a short one; a setting's seeds together.
+    order = sorted(settings, key=lambda s: -s.horizon_days)
+    tasks = [(s.name, tuple(overrides_of(s, scale.customers)), seed) for s in order for seed in scale.seeds]
+    metrics: dict[str, dict[int, dict]] = {s.name: {} for s in settings}
+    total = len(tasks)
+    if jobs <= 1:
+        for done, (name, overrides, seed) in enumerate(tasks, 1):
+            metrics[name][seed] = _result(name, lambda: run_one(overrides, seed))
+            if progress:
+                progress(done, total)
+    else:
+        # A fresh interpreter per worker: the compiled core's thread pool is never forked.
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_one, overrides, seed): (name, seed) for name, overrides, seed in tasks}
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    name, seed = futures[future]
+                    metrics[name][seed] = _result(name, future.result)
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # no further runs after a failure
+                raise
+    return RunSet(scale, metrics, time.perf_counter() - start, max(1, jobs))
+
+
+def _result(name: str, get: Callable[[], dict]) -> dict:
+    """The metrics ``get()`` returns; a failure is re-raised naming the setting."""
+    from sim.config.preflight import PreflightError
+    from sim.errors import ConfigError
+
+    try:
+        return get()
+    except (PreflightError, ConfigError) as exc:
+        raise SettingFailed(f"setting {name}: {exc}") from exc
