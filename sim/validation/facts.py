@@ -286,7 +286,7 @@ FACTS: tuple[Fact, ...] = (
         prediction="Even under good personalization (`recommend_purchase_aware`), under half of the customers "
         "feel valued at the end of a year.",
         figure=Level(PURCHASE_AWARE, key("feel_valued_share", "share of customers who feel valued")),
-        threshold=Threshold(0.0, 0.5, strict=True),
+        threshold=Threshold(-INF, 0.5, strict=True),
         basis="'a minority': under 50% (the surveys range from 8% to under half)",
         note="'Feels valued' (active, running perceived relevance and trust both high) is the model's "
         "nearest to 'the firm understands me'.",

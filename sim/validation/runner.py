@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from multiprocessing import get_context
 
 from sim.validation.settings import COMMON
@@ -127,7 +127,7 @@ def run_settings(
     total = len(tasks)
     if jobs <= 1:
         for done, (name, overrides, seed) in enumerate(tasks, 1):
-            metrics[name][seed] = _result(name, lambda: run_one(overrides, seed))
+            metrics[name][seed] = _result(name, partial(run_one, overrides, seed))
             if progress:
                 progress(done, total)
     else:

@@ -61,9 +61,12 @@ def format_measured(o: Outcome) -> str:
 
 
 def short_source(citation: str) -> str:
-    """The first source's authors and year: what precedes the first ')' of the citation."""
-    head, paren, _ = citation.partition(")")
-    return head + paren
+    """The first source's authors and year, ``Bhagat et al. (2018)`` for three authors or more."""
+    authors, _, rest = citation.partition(" (")
+    year = rest.partition(")")[0]
+    if "," in authors:  # "A, B & C": three or more authors
+        authors = authors.split(",")[0] + " et al."
+    return f"{authors} ({year})" if year else authors
 
 
 def summary(outcomes: list[Outcome]) -> str:
