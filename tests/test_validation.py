@@ -207,6 +207,7 @@ def test_a_level_inside_its_range_passes_and_outside_misses():
 def test_a_mean_inside_whose_interval_crosses_an_end_misses():
     out = judge(OPEN_RATE, [0.2295, 0.2305, 0.2290, 0.2310, 0.2280])
     assert not out.passed and "crosses" in out.reason and OPEN_RATE.threshold.contains(out.mean)
+    assert out.result == "missed (interval crosses an end)"
 
 
 def test_a_direction_needs_its_interval_clear_of_no_effect():
@@ -219,7 +220,7 @@ def test_a_direction_needs_its_interval_clear_of_no_effect():
 def test_one_seed_is_judged_on_its_value_and_no_figure_is_a_miss():
     assert judge(OPEN_RATE, [0.22]).passed and not judge(OPEN_RATE, [0.25]).passed
     out = judge(OPEN_RATE, [math.nan, math.nan])
-    assert not out.passed and out.reason.startswith("no figure")
+    assert not out.passed and out.reason.startswith("no figure") and out.result == "missed (no figure)"
     partial = judge(OPEN_RATE, [0.22, math.nan, 0.22])
     assert "1 of 3 seeds gave no figure" in partial.reason
 
@@ -267,12 +268,12 @@ def test_the_tables_list_every_fact_with_its_result():
     assert format_measured(outcomes[0]).startswith("22.0% [")
     text = terminal_table(outcomes)
     lines = text.splitlines()
-    assert len(lines) == 4 and lines[2].endswith("passed") and lines[3].endswith("missed")
+    assert len(lines) == 4 and lines[2].endswith("passed") and lines[3].endswith("missed (outside)")
     column = lines[0].index("result")  # columns line up
-    assert lines[2][column:] == "passed" and lines[3][column:] == "missed"
+    assert lines[2][column:] == "passed" and lines[3][column:] == "missed (outside)"
     assert summary(outcomes) == "1 of 2 facts reproduced; missed: canned"
     md = markdown_table(outcomes)
-    assert md.count("\n") == 3 and "| **passed** |" in md and "| missed |" in md
+    assert md.count("\n") == 3 and "| **passed** |" in md and "| missed (outside) |" in md
     runs = RunSet(QUICK, {NONE.name: {0: canned(), 1: canned()}}, 12.0, 2)
     page = markdown_page(outcomes[:1], runs, "today")
     assert page.startswith("# Validation against published findings")

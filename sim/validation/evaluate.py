@@ -45,6 +45,18 @@ class Outcome:
         return PASSED if self.passed else MISSED
 
     @property
+    def result(self) -> str:
+        """``passed``, or ``missed`` with the short reason: ``missed (outside)``."""
+        if self.passed:
+            return PASSED
+        short = self.reason.split(";")[0].strip()
+        short = {
+            "outside the threshold": "outside",
+            "the mean is inside, but its 95% interval crosses an end of the threshold": "interval crosses an end",
+        }.get(short, "no figure" if short.startswith("no figure") else short)
+        return f"{MISSED} ({short})"
+
+    @property
     def seeds(self) -> int:
         """Seeds that gave a figure."""
         return sum(1 for v in self.values if not math.isnan(v))

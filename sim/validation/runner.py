@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from multiprocessing import get_context
 
 from sim.validation.settings import COMMON
@@ -92,21 +92,34 @@ def overrides_of(setting: Setting, customers: int) -> list[str]:
     ]
 
 
-@lru_cache(maxsize=8)
-def _composed(overrides: tuple[str, ...]):
-    # Composing a config costs a second or more; a worker usually gets several seeds of one setting.
+def run_seeds(overrides: tuple[str, ...], seeds: tuple[int, ...]) -> dict[int, dict]:
+    """Simulate one setting on each of ``seeds``; its ``metrics.json`` dictionary by seed.
+
+    The config is composed once (it takes a second or more) and only its seed changes.
+    """
     from sim.config.preflight import compose_config
-
-    return compose_config(list(overrides))
-
-
-def run_one(overrides: tuple[str, ...], seed: int) -> dict:
-    """Simulate one setting on one seed and return its ``metrics.json`` dictionary."""
     from sim.scenario import Scenario
 
-    config = copy.deepcopy(_composed(overrides))
-    config.seed = seed
-    return Scenario(config).run().metrics
+    composed = compose_config(list(overrides))
+    out = {}
+    for seed in seeds:
+        config = copy.deepcopy(composed)
+        config.seed = seed
+        out[seed] = Scenario(config).run().metrics
+    return out
+
+
+def _tasks(settings: list[Setting], scale: Scale, jobs: int) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
+    """(setting name, overrides, seeds) of each task.  A task is a setting's seeds together, or
+    single runs when there are too few settings to keep every job busy to the end."""
+    # Longest runs first, so that the last tasks to finish are short ones.
+    order = sorted(settings, key=lambda s: -s.horizon_days)
+    whole = len(settings) >= 2 * jobs
+    return [
+        (s.name, tuple(overrides_of(s, scale.customers)), seeds)
+        for s in order
+        for seeds in ([scale.seeds] if whole else [(seed,) for seed in scale.seeds])
+    ]
 
 
 def run_settings(
@@ -115,38 +128,40 @@ def run_settings(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSet:
-    """Run every setting on every seed of ``scale``; ``jobs`` runs at once (1: in this process).
+    """Run every setting on every seed of ``scale``; ``jobs`` tasks at once (1: in this process).
 
-    ``progress(done, total)`` is called after each run.
+    ``progress(runs done, runs in all)`` is called after each task.
     """
     start = time.perf_counter()
-    # Longest runs first, so that the last to finish is a short one; a setting's seeds together.
-    order = sorted(settings, key=lambda s: -s.horizon_days)
-    tasks = [(s.name, tuple(overrides_of(s, scale.customers)), seed) for s in order for seed in scale.seeds]
+    tasks = _tasks(settings, scale, jobs)
     metrics: dict[str, dict[int, dict]] = {s.name: {} for s in settings}
-    total = len(tasks)
+    total, done = len(settings) * len(scale.seeds), 0
+
+    def collect(name: str, get: Callable[[], dict[int, dict]]) -> None:
+        nonlocal done
+        runs = _result(name, get)
+        metrics[name].update(runs)
+        done += len(runs)
+        if progress:
+            progress(done, total)
+
     if jobs <= 1:
-        for done, (name, overrides, seed) in enumerate(tasks, 1):
-            metrics[name][seed] = _result(name, partial(run_one, overrides, seed))
-            if progress:
-                progress(done, total)
+        for name, overrides, seeds in tasks:
+            collect(name, partial(run_seeds, overrides, seeds))
     else:
         # A fresh interpreter per worker: the compiled core's thread pool is never forked.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_one, overrides, seed): (name, seed) for name, overrides, seed in tasks}
+            futures = {pool.submit(run_seeds, overrides, seeds): name for name, overrides, seeds in tasks}
             try:
-                for done, future in enumerate(as_completed(futures), 1):
-                    name, seed = futures[future]
-                    metrics[name][seed] = _result(name, future.result)
-                    if progress:
-                        progress(done, total)
+                for future in as_completed(futures):
+                    collect(futures[future], future.result)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # no further runs after a failure
                 raise
     return RunSet(scale, metrics, time.perf_counter() - start, max(1, jobs))
 
 
-def _result(name: str, get: Callable[[], dict]) -> dict:
+def _result(name: str, get: Callable[[], dict[int, dict]]) -> dict[int, dict]:
     """The metrics ``get()`` returns; a failure is re-raised naming the setting."""
     from sim.config.preflight import PreflightError
     from sim.errors import ConfigError

@@ -85,7 +85,7 @@ def terminal_table(outcomes: list[Outcome]) -> str:
             short_source(o.fact.citation),
             format_threshold(o.fact.threshold, o.fact.unit, o.fact.digits),
             format_measured(o),
-            o.verdict,
+            o.result,
         )
         for o in outcomes
     ]
@@ -106,7 +106,7 @@ def markdown_table(outcomes: list[Outcome]) -> str:
     ]
     for o in outcomes:
         f = o.fact
-        result = "**passed**" if o.passed else "missed"
+        result = "**passed**" if o.passed else o.result
         out.append(
             f"| `{f.id}` | {f.finding} | {f.citation} | {f.prediction} | "
             f"{format_threshold(f.threshold, f.unit, f.digits)} | {format_measured(o)} | {result} |"
