@@ -289,7 +289,8 @@ FACTS: tuple[Fact, ...] = (
         threshold=Threshold(-INF, 0.5, strict=True),
         basis="'a minority': under 50% (the surveys range from 8% to under half)",
         note="'Feels valued' (active, running perceived relevance and trust both high) is the model's "
-        "nearest to 'the firm understands me'.",
+        "nearest to 'the firm understands me'. Most surveys put the share lower (8% to about 45%); the "
+        "threshold checks only the finding's claim that it is a minority.",
     ),
     Fact(
         id="obtrusive_targeting",
