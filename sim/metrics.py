@@ -33,7 +33,8 @@ METRICS: dict[str, str] = {
         "results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
     ),
     "revenue": "total revenue, currency units",
-    "margin": "total gross margin, currency units",
+    "margin": "total gross margin less the cost of the ads served, currency units",
+    "ad_cost": "cost of the ads served: impressions / 1000 * campaign.retargeting.cost_per_mille, currency units",
     "customer_equity": "what the customers left at the end are still worth: the margin of a tail of "
     "`value.tail_days` under a fixed reference plan, discounted at `value.discount_rate_annual` (see "
     "'Value: margin plus customer equity'), currency units",
@@ -46,7 +47,8 @@ METRICS: dict[str, str] = {
     "trust_mean_end_active": "mean trust at the end over customers who did not churn, [0, 1]",
     "trust_p10_end": "10th percentile of trust at the end, all customers, [0, 1]",
     "churned_share": "share of customers who churned during the run",
-    "visits": "organic onsite visits",
+    "visits": "onsite visits: organic, and those an ad brought",
+    "ad_visits": "onsite visits an ad brought (a click, or a reminder soon after a visit)",
     "onsite_clicks": "clicks on personalised onsite slates",
     "email_sends": "emails sent",
     "email_opens": "emails opened",
@@ -122,6 +124,7 @@ def compute_metrics(
         "impl": cfg.impl,
         "revenue": tot["revenue"],
         "margin": tot["margin"],
+        "ad_cost": tot["ad_cost"],
         "customer_equity": equity.total,
         "value": tot["margin"] + equity.total,
         "equity_sample": equity.sample,
@@ -134,6 +137,7 @@ def compute_metrics(
         "trust_p10_end": float(np.quantile(pop.trust.astype(np.float64), 0.1)) if n else 0.0,
         "churned_share": float(np.count_nonzero(~active)) / n,
         "visits": int(tot["visits"]),
+        "ad_visits": int(tot["ad_visits"]),
         "onsite_clicks": int(tot["onsite_clicks"]),
         "email_sends": int(sends),
         "email_opens": int(tot["email_opens"]),

@@ -97,7 +97,14 @@ class Scenario:
         n_journeys = min(config.output.journeys, n)
         journey_customers = np.sort(self.streams.generator("journeys").choice(n, n_journeys, replace=False))
         segment_names = [s.name for s in config.population.segments]
-        self.recorder = Recorder(self.population, self.catalog, journey_customers, self.threads, segment_names)
+        self.recorder = Recorder(
+            self.population,
+            self.catalog,
+            journey_customers,
+            self.threads,
+            segment_names,
+            cost_per_mille=config.campaign.retargeting.cost_per_mille,
+        )
         self.init_seconds = time.perf_counter() - start
 
     def _draw(self, config: Config) -> tuple[Catalog, Population, FirmView]:
