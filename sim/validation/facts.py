@@ -211,8 +211,6 @@ FACTS: tuple[Fact, ...] = (
         basis="'nearly twice' (no interval given): read as closer to 2 than to 1 or 3",
         unit="ratio",
         digits=2,
-        note="In the model today control only makes a touch less likely to feel creepy; it does not change "
-        "how willing a customer is to act on personal content.",
     ),
     Fact(
         id="retargeting_brings_visits",
@@ -220,13 +218,13 @@ FACTS: tuple[Fact, ...] = (
         finding="Retargeting ads bring people back: in a field experiment they raised website visits by "
         "17.2% and purchases by 10.5% among the users they reached.",
         citation="Johnson, Lewis & Nubbemeyer (2017), Journal of Marketing Research 54(6)",
-        prediction="Adding retargeting ads (14 days after a visit) raises organic visits.",
+        prediction="Adding retargeting ads (14 days after a visit) raises onsite visits (organic ones and those "
+        "the ads bring).",
         figure=Lift(RETARGET_ADS, RETARGET_NO_ADS, VISITS),
         threshold=Threshold(0.0, INF, strict=True),
         basis="the direction: +17.2% is among users the ads reached; over the whole population "
         "(only visitors who accept ad tracking see ads) the lift is smaller",
         unit="lift",
-        note="In the model today a clicked ad does not bring a visit.",
     ),
     Fact(
         id="retargeting_decay",
