@@ -27,18 +27,33 @@ __all__ = ["Outcome", "judge", "evaluate"]
 
 PASSED, MISSED = "passed", "missed"
 
+OUTSIDE, CROSSES, NO_FIGURE = "outside", "interval crosses an end", "no figure"
+"""Why a fact is missed, in short (the tables' result column)."""
+
+_REASONS = {
+    OUTSIDE: "outside the threshold",
+    CROSSES: "the mean is inside, but its 95% interval crosses an end of the threshold",
+    NO_FIGURE: "no figure: a count it divides by was 0",
+}
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one fact measured and whether the model reproduces it."""
+    """What one fact measured and whether the model reproduces it.
+
+    ``why`` is empty when it passed, else :data:`OUTSIDE`, :data:`CROSSES` or :data:`NO_FIGURE`.
+    """
 
     fact: Fact
     values: tuple[float, ...]
     mean: float
     low: float
     high: float
-    passed: bool
-    reason: str
+    why: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.why
 
     @property
     def verdict(self) -> str:
@@ -47,44 +62,36 @@ class Outcome:
     @property
     def result(self) -> str:
         """``passed``, or ``missed`` with the short reason: ``missed (outside)``."""
-        if self.passed:
-            return PASSED
-        short = self.reason.split(";")[0].strip()
-        short = {
-            "outside the threshold": "outside",
-            "the mean is inside, but its 95% interval crosses an end of the threshold": "interval crosses an end",
-        }.get(short, "no figure" if short.startswith("no figure") else short)
-        return f"{MISSED} ({short})"
+        return PASSED if self.passed else f"{MISSED} ({self.why})"
 
     @property
     def seeds(self) -> int:
         """Seeds that gave a figure."""
         return sum(1 for v in self.values if not math.isnan(v))
 
+    @property
+    def reason(self) -> str:
+        """Why it missed, in a sentence, and how many seeds gave no figure ('' when neither)."""
+        missing = len(self.values) - self.seeds
+        parts = [_REASONS[self.why]] if self.why else []
+        if missing and self.why != NO_FIGURE:
+            parts.append(f"{missing} of {len(self.values)} seeds gave no figure")
+        return "; ".join(parts)
+
 
 def judge(fact: Fact, values: list[float]) -> Outcome:
     """The outcome of ``fact`` given its figure on each seed (NaN: no figure on that seed)."""
-    values = [float(v) for v in values]
+    values = tuple(float(v) for v in values)
     interval = mean_interval(values)
     t = fact.threshold
-    missing = sum(1 for v in values if math.isnan(v))
     if interval.n == 0:
-        return Outcome(
-            fact, tuple(values), math.nan, math.nan, math.nan, False, "no figure: a count it divides by was 0"
-        )
+        return Outcome(fact, values, math.nan, math.nan, math.nan, NO_FIGURE)
     if interval.n == 1:
         passed = t.contains(interval.mean)
     else:
         passed = t.contains(interval.low) and t.contains(interval.high)
-    if passed:
-        reason = ""
-    elif t.contains(interval.mean):
-        reason = "the mean is inside, but its 95% interval crosses an end of the threshold"
-    else:
-        reason = "outside the threshold"
-    if missing:
-        reason = "; ".join(r for r in (reason, f"{missing} of {len(values)} seeds gave no figure") if r)
-    return Outcome(fact, tuple(values), interval.mean, interval.low, interval.high, passed, reason)
+    why = "" if passed else (CROSSES if t.contains(interval.mean) else OUTSIDE)
+    return Outcome(fact, values, interval.mean, interval.low, interval.high, why)
 
 
 def evaluate(facts, runs: RunSet) -> list[Outcome]:
