@@ -132,7 +132,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     outcomes = evaluate(facts, runs)
     print(terminal_table(outcomes))
-    print(f"\n{summary(outcomes)} ({runs.count} runs in {runs.wall_seconds:.0f} s, {scale.name} scale)")
+    print(
+        f"\n{summary(outcomes)} ({runs.count} runs, {scale.name} scale: {runs.wall_seconds:.0f} s wall, "
+        f"{runs.cpu_seconds:.0f} s of CPU)"
+    )
     if out is not None:
         when = datetime.date.today().isoformat()
         out.write_text(markdown_page(outcomes, runs, when), encoding="utf-8")

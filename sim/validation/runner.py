@@ -9,6 +9,7 @@ never compete for a core; results do not depend on the number of jobs or threads
 from __future__ import annotations
 
 import copy
+import resource
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -50,6 +51,7 @@ class RunSet:
     metrics: dict[str, dict[int, dict]]
     wall_seconds: float
     jobs: int
+    cpu_seconds: float = 0.0
 
     def runs_of_seed(self, seed: int) -> dict[str, dict]:
         """The runs of one seed, by setting name (what a fact's figure is computed from)."""
@@ -132,7 +134,7 @@ def run_settings(
 
     ``progress(runs done, runs in all)`` is called after each task.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     tasks = _tasks(settings, scale, jobs)
     metrics: dict[str, dict[int, dict]] = {s.name: {} for s in settings}
     total, done = len(settings) * len(scale.seeds), 0
@@ -158,7 +160,14 @@ def run_settings(
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # no further runs after a failure
                 raise
-    return RunSet(scale, metrics, time.perf_counter() - start, max(1, jobs))
+    return RunSet(scale, metrics, time.perf_counter() - start, max(1, jobs), _cpu_seconds() - cpu_start)
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished workers: on a machine shared with
+    other jobs, what the runs cost regardless of how long they waited for a core."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def _result(name: str, get: Callable[[], dict[int, dict]]) -> dict[int, dict]:

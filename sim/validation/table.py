@@ -149,8 +149,8 @@ def markdown_page(outcomes: list[Outcome], runs: RunSet, when: str) -> str:
         "`python -m sim.validation`). Do not edit by hand: run it again.",
         "",
         f"Run {when}: {len(outcomes)} facts, {settings} settings x {len(scale.seeds)} seeds "
-        f"({runs.count} runs of {scale.customers:,} customers), {runs.jobs} parallel jobs, "
-        f"{runs.wall_seconds:.0f} s of runs.",
+        f"({runs.count} runs of {scale.customers:,} customers), {runs.jobs} parallel jobs: "
+        f"{runs.wall_seconds:.0f} s wall, {runs.cpu_seconds:.0f} s of CPU.",
         "",
         f"**{summary(outcomes)}.**",
         "",
