@@ -9,7 +9,6 @@ never compete for a core; results do not depend on the number of jobs or threads
 from __future__ import annotations
 
 import copy
-import resource
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -166,6 +165,10 @@ def run_settings(
 def _cpu_seconds() -> float:
     """CPU seconds used so far by this process and its finished workers: on a machine shared with
     other jobs, what the runs cost regardless of how long they waited for a core."""
+    try:
+        import resource
+    except ImportError:  # not a Unix system: this process only
+        return time.process_time()
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
