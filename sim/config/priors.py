@@ -2,22 +2,21 @@
 
 Every parameter whose default is an ``assumption`` or ``calibrated`` (see
 :mod:`sim.config.sources`) has a :class:`Prior` here, and so do parameters whose published
-source gives a range.  These are the priors that uncertainty analysis samples: a plausible
-world draws each parameter from its prior (uniformly, or uniformly in its logarithm on a
-``"log"`` scale) and the results say how far conclusions hold across such worlds.  The
-parameter reference (``docs/parameters.md``) shows each as its "consider" column.
+source gives a range.  These are the default priors that uncertainty analysis samples to draw
+plausible worlds: each parameter uniformly within its prior, or uniformly in its logarithm on
+a ``"log"`` scale.  The parameter reference (``docs/parameters.md``) shows each prior as its
+"consider" column.
 
 Rules, checked by ``tests/test_priors.py``: a prior lies within the parameter's allowed range
-and contains its default (and every shipped option file's value); ``low < high``; a log scale
+and contains its default and every shipped option file's value; ``low < high``; a log scale
 only over positive values.  A list entry's key (``population.segments[].trust_mean``) bounds
-the value of any one entry.  Integer parameters are rounded when drawn.  Priors are drawn
-independently: where parameters come as a set (segment shares summing to 1, intrusiveness
-ordered by data basis), a draw must be made consistent again (shares renormalised).
+the value of any one entry.  Priors are independent: a sampler rounds integer parameters and
+renormalises segment shares to sum to 1, and sets with an order (intrusiveness by data basis)
+may come out of order in a draw.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 __all__ = ["Prior", "PRIORS", "SCALES"]
@@ -53,12 +52,8 @@ class Prior:
     def describe(self) -> str:
         """As the parameter reference shows it: ``0.15-0.23``, ``2-32 (log)``, ``-5.5 to -3.5``."""
         sep = " to " if self.low < 0 or self.high < 0 else "-"
-        text = f"{_number(self.low)}{sep}{_number(self.high)}"
+        text = f"{self.low:g}{sep}{self.high:g}"
         return text + " (log)" if self.scale == "log" else text
-
-
-def _number(x: float) -> str:
-    return f"{x:g}" if math.isfinite(x) else str(x)
 
 
 _SEG = "population.segments[]."
