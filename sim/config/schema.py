@@ -647,6 +647,11 @@ class Config:
         "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",
         factory=dict,
     )
+    memory_check: bool = param(
+        True,
+        "refuse to start when the run's estimated peak memory (times the jobs at once) exceeds the available "
+        "memory; false runs it anyway (results do not depend on it)",
+    )
 
 
 def register_schemas() -> None:
