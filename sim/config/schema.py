@@ -123,10 +123,10 @@ class CategoryConfig:
         "durable (bought once per long cycle) or consumable (rebought every cycle)",
         choices=("durable", "consumable"),
     )
-    cycle_days: float = param(365.0, "typical time between two purchases in the category", unit="day", gt=0)
+    cycle_days: float = param(365.0, "typical time between two purchases in the category", unit="day", gt=0, le=30_000)
     sensitivity: str = param("ordinary", "sensitivity class of its items", choices=tuple(SENSITIVITY_CLASSES))
     share: float = param(1.0, "relative share of catalog items", gt=0)
-    price_median: float = param(30.0, "median price", unit="currency", gt=0)
+    price_median: float = param(30.0, "median price", unit="currency", gt=0, le=1e9)
     price_sigma: float = param(0.4, "log-scale price spread", ge=0, le=3)
     margin_rate: float = param(0.3, "gross margin share of price", unit="share", ge=0, le=1)
 
@@ -422,7 +422,9 @@ class StrategyConfig:
     suppress_within_cycle: bool = param(
         False, "never show a durable's category within its repurchase cycle after buying one"
     )
-    retarget_window_days: int = param(30, "retarget slots show items viewed or bought this recently", unit="day", ge=0)
+    retarget_window_days: int = param(
+        30, "retarget slots show items viewed or bought this recently", unit="day", ge=0, le=30_000
+    )
     replenish_lo: float = param(0.8, "replenish slots show a consumable from this many cycles after purchase", ge=0)
     replenish_hi: float = param(1.3, "... until this many cycles", ge=0)
     covert: bool = param(False, "data collected without the customer knowing")

@@ -127,6 +127,34 @@ def check_rules(cfg: Config) -> None:
     from sim.campaigns.checks import check_campaign_plan
 
     check_campaign_plan(cfg)
+    _check_durations(cfg)
+
+
+def _longest_horizon_days() -> int:
+    field = next(f for f in _fields(Config) if f.name == "horizon_days")
+    return int(range_of(field).le)
+
+
+def _check_durations(cfg: Config) -> None:
+    """No duration of a campaign plan may exceed the longest horizon: a longer one never comes
+    within any run, and its arithmetic in hours would overflow the engine's clock."""
+    from sim.timing import HOURS_PER_DAY, hours_of
+
+    days = _longest_horizon_days()
+    plan = cfg.campaign
+    keys = [("campaign.dispatch_bucket", plan.dispatch_bucket)]
+    for name, c in plan.scheduled.items():
+        for k in ("cadence", "start", "end", "lapsed_after", "recent_within"):
+            keys.append((f"campaign.scheduled.{name}.{k}", getattr(c, k)))
+    for name, t in plan.triggers.items():
+        keys.append((f"campaign.triggers.{name}.delay", t.delay))
+    keys += [
+        ("campaign.retargeting.window", plan.retargeting.window),
+        ("campaign.retargeting.specificity_half_life", plan.retargeting.specificity_half_life),
+    ]
+    for key, text in keys:
+        if str(text).strip() and hours_of(text) > days * HOURS_PER_DAY:
+            raise ConfigError(key, text, f"at most {days}d (the longest horizon; a longer duration never comes)")
 
 
 def _unique(key: str, names: list[str]) -> None:
