@@ -31,7 +31,7 @@ from sim.config.experiments import register_experiments
 from sim.config.preflight import PreflightError, check_command, register_resolvers, to_config
 from sim.config.schema import register_schemas
 from sim.engine import terminal_progress
-from sim.results import write_results
+from sim.results import remove_results, write_results
 from sim.safety import outputs
 from sim.safety.failures import Terminated, describe, record_failure, resume_command, terminate_on_sigterm
 from sim.safety.fingerprint import module_fingerprints, package_fingerprint
@@ -82,6 +82,8 @@ def run_job(cfg: DictConfig) -> float:
         return _run_job(cfg, hc, out_dir, sweep)
     except Exception as exc:
         line = describe(exc, out_dir)
+        if (outputs.read_manifest(out_dir) or {}).get("status") == "running":
+            remove_results(out_dir)  # this attempt's half-written files (and room on a full disk)
         record_failure(out_dir, line, exc)
         try:
             outputs.update_manifest(out_dir, status="failed", error=line)

@@ -19,9 +19,18 @@ from typing import Any
 
 from sim.safety.finite import NotFinite, check_finite, first_not_finite
 
-__all__ = ["write_results", "write_json_atomic", "METRICS_FILE"]
+__all__ = ["write_results", "write_json_atomic", "remove_results", "METRICS_FILE", "RESULT_FILES"]
 
 METRICS_FILE = "metrics.json"
+RESULT_FILES = ("daily.csv", "daily.parquet", "segments.csv", "journeys.jsonl", METRICS_FILE)
+"""Every file :func:`write_results` writes."""
+
+
+def remove_results(out_dir: Path) -> None:
+    """Remove the result files of a run that failed while writing them (half-written files
+    would only take space, e.g. on a full disk, and mislead a reader)."""
+    for name in RESULT_FILES:
+        (Path(out_dir) / name).unlink(missing_ok=True)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
