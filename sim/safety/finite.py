@@ -18,21 +18,21 @@ class NotFinite(ValueError):
     """A result holds a value that is not a finite number; the message names where."""
 
 
+_PLAIN = (int, str, bool, type(None))
+
+
 def first_not_finite(value: Any, where: str = "") -> str | None:
     """The path (``revenue``, ``channels.email.sends``, ``[3].trust``) of the first non-finite
     float in a nest of dicts, lists and tuples, with its value; None when all are finite."""
-    if isinstance(value, float):
+    t = type(value)
+    if t is float:
         return None if math.isfinite(value) else f"{where or 'value'} = {value}"
+    if t in _PLAIN:
+        return None
     if isinstance(value, dict):
-        for k, v in value.items():
-            found = first_not_finite(v, f"{where}.{k}" if where else str(k))
-            if found:
-                return found
+        items, pattern = value.items(), "{}.{}" if where else "{1}"
     elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            found = first_not_finite(v, f"{where}[{i}]")
-            if found:
-                return found
+        items, pattern = enumerate(value), "{}[{}]"
     elif hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f":  # NumPy scalars and arrays
         import numpy as np
 
@@ -41,6 +41,19 @@ def first_not_finite(value: Any, where: str = "") -> str | None:
         if bad.any():
             idx = np.argwhere(bad)[0] if arr.ndim else ()
             return f"{where}{''.join(f'[{i}]' for i in idx)} = {arr[tuple(idx)]}"
+        return None
+    else:
+        return None
+    isfinite = math.isfinite
+    for k, v in items:
+        tv = type(v)
+        if tv is float:  # the common case (a row of a daily series), without a call per value
+            if not isfinite(v):
+                return f"{pattern.format(where, k)} = {v}"
+        elif tv not in _PLAIN:
+            found = first_not_finite(v, pattern.format(where, k))
+            if found:
+                return found
     return None
 
 

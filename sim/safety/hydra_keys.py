@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from sim.errors import ConfigError
 
@@ -106,6 +106,8 @@ def check_override(override) -> None:
             return
         raise _refuse(key, value)
     if not (key == "hydra" or key.startswith("hydra.")):
+        if _ENV.search(value):
+            raise _environment(key.lstrip("+~"), value)
         return
     if override.is_delete():
         raise _refuse(key, value, "a Hydra setting cannot be removed")
@@ -133,17 +135,18 @@ def is_hydra_own_source(result) -> bool:
 
 def check_config_file(result, config_path: str = "") -> None:
     """Refuse a config file (a Hydra ``ConfigResult``, embedded at its package) that sets a
-    Hydra key outside the allow-list or names a ``_target_`` other than a behavior's.
+    Hydra key outside the allow-list, names a ``_target_`` other than a behavior's, or reads the
+    environment in a value outside ``hydra``.
 
     Raises
     ------
     ConfigError
         For the first such key, naming the file.
     """
-    if is_hydra_own_source(result):
+    if is_hydra_own_source(result) or _is_code_schema(result):
         return
     where = f" (in {result.path}/{config_path}.yaml)" if config_path else f" (in {result.path})"
-    for key, value in _leaves(result.config, ""):
+    for key, value in _leaves(OmegaConf.to_container(result.config, resolve=False), ""):
         if key == "hydra" or key.startswith("hydra."):
             why = _hydra_key_ok(key, value, from_file=True)
             if why is not None:
@@ -154,51 +157,57 @@ def check_config_file(result, config_path: str = "") -> None:
                 raise ConfigError(
                     key, value, "a config names code only as a behavior (behaviors.<name>._target_)" + where
                 )
+        elif isinstance(value, str) and _ENV.search(value):
+            exc = _environment(key, value)
+            raise ConfigError(exc.key, exc.value, exc.allowed + where)
+
+
+def _is_code_schema(result) -> bool:
+    """A structured config that prepersona's Python code defines (the schema): code, not a file."""
+    import dataclasses
+
+    cfg = getattr(result, "config", None)
+    return (
+        getattr(result, "provider", None) in (None, "")
+        and isinstance(cfg, DictConfig)
+        and dataclasses.is_dataclass(OmegaConf.get_type(cfg))
+    )
+
+
+def _environment(key: str, value: Any) -> ConfigError:
+    return ConfigError(
+        key,
+        value,
+        "a value that does not read the environment (it would be written into metrics.json, the logs and the report)",
+    )
 
 
 def check_composed(cfg: DictConfig) -> None:
-    """Checks of a whole composed config (files and command line together): the callbacks are
-    exactly prepersona's own, and no value outside ``hydra`` reads the environment.
+    """Checks of a whole composed config (files and command line together): its callbacks are
+    exactly prepersona's own.  (Each file and each override was checked on its own already.)
 
     Raises
     ------
     ConfigError
-        For the first problem.
+        When another callback is configured.
     """
-    hydra = cfg.get("hydra") if isinstance(cfg, DictConfig) else None
-    if hydra is not None:
-        callbacks = OmegaConf.to_container(hydra.get("callbacks") or {}, resolve=False)
-        expected = {"sweep": {"_target_": SWEEP_CALLBACK}}
-        if callbacks not in (expected, {}):
-            raise _refuse("hydra.callbacks", callbacks)
-    for key, value in _leaves(cfg, ""):
-        if key == "hydra" or key.startswith("hydra."):
-            continue
-        if isinstance(value, str) and _ENV.search(value):
-            raise ConfigError(
-                key,
-                value,
-                "a value that does not read the environment (it would be written into metrics.json, the "
-                "logs and the report)",
-            )
+    callbacks = OmegaConf.select(cfg, "hydra.callbacks") if isinstance(cfg, DictConfig) else None
+    if callbacks is not None:
+        found = OmegaConf.to_container(callbacks, resolve=False)
+        if found not in ({"sweep": {"_target_": SWEEP_CALLBACK}}, {}):
+            raise _refuse("hydra.callbacks", found)
 
 
 def _leaves(node: Any, prefix: str):
-    """(dotted key, raw value) of every leaf of a config, interpolations unresolved; the Hydra
-    ``defaults`` lists are skipped."""
-    if isinstance(node, DictConfig):
-        if node._is_missing() or node._is_none() or node._is_interpolation():
-            yield prefix.rstrip("."), node._value() if node._is_interpolation() else None
-            return
-        for k in node.keys():
-            if k == "defaults" and isinstance(node._get_node(k), ListConfig):
+    """(dotted key, raw value) of every leaf of a config as plain containers (interpolations
+    unresolved); Hydra's ``defaults`` lists are skipped."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "defaults" and isinstance(v, list):
                 continue
-            yield from _leaves(node._get_node(k), f"{prefix}{k}.")
-    elif isinstance(node, ListConfig):
-        if node._is_missing() or node._is_none() or node._is_interpolation():
-            yield prefix.rstrip("."), node._value() if node._is_interpolation() else None
-            return
-        for i in range(len(node)):
-            yield from _leaves(node._get_node(i), f"{prefix}{i}.")
+            yield from _leaves(v, f"{prefix}{k}.")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, f"{prefix}{i}.")
     else:
-        yield prefix.rstrip("."), node._value() if hasattr(node, "_value") else node
+        yield prefix.rstrip("."), node

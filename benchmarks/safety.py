@@ -1,0 +1,144 @@
+"""What the safety checks cost: per run, and for a 10 000-job preflight, as JSON.
+
+    python -m benchmarks.safety            # both measurements
+    python -m benchmarks.safety --jobs 2000
+
+**Per run** (``per_run_ms``): each step the safety work adds to a default run (100 000
+customers, a year), timed in a fresh process so that nothing is cached: the code fingerprint
+(hashing the installed package), the output-directory and memory checks, the allow-list check
+of every config file and of the composed config, the manifests (written before the run, when
+it starts and when it completes; read to decide whether it is complete), the finiteness check
+of its results, and the user-module fingerprints.  ``total_ms`` is their sum.
+
+**Preflight** (``preflight``): ``check_command`` of a sweep of every shipped strategy x
+``jobs / 10`` seeds (10 000 jobs by default), wall seconds, and how many jobs the fast path
+decided; ``hydra_per_job_s`` is the cost of composing one job through Hydra (the median of a
+few), the way every job was checked before, and ``hydra_estimate_s`` that cost times the jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PER_RUN = r"""
+import json, os, sys, tempfile, time
+from pathlib import Path
+t = {}
+def timed(name, f, *a, **k):
+    s = time.perf_counter(); out = f(*a, **k); t[name] = (time.perf_counter() - s) * 1e3; return out
+
+from sim.safety.fingerprint import package_fingerprint, module_fingerprints
+from sim.safety.imports import secure_import_path, user_modules
+from sim.safety import outputs
+from sim.safety.memory import check_memory
+from sim.sweep.resume import run_status
+from sim.results import write_results
+
+timed("import_path", secure_import_path)
+package = timed("code_fingerprint", package_fingerprint)
+
+# The allow-list checks: composing one config with and without them (median of 5 each).
+from sim.config import preflight as pf
+from hydra.core.global_hydra import GlobalHydra
+def compose(checked):
+    with pf._hydra_context():
+        gh = GlobalHydra.instance()
+        if checked:
+            return pf._compose("config", [])
+        from hydra.types import RunMode
+        return gh.hydra.compose_config("config", [], run_mode=RunMode.RUN, from_shell=False)
+import statistics
+with_checks, without = [], []
+for _ in range(5):
+    s = time.perf_counter(); compose(True); with_checks.append(time.perf_counter() - s)
+    s = time.perf_counter(); compose(False); without.append(time.perf_counter() - s)
+t["config_allow_list"] = max(0.0, (statistics.median(with_checks) - statistics.median(without)) * 1e3)
+
+cfg = pf.compose_config(["population.size=100000", "horizon_days=365"])
+with tempfile.TemporaryDirectory() as tmp:
+    run = Path(tmp) / "run"
+    ident = outputs.identity(outputs.RUN, "config", [(None, ["seed=0"])])
+    timed("output_dir_check", outputs.check_output_dir, "hydra.run.dir", str(run), outputs.RUN, ident)
+    timed("memory_check", check_memory, cfg, 1)
+    data = {"kind": "run", "id": ident, "overrides": ["seed=0"], "config_hash": "x", "status": "started",
+            "code": {"package": package}}
+    s = time.perf_counter()
+    outputs.write_manifest(run, data)
+    run_status(run, "x", package)
+    outputs.write_manifest(run, {**data, "status": "running"})
+    outputs.update_manifest(run, status="complete", code={"package": package, "user_modules": {}})
+    t["manifests"] = (time.perf_counter() - s) * 1e3
+
+    from sim.scenario import Scenario
+    result = Scenario(cfg).run()
+    from sim.safety.finite import check_finite
+    def finite():
+        check_finite(result.metrics, "metrics.json"); check_finite(result.daily, "daily.csv")
+        check_finite(result.segments, "segments.csv")
+        for j in result.journeys:
+            json.dumps(j, allow_nan=False)
+    def plain():
+        for j in result.journeys:
+            json.dumps(j)
+    s = time.perf_counter(); finite(); a = time.perf_counter() - s
+    s = time.perf_counter(); plain(); b = time.perf_counter() - s
+    t["finite_results"] = max(0.0, (a - b) * 1e3)
+timed("user_modules", lambda: module_fingerprints(user_modules()))
+print(json.dumps(t))
+"""
+
+
+def per_run() -> dict:
+    proc = subprocess.run([sys.executable, "-c", PER_RUN], capture_output=True, text=True, check=True)
+    steps = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"per_run_ms": {k: round(v, 2) for k, v in steps.items()}, "total_ms": round(sum(steps.values()), 1)}
+
+
+def preflight(jobs: int) -> dict:
+    from sim.config import preflight as pf
+
+    seeds = max(1, jobs // 10)
+    overrides = ["strategy=glob(*)", f"seed=range({seeds})"]
+    with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        try:
+            start = time.perf_counter()
+            plan = pf.check_command(overrides, multirun=True)
+            seconds = time.perf_counter() - start
+        finally:
+            os.chdir(cwd)
+    # One job composed through Hydra, the way every job was checked before.
+    per_job = []
+    with pf._hydra_context():
+        for seed in range(5):
+            start = time.perf_counter()
+            pf._compose_one("config", ["strategy=recommend", f"seed={seed}"])
+            per_job.append(time.perf_counter() - start)
+    hydra = statistics.median(per_job)
+    return {
+        "command": "prepersona -m " + " ".join(overrides),
+        "jobs": len(plan.jobs),
+        "seconds": round(seconds, 2),
+        "hydra_per_job_s": round(hydra, 3),
+        "hydra_estimate_s": round(hydra * len(plan.jobs), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=10_000, help="jobs of the preflight sweep (default 10000)")
+    args = parser.parse_args(argv)
+    print(json.dumps({**per_run(), "preflight": preflight(args.jobs)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
