@@ -34,12 +34,12 @@ from sim.campaigns.policy import ContactPolicy
 from sim.campaigns.retargeting import Retargeting
 from sim.campaigns.scheduled import audience_mask, send_times
 from sim.campaigns.triggers import TriggerBook
+from sim.checks import RunChecks
 from sim.codes import ADS, CHANNELS, ONSITE, channel_code
 from sim.core.kernels import check_indices
 from sim.customer import DayContext, WaveContext
 from sim.memory import state_array
 from sim.strategies import build_strategy
-from sim.strategies.builtin import SlotStrategy
 from sim.strategies.named import load_strategy_config
 from sim.timing import HOURS_PER_DAY, hours_of
 from sim.touch import TouchBatch
@@ -102,7 +102,8 @@ class Engine:
             [t for _, t in self.triggers], n, hours_of(plan.dispatch_bucket), scenario.catalog, self._schedule_dispatch
         )
         self._dispatches: set[tuple[int, int]] = set()
-        self._signatures_checked: set[tuple[int, str]] = set()  # (channel, strategy) of sealed waves
+        # What this run's kernel calls may skip checking (see sim.checks).
+        self.checks = RunChecks(builtin_customer=scenario.impl == "compiled" and not scenario.customer.behaviors)
         r = plan.retargeting
         self.retargeting = (
             Retargeting(r, scenario.strategy.config.retarget_stop_after_purchase, self.book, scenario.streams)
@@ -138,7 +139,13 @@ class Engine:
             # The wave is done with its customers before tomorrow's visitors overwrite the
             # buffer; a wave of built-in code only keeps no reference to them after it ends.
             cohort = s.customer.visitors(
-                s.population, day, s.streams, s.threads, s.impl, self._visit_buffer, copy=not self._sealed(s.strategy)
+                s.population,
+                day,
+                s.streams,
+                s.threads,
+                s.impl,
+                self._visit_buffer,
+                copy=not self.checks.sealed(s.strategy),
             )
             self.run_wave(ONSITE, cohort, wave=0, campaign="visits", cohort_in_range=True)
 
@@ -213,13 +220,22 @@ class Engine:
                     # An ad opportunity cannot wait: inside quiet hours it is lost.
                     self.s.recorder.count(ADS, "dropped_by_quiet_hours", len(cohort))
                     continue
-                self.send(ADS, cohort, wave=wave, campaign="retargeting", strategy="")
+                batch = self.send(ADS, cohort, wave=wave, campaign="retargeting", strategy="")
+                if len(batch):
+                    # An ad clicked, or noticed soon after a visit, brings the customer back to
+                    # the site now: a visit like any other (browsing, the site's slates, a
+                    # purchase or not), on the wave number after the ads'.
+                    since_visit = (now - self.book.last_visit[batch.cust]) / HOURS_PER_DAY
+                    ctx = WaveContext(self.s.population, self.s.catalog, batch, self._strategies[""], self.s.streams,
+                                      self.s.threads, self.s.impl)  # fmt: skip
+                    back = self.s.customer.return_visitors(ctx, since_visit)
+                    self.run_wave(ONSITE, back, wave=wave + 1, campaign="ad_visits")
 
     # ------------------------------------------------------------------ waves
-    def send(self, channel: int, reachable: np.ndarray, *, wave: int, campaign: str, strategy: str) -> None:
+    def send(self, channel: int, reachable: np.ndarray, *, wave: int, campaign: str, strategy: str) -> TouchBatch:
         """Contact the customers of ``reachable`` (int64, ascending) who are under every cap."""
         cohort = self.policy.admit(channel, reachable)
-        self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
+        return self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
 
     def run_wave(
         self,
@@ -240,11 +256,14 @@ class Engine:
         s = self.s
         strat = self._strategies[strategy]
         now = int(self.env.now)
-        sealed = self._sealed(strat)
-        # The strategy's arrays too, where nothing but built-in code could read them before.
-        written = s.customer.written_every_touch(channel) | (strat.written_every_touch() if sealed else frozenset())
         batch = TouchBatch(
-            channel, now // HOURS_PER_DAY, now % HOURS_PER_DAY, cohort, strat.slate_size, wave, written=written
+            channel,
+            now // HOURS_PER_DAY,
+            now % HOURS_PER_DAY,
+            cohort,
+            strat.slate_size,
+            wave,
+            written=self.checks.written(channel, strat),
         )
         batch.campaign = campaign
         if channel in getattr(strat, "channels", ()):
@@ -256,20 +275,10 @@ class Engine:
             if self.triggers:
                 self.trigger_book.after_wave(batch, now)
             return batch
-        if sealed:
-            # Only built-in code touches this wave.  Its arrays are the population's, the
-            # firm's, the catalogue's and this batch's, of the same dtypes and shapes at every
-            # such wave: the kernels check them against their signatures at the first wave of
-            # each channel and strategy of the run, not at every wave (a few hundred
-            # microseconds of Python per wave).  Its customers are checked here, once for all
-            # its kernels (and, when they come from the engine's own compiled selections, only
-            # at that first wave); the arrays the built-in kernels write need no second check
-            # (TouchBatch.validated).
-            batch.checked = (channel, strategy) not in self._signatures_checked
-            self._signatures_checked.add((channel, strategy))
-            if batch.checked or not cohort_in_range:
-                check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
-            batch.validated = {"cust"} if channel == ONSITE else {"cust", "viewed"}  # viewed: -1, nothing browsed
+        if self.checks.begin_wave(batch, strat, strategy) and (batch.checked or not cohort_in_range):
+            # A sealed wave's customers, checked here once for all its kernels (and, when they
+            # come from the engine's own compiled selections, only at its kind's first wave).
+            check_indices(f"wave on day {batch.day} (cust)", batch.cust, s.population.n, s.threads)
         ctx = WaveContext(s.population, s.catalog, batch, strat, s.streams, s.threads, s.impl)
         s.recorder.before_wave(batch)
         s.customer.expose(ctx)
@@ -287,16 +296,10 @@ class Engine:
             self.trigger_book.after_wave(batch, now)
         return batch
 
-    def _sealed(self, strategy) -> bool:
-        """Whether a wave of ``strategy`` runs built-in code only, on the compiled kernels: no
-        behavior (hence the fused response) and the built-in slot strategy."""
-        s = self.s
-        return s.impl == "compiled" and not s.customer.behaviors and type(strategy) is SlotStrategy
-
     def run(self) -> float:
         """Run to the horizon; returns the wall seconds of the simulation itself."""
         env = self.env
-        self.s.customer.start_run(self.s.population)
+        self.s.customer.start_run(self.s.population, self.checks)
         env.process(self.day_clock())
         env.process(self.organic_visits())
         for wave, (name, c) in enumerate(self.scheduled):

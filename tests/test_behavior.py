@@ -64,8 +64,16 @@ def test_a_behavior_replaces_built_in_stages(small_config):
 
 def test_built_in_stages_stay_compiled_next_to_a_numpy_behavior(small_config):
     s = Scenario(small_config("behavior=word_of_mouth"))
-    names = [getattr(step, "__name__", "") for step in s.customer._respond_steps]
-    assert names == ["_perceive", "_creep", "_engage", "_trust", "on_wave", "_fatigue", "_optout"]
+    # The compiled response runs in two calls around the behavior (placed after trust).
+    from functools import partial
+
+    from sim.core.params import stage_mask
+
+    steps = s.customer._respond_steps
+    assert [isinstance(step, partial) for step in steps] == [True, False, True]
+    assert steps[0].keywords["stages"] == stage_mask(["perceive", "creep", "engage", "trust"])
+    assert steps[2].keywords["stages"] == stage_mask(["fatigue", "optout"])
+    assert steps[1] == s.customer.behaviors[0].on_wave
     assert s.impl == "compiled"
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from sim.codes import EMAIL
+from sim.metrics import TIMING_METRICS
 from sim.scenario import Scenario
 
-TIMING_KEYS = {"init_seconds", "sim_seconds", "wall_seconds", "interactions_per_second", "threads", "impl"}
+TIMING_KEYS = {*TIMING_METRICS, "threads", "impl"}
 
 
 def outcome(cfg) -> dict:
@@ -197,12 +198,12 @@ def test_the_day_decays_only_the_fatigue_in_use_and_that_changes_nothing(small_c
     s = Scenario(cfg)
     result = s.run()
     # Weekly email only: email fatigue is in use, onsite visits cost none, push and ads unused.
-    assert s.customer.fatigue_in_use().tolist() == [0, 1, 0, 0]
+    assert s.customer.checks.fatigue_in_use().tolist() == [0, 1, 0, 0]
     assert (s.population.fatigue[:, EMAIL] > 0).any()
     # Decaying every channel's fatigue every day gives the very same run.
-    from sim.customer import CustomerModel
+    from sim.checks import RunChecks
 
-    monkeypatch.setattr(CustomerModel, "fatigue_in_use", lambda self: self._all_channels)
+    monkeypatch.setattr(RunChecks, "fatigue_in_use", lambda self: self._all_channels)
     every = Scenario(cfg).run()
     assert {k: v for k, v in result.metrics.items() if k not in TIMING_KEYS} == {
         k: v for k, v in every.metrics.items() if k not in TIMING_KEYS
@@ -213,17 +214,17 @@ def test_the_day_decays_only_the_fatigue_in_use_and_that_changes_nothing(small_c
 def test_with_a_behavior_the_day_decays_every_channel(small_config):
     s = Scenario(small_config("behavior=word_of_mouth"))
     s.run()
-    assert s.customer.fatigue_in_use().tolist() == [1, 1, 1, 1]
+    assert s.customer.checks.fatigue_in_use().tolist() == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("campaign", ["weekly_email", "omnichannel"])
 def test_waves_that_skip_initial_values_the_stages_overwrite_run_the_same(small_config, monkeypatch, campaign):
-    from sim.customer import CustomerModel
+    from sim.checks import RunChecks
     from sim.touch import TouchBatch
 
     cfg = small_config(f"campaign={campaign}")
     fast = Scenario(cfg).run()
-    monkeypatch.setattr(CustomerModel, "written_every_touch", lambda self, channel: frozenset())
+    monkeypatch.setattr(RunChecks, "written", lambda self, channel, strategy: frozenset())
     full = Scenario(cfg).run()
     assert {k: v for k, v in fast.metrics.items() if k not in TIMING_KEYS} == {
         k: v for k, v in full.metrics.items() if k not in TIMING_KEYS
@@ -236,9 +237,12 @@ def test_waves_that_skip_initial_values_the_stages_overwrite_run_the_same(small_
 
 def test_with_a_behavior_every_per_touch_array_starts_at_its_initial_value(small_config):
     from sim.codes import EMAIL, ONSITE
+    from sim.engine import Engine
 
     s = Scenario(small_config("behavior=word_of_mouth"))
-    assert s.customer.written_every_touch(ONSITE) == s.customer.written_every_touch(EMAIL) == frozenset()
+    checks = Engine(s).checks
+    assert checks.written(ONSITE, s.strategy) == checks.written(EMAIL, s.strategy) == frozenset()
+    assert not checks.sealed(s.strategy)
 
 
 def _one_wave(cfg, channel, cohort):
@@ -308,7 +312,8 @@ def test_built_in_code_checks_kernel_arguments_once_per_run_and_kind_of_wave(sma
         return real_check(name, *args, **kwargs)
 
     monkeypatch.setattr(kernels, "_check", counting)
-    cfg = small_config("strategy=recommend", "campaign=omnichannel", "horizon_days=21")
+    # (Without the customer-equity tail, a second run whose waves are checked in their turn.)
+    cfg = small_config("strategy=recommend", "campaign=omnichannel", "horizon_days=21", "value.tail_days=0")
     Scenario(cfg).run()
     sealed = dict(checked)
     # One wave checked per channel the plan uses (onsite, email, push, ads), of 21 days' waves.

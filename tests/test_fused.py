@@ -1,22 +1,26 @@
-"""The fused response kernel gives exactly what the six response stages give one by one.
+"""A phase in one kernel call gives exactly what it gives split around a behavior.
 
 The customer model runs ``perceive``, ``creep``, ``engage``, ``trust``, ``fatigue`` and
-``optout`` as one kernel (``respond``) unless a behavior sits between or instead of them; a
-behavior placed after ``creep`` that does nothing forces the stage-by-stage path without
-changing any result, so the two paths can be compared on whole runs.
+``optout`` as one ``respond`` call unless a behavior sits between or instead of them, which
+splits the call in two (a stage mask each); likewise the day's ``recovery`` and ``churn``.  A
+behavior that does nothing forces the split without changing any result, so the two paths
+can be compared on whole runs.  (Every split of the kernels themselves is compared in
+tests/test_kernels.py.)
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
-from test_kernels import SCALARS, _inputs
 
 from sim.behavior import Behavior
-from sim.core.kernels import call
+from sim.core.params import DAY_STAGES, RESPONSE_STAGES, stage_mask
+from sim.metrics import TIMING_METRICS
 from sim.scenario import Scenario
 
-TIMING = {"sim_seconds", "init_seconds", "wall_seconds", "interactions_per_second"}
+TIMING = set(TIMING_METRICS)
 STATE = ("trust", "rel_mean", "fatigue", "consent", "hist_item", "hist_day", "active")
 
 
@@ -25,161 +29,6 @@ class Nothing(Behavior):
 
     def on_wave(self, ctx):
         pass
-
-
-def _stage_by_stage(args: dict) -> None:
-    """The six compiled stage kernels in pipeline order, on the fused kernel's arguments."""
-    a = args
-    common = dict(cust=a["cust"], n_threads=1)
-    call(
-        "perceive",
-        **common,
-        exposed=a["exposed"],
-        slate=a["slate"],
-        pref=a["pref"],
-        item_feat=a["item_feat"],
-        item_cat=a["item_cat"],
-        item_durable=a["item_durable"],
-        item_cycle=a["item_cycle"],
-        hist_item=a["hist_item"],
-        hist_day=a["hist_day"],
-        rel=a["rel"],
-        best=a["best"],
-        persofail=a["persofail"],
-        day=a["day"],
-        persofail_window=a["persofail_window"],
-        persofail_relevance=a["persofail_relevance"],
-        replenish_lo=a["replenish_lo"],
-        replenish_hi=a["replenish_hi"],
-        replenish_boost=a["replenish_boost"],
-    )
-    call(
-        "creep",
-        **common,
-        exposed=a["exposed"],
-        slate=a["slate"],
-        basis=a["basis"],
-        item_sensitivity=a["item_sensitivity"],
-        privacy=a["privacy"],
-        intrusiveness=a["intrusiveness"],
-        creepy=a["creepy"],
-        obtrusiveness=a["obtrusiveness"],
-        sensitivity_floor=a["sensitivity_floor"],
-        covert_factor=a["covert_factor"],
-        relief=a["relief"],
-        scale=a["scale"],
-        key=a["creep_key"],
-    )
-    call(
-        "engage",
-        **common,
-        exposed=a["exposed"],
-        slate=a["slate"],
-        rel=a["rel"],
-        best=a["best"],
-        creepy=a["creepy"],
-        viewed=a["viewed"],
-        viewed_rel=a["viewed_rel"],
-        trust=a["trust"],
-        fatigue=a["fatigue"],
-        price_sensitivity=a["price_sensitivity"],
-        price=a["price"],
-        log_price_ratio=a["log_price_ratio"],
-        margin=a["margin"],
-        hist_item=a["hist_item"],
-        hist_day=a["hist_day"],
-        clicked=a["clicked"],
-        bought=a["bought"],
-        revenue=a["revenue"],
-        margin_out=a["margin_out"],
-        channel=a["channel"],
-        day=a["day"],
-        **{
-            k: a[k]
-            for k in (
-                "click_bias",
-                "click_relevance",
-                "click_trust",
-                "click_fatigue",
-                "click_creepy",
-                "buy_bias",
-                "buy_relevance",
-                "buy_trust",
-                "price_elasticity",
-                "organic_bias",
-            )
-        },
-        key=a["engage_key"],
-    )
-    call(
-        "update_trust",
-        **common,
-        exposed=a["exposed"],
-        rel=a["rel"],
-        persofail=a["persofail"],
-        creepy=a["creepy"],
-        privacy=a["privacy"],
-        trust=a["trust"],
-        rel_mean=a["rel_mean"],
-        **{
-            k: a[k]
-            for k in (
-                "gain",
-                "loss_irrelevant",
-                "loss_persofail",
-                "loss_creepy",
-                "relevant_above",
-                "irrelevant_below",
-                "rel_memory",
-            )
-        },
-    )
-    if a["fatigue_cost"] > 0.0:
-        call(
-            "add_fatigue",
-            **common,
-            fatigue_sensitivity=a["fatigue_sensitivity"],
-            fatigue=a["fatigue"],
-            channel=a["channel"],
-            cost=a["fatigue_cost"],
-        )
-    if a["optout"]:
-        call(
-            "opt_out",
-            **common,
-            exposed=a["exposed"],
-            creepy=a["creepy"],
-            trust=a["trust"],
-            fatigue=a["fatigue"],
-            consent=a["consent"],
-            opted_out=a["opted_out"],
-            channel=a["channel"],
-            base_hazard=a["base_hazard"],
-            fatigue_k=a["optout_fatigue_k"],
-            trust_k=a["trust_k"],
-            creepy_multiplier=a["creepy_multiplier"],
-            key=a["optout_key"],
-        )
-
-
-@pytest.mark.parametrize(
-    "channel, fatigue_cost, optout, seed",
-    [(0, 0.0, 0, 0), (0, 0.5, 0, 1), (1, 1.0, 1, 2), (2, 0.0, 1, 3), (3, 0.3, 1, 4)],
-)
-@pytest.mark.parametrize("threads", [1, 2])
-def test_fused_kernel_equals_the_stage_kernels_bit_for_bit(channel, fatigue_cost, optout, seed, threads):
-    fused = _inputs("respond", seed)
-    fused.update(channel=channel, fatigue_cost=fatigue_cost, optout=optout)
-    staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
-    call("respond", "compiled", n_threads=threads, **fused)
-    _stage_by_stage(staged)
-    for name, a in fused.items():
-        if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, staged[name], err_msg=name)
-
-
-def test_scalars_of_the_fused_kernel_cover_both_optional_stages():
-    assert SCALARS["respond"]["fatigue_cost"] > 0 and SCALARS["respond"]["optout"] == 1
 
 
 def _run(overrides: tuple[str, ...], fused: bool):
@@ -239,11 +88,17 @@ def test_the_fused_path_is_taken_only_when_no_behavior_interrupts_the_response(s
     s = Scenario(small_config(), behaviors=[Marker(**placement)])
     assert s.customer.fused is fused
     steps = s.customer._respond_steps
-    names = [getattr(step, "__name__", "") for step in steps]
+    calls = _stage_calls(steps)
     if fused:
-        assert names[0] == "_respond_fused" and "_perceive" not in names
+        assert calls == [stage_mask(RESPONSE_STAGES)]
     else:
-        assert "_respond_fused" not in names and s.customer.behaviors[0].on_wave in steps
+        assert len(calls) >= 1 and s.customer.behaviors[0].on_wave in steps
+        assert stage_mask(RESPONSE_STAGES) not in calls
+
+
+def _stage_calls(steps) -> list[int]:
+    """The stage masks of a phase's built-in kernel calls, in order."""
+    return [step.keywords["stages"] for step in steps if isinstance(step, partial)]
 
 
 def test_the_logistic_coin_without_exp_decides_as_the_exact_one():
@@ -314,12 +169,12 @@ def test_the_fused_day_is_taken_only_when_no_behavior_interrupts_recovery_and_ch
     s = Scenario(small_config(), behaviors=[DayMarker(**placement)])
     m = s.customer
     assert m.day_fused is fused
-    names = [getattr(step, "__name__", "") for step in m._day_steps]
+    calls = _stage_calls(m._day_steps)
     assert m.behaviors[0].on_day in m._day_steps
     if fused:
-        assert names[0] == "_recover_and_churn" and "_recovery" not in names and "_churn" not in names
+        assert calls == [stage_mask(DAY_STAGES)]
     else:
-        assert "_recover_and_churn" not in names
+        assert stage_mask(DAY_STAGES) not in calls and len(calls) >= 1
 
 
 @pytest.mark.parametrize("replaces", [None, "churn"])

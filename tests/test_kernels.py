@@ -6,94 +6,84 @@ new kernel is covered as soon as it is registered with scalar arguments below.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from sim.codes import NO_DAY
 from sim.core.kernels import COUNTED, KERNELS, KernelArgumentError, call
+from sim.core.params import DAY_STAGES, RESPONSE_STAGES, STAGES, CustomerParams, stage_mask
 
 DIMS = {"k": 400, "N": 1000, "M": 300, "D": 8, "S": 6, "H": 4, "C": 4, "P": 20, "B": 5, "Q": 11, "E": 15, "T": 2}
 
+PARAMS = CustomerParams(
+    visit_trust_slope=1.0,
+    browse_items=6,
+    open_base_rate=(0.0, 0.5, 0.5, 0.5),
+    open_trust_elasticity=(0.0, 1.0, 1.0, 1.0),
+    open_fatigue_k=(0.0, 0.2, 0.2, 0.2),
+    persofail_window=30.0,
+    persofail_relevance=-0.3,
+    replenish_lo=0.8,
+    replenish_hi=1.3,
+    replenish_boost=0.25,
+    obtrusiveness=(0.5, 0.8, 1.2, 1.0),
+    sensitivity_floor=0.2,
+    creep_scale=3.0,
+    covert_factor=2.0,
+    explanation_relief=0.3,
+    control_relief=0.5,
+    click_bias=(-1.0, -1.0, -1.2, -1.5),
+    click_relevance=3.0,
+    click_trust=2.0,
+    click_fatigue=0.2,
+    click_creepy=1.5,
+    buy_bias=-0.5,
+    organic_bias=-1.0,
+    buy_relevance=2.0,
+    buy_trust=1.5,
+    price_elasticity=0.6,
+    trust_gain=0.05,
+    loss_irrelevant=0.05,
+    loss_persofail=0.1,
+    loss_creepy=0.3,
+    relevant_above=0.4,
+    irrelevant_below=0.1,
+    relevance_memory=0.1,
+    trust_relax=0.01,
+    fatigue_cost=(0.0, 1.0, 1.0, 0.3),
+    fatigue_decay=(0.9, 0.8, 0.6, 0.5),
+    optout_base_hazard=(0.0, 0.05, 0.05, 0.05),
+    optout_fatigue_k=(0.0, 0.2, 0.2, 0.2),
+    optout_trust_k=3.0,
+    optout_creepy_multiplier=4.0,
+    churn_hazard_max=0.5,
+    churn_trust_mid=0.4,
+    churn_slope=10.0,
+)
+"""The customer parameters of the kernel tests: rates far above the defaults, so that every
+branch (clicks, purchases, opt-outs, churn) is taken often in a few hundred touches."""
+
+ALL_STAGES = stage_mask(RESPONSE_STAGES)
+
 SCALARS = {
-    "relax_and_decay": dict(relax=0.01),
-    "churn_day": dict(hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
-    "recover_and_churn": dict(recover=1, relax=0.01, hazard_max=0.5, trust_mid=0.4, slope=10.0, key=11),
-    "select_visitors": dict(trust_slope=1.0, key=12),
-    "browse": dict(day=40, replenish_lo=0.5, replenish_hi=2.0, replenish_boost=0.25, n_look=6, key=13),
-    "expose": dict(channel=1, base_rate=0.5, trust_elasticity=1.0, fatigue_k=0.2, key=14),
-    "perceive": dict(
-        day=40,
-        persofail_window=30.0,
-        persofail_relevance=-0.3,
-        replenish_lo=0.8,
-        replenish_hi=1.3,
-        replenish_boost=0.25,
-    ),
-    "creep": dict(obtrusiveness=0.8, sensitivity_floor=0.2, covert_factor=2.0, relief=0.7, scale=3.0, key=15),
-    "engage": dict(
-        channel=0,
-        day=40,
-        click_bias=-1.0,
-        click_relevance=3.0,
-        click_trust=2.0,
-        click_fatigue=0.2,
-        click_creepy=1.5,
-        buy_bias=-0.5,
-        buy_relevance=2.0,
-        buy_trust=1.5,
-        price_elasticity=0.6,
-        organic_bias=-1.0,
-        key=16,
-    ),
-    "update_trust": dict(
-        gain=0.05,
-        loss_irrelevant=0.05,
-        loss_persofail=0.1,
-        loss_creepy=0.3,
-        relevant_above=0.4,
-        irrelevant_below=0.1,
-        rel_memory=0.1,
-    ),
-    "add_fatigue": dict(channel=1, cost=1.0),
-    "opt_out": dict(channel=1, base_hazard=0.05, fatigue_k=0.2, trust_k=3.0, creepy_multiplier=4.0, key=17),
+    "recover_and_churn": dict(params=PARAMS, stages=stage_mask(DAY_STAGES), key=11),
+    "select_visitors": dict(params=PARAMS, key=12),
+    "flag_valued": dict(params=PARAMS),
+    "browse": dict(day=40, params=replace(PARAMS, replenish_lo=0.5, replenish_hi=2.0), key=13),
+    "expose": dict(channel=1, params=PARAMS, key=14),
+    "return_visits": dict(params=replace(PARAMS, ad_reminder=0.3), key=18),
     "respond": dict(
         channel=1,
         day=40,
-        persofail_window=30.0,
-        persofail_relevance=-0.3,
-        replenish_lo=0.8,
-        replenish_hi=1.3,
-        replenish_boost=0.25,
-        obtrusiveness=0.8,
-        sensitivity_floor=0.2,
-        covert_factor=2.0,
-        relief=0.7,
-        scale=3.0,
+        params=PARAMS,
+        stages=ALL_STAGES,
+        covert=True,
+        explained=True,
+        control=False,
         creep_key=15,
-        click_bias=-1.0,
-        click_relevance=3.0,
-        click_trust=2.0,
-        click_fatigue=0.2,
-        click_creepy=1.5,
-        buy_bias=-0.5,
-        buy_relevance=2.0,
-        buy_trust=1.5,
-        price_elasticity=0.6,
-        organic_bias=-1.0,
         engage_key=16,
-        gain=0.05,
-        loss_irrelevant=0.05,
-        loss_persofail=0.1,
-        loss_creepy=0.3,
-        relevant_above=0.4,
-        irrelevant_below=0.1,
-        rel_memory=0.1,
-        fatigue_cost=1.0,
-        optout=1,
-        base_hazard=0.05,
-        optout_fatigue_k=0.2,
-        trust_k=3.0,
-        creepy_multiplier=4.0,
         optout_key=17,
     ),
     "fill_slates": dict(
@@ -132,19 +122,17 @@ def _array(kernel: str, spec, rng: np.random.Generator) -> np.ndarray:
     if name in ("pref", "item_feat"):
         a = rng.standard_normal(shape)
         return np.round(127 * a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(dt)
-    if name == "decay":
-        return rng.uniform(0.5, 1.0, shape)
-    if name == "intrusiveness":
-        return np.array([0.0, 0.05, 0.15, 0.6, 0.8])
     if name == "slot_source":
         return np.array([3, 5, 4, 2, 6, 7], dtype=np.uint8)  # every personal source once
     if name in ("stated_cats", "inferred_cat", "offsite_cat"):
         a = rng.integers(0, DIMS["Q"] - 1, shape).astype(dt)
         a[rng.random(shape) < 0.3] = 255
         return a
-    if spec.bound is not None:
+    if spec.bound is not None and not spec.bound.isdigit():
         lo = -1 if spec.sentinel == -1 else 0
         return rng.integers(lo, DIMS[spec.bound], shape).astype(dt)
+    if name == "basis" and spec.bound:
+        return rng.integers(0, int(spec.bound), shape).astype(dt)
     if dt == np.uint8:
         return (rng.random(shape) < 0.7).astype(np.uint8)
     if dt == np.int8:
@@ -213,10 +201,18 @@ def test_kernel_mutates_something(kernel):
 
 
 def test_wrong_dtype_is_rejected():
-    args = _inputs("update_trust")
+    args = _inputs("respond")
     args["trust"] = args["trust"].astype(np.float64)
-    with pytest.raises(KernelArgumentError, match=r"update_trust\(trust\): dtype float64, expected float32"):
-        call("update_trust", "compiled", n_threads=1, **args)
+    with pytest.raises(KernelArgumentError, match=r"respond\(trust\): dtype float64, expected float32"):
+        call("respond", "compiled", n_threads=1, **args)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_parameters_that_are_not_customer_params_are_rejected(impl):
+    args = _inputs("respond")
+    args["params"] = PARAMS.as_dict()
+    with pytest.raises(KernelArgumentError, match=r"respond\(params\): expected a CustomerParams, got dict"):
+        call("respond", impl, n_threads=1, **args)
 
 
 def test_non_contiguous_array_is_rejected():
@@ -229,39 +225,43 @@ def test_non_contiguous_array_is_rejected():
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda a: a.pop("trust"), r"update_trust\(trust\): missing array argument"),
-        (lambda a: a.update(trust=a["trust"].tolist()), r"update_trust\(trust\): expected a NumPy array, got list"),
-        (lambda a: a.update(trust=a["trust"][:, None]), r"update_trust\(trust\): 2-d array, expected 1-d"),
-        (lambda a: a.update(trust=a["trust"][:-1]), r"update_trust\(trust\): dimension N is"),
+        (lambda a: a.pop("trust"), r"respond\(trust\): missing array argument"),
+        (lambda a: a.update(trust=a["trust"].tolist()), r"respond\(trust\): expected a NumPy array, got list"),
+        (lambda a: a.update(trust=a["trust"][:, None]), r"respond\(trust\): 2-d array, expected 1-d"),
+        (lambda a: a.update(trust=a["trust"][:-1]), r"respond\(trust\): dimension N is"),
     ],
 )
 def test_each_way_of_breaking_a_signature_is_named(change, message):
-    args = _inputs("update_trust")
+    args = _inputs("respond")
     change(args)
     with pytest.raises(KernelArgumentError, match=message):
-        call("update_trust", "compiled", n_threads=1, **args)
+        call("respond", "compiled", n_threads=1, **args)
 
 
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
 def test_browse_without_items_to_look_at_is_rejected(impl):
     args = _inputs("browse")
-    args["n_look"] = 0
-    with pytest.raises(ValueError, match="n_look is 0, must be at least 1"):
+    args["params"] = replace(args["params"], browse_items=0)
+    with pytest.raises(ValueError, match="browse_items is 0, must be at least 1"):
         call("browse", impl, n_threads=1, **args)
 
 
 def test_mismatched_length_is_rejected():
-    args = _inputs("update_trust")
+    args = _inputs("respond")
     args["rel"] = args["rel"][:-1]
     with pytest.raises(KernelArgumentError, match="dimension k"):
-        call("update_trust", "compiled", n_threads=1, **args)
+        call("respond", "compiled", n_threads=1, **args)
 
 
 def test_out_of_range_index_is_rejected():
-    args = _inputs("perceive")
+    args = _inputs("respond")
     args["slate"][3, 1] = DIMS["M"]
-    with pytest.raises(KernelArgumentError, match=r"perceive\(slate\): indices span"):
-        call("perceive", "compiled", n_threads=1, **args)
+    with pytest.raises(KernelArgumentError, match=r"respond\(slate\): indices span"):
+        call("respond", "compiled", n_threads=1, **args)
+    args = _inputs("respond")
+    args["basis"][5, 0] = 5  # the data bases are 0 .. 4
+    with pytest.raises(KernelArgumentError, match=r"respond\(basis\): indices span \[0, 5\], allowed \[0, 5\)"):
+        call("respond", "compiled", n_threads=1, **args)
 
 
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "int64"])
@@ -310,69 +310,75 @@ def test_index_range_equals_numpy_on_any_thread_count(dtype, sentinel):
         assert got(a[:20_000], no_rows, False, True, sentinel, None, 2) == (0,)  # nothing but sentinels
 
 
-def test_persofail_for_a_just_bought_durable():
+def _touch_args(n: int, m: int, d: int = 8) -> dict:
+    """respond's arguments for one exposed touch of customer 0 on email, with zeroed state:
+    the tests below fill in what matters to them."""
+    return dict(
+        cust=np.array([0], np.int64),
+        exposed=np.ones(1, np.uint8),
+        slate=np.zeros((1, 1), np.int32),
+        basis=np.zeros((1, 1), np.uint8),
+        viewed=np.full(1, -1, np.int32),
+        viewed_rel=np.zeros(1, np.float32),
+        pref=np.zeros((n, d), np.int8),
+        item_feat=np.zeros((m, d), np.int8),
+        item_cat=np.zeros(m, np.int32),
+        item_durable=np.zeros(m, np.uint8),
+        item_cycle=np.full(m, 1000, np.float32),
+        item_sensitivity=np.zeros(m, np.float32),
+        price=np.ones(m),
+        log_price_ratio=np.zeros(m),
+        margin=np.ones(m),
+        privacy=np.full(n, 0.5, np.float32),
+        price_sensitivity=np.ones(n, np.float32),
+        fatigue_sensitivity=np.ones(n, np.float32),
+        trust=np.full(n, 0.5, np.float32),
+        rel_mean=np.zeros(n, np.float32),
+        fatigue=np.zeros((4, n), np.float32),
+        consent=np.full(n, 15, np.uint8),
+        hist_item=np.zeros((n, 4), np.int32),
+        hist_day=np.full((n, 4), NO_DAY, np.int16),
+        rel=np.zeros(1, np.float32),
+        best=np.zeros(1, np.int8),
+        persofail=np.zeros(1, np.uint8),
+        creepy=np.zeros(1, np.uint8),
+        clicked=np.zeros(1, np.uint8),
+        bought=np.zeros(1, np.int32),
+        revenue=np.zeros(1),
+        margin_out=np.zeros(1),
+        opted_out=np.zeros(1, np.uint8),
+        channel=1,
+        day=20,
+        params=PARAMS,
+        stages=ALL_STAGES,
+        covert=False,
+        explained=False,
+        control=False,
+        creep_key=1,
+        engage_key=2,
+        optout_key=3,
+    )
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_persofail_for_a_just_bought_durable(impl):
     # Customer 0 bought item 5 (a durable, category 0) on day 10; on day 20 a slate that
     # shows item 6 (same category) is a persofail with the configured relevance -0.3, and
-    # trust then falls by loss_persofail * trust = 0.1 * 0.5.
-    n, m, d = 1, 10, 8
-    pref = np.zeros((n, d), np.int8)
-    pref[0, 0] = 127
-    feat = np.zeros((m, d), np.int8)
-    feat[:, 0] = 127
-    item_cat = np.array([0] * 8 + [1, 1], np.int32)
-    durable = np.ones(m, np.uint8)
-    hist_item = np.array([[5, 0, 0, 0]], np.int32)
-    hist_day = np.array([[10, NO_DAY, NO_DAY, NO_DAY]], np.int16)
-    cust = np.array([0], np.int64)
-    for impl in ("compiled", "numpy"):
-        rel, best, pf = np.zeros(1, np.float32), np.zeros(1, np.int8), np.zeros(1, np.uint8)
-        call(
-            "perceive",
-            impl,
-            cust=cust,
-            exposed=np.ones(1, np.uint8),
-            slate=np.array([[6]], np.int32),
-            pref=pref,
-            item_feat=feat,
-            item_cat=item_cat,
-            item_durable=durable,
-            item_cycle=np.full(m, 1000, np.float32),
-            hist_item=hist_item,
-            hist_day=hist_day,
-            rel=rel,
-            best=best,
-            persofail=pf,
-            day=20,
-            persofail_window=30.0,
-            persofail_relevance=-0.3,
-            replenish_lo=0.8,
-            replenish_hi=1.3,
-            replenish_boost=0.25,
-            n_threads=1,
-        )
-        assert pf[0] == 1 and rel[0] == np.float32(-0.3)
-        trust = np.array([0.5], np.float32)
-        call(
-            "update_trust",
-            impl,
-            cust=cust,
-            exposed=np.ones(1, np.uint8),
-            rel=rel,
-            persofail=pf,
-            creepy=np.zeros(1, np.uint8),
-            privacy=np.array([0.5], np.float32),
-            trust=trust,
-            rel_mean=np.zeros(1, np.float32),
-            gain=0.02,
-            loss_irrelevant=0.03,
-            loss_persofail=0.1,
-            loss_creepy=0.3,
-            relevant_above=0.5,
-            irrelevant_below=0.2,
-            rel_memory=0.1,
-            n_threads=1,
-        )
-        assert trust[0] == np.float32(0.5 - 0.1 * 0.5)
+    # trust then falls by loss_persofail * look * trust: 0.1 * 0.5 in a slot recommended from
+    # on-site behaviour (look 1), 0.1 * 0.2 * 0.5 among best sellers (look 0.2).
+    for basis, look in ((2, 1.0), (0, 0.2)):
+        args = _touch_args(1, 10)
+        args["pref"][0, 0] = 127
+        args["item_feat"][:, 0] = 127
+        args["item_cat"][:] = [0] * 8 + [1, 1]
+        args["item_durable"][:] = 1
+        args["slate"][0, 0] = 6
+        args["basis"][0, 0] = basis
+        args["hist_item"][0, 0], args["hist_day"][0, 0] = 5, 10
+        args["stages"] = STAGES["perceive"] | STAGES["trust"]
+        call("respond", impl, n_threads=1, **args)
+        assert args["persofail"][0] == 1 and args["rel"][0] == np.float32(-0.3)
+        assert args["trust"][0] == np.float32(0.5 - 0.1 * look * 0.5)
 
 
 @pytest.mark.parametrize("d, n_candidates", [(8, 7), (8, 32), (12, 32), (40, 32), (8, 4097)])
@@ -418,18 +424,24 @@ def test_fill_slates_zeroes_the_rows_of_unexposed_touches(pattern, threads):
             assert results[1][name][exposed == 1].any(), name
 
 
-@pytest.mark.parametrize("kernel", ["fill_slates", "perceive", "engage"])
-def test_history_indices_are_checked_at_exposed_customers(kernel):
+@pytest.mark.parametrize("kernel", ["fill_slates", "respond"])
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_history_indices_are_checked_at_exposed_customers(kernel, impl):
     # These kernels never read an unexposed touch's customer, so only exposed customers'
-    # purchase histories must hold valid items; a bad one there is rejected.
+    # purchase histories must hold valid items; a bad one there is rejected (the compiled
+    # respond checks each row as it reads it, and names the customer).
     args = _inputs(kernel)
     t_off, t_on = np.flatnonzero(args["exposed"] == 0)[0], np.flatnonzero(args["exposed"])[0]
     args["hist_item"][args["cust"][t_off], 0] = DIMS["M"] + 5
-    call(kernel, "compiled", n_threads=1, **args)
+    args["hist_day"][args["cust"][t_off], 0] = 3
+    call(kernel, impl, n_threads=1, **args)
     args = _inputs(kernel)
     args["hist_item"][args["cust"][t_on], 0] = DIMS["M"] + 5
-    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): indices span"):
-        call(kernel, "compiled", n_threads=1, **args)
+    args["hist_day"][args["cust"][t_on], 0] = 3
+    in_kernel = kernel == "respond" and impl == "compiled"
+    message = rf"customer {args['cust'][t_on]} holds items" if in_kernel else "indices span"
+    with pytest.raises(KernelArgumentError, match=rf"{kernel}\(hist_item\): {message}"):
+        call(kernel, impl, n_threads=1, **args)
 
 
 def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
@@ -461,12 +473,14 @@ def test_fill_slates_checks_only_the_customer_arrays_its_sources_read():
             call("fill_slates", "compiled", n_threads=1, **args_with_bad_rows(sources, window))
 
 
-@pytest.mark.parametrize("kernel", ["respond", "perceive"])
-def test_customers_without_purchases_get_the_first_best_match_as_the_twin_does(kernel):
+@pytest.mark.parametrize("stages", [ALL_STAGES, STAGES["perceive"]])
+def test_customers_without_purchases_get_the_first_best_match_as_the_twin_does(stages):
     # respond takes a shortcut for a customer with nothing bought on record (no slot can be a
     # persofail or due again): half the customers here, with slates that repeat items so
     # that slots tie on the match.
+    kernel = "respond"
     args = _inputs(kernel, seed=3)
+    args["stages"] = stages
     args["hist_day"][::2] = NO_DAY
     args["slate"][::3, 1] = args["slate"][::3, 0]
     args["slate"][1::3, 3] = args["slate"][1::3, 2]
@@ -586,7 +600,7 @@ def test_several_dot_products_at_once_equal_the_twin_for_any_dimension(monkeypat
     _assert_same(_run(kernel, "compiled", seed=4), _run(kernel, "numpy", seed=4), exact_floats=False)
 
 
-@pytest.mark.parametrize("kernel", ["select_visitors", "churn_day", "recover_and_churn"])
+@pytest.mark.parametrize("kernel", ["select_visitors", "recover_and_churn"])
 @pytest.mark.parametrize("n", [1000, 1003, 3])
 def test_day_draws_on_every_simd_path_equal_the_scalar_ones(monkeypatch, kernel, n):
     # The day kernels hash their customers' draws eight (AVX-512) or four (AVX2) at a time
@@ -650,7 +664,8 @@ def test_browse_is_identical_on_every_simd_path(monkeypatch, n_look, d):
     monkeypatch.setitem(DIMS, "D", d)
     monkeypatch.setitem(DIMS, "k", 2000)
     monkeypatch.setitem(DIMS, "N", 5000)
-    monkeypatch.setitem(SCALARS, "browse", {**SCALARS["browse"], "n_look": n_look})
+    browse = SCALARS["browse"]
+    monkeypatch.setitem(SCALARS, "browse", {**browse, "params": replace(browse["params"], browse_items=n_look)})
 
     def run(impl):
         args = _inputs("browse", seed=9)
@@ -666,7 +681,7 @@ def test_browse_is_identical_on_every_simd_path(monkeypatch, n_look, d):
     _assert_same(outs["scalar"], run("numpy"), exact_floats=False)
 
 
-def _churn_inputs(n: int, seed: int) -> dict:
+def _churn_inputs(n: int, seed: int, **params) -> dict:
     """recover_and_churn's arguments for n customers, some inactive, many near the churn midpoint."""
     rng = np.random.default_rng(seed)
     return dict(
@@ -674,58 +689,59 @@ def _churn_inputs(n: int, seed: int) -> dict:
         trust=rng.uniform(0, 1, n).astype(np.float32),
         trust_base=rng.uniform(0, 1, n).astype(np.float32),
         fatigue=rng.uniform(0, 3, (4, n)).astype(np.float32),
-        decay=rng.uniform(0.5, 1.0, 4),
         live=np.array([1, 1, 0, 1], dtype=np.uint8),
         churned=rng.integers(0, 2, n).astype(np.uint8),
         consent=rng.integers(0, 16, n).astype(np.uint8),
-        relax=0.03,
-        hazard_max=0.5,
-        trust_mid=0.4,
-        slope=10.0,
+        params=replace(PARAMS, trust_relax=0.03, **params),
+        stages=stage_mask(DAY_STAGES),
         key=21,
     )
 
 
-@pytest.mark.parametrize("recover", [True, False])
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
 @pytest.mark.parametrize("n", [3, 1000, 512 * 5 + 7])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit(recover, n, threads):
-    # What the customer model did before fusing: relax_and_decay (from day 1 on), churn_day,
-    # then ``consent[churned] = 0`` in NumPy.
-    fused = _churn_inputs(n, seed=n)
-    staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
-    call("recover_and_churn", "compiled", recover=recover, n_threads=threads, **fused)
-    s = staged
-    if recover:
-        call(
-            "relax_and_decay",
-            "compiled",
-            active=s["active"],
-            trust=s["trust"],
-            trust_base=s["trust_base"],
-            fatigue=s["fatigue"],
-            relax=s["relax"],
-            decay=s["decay"],
-            live=s["live"],
-            n_threads=1,
-        )
-    call(
-        "churn_day",
-        "compiled",
-        active=s["active"],
-        trust=s["trust"],
-        churned=s["churned"],
-        hazard_max=s["hazard_max"],
-        trust_mid=s["trust_mid"],
-        slope=s["slope"],
-        key=s["key"],
-        n_threads=1,
-    )
-    s["consent"][s["churned"].view(bool)] = 0
-    for name, a in fused.items():
+def test_the_day_in_one_call_equals_recovery_then_churn_in_two(impl, n, threads):
+    # A behavior between recovery and churn splits the day kernel into two calls (a stage
+    # mask each): the arrays they leave are those of one call, bit for bit.
+    one = _churn_inputs(n, seed=n)
+    two = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in one.items()}
+    call("recover_and_churn", impl, n_threads=threads, **one)
+    call("recover_and_churn", impl, n_threads=threads, **{**two, "stages": STAGES["recovery"]})
+    call("recover_and_churn", impl, n_threads=threads, **{**two, "stages": STAGES["churn"]})
+    for name, a in one.items():
         if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, staged[name], err_msg=name)
-    assert n < 100 or 0 < np.count_nonzero(fused["churned"]) < np.count_nonzero(staged["active"])
+            np.testing.assert_array_equal(a, two[name], err_msg=name)
+    assert n < 100 or 0 < np.count_nonzero(one["churned"]) < np.count_nonzero(one["active"])
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_the_day_stages_do_what_their_equations_say(impl):
+    # Recovery moves an active customer's trust toward its baseline by trust_relax of the
+    # gap and multiplies each live channel's fatigue by its decay, leaving dead channels'
+    # rows and inactive customers' trust alone; churn alone touches neither; a churner
+    # loses its consents.
+    args = _churn_inputs(600, seed=3)
+    before = {k: v.copy() for k, v in args.items() if isinstance(v, np.ndarray)}
+    call("recover_and_churn", impl, n_threads=1, **{**args, "stages": STAGES["recovery"]})
+    act = before["active"] != 0
+    want = before["trust"][act].astype(np.float64)
+    want = (want + 0.03 * (before["trust_base"][act].astype(np.float64) - want)).astype(np.float32)
+    np.testing.assert_array_equal(args["trust"][act], want)
+    np.testing.assert_array_equal(args["trust"][~act], before["trust"][~act])
+    for c, decay in enumerate(PARAMS.fatigue_decay):
+        expect = (
+            (before["fatigue"][c] * np.float64(decay)).astype(np.float32) if args["live"][c] else before["fatigue"][c]
+        )
+        np.testing.assert_array_equal(args["fatigue"][c], expect, err_msg=f"channel {c}")
+    np.testing.assert_array_equal(args["churned"], before["churned"])  # not written without churn
+    recovered = {k: v.copy() for k, v in args.items() if isinstance(v, np.ndarray)}
+    call("recover_and_churn", impl, n_threads=1, **{**args, "stages": STAGES["churn"]})
+    gone = args["churned"].view(bool)
+    assert 0 < gone.sum() < act.sum()
+    assert (args["consent"][gone] == 0).all() and (args["active"][gone] == 0).all()
+    np.testing.assert_array_equal(args["trust"], recovered["trust"])
+    np.testing.assert_array_equal(args["fatigue"], recovered["fatigue"])
 
 
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
@@ -734,9 +750,8 @@ def test_fused_day_kernel_equals_recovery_churn_and_the_consent_line_bit_for_bit
 def test_fused_day_kernel_counts_the_churners_and_the_customers_still_active(impl, n, threads):
     # The daily series takes both counts from the kernel (no pass over the population of its
     # own): they must be those of the arrays it leaves.
-    args = _churn_inputs(n, seed=n + 1)
-    args["hazard_max"] = 0.8
-    churned, active = call("recover_and_churn", impl, recover=True, n_threads=threads, **args)
+    args = _churn_inputs(n, seed=n + 1, churn_hazard_max=0.8)
+    churned, active = call("recover_and_churn", impl, n_threads=threads, **args)
     assert (churned, active) == (np.count_nonzero(args["churned"]), np.count_nonzero(args["active"]))
     assert n < 100 or 0 < churned < active
 
@@ -744,9 +759,9 @@ def test_fused_day_kernel_counts_the_churners_and_the_customers_still_active(imp
 @pytest.mark.parametrize("n", [1, 3, 511, 512, 1000, 512 * 7 + 5, 100_003])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_visitor_indices_are_the_nonzero_visit_flags_for_any_thread_count(n, threads):
-    # The kernel once wrote a 0/1 flag per customer and Python took np.flatnonzero of it; it
-    # now compacts the indices itself, one part of the customers per thread.  The flags,
-    # straight from the model's definition: an active customer visits when its draw is below p.
+    # The kernel compacts the visitors' indices itself, one part of the customers per thread.
+    # The flags, straight from the model's definition: an active customer visits when its
+    # draw is below p = rate * (1 + slope * (trust - 0.5)).
     from sim.core.twins.random import customer_base, draw_uniform
 
     rng = np.random.default_rng(n)
@@ -764,18 +779,17 @@ def test_visitor_indices_are_the_nonzero_visit_flags_for_any_thread_count(n, thr
             trust=trust,
             visit_rate=rate,
             visitors=out,
-            trust_slope=1.0,
+            params=replace(PARAMS, visit_trust_slope=1.0),
             key=13,
             n_threads=threads,
         )
         np.testing.assert_array_equal(out[:k], np.flatnonzero(flags), err_msg=impl)
 
 
-@pytest.mark.parametrize("kernel", ["churn_day", "recover_and_churn"])
-def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
-    # The kernels compare the draw's integer bits with the bound before converting it: the
-    # decision at, just above and just below u == hazard_max is still u < hazard_max (with a
-    # steep slope, h == hazard_max here).
+def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly():
+    # The kernel compares the draw's integer bits with the bound before converting it: the
+    # decision at, just above and just below u == churn_hazard_max is still u < the bound
+    # (with a steep slope, h == churn_hazard_max here).
     from sim.core.twins.random import customer_base, draw_uniform
 
     n = 8
@@ -784,22 +798,10 @@ def test_churn_decides_a_draw_right_at_the_hazard_bound_exactly(kernel):
         for bound in (u[c], np.nextafter(u[c], 1.0), np.nextafter(u[c], 0.0), 0.0, 1.0, 2.0):
             out = {}
             for impl in ("compiled", "numpy"):
-                args = _churn_inputs(n, seed=c)
-                args.update(
-                    active=np.ones(n, np.uint8),
-                    trust=np.zeros(n, np.float32),
-                    hazard_max=float(bound),
-                    trust_mid=0.5,
-                    slope=1000.0,
-                    key=5,
-                )
-                if kernel == "churn_day":
-                    args = {
-                        k: args[k] for k in ("active", "trust", "churned", "hazard_max", "trust_mid", "slope", "key")
-                    }
-                else:
-                    args.update(recover=False)
-                call(kernel, impl, n_threads=1, **args)
+                args = _churn_inputs(n, seed=c, churn_hazard_max=float(bound), churn_trust_mid=0.5, churn_slope=1000.0)
+                args.update(active=np.ones(n, np.uint8), trust=np.zeros(n, np.float32), key=5)
+                args["stages"] = STAGES["churn"]
+                call("recover_and_churn", impl, n_threads=1, **args)
                 out[impl] = args["churned"]
             np.testing.assert_array_equal(out["compiled"], out["numpy"])
             assert out["compiled"][c] == (u[c] < bound)
@@ -960,32 +962,22 @@ def test_a_wave_after_a_larger_one_gets_the_same_results(monkeypatch, kernel):
     _assert_same(_run(kernel, "compiled", threads=1, seed=5), first, exact_floats=True)
 
 
-def _visit_inputs(seed: int, n_look: int) -> tuple[dict, dict]:
+def _visit_inputs(seed: int, n_look: int, **params) -> tuple[dict, dict]:
     """respond's arguments for a visits wave (onsite, every touch exposed, purchases due and
-    not), and browse's for the same touches, sharing the arrays."""
+    not; no opt-out stage), and browse's for the same touches, sharing the arrays."""
     args = _inputs("respond", seed)
-    args.update(channel=0, optout=0, exposed=np.ones_like(args["exposed"]))
+    args.update(
+        channel=0,
+        stages=ALL_STAGES & ~STAGES["optout"],
+        exposed=np.ones_like(args["exposed"]),
+        params=replace(PARAMS, browse_items=n_look, **params),
+    )
     args["viewed"][:] = -7  # overwritten by browsing
     args["viewed_rel"][:] = np.nan
-    browse = {
-        name: args[name]
-        for name in (
-            "cust",
-            "pref",
-            "item_feat",
-            "item_durable",
-            "item_cycle",
-            "hist_item",
-            "hist_day",
-            "viewed",
-            "viewed_rel",
-            "day",
-            "replenish_lo",
-            "replenish_hi",
-            "replenish_boost",
-        )
-    }
-    browse.update(n_look=n_look, key=23)
+    names = ("cust", "pref", "item_feat", "item_durable", "item_cycle", "hist_item", "hist_day", "viewed",
+             "viewed_rel", "day", "params")  # fmt: skip
+    browse = {name: args[name] for name in names}
+    browse.update(key=23)
     return args, browse
 
 
@@ -993,8 +985,8 @@ def _visit_inputs(seed: int, n_look: int) -> tuple[dict, dict]:
 @pytest.mark.parametrize("n_look", [8, 5])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_respond_with_browsing_equals_browse_then_respond_bit_for_bit(impl, n_look, threads):
-    # A visits wave browses inside respond (its rows read once); before, browse ran first as
-    # its own pass.  Every output and every customer array must be the same, on each vector
+    # A visits wave browses inside respond (its rows read once); otherwise browse runs first
+    # as its own pass.  Every output and every customer array must be the same, on each vector
     # path (browse's eight looks in registers with AVX-512, else one at a time).
     from sim.core import load_compiled
 
@@ -1006,16 +998,7 @@ def test_respond_with_browsing_equals_browse_then_respond_bit_for_bit(impl, n_lo
 
         def run_both():
             assert (
-                call(
-                    "respond",
-                    impl,
-                    trusted={"viewed"},
-                    n_threads=threads,
-                    browse_visits=True,
-                    n_look=n_look,
-                    browse_key=23,
-                    **fused,
-                )
+                call("respond", impl, trusted={"viewed"}, n_threads=threads, browse_visits=True, browse_key=23, **fused)
                 is None
             )
             call("browse", impl, n_threads=threads, **browse)
@@ -1033,7 +1016,7 @@ def test_respond_browses_only_a_wave_with_every_touch_exposed(impl):
     args, _ = _visit_inputs(8, 8)
     args["exposed"][3] = 0
     with pytest.raises(ValueError, match="browse_visits needs every touch exposed"):
-        call("respond", impl, trusted={"viewed"}, n_threads=1, browse_visits=True, n_look=8, browse_key=1, **args)
+        call("respond", impl, trusted={"viewed"}, n_threads=1, browse_visits=True, browse_key=1, **args)
 
 
 def _browsed(args: dict) -> None:
@@ -1052,8 +1035,9 @@ def test_respond_without_reading_a_fatigue_row_of_zeros_gives_the_same_results(i
     # email wave (clicks and opt-outs both read fatigue), when the row does hold zeros.
     outs = []
     for live in (True, False):
-        args, _ = _visit_inputs(11, 8)
-        args.update(channel=channel, fatigue_cost=0.0, optout=int(channel != 0), base_hazard=0.2)
+        args, _ = _visit_inputs(11, 8, optout_base_hazard=(0.0, 0.2, 0.2, 0.2))
+        stages = ALL_STAGES & ~STAGES["fatigue"]
+        args.update(channel=channel, stages=stages if channel else stages & ~STAGES["optout"])
         args["fatigue"][channel] = 0.0
         _browsed(args)
         assert call("respond", impl, n_threads=2, fatigue_live=live, **args) is None
@@ -1069,8 +1053,8 @@ def test_respond_does_not_read_the_fatigue_row_it_is_told_holds_zeros():
     # those of a row of zeros, not those the row's heavy fatigue would suppress.
     results = {}
     for row, live in (("zero", True), ("heavy", False), ("heavy", True)):
-        args, _ = _visit_inputs(12, 8)
-        args.update(channel=0, fatigue_cost=0.0, click_fatigue=5.0)
+        args, _ = _visit_inputs(12, 8, click_fatigue=5.0)
+        args.update(stages=args["stages"] & ~STAGES["fatigue"])
         args["fatigue"][0] = 0.0 if row == "zero" else 50.0
         _browsed(args)
         call("respond", "compiled", n_threads=1, fatigue_live=live, **args)
@@ -1082,10 +1066,59 @@ def test_respond_does_not_read_the_fatigue_row_it_is_told_holds_zeros():
 @pytest.mark.parametrize("impl", ["compiled", "numpy"])
 def test_respond_refuses_to_skip_a_fatigue_row_it_adds_to(impl):
     args, _ = _visit_inputs(13, 8)
-    args.update(channel=1, fatigue_cost=1.0)
+    args.update(channel=1, stages=ALL_STAGES)
     _browsed(args)
-    with pytest.raises(ValueError, match="fatigue_live is False .* fatigue_cost is 1.0"):
+    with pytest.raises(ValueError, match="fatigue_live is False .* but the fatigue stage runs"):
         call("respond", impl, n_threads=1, fatigue_live=False, **args)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+def test_respond_refuses_a_stage_mask_with_unknown_bits(impl):
+    args = _inputs("respond")
+    args["stages"] = 64
+    with pytest.raises(ValueError, match="respond: stages is 64; allowed: a combination of the bits 1 .. 32"):
+        call("respond", impl, n_threads=1, **args)
+
+
+def _splits(stages: tuple[str, ...]):
+    """Every way of cutting the stages into consecutive runs: the calls a behavior between
+    stages makes (one split per set of cut points)."""
+    for cuts in range(1 << (len(stages) - 1)):
+        runs, run = [], [stages[0]]
+        for i, name in enumerate(stages[1:]):
+            if cuts >> i & 1:
+                runs.append(run)
+                run = []
+            run.append(name)
+        yield [*runs, run]
+
+
+@pytest.mark.parametrize("impl", ["compiled", "numpy"])
+@pytest.mark.parametrize("channel", [0, 1])
+def test_respond_in_any_split_equals_one_call_bit_for_bit(impl, channel):
+    # The six response stages in every split into consecutive calls (32 of them), e.g.
+    # (perceive, creep) + (engage) + (trust, fatigue, optout): the arrays they leave are those
+    # of one call.  Values pass from stage to stage through the per-touch arrays.
+    def inputs():
+        args = _inputs("respond", seed=21)
+        args.update(channel=channel)
+        _browsed(args)
+        if channel == 0:
+            args["fatigue"][0] = 0.0
+        return args
+
+    stages = RESPONSE_STAGES if channel else RESPONSE_STAGES[:-1]
+    whole = inputs()
+    whole["stages"] = stage_mask(stages)
+    call("respond", impl, n_threads=2, **whole)
+    assert whole["clicked"].any() and whole["bought"].max() >= 0 and whole["creepy"].any()
+    for split in _splits(stages):
+        parts = inputs()
+        for run in split:
+            call("respond", impl, n_threads=2, **{**parts, "stages": stage_mask(run)})
+        for name, a in whole.items():
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, parts[name], err_msg=f"{split}: {name}")
 
 
 @pytest.mark.parametrize("sparse", [True, False])

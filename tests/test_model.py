@@ -152,75 +152,67 @@ def test_a_consumable_due_for_replenishment_gets_more_clicks_than_a_random_item(
     hist_day[:, 0] = 10
     cust = np.arange(n, dtype=np.int64)
     ones = np.ones(n, np.uint8)
+    from sim.config.schema import CustomerConfig
+    from sim.core.params import STAGES
+    from sim.customer import customer_params
+
+    params = customer_params(CustomerConfig())  # replenish_boost 0.25, email click_relevance 2.5
     clicks = {}
     for label, item in (("due", 1), ("other", 2)):
         slate = np.full((n, 1), item, np.int32)
-        rel, best, pf = np.zeros(n, np.float32), np.zeros(n, np.int8), np.zeros(n, np.uint8)
+        out = dict(
+            rel=np.zeros(n, np.float32),
+            best=np.zeros(n, np.int8),
+            persofail=np.zeros(n, np.uint8),
+            creepy=np.zeros(n, np.uint8),
+            clicked=np.zeros(n, np.uint8),
+            bought=np.zeros(n, np.int32),
+            revenue=np.zeros(n),
+            margin_out=np.zeros(n),
+            opted_out=np.zeros(n, np.uint8),
+        )
         call(
-            "perceive",
+            "respond",
             "compiled",
             cust=cust,
             exposed=ones,
             slate=slate,
+            basis=np.zeros((n, 1), np.uint8),
+            viewed=np.full(n, -1, np.int32),
+            viewed_rel=np.zeros(n, np.float32),
             pref=pref,
             item_feat=feat,
             item_cat=item_cat,
             item_durable=np.zeros(m, np.uint8),
             item_cycle=np.full(m, 30, np.float32),
-            hist_item=hist_item,
-            hist_day=hist_day,
-            rel=rel,
-            best=best,
-            persofail=pf,
-            day=40,
-            persofail_window=60.0,
-            persofail_relevance=-0.3,
-            replenish_lo=0.8,
-            replenish_hi=1.3,
-            replenish_boost=0.25,
-            n_threads=1,
-        )
-        clicked = np.zeros(n, np.uint8)
-        call(
-            "engage",
-            "compiled",
-            cust=cust,
-            exposed=ones,
-            slate=slate,
-            rel=rel,
-            best=best,
-            creepy=np.zeros(n, np.uint8),
-            viewed=np.full(n, -1, np.int32),
-            viewed_rel=np.zeros(n, np.float32),
-            trust=np.full(n, 0.6, np.float32),
-            fatigue=np.zeros((4, n), np.float32),
-            price_sensitivity=np.ones(n, np.float32),
+            item_sensitivity=np.zeros(m, np.float32),
             price=np.full(m, 10.0),
             log_price_ratio=np.zeros(m),
             margin=np.full(m, 3.0),
+            privacy=np.zeros(n, np.float32),
+            price_sensitivity=np.ones(n, np.float32),
+            fatigue_sensitivity=np.ones(n, np.float32),
+            trust=np.full(n, 0.6, np.float32),
+            rel_mean=np.zeros(n, np.float32),
+            fatigue=np.zeros((4, n), np.float32),
+            consent=np.full(n, 15, np.uint8),
             hist_item=hist_item.copy(),
             hist_day=hist_day.copy(),
-            clicked=clicked,
-            bought=np.zeros(n, np.int32),
-            revenue=np.zeros(n),
-            margin_out=np.zeros(n),
+            **out,
             channel=1,
             day=40,
-            click_bias=-3.6,
-            click_relevance=2.5,
-            click_trust=2.0,
-            click_fatigue=0.2,
-            click_creepy=1.5,
-            buy_bias=-4.2,
-            buy_relevance=2.0,
-            buy_trust=1.5,
-            price_elasticity=0.6,
-            organic_bias=-4.0,
-            key=int(rng.integers(2**63)),
+            params=params,
+            stages=STAGES["perceive"] | STAGES["engage"],
+            covert=False,
+            explained=False,
+            control=False,
+            creep_key=0,
+            engage_key=int(rng.integers(2**63)),
+            optout_key=0,
             n_threads=1,
         )
-        clicks[label] = clicked.mean()
-        assert not pf.any()
+        clicks[label] = out["clicked"].mean()
+        assert not out["persofail"].any()
     # Relevance 0.3 + 0.25 vs 0.3: the click logit differs by 2.5 * 0.25, so the due item's
     # click-through is ~1.6x; require at least +30% (sampling error is ~5%).
     assert clicks["due"] > 1.3 * clicks["other"]

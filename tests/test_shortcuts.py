@@ -2,11 +2,21 @@
 must come out as it would with the probability computed, also on inputs outside the model's
 ranges (where the shortcut must not be taken)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from sim.core.kernels import call
-from tests.test_kernels import DIMS, _inputs
+from tests.test_kernels import DIMS, STAGES, _inputs
+
+
+def _exact(name: str, params, *args) -> float:
+    """A compiled equation's value on one customer's values (libm's exp and log, as the
+    kernels' exact path computes it)."""
+    from sim.core import load_compiled
+
+    return getattr(load_compiled("_equations"), name)(params.compiled(), *args)
 
 
 @pytest.mark.parametrize("elasticity, fatigue_k", [(1.0, 0.15), (0.0, 0.0), (2.5, 0.3), (-1.0, 0.2), (1.0, -0.5)])
@@ -20,7 +30,12 @@ def test_expose_equals_the_twin_when_it_skips_the_probability(elasticity, fatigu
     args["fatigue"] = np.where(rng.random((DIMS["C"], n)) < 0.1, -3.0, 2 * rng.random((DIMS["C"], n))).astype(
         np.float32
     )
-    args.update(base_rate=0.3, trust_elasticity=elasticity, fatigue_k=fatigue_k)
+    args["params"] = replace(
+        args["params"],
+        open_base_rate=(0.0, 0.3, 0.3, 0.3),
+        open_trust_elasticity=(0.0, elasticity, elasticity, elasticity),
+        open_fatigue_k=(0.0, fatigue_k, fatigue_k, fatigue_k),
+    )
     got = {**args, "exposed": np.zeros_like(args["exposed"])}
     want = {**args, "exposed": np.zeros_like(args["exposed"])}
     call("expose", "compiled", **{**got, "n_threads": 1})
@@ -56,23 +71,33 @@ def test_the_logistic_coin_is_exact_at_the_bounds_of_its_table():
 )
 def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fatigue_k, trust_k):
     # respond rules out an opt-out without exp() when the draw is above a power-of-two bound
-    # of the hazard; opt_out always computes it.  Fatigue from none to far beyond the model's
-    # range (where the bound is not used), creepy touches and not.
-    from tests.test_fused import _stage_by_stage
+    # of the hazard.  Every decision must be u < optout_hazard computed in full, from the
+    # fatigue and trust the stage saw (those the response leaves: opt-out is its last stage).
+    # Fatigue from none to far beyond the model's range (where the bound is not used),
+    # creepy touches and not.
+    from sim.core.twins.random import customer_base, draw_uniform
 
-    fused = _inputs("respond", seed=9)
+    args = _inputs("respond", seed=9)
     rng = np.random.default_rng(9)
-    fused["fatigue"][1] = np.where(rng.random(DIMS["N"]) < 0.05, 1e4, 8 * rng.random(DIMS["N"]))
-    fused.update(
-        channel=1, fatigue_cost=0.5, optout=1, base_hazard=base_hazard, optout_fatigue_k=fatigue_k, trust_k=trust_k
+    args["fatigue"][1] = np.where(rng.random(DIMS["N"]) < 0.05, 1e4, 8 * rng.random(DIMS["N"]))
+    params = replace(
+        args["params"],
+        fatigue_cost=(0.0, 0.5, 0.5, 0.5),
+        optout_base_hazard=(0.0, base_hazard, base_hazard, base_hazard),
+        optout_fatigue_k=(0.0, fatigue_k, fatigue_k, fatigue_k),
+        optout_trust_k=trust_k,
     )
-    staged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fused.items()}
-    call("respond", "compiled", n_threads=1, **fused)
-    _stage_by_stage(staged)
-    for name in ("opted_out", "consent", "fatigue", "trust"):
-        np.testing.assert_array_equal(fused[name], staged[name], err_msg=name)
+    args.update(channel=1, params=params)
+    call("respond", "compiled", n_threads=1, **args)
+    u = draw_uniform(customer_base(args["optout_key"], args["cust"]), 0)
+    fatigue, trust = args["fatigue"][1].astype(float), args["trust"].astype(float)
+    want = [
+        bool(e) and float(ui) < _exact("optout_hazard", params, 1, fatigue[i], trust[i], bool(c), float(r))
+        for e, ui, i, c, r in zip(args["exposed"], u, args["cust"], args["creepy"], args["rel"])
+    ]
+    np.testing.assert_array_equal(args["opted_out"].astype(bool), want)
     if base_hazard >= 0.05:
-        assert 0 < fused["opted_out"].sum() < fused["exposed"].sum()
+        assert 0 < args["opted_out"].sum() < args["exposed"].sum()
 
 
 @pytest.mark.parametrize(
@@ -80,24 +105,33 @@ def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fa
     [(0.02, 0.2, 15.0), (0.5, 0.4, 10.0), (1.0, 0.5, 3.0), (0.3, 0.9, 2000.0), (0.02, 0.2, 0.0)],
 )
 def test_churn_is_decided_as_with_the_hazard_computed(hazard_max, trust_mid, slope):
-    # A churn candidate (draw below hazard_max) with trust well above trust_mid is ruled out
-    # against a power-of-two bound of its hazard, without exp(); the twin always computes it.
-    n = 200_000
+    # A churn candidate (draw below the hazard's bound) with trust well above the midpoint
+    # is ruled out against a power-of-two bound of its hazard, without exp(): every decision
+    # must be u < churn_hazard computed in full.
+    from sim.core.twins.random import customer_base, draw_uniform
+    from tests.test_kernels import PARAMS
+
+    n = 50_000
     rng = np.random.default_rng(int(slope) + 3)
+    params = replace(PARAMS, churn_hazard_max=hazard_max, churn_trust_mid=trust_mid, churn_slope=slope)
+    active = (rng.random(n) < 0.95).astype(np.uint8)
+    trust = rng.random(n).astype(np.float32)
     args = dict(
-        active=(rng.random(n) < 0.95).astype(np.uint8),
-        trust=rng.random(n).astype(np.float32),
+        active=active.copy(),
+        trust=trust,
+        trust_base=trust.copy(),
+        fatigue=np.zeros((4, n), np.float32),
+        live=np.zeros(4, np.uint8),
         churned=np.zeros(n, np.uint8),
-        hazard_max=hazard_max,
-        trust_mid=trust_mid,
-        slope=slope,
+        consent=np.zeros(n, np.uint8),
+        params=params,
+        stages=STAGES["churn"],
         key=5,
     )
-    twin = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
-    call("churn_day", "compiled", n_threads=2, **args)
-    call("churn_day", "numpy", n_threads=1, **twin)
-    np.testing.assert_array_equal(args["churned"], twin["churned"])
-    np.testing.assert_array_equal(args["active"], twin["active"])
+    call("recover_and_churn", "compiled", n_threads=2, **args)
+    u = draw_uniform(customer_base(5, np.arange(n, dtype=np.int64)), 0)
+    want = [bool(a) and float(ui) < _exact("churn_hazard", params, float(t)) for a, ui, t in zip(active, u, trust)]
+    np.testing.assert_array_equal(args["churned"].astype(bool), want)
     assert args["churned"].any()
 
 
@@ -194,7 +228,15 @@ def test_the_open_coin_is_decided_as_with_the_probability_computed(elasticity, f
     cust = np.arange(n, dtype=np.int64)
     out = np.zeros(n, np.uint8)
     key = 2024
-    load_compiled("_stages").expose(cust, trust, fatigue, out, 1, 0.22, elasticity, fatigue_k, key, 1)
+    from tests.test_kernels import PARAMS
+
+    params = replace(
+        PARAMS,
+        open_base_rate=(0.0, 0.22, 0.22, 0.22),
+        open_trust_elasticity=(0.0, elasticity, elasticity, elasticity),
+        open_fatigue_k=(0.0, fatigue_k, fatigue_k, fatigue_k),
+    )
+    load_compiled("_stages").expose(cust, trust, fatigue, out, 1, params.compiled(), key, 1)
     u = draw_uniform(customer_base(key, cust), 0)
     want = np.array(
         [

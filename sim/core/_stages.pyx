@@ -1,12 +1,16 @@
 # The customer stages, compiled.
 #
 # Design note.  A wave is a batch of k touches, one per customer in `cust` (unique indices
-# into the population).  Each stage is one loop over the batch that reads the population's
-# arrays (struct of arrays, owned by Python) and the batch's per-touch arrays, and writes
-# only the rows of its own customers, so touches are independent and the loop runs in
-# parallel without locks.  Model arithmetic is done in double precision and stored back as
-# float32, in the same order as the NumPy twins (sim/core/twins/stages.py), which therefore
-# agree with these kernels to the last bit except where libm's exp() and NumPy's differ.
+# into the population).  A phase is one loop over the batch (or, for the day, over every
+# customer) that reads the population's arrays (struct of arrays, owned by Python) and the
+# batch's per-touch arrays, and writes only the rows of its own customers, so touches are
+# independent and the loop runs in parallel without locks.  The model itself is the
+# equations of _model.pxd, each called with the run's parameters (a Params, packed once per
+# run): this file is the loops around them, the order of the stages, the random draws and
+# the shortcuts that decide a coin without exp().  Values pass between stages through the
+# per-touch arrays' own types (float32 relevance, uint8 flags), so a phase run in parts
+# (a stage mask, with a researcher's behavior between the parts) gives the same results as
+# one call.  The NumPy twins (sim/core/twins/stages.py) follow the same order.
 #
 # Index checks: sim.core.kernels.call checks index arrays before a kernel runs, except the
 # purchase history in browse and respond, which read it at every touch: they check each
@@ -21,147 +25,50 @@
 #   cust      int64[k]      customer index of each touch
 #   slate     int32[k, S]   items shown; basis uint8[k, S] the data basis of each slot
 #   pref      int8[N, D]    the customer's true taste, 127 = 1.0 (hidden from the firm)
-#   item_feat int8[M, D]    item features, 127 = 1.0; relevance = pref . feat / 127^2
+#   item_feat int8[M, D]    item features, 127 = 1.0; a match is pref . feat / 127^2
 #   trust     float32[N]    in [0, 1]
 #   fatigue   float32[C, N] a row of every customer's fatigue per channel (onsite, email,
 #             push, ads): the population's (N, C) array in column order, so that a day's
 #             decay sweeps only the rows of channels in use
 #   hist_item int32[N, H], hist_day int16[N, H]  recent purchases (NO_DAY = empty slot)
 
-cimport cython
 from cython.parallel cimport parallel, prange
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memmove, memset
-from libc.math cimport exp, log
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from sim.core._common cimport (
-    CH_ONSITE, NO_DAY, PREFETCH_AHEAD, UNIT_SQ, above_exp_bound, below_sigmoid, clamp01, dot_i8, dots8,
-    OrderScratch, exposure_order, first_max_i32, give_order, prefetch_r, prefetch_w, sigmoid, take_order,
+    NO_DAY, PREFETCH_AHEAD, OrderScratch, above_exp_bound, below_sigmoid, dot_i8, dots8, exposure_order,
+    first_max_i32, give_order, prefetch_r, prefetch_w, sigmoid, take_order,
+)
+from sim.core._equations cimport Params
+from sim.core._model cimport (
+    ALL_RESPONSE_STAGES, NEVER_BOUGHT_AGE, STAGE_CHURN, STAGE_CREEP, STAGE_ENGAGE,
+    STAGE_FATIGUE, STAGE_OPTOUT, STAGE_PERCEIVE, STAGE_RECOVERY, STAGE_TRUST, CustomerParams, LogLinear,
+    ScaledLogistic, churn_hazard, click_logit, covert_multiplier, creep_probability, fatigue_after_contact,
+    fatigue_after_day, feels_valued, is_persofail, is_replenishment_due, log_linear, open_fatigue_exponent,
+    open_probability, open_trust_factor, optout_hazard, perceived_relevance, personal_look, purchase_logit,
+    reminder_probability,
+    relevance_memory_after_touch, scaled_logistic, slot_intrusion, taste_match, transparency_relief,
+    trust_after_day, trust_after_touch, visit_probability,
 )
 from sim.core._random cimport (
     SIMD_AVX512, bits_to_uniform, bounded_low, customer_base, customer_draws, draw_bits, draw_uniform, get_simd,
     get_simd_widest, listed_draws, set_simd as set_simd_level, uniform_threshold,
 )
 
-# The visitors of a block of customers, compacted.  With AVX-512 eight customers are decided
-# per step: the same double arithmetic as the scalar loop, operation by operation (no fused
-# multiply-add), then their indices compressed into the next slots; otherwise one at a time.
-# Both write the visitors' indices at out[0], out[1], ... and return how many; past those
-# they leave scratch (each customer, or step of eight, is written at the next free slots,
-# which only visitors keep), never beyond the block's own n slots.
+# The next churn candidate (active, draw below the hazard bound) at or after position q of
+# n, or n: few customers are candidates on a day, so with AVX-512 eight are ruled out per
+# step, otherwise one at a time.
 cdef extern from *:
     """
-    static inline ptrdiff_t sim_visitors_scalar(const uint64_t* bits, const uint8_t* active, const float* trust,
-                                                const float* visit_rate, ptrdiff_t lo, ptrdiff_t n,
-                                                double slope, int64_t* out) {
-        ptrdiff_t w = 0;
-        for (ptrdiff_t q = 0; q < n; q++) {
-            double p = (double)visit_rate[q] * (1.0 + slope * ((double)trust[q] - 0.5));
-            out[w] = (int64_t)(lo + q);
-            w += (active[q] != 0) & ((double)(bits[q] >> 11) * (1.0 / 9007199254740992.0) < p);
-        }
-        return w;
-    }
     #if SIM_X86_SIMD
     /* Which of the eight bytes at p are nonzero (an active flag per customer), as a mask. */
     SIM_TARGET_AVX512 static inline __mmask8 sim_nonzero8(const uint8_t* p) {
         return _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i*)p)),
                                       _mm512_set1_epi64(0xFF));
     }
-    SIM_TARGET_AVX512 static ptrdiff_t sim_visitors_avx512(const uint64_t* bits, const uint8_t* active,
-                                                           const float* trust, const float* visit_rate,
-                                                           ptrdiff_t lo, ptrdiff_t n, double slope, int64_t* out) {
-        const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0), vslope = _mm512_set1_pd(slope);
-        const __m512d unit = _mm512_set1_pd(1.0 / 9007199254740992.0);
-        const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-        ptrdiff_t q = 0, w = 0;
-        for (; q + 8 <= n; q += 8) {
-            __m512d tr = _mm512_cvtps_pd(_mm256_loadu_ps(trust + q));
-            __m512d rate = _mm512_cvtps_pd(_mm256_loadu_ps(visit_rate + q));
-            __m512d p = _mm512_mul_pd(rate, _mm512_add_pd(one, _mm512_mul_pd(vslope, _mm512_sub_pd(tr, half))));
-            __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11)),
-                                      unit);
-            __mmask8 on = sim_nonzero8(active + q);
-            __mmask8 visit = _mm512_mask_cmp_pd_mask(on, u, p, _CMP_LT_OQ);
-            /* Compressed in a register and stored whole (a compressing store to memory is slow
-               on some CPUs); the lanes past the visitors are scratch, and out + w + 7 <= lo + q + 7
-               stays inside the block. */
-            _mm512_storeu_si512((void*)(out + w), _mm512_maskz_compress_epi64(
-                visit, _mm512_add_epi64(_mm512_set1_epi64((long long)(lo + q)), iota)));
-            w += __builtin_popcount((unsigned)visit);
-        }
-        return w + sim_visitors_scalar(bits + q, active + q, trust + q, visit_rate + q, lo + q, n - q, slope, out + w);
-    }
     #endif
-    static inline ptrdiff_t sim_visitors(const uint64_t* bits, const uint8_t* active, const float* trust,
-                                         const float* visit_rate, ptrdiff_t lo, ptrdiff_t n, double slope,
-                                         int64_t* out) {
-    #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) return sim_visitors_avx512(bits, active, trust, visit_rate, lo, n, slope, out);
-    #endif
-        return sim_visitors_scalar(bits, active, trust, visit_rate, lo, n, slope, out);
-    }
-    """
-    Py_ssize_t block_visitors "sim_visitors"(const uint64_t* bits, const uint8_t* active, const float* trust,
-                                             const float* visit_rate, Py_ssize_t lo, Py_ssize_t n, double slope,
-                                             int64_t* out) noexcept nogil
-
-
-# A day's recovery of customers [lo, hi) on AVX-512: trust eight customers per step, a
-# channel's fatigue sixteen per step, with the same float-to-double operations, in the same
-# order, as recover_block; each returns the first customer it left for recover_block (hi, or
-# the start of a tail shorter than a step, or lo without AVX-512).
-cdef extern from *:
-    """
-    #if SIM_X86_SIMD
-    SIM_TARGET_AVX512 static ptrdiff_t sim_relax8_avx512(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active,
-                                                         float* trust, const float* trust_base, double relax) {
-        const __m512d vrelax = _mm512_set1_pd(relax);
-        ptrdiff_t i = lo;
-        for (; i + 8 <= hi; i += 8) {
-            __m256 tf = _mm256_loadu_ps(trust + i);
-            __m512d t = _mm512_cvtps_pd(tf);
-            __m512d r = _mm512_add_pd(t, _mm512_mul_pd(vrelax, _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(trust_base + i)), t)));
-            __mmask8 on = sim_nonzero8(active + i);
-            _mm256_storeu_ps(trust + i, _mm256_mask_blend_ps(on, tf, _mm512_cvtpd_ps(r)));
-        }
-        return i;
-    }
-    SIM_TARGET_AVX512 static ptrdiff_t sim_decay16_avx512(ptrdiff_t lo, ptrdiff_t hi, float* f, double decay) {
-        const __m512d d = _mm512_set1_pd(decay);
-        ptrdiff_t i = lo;
-        for (; i + 16 <= hi; i += 16) {
-            _mm256_storeu_ps(f + i, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + i)), d)));
-            _mm256_storeu_ps(f + i + 8, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(f + i + 8)), d)));
-        }
-        return i;
-    }
-    #endif
-    static inline ptrdiff_t sim_relax8(ptrdiff_t lo, ptrdiff_t hi, const uint8_t* active, float* trust,
-                                       const float* trust_base, double relax) {
-    #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) return sim_relax8_avx512(lo, hi, active, trust, trust_base, relax);
-    #endif
-        return lo;
-    }
-    static inline ptrdiff_t sim_decay16(ptrdiff_t lo, ptrdiff_t hi, float* f, double decay) {
-    #if SIM_X86_SIMD
-        if (sim_simd == SIM_SIMD_AVX512) return sim_decay16_avx512(lo, hi, f, decay);
-    #endif
-        return lo;
-    }
-    """
-    Py_ssize_t relax_vector "sim_relax8"(Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust,
-                                         const float* trust_base, double relax) noexcept nogil
-    Py_ssize_t decay_vector "sim_decay16"(Py_ssize_t lo, Py_ssize_t hi, float* f, double decay) noexcept nogil
-
-
-# The next churn candidate (active, draw below the hazard bound) at or after position q of
-# n, or n: few customers are candidates on a day, so with AVX-512 eight are ruled out per
-# step, otherwise one at a time.
-cdef extern from *:
-    """
     static inline ptrdiff_t sim_next_candidate_scalar(const uint64_t* bits, const uint8_t* active, ptrdiff_t q,
                                                       ptrdiff_t n, uint64_t below) {
         for (; q < n; q++)
@@ -175,8 +82,8 @@ cdef extern from *:
         const __m512i vbelow = _mm512_set1_epi64((long long)below);
         for (; q + 8 <= n; q += 8) {
             __mmask8 on = sim_nonzero8(active + q);
-            __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11),
-                                                        vbelow);
+            __m512i draw = _mm512_srli_epi64(_mm512_loadu_si512((const void*)(bits + q)), 11);
+            __mmask8 hit = _mm512_mask_cmplt_epu64_mask(on, draw, vbelow);
             if (hit)
                 return q + __builtin_ctz((unsigned)hit);
         }
@@ -202,9 +109,7 @@ cdef enum:
 # --------------------------------------------------------------------------- day hooks
 #
 # The day kernels run over every customer, DRAW_BLOCK customers at a time: a block's draws
-# are hashed together (four at a time with AVX2), then its customers are decided.  A block's
-# recovery and churn are the two helpers below, so the fused kernel (recover_and_churn) and
-# the separate ones run the very same arithmetic.
+# are hashed together (four at a time with AVX2), then its customers are decided.
 
 cdef union FloatBits:
     float f
@@ -213,23 +118,22 @@ cdef union FloatBits:
 
 cdef inline void recover_block(
     Py_ssize_t lo, Py_ssize_t hi, const uint8_t* active, float* trust, const float* trust_base,
-    float* fatigue, Py_ssize_t n, Py_ssize_t n_ch, const uint8_t* live, double relax, const double* decay,
+    float* fatigue, Py_ssize_t n, Py_ssize_t n_ch, const uint8_t* live, const CustomerParams* p,
 ) noexcept nogil:
     """Customers [lo, hi) spend a day without contact: an active customer's trust relaxes
-    toward its baseline, everyone's fatigue decays.  ``fatigue`` holds a row of ``n``
-    customers per channel; only the channels with ``live[c]`` are touched (the others hold
-    nothing but zeros, which decay to zeros: skipping them spares the day's pass most of its
-    memory traffic)."""
-    cdef Py_ssize_t i, c, start
-    cdef double d
+    toward its baseline (trust_after_day), everyone's fatigue decays (fatigue_after_day).
+    ``fatigue`` holds a row of ``n`` customers per channel; only the channels with
+    ``live[c]`` are touched (the others hold nothing but zeros, which decay to zeros:
+    skipping them spares the day's pass most of its memory traffic)."""
+    cdef Py_ssize_t i, c
     cdef float* f
     cdef FloatBits t, relaxed
     cdef uint32_t keep
-    for i in range(relax_vector(lo, hi, active, trust, trust_base, relax), hi):   # the vector path leaves a tail
+    for i in range(lo, hi):
         # Computed for everyone, then the inactive customers' old values put back with a bit
         # mask: the compiler vectorizes that, but neither a branch nor a select of floats.
         t.f = trust[i]
-        relaxed.f = <float>(t.f + relax * (<double>trust_base[i] - t.f))
+        relaxed.f = <float>trust_after_day(p, t.f, trust_base[i])
         keep = <uint32_t>0 - <uint32_t>(active[i] != 0)
         relaxed.u = (relaxed.u & keep) | (t.u & ~keep)
         trust[i] = relaxed.f
@@ -237,43 +141,35 @@ cdef inline void recover_block(
         if not live[c]:
             continue
         f = fatigue + c * n
-        d = decay[c]
-        start = decay_vector(lo, hi, f, d)
-        for i in range(start, hi):
-            f[i] = <float>(f[i] * d)
+        for i in range(lo, hi):
+            f[i] = <float>fatigue_after_day(p, <int>c, f[i])
 
 
 cdef inline Py_ssize_t churn_block(
     Py_ssize_t lo, Py_ssize_t hi, const uint64_t* bits, uint8_t* active, const float* trust,
-    uint8_t* churned, uint8_t* consent, double hazard_max, double trust_mid, double slope,
+    uint8_t* churned, uint8_t* consent, const CustomerParams* p, uint64_t below,
 ) noexcept nogil:
-    """Churn among customers [lo, hi), ``bits[i - lo]`` being customer i's draw: a churner's
-    ``active`` becomes 0, its ``churned`` 1 (everyone else's 0) and, unless ``consent`` is
-    NULL, its consent bits 0.  Returns the number of churners."""
-    cdef Py_ssize_t i, n_churned = 0
-    cdef double h, u, z
-    # h <= hazard_max, so a customer with u >= hazard_max stays, decided without exp() and
-    # without converting the draw to a double (uniform_threshold).
-    cdef uint64_t below = uniform_threshold(hazard_max)
-    cdef Py_ssize_t q
+    """Churn among customers [lo, hi), ``bits[i - lo]`` being customer i's draw: a churner
+    (draw below churn_hazard) gets ``active`` 0, ``churned`` 1 (everyone else's 0) and its
+    consent bits 0.  ``below`` is uniform_threshold of the hazard's bound: a customer whose
+    draw is not below it stays, decided without reading its trust.  Returns the number of
+    churners."""
+    cdef Py_ssize_t i, q, n_churned = 0
+    cdef double u
+    cdef ScaledLogistic h
     memset(&churned[lo], 0, hi - lo)
     q = next_churn_candidate(bits, &active[lo], 0, hi - lo, below)
     while q < hi - lo:
         i = lo + q
         u = bits_to_uniform(bits[q])
-        z = slope * (trust_mid - trust[i])
-        # h < hazard_max * exp(z): most candidates (trust well above trust_mid) stay, decided
+        h = churn_hazard(p, trust[i])
+        # h < scale * exp(z): most candidates (trust well above the midpoint) stay, decided
         # without exp().
-        if above_exp_bound(u, hazard_max, z):
-            q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
-            continue
-        h = hazard_max * sigmoid(z)
-        if u < h:
+        if not above_exp_bound(u, h.scale, h.z) and u < scaled_logistic(h):
             active[i] = 0
             churned[i] = 1
+            consent[i] = 0
             n_churned += 1
-            if consent != NULL:
-                consent[i] = 0
         q = next_churn_candidate(bits, &active[lo], q + 1, hi - lo, below)
     return n_churned
 
@@ -286,92 +182,40 @@ cdef inline Py_ssize_t count_active(Py_ssize_t lo, Py_ssize_t hi, const uint8_t*
     return n
 
 
-def relax_and_decay(
-    const uint8_t[::1] active,          # IN  uint8[N]
-    float[::1] trust,                   # IN/OUT float32[N]
-    const float[::1] trust_base,        # IN  float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
-    double relax,                       # fraction of the gap to baseline closed per day
-    const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
-    const uint8_t[::1] live,            # IN  uint8[C] 0: the channel's fatigue is all zero (left as is)
-    int n_threads,
-):
-    """One day without contact: trust relaxes toward its baseline, fatigue decays."""
-    cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[0], blk, lo, hi
-    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
-    if n == 0:
-        return
-    cdef const uint8_t* act = &active[0]
-    cdef float* tr = &trust[0]
-    cdef const float* base = &trust_base[0]
-    cdef float* fat = &fatigue[0, 0]
-    cdef const double* dec = &decay[0]
-    cdef const uint8_t* lv = &live[0]
-    for blk in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="static"):
-        lo = blk * DRAW_BLOCK
-        hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
-        recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, relax, dec)
-
-
-def churn_day(
-    uint8_t[::1] active,                # IN/OUT uint8[N]; set to 0 on churn
-    const float[::1] trust,             # IN  float32[N]
-    uint8_t[::1] churned,               # OUT uint8[N]; 1 where the customer churned today
-    double hazard_max, double trust_mid, double slope,
-    uint64_t key, int n_threads,
-):
-    """Daily churn: hazard = hazard_max * sigmoid(slope * (trust_mid - trust)).  Draw j=0."""
-    cdef Py_ssize_t n = trust.shape[0], blk, lo, hi
-    cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
-    cdef uint64_t* bits = NULL
-    if n == 0:
-        return
-    cdef uint8_t* act = &active[0]
-    cdef const float* tr = &trust[0]
-    cdef uint8_t* out = &churned[0]
-    with nogil, parallel(num_threads=n_threads):
-        bits = <uint64_t*>malloc(DRAW_BLOCK * sizeof(uint64_t))
-        for blk in prange(n_blocks, schedule="static"):
-            lo = blk * DRAW_BLOCK
-            hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
-            customer_draws(key, lo, hi - lo, 0, bits)
-            churn_block(lo, hi, bits, act, tr, out, NULL, hazard_max, trust_mid, slope)
-        free(bits)
-
-
 def recover_and_churn(
     uint8_t[::1] active,                # IN/OUT uint8[N]; set to 0 on churn
     float[::1] trust,                   # IN/OUT float32[N]
     const float[::1] trust_base,        # IN  float32[N]
     float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
-    const double[::1] decay,            # IN  float64[C] fatigue multiplier per day
     const uint8_t[::1] live,            # IN  uint8[C] 0: the channel's fatigue is all zero (left as is)
-    uint8_t[::1] churned,               # OUT uint8[N]; 1 where the customer churned today
+    uint8_t[::1] churned,               # OUT uint8[N] (with churn); 1 where the customer churned today
     uint8_t[::1] consent,               # IN/OUT uint8[N]; a churner's becomes 0
-    bint recover, double relax,
-    double hazard_max, double trust_mid, double slope,
+    Params params,
+    int stages,                         # STAGE_RECOVERY | STAGE_CHURN: which of the two run
     uint64_t key, int n_threads,
 ):
-    """The day's recovery and churn in one pass: relax_and_decay (when ``recover``), then
-    churn_day, then ``consent[churned] = 0``.  Returns (customers who churned, customers
-    active after the churn), counted in the same pass.
+    """The day's stages, in one pass over the customers: recovery (trust relaxes toward its
+    baseline, fatigue decays), then churn (draw j = 0 below churn_hazard: the customer leaves,
+    its consents end).  ``stages`` says which run (a behavior between them splits the day
+    into two calls; the results are the same as one).
 
-    The same results bit for bit as the two kernels and the assignment in turn: each
-    customer's recovery, draw and decision depend on nothing but its own row, and a block's
-    recovery runs before its churn.  The rows are read once instead of twice, and no pass
-    over N is left to Python.  Parameters: see the two kernels.
+    Returns (customers who churned, customers active after the day's stages), counted in
+    the same pass; the churned count is 0 without the churn stage.
     """
     cdef Py_ssize_t n = trust.shape[0], n_ch = fatigue.shape[0], blk, lo, hi
     cdef Py_ssize_t n_blocks = (n + DRAW_BLOCK - 1) // DRAW_BLOCK
     cdef uint64_t* bits = NULL
     cdef Py_ssize_t n_churned = 0, n_active = 0
+    cdef const CustomerParams* p = &params.c
+    cdef bint recover = (stages & STAGE_RECOVERY) != 0, churn = (stages & STAGE_CHURN) != 0
+    # The hazard's bound does not depend on trust (churn_hazard's scale).
+    cdef uint64_t below = uniform_threshold(churn_hazard(p, 0.5).scale)
     if n == 0:
         return 0, 0
     cdef uint8_t* act = &active[0]
     cdef float* tr = &trust[0]
     cdef const float* base = &trust_base[0]
     cdef float* fat = &fatigue[0, 0]
-    cdef const double* dec = &decay[0]
     cdef const uint8_t* lv = &live[0]
     cdef uint8_t* out = &churned[0]
     cdef uint8_t* cons = &consent[0]
@@ -380,13 +224,29 @@ def recover_and_churn(
         for blk in prange(n_blocks, schedule="static"):
             lo = blk * DRAW_BLOCK
             hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
-            customer_draws(key, lo, hi - lo, 0, bits)
             if recover:
-                recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, relax, dec)
-            n_churned += churn_block(lo, hi, bits, act, tr, out, cons, hazard_max, trust_mid, slope)
+                recover_block(lo, hi, act, tr, base, fat, n, n_ch, lv, p)
+            if churn:
+                customer_draws(key, lo, hi - lo, 0, bits)
+                n_churned += churn_block(lo, hi, bits, act, tr, out, cons, p, below)
             n_active += count_active(lo, hi, act)
         free(bits)
     return n_churned, n_active
+
+
+cdef inline Py_ssize_t block_visitors(const uint64_t* bits, const uint8_t* active, const float* trust,
+                                      const float* visit_rate, Py_ssize_t lo, Py_ssize_t n,
+                                      const CustomerParams* p, int64_t* out) noexcept nogil:
+    """The visitors among customers lo .. lo + n - 1 (draw below visit_probability, active),
+    compacted: their indices at out[0], out[1], ...; returns how many.  Past those, out holds
+    scratch, never beyond its n slots.  Branch-free: whether a customer visits is a coin
+    flip, which a branch would mispredict (every customer is written at the next free slot,
+    which only a visitor keeps)."""
+    cdef Py_ssize_t q, w = 0
+    for q in range(n):
+        out[w] = lo + q
+        w += (active[q] != 0) & (bits_to_uniform(bits[q]) < visit_probability(p, visit_rate[q], trust[q]))
+    return w
 
 
 def select_visitors(
@@ -394,10 +254,11 @@ def select_visitors(
     const float[::1] trust,             # IN  float32[N]
     const float[::1] visit_rate,        # IN  float32[N] visit probability per day at trust 0.5
     int64_t[::1] visitors,              # OUT int64[N]; the first (returned) count: today's visitors
-    double trust_slope,
+    Params params,
     uint64_t key, int n_threads,
 ):
-    """Organic visits today: p = rate * max(0, 1 + trust_slope * (trust - 0.5)).  Draw j=0.
+    """Organic visits today: an active customer visits when its draw j = 0 is below
+    visit_probability.
 
     Returns the number of visitors k; ``visitors[:k]`` are their indices, ascending, and
     the entries after them are scratch.  Each thread compacts the visitors of one contiguous
@@ -409,6 +270,7 @@ def select_visitors(
     cdef Py_ssize_t n_parts = max(1, min(n_threads, n_blocks))
     cdef uint64_t* bits = NULL
     cdef Py_ssize_t* count = NULL
+    cdef const CustomerParams* p = &params.c
     if n == 0:
         return 0
     cdef int64_t* out = &visitors[0]
@@ -425,10 +287,8 @@ def select_visitors(
                 lo = blk * DRAW_BLOCK
                 hi = lo + DRAW_BLOCK if lo + DRAW_BLOCK < n else n
                 customer_draws(key, lo, hi - lo, 0, bits)
-                # Compaction without a branch (whether a customer visits is a coin flip,
-                # which a branch would mispredict); w <= lo, so the part's writes stay
-                # inside the part.  An inactive customer's draw is ignored.
-                w = w + block_visitors(bits, &act[lo], &tr[lo], &rate[lo], lo, hi - lo, trust_slope, &out[w])
+                # w <= lo, so the part's writes stay inside the part.
+                w = w + block_visitors(bits, &act[lo], &tr[lo], &rate[lo], lo, hi - lo, p, &out[w])
             count[part] = w - first
         free(bits)
     total = 0
@@ -438,6 +298,22 @@ def select_visitors(
         total += count[part]
     free(count)
     return total
+
+
+def flag_valued(
+    const uint8_t[::1] active,          # IN  uint8[N]
+    const float[::1] rel_mean,          # IN  float32[N]
+    const float[::1] trust,             # IN  float32[N]
+    uint8_t[::1] valued,                # OUT uint8[N] feels_valued of each customer
+    Params params, int n_threads,
+):
+    """Who feels valued (feels_valued); returns how many do."""
+    cdef Py_ssize_t n = trust.shape[0], i, count = 0
+    cdef const CustomerParams* p = &params.c
+    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+        valued[i] = feels_valued(p, active[i] != 0, rel_mean[i], trust[i])
+        count += valued[i]
+    return count
 
 
 include "_simd.pxi"
@@ -490,7 +366,8 @@ cdef extern from *:
         __m128i f23 = sim_rows2(feat + 8 * row[2], feat + 8 * row[3]);
         __m128i f45 = sim_rows2(feat + 8 * row[4], feat + 8 * row[5]);
         __m128i f67 = sim_rows2(feat + 8 * row[6], feat + 8 * row[7]);
-        __m512i f = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(f01), f23, 1)),
+        __m512i f = _mm512_inserti64x4(_mm512_castsi256_si512(
+                                           _mm256_inserti128_si256(_mm256_castsi128_si256(f01), f23, 1)),
                                        _mm256_inserti128_si256(_mm256_castsi128_si256(f45), f67, 1), 1);
         /* Each 128-bit lane L: draw L's four pair sums in a, draw L + 4's in b. */
         __m512i a = _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm512_castsi512_si256(f)), p);
@@ -514,7 +391,8 @@ cdef extern from *:
     #endif
         int64_t best = INT64_MIN;
         for (uint64_t j = 0; j < 8; j++) {
-            uint32_t item = (uint32_t)(((sim_mix64(base + (j + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL) * (uint64_t)bound) >> 32);
+            uint64_t low = sim_mix64(base + (j + 1) * SIM_GOLDEN) & 0xFFFFFFFFULL;
+            uint32_t item = (uint32_t)((low * (uint64_t)bound) >> 32);
             int32_t dot = 0;
             for (int d = 0; d < 8; d++) dot += (int32_t)pref[d] * (int32_t)feat[8 * (size_t)item + d];
             int64_t key = (int64_t)dot * ((int64_t)1 << 35) + (int64_t)((7 - j) << 32) + (int64_t)item;
@@ -531,13 +409,13 @@ cdef extern from *:
 cdef inline void browse_touch(
     Py_ssize_t t, int64_t i, const int8_t* pr, Py_ssize_t d_dim, const int8_t* feat, Py_ssize_t m,
     const uint8_t* dur, const float* cyc, const int32_t* hi_item, const int16_t* hi_day, Py_ssize_t n_hist,
-    int day, double replenish_lo, double replenish_hi, double replenish_boost, int n_look, bint vector_look8,
+    int day, const CustomerParams* p, bint vector_look8,
     uint64_t key, int32_t* look, int32_t* look_dot, int32_t* out_item, float* out_rel, int64_t* bad,
 ) noexcept nogil:
     """Touch t's browsing (customer i): see browse.  ``look`` and ``look_dot`` are scratch of
-    n_look entries; ``bad`` receives 1 + i when i's history holds an item outside [0, m)."""
+    p.browse_items entries; ``bad`` receives 1 + i when i's history holds an item outside [0, m)."""
     cdef Py_ssize_t j, h, best_item
-    cdef double ratio
+    cdef int n_look = p.browse_items
     cdef int due_day, hday
     cdef uint64_t base
     cdef int32_t hitem, best_dot, best_look
@@ -552,15 +430,14 @@ cdef inline void browse_touch(
         if <uint64_t>hitem >= <uint64_t>m:
             bad[0] = i + 1     # checked here, where the row is read (see the design note)
             continue
-        if not dur[hitem] and hday > due_day:
-            ratio = <double>(day - hday) / <double>cyc[hitem]
-            if ratio >= replenish_lo and ratio <= replenish_hi:
-                due_day = hday
-                best_item = hitem
+        # The most recent purchase that is due again.
+        if hday > due_day and is_replenishment_due(p, dur[hitem] != 0, <double>(day - hday), cyc[hitem]):
+            due_day = hday
+            best_item = hitem
     if best_item >= 0:
         out_item[t] = <int32_t>best_item
-        out_rel[t] = <float>(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim) * (1.0 / UNIT_SQ)
-                             + replenish_boost)
+        out_rel[t] = <float>perceived_relevance(
+            p, taste_match(dot_i8(&pr[i * d_dim], &feat[best_item * d_dim], d_dim)), False, True)
         return
     base = customer_base(key, i)
     if vector_look8:
@@ -577,12 +454,12 @@ cdef inline void browse_touch(
             for j in range(n_look):
                 look_dot[j] = dot_i8(&pr[i * d_dim], &feat[look[j] * d_dim], d_dim)
         # The best match (the first, on ties) found on the integer dot products
-        # (scaling by 1 / UNIT_SQ keeps their order).
+        # (taste_match is increasing in them).
         j = first_max_i32(look_dot, n_look)
         best_look = look[j]
         best_dot = look_dot[j]
     out_item[t] = best_look
-    out_rel[t] = <float>(best_dot * (1.0 / UNIT_SQ))
+    out_rel[t] = <float>taste_match(best_dot)
 
 
 def browse(
@@ -595,16 +472,15 @@ def browse(
     const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
     int32_t[::1] viewed,                # OUT int32[k] the item the customer looked at
     float[::1] viewed_rel,              # OUT float32[k] its relevance to the customer
-    int day, double replenish_lo, double replenish_hi, double replenish_boost,
-    int n_look, uint64_t key, int n_threads,
+    int day, Params params, uint64_t key, int n_threads,
 ):
     """A visitor's own search.
 
-    A visitor with a consumable due again (bought between ``replenish_lo`` and
-    ``replenish_hi`` cycles ago; the most recent such purchase) comes for it: it views that
-    item, with relevance pref . feat + ``replenish_boost``.  Otherwise, of n_look random
-    items it views the one it likes best.  Draws j = 0 .. n_look-1 (one item index each, low
-    32 bits), made only when nothing is due.
+    A visitor with a consumable due again (is_replenishment_due; the most recent such
+    purchase) comes for it: it views that item, with its perceived relevance as due.
+    Otherwise, of browse_items random items it views the one it likes best (taste_match).
+    Draws j = 0 .. browse_items - 1 (one item index each, low 32 bits), made only when
+    nothing is due.
 
     Returns 0, or 1 + a customer whose purchase history holds an item outside [0, M) in a
     filled slot (that slot is then ignored).
@@ -612,6 +488,8 @@ def browse(
     cdef Py_ssize_t k = cust.shape[0], d_dim = pref.shape[1], m = item_feat.shape[0]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, ia
+    cdef const CustomerParams* p = &params.c
+    cdef int n_look = p.browse_items
     cdef int32_t* look = NULL
     cdef int32_t* look_dot = NULL
     cdef int64_t bad_customer = 0
@@ -632,7 +510,7 @@ def browse(
     # registers (look8).
     cdef bint vector_look8 = d_dim == 8 and n_look == 8 and get_simd() == SIMD_AVX512
     if n_look < 1:
-        raise ValueError(f"browse: n_look is {n_look}, must be at least 1")
+        raise ValueError(f"browse: browse_items is {n_look}, must be at least 1")
     with nogil, parallel(num_threads=n_threads):
         look = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
@@ -653,9 +531,8 @@ def browse(
                 prefetch_r(&hi_item[ia * n_hist])
             if t + PREFETCH_AHEAD < k:
                 prefetch_r(&pr[cu[t + PREFETCH_AHEAD] * d_dim])
-            browse_touch(t, cu[t], pr, d_dim, feat, m, dur, cyc, hi_item, hi_day, n_hist, day, replenish_lo,
-                         replenish_hi, replenish_boost, n_look, vector_look8, key, look, look_dot, out_item,
-                         out_rel, bad)
+            browse_touch(t, cu[t], pr, d_dim, feat, m, dur, cyc, hi_item, hi_day, n_hist, day, p, vector_look8,
+                         key, look, look_dot, out_item, out_rel, bad)
         free(look)
         free(look_dot)
     return bad_customer
@@ -671,29 +548,27 @@ def expose(
     const float[::1] trust,             # IN  float32[N]
     const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
     uint8_t[::1] exposed,               # OUT uint8[k]
-    int channel, double base_rate, double trust_elasticity, double fatigue_k,
-    uint64_t key, int n_threads,
+    int channel, Params params, uint64_t key, int n_threads,
 ):
-    """Is a sent message noticed (an email opened, a push seen)?  Draw j=0.
-
-    p = base_rate * (trust / 0.5) ** trust_elasticity * exp(-fatigue_k * fatigue[channel]),
-    capped at 1.
-    """
+    """Is a sent message noticed (an email opened, a push read, an ad noticed)?  Draw j = 0
+    below open_probability."""
     cdef Py_ssize_t k = cust.shape[0], t, i
-    cdef double p, tr, u, f, x
-    # With trust <= 1, fatigue >= 0 and both exponents' signs as the schema requires, p is at
-    # most base_rate * 2 ** trust_elasticity: a draw above that decides "not noticed" without
-    # the log and two exp() (most touches: open rates are low).
-    cdef bint monotone = trust_elasticity >= 0.0 and fatigue_k >= 0.0
-    cdef double p_max = base_rate * exp(trust_elasticity * log(2.0)) if monotone else 2.0
-    # Below p_max (about twice the open rate), p is bracketed without log() and exp(): the
-    # trust factor (trust / 0.5) ** elasticity, increasing in trust, lies between its values
-    # at the edges of the trust's bin (of EXPOSE_BINS, tabled once per call), and the fatigue
-    # factor exp(-x), x = fatigue_k * fatigue >= 0, between 1 - x and 1 / (1 + x).  A draw
-    # above the upper end is "not noticed", below the lower end "noticed"; only the few in
-    # between (a band of about x ** 2 of p) compute p.  The bounds are widened by a relative
-    # 1e-9, far more than the rounding of log(), exp() and the products, so every decision is
-    # the one the computed p gives.
+    cdef const CustomerParams* p = &params.c
+    cdef double tr, u, f, x
+    # The shortcuts below rest on open_probability's form, open_trust_factor(trust) *
+    # exp(-open_fatigue_exponent(fatigue)): a trust factor increasing in trust (elasticity
+    # >= 0) and an exponent >= 0 (fatigue_k >= 0, fatigue >= 0).  Then p is at most the
+    # factor at trust 1: a draw above that decides "not noticed" without the log and two
+    # exp() (most touches: open rates are low).
+    cdef bint monotone = p.open_trust_elasticity[channel] >= 0.0 and p.open_fatigue_k[channel] >= 0.0
+    cdef double p_max = open_trust_factor(p, channel, 1.0) if monotone else 2.0
+    # Below p_max, p is bracketed without log() and exp(): the trust factor lies between its
+    # values at the edges of the trust's bin (of EXPOSE_BINS, tabled once per call), and the
+    # fatigue factor exp(-x) between 1 - x and 1 / (1 + x).  A draw above the upper end is
+    # "not noticed", below the lower end "noticed"; only the few in between (a band of about
+    # x ** 2 of p) compute p.  The bounds are widened by a relative 1e-9, far more than the
+    # rounding of log(), exp() and the products, so every decision is the one the computed p
+    # gives.
     cdef double* t_lo = NULL
     cdef double* t_hi = NULL
     cdef int b
@@ -716,8 +591,8 @@ def expose(
             raise MemoryError()
         for b in range(EXPOSE_BINS + 2):
             # bin b holds trust in [b, b + 1) / EXPOSE_BINS (bin EXPOSE_BINS: trust 1 exactly)
-            t_lo[b] = base_rate * exp(trust_elasticity * log(b / (0.5 * EXPOSE_BINS))) * (1.0 - 1e-9) if b > 0 else 0.0
-            t_hi[b] = base_rate * exp(trust_elasticity * log((b + 1) / (0.5 * EXPOSE_BINS))) * (1.0 + 1e-9)
+            t_lo[b] = open_trust_factor(p, channel, <double>b / EXPOSE_BINS) * (1.0 - 1e-9) if b > 0 else 0.0
+            t_hi[b] = open_trust_factor(p, channel, <double>(b + 1) / EXPOSE_BINS) * (1.0 + 1e-9)
     with nogil, parallel(num_threads=n_threads):
         # Raw pointers as thread-private locals (see browse).
         cu = &cust[0] if k > 0 else NULL
@@ -746,7 +621,7 @@ def expose(
                     above = ((bits[t - lo] >> 11) >= below) & (tr <= 1.0) & (f >= 0.0)
                     binned = (0.0 < tr) & (tr <= 1.0) & (0.0 <= f) & (f < 1e300)
                     b = <int>((tr if binned else 0.0) * EXPOSE_BINS)
-                    x = fatigue_k * (f if binned else 0.0)
+                    x = open_fatigue_exponent(p, channel, f if binned else 0.0)
                     no = binned & (u * (1.0 + x) >= t_hi[b])
                     yes = binned & (u < t_lo[b] * (1.0 - x))
                     if above | no | yes:
@@ -755,335 +630,33 @@ def expose(
                 elif (bits[t - lo] >> 11) >= below and tr <= 1.0 and f >= 0.0:
                     out[t] = 0
                     continue
-                if tr <= 0.0:
-                    p = 0.0
-                else:
-                    p = base_rate * exp(trust_elasticity * log(tr / 0.5)) * exp(-fatigue_k * f)
-                out[t] = u < p
+                out[t] = u < open_probability(p, channel, tr, f)
         free(bits)
     free(t_lo)
     free(t_hi)
 
 
-def perceive(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k]
-    const int32_t[:, ::1] slate,        # IN  int32[k, S]
-    const int8_t[:, ::1] pref,          # IN  int8[N, D]
-    const int8_t[:, ::1] item_feat,     # IN  int8[M, D]
-    const int32_t[::1] item_cat,        # IN  int32[M]
-    const uint8_t[::1] item_durable,    # IN  uint8[M]
-    const float[::1] item_cycle,        # IN  float32[M] repurchase cycle, days
-    const int32_t[:, ::1] hist_item,    # IN  int32[N, H]
-    const int16_t[:, ::1] hist_day,     # IN  int16[N, H]
-    float[::1] rel,                     # OUT float32[k] perceived relevance of the slate
-    int8_t[::1] best,                   # OUT int8[k] slot the customer likes best (-1: none)
-    uint8_t[::1] persofail,             # OUT uint8[k] 1 + the first slot showing a just-bought durable, 0 if none
-    int day, double persofail_window, double persofail_relevance,
-    double replenish_lo, double replenish_hi, double replenish_boost,
-    int n_threads,
+def return_visits(
+    const int64_t[::1] cust,            # IN  int64[k] an ads wave's customers
+    const uint8_t[::1] exposed,         # IN  uint8[k] the ad was noticed
+    const uint8_t[::1] clicked,         # IN  uint8[k] the ad was clicked
+    const float[::1] since_visit,       # IN  float32[k] days since the customer's last visit
+    uint8_t[::1] returning,             # OUT uint8[k] 1: the customer comes to the site now
+    Params params, uint64_t key, int n_threads,
 ):
-    """Perceived relevance of each slot: taste match, corrected by purchase history.
-
-    A durable whose category was bought less than ``persofail_window`` days ago is a
-    persofail: its relevance becomes ``persofail_relevance``; ``persofail`` records 1 + the
-    first such slot (0: none), so reports can name the rule that filled it.  A consumable whose category
-    was bought between ``replenish_lo`` and ``replenish_hi`` cycles ago gains
-    ``replenish_boost``.  The slate's relevance is its best slot's.  No random draws.
-    """
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
-    cdef Py_ssize_t n_hist = hist_item.shape[1]
-    cdef Py_ssize_t t, i, j, d, h, item, best_j, n_valid, ia
-    cdef double s, best_s, age, min_age, ratio
-    cdef int cat
-    cdef uint8_t pf
-    cdef int* h_cat = NULL
-    cdef double* h_age = NULL
-    with nogil, parallel(num_threads=n_threads):
-        # The customer's purchases (category, age) are gathered once per touch, not once
-        # per slot; the per-slot scan then reads them in the same order as before.
-        h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
-        h_age = <double*>malloc((n_hist + 1) * sizeof(double))
-        for t in prange(k, schedule="static"):
-            if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
-                ia = cust[t + PREFETCH_AHEAD]
-                prefetch_r(&pref[ia, 0])
-                prefetch_r(&hist_item[ia, 0])
-                prefetch_r(&hist_day[ia, 0])
-            rel[t] = 0.0
-            best[t] = -1
-            persofail[t] = 0
-            if not exposed[t]:
-                continue
-            i = cust[t]
-            n_valid = 0
-            for h in range(n_hist):
-                if hist_day[i, h] != NO_DAY:
-                    h_cat[n_valid] = item_cat[hist_item[i, h]]
-                    h_age[n_valid] = <double>(day - hist_day[i, h])
-                    n_valid = n_valid + 1
-            best_s = -1e300
-            best_j = 0
-            pf = 0
-            for j in range(n_slot):
-                item = slate[t, j]
-                s = dot_i8(&pref[i, 0], &item_feat[item, 0], d_dim) * (1.0 / UNIT_SQ)
-                # The most recent purchase in the same category, if any.
-                cat = item_cat[item]
-                min_age = 1e300
-                for h in range(n_valid):
-                    age = h_age[h]
-                    min_age = age if (h_cat[h] == cat and age < min_age) else min_age
-                if min_age < 1e299:
-                    if item_durable[item]:
-                        if min_age < persofail_window:
-                            s = persofail_relevance
-                            if pf == 0:
-                                pf = <uint8_t>(j + 1)
-                    else:
-                        ratio = min_age / item_cycle[item]
-                        if ratio >= replenish_lo and ratio <= replenish_hi:
-                            s = s + replenish_boost
-                if s > best_s:
-                    best_s = s
-                    best_j = j
-            rel[t] = <float>best_s
-            best[t] = <int8_t>best_j
-            persofail[t] = pf
-        free(h_cat)
-        free(h_age)
-
-
-cdef inline double creep_probability(const uint8_t* basis, const int32_t* slate, Py_ssize_t n_slot,
-                                     const double* intrusiveness, const float* item_sensitivity,
-                                     double sensitivity_floor, double scale, double obtrusiveness,
-                                     double privacy, double covert_factor, double relief) noexcept nogil:
-    """The chance that a touch feels creepy: its most intrusive slot (data basis x item
-    sensitivity) scaled by the channel, the customer's privacy sensitivity and the strategy's
-    covertness and relief, at most 1.  Shared by ``creep`` and ``respond``."""
-    cdef Py_ssize_t j
-    cdef double s, top = 0.0, p
-    for j in range(n_slot):
-        s = intrusiveness[basis[j]] * (sensitivity_floor + item_sensitivity[slate[j]])
-        if s > top:
-            top = s
-    p = scale * top * obtrusiveness * privacy * covert_factor * relief
-    return 1.0 if p > 1.0 else p
-
-
-def creep(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k]
-    const int32_t[:, ::1] slate,        # IN  int32[k, S]
-    const uint8_t[:, ::1] basis,        # IN  uint8[k, S]
-    const float[::1] item_sensitivity,  # IN  float32[M] in [0, 1]
-    const float[::1] privacy,           # IN  float32[N] in [0, 1]
-    const double[::1] intrusiveness,    # IN  float64[5] per data basis
-    uint8_t[::1] creepy,                # OUT uint8[k]
-    double obtrusiveness, double sensitivity_floor, double covert_factor,
-    double relief, double scale,
-    uint64_t key, int n_threads,
-):
-    """Does the touch feel creepy?  Draw j=0.
-
-    score = max over slots of intrusiveness[basis] * (sensitivity_floor + item_sensitivity)
-            * obtrusiveness * privacy * covert_factor * relief;
-    p = min(1, scale * score).  ``covert_factor`` (>= 1 for covert collection) and ``relief``
-    (<= 1 with explanation or control) are the strategy's, the same for every touch.
-    """
-    cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], t, i, ta
-    cdef double p
+    """Who an ads wave brings back to the site: everyone who clicked, and a noticed ad's
+    customer when draw j = 0 is below reminder_probability of the days since its last visit.
+    Returns how many come."""
+    cdef Py_ssize_t k = cust.shape[0], t, count = 0
+    cdef const CustomerParams* p = &params.c
     for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        ta = t + 2 * PREFETCH_AHEAD
-        if ta < k and exposed[ta]:
-            prefetch_r(&privacy[cust[ta]])
-        creepy[t] = 0
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        p = creep_probability(&basis[t, 0], &slate[t, 0], n_slot, &intrusiveness[0], &item_sensitivity[0],
-                              sensitivity_floor, scale, obtrusiveness, privacy[i], covert_factor, relief)
-        creepy[t] = draw_uniform(customer_base(key, i), 0) < p
+        returning[t] = (clicked[t] != 0) | ((exposed[t] != 0) & (
+            draw_uniform(customer_base(key, cust[t]), 0) < reminder_probability(p, since_visit[t])))
+        count += returning[t]
+    return count
 
 
-def engage(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k]
-    const int32_t[:, ::1] slate,        # IN  int32[k, S]
-    const float[::1] rel,               # IN  float32[k]
-    const int8_t[::1] best,             # IN  int8[k]
-    const uint8_t[::1] creepy,          # IN  uint8[k]
-    const int32_t[::1] viewed,          # IN  int32[k] browsed item, -1 when none
-    const float[::1] viewed_rel,        # IN  float32[k]
-    const float[::1] trust,             # IN  float32[N]
-    const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
-    const float[::1] price_sensitivity, # IN  float32[N] multiplier of price_elasticity
-    const double[::1] price,            # IN  float64[M]
-    const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
-    const double[::1] margin,           # IN  float64[M] margin per unit sold
-    int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
-    int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
-    uint8_t[::1] clicked,               # OUT uint8[k]
-    int32_t[::1] bought,                # OUT int32[k] item bought, -1 when none
-    double[::1] revenue,                # OUT float64[k]
-    double[::1] margin_out,             # OUT float64[k]
-    int channel, int day,
-    double click_bias, double click_relevance, double click_trust, double click_fatigue,
-    double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
-    double price_elasticity, double organic_bias,
-    uint64_t key, int n_threads,
-):
-    """Click and purchase.  Draws: j=0 click, j=1 purchase of the clicked item, j=2 organic.
-
-    p_click = sigmoid(click_bias + click_relevance*rel + click_trust*(trust-0.5)
-                      - click_fatigue*fatigue[channel] - click_creepy*creepy)
-    p_buy   = sigmoid(bias + buy_relevance*r + buy_trust*(trust-0.5)
-                      - price_elasticity*price_sensitivity*log_price_ratio[item])
-    with bias = buy_bias for the clicked slot (r = rel) and organic_bias for the browsed item
-    (r = viewed_rel), which is considered only when the slate sold nothing.  A purchase
-    replaces the oldest slot of the purchase history.
-    """
-    cdef Py_ssize_t k = cust.shape[0], n_hist = hist_item.shape[1], t, i, h, oldest, ia
-    cdef double tr, p, x
-    cdef int32_t item
-    cdef uint64_t base
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        if t + PREFETCH_AHEAD < k and exposed[t + PREFETCH_AHEAD]:
-            ia = cust[t + PREFETCH_AHEAD]
-            prefetch_r(&trust[ia])
-            prefetch_r(&fatigue[channel, ia])
-            prefetch_r(&price_sensitivity[ia])
-            prefetch_w(&hist_item[ia, 0])
-            prefetch_w(&hist_day[ia, 0])
-        clicked[t] = 0
-        bought[t] = -1
-        revenue[t] = 0.0
-        margin_out[t] = 0.0
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        base = customer_base(key, i)
-        tr = trust[i] - 0.5
-        item = -1
-        if best[t] >= 0:
-            x = (click_bias + click_relevance * rel[t] + click_trust * tr
-                 - click_fatigue * fatigue[channel, i] - click_creepy * creepy[t])
-            if draw_uniform(base, 0) < sigmoid(x):
-                clicked[t] = 1
-                item = slate[t, best[t]]
-                x = (buy_bias + buy_relevance * rel[t] + buy_trust * tr
-                     - price_elasticity * price_sensitivity[i] * log_price_ratio[item])
-                if not (draw_uniform(base, 1) < sigmoid(x)):
-                    item = -1
-        if item < 0 and viewed[t] >= 0:
-            x = (organic_bias + buy_relevance * viewed_rel[t] + buy_trust * tr
-                 - price_elasticity * price_sensitivity[i] * log_price_ratio[viewed[t]])
-            if draw_uniform(base, 2) < sigmoid(x):
-                item = viewed[t]
-        if item >= 0:
-            bought[t] = item
-            revenue[t] = price[item]
-            margin_out[t] = margin[item]
-            oldest = 0
-            for h in range(1, n_hist):
-                if hist_day[i, h] < hist_day[i, oldest]:
-                    oldest = h
-            hist_item[i, oldest] = item
-            hist_day[i, oldest] = <int16_t>day
-
-
-def update_trust(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k]
-    const float[::1] rel,               # IN  float32[k]
-    const uint8_t[::1] persofail,       # IN  uint8[k]
-    const uint8_t[::1] creepy,          # IN  uint8[k]
-    const float[::1] privacy,           # IN  float32[N]
-    float[::1] trust,                   # IN/OUT float32[N]
-    float[::1] rel_mean,                # IN/OUT float32[N] running perceived relevance
-    double gain, double loss_irrelevant, double loss_persofail, double loss_creepy,
-    double relevant_above, double irrelevant_below, double rel_memory,
-    int n_threads,
-):
-    """Asymmetric trust update of exposed touches.  No random draws.
-
-    A creepy touch costs loss_creepy * privacy * t and a persofail loss_persofail * t (both
-    when both); otherwise a relevant touch (rel >= relevant_above) gains gain * (1 - t), an
-    irrelevant one (rel < irrelevant_below) costs loss_irrelevant * t, and one in between
-    leaves trust alone.  rel_mean <- (1 - rel_memory) * rel_mean + rel_memory * rel.
-    """
-    cdef Py_ssize_t k = cust.shape[0], t, i, ta
-    cdef double tr, r
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        ta = t + 2 * PREFETCH_AHEAD
-        if ta < k and exposed[ta]:
-            prefetch_w(&trust[cust[ta]])
-            prefetch_r(&privacy[cust[ta]])
-            prefetch_w(&rel_mean[cust[ta]])
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        tr = trust[i]
-        r = rel[t]
-        if creepy[t] or persofail[t]:
-            if creepy[t]:
-                tr = tr - loss_creepy * privacy[i] * tr
-            if persofail[t]:
-                tr = tr - loss_persofail * tr
-        elif r >= relevant_above:
-            tr = tr + gain * (1.0 - tr)
-        elif r < irrelevant_below:
-            tr = tr - loss_irrelevant * tr
-        trust[i] = <float>clamp01(tr)
-        rel_mean[i] = <float>((1.0 - rel_memory) * rel_mean[i] + rel_memory * r)
-
-
-def add_fatigue(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const float[::1] fatigue_sensitivity,  # IN  float32[N]
-    float[:, ::1] fatigue,              # IN/OUT float32[C, N] a row per channel
-    int channel, double cost, int n_threads,
-):
-    """Every contact on a channel adds ``cost * fatigue_sensitivity`` to that channel's fatigue."""
-    cdef Py_ssize_t k = cust.shape[0], t, i
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        i = cust[t]
-        fatigue[channel, i] = <float>(fatigue[channel, i] + cost * fatigue_sensitivity[i])
-
-
-def opt_out(
-    const int64_t[::1] cust,            # IN  int64[k]
-    const uint8_t[::1] exposed,         # IN  uint8[k]
-    const uint8_t[::1] creepy,          # IN  uint8[k]
-    const float[::1] trust,             # IN  float32[N]
-    const float[:, ::1] fatigue,        # IN  float32[C, N] a row per channel
-    uint8_t[::1] consent,               # IN/OUT uint8[N] bit `channel` cleared on opt-out
-    uint8_t[::1] opted_out,             # OUT uint8[k]
-    int channel, double base_hazard, double fatigue_k, double trust_k, double creepy_multiplier,
-    uint64_t key, int n_threads,
-):
-    """Unsubscribe from a channel after an exposed touch.  Draw j=0.
-
-    h = base_hazard * exp(fatigue_k * fatigue[channel] + trust_k * (0.5 - trust))
-        * (creepy_multiplier if creepy else 1), capped at 1.
-    """
-    cdef Py_ssize_t k = cust.shape[0], t, i
-    cdef double h
-    cdef uint8_t bit = <uint8_t>(1 << channel)
-    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
-        opted_out[t] = 0
-        if not exposed[t]:
-            continue
-        i = cust[t]
-        h = base_hazard * exp(fatigue_k * fatigue[channel, i] + trust_k * (0.5 - trust[i]))
-        if creepy[t]:
-            h = h * creepy_multiplier
-        if draw_uniform(customer_base(key, i), 0) < h:
-            opted_out[t] = 1
-            consent[i] = consent[i] & (~bit)
-
-
-# --------------------------------------------------------------------------- fused response
+# --------------------------------------------------------------------------- the response
 
 cdef OrderScratch kept_order = OrderScratch(NULL, 0)   # respond's exposure order, kept call to call
 
@@ -1104,9 +677,8 @@ def respond(
     const double[::1] price,            # IN  float64[M]
     const double[::1] log_price_ratio,  # IN  float64[M] log(price / reference price)
     const double[::1] margin,           # IN  float64[M] margin per unit sold
-    const double[::1] intrusiveness,    # IN  float64[5] per data basis
     const float[::1] privacy,           # IN  float32[N] in [0, 1]
-    const float[::1] price_sensitivity, # IN  float32[N]
+    const float[::1] price_sensitivity,  # IN  float32[N]
     const float[::1] fatigue_sensitivity,  # IN  float32[N]
     float[::1] trust,                   # IN/OUT float32[N]
     float[::1] rel_mean,                # IN/OUT float32[N]
@@ -1114,77 +686,88 @@ def respond(
     uint8_t[::1] consent,               # IN/OUT uint8[N]
     int32_t[:, ::1] hist_item,          # IN/OUT int32[N, H]
     int16_t[:, ::1] hist_day,           # IN/OUT int16[N, H]
-    float[::1] rel,                     # OUT float32[k]
-    int8_t[::1] best,                   # OUT int8[k]
-    uint8_t[::1] persofail,             # OUT uint8[k]
-    uint8_t[::1] creepy,                # OUT uint8[k]
-    uint8_t[::1] clicked,               # OUT uint8[k]
-    int32_t[::1] bought,                # OUT int32[k]
-    double[::1] revenue,                # OUT float64[k]
-    double[::1] margin_out,             # OUT float64[k]
-    uint8_t[::1] opted_out,             # OUT uint8[k] (written only when ``optout``)
+    float[::1] rel,                     # OUT float32[k] (perceive; IN to later stages without it)
+    int8_t[::1] best,                   # OUT int8[k] (perceive; IN likewise)
+    uint8_t[::1] persofail,             # OUT uint8[k] (perceive; IN likewise)
+    uint8_t[::1] creepy,                # OUT uint8[k] (creep; IN likewise)
+    uint8_t[::1] clicked,               # OUT uint8[k] (engage)
+    int32_t[::1] bought,                # OUT int32[k] (engage)
+    double[::1] revenue,                # OUT float64[k] (engage)
+    double[::1] margin_out,             # OUT float64[k] (engage)
+    uint8_t[::1] opted_out,             # OUT uint8[k] (optout)
     int channel, int day,
-    # perceive
-    double persofail_window, double persofail_relevance,
-    double replenish_lo, double replenish_hi, double replenish_boost,
-    # creep
-    double obtrusiveness, double sensitivity_floor, double covert_factor, double relief, double scale,
-    uint64_t creep_key,
-    # engage
-    double click_bias, double click_relevance, double click_trust, double click_fatigue,
-    double click_creepy, double buy_bias, double buy_relevance, double buy_trust,
-    double price_elasticity, double organic_bias, uint64_t engage_key,
-    # update_trust
-    double gain, double loss_irrelevant, double loss_persofail, double loss_creepy,
-    double relevant_above, double irrelevant_below, double rel_memory,
-    # add_fatigue (skipped when fatigue_cost <= 0)
-    double fatigue_cost,
-    # opt_out (skipped when optout == 0)
-    int optout, double base_hazard, double optout_fatigue_k, double trust_k, double creepy_multiplier,
-    uint64_t optout_key,
+    Params params,
+    int stages,                         # which response stages run (STAGE_* bits, _model.pxd)
+    bint covert, bint explained, bint control,   # the strategy's levers (creep)
+    uint64_t creep_key, uint64_t engage_key, uint64_t optout_key,
     int n_threads,
-    # browse (when ``browse_visits``)
-    bint browse_visits=False, int n_look=8, uint64_t browse_key=0,
-    # False: this channel's fatigue row is all zeros (and fatigue_cost is 0), so not read
+    bint browse_visits=False, uint64_t browse_key=0,
     bint fatigue_live=True,
 ):
-    """perceive, creep, engage, update_trust, add_fatigue, opt_out in one pass per touch.
+    """The response to a wave, one pass per touch through the stages in ``stages``, in order:
 
-    Each touch runs the six stages' bodies in pipeline order on its own customer, so the
-    results are bit for bit those of calling the six kernels in turn (same draws from each
-    stage's key, same operations in the same order, values passed between stages through
-    float32 exactly as the per-touch arrays store them): customers are unique within a wave,
-    so no touch sees another's writes.  The customer's rows are loaded once instead of once
-    per stage, and the purchase history is scanned once (perceive's categories and ages and
-    engage's oldest slot).  ``add_fatigue`` runs when ``fatigue_cost > 0``, ``opt_out`` when
-    ``optout`` is nonzero, as in the customer model.  Parameters: see the six kernels.
+    * perceive: each slot's perceived relevance (taste_match, is_persofail,
+      is_replenishment_due, perceived_relevance); the slate's relevance ``rel`` and ``best``
+      slot are its best slot's (the first, on ties); ``persofail`` 1 + the first persofail
+      slot, 0 if none;
+    * creep: the touch feels creepy when draw j = 0 of ``creep_key`` is below
+      creep_probability of its most intrusive slot (slot_intrusion);
+    * engage: the best slot is clicked when draw j = 0 of ``engage_key`` is below
+      sigmoid(click_logit), and bought when draw j = 1 is below sigmoid(purchase_logit); when
+      the slate sold nothing, the browsed item (``viewed``) is bought when draw j = 2 is below
+      sigmoid(purchase_logit, organic).  A purchase replaces the oldest slot of the purchase
+      history and books ``price`` and ``margin``;
+    * trust: trust_after_touch and relevance_memory_after_touch;
+    * fatigue: fatigue_after_contact (every touch, noticed or not);
+    * optout: the customer withdraws consent to the channel when draw j = 0 of ``optout_key``
+      is below optout_hazard.
+    Unnoticed touches (``exposed`` 0) get no relevance, no click and no opt-out, only the
+    contact's fatigue.
+
+    A stage not in ``stages`` leaves its outputs alone and the later stages read them from
+    the per-touch arrays (a researcher's behavior placed between two stages runs between two
+    calls): the results are bit for bit those of one call with every stage, whatever the
+    split, since values pass between stages through the arrays' own types and every stage
+    draws from its own key.  Customers are unique within a wave, so no touch sees another's
+    writes.
 
     With ``browse_visits`` (a visits wave: every touch exposed), each touch first runs
-    browse's body with ``n_look`` and ``browse_key``, writing ``viewed`` and ``viewed_rel``:
-    the same results as browse before this call, bit for bit (browse reads nothing that the
-    strategy's slates or an earlier touch of this call change), with the customer's taste
-    and purchase rows read once for both.
+    browse's body with ``browse_key``, writing ``viewed`` and ``viewed_rel``: the same
+    results as browse before this call (browse reads nothing that the strategy's slates or
+    an earlier touch of this call change), with the customer's taste and purchase rows read
+    once for both.
 
     ``fatigue_live=False`` says that the channel's fatigue row holds zeros only (onsite,
     whose visits add no fatigue): the response then takes the fatigue as 0 without reading
-    the row, sparing a visit one of the rows it fetches.  It needs ``fatigue_cost <= 0``.
+    the row.  It needs the fatigue stage off.
 
-    Returns 0, or 1 + an exposed customer whose purchase history holds an item outside
+    Returns 0, or 1 + a noticed customer whose purchase history holds an item outside
     [0, M) in a filled slot (that slot is then ignored).
     """
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia
-    cdef double s, best_s, age, min_age, ratio, p, tr, r, x, hz, u
+    cdef double s, best_s, age, min_age, top, intrusion, tr, u, x, touch_look, fail_look, slot_look
     cdef int cat
     cdef uint8_t pf, cr
     cdef bint durable, fail, due
     cdef float rel_f
     cdef int32_t item
     cdef uint64_t base
+    cdef LogLinear hz
+    cdef const CustomerParams* p = &params.c
     cdef uint8_t bit = <uint8_t>(1 << channel)
-    cdef bint add_fat = fatigue_cost > 0.0
+    cdef bint do_perceive = (stages & STAGE_PERCEIVE) != 0
+    cdef bint do_creep = (stages & STAGE_CREEP) != 0
+    cdef bint do_engage = (stages & STAGE_ENGAGE) != 0
+    cdef bint do_trust = (stages & STAGE_TRUST) != 0
+    cdef bint do_fatigue = (stages & STAGE_FATIGUE) != 0
+    cdef bint do_optout = (stages & STAGE_OPTOUT) != 0
+    # The strategy's levers, the same for every touch of the wave.
+    cdef double covert_mult = covert_multiplier(p, covert)
+    cdef double relief = transparency_relief(p, explained, control)
     cdef float fat_i                  # the customer's fatigue on this channel (0 when not live)
+    cdef int n_look = p.browse_items
     cdef int* h_cat = NULL
     cdef double* h_age = NULL
     cdef int32_t* slot_dot = NULL
@@ -1194,6 +777,11 @@ def respond(
     cdef Py_ssize_t e, n_seen, n_unseen
     cdef Py_ssize_t* order = NULL
     cdef Py_ssize_t order_cap = 0
+    if stages & ~ALL_RESPONSE_STAGES:
+        raise ValueError(f"respond: stages is {stages}; allowed: a combination of the bits 1 .. 32 (0 .. 63)")
+    if do_fatigue and not fatigue_live:
+        raise ValueError("respond: fatigue_live is False (a row of zeros) but the fatigue stage runs, which adds "
+                         "fatigue; allowed: fatigue_live False only without the fatigue stage")
     # The touches split by exposure, branch-free, each part in ascending order: the exposed
     # ones from the front of ``order``, the unexposed ones from the back (reversed).  Exposure
     # is a coin flip per touch (an email is opened or not), which a branch in one loop over
@@ -1204,14 +792,13 @@ def respond(
     order = take_order(&kept_order, k + 1, &order_cap)
     if order == NULL:
         raise MemoryError()
-    n_seen = 0
-    n_unseen = 0
     # Raw pointers, made inside each parallel block so that every thread holds them in its own
     # locals (see browse): rows are indexed with the row lengths below.
     cdef const int64_t* cu = NULL
     cdef const int8_t* pr = NULL
     cdef const int8_t* feat = NULL
     cdef const int32_t* sl = NULL
+    cdef const uint8_t* bas = NULL
     cdef const int32_t* icat = NULL
     cdef const uint8_t* idur = NULL
     cdef const float* icyc = NULL
@@ -1253,14 +840,10 @@ def respond(
         give_order(&kept_order, order, order_cap)
         raise MemoryError()
     n_unseen = k - n_seen
-    if add_fat and not fatigue_live:
-        give_order(&kept_order, order, order_cap)
-        raise ValueError(f"respond: fatigue_live is False (a row of zeros) but fatigue_cost is {fatigue_cost}, "
-                         "which adds fatigue; allowed: fatigue_cost <= 0 with fatigue_live False")
     if browse_visits and (n_unseen > 0 or n_look < 1):
         give_order(&kept_order, order, order_cap)
-        raise ValueError(f"respond: browse_visits needs every touch exposed ({n_unseen} are not) and n_look >= 1 "
-                         f"(n_look is {n_look})")
+        raise ValueError(f"respond: browse_visits needs every touch exposed ({n_unseen} are not) and browse_items "
+                         f">= 1 (it is {n_look})")
     with nogil, parallel(num_threads=n_threads):
         cu = &cust[0] if k > 0 else NULL
         fat = &fatigue[channel, 0]       # this channel's row
@@ -1268,22 +851,25 @@ def respond(
         # The unexposed touches: nothing seen, only the contact's fatigue.
         for e in prange(n_unseen, schedule="static"):
             t = order[k - 1 - e]
-            if add_fat and e + PREFETCH_AHEAD < n_unseen:
+            if do_fatigue and e + PREFETCH_AHEAD < n_unseen:
                 ia = cu[order[k - 1 - e - PREFETCH_AHEAD]]
                 prefetch_w(&fat[ia])
                 prefetch_r(&fsens[ia])
             i = cu[t]
-            rel[t] = 0.0
-            best[t] = -1
-            persofail[t] = 0
-            creepy[t] = 0
-            clicked[t] = 0
-            bought[t] = -1
-            revenue[t] = 0.0
-            margin_out[t] = 0.0
-            if add_fat:
-                fat[i] = <float>(fat[i] + fatigue_cost * fsens[i])
-            if optout:
+            if do_perceive:
+                rel[t] = 0.0
+                best[t] = -1
+                persofail[t] = 0
+            if do_creep:
+                creepy[t] = 0
+            if do_engage:
+                clicked[t] = 0
+                bought[t] = -1
+                revenue[t] = 0.0
+                margin_out[t] = 0.0
+            if do_fatigue:
+                fat[i] = <float>fatigue_after_contact(p, channel, fat[i], fsens[i])
+            if do_optout:
                 opted_out[t] = 0
     with nogil, parallel(num_threads=n_threads):
         h_cat = <int*>malloc((n_hist + 1) * sizeof(int))
@@ -1294,6 +880,7 @@ def respond(
             look_dot = <int32_t*>malloc((n_look + 1) * sizeof(int32_t))
         cu = &cust[0] if k > 0 else NULL
         sl = &slate[0, 0] if k > 0 else NULL
+        bas = &basis[0, 0] if k > 0 else NULL
         pr = &pref[0, 0]
         feat = &item_feat[0, 0]
         icat = &item_cat[0]
@@ -1340,9 +927,9 @@ def respond(
                 prefetch_r(&priv[ia])
                 prefetch_r(&psens[ia])
                 prefetch_w(&rmean[ia])
-                if optout:
+                if do_optout:
                     prefetch_w(&cons[ia])
-                if add_fat:
+                if do_fatigue:
                     prefetch_r(&fsens[ia])
             if e + PREFETCH_AHEAD + PREFETCH_AHEAD // 2 < n_seen:
                 ia = cu[order[e + PREFETCH_AHEAD + PREFETCH_AHEAD // 2]]
@@ -1354,137 +941,146 @@ def respond(
 
             # browse (a visit) ---------------------------------------------------------
             if browse_visits:
-                browse_touch(t, i, pr, d_dim, feat, m_items, idur, icyc, hitem, hday, n_hist, day, replenish_lo,
-                             replenish_hi, replenish_boost, n_look, vector_look8, browse_key, look, look_dot,
-                             o_viewed, o_vrel, bad)
+                browse_touch(t, i, pr, d_dim, feat, m_items, idur, icyc, hitem, hday, n_hist, day, p, vector_look8,
+                             browse_key, look, look_dot, o_viewed, o_vrel, bad)
 
             # perceive ---------------------------------------------------------------
-            # One scan of the history: the valid purchases (category, age) for perceive and
-            # the oldest slot (first minimum of hist_day) for a purchase in engage.
-            n_valid = 0
-            oldest = 0
-            for h in range(n_hist):
-                hd = hday[i * n_hist + h]
-                hi = hitem[i * n_hist + h]
-                if hd != NO_DAY and <uint64_t>hi >= <uint64_t>m_items:
-                    bad[0] = i + 1     # checked here, where the row is read (see the design note)
-                elif hd != NO_DAY:
-                    h_cat[n_valid] = icat[hi]
-                    h_age[n_valid] = <double>(day - hd)
-                    n_valid = n_valid + 1
-                if h > 0 and hd < hday[i * n_hist + oldest]:
-                    oldest = h
-            best_s = -1e300
-            best_j = 0
-            pf = 0
-            if d_dim == 8:
-                dots8(&pr[i * d_dim], feat, &sl[t * n_slot], n_slot, slot_dot)   # all slots at once
+            oldest = -1   # the purchase history's oldest slot, found by the scan below
+            if do_perceive:
+                # One scan of the history: the valid purchases (category, age) for perceive
+                # and the oldest slot (first minimum of hist_day) for a purchase in engage.
+                n_valid = 0
+                oldest = 0
+                for h in range(n_hist):
+                    hd = hday[i * n_hist + h]
+                    hi = hitem[i * n_hist + h]
+                    if hd != NO_DAY and <uint64_t>hi >= <uint64_t>m_items:
+                        bad[0] = i + 1     # checked here, where the row is read (see the design note)
+                    elif hd != NO_DAY:
+                        h_cat[n_valid] = icat[hi]
+                        h_age[n_valid] = <double>(day - hd)
+                        n_valid = n_valid + 1
+                    if h > 0 and hd < hday[i * n_hist + oldest]:
+                        oldest = h
+                best_s = -1e300
+                best_j = 0
+                pf = 0
+                if d_dim == 8:
+                    dots8(&pr[i * d_dim], feat, &sl[t * n_slot], n_slot, slot_dot)   # all slots at once
+                else:
+                    for j in range(n_slot):
+                        slot_dot[j] = dot_i8(&pr[i * d_dim], &feat[sl[t * n_slot + j] * d_dim], d_dim)
+                if n_valid == 0 and n_slot > 0:
+                    # Nothing bought on record (most customers): no slot is a persofail or due
+                    # again, so the best slot is the first best match, found on the integer dot
+                    # products (taste_match keeps their order and ties), without the slots'
+                    # catalogue lookups below.
+                    best_j = first_max_i32(slot_dot, n_slot)
+                    best_s = taste_match(slot_dot[best_j])
+                for j in range(0 if n_valid == 0 else n_slot):
+                    item_j = sl[t * n_slot + j]
+                    cat = icat[item_j]
+                    # The latest purchase in the slot's category, if any.
+                    min_age = NEVER_BOUGHT_AGE
+                    for h in range(n_valid):
+                        age = h_age[h]
+                        min_age = age if (h_cat[h] == cat and age < min_age) else min_age
+                    durable = idur[item_j] != 0
+                    fail = is_persofail(p, durable, min_age)
+                    due = is_replenishment_due(p, durable, min_age, icyc[item_j])
+                    s = perceived_relevance(p, taste_match(slot_dot[j]), fail, due)
+                    # Selects, not branches: whether a slot's category was bought, and when,
+                    # varies from slot to slot.
+                    pf = <uint8_t>(j + 1) if (fail and pf == 0) else pf
+                    best_j = j if s > best_s else best_j
+                    best_s = s if s > best_s else best_s
+                rel_f = <float>best_s
+                o_rel[t] = rel_f
+                o_best[t] = <int8_t>best_j
+                o_pf[t] = pf
             else:
-                for j in range(n_slot):
-                    slot_dot[j] = dot_i8(&pr[i * d_dim], &feat[sl[t * n_slot + j] * d_dim], d_dim)
-            if n_valid == 0 and n_slot > 0:
-                # Nothing bought on record (most customers): no slot is a persofail or due
-                # again, so the best slot is the first best match, found on the integer dot
-                # products (scaling by 1 / UNIT_SQ keeps their order and ties), without the
-                # slots' catalogue lookups and cycle divisions below.
-                best_j = first_max_i32(slot_dot, n_slot)
-                best_s = slot_dot[best_j] * (1.0 / UNIT_SQ)
-            for j in range(0 if n_valid == 0 else n_slot):
-                item_j = sl[t * n_slot + j]
-                s = slot_dot[j] * (1.0 / UNIT_SQ)
-                cat = icat[item_j]
-                min_age = 1e300
-                for h in range(n_valid):
-                    age = h_age[h]
-                    min_age = age if (h_cat[h] == cat and age < min_age) else min_age
-                # perceive's rules as selects (whether a slot's category was bought, and when,
-                # varies from slot to slot, so branches on it would be mispredicted): a
-                # just-bought durable is a persofail, a consumable due again gets the boost.
-                ratio = min_age / icyc[item_j]
-                durable = idur[item_j] != 0
-                fail = (min_age < 1e299) & durable & (min_age < persofail_window)
-                due = (min_age < 1e299) & (not durable) & (ratio >= replenish_lo) & (ratio <= replenish_hi)
-                s = persofail_relevance if fail else (s + replenish_boost if due else s)
-                pf = <uint8_t>(j + 1) if (fail and pf == 0) else pf
-                best_j = j if s > best_s else best_j
-                best_s = s if s > best_s else best_s
-            rel_f = <float>best_s
-            o_rel[t] = rel_f
-            o_best[t] = <int8_t>best_j
-            o_pf[t] = pf
+                rel_f = o_rel[t]
+                best_j = o_best[t]
+                pf = o_pf[t]
 
             # creep ------------------------------------------------------------------
-            p = creep_probability(&basis[t, 0], &sl[t * n_slot], n_slot, &intrusiveness[0], isens,
-                                  sensitivity_floor, scale, obtrusiveness, priv[i], covert_factor, relief)
-            cr = draw_uniform(customer_base(creep_key, i), 0) < p
-            o_creepy[t] = cr
+            if do_creep:
+                top = 0.0
+                for j in range(n_slot):
+                    intrusion = slot_intrusion(p, bas[t * n_slot + j], isens[sl[t * n_slot + j]])
+                    top = intrusion if intrusion > top else top
+                cr = draw_uniform(customer_base(creep_key, i), 0) < creep_probability(
+                    p, channel, top, priv[i], covert_mult, relief)
+                o_creepy[t] = cr
+            else:
+                cr = o_creepy[t]
 
-            # engage (best_j >= 0: every exposed touch has a best slot) ----------------
-            o_clicked[t] = 0
-            base = customer_base(engage_key, i)
-            tr = trs[i] - 0.5
-            item = -1
             fat_i = fat[i] if fatigue_live else 0.0
-            x = (click_bias + click_relevance * rel_f + click_trust * tr
-                 - click_fatigue * fat_i - click_creepy * cr)
-            if below_sigmoid(draw_uniform(base, 0), x):
-                o_clicked[t] = 1
-                item = sl[t * n_slot + best_j]
-                x = (buy_bias + buy_relevance * rel_f + buy_trust * tr
-                     - price_elasticity * psens[i] * i_lpr[item])
-                if not below_sigmoid(draw_uniform(base, 1), x):
-                    item = -1
-            viewed_item = i_viewed[t]
-            if item < 0 and viewed_item >= 0:
-                x = (organic_bias + buy_relevance * i_vrel[t] + buy_trust * tr
-                     - price_elasticity * psens[i] * i_lpr[viewed_item])
-                if below_sigmoid(draw_uniform(base, 2), x):
-                    item = viewed_item
-            if item >= 0:
-                o_bought[t] = item
-                o_rev[t] = i_price[item]
-                o_margin[t] = i_margin[item]
-                hitem[i * n_hist + oldest] = item
-                hday[i * n_hist + oldest] = <int16_t>day
-            else:
-                o_bought[t] = -1
-                o_rev[t] = 0.0
-                o_margin[t] = 0.0
+            # How personal the touch looks (its most personal slot), and its persofail slot.
+            touch_look = 0.0
+            fail_look = 0.0
+            if do_engage or do_trust:
+                for j in range(n_slot):
+                    slot_look = personal_look(p, bas[t * n_slot + j])
+                    touch_look = slot_look if slot_look > touch_look else touch_look
+                if 0 < pf <= n_slot:
+                    fail_look = personal_look(p, bas[t * n_slot + pf - 1])
 
-            # update_trust -------------------------------------------------------------
-            tr = trs[i]
-            r = rel_f
-            if cr or pf:
-                if cr:
-                    tr = tr - loss_creepy * priv[i] * tr
-                if pf:
-                    tr = tr - loss_persofail * tr
-            else:
-                # Relevant, irrelevant or in between as selects (the relevance of a slate is
-                # not predictable from the previous touch's).
-                tr = (tr + gain * (1.0 - tr) if r >= relevant_above
-                      else (tr - loss_irrelevant * tr if r < irrelevant_below else tr))
-            trs[i] = <float>clamp01(tr)
-            rmean[i] = <float>((1.0 - rel_memory) * rmean[i] + rel_memory * r)
+            # engage -----------------------------------------------------------------
+            if do_engage:
+                o_clicked[t] = 0
+                base = customer_base(engage_key, i)
+                tr = trs[i]
+                item = -1
+                if best_j >= 0:     # always, after perceive
+                    x = click_logit(p, channel, rel_f, tr, fat_i, cr != 0, touch_look, control, explained)
+                    if below_sigmoid(draw_uniform(base, 0), x):
+                        o_clicked[t] = 1
+                        item = sl[t * n_slot + best_j]
+                        if not below_sigmoid(draw_uniform(base, 1),
+                                             purchase_logit(p, False, rel_f, tr, psens[i], i_lpr[item])):
+                            item = -1
+                viewed_item = i_viewed[t]
+                if item < 0 and viewed_item >= 0:
+                    if below_sigmoid(draw_uniform(base, 2),
+                                     purchase_logit(p, True, i_vrel[t], tr, psens[i], i_lpr[viewed_item])):
+                        item = viewed_item
+                if item >= 0:
+                    if oldest < 0:
+                        # Without the perceive stage in this call: the first minimum of hist_day.
+                        oldest = 0
+                        for h in range(1, n_hist):
+                            if hday[i * n_hist + h] < hday[i * n_hist + oldest]:
+                                oldest = h
+                    o_bought[t] = item
+                    o_rev[t] = i_price[item]
+                    o_margin[t] = i_margin[item]
+                    hitem[i * n_hist + oldest] = item
+                    hday[i * n_hist + oldest] = <int16_t>day
+                else:
+                    o_bought[t] = -1
+                    o_rev[t] = 0.0
+                    o_margin[t] = 0.0
 
-            # add_fatigue ----------------------------------------------------------------
-            if add_fat:
-                fat_i = <float>(fat_i + fatigue_cost * fsens[i])
+            # trust ------------------------------------------------------------------
+            if do_trust:
+                trs[i] = <float>trust_after_touch(p, trs[i], rel_f, pf != 0, cr != 0, priv[i], fail_look, touch_look,
+                                                  control)
+                rmean[i] = <float>relevance_memory_after_touch(p, rmean[i], rel_f)
+
+            # fatigue ----------------------------------------------------------------
+            if do_fatigue:
+                fat_i = <float>fatigue_after_contact(p, channel, fat_i, fsens[i])
                 fat[i] = fat_i
 
-            # opt_out ----------------------------------------------------------------------
-            if optout:
+            # opt-out ----------------------------------------------------------------
+            if do_optout:
                 o_opted[t] = 0
-                x = optout_fatigue_k * fat_i + trust_k * (0.5 - trs[i])
+                hz = optout_hazard(p, channel, fat_i, trs[i], cr != 0, rel_f)
                 u = draw_uniform(customer_base(optout_key, i), 0)
-                # Hazards are small: most opened emails keep the subscription, decided
-                # without exp().
-                if above_exp_bound(u, (creepy_multiplier if cr else 1.0) * base_hazard, x):
-                    continue
-                hz = base_hazard * exp(x)
-                if cr:
-                    hz = hz * creepy_multiplier
-                if u < hz:
+                # Hazards are small: most noticed touches keep the consent, decided without
+                # exp().
+                if not above_exp_bound(u, hz.factor * hz.base, hz.exponent) and u < log_linear(hz):
                     o_opted[t] = 1
                     cons[i] = cons[i] & (~bit)
         free(h_cat)

@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.codes import SOURCES
 from sim.core import load_compiled
+from sim.core.params import CustomerParams
 from sim.core.twins import firm as firm_twin
 from sim.core.twins import stages as stages_twin
 
@@ -84,23 +85,11 @@ class Kernel:
 
 
 _STAGE_ARRAYS = {
-    "relax_and_decay": """
-        active: uint8[N]
-        trust: float32[N]
-        trust_base: float32[N]
-        fatigue: float32[C, N]
-        decay: float64[C]
-        live: uint8[C]""",
-    "churn_day": """
-        active: uint8[N]
-        trust: float32[N]
-        churned: uint8[N]""",
     "recover_and_churn": """
         active: uint8[N]
         trust: float32[N]
         trust_base: float32[N]
         fatigue: float32[C, N]
-        decay: float64[C]
         live: uint8[C]
         churned: uint8[N]
         consent: uint8[N]""",
@@ -109,6 +98,11 @@ _STAGE_ARRAYS = {
         trust: float32[N]
         visit_rate: float32[N]
         visitors: int64[N]""",
+    "flag_valued": """
+        active: uint8[N]
+        rel_mean: float32[N]
+        trust: float32[N]
+        valued: uint8[N]""",
     "browse": """
         cust: int64[k] in N
         pref: int8[N, D]
@@ -124,76 +118,17 @@ _STAGE_ARRAYS = {
         trust: float32[N]
         fatigue: float32[C, N]
         exposed: uint8[k]""",
-    "perceive": """
+    "return_visits": """
         cust: int64[k] in N
         exposed: uint8[k]
-        slate: int32[k, S] in M
-        pref: int8[N, D]
-        item_feat: int8[M, D]
-        item_cat: int32[M]
-        item_durable: uint8[M]
-        item_cycle: float32[M]
-        hist_item: int32[N, H] in M
-        hist_day: int16[N, H]
-        rel: float32[k]
-        best: int8[k]
-        persofail: uint8[k]""",
-    "creep": """
-        cust: int64[k] in N
-        exposed: uint8[k]
-        slate: int32[k, S] in M
-        basis: uint8[k, S] in B
-        item_sensitivity: float32[M]
-        privacy: float32[N]
-        intrusiveness: float64[B]
-        creepy: uint8[k]""",
-    "engage": """
-        cust: int64[k] in N
-        exposed: uint8[k]
-        slate: int32[k, S] in M
-        rel: float32[k]
-        best: int8[k]
-        creepy: uint8[k]
-        viewed: int32[k] in M or -1
-        viewed_rel: float32[k]
-        trust: float32[N]
-        fatigue: float32[C, N]
-        price_sensitivity: float32[N]
-        price: float64[M]
-        log_price_ratio: float64[M]
-        margin: float64[M]
-        hist_item: int32[N, H] in M
-        hist_day: int16[N, H]
         clicked: uint8[k]
-        bought: int32[k]
-        revenue: float64[k]
-        margin_out: float64[k]""",
-    "update_trust": """
-        cust: int64[k] in N
-        exposed: uint8[k]
-        rel: float32[k]
-        persofail: uint8[k]
-        creepy: uint8[k]
-        privacy: float32[N]
-        trust: float32[N]
-        rel_mean: float32[N]""",
-    "add_fatigue": """
-        cust: int64[k] in N
-        fatigue_sensitivity: float32[N]
-        fatigue: float32[C, N]""",
-    "opt_out": """
-        cust: int64[k] in N
-        exposed: uint8[k]
-        creepy: uint8[k]
-        trust: float32[N]
-        fatigue: float32[C, N]
-        consent: uint8[N]
-        opted_out: uint8[k]""",
+        since_visit: float32[k]
+        returning: uint8[k]""",
     "respond": """
         cust: int64[k] in N
         exposed: uint8[k]
         slate: int32[k, S] in M
-        basis: uint8[k, S] in B
+        basis: uint8[k, S] in 5
         viewed: int32[k] in M or -1
         viewed_rel: float32[k]
         pref: int8[N, D]
@@ -205,7 +140,6 @@ _STAGE_ARRAYS = {
         price: float64[M]
         log_price_ratio: float64[M]
         margin: float64[M]
-        intrusiveness: float64[B]
         privacy: float32[N]
         price_sensitivity: float32[N]
         fatigue_sensitivity: float32[N]
@@ -373,7 +307,7 @@ COUNTED = {"select_visitors": "visitors"}
 """Kernels that return a count k and fill only the first k entries of one output array (named
 here); the entries after those are scratch, whose contents depend on the implementation."""
 
-EXPOSED_ONLY = frozenset({"fill_slates", "perceive", "engage", "respond"})
+EXPOSED_ONLY = frozenset({"fill_slates", "respond"})
 """Kernels that take ``exposed: uint8[k]`` as input and dereference no per-customer index
 array for a touch where it is 0 (``respond`` still adds an unexposed touch's fatigue, from
 plain values): their N-row index arrays are checked at the exposed touches' customers only
@@ -481,6 +415,13 @@ def call(
     in_kernel = CHECKED_IN_KERNEL.get(name) if impl == "compiled" else None
     if check:
         _check(name, kernel, kwargs, frozenset({in_kernel}) if in_kernel else frozenset(), frozenset(trusted))
+    params = kwargs.get("params")
+    if params is not None:
+        # The run's parameters: the dataclass for the twins, its packed struct for the kernels.
+        if not isinstance(params, CustomerParams):
+            raise KernelArgumentError(f"{name}(params): expected a CustomerParams, got {type(params).__name__}")
+        if impl == "compiled":
+            kwargs["params"] = params.compiled()
     if impl == "compiled":
         fn = _compiled(kernel.module, name)
     elif impl == "numpy":
