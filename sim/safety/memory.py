@@ -101,6 +101,14 @@ def available_bytes() -> int | None:
     return avail
 
 
+def _round_down(n: int) -> int:
+    """``n`` rounded down to three significant digits (an estimate is no more precise)."""
+    if n < 1000:
+        return n
+    scale = 10 ** (len(str(n)) - 3)
+    return n // scale * scale
+
+
 def _gib(n: float) -> str:
     return f"{n / (1 << 30):.1f} GiB"
 
@@ -137,7 +145,7 @@ def check_memory(cfg, at_once: int = 1, available: int | None = None, overrides:
     }
     key, (value, per) = max(terms.items(), key=lambda kv: kv[1][0] * kv[1][1])
     others = estimate_bytes(cfg) - value * per
-    fits = max(0, math.floor((available / at_once - others) / per))
+    fits = _round_down(max(0, math.floor((available / at_once - others) / per)))
     side = f" ({at_once} jobs at once)" if at_once > 1 else ""
     fit = f"at most about {fits:,} fit" if fits > 0 else "even 1 does not fit"
     raise ConfigError(
