@@ -33,7 +33,7 @@ from sim.config.schema import register_schemas
 from sim.engine import terminal_progress
 from sim.results import remove_results, write_results
 from sim.safety import outputs
-from sim.safety.failures import Terminated, describe, record_failure, resume_command, terminate_on_sigterm
+from sim.safety.failures import Terminated, describe, interrupts, record_failure, resume_command
 from sim.safety.fingerprint import module_fingerprints, package_fingerprint
 from sim.safety.imports import secure_import_path, use_search_path, user_modules
 from sim.scenario import Scenario
@@ -74,6 +74,7 @@ def run_job(cfg: DictConfig) -> float:
     one line; a single run then exits with status 1, a sweep's job returns NaN so that the
     other jobs go on.
     """
+    interrupts.allow()  # from here on Ctrl-C stops the run (a pending one now)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     sweep = hc.mode == RunMode.MULTIRUN
@@ -94,6 +95,8 @@ def run_job(cfg: DictConfig) -> float:
             print(f"prepersona: error: {line}", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
         return float("nan")
+    finally:
+        interrupts.defer()  # Hydra composes the next job of a sweep in this process (basic launcher)
 
 
 def _run_job(cfg: DictConfig, hc, out_dir: Path, sweep: bool) -> float:
@@ -206,6 +209,38 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only what the user asked for is importable: not the working directory (sim.safety.imports).
     secure_import_path()
+    # Ctrl-C and SIGTERM stop cleanly, with one line (sim.safety.failures.interrupts).
+    interrupts.install()
+    plan = None
+    try:
+        plan = _prepare(argv)
+        sys.argv = [sys.argv[0]] + argv + (plan.pinned if plan else [])
+        callback.reset()
+        # A log handler that cannot write (a full disk) must not print a traceback: the failure
+        # itself is reported in one line.
+        logging.raiseExceptions = False
+        run_job()
+        interrupts.checkpoint()
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        if plan is None:
+            print(f"{_fresh_line()}prepersona: {what} before anything ran", file=sys.stderr, flush=True)
+        else:
+            again = resume_command(argv, plan.dir_key, plan.out_dir)
+            print(f"{_fresh_line()}prepersona: {what}; to finish it, run: {again}", file=sys.stderr, flush=True)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
+    if callback.failed_runs():
+        sys.exit(1)
+
+
+def _fresh_line() -> str:
+    """After the terminal's "^C", the message starts on a line of its own."""
+    return "\n" if sys.stderr.isatty() else ""
+
+
+def _prepare(argv: list[str]):
+    """Check the command line and write the manifest; exits with status 2 on bad input.
+    Returns the checked :class:`sim.config.preflight.Plan` (None for --help, --cfg, ...)."""
     args = _parse_command_line(argv)
     if getattr(args, "experimental_rerun", None) is not None:
         print(
@@ -214,33 +249,17 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    informational = args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
-    plan = None
-    if not informational:
-        try:
-            plan = check_command(args.overrides, multirun=args.multirun, config_name=args.config_name or "config")
-        except PreflightError as exc:
-            print(f"prepersona: error: {exc}", file=sys.stderr)
-            sys.exit(2)
-        try:
-            _begin(plan)
-        except OSError as exc:
-            print(f"prepersona: error: {describe(exc)}", file=sys.stderr)
-            sys.exit(1)
-    sys.argv = [sys.argv[0]] + argv + (plan.pinned if plan else [])
-    callback.reset()
-    terminate_on_sigterm()
-    # A log handler that cannot write (a full disk) must not print a traceback: the failure
-    # itself is reported in one line.
-    logging.raiseExceptions = False
+    if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+        return None
     try:
-        run_job()
-    except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        again = resume_command(argv, plan.dir_key if plan else None, plan.out_dir if plan else None)
-        # After the terminal's "^C", the line starts on a line of its own.
-        start = "\n" if sys.stderr.isatty() else ""
-        print(f"{start}prepersona: {what}; to finish it, run: {again}", file=sys.stderr, flush=True)
-        sys.exit(143 if isinstance(exc, Terminated) else 130)
-    if callback.failed_runs():
+        plan = check_command(args.overrides, multirun=args.multirun, config_name=args.config_name or "config")
+    except PreflightError as exc:
+        print(f"prepersona: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    interrupts.checkpoint()
+    try:
+        _begin(plan)
+    except OSError as exc:
+        print(f"prepersona: error: {describe(exc)}", file=sys.stderr)
         sys.exit(1)
+    return plan

@@ -804,6 +804,7 @@ def check_command(
         One line naming the key, the value and what is allowed.
     """
     from sim.safety import outputs
+    from sim.safety.failures import interrupts
     from sim.safety.memory import check_memory
 
     with _hydra_context():
@@ -815,6 +816,7 @@ def check_command(
         jobs, subdirs = [], []
         largest = None
         for i, job in enumerate(jobs_overrides):
+            interrupts.checkpoint()  # a Ctrl-C meanwhile stops here, between two jobs
             checked = checker.check(job, keep_config=True)
             if sweep:
                 subdirs.append(str(i) if default_subdir else _subdir(subdir_raw, i, checked, master.cfg))

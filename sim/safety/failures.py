@@ -24,7 +24,7 @@ __all__ = [
     "describe",
     "record_failure",
     "resume_command",
-    "terminate_on_sigterm",
+    "interrupts",
 ]
 
 FAILURE_FILE = "failure.txt"
@@ -35,13 +35,58 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that a sweep's launcher stops its jobs the same way."""
 
 
-def terminate_on_sigterm() -> None:
-    """From now on, SIGTERM raises :class:`Terminated` in the main thread."""
+class _Interrupts:
+    """Ctrl-C (SIGINT) and SIGTERM, raised only where stopping is clean.
 
-    def handler(signum, frame):
-        raise Terminated()
+    A signal raises its exception wherever the main thread happens to be.  Inside Hydra's and
+    OmegaConf's composition that can leave a half-built config whose clean-up raises another
+    error, which Hydra then prints as a traceback.  So :func:`sim.app.main` *defers* them while
+    it checks the command and while Hydra composes: a signal then only marks itself pending,
+    and :meth:`checkpoint` raises it at the next safe point (between two jobs of the preflight,
+    when a job starts).  Once jobs run, signals are raised at once: a run stops, a launcher
+    stops its workers, and ``main`` prints one line.
+    """
 
-    signal.signal(signal.SIGTERM, handler)
+    def __init__(self) -> None:
+        self.installed = False
+        self.deferring = False
+        self.pending: int | None = None
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM in this process from now on, deferring them."""
+        self.installed, self.deferring, self.pending = True, True, None
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.deferring:
+            self.pending = signum
+            return
+        raise self._exception(signum)
+
+    @staticmethod
+    def _exception(signum: int) -> KeyboardInterrupt:
+        return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def checkpoint(self) -> None:
+        """Raise a pending signal's exception (a safe point)."""
+        if self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise self._exception(signum)
+
+    def allow(self) -> None:
+        """Raise signals at once from now on (and a pending one now)."""
+        self.deferring = False
+        self.checkpoint()
+
+    def defer(self) -> None:
+        """Defer signals again (in the process that installed the handlers)."""
+        if self.installed:
+            self.deferring = True
+
+
+interrupts = _Interrupts()
+"""The process's handling of Ctrl-C and SIGTERM (see :class:`_Interrupts`)."""
 
 
 def describe(exc: BaseException, where: Path | str | None = None) -> str:

@@ -128,6 +128,13 @@ class SweepCallback(Callback):
         return {**self.__dict__, "_progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        from sim.safety.failures import interrupts
+
+        # Jobs in other processes (joblib, a cluster): from now on Ctrl-C stops the launcher,
+        # which stops them.  The basic launcher composes each job here, between runs: there
+        # signals stay deferred until a job starts (sim.app.run_job).
+        if "BasicLauncher" not in str(OmegaConf.select(config, "hydra.launcher._target_", default="")):
+            interrupts.allow()
         sweep_dir = Path(config.hydra.sweep.dir)
         self._total = sweep_size(config)
         runs = f"{self._total} runs" if self._total is not None else "runs"
