@@ -35,18 +35,18 @@ def refused(proc: subprocess.CompletedProcess, fragment: str) -> str:
 
 
 def test_a_callback_from_the_command_line_runs_nothing(tmp_path):
-    payload = tmp_path / "PAYLOAD"
+    payload = tmp_path / "PAYLOAD"  # open(PAYLOAD, "w") creates it, as it did before the allow-list
     proc = prepersona(
         [
             *TINY,
-            "+hydra.callbacks.x._target_=pathlib.Path.write_text",
-            f"+hydra.callbacks.x.self={payload}",
-            "+hydra.callbacks.x.data=ran",
+            "+hydra.callbacks.x._target_=builtins.open",
+            f"+hydra.callbacks.x.file={payload}",
+            "+hydra.callbacks.x.mode=w",
             "hydra.run.dir=run",
         ],
         tmp_path,
     )
-    refused(proc, "hydra.callbacks.x._target_='pathlib.Path.write_text' is not allowed: callbacks run code")
+    refused(proc, "hydra.callbacks.x._target_='builtins.open' is not allowed: callbacks run code")
     assert not payload.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
