@@ -172,13 +172,13 @@ def test_trust_update():
     assert_closed_form("trust_after_touch", (0.5, 0.0, False, False, 0.8, 0.0, 1.0, True), 0.48775)
     # in between: unchanged
     assert_closed_form("trust_after_touch", (0.5, 0.3, False, False, 0.8, 0.0, 1.0, False), 0.5)
-    # creepy, privacy 0.8: 0.5 - 0.25 * 0.8 * 0.5 = 0.4, whatever the relevance
-    assert_closed_form("trust_after_touch", (0.5, 0.9, False, True, 0.8, 0.0, 1.0, False), 0.4)
+    # creepy, privacy 0.8: 0.5 - 0.1 * 0.8 * 0.5 = 0.46, whatever the relevance
+    assert_closed_form("trust_after_touch", (0.5, 0.9, False, True, 0.8, 0.0, 1.0, False), 0.46)
     # persofail in a personal slot: 0.5 - 0.08 * 0.5 = 0.46; in a best-seller slot (0.2):
-    # 0.5 - 0.08 * 0.2 * 0.5 = 0.492; creepy too: 0.4 - 0.08 * 0.4 = 0.368
+    # 0.5 - 0.08 * 0.2 * 0.5 = 0.492; creepy too: 0.46 - 0.08 * 0.46 = 0.4232
     assert_closed_form("trust_after_touch", (0.5, 0.9, True, False, 0.8, 1.0, 1.0, False), 0.46)
     assert_closed_form("trust_after_touch", (0.5, 0.9, True, False, 0.8, 0.2, 1.0, False), 0.492)
-    assert_closed_form("trust_after_touch", (0.5, 0.9, True, True, 0.8, 1.0, 1.0, False), 0.368)
+    assert_closed_form("trust_after_touch", (0.5, 0.9, True, True, 0.8, 1.0, 1.0, False), 0.4232)
     assert_closed_form("trust_after_touch", (1.0, 0.9, False, False, 0.8, 0.0, 1.0, False), 1.0)
     # the running relevance: 0.9 * 0.2 + 0.1 * 0.7 = 0.25
     assert_closed_form("relevance_memory_after_touch", (0.2, 0.7), 0.25)
@@ -195,11 +195,11 @@ def test_fatigue():
 
 
 def test_opt_out_and_churn_hazards():
-    # a relevant email (0.6 >= 0.5): 0.0075 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 if creepy
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.6), 0.0075 * math.exp(0.5))
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True, 0.6), 0.0075 * math.exp(0.5) * 4)
+    # a relevant email (0.6 >= 0.5): 0.0066 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 if creepy
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.6), 0.0066 * math.exp(0.5))
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True, 0.6), 0.0066 * math.exp(0.5) * 4)
     # an irrelevant one (0.1): the gap 0.5 - 0.1 adds 2 * 0.4 to the exponent
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.1), 0.0075 * math.exp(1.3), rel=1e-14)
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.1), 0.0066 * math.exp(1.3), rel=1e-14)
     # push: 0.004 * exp(0.6 * 1 + 3 * (0.5 - 0.3))
     assert_closed_form("optout_hazard", (PUSH, 1.0, 0.3, False, 0.7), 0.004 * math.exp(1.2), rel=1e-14)
     assert_closed_form("optout_hazard", (ONSITE, 5.0, 0.0, True, 0.0), 0.0)
@@ -209,12 +209,13 @@ def test_opt_out_and_churn_hazards():
 
 
 def test_feeling_valued():
-    assert_closed_form("feels_valued", (True, 0.5, 0.7), True)
-    assert_closed_form("feels_valued", (True, 0.44, 0.7), False)
-    assert_closed_form("feels_valued", (True, 0.5, 0.59), False)
-    assert_closed_form("feels_valued", (False, 0.5, 0.7), False)
-    # compared at float32 precision: rel_mean float32(0.45) meets the threshold 0.45
-    assert_closed_form("feels_valued", (True, float(np.float32(0.45)), 0.7), True)
+    # thresholds: running relevance 0.55, trust 0.7
+    assert_closed_form("feels_valued", (True, 0.6, 0.75), True)
+    assert_closed_form("feels_valued", (True, 0.54, 0.75), False)
+    assert_closed_form("feels_valued", (True, 0.6, 0.69), False)
+    assert_closed_form("feels_valued", (False, 0.6, 0.75), False)
+    # compared at float32 precision: rel_mean float32(0.55) meets the threshold 0.55
+    assert_closed_form("feels_valued", (True, float(np.float32(0.55)), 0.75), True)
 
 
 def test_every_equation_has_a_closed_form_test_and_a_twin():

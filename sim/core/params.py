@@ -99,7 +99,7 @@ class CustomerParams:
     trust_gain: float = 0.015
     loss_irrelevant: float = 0.035
     loss_persofail: float = 0.08
-    loss_creepy: float = 0.25
+    loss_creepy: float = 0.1
     relevant_above: float = 0.5
     irrelevant_below: float = 0.05
     relevance_memory: float = 0.1
@@ -121,8 +121,8 @@ class CustomerParams:
     churn_trust_mid: float = 0.2
     churn_slope: float = 15.0
     # feeling valued ---------------------------------------------------------------------------------------
-    valued_relevance_above: float = 0.45
-    valued_trust_above: float = 0.6
+    valued_relevance_above: float = 0.55
+    valued_trust_above: float = 0.7
 
     def as_dict(self) -> dict:
         """Field name -> value (tuples as lists), the form the compiled struct is made from."""
