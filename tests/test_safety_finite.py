@@ -34,6 +34,7 @@ PREPERSONA = str(Path(sys.executable).parent / "prepersona")
         ),
         (["campaign.dispatch_bucket=1000000000000h"], "campaign.dispatch_bucket='1000000000000h' is not allowed"),
         (["catalog.categories.7.cycle_days=1e300"], "catalog.categories[7].cycle_days=1e+300 is not allowed: "),
+        (["catalog.categories.7.cycle_days=1e8"], "catalog.categories[7].cycle_days=100000000.0 is not allowed: "),
         (["behavior=word_of_mouth", "behaviors.word_of_mouth.contacts=true"], "contacts=True; allowed: an integer"),
     ],
 )
@@ -49,7 +50,7 @@ def test_extremes_within_the_ranges_run_to_finite_results(small_config):
     cfg = small_config(
         "campaign=omnichannel",
         "catalog.categories.7.price_median=1e9",
-        "catalog.categories.7.cycle_days=30000",
+        "catalog.categories.7.cycle_days=1000000",
         "strategy.retarget_window_days=30000",
         "campaign.triggers.win_back.delay=30000d",
         "campaign.dispatch_bucket=30000d",

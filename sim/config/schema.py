@@ -124,7 +124,13 @@ class CategoryConfig:
         "durable (bought once per long cycle) or consumable (rebought every cycle)",
         choices=("durable", "consumable"),
     )
-    cycle_days: float = param(365.0, "typical time between two purchases in the category", unit="day", gt=0, le=30_000)
+    cycle_days: float = param(
+        365.0,
+        "typical time between two purchases in the category (at most a million days: reminders are counted in hours)",
+        unit="day",
+        gt=0,
+        le=1_000_000,
+    )
     sensitivity: str = param("ordinary", "sensitivity class of its items", choices=tuple(SENSITIVITY_CLASSES))
     share: float = param(1.0, "relative share of catalog items", gt=0)
     price_median: float = param(30.0, "median price", unit="currency", gt=0, le=1e9)
