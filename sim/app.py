@@ -114,22 +114,11 @@ def _run_job(cfg: DictConfig, hc, out_dir: Path, sweep: bool) -> float:
         if why:
             log.info("%s: %s is simulated again: %s", config.strategy.name, out_dir, why)
         discard_results(out_dir)  # a stale metrics.json must not look complete meanwhile
-        overrides = list(hc.overrides.task)
-        config_name = hc.job.config_name or "config"
         outputs.write_manifest(
             out_dir,
             {
-                "prepersona": package.split("+")[0],
-                "kind": outputs.RUN,
-                "id": outputs.identity(outputs.RUN, config_name, [(None, overrides)]),
-                "command": outputs.command_line(overrides),
-                "config_name": config_name,
-                "overrides": overrides,
+                **_run_manifest(hc, config, digest, package),
                 "sweep": (sweep_manifest or {}).get("id"),
-                CONFIG_HASH: digest,
-                "setting_hash": config_hash(_without_seed(config)),
-                "code": {"package": package},
-                "status": "running",
                 "outcome": f"recomputed: {why}" if why else "simulated",
                 "invocation": invocation,
             },
@@ -154,6 +143,24 @@ def _run_job(cfg: DictConfig, hc, out_dir: Path, sweep: bool) -> float:
         print(format_summary(metrics))
     print(f"results: {out_dir}", flush=True)
     return float(metrics["revenue"])
+
+
+def _run_manifest(hc, config, digest: str, package: str) -> dict:
+    """What a run's manifest says while it runs: the command that made it, its config and code."""
+    overrides = list(hc.overrides.task)
+    config_name = hc.job.config_name or "config"
+    return {
+        "prepersona": package.split("+")[0],
+        "kind": outputs.RUN,
+        "id": outputs.identity(outputs.RUN, config_name, [(None, overrides)]),
+        "command": outputs.command_line(overrides),
+        "config_name": config_name,
+        "overrides": overrides,
+        CONFIG_HASH: digest,
+        "setting_hash": config_hash(_without_seed(config)),
+        "code": {"package": package},
+        "status": "running",
+    }
 
 
 def _without_seed(config):

@@ -623,9 +623,7 @@ class _JobChecker:
             for path, value, field in changes:
                 check_value(field, value, ".".join(map(str, path)))
             check_rules(config)
-        except ConfigError:
-            return None
-        except Exception:
+        except Exception:  # invalid (or not decidable here): Hydra composes the job and says why
             return None
         hashed = base.hashed
         for path, value, _ in changes:
