@@ -24,7 +24,6 @@ Built-in stage names, in pipeline order:
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any, ClassVar
 
@@ -154,11 +153,11 @@ def build_behaviors(specs: dict[str, dict[str, Any]]) -> list[Behavior]:
 
 
 def _import(key: str, target: str) -> type:
-    module_name, _, attr = target.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"{key}._target_", target, f"an importable class ({exc})") from None
+    # The module is found and its source checked before anything of it runs
+    # (sim.safety.imports): a config can name only a behavior module.
+    from sim.safety.imports import load_class
+
+    cls = load_class(f"{key}._target_", target)
     if not (inspect.isclass(cls) and issubclass(cls, Behavior)):
         raise ConfigError(f"{key}._target_", target, "a subclass of sim.behavior.Behavior")
     return cls

@@ -41,7 +41,7 @@ class WordOfMouth(Behavior):
         replaces: str | None = None,
     ):
         super().__init__(after=after, replaces=replaces)
-        if not (isinstance(contacts, int) and contacts >= 1):
+        if isinstance(contacts, bool) or not (isinstance(contacts, int) and contacts >= 1):
             raise ValueError(f"contacts={contacts!r}; allowed: an integer >= 1")
         for name, value in (("tell_probability", tell_probability), ("loss", loss)):
             if not 0.0 <= value <= 1.0:

@@ -192,9 +192,10 @@ class CategoryConfig:
     )
     cycle_days: float = param(
         365.0,
-        "typical time between two purchases in the category",
+        "typical time between two purchases in the category (at most a million days: reminders are counted in hours)",
         unit="day",
         gt=0,
+        le=1_000_000,
         source="assumption: weeks for consumables, years for durables; set it from your own repurchase data",
     )
     sensitivity: str = param(
@@ -204,7 +205,7 @@ class CategoryConfig:
         source="lever: the firm's assortment",
     )
     share: float = param(1.0, "relative share of catalog items", gt=0, source="lever: the firm's assortment")
-    price_median: float = param(30.0, "median price", unit="currency", gt=0, source="lever: the firm's pricing")
+    price_median: float = param(30.0, "median price", unit="currency", gt=0, le=1e9, source="lever: the firm's pricing")
     price_sigma: float = param(0.4, "log-scale price spread", ge=0, le=3, source="lever: the firm's pricing")
     margin_rate: float = param(
         0.3, "gross margin share of price", unit="share", ge=0, le=1, source="lever: the firm's pricing"
@@ -936,6 +937,7 @@ class StrategyConfig:
         "retarget slots show items viewed or bought this recently",
         unit="day",
         ge=0,
+        le=30_000,
         source="lever: how far back retargeting looks",
     )
     replenish_lo: float = param(
@@ -1333,6 +1335,12 @@ class Config:
         "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",
         factory=dict,
         source="setting: which extra behaviors a run switches on",
+    )
+    memory_check: bool = param(
+        True,
+        "refuse to start when the run's estimated peak memory (times the jobs at once) exceeds the available "
+        "memory; false runs it anyway (results do not depend on it)",
+        source="setting: a safety check before a run starts",
     )
 
 

@@ -9,6 +9,13 @@ those that cannot change a result (``threads``, ``impl``, ``output.*``, ``hydra.
 one setting with different seeds are the replicates the statistics work on; the same seed in
 two settings means the same population and the same customer-side noise (common random
 numbers), which is what makes a paired comparison possible.
+
+A report never mixes runs of different configs.  In a sweep directory with a manifest
+(:mod:`sim.safety.outputs`), only the sweep's own runs count, each only when its manifest
+says it completed the config (and code) the sweep ran; a run left from an earlier config, or
+a directory the sweep does not know, is left out and named (``Sweep.stale``).  Anywhere, runs
+of one setting whose manifests record different configs (a config file edited between two
+sweeps collected together) are not pooled: the runs of the config most of them ran are kept.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 import yaml
 
 from sim.results import METRICS_FILE
+from sim.safety.outputs import SWEEP, read_manifest
 
 __all__ = [
     "Run",
@@ -36,7 +44,7 @@ __all__ = [
     "NEUTRAL_OVERRIDES",
 ]
 
-NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
+NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.", "memory_check")
 """Override keys (or key prefixes, ending in '.') that do not define a setting: the seed is the
 replicate, and the others change speed or output files, never the simulated outcome."""
 
@@ -71,6 +79,8 @@ class Run:
     metrics: dict[str, int | float]
     info: dict[str, str]
     seed: int
+    manifest: dict = field(default_factory=dict)
+    """The run's ``manifest.json`` (empty for a run written before manifests existed)."""
 
     @property
     def setting(self) -> tuple[str, ...]:
@@ -112,6 +122,8 @@ class Sweep:
     incomplete: int = 0
     duplicates: int = 0
     unreadable: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    """Complete runs left out because they ran another config or code than the others (why, per run)."""
     command: str | None = None
     """The sweep's command line, from Hydra's ``multirun.yaml`` in ``root`` (None without one)."""
 
@@ -159,15 +171,24 @@ def collect(root: Path | str) -> Sweep:
         what = "not a directory" if root.exists() else "no such directory"
         raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories with {METRICS_FILE})")
     run_dirs = sorted({p.parent for p in root.rglob(".hydra") if p.is_dir()})
+    expected, stale = _sweep_jobs(root), []
     runs, incomplete, unreadable = [], 0, []
     for d in run_dirs:
         if not (d / METRICS_FILE).is_file():
             incomplete += 1
             continue
         try:
-            runs.append(_read_run(d))
+            run = _read_run(d)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             unreadable.append(f"{d}: {exc}")
+            continue
+        why = _left_out(run, expected)
+        if why:
+            stale.append(f"{d}: {why}")
+        else:
+            runs.append(run)
+    runs, mixed = _one_config_per_setting(runs)
+    stale += mixed
     if not runs:
         found = f"{len(run_dirs)} run directories, none complete" if run_dirs else "no run directories"
         raise NoCompleteRuns(
@@ -187,8 +208,53 @@ def collect(root: Path | str) -> Sweep:
         incomplete=incomplete,
         duplicates=duplicates,
         unreadable=unreadable,
+        stale=stale,
         command=_sweep_command(root),
     )
+
+
+def _sweep_jobs(root: Path) -> dict[Path, dict] | None:
+    """The jobs a sweep manifest in ``root`` lists, by run directory; None without one."""
+    manifest = read_manifest(root)
+    if manifest is None or manifest.get("kind") != SWEEP:
+        return None
+    code = (manifest.get("code") or {}).get("package")
+    return {(root / job["dir"]).resolve(): {**job, "code": code} for job in manifest.get("jobs", [])}
+
+
+def _left_out(run: Run, expected: dict[Path, dict] | None) -> str | None:
+    """Why a complete run of a sweep directory does not count for the sweep (None: it counts)."""
+    if expected is None:
+        status = run.manifest.get("status")
+        return "its manifest says it did not complete" if status not in (None, "complete") else None
+    job = expected.get(run.path.resolve())
+    if job is None:
+        return "not a run of this sweep"
+    if run.manifest.get("status") != "complete" or run.manifest.get("config_hash") != job.get("config_hash"):
+        return "it ran another config than the sweep's"
+    if (run.manifest.get("code") or {}).get("package") != job.get("code"):
+        return "another prepersona ran it than the sweep's"
+    return None
+
+
+def _one_config_per_setting(runs: list[Run]) -> tuple[list[Run], list[str]]:
+    """Keep, per setting, only the runs of the config most of its runs ran (by the manifests'
+    ``setting_hash``: the config hash with the seed left out)."""
+    by_setting: dict[tuple[str, ...], dict[str, int]] = {}
+    for run in runs:
+        h = run.manifest.get("setting_hash")
+        if h:
+            counts = by_setting.setdefault(run.setting, {})
+            counts[h] = counts.get(h, 0) + 1
+    kept, left = [], []
+    for run in runs:
+        counts = by_setting.get(run.setting)
+        h = run.manifest.get("setting_hash")
+        if counts and h and len(counts) > 1 and h != max(counts, key=lambda k: (counts[k], k)):
+            left.append(f"{run.path}: its setting's other runs ran another config")
+        else:
+            kept.append(run)
+    return kept, left
 
 
 def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:
@@ -229,7 +295,10 @@ def _read_run(d: Path) -> Run:
     seed = numbers.get("seed", _get(config, "seed"))
     if seed is None:
         seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
-    return Run(path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed))
+    manifest = read_manifest(d) or {}
+    return Run(
+        path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed), manifest=manifest
+    )
 
 
 def _sweep_command(root: Path) -> str | None:

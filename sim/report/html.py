@@ -148,6 +148,11 @@ def _what_was_run(summary: Summary, now: _dt.datetime, tables: list[str]) -> str
         )
     if sweep.unreadable:
         left_out.append(f"{len(sweep.unreadable)} unreadable: " + "; ".join(escape(u) for u in sweep.unreadable))
+    if getattr(sweep, "stale", None):
+        left_out.append(
+            f"{len(sweep.stale)} complete run{'s' if len(sweep.stale) != 1 else ''} of another config left out: "
+            + "; ".join(escape(u) for u in sweep.stale)
+        )
     if len(seeds) < 2:
         left_out.append("Only one seed: there is no spread to estimate, so no interval is given.")
     html += [f'<p class="warn">{w}</p>' for w in left_out]
