@@ -9,6 +9,11 @@ those that cannot change a result (``threads``, ``impl``, ``output.*``, ``hydra.
 one setting with different seeds are the replicates the statistics work on; the same seed in
 two settings means the same population and the same customer-side noise (common random
 numbers), which is what makes a paired comparison possible.
+
+Runs are averaged as one setting only when their configs agree on everything but the seed (and
+the keys that change no result), and settings are compared only when they agree on population
+size and horizon unless an override varies them: a directory holding two sweeps of one strategy
+with different horizons is refused (:class:`~sim.report.errors.MixedConfigs`), never averaged.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from sim.report.errors import MixedConfigs, NoCompleteRuns
+from sim.report.labels import plain_override
 from sim.results import METRICS_FILE
 
 __all__ = [
@@ -41,8 +49,13 @@ NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
 replicate, and the others change speed or output files, never the simulated outcome."""
 
 
-class NoCompleteRuns(ValueError):
-    """The directory holds no complete run (no run directory with a ``metrics.json``)."""
+NOT_CONFIG = ("seed", "threads", "impl", "output", "hydra", "experiment", "report")
+"""Top-level config keys two runs of one setting may differ in: the seed is the replicate; the
+others change speed, output files or notes, never the simulated outcome."""
+
+COMPARED = {"population.size": ("population size", "customers"), "horizon_days": ("horizon", "days")}
+"""Keys every setting of a sweep must share unless an override varies them: their readable name
+and unit."""
 
 
 @dataclass
@@ -123,7 +136,27 @@ class Sweep:
         return {k: sorted(v, key=lambda r: r.seed) for k, v in groups.items()}
 
     def labels(self) -> dict[tuple[str, ...], str]:
-        """A short readable name per setting: the overrides that vary across settings.
+        """A readable name per setting: the overrides that vary across settings, in plain words.
+
+        A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow in
+        words ("email every 3.5 days", see :mod:`sim.report.labels`), joined by ", ". A sweep of
+        one setting is named by its strategy. Settings whose words coincide keep their
+        :meth:`raw_labels`.
+        """
+        groups = self.settings()
+        varying = _varying_keys(list(groups))
+        plain = {}
+        for s, runs in groups.items():
+            shown = sorted(
+                (o for o in s if override_key(o) in varying), key=lambda o: (override_key(o) != "strategy", o)
+            )
+            plain[s] = ", ".join(plain_override(o, runs[0].config) for o in shown) if shown else runs[0].strategy
+        raw = self.raw_labels()
+        counts = Counter(plain.values())
+        return {s: plain[s] if counts[plain[s]] == 1 else raw[s] for s in groups}
+
+    def raw_labels(self) -> dict[tuple[str, ...], str]:
+        """A name per setting in the overrides' own spelling: ``none, campaign.email.cadence_days=3.5``.
 
         A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow as
         ``key=value``, joined by ", ". A sweep of one setting is named by its strategy.
@@ -173,6 +206,7 @@ def collect(root: Path | str) -> Sweep:
         raise NoCompleteRuns(
             f"{root}: no complete run ({found}; expected run directories with .hydra/ and {METRICS_FILE})"
         )
+    check_comparable(root, runs)
     kept, seen, duplicates = [], set(), 0
     for run in runs:
         key = (run.setting, run.seed)
@@ -189,6 +223,88 @@ def collect(root: Path | str) -> Sweep:
         unreadable=unreadable,
         command=_sweep_command(root),
     )
+
+
+def check_comparable(root: Path, runs: list[Run]) -> None:
+    """Refuse runs the report would average or compare although their configs differ.
+
+    Raises
+    ------
+    MixedConfigs
+        Two runs of one setting differ in a config key other than the seed and :data:`NOT_CONFIG`
+        (population size and horizon are checked first, from ``metrics.json`` when the config
+        lacks them), or two settings differ in a :data:`COMPARED` key no override varies.
+    """
+    groups: dict[tuple[str, ...], list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.setting, []).append(run)
+    sweep = Sweep(root=root, runs=runs)
+    labels = sweep.labels()
+    for s, members in groups.items():
+        first = _comparable_items(members[0])
+        for run in members[1:]:
+            items = _comparable_items(run)
+            differing = [k for k in {**first, **items} if first.get(k) != items.get(k)]
+            if differing:
+                key = min(differing, key=lambda k: (k not in COMPARED, k))
+                raise MixedConfigs(
+                    f"{root}: the runs of setting “{labels[s]}” differ in {_describe(key)}: "
+                    f"{_show(key, first.get(key))} in {_where(root, members[0])}, {_show(key, items.get(key))} in "
+                    f"{_where(root, run)}; a setting's runs must share one config (report each sweep on its own)"
+                )
+    varying = _varying_keys(list(groups))
+    for key in COMPARED:
+        if key in varying:
+            continue
+        values = {}
+        for s, members in groups.items():
+            values.setdefault(_comparable_items(members[0]).get(key), s)
+        if len(values) > 1:
+            shown = ", ".join(f"{_show(key, v)} in “{labels[s]}”" for v, s in values.items())
+            raise MixedConfigs(
+                f"{root}: the settings differ in {_describe(key)} ({shown}) though no override of the sweep "
+                "varies it, so they are not comparable (report each sweep on its own)"
+            )
+
+
+def _comparable_items(run: Run) -> dict[str, str]:
+    """A run's config flattened to dotted keys (values as JSON text), without :data:`NOT_CONFIG`;
+    population size and horizon from ``metrics.json`` when the config does not have them."""
+    flat: dict[str, str] = {}
+
+    def walk(node, prefix: str) -> None:
+        for k, v in node.items():
+            if not prefix and k in NOT_CONFIG:
+                continue
+            if isinstance(v, dict) and v:
+                walk(v, f"{prefix}{k}.")
+            else:
+                flat[f"{prefix}{k}"] = json.dumps(v, sort_keys=True, default=str)
+
+    walk(run.config, "")
+    for key, metric in (("population.size", "customers"), ("horizon_days", "horizon_days")):
+        if key not in flat and metric in run.metrics:
+            flat[key] = json.dumps(int(run.metrics[metric]))
+    return flat
+
+
+def _describe(key: str) -> str:
+    return COMPARED[key][0] if key in COMPARED else f"`{key}`"
+
+
+def _show(key: str, value: str | None) -> str:
+    if value is None:
+        return "(not set)"
+    if key in COMPARED:
+        try:
+            return f"{int(json.loads(value)):,} {COMPARED[key][1]}"
+        except (TypeError, ValueError):
+            pass
+    return value
+
+
+def _where(root: Path, run: Run) -> str:
+    return f"{run.path.relative_to(root).as_posix() or '.'}/"
 
 
 def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:
