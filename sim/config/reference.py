@@ -26,6 +26,7 @@ _SECTIONS = {
     "campaign": "campaign: when the firm reaches out (`configs/campaign/`)",
     "output": "output: what a run writes",
     "experiment": "experiment: what an experiment file asks (`experiments/`)",
+    "report": "report: how the workshop report shows the results (never changes them)",
 }
 
 

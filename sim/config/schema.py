@@ -129,6 +129,11 @@ class CategoryConfig:
     price_median: float = param(30.0, "median price", unit="currency", gt=0)
     price_sigma: float = param(0.4, "log-scale price spread", ge=0, le=3)
     margin_rate: float = param(0.3, "gross margin share of price", unit="share", ge=0, le=1)
+    item_names: list[str] = param(
+        None,
+        "readable names of its items, for reports: the k-th item is named item_names[k mod their number]",
+        factory=list,
+    )
 
 
 @dataclass
@@ -622,6 +627,18 @@ class ExperimentConfig:
 
     name: str = param("", "the experiment's name (empty for a run or sweep outside an experiment)")
     question: str = param("", "the workshop question the experiment answers, in plain language")
+    baseline: str = param(
+        "",
+        "the setting the report compares every setting with: a setting's label, a strategy, or "
+        "key=value overrides separated by commas; empty: the strategy none",
+    )
+
+
+@dataclass
+class ReportConfig:
+    """How the workshop report presents the results; it never changes them."""
+
+    currency: str = param("", "currency of money in the report, e.g. EUR or €; empty: none named")
 
 
 @dataclass
@@ -642,6 +659,7 @@ class Config:
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     behaviors: dict[str, Any] = param(
         None,
         "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",

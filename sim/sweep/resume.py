@@ -21,8 +21,9 @@ CONFIG_HASH = "config_hash"
 """The key of ``metrics.json`` that records the hash of the run's config."""
 
 # Keys that never change results: any thread count gives identical results, the progress
-# display is cosmetic, and an experiment's name and question are notes.
-_NOT_HASHED = ("threads", "output.progress", "experiment")
+# display is cosmetic, an experiment's name, question and baseline are notes, and the report's
+# options only change how results are shown.
+_NOT_HASHED = ("threads", "output.progress", "experiment", "report")
 
 
 def config_hash(cfg) -> str:
