@@ -80,9 +80,10 @@ def seeds_for_power(diff: Interval, target: float = POWER, alpha: float = ALPHA)
     Returns
     -------
     float
-        The smallest integer ``n >= 2`` with ``power(n) >= target``; ``inf`` when the mean is zero
-        (or float rounding of zero: below 1e-9 of the spread) or more than :data:`MAX_SEEDS`
-        seeds would be needed; NaN without a spread estimate (fewer than two pairs).
+        The smallest integer ``n >= 2`` with ``power(n) >= target``; ``MAX_SEEDS + 1`` when more
+        than :data:`MAX_SEEDS` seeds would be needed; ``inf`` when the mean is zero (or float
+        rounding of zero: below 1e-9 of the spread); NaN without a spread estimate (fewer than
+        two pairs).
     """
     if diff.n < 2 or math.isnan(diff.sd) or math.isnan(diff.mean):
         return math.nan
@@ -93,7 +94,7 @@ def seeds_for_power(diff: Interval, target: float = POWER, alpha: float = ALPHA)
         return 2.0
     effect = m / diff.sd
     if power(MAX_SEEDS, effect, alpha) < target:
-        return math.inf
+        return float(MAX_SEEDS + 1)
     # The normal approximation n = ((z_a + z_b) / effect)^2 is a lower bound for the t-test's n;
     # the answer is a few seeds above it, found by bisection between it and MAX_SEEDS.
     z = _scipy_stats.norm.ppf(1 - alpha / 2) + _scipy_stats.norm.ppf(target)

@@ -34,15 +34,16 @@ def sweep_size(config: DictConfig) -> int | None:
 def end_of_sweep(sweep_dir: Path, total: int | None) -> str:
     """The lines that end a sweep: how many runs are complete, and where its report is.
 
-    Raises whatever :func:`sim.report.write_report` raises, except ``NoCompleteRuns``.
+    Raises whatever :func:`sim.report.write_report` raises, except a ``ReportError`` (no complete
+    run, mixed configs, an unknown baseline), which becomes the line's reason for no report.
     """
-    from sim.report import NoCompleteRuns, write_report
+    from sim.report import ReportError, write_report
 
     of_total = f" of {total}" if total is not None else ""
     done = f"sweep: {complete_runs(sweep_dir)}{of_total} runs complete in {sweep_dir}"
     try:
         return f"{done}\nreport: {write_report(sweep_dir)}"
-    except NoCompleteRuns as exc:
+    except ReportError as exc:
         return f"{done}; no report ({exc})"
 
 
