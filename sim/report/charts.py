@@ -9,7 +9,7 @@ would overlap even where the paired difference is clear, since most seed-to-seed
 shared by all settings.
 
 Colours: the Okabe–Ito palette (distinguishable under the common colour-vision deficiencies)
-extended to twelve with colours of Paul Tol's muted scheme, each at least 26 CIELAB units from
+extended to twelve with colours of Paul Tol's muted scheme and a brown, each at least 26 CIELAB units from
 every other; beyond twelve settings marker and line style tell the rest apart.
 """
 
@@ -46,7 +46,7 @@ PALETTE = [
     "#332288",  # Tol's muted scheme: indigo
     "#777777",  # grey
     "#882255",  # wine
-    "#999933",  # olive
+    "#8C564B",  # brown
     "#DDCC77",  # sand, last: faint on white
 ]
 """Twelve colours, pairwise at least 26 CIELAB (ΔE76) units apart."""
@@ -395,7 +395,7 @@ def _segments(summary: Summary, styles):
     x = np.arange(len(segments))
     for i, (s, (color, _, _)) in enumerate(zip(summary.settings, styles)):
         for ax, col in zip(axes, (0, 1)):
-            vals = [np.nanmean([v[col] for v in table.get((i, seg), [(math.nan, math.nan)])]) for seg in segments]
+            vals = [_mean([v[col] for v in table.get((i, seg), [])]) for seg in segments]
             ax.bar(x - 0.4 + width * (i + 0.5), vals, width, color=color, label=s.label if col == 0 else None)
     for ax, lab in zip(axes, ("revenue per segment, currency units", "trust change per segment (end − start)")):
         ax.set_xticks(x, [seg.replace("_", "\n") for seg in segments])  # long names side by side
@@ -424,6 +424,12 @@ def _styles(settings: list[SettingSummary]) -> list[tuple[str, str, str]]:
         )
         for i in range(len(settings))
     ]
+
+
+def _mean(values: list[float]) -> float:
+    """Mean of the values that are numbers; NaN (silently) when none is."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
 
 
 def _err(intervals) -> np.ndarray:

@@ -357,10 +357,14 @@ def _sweep_command(root: Path) -> str | None:
     return "prepersona -m " + " ".join(map(str, task)) if isinstance(task, list) else None
 
 
+# libyaml's loader when PyYAML was built with it: a composed config reads ~10x faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path):
     if not path.is_file():
         return None
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
 
 
 def _read_csv_rows(path: Path) -> list[dict[str, str]]:

@@ -36,11 +36,13 @@ def unit_of(metric: str, currency: str = "") -> str:
     return "%" if is_share(metric) else ""
 
 
-def fmt_value(x: float | None, metric: str, signed: bool = False, currency: str = "") -> str:
+def fmt_value(x: float | None, metric: str, signed: bool = False, currency: str = "", like: float | None = None) -> str:
     """A metric's value: shares as %, trust with 3 decimals, money and counts with thousands commas.
 
-    ``currency`` is put before money when it is a symbol (€1,234) and after it when it is a
-    code or word (1,234 EUR); "" names none.
+    Values below 10 that are not whole get 2 decimals (0.33 persofails a run); ``like`` is a
+    value whose precision to use instead, so both ends of an interval read alike. ``currency``
+    is put before money when it is a symbol (€1,234) and after it when it is a code or word
+    (1,234 EUR); "" names none.
     """
     if x is None or math.isnan(x):
         return "—"
@@ -52,7 +54,7 @@ def fmt_value(x: float | None, metric: str, signed: bool = False, currency: str 
         text = f"{100 * a:.1f}%"
     elif metric.startswith("trust") or metric.endswith("_mean"):
         text = f"{a:.3f}"
-    elif a != 0 and a < 10 and not float(a).is_integer():
+    elif (abs(like) if like is not None else a) < 10 and a != 0 and not float(a).is_integer():
         text = f"{a:.2f}"
     else:
         text = f"{a:,.0f}"
@@ -66,8 +68,9 @@ def fmt_interval(iv: Interval, metric: str, signed: bool = False, currency: str 
     """ "[low to high]" of a 95% interval, or why there is none."""
     if math.isnan(iv.low):
         return f"no interval ({iv.n} seed{'s' if iv.n != 1 else ''})"
-    low = fmt_value(iv.low, metric, signed, currency)
-    high = fmt_value(iv.high, metric, signed, currency)
+    like = max(abs(iv.low), abs(iv.high))
+    low = fmt_value(iv.low, metric, signed, currency, like=like)
+    high = fmt_value(iv.high, metric, signed, currency, like=like)
     return f"[{low} to {high}]"
 
 
@@ -76,7 +79,7 @@ def fmt_pm(iv: Interval, metric: str, signed: bool = False, currency: str = "") 
     mean = fmt_value(iv.mean, metric, signed, currency)
     if math.isnan(iv.low):
         return mean
-    return f"{mean} ± {fmt_value(iv.half_width, metric)}"
+    return f"{mean} ± {fmt_value(iv.half_width, metric, like=max(abs(iv.mean), iv.half_width))}"
 
 
 def fmt_lift(iv: Interval | None) -> str:
