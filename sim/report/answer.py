@@ -92,6 +92,12 @@ def _paired(summary: Summary, compared: list[SettingSummary], parts: list[Part])
         if best.diff[metric].mean > 0:
             claim = f" {verb} the most {what}: " if first else f" {verb} the most: "
             parts += [Part(lead), Part(best.label, True), Part(claim)]
+        elif all(s.diff[metric].mean == 0 and s.diff[metric].sd == 0 for s in have):
+            same = f"every setting matches the baseline on {what}" if first else "every setting matches the baseline"
+            parts += [Part(lead + same + ": difference "), Part(_difference(best, metric, cur))]
+            headlines.append((what, best, metric))
+            first = False
+            continue
         else:
             nobody = f"no setting beats the baseline on {what}" if first else "no setting beats the baseline"
             parts += [Part(lead + nobody + "; the closest is "), Part(best.label, True), Part(" at ")]
@@ -126,35 +132,39 @@ def _seeds_sentence(compared: list[SettingSummary], headlines: list[tuple[str, S
             "run at least two (the planning table sizes the next sweep)."
         )
     clear = [what for what, s, m in headlines if s.diff[m].excludes_zero]
-    unclear = [(what, s, m) for what, s, m in headlines if not s.diff[m].excludes_zero]
-    if not unclear:
+    none = [what for what, s, m in headlines if not s.diff[m].excludes_zero and math.isinf(s.needed.get(m, 0.0))]
+    unclear = [(w, s, m) for w, s, m in headlines if not s.diff[m].excludes_zero and w not in none]
+    if not unclear and not none:
         return f"With {ran} the seeds were enough: each difference named here has an interval that excludes zero."
-    plans = []
-    for what, s, m in unclear:
-        need = s.needed.get(m, math.nan)
-        if math.isinf(need):
-            plan = "no number of seeds would show it, as the runs gave no difference at all"
-        elif need > MAX_SEEDS:
-            plan = f"{fmt_seeds_needed(need)} seeds would be needed, so small is it next to its noise"
-        elif math.isnan(need):
-            plan = "no estimate of the seeds it needs"
-        else:
-            plan = f"about {fmt_seeds_needed(need)} seeds would show it with {100 * POWER:.0f}% power"
-        plans.append(f"{what}: {plan}" if len(unclear) > 1 else plan)
-    whats = _join([w for w, _, _ in unclear])
-    verdict = (
-        f"the {whats} difference is not clear (its interval includes zero): {plans[0]}"
-        if len(unclear) == 1
-        else f"the {whats} differences are not clear (their intervals include zero); {'; '.join(plans)}"
-    )
+    said = []
     if clear:
-        shown = f"the {_join(clear)} difference{'s are' if len(clear) > 1 else ' is'} clear"
-        return f"With {ran}, {shown}, but {verdict}."
-    return f"With {ran} the seeds were not enough: {verdict}."
+        said.append(f"the {_join(clear)} difference{'s are' if len(clear) > 1 else ' is'} clear")
+    if unclear:
+        plans = []
+        for what, s, m in unclear:
+            need = s.needed.get(m, math.nan)
+            if need > MAX_SEEDS:
+                plan = f"{fmt_seeds_needed(need)} seeds would be needed, so small is it next to its noise"
+            elif math.isnan(need):
+                plan = "there is no estimate of the seeds it needs"
+            else:
+                plan = f"about {fmt_seeds_needed(need)} seeds would show it with {100 * POWER:.0f}% power"
+            plans.append(f"{what}: {plan}" if len(unclear) > 1 else plan)
+        whats = _join([w for w, _, _ in unclear])
+        said.append(
+            f"the {whats} difference is not clear (its interval includes zero): {plans[0]}"
+            if len(unclear) == 1
+            else f"the {whats} differences are not clear (their intervals include zero); {'; '.join(plans)}"
+        )
+    if none:
+        said.append(f"the runs gave no {_join(none, 'or')} difference at all")
+    if clear:
+        return f"With {ran}, {said[0]}, but {'; '.join(said[1:])}."
+    return f"With {ran} the seeds were not enough: {'; '.join(said)}."
 
 
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+def _join(words: list[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 # ---------------------------------------------------------------------------------- without one

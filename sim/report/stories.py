@@ -188,7 +188,7 @@ def tell(journey: dict, teller: Teller | None = None) -> str:
     if not base and all_touches:
         # No baseline path: say how much of the change came at touches; the rest is the drift
         # towards the customer's own baseline trust between them.
-        tail += f" ({_touch_change(journey):+.2f} of it at touches)"
+        tail += f" ({_signed(_touch_change(journey))} of it at touches)"
     if base:
         tail += f" (under {label} {_trust(base, 'trust_start'):.2f} → {_trust(base, 'trust_end'):.2f})"
         if churn is None and _churn_day(base) is not None:
@@ -415,6 +415,12 @@ def _trust(j: dict | None, key: str) -> float:
 
 def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _signed(x: float) -> str:
+    """ "+0.03", "−0.21" (a minus sign, as the report's numbers have), "0.00"."""
+    text = f"{abs(x):.2f}"
+    return text if text == "0.00" else ("+" if x > 0 else "−") + text
 
 
 def _words(name: str) -> str:
