@@ -397,7 +397,8 @@ def _segments(summary: Summary, styles):
         for ax, col in zip(axes, (0, 1)):
             vals = [_mean([v[col] for v in table.get((i, seg), [])]) for seg in segments]
             ax.bar(x - 0.4 + width * (i + 0.5), vals, width, color=color, label=s.label if col == 0 else None)
-    for ax, lab in zip(axes, ("revenue per segment, currency units", "trust change per segment (end − start)")):
+    money = f"revenue per segment, {summary.currency}" if summary.currency else "revenue per segment"
+    for ax, lab in zip(axes, (money, "trust change per segment (end − start)")):
         ax.set_xticks(x, [seg.replace("_", "\n") for seg in segments])  # long names side by side
         ax.set_ylabel(lab)
         ax.grid(axis="x", visible=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from sim.report.answer import TRUST, answer
@@ -276,7 +277,7 @@ def _metric_cell(s: SettingSummary, m: str, currency: str) -> Cell:
     d = s.diff.get(m)
     if d is None:  # the baseline itself, or no baseline: the spread of the mean over seeds
         iv = s.mean[m]
-        return Cell(main, [] if math.isnan(iv.low) else [f"± {fmt_value(iv.half_width, m)}"])
+        return Cell(main, [] if math.isnan(iv.low) else [_half_width(iv, m)])
     subs = [f"Δ {fmt_pm(d, m, signed=True)}"]
     if m in MONEY and s.lift.get(m) is not None and not math.isnan(s.lift[m].mean):
         subs.append(fmt_lift(s.lift[m]))
@@ -291,7 +292,13 @@ def _channels(summary: Summary) -> list[Table]:
         _, channel, counter = k.split(".", 2)
         by_channel.setdefault(channel, []).append(counter)
     out = []
-    for channel, counters in by_channel.items():
+    known = [c for c in CHANNEL_NAMES if c in by_channel]
+    for channel in known + sorted(c for c in by_channel if c not in known):
+        counters = by_channel[channel]
+        sends = [s.values(f"channels.{channel}.sends") for s in summary.settings]
+        if "sends" in counters and not any(np.nansum(v) for v in sends):
+            continue  # a channel no setting used: nothing to tell
+
         words = {**CHANNEL_COUNTERS[""], **CHANNEL_COUNTERS.get(channel, {})}
         order = list(CHANNEL_COUNTERS.get(channel, {})) + [
             c for c in CHANNEL_COUNTERS[""] if c not in ("optout_share",)
@@ -373,7 +380,12 @@ def _followed(summary: Summary, followed: tuple[int, dict[str, str]] | None) -> 
 # ---------------------------------------------------------------------------------- cells
 def _mean_cell(iv, metric: str) -> Cell:
     main = fmt_value(iv.mean, metric)
-    return Cell(main, [f"± {fmt_value(iv.half_width, metric)}"] if not math.isnan(iv.low) else [])
+    return Cell(main, [] if math.isnan(iv.low) else [_half_width(iv, metric)])
+
+
+def _half_width(iv, metric: str) -> str:
+    """ "± 2" for the interval of a mean of 12 (the precision of the mean)."""
+    return f"± {fmt_value(iv.half_width, metric, like=max(abs(iv.mean), iv.half_width))}"
 
 
 def _int(x) -> str:

@@ -188,7 +188,8 @@ def tell(journey: dict, teller: Teller | None = None) -> str:
     if not base and all_touches:
         # No baseline path: say how much of the change came at touches; the rest is the drift
         # towards the customer's own baseline trust between them.
-        tail += f" ({_signed(_touch_change(journey))} of it at touches)"
+        at_touches = _touch_change(journey)
+        tail += f" ({_signed(at_touches)} of it at touches)" if abs(at_touches) >= 0.005 else " (none of it at touches)"
     if base:
         tail += f" (under {label} {_trust(base, 'trust_start'):.2f} → {_trust(base, 'trust_end'):.2f})"
         if churn is None and _churn_day(base) is not None:
