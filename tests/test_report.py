@@ -530,3 +530,32 @@ def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_c
     for hex_colour in colours:
         rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
         assert np.count_nonzero(np.abs(pixels - rgb).max(axis=2) < 0.04) > 20, hex_colour
+
+
+def test_a_ten_setting_ranking_with_large_numbers_fits_1024_px(chromium, tmp_path):
+    # The default sweep's size: ten strategies (long names), three seeds, money in the hundred
+    # thousands and differences in the tens of thousands; every column of the ranking stays in view.
+    names = [
+        "none", "popular", "segment_rules", "recommend", "recommend_explained", "recommend_purchase_aware",
+        "retarget_naive", "inferred_sensitive", "transparent_consented", "aggressive",
+    ]  # fmt: skip
+    for k, name in enumerate(names):
+        for seed in range(3):
+            metrics = {
+                "revenue": 250_000.0 + 4_321.7 * k * (1 + 0.13 * seed) + 1_111 * seed,
+                "margin": 90_000.0 + 1_234.5 * k * (1 + 0.21 * seed),
+                "trust_mean_end": 0.57 + 0.0071 * k - 0.001 * seed,
+                "optout_share_email": 0.12 + 0.031 * k * (1 + 0.1 * seed),
+                "churned_share": 0.087 - 0.0031 * k * (1 + 0.2 * seed),
+                "persofails": 5_283.0 + 977 * k * (1 + 0.05 * seed),
+                "creepy_touches": 16_375.0 * (k % 3) * (1 + 0.07 * seed),
+            }
+            fake_run(tmp_path, f"{k}/{seed}", [f"strategy={name}", f"seed={seed}"], metrics)
+    page = write_report(tmp_path)
+    *_, layout = open_in_chromium(chromium, page, tmp_path / "profile", width=1024)
+    assert layout["pageWidth"] <= layout["viewWidth"]
+    frame_left, frame_right = layout["frame"]
+    assert layout["table"][1] <= frame_right <= 1024
+    for column in ("persofails", "creepy touches", "churned", "email opt-outs"):
+        left, right = layout["columns"][column]
+        assert frame_left <= left < right <= frame_right, column

@@ -330,7 +330,7 @@ def test_the_ranking_is_by_value_when_the_runs_have_it_else_by_margin(tmp_path):
 
 def test_money_carries_the_currency_and_the_lift_and_all_zero_columns_are_dropped(tmp_path):
     html = write_report(money_sweep(tmp_path, with_value=False, currency="EUR")).read_text()
-    ranking = html.split('id="ranking-table"', 1)[1].split("</table>", 1)[0]
+    ranking = html.split('id="ranking-table"', 1)[1].split("</table>", 1)[0].replace("\u00a0", " ")
     assert "<th>margin, EUR</th>" in ranking and "<th>revenue, EUR</th>" in ranking
     assert "<th>persofails</th>" in ranking and "creepy" not in ranking  # 0 in every run: left out
     assert "No run had any creepy touches: that column is left out." in html
@@ -417,7 +417,7 @@ def test_behaviors_metrics_land_in_the_tables_and_the_page(tmp_path):
     row = next(r for r in read_csv(tmp_path / "strategies.csv") if r["setting"] == "aggressive")
     assert float(row["behaviors.word_of_mouth.contacts_told_diff"]) == 40.0
     html = (tmp_path / "report.html").read_text()
-    table = html.split('id="behaviors-table"', 1)[1].split("</table>")[0]
+    table = html.split('id="behaviors-table"', 1)[1].split("</table>")[0].replace("\u00a0", " ")
     assert "<th>word of mouth: contacts told</th>" in table and "Δ +40" in table
 
 

@@ -94,10 +94,7 @@ def _paired(summary: Summary, compared: list[SettingSummary], parts: list[Part])
             parts += [Part(lead), Part(best.label, True), Part(claim)]
         elif all(s.diff[metric].mean == 0 and s.diff[metric].sd == 0 for s in have):
             same = f"every setting matches the baseline on {what}" if first else "every setting matches the baseline"
-            parts += [Part(lead + same + ": difference "), Part(_difference(best, metric, cur))]
-            headlines.append((what, best, metric))
-            first = False
-            continue
+            parts.append(Part(lead + same + ": difference "))
         else:
             nobody = f"no setting beats the baseline on {what}" if first else "no setting beats the baseline"
             parts += [Part(lead + nobody + "; the closest is "), Part(best.label, True), Part(" at ")]

@@ -27,6 +27,7 @@ matplotlib.use("Agg")  # before any figure: the report never needs a display
 
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.report.collect import to_float  # noqa: E402
@@ -452,9 +453,12 @@ def _legend(ax, entries: int) -> None:
 
 def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> Chart:
     png = out_dir / f"{name}.png"
-    fig.savefig(png, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    # The tight box around everything drawn (legends outside the axes included), measured once
+    # for both files: bbox_inches="tight" would draw the figure an extra time per file.
+    box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(0.1)
+    fig.savefig(png, dpi=150, bbox_inches=box, metadata={"Software": None})
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", bbox_inches=box, metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     # Keep the <svg> element alone: no XML prolog, DOCTYPE or RDF metadata block (which holds
     # addresses; harmless, but the report names no address at all).

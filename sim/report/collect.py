@@ -84,6 +84,7 @@ class Run:
     metrics: dict[str, int | float]
     info: dict[str, str]
     seed: int
+    _daily: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def setting(self) -> tuple[str, ...]:
@@ -95,8 +96,11 @@ class Run:
         return str(self.info.get("strategy") or _get(self.config, "strategy.name") or "?")
 
     def daily(self) -> dict[str, np.ndarray]:
-        """``daily.csv`` as float64 columns of one length (empty dict when missing)."""
-        return read_csv_columns(self.path / "daily.csv")
+        """The daily series as float64 columns of one length (empty dict when missing): from
+        ``daily.parquet`` when the run wrote it (fast), else ``daily.csv``; read once."""
+        if self._daily is None:
+            self._daily = _read_daily(self.path)
+        return self._daily
 
     def segments(self) -> list[dict[str, str]]:
         """``segments.csv`` as a list of rows (text values; empty when missing)."""
@@ -333,6 +337,19 @@ def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
     if not rows:
         return {}
     return {k: np.array([to_float(r.get(k)) for r in rows], dtype=np.float64) for k in rows[0]}
+
+
+def _read_daily(run_dir: Path) -> dict[str, np.ndarray]:
+    parquet = run_dir / "daily.parquet"
+    if parquet.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(parquet)
+            return {k: table.column(k).to_numpy().astype(np.float64) for k in table.column_names}
+        except (OSError, ValueError, TypeError):  # unreadable or not numeric: the CSV tells the same
+            pass
+    return read_csv_columns(run_dir / "daily.csv")
 
 
 def _read_run(d: Path) -> Run:

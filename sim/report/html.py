@@ -146,7 +146,6 @@ def page_context(
     ranking, dropped = _ranking(summary)
     bases = sorted({s.baseline for s in summary.settings if s.baseline})
     return {
-        "title": f"{the_answer.question if the_answer.asked else 'Revenue against trust'}",
         "sweep_name": summary.sweep.root.name or str(summary.sweep.root),
         "answer": the_answer,
         "facts": _facts(summary, now, tables),
@@ -278,9 +277,9 @@ def _metric_cell(s: SettingSummary, m: str, currency: str) -> Cell:
     if d is None:  # the baseline itself, or no baseline: the spread of the mean over seeds
         iv = s.mean[m]
         return Cell(main, [] if math.isnan(iv.low) else [_half_width(iv, m)])
-    subs = [f"Δ {fmt_pm(d, m, signed=True)}"]
+    subs = [_breakable(f"Δ {fmt_pm(d, m, signed=True)}")]
     if m in MONEY and s.lift.get(m) is not None and not math.isnan(s.lift[m].mean):
-        subs.append(fmt_lift(s.lift[m]))
+        subs.append(_breakable(fmt_lift(s.lift[m])))
     return Cell(main, subs, strong=d.excludes_zero)
 
 
@@ -336,7 +335,7 @@ def _behaviors(summary: Summary) -> Table | None:
         for m in metrics:
             cell = _mean_cell(s.mean[m], m)
             if m in s.diff:
-                cell.subs.append(f"Δ {fmt_pm(s.diff[m], m, signed=True)}")
+                cell.subs.append(_breakable(f"Δ {fmt_pm(s.diff[m], m, signed=True)}"))
                 cell.strong = s.diff[m].excludes_zero
             row.append(cell)
         rows.append(row)
@@ -381,6 +380,16 @@ def _followed(summary: Summary, followed: tuple[int, dict[str, str]] | None) -> 
 def _mean_cell(iv, metric: str) -> Cell:
     main = fmt_value(iv.mean, metric)
     return Cell(main, [] if math.isnan(iv.low) else [_half_width(iv, metric)])
+
+
+NBSP = "\u00a0"
+
+
+def _breakable(text: str) -> str:
+    """ "Δ +13,514 ± 1,403" that a narrow column breaks before "±" only: the sign or symbol stays
+    with its number (no-break spaces), the one space left is before "±"."""
+    text = text.replace(" ", NBSP)
+    return text.replace(f"{NBSP}±{NBSP}", f" ±{NBSP}")
 
 
 def _half_width(iv, metric: str) -> str:
