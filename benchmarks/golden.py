@@ -49,6 +49,7 @@ TIMING_KEYS = (
     "threads",
     "sim_seconds",
     "init_seconds",
+    "equity_seconds",
     "interactions_per_second",
     "wall_seconds",
     "peak_rss_mib",

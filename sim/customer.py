@@ -103,6 +103,8 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         open_base_rate=by_channel({ch: x.base_rate for ch, x in exposure.items()}),
         open_trust_elasticity=by_channel({ch: x.trust_elasticity for ch, x in exposure.items()}),
         open_fatigue_k=by_channel({ch: x.fatigue_k for ch, x in exposure.items()}),
+        ad_reminder=c.ads_exposure.reminder,
+        ad_reminder_half_life=c.ads_exposure.reminder_half_life_days,
         persofail_window=r.persofail_window_days,
         persofail_relevance=r.persofail_relevance,
         replenish_lo=r.replenish_lo,
@@ -117,6 +119,9 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         covert_factor=cr.covert_factor,
         explanation_relief=cr.explanation_relief,
         control_relief=cr.control_relief,
+        personal_look=tuple(
+            float(getattr(c.personal_look, b)) for b in ("none", "stated", "onsite", "inferred", "offsite")
+        ),
         click_bias=by_channel(
             {ONSITE: e.click_bias_onsite, EMAIL: e.click_bias_email, PUSH: e.click_bias_push, ADS: e.click_bias_ads}
         ),
@@ -129,6 +134,8 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         buy_relevance=e.buy_relevance,
         buy_trust=e.buy_trust,
         price_elasticity=e.price_elasticity,
+        click_control=e.click_control,
+        click_explained=e.click_explained,
         trust_gain=t.gain,
         loss_irrelevant=t.loss_irrelevant,
         loss_persofail=t.loss_persofail,
@@ -136,6 +143,7 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         relevant_above=t.relevant_above,
         irrelevant_below=t.irrelevant_below,
         relevance_memory=t.relevance_memory,
+        control_loss_relief=t.control_loss_relief,
         trust_relax=1.0 - 0.5 ** (1.0 / t.relax_half_life_days),
         fatigue_cost=per_channel(c.fatigue.cost),
         fatigue_decay=tuple(float(x) for x in 0.5 ** (1.0 / half_lives)),
@@ -144,6 +152,7 @@ def customer_params(c: CustomerConfig) -> CustomerParams:
         optout_fatigue_k=by_channel({EMAIL: o.fatigue_k, PUSH: o.push_fatigue_k, ADS: o.fatigue_k}),
         optout_trust_k=o.trust_k,
         optout_creepy_multiplier=o.creepy_multiplier,
+        optout_irrelevance_k=o.irrelevance_k,
         churn_hazard_max=c.churn.hazard_max,
         churn_trust_mid=c.churn.trust_mid,
         churn_slope=c.churn.slope,
@@ -436,6 +445,28 @@ class CustomerModel:
         if b.validated and stages & STAGES["engage"]:
             b.validated.add("bought")  # a slate's or the browsed item, by construction
         return bad
+
+    def return_visitors(self, ctx: WaveContext, since_visit_days: np.ndarray) -> np.ndarray:
+        """int64 (r,): the customers of a finished ads wave who come to the site now, ascending:
+        every clicker, and noticed ads' customers reminded of the site (reminder_probability of
+        ``since_visit_days``, float32 (k,), days since each one's last visit)."""
+        b = ctx.batch
+        returning = np.zeros(len(b), dtype=np.uint8)
+        call(
+            "return_visits",
+            ctx.impl,
+            trusted=b.validated,
+            check=b.checked,
+            cust=b.cust,
+            exposed=b.exposed,
+            clicked=b.clicked,
+            since_visit=np.ascontiguousarray(since_visit_days, dtype=np.float32),
+            returning=returning,
+            params=self.params,
+            key=ctx.streams.wave_key("customer.return", ctx.tick),
+            n_threads=ctx.threads,
+        )
+        return b.cust[returning.view(bool)]
 
     def feels_valued(self, pop: Population, impl: str = "compiled") -> np.ndarray:
         """bool (N,): active customers whose running relevance and trust are both high

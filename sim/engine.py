@@ -220,13 +220,22 @@ class Engine:
                     # An ad opportunity cannot wait: inside quiet hours it is lost.
                     self.s.recorder.count(ADS, "dropped_by_quiet_hours", len(cohort))
                     continue
-                self.send(ADS, cohort, wave=wave, campaign="retargeting", strategy="")
+                batch = self.send(ADS, cohort, wave=wave, campaign="retargeting", strategy="")
+                if len(batch):
+                    # An ad clicked, or noticed soon after a visit, brings the customer back to
+                    # the site now: a visit like any other (browsing, the site's slates, a
+                    # purchase or not), on the wave number after the ads'.
+                    since_visit = (now - self.book.last_visit[batch.cust]) / HOURS_PER_DAY
+                    ctx = WaveContext(self.s.population, self.s.catalog, batch, self._strategies[""], self.s.streams,
+                                      self.s.threads, self.s.impl)  # fmt: skip
+                    back = self.s.customer.return_visitors(ctx, since_visit)
+                    self.run_wave(ONSITE, back, wave=wave + 1, campaign="ad_visits")
 
     # ------------------------------------------------------------------ waves
-    def send(self, channel: int, reachable: np.ndarray, *, wave: int, campaign: str, strategy: str) -> None:
+    def send(self, channel: int, reachable: np.ndarray, *, wave: int, campaign: str, strategy: str) -> TouchBatch:
         """Contact the customers of ``reachable`` (int64, ascending) who are under every cap."""
         cohort = self.policy.admit(channel, reachable)
-        self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
+        return self.run_wave(channel, cohort, wave=wave, campaign=campaign, strategy=strategy)
 
     def run_wave(
         self,

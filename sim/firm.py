@@ -74,6 +74,20 @@ class FirmView:
         self._tiebreak = rng.permutation(catalog.n_items).astype(np.float64) / (catalog.n_items + 1)
         self._best_sellers = load_compiled("_firm").best_sellers  # looked up once, used at every wave
 
+    @classmethod
+    def subset(cls, firm: FirmView, population: Population, customers: np.ndarray) -> FirmView:
+        """The firm's view of ``customers`` only (int64, ascending), whose rows ``population``
+        holds: its per-customer records copied, its aggregate ones (sales, editorial picks)
+        the same."""
+        view = object.__new__(cls)
+        view.catalog, view.n = firm.catalog, len(customers)
+        for name in FIRM_FIELDS:
+            setattr(view, name, state_copy(getattr(firm, name)[customers]))
+        view.consent, view.hist_item, view.hist_day = population.consent, population.hist_item, population.hist_day
+        view.sales = firm.sales.copy()
+        view.editorial, view._tiebreak, view._best_sellers = firm.editorial, firm._tiebreak, firm._best_sellers
+        return view
+
     def bytes_per_customer(self) -> int:
         """Bytes of the firm's own per-customer arrays (excluding shared population fields)."""
         return int(sum(getattr(self, f).nbytes for f in FIRM_FIELDS) // max(self.n, 1))

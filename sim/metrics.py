@@ -10,8 +10,13 @@ import numpy as np
 from sim.codes import DATA_BASES, EMAIL, OUTBOUND_NAMES
 from sim.recorder import CHANNEL_COUNTERS
 from sim.stats import summarize_unit_values
+from sim.value import Equity
 
-__all__ = ["METRICS", "compute_metrics", "behavior_metrics"]
+__all__ = ["METRICS", "TIMING_METRICS", "compute_metrics", "behavior_metrics"]
+
+TIMING_METRICS = ("init_seconds", "sim_seconds", "equity_seconds", "interactions_per_second", "wall_seconds")
+"""The metrics that measure wall-clock time: the only ones that differ between two runs of the
+same config and seed."""
 
 METRICS: dict[str, str] = {
     "customers": "customers simulated",
@@ -24,11 +29,17 @@ METRICS: dict[str, str] = {
     "threads": "threads of the compiled core",
     "impl": "compiled kernels or their NumPy twins",
     "config_hash": (
-        "hash of the run's config without `threads`, `output.progress` and `experiment` (which never change "
-        "results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
+        "hash of the run's config without `threads`, `output.progress`, `experiment` and `report` (which never "
+        "change results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
     ),
     "revenue": "total revenue, currency units",
-    "margin": "total gross margin, currency units",
+    "margin": "total gross margin less the cost of the ads served, currency units",
+    "ad_cost": "cost of the ads served: impressions / 1000 * campaign.retargeting.cost_per_mille, currency units",
+    "customer_equity": "what the customers left at the end are still worth: the margin of a tail of "
+    "`value.tail_days` under a fixed reference plan, discounted at `value.discount_rate_annual` (see "
+    "'Value: margin plus customer equity'), currency units",
+    "value": "margin + customer_equity, the outcome sweeps rank by, currency units",
+    "equity_sample": "customers whose tail was simulated for customer_equity (0: no tail)",
     "orders": "purchases",
     "revenue_per_customer": "revenue / customers, currency units",
     "trust_mean_start": "mean trust at the start, [0, 1]",
@@ -36,7 +47,8 @@ METRICS: dict[str, str] = {
     "trust_mean_end_active": "mean trust at the end over customers who did not churn, [0, 1]",
     "trust_p10_end": "10th percentile of trust at the end, all customers, [0, 1]",
     "churned_share": "share of customers who churned during the run",
-    "visits": "organic onsite visits",
+    "visits": "onsite visits: organic, and those an ad brought",
+    "ad_visits": "onsite visits an ad brought (a click, or a reminder soon after a visit)",
     "onsite_clicks": "clicks on personalised onsite slates",
     "email_sends": "emails sent",
     "email_opens": "emails opened",
@@ -68,6 +80,7 @@ METRICS: dict[str, str] = {
     "sim_seconds": "wall seconds of the simulation itself",
     "interactions_per_second": "interactions / sim_seconds",
     "wall_seconds": "wall seconds of the whole run: build, simulate, summarize",
+    "equity_seconds": "wall seconds of the customer-equity tail",
 }
 
 
@@ -81,8 +94,13 @@ def _channels(tot: dict[str, float], consent_start: dict[str, int]) -> dict[str,
     return out
 
 
-def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple[dict, list[dict]]:
-    """metrics.json's dictionary and the per-segment rows of a finished scenario."""
+def compute_metrics(
+    scenario, sim_seconds: float, state_bytes: int = 0, equity: Equity | None = None
+) -> tuple[dict, list[dict]]:
+    """metrics.json's dictionary and the per-segment rows of a finished scenario (``equity``:
+    its customer equity, none when not computed)."""
+    if equity is None:
+        equity = Equity(0.0, np.zeros(len(scenario.config.population.segments)), 0, 0, 0.0)
     cfg, pop, rec = scenario.config, scenario.population, scenario.recorder
     tot = rec.totals()
     n = pop.n
@@ -108,6 +126,10 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "impl": cfg.impl,
         "revenue": tot["revenue"],
         "margin": tot["margin"],
+        "ad_cost": tot["ad_cost"],
+        "customer_equity": equity.total,
+        "value": tot["margin"] + equity.total,
+        "equity_sample": equity.sample,
         "orders": int(tot["orders"]),
         "revenue_per_customer": tot["revenue"] / n,
         "trust_mean_start": rec.trust_mean_start,
@@ -117,6 +139,7 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "trust_p10_end": float(np.quantile(pop.trust.astype(np.float64), 0.1)) if n else 0.0,
         "churned_share": float(np.count_nonzero(~active)) / n,
         "visits": int(tot["visits"]),
+        "ad_visits": int(tot["ad_visits"]),
         "onsite_clicks": int(tot["onsite_clicks"]),
         "email_sends": int(sends),
         "email_opens": int(tot["email_opens"]),
@@ -140,11 +163,12 @@ def compute_metrics(scenario, sim_seconds: float, state_bytes: int = 0) -> tuple
         "init_seconds": scenario.init_seconds,
         "sim_seconds": sim_seconds,
         "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
+        "equity_seconds": equity.seconds,
     }
     declared = behavior_metrics(scenario.customer.behaviors, pop)
     if declared:
         m["behaviors"] = declared
-    return m, _segments(scenario)
+    return m, _segments(scenario, equity)
 
 
 def behavior_metrics(behaviors, pop) -> dict[str, dict[str, float]]:
@@ -174,7 +198,7 @@ def behavior_metrics(behaviors, pop) -> dict[str, dict[str, float]]:
     return out
 
 
-def _segments(scenario) -> list[dict]:
+def _segments(scenario, equity: Equity) -> list[dict]:
     pop, rec = scenario.population, scenario.recorder
     names = [s.name for s in scenario.config.population.segments]
     seg = pop.segment.astype(np.int64)
@@ -189,6 +213,9 @@ def _segments(scenario) -> list[dict]:
                 "segment": name,
                 "customers": int(count[s]),
                 "revenue": float(rec.by_segment["revenue"][s]),
+                "margin": float(rec.by_segment["margin"][s]),
+                "customer_equity": float(equity.by_segment[s]),
+                "value": float(rec.by_segment["margin"][s] + equity.by_segment[s]),
                 "orders": int(rec.by_segment["orders"][s]),
                 "trust_mean_start": float(rec.trust_start_by_segment[s]),
                 "trust_mean_end": float(pop.trust[m].astype(np.float64).mean()) if count[s] else 0.0,

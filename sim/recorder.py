@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.catalog import Catalog
-from sim.codes import CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
+from sim.codes import ADS, CHANNELS, DATA_BASES, EMAIL, ONSITE, OUTBOUND, OUTBOUND_NAMES, SOURCE_BASIS
 from sim.core import load_compiled
 from sim.population import Population
 from sim.stats import UnitSummary
@@ -36,12 +36,14 @@ DAILY_COLUMNS: dict[str, str] = {
     "active_customers": "customers who have not churned at the end of the day",
     "trust_mean": "mean trust of all customers (churned ones at their last value), [0, 1]",
     "trust_p10": "10th percentile of trust (lower edge of a 1/1024-wide bin), [0, 1]",
-    "visits": "organic onsite visits",
+    "visits": "onsite visits: organic, and those an ad brought",
+    "ad_visits": "onsite visits an ad brought (a click, or a reminder soon after a visit)",
     "onsite_clicks": "clicks on the personalised onsite slate",
     **{f"{ch}_{counter}": f"{ch}: {doc}" for ch in OUTBOUND_NAMES for counter, doc in CHANNEL_COUNTERS.items()},
     "orders": "purchases",
     "revenue": "revenue, currency units",
-    "margin": "gross margin, currency units",
+    "margin": "gross margin less the cost of the ads served, currency units",
+    "ad_cost": "cost of the ads served (impressions / 1000 * cost_per_mille), currency units",
     "persofails": "exposed touches that showed a just-bought durable",
     "creepy_touches": "exposed touches that felt creepy",
     "churned": "customers who churned that day",
@@ -71,9 +73,16 @@ class Recorder:
     """
 
     def __init__(
-        self, pop: Population, catalog: Catalog, journey_customers: np.ndarray, threads: int, segment_names: list[str]
+        self,
+        pop: Population,
+        catalog: Catalog,
+        journey_customers: np.ndarray,
+        threads: int,
+        segment_names: list[str],
+        cost_per_mille: float = 0.0,
     ):
         self.pop, self.catalog, self.threads = pop, catalog, threads
+        self.ad_cost_per_impression = cost_per_mille / 1000.0
         self.rows: list[dict[str, float]] = []
         self._day: dict[str, float] | None = None
         self._trust_summary = UnitSummary(pop.n, threads)
@@ -96,10 +105,12 @@ class Recorder:
             "email_optouts",
             "push_optouts",
             "ads_optouts",
+            "margin",
         )
         self._segment_totals = np.zeros((len(segment_keys), n_seg), dtype=np.float64)
         self.by_segment = {k: self._segment_totals[row] for row, k in enumerate(segment_keys)}
         self._optout_row = {ch: segment_keys.index(f"{CHANNELS[ch]}_optouts") for ch in OUTBOUND}
+        self._margin_row = segment_keys.index("margin")
         # The daily columns a wave of each outbound channel adds to.
         self._channel_columns = {
             ch: tuple(f"{CHANNELS[ch]}_{c}" for c in ("sends", "opens", "clicks", "optouts")) for ch in OUTBOUND
@@ -112,8 +123,12 @@ class Recorder:
         self._counts = np.zeros(6, dtype=np.int64)
         self._fail_slot_basis = np.zeros((0, len(DATA_BASES)), dtype=np.int64)
         self._creepy_basis = np.zeros(len(DATA_BASES), dtype=np.int64)
-        self._segment_sums = np.zeros((5, n_seg), dtype=np.float64)
+        # A wave's per-segment sums (sim.core._stats.tally_wave): revenue, orders, persofails,
+        # creepy touches, opt-outs, margin.
+        self._segment_sums = np.zeros((6, n_seg), dtype=np.float64)
         self._sums = np.zeros(4, dtype=np.float64)  # revenue, margin, exposed relevance, best score
+        self.value_discount: np.ndarray | None = None  # see track_value
+        self.customer_value: np.ndarray | None = None
         self._journey_mask = np.zeros(pop.n, dtype=bool)
         self._journey_mask[journey_customers] = True
         self.journeys: dict[int, dict] = {
@@ -176,6 +191,8 @@ class Recorder:
         if batch.channel == ONSITE:
             d["visits"] += k
             d["onsite_clicks"] += clicks
+            if batch.campaign == "ad_visits":
+                d["ad_visits"] += k
         else:
             sends, opens, clicked, opted_out = self._channel_columns[batch.channel]
             d[sends] += k
@@ -203,10 +220,27 @@ class Recorder:
         # Per-segment totals.
         seg = self._segment_sums
         self._segment_totals[:4] += seg[:4]  # revenue, orders, persofails, creepy touches
+        self._segment_totals[self._margin_row] += seg[5]
         if optouts:
             self._segment_totals[self._optout_row[batch.channel]] += seg[4]
+        if batch.channel == ADS and self.ad_cost_per_impression:
+            # Serving the ads costs money: margin is what the firm keeps.
+            d["ad_cost"] += k * self.ad_cost_per_impression
+            d["margin"] -= k * self.ad_cost_per_impression
+            impressions = np.bincount(self.pop.segment[batch.cust], minlength=self._segment_totals.shape[1])
+            self._segment_totals[self._margin_row] -= impressions * self.ad_cost_per_impression
         if self.journeys:
             self._record_journeys(batch)
+        if self.value_discount is not None:
+            # Customers are unique within a wave, so a plain indexed add is exact.
+            self.customer_value[batch.cust] += batch.margin * self.value_discount[batch.day]
+
+    def track_value(self, discount: np.ndarray) -> None:
+        """From now on, add each purchase's margin times ``discount[day]`` (float64, one factor
+        per day of the run) to its customer's ``customer_value`` (float64 (N,)): the
+        customer-equity tail (:mod:`sim.value`)."""
+        self.value_discount = np.asarray(discount, dtype=np.float64)
+        self.customer_value = np.zeros(self.pop.n, dtype=np.float64)
 
     def _tally(self, batch: TouchBatch) -> tuple[int, int, int, int, int, int]:
         """Count a wave in one compiled pass on this run's threads: (exposed, clicks, orders,

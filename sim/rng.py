@@ -36,16 +36,21 @@ class RandomStreams:
     ----------
     seed : int
         The run's seed (``seed`` in the config); any non-negative integer.
+    prefix : str
+        Prepended to every stream name: ``RandomStreams(seed, "tail.")`` gives streams
+        independent of the run's own, the same for every run of that seed (the customer-equity
+        tail, :mod:`sim.value`).
     """
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, prefix: str = ""):
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.seed = int(seed)
+        self.prefix = prefix
         self._keys: dict[str, int] = {}
 
     def _sequence(self, name: str) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.seed, spawn_key=(stream_id(name),))
+        return np.random.SeedSequence(self.seed, spawn_key=(stream_id(self.prefix + name),))
 
     def generator(self, name: str) -> np.random.Generator:
         """A fresh PCG64 generator for the named stream (same name, same draws)."""

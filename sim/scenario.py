@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,8 +25,19 @@ from sim.population import Population, draw_channel_consent, draw_population
 from sim.recorder import Recorder
 from sim.rng import RandomStreams
 from sim.strategies import Strategy, build_strategy
+from sim.value import customer_equity
 
-__all__ = ["Scenario", "RunResult"]
+__all__ = ["Scenario", "RunResult", "ScenarioState"]
+
+
+class ScenarioState(NamedTuple):
+    """A scenario's world, made elsewhere (a run's end state continued by :mod:`sim.value`):
+    its random streams, catalog, population (with every behavior's fields) and firm."""
+
+    streams: RandomStreams
+    catalog: Catalog
+    population: Population
+    firm: FirmView
 
 
 @dataclass
@@ -59,16 +70,47 @@ class Scenario:
     behaviors : list of sim.behavior.Behavior, optional
         Behavior objects to use instead of building ``config.behaviors`` (for tests and
         :func:`sim.testing.check_behavior`).
+    state : ScenarioState, optional
+        A world to continue instead of drawing one from the seed (its population already
+        holds the behaviors' fields; they are not set up again).
     """
 
-    def __init__(self, config: Config, behaviors: list | None = None):
+    def __init__(self, config: Config, behaviors: list | None = None, state: ScenarioState | None = None):
         start = time.perf_counter()
         self.config = validate(config)
         self.threads = config.threads
         self.impl = config.impl
-        self.streams = RandomStreams(config.seed)
+        if state is None:
+            self.streams = RandomStreams(config.seed)
+            self.catalog, self.population, self.firm = self._draw(config)
+        else:
+            self.streams, self.catalog, self.population, self.firm = state
+        self.strategy: Strategy = build_strategy(config.strategy)
+        if behaviors is None:
+            behaviors = build_behaviors(config.behaviors)
+        self.customer = CustomerModel(config.customer, behaviors)
+        if state is None:
+            self.population.add_fields(self.customer.declared_fields())
+            for behavior in self.customer.behaviors:
+                behavior.setup(self.population, self.streams.generator(behavior.stream))
+        n = self.population.n
+        n_journeys = min(config.output.journeys, n)
+        journey_customers = np.sort(self.streams.generator("journeys").choice(n, n_journeys, replace=False))
+        segment_names = [s.name for s in config.population.segments]
+        self.recorder = Recorder(
+            self.population,
+            self.catalog,
+            journey_customers,
+            self.threads,
+            segment_names,
+            cost_per_mille=config.campaign.retargeting.cost_per_mille,
+        )
+        self.init_seconds = time.perf_counter() - start
+
+    def _draw(self, config: Config) -> tuple[Catalog, Population, FirmView]:
+        """The catalog, the population and the firm's view of it, each from its own stream."""
         cc = config.catalog
-        self.catalog = Catalog(
+        catalog = Catalog(
             [
                 Category(
                     c.name,
@@ -89,41 +131,33 @@ class Scenario:
             self.streams.generator("catalog"),
         )
         p = config.population
-        self.population: Population = draw_population(
-            p.size, cc.features, p.segments, self.streams.generator("population")
-        )
-        draw_channel_consent(self.population, p.segments, self.streams.generator("population.consent"))
-        shares = np.array([s.stated_share for s in p.segments])[self.population.segment]
+        population = draw_population(p.size, cc.features, p.segments, self.streams.generator("population"))
+        draw_channel_consent(population, p.segments, self.streams.generator("population.consent"))
+        shares = np.array([s.stated_share for s in p.segments])[population.segment]
         f = config.firm
         data = draw_firm_data(
-            self.population,
-            self.catalog,
+            population,
+            catalog,
             shares,
             f.inference_accuracy,
             f.offsite_coverage,
             f.offsite_accuracy,
             self.streams.generator("firm.data"),
         )
-        self.firm = FirmView(self.population, self.catalog, self.streams.generator("firm"), data, f.editorial_picks)
-        self.strategy: Strategy = build_strategy(config.strategy)
-        if behaviors is None:
-            behaviors = build_behaviors(config.behaviors)
-        self.customer = CustomerModel(config.customer, behaviors)
-        self.population.add_fields(self.customer.declared_fields())
-        for behavior in self.customer.behaviors:
-            behavior.setup(self.population, self.streams.generator(behavior.stream))
-        n_journeys = min(config.output.journeys, p.size)
-        journey_customers = np.sort(self.streams.generator("journeys").choice(p.size, n_journeys, replace=False))
-        self.recorder = Recorder(
-            self.population, self.catalog, journey_customers, self.threads, [s.name for s in p.segments]
-        )
-        self.init_seconds = time.perf_counter() - start
+        firm = FirmView(population, catalog, self.streams.generator("firm"), data, f.editorial_picks)
+        return catalog, population, firm
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> RunResult:
-        """Simulate to the horizon and compute the outcome."""
+    def run(self, progress: Callable[[int, int], None] | None = None, metrics: bool = True) -> RunResult:
+        """Simulate to the horizon and compute the outcome: the metrics (with the customer
+        equity of what the run leaves, :mod:`sim.value`), the daily series, the journeys and
+        the segments.  ``metrics=False`` (a customer-equity tail) stops after the simulation:
+        only the daily series and the wave log are filled in."""
         engine = Engine(self, progress)
         sim_seconds = engine.run()
-        metrics, segments = compute_metrics(self, sim_seconds, engine.state_bytes_per_customer)
+        if not metrics:
+            return RunResult({}, self.recorder.rows, [], [], engine.wave_log)
+        equity = customer_equity(self)
+        metrics, segments = compute_metrics(self, sim_seconds, engine.state_bytes_per_customer, equity)
         journeys = list(self.recorder.journeys.values())
         pop = self.population
         for j in journeys:

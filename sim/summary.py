@@ -11,7 +11,9 @@ def format_summary(m: dict) -> str:
         [
             f"{m['strategy']} on {m['population']}: {m['customers']:,} customers, {m['horizon_days']} days, "
             f"seed {m['seed']}",
-            f"  revenue     {m['revenue']:>14,.0f}   margin {m['margin']:,.0f}   orders {m['orders']:,}",
+            f"  value       {m['value']:>14,.0f}   = margin {m['margin']:,.0f} + customer equity "
+            f"{m['customer_equity']:,.0f}",
+            f"  revenue     {m['revenue']:>14,.0f}   orders {m['orders']:,}",
             f"  trust       {m['trust_mean_start']:.3f} -> {m['trust_mean_end']:.3f} (10th percentile "
             f"{m['trust_p10_end']:.3f})   churned {m['churned_share']:.1%}   feel valued {m['feel_valued_share']:.1%}",
             f"  email       open {m['email_open_rate']:.1%}   click {m['email_click_rate']:.2%}   unsubscribe "

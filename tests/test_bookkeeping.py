@@ -36,7 +36,7 @@ def tally_outputs(k):
         counts=np.zeros(6, np.int64),
         persofail_slot_basis=np.zeros((S, B), np.int64),
         creepy_basis=np.zeros(B, np.int64),
-        by_segment=np.zeros((5, G)),
+        by_segment=np.zeros((6, G)),
         sums=np.zeros(4),
     )
 

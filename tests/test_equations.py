@@ -98,6 +98,13 @@ def test_open_probability_and_its_factors():
     assert_closed_form("open_probability", (PUSH, -0.1, 0.0), 0.0)
 
 
+def test_an_ad_reminds_most_right_after_a_visit():
+    # 0.04 right after the visit, half of it two days later, a quarter after four
+    assert_closed_form("reminder_probability", (0.0,), 0.04)
+    assert_closed_form("reminder_probability", (2.0,), 0.02)
+    assert_closed_form("reminder_probability", (4.0,), 0.01)
+
+
 def test_perceived_relevance_with_persofail_and_replenishment():
     assert_closed_form("taste_match", (16129,), 1.0)  # 127 * 127 / 127**2
     assert_closed_form("taste_match", (-4838,), -4838 / 16129)
@@ -118,6 +125,12 @@ def test_perceived_relevance_with_persofail_and_replenishment():
     assert_closed_form("perceived_relevance", (0.3, False, False), 0.3)
 
 
+def test_personal_look():
+    # best sellers and editorial picks look far less personal than a pick "for you"
+    assert_closed_form("personal_look", (0,), 0.2)
+    assert_closed_form("personal_look", (3,), 1.0)
+
+
 def test_creepiness():
     # off-site data (0.8) on an item of sensitivity 0.5: 0.8 * (0.2 + 0.5) = 0.56
     assert_closed_form("slot_intrusion", (4, 0.5), 0.56)
@@ -133,9 +146,14 @@ def test_creepiness():
 
 def test_engagement():
     # email: -3.6 + 2.5 * 0.5 + 1.2 * (0.5 - 0.5) - 0.2 * 1 - 1.5 * 1 = -4.05
-    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True), -4.05)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, False, False), -4.05)
     # onsite, not creepy, trust 1: -4.6 + 2.5 * 0.2 + 1.2 * 0.5 = -3.5
-    assert_closed_form("click_logit", (ONSITE, 0.2, 1.0, 0.0, False), -3.5)
+    assert_closed_form("click_logit", (ONSITE, 0.2, 1.0, 0.0, False, 1.0, False, False), -3.5)
+    # with control over its data: + 0.7 on a personal slate, + 0.7 * 0.2 on best sellers;
+    # explained: + 0.2
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, False), -3.35)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 0.2, True, False), -4.05 + 0.7 * 0.2)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, True), -3.15)
     # a clicked slot: -5 + 2 * 0.5 + 0.8 * 0.25 - 0.6 * 1 * ln 2
     assert_closed_form("purchase_logit", (False, 0.5, 0.75, 1.0, math.log(2)), -3.8 - 0.6 * math.log(2))
     # the item found browsing: organic bias -3.8 instead of -5
@@ -143,18 +161,25 @@ def test_engagement():
 
 
 def test_trust_update():
+    # arguments: trust, rel, persofail, creepy, privacy, persofail slot's look, touch's look, control
     # relevant (0.6 >= 0.5): 0.5 + 0.015 * (1 - 0.5) = 0.5075
-    assert_closed_form("trust_after_touch", (0.5, 0.6, False, False, 0.8), 0.5075)
-    # irrelevant (0 < 0.05): 0.5 - 0.035 * 0.5 = 0.4825
-    assert_closed_form("trust_after_touch", (0.5, 0.0, False, False, 0.8), 0.4825)
+    assert_closed_form("trust_after_touch", (0.5, 0.6, False, False, 0.8, 0.0, 1.0, False), 0.5075)
+    # irrelevant (0 < 0.05) and personal: 0.5 - 0.035 * 0.5 = 0.4825; a slate of best sellers
+    # (look 0.2) is blamed less: 0.5 - 0.035 * 0.2 * 0.5 = 0.4965; with control (relief 0.7):
+    # 0.5 - 0.035 * 0.7 * 0.5 = 0.48775
+    assert_closed_form("trust_after_touch", (0.5, 0.0, False, False, 0.8, 0.0, 1.0, False), 0.4825)
+    assert_closed_form("trust_after_touch", (0.5, 0.0, False, False, 0.8, 0.0, 0.2, False), 0.4965)
+    assert_closed_form("trust_after_touch", (0.5, 0.0, False, False, 0.8, 0.0, 1.0, True), 0.48775)
     # in between: unchanged
-    assert_closed_form("trust_after_touch", (0.5, 0.3, False, False, 0.8), 0.5)
-    # creepy, privacy 0.8: 0.5 - 0.25 * 0.8 * 0.5 = 0.4, whatever the relevance
-    assert_closed_form("trust_after_touch", (0.5, 0.9, False, True, 0.8), 0.4)
-    # persofail: 0.5 - 0.08 * 0.5 = 0.46; both: 0.4 - 0.08 * 0.4 = 0.368
-    assert_closed_form("trust_after_touch", (0.5, 0.9, True, False, 0.8), 0.46)
-    assert_closed_form("trust_after_touch", (0.5, 0.9, True, True, 0.8), 0.368)
-    assert_closed_form("trust_after_touch", (1.0, 0.9, False, False, 0.8), 1.0)
+    assert_closed_form("trust_after_touch", (0.5, 0.3, False, False, 0.8, 0.0, 1.0, False), 0.5)
+    # creepy, privacy 0.8: 0.5 - 0.1 * 0.8 * 0.5 = 0.46, whatever the relevance
+    assert_closed_form("trust_after_touch", (0.5, 0.9, False, True, 0.8, 0.0, 1.0, False), 0.46)
+    # persofail in a personal slot: 0.5 - 0.08 * 0.5 = 0.46; in a best-seller slot (0.2):
+    # 0.5 - 0.08 * 0.2 * 0.5 = 0.492; creepy too: 0.46 - 0.08 * 0.46 = 0.4232
+    assert_closed_form("trust_after_touch", (0.5, 0.9, True, False, 0.8, 1.0, 1.0, False), 0.46)
+    assert_closed_form("trust_after_touch", (0.5, 0.9, True, False, 0.8, 0.2, 1.0, False), 0.492)
+    assert_closed_form("trust_after_touch", (0.5, 0.9, True, True, 0.8, 1.0, 1.0, False), 0.4232)
+    assert_closed_form("trust_after_touch", (1.0, 0.9, False, False, 0.8, 0.0, 1.0, False), 1.0)
     # the running relevance: 0.9 * 0.2 + 0.1 * 0.7 = 0.25
     assert_closed_form("relevance_memory_after_touch", (0.2, 0.7), 0.25)
     # a day: 0.3 + (1 - 0.5 ** (1 / 120)) * (0.6 - 0.3)
@@ -170,24 +195,27 @@ def test_fatigue():
 
 
 def test_opt_out_and_churn_hazards():
-    # 0.0075 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 after a creepy touch
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False), 0.0075 * math.exp(0.5))
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True), 0.0075 * math.exp(0.5) * 4)
+    # a relevant email (0.6 >= 0.5): 0.0066 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 if creepy
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.6), 0.0066 * math.exp(0.5))
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True, 0.6), 0.0066 * math.exp(0.5) * 4)
+    # an irrelevant one (0.1): the gap 0.5 - 0.1 adds 2 * 0.4 to the exponent
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.1), 0.0066 * math.exp(1.3), rel=1e-14)
     # push: 0.004 * exp(0.6 * 1 + 3 * (0.5 - 0.3))
-    assert_closed_form("optout_hazard", (PUSH, 1.0, 0.3, False), 0.004 * math.exp(1.2), rel=1e-14)
-    assert_closed_form("optout_hazard", (ONSITE, 5.0, 0.0, True), 0.0)
+    assert_closed_form("optout_hazard", (PUSH, 1.0, 0.3, False, 0.7), 0.004 * math.exp(1.2), rel=1e-14)
+    assert_closed_form("optout_hazard", (ONSITE, 5.0, 0.0, True, 0.0), 0.0)
     # at the midpoint (0.2) the hazard is half its maximum: 0.02 * 0.5
     assert_closed_form("churn_hazard", (0.2,), 0.01)
     assert_closed_form("churn_hazard", (0.6,), 0.02 / (1 + math.exp(15 * 0.4)))
 
 
 def test_feeling_valued():
-    assert_closed_form("feels_valued", (True, 0.5, 0.7), True)
-    assert_closed_form("feels_valued", (True, 0.44, 0.7), False)
-    assert_closed_form("feels_valued", (True, 0.5, 0.59), False)
-    assert_closed_form("feels_valued", (False, 0.5, 0.7), False)
-    # compared at float32 precision: rel_mean float32(0.45) meets the threshold 0.45
-    assert_closed_form("feels_valued", (True, float(np.float32(0.45)), 0.7), True)
+    # thresholds: running relevance 0.55, trust 0.7
+    assert_closed_form("feels_valued", (True, 0.6, 0.75), True)
+    assert_closed_form("feels_valued", (True, 0.54, 0.75), False)
+    assert_closed_form("feels_valued", (True, 0.6, 0.69), False)
+    assert_closed_form("feels_valued", (False, 0.6, 0.75), False)
+    # compared at float32 precision: rel_mean float32(0.55) meets the threshold 0.55
+    assert_closed_form("feels_valued", (True, float(np.float32(0.55)), 0.75), True)
 
 
 def test_every_equation_has_a_closed_form_test_and_a_twin():
@@ -222,22 +250,42 @@ CASES = {
     "open_trust_factor": lambda g, i: (g["channel"][i], g["trust"][i]),
     "open_fatigue_exponent": lambda g, i: (g["channel"][i], g["fatigue"][i]),
     "open_probability": lambda g, i: (g["channel"][i], g["trust"][i], g["fatigue"][i]),
+    "reminder_probability": lambda g, i: (g["fatigue"][i],),
     "taste_match": lambda g, i: (g["dot"][i],),
     "is_persofail": lambda g, i: (g["flag"][i], g["age"][i]),
     "is_replenishment_due": lambda g, i: (g["flag"][i], g["age"][i], g["cycle"][i]),
     "perceived_relevance": lambda g, i: (g["rel"][i], g["flag"][i], g["flag2"][i]),
+    "personal_look": lambda g, i: (g["basis"][i],),
     "slot_intrusion": lambda g, i: (g["basis"][i], g["unit"][i]),
     "covert_multiplier": lambda g, i: (g["flag"][i],),
     "transparency_relief": lambda g, i: (g["flag"][i], g["flag2"][i]),
     "creep_probability": lambda g, i: (g["channel"][i], g["unit"][i], g["trust"][i], 2.0, 0.7),
-    "click_logit": lambda g, i: (g["channel"][i], g["rel"][i], g["trust"][i], g["fatigue"][i], g["flag"][i]),
+    "click_logit": lambda g, i: (
+        g["channel"][i],
+        g["rel"][i],
+        g["trust"][i],
+        g["fatigue"][i],
+        g["flag"][i],
+        g["unit"][i],
+        g["flag2"][i],
+        g["flag"][i],
+    ),  # fmt: skip
     "purchase_logit": lambda g, i: (g["flag"][i], g["rel"][i], g["trust"][i], g["unit"][i], g["logp"][i]),
-    "trust_after_touch": lambda g, i: (g["trust"][i], g["rel"][i], g["flag"][i], g["flag2"][i], g["unit"][i]),
+    "trust_after_touch": lambda g, i: (
+        g["trust"][i],
+        g["rel"][i],
+        g["flag"][i],
+        g["flag2"][i],
+        g["unit"][i],
+        g["unit"][-i],
+        g["unit"][i // 2],
+        g["flag2"][-i],
+    ),  # fmt: skip
     "relevance_memory_after_touch": lambda g, i: (g["unit"][i], g["rel"][i]),
     "trust_after_day": lambda g, i: (g["trust"][i], g["unit"][i]),
     "fatigue_after_contact": lambda g, i: (g["channel"][i], g["fatigue"][i], g["unit"][i]),
     "fatigue_after_day": lambda g, i: (g["channel"][i], g["fatigue"][i]),
-    "optout_hazard": lambda g, i: (g["channel"][i], g["fatigue"][i], g["trust"][i], g["flag"][i]),
+    "optout_hazard": lambda g, i: (g["channel"][i], g["fatigue"][i], g["trust"][i], g["flag"][i], g["rel"][i]),
     "churn_hazard": lambda g, i: (g["trust"][i],),
     "feels_valued": lambda g, i: (
         g["flag"][i],
@@ -245,7 +293,7 @@ CASES = {
         float(np.float32(g["trust"][i])),
     ),
 }
-USES_LIBM = {"open_trust_factor", "open_probability", "optout_hazard", "churn_hazard"}
+USES_LIBM = {"open_trust_factor", "open_probability", "reminder_probability", "optout_hazard", "churn_hazard"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

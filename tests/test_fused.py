@@ -17,9 +17,10 @@ import pytest
 
 from sim.behavior import Behavior
 from sim.core.params import DAY_STAGES, RESPONSE_STAGES, stage_mask
+from sim.metrics import TIMING_METRICS
 from sim.scenario import Scenario
 
-TIMING = {"sim_seconds", "init_seconds", "wall_seconds", "interactions_per_second"}
+TIMING = set(TIMING_METRICS)
 STATE = ("trust", "rel_mean", "fatigue", "consent", "hist_item", "hist_day", "active")
 
 

@@ -73,6 +73,7 @@ SCALARS = {
     "flag_valued": dict(params=PARAMS),
     "browse": dict(day=40, params=replace(PARAMS, replenish_lo=0.5, replenish_hi=2.0), key=13),
     "expose": dict(channel=1, params=PARAMS, key=14),
+    "return_visits": dict(params=replace(PARAMS, ad_reminder=0.3), key=18),
     "respond": dict(
         channel=1,
         day=40,
@@ -363,18 +364,21 @@ def _touch_args(n: int, m: int, d: int = 8) -> dict:
 def test_persofail_for_a_just_bought_durable(impl):
     # Customer 0 bought item 5 (a durable, category 0) on day 10; on day 20 a slate that
     # shows item 6 (same category) is a persofail with the configured relevance -0.3, and
-    # trust then falls by loss_persofail * trust = 0.1 * 0.5.
-    args = _touch_args(1, 10)
-    args["pref"][0, 0] = 127
-    args["item_feat"][:, 0] = 127
-    args["item_cat"][:] = [0] * 8 + [1, 1]
-    args["item_durable"][:] = 1
-    args["slate"][0, 0] = 6
-    args["hist_item"][0, 0], args["hist_day"][0, 0] = 5, 10
-    args["stages"] = STAGES["perceive"] | STAGES["trust"]
-    call("respond", impl, n_threads=1, **args)
-    assert args["persofail"][0] == 1 and args["rel"][0] == np.float32(-0.3)
-    assert args["trust"][0] == np.float32(0.5 - 0.1 * 0.5)
+    # trust then falls by loss_persofail * look * trust: 0.1 * 0.5 in a slot recommended from
+    # on-site behaviour (look 1), 0.1 * 0.2 * 0.5 among best sellers (look 0.2).
+    for basis, look in ((2, 1.0), (0, 0.2)):
+        args = _touch_args(1, 10)
+        args["pref"][0, 0] = 127
+        args["item_feat"][:, 0] = 127
+        args["item_cat"][:] = [0] * 8 + [1, 1]
+        args["item_durable"][:] = 1
+        args["slate"][0, 0] = 6
+        args["basis"][0, 0] = basis
+        args["hist_item"][0, 0], args["hist_day"][0, 0] = 5, 10
+        args["stages"] = STAGES["perceive"] | STAGES["trust"]
+        call("respond", impl, n_threads=1, **args)
+        assert args["persofail"][0] == 1 and args["rel"][0] == np.float32(-0.3)
+        assert args["trust"][0] == np.float32(0.5 - 0.1 * look * 0.5)
 
 
 @pytest.mark.parametrize("d, n_candidates", [(8, 7), (8, 32), (12, 32), (40, 32), (8, 4097)])

@@ -92,8 +92,8 @@ def test_the_opt_out_coin_is_decided_as_with_the_hazard_computed(base_hazard, fa
     u = draw_uniform(customer_base(args["optout_key"], args["cust"]), 0)
     fatigue, trust = args["fatigue"][1].astype(float), args["trust"].astype(float)
     want = [
-        bool(e) and float(ui) < _exact("optout_hazard", params, 1, fatigue[i], trust[i], bool(c))
-        for e, ui, i, c in zip(args["exposed"], u, args["cust"], args["creepy"])
+        bool(e) and float(ui) < _exact("optout_hazard", params, 1, fatigue[i], trust[i], bool(c), float(r))
+        for e, ui, i, c, r in zip(args["exposed"], u, args["cust"], args["creepy"], args["rel"])
     ]
     np.testing.assert_array_equal(args["opted_out"].astype(bool), want)
     if base_hazard >= 0.05:

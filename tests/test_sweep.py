@@ -10,10 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from sim.metrics import TIMING_METRICS
 from sim.sweep.resume import CONFIG_HASH
 
 TINY = ["population.size=1500", "horizon_days=14", "output.journeys=5"]
-TIMING = {"init_seconds", "sim_seconds", "wall_seconds", "interactions_per_second"}
+TIMING = set(TIMING_METRICS)
 PREPERSONA = str(Path(sys.executable).parent / "prepersona")
 
 

@@ -75,3 +75,8 @@ def check_campaign_plan(cfg: Config) -> None:
             raise ConfigError(f"campaign.retargeting.hours[{i}]", h, ">= 0 and <= 23")
     if len(set(r.hours)) != len(r.hours):
         raise ConfigError("campaign.retargeting.hours", list(r.hours), "distinct hours")
+    v = cfg.value
+    _duration("value.tail_email_cadence", v.tail_email_cadence, allow_zero=False, allow_empty=True)
+    if v.tail_strategy == "":
+        raise ConfigError("value.tail_strategy", "", "one of the strategies of configs/strategy/")
+    _strategy_name("value.tail_strategy", v.tail_strategy)

@@ -25,6 +25,7 @@ _SECTIONS = {
     "strategy": "strategy: what the firm shows, on which data (`configs/strategy/`)",
     "campaign": "campaign: when the firm reaches out (`configs/campaign/`)",
     "output": "output: what a run writes",
+    "value": "value: what the customers a run leaves are worth (customer equity)",
     "experiment": "experiment: what an experiment file asks (`experiments/`)",
     "report": "report: how the workshop report shows the results (never changes them)",
 }

@@ -35,6 +35,7 @@ __all__ = [
     "OutputConfig",
     "FirmConfig",
     "ExperimentConfig",
+    "ValueConfig",
     "register_schemas",
 ]
 
@@ -162,6 +163,24 @@ class BasisWeights:
 
 
 @dataclass
+class PersonalLookWeights:
+    """How personal a slot looks, by the data basis behind it: 1 for a pick presented as chosen
+    for the customer, far less for best sellers and editorial picks."""
+
+    none: float = param(
+        0.2,
+        "best sellers and editorial picks",
+        ge=0,
+        le=1,
+        source="assumption (0.1-0.4): customers blame generic content far less than content labelled as for them",
+    )
+    stated: float = param(1.0, "from what the customer told the firm", ge=0, le=1, source="assumption (0.8-1)")
+    onsite: float = param(1.0, "from behaviour on the firm's site", ge=0, le=1, source="assumption (0.8-1)")
+    inferred: float = param(1.0, "from attributes the firm inferred", ge=0, le=1, source="assumption (0.8-1)")
+    offsite: float = param(1.0, "from other sites' or third-party data", ge=0, le=1, source="assumption (0.8-1)")
+
+
+@dataclass
 class ChannelWeights:
     """A weight per channel."""
 
@@ -217,6 +236,24 @@ class AdsExposureConfig:
     )
     trust_elasticity: float = param(0.5, "notice rate scales with (trust / 0.5) ** elasticity", ge=0)
     fatigue_k: float = param(0.1, "notice rate falls by exp(-k * ads fatigue)", ge=0)
+    reminder: float = param(
+        0.04,
+        "probability that a noticed ad, right after the customer's last visit, brings the customer back to the "
+        "site (a visit); it halves every reminder_half_life_days",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="assumption (0.01-0.1): retargeting brings visitors back (Johnson, Lewis & Nubbemeyer 2017; "
+        "Lambrecht & Tucker 2013)",
+    )
+    reminder_half_life_days: float = param(
+        2.0,
+        "days since the last visit after which an ad's reminder effect has halved",
+        unit="day",
+        gt=0,
+        le=365,
+        source="specific retargeting works right after a visit and fades fast (Bleier & Eisenbeiss 2015)",
+    )
 
 
 @dataclass
@@ -292,6 +329,18 @@ class EngagementConfig:
     buy_trust: float = param(0.8, "purchase logit per unit of trust above 0.5", ge=0)
     price_elasticity: float = param(0.6, "purchase logit lost per unit of log(price / median price)", ge=0)
     organic_bias: float = param(-3.8, "purchase logit of the item a visitor found on its own")
+    click_control: float = param(
+        0.7,
+        "click logit added to personal content (times its personal look) when the customer has control over its data",
+        ge=0,
+        source="Tucker 2014: personalized ads clicked about twice as often with privacy controls (ln 2)",
+    )
+    click_explained: float = param(
+        0.2,
+        "click logit added to personal content (times its personal look) that explains itself",
+        ge=0,
+        source="assumption (0-0.4): explanations raise acceptance of recommendations modestly",
+    )
 
 
 @dataclass
@@ -306,11 +355,12 @@ class TrustConfig:
     )
     loss_persofail: float = param(0.08, "trust lost by a persofail: loss * trust", ge=0, le=1)
     loss_creepy: float = param(
-        0.25,
+        0.1,
         "trust lost by a creepy touch: loss * privacy * trust",
         ge=0,
         le=1,
-        source=">3x an irrelevant touch (Gartner 2021)",
+        source="calibrated: a creepy touch costs about 3x an irrelevant one, measured per touch (people are >3x "
+        "likelier to leave a brand that over-personalizes, Gartner 2019)",
     )
     relevant_above: float = param(0.5, "a touch at or above this perceived relevance is relevant", ge=-1, le=1)
     irrelevant_below: float = param(
@@ -318,6 +368,13 @@ class TrustConfig:
     )
     relax_half_life_days: float = param(120.0, "half-life of the gap between trust and its baseline", unit="day", gt=0)
     relevance_memory: float = param(0.1, "weight of the newest touch in the running perceived relevance", ge=0, le=1)
+    control_loss_relief: float = param(
+        0.3,
+        "share of a persofail's or irrelevant touch's trust loss forgiven by a customer who has control over its data",
+        ge=0,
+        le=1,
+        source="assumption (0-0.5): control keeps trust (Tucker 2014; Martin, Borah & Palmatier 2017)",
+    )
 
 
 @dataclass
@@ -331,16 +388,23 @@ class FatigueConfig:
 @dataclass
 class OptOutConfig:
     email_base_hazard: float = param(
-        0.0075,
-        "unsubscribe probability per opened email at trust 0.5, no fatigue",
+        0.0066,
+        "unsubscribe probability per opened email at trust 0.5, no fatigue, relevant content",
         unit="probability",
         ge=0,
         le=1,
-        source="0.23-0.26% per send (Mailchimp benchmarks)",
+        source="calibrated: 0.25% unsubscribes per send at a weekly cadence (Mailchimp benchmarks 0.23-0.26%)",
     )
     fatigue_k: float = param(0.25, "hazard grows by exp(k * email fatigue)", ge=0)
     trust_k: float = param(3.0, "hazard grows by exp(k * (0.5 - trust))", ge=0)
     creepy_multiplier: float = param(4.0, "hazard multiplier after a creepy touch", ge=1)
+    irrelevance_k: float = param(
+        2.0,
+        "hazard grows by exp(k * max(0, relevant_above - relevance)) of the touch",
+        ge=0,
+        source="'not relevant' is the second most given reason to unsubscribe, near 'too many' "
+        "(MarketingSherpa 2017; Fluent 2016)",
+    )
     push_base_hazard: float = param(
         0.004,
         "probability a read push makes the customer disable push, at trust 0.5 and no fatigue",
@@ -374,8 +438,16 @@ class ChurnConfig:
 
 @dataclass
 class ValuedConfig:
-    relevance_above: float = param(0.45, "running perceived relevance needed to feel valued", ge=-1, le=1)
-    trust_above: float = param(0.6, "trust needed to feel valued", ge=0, le=1)
+    relevance_above: float = param(
+        0.55,
+        "running perceived relevance needed to feel valued",
+        ge=-1,
+        le=1,
+        source="calibrated: under a good strategy about 21% of retail and 43% of subscription customers feel "
+        "valued, under the 45% who feel understood (Twilio) and near the <20% who find recommendations relevant "
+        "(Bazaarvoice)",
+    )
+    trust_above: float = param(0.7, "trust needed to feel valued", ge=0, le=1, source="calibrated with relevance_above")
 
 
 @dataclass
@@ -389,6 +461,7 @@ class CustomerConfig:
     ads_exposure: AdsExposureConfig = field(default_factory=AdsExposureConfig)
     relevance: RelevanceConfig = field(default_factory=RelevanceConfig)
     creepiness: CreepinessConfig = field(default_factory=CreepinessConfig)
+    personal_look: PersonalLookWeights = field(default_factory=PersonalLookWeights)
     engagement: EngagementConfig = field(default_factory=EngagementConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     fatigue: FatigueConfig = field(default_factory=FatigueConfig)
@@ -585,6 +658,14 @@ class RetargetingConfig:
         le=1,
         source="lever",
     )
+    cost_per_mille: float = param(
+        4.0,
+        "what serving a thousand ad impressions costs, subtracted from margin",
+        unit="currency",
+        ge=0,
+        le=1000,
+        source="display retargeting CPM about 3-6 in the currency of prices (programmatic bidding guides)",
+    )
     specificity_half_life: str = param(
         "2d",
         "a personal slot shows its specific item with probability "
@@ -619,6 +700,47 @@ class OutputConfig:
     )
     parquet: bool = param(True, "also write the daily series as Parquet")
     progress: str = param("auto", "progress display: auto (only on a terminal), on, off", choices=("auto", "on", "off"))
+
+
+@dataclass
+class ValueConfig:
+    """What the customer base left at the end of a run is worth (see ``sim/value.py``)."""
+
+    discount_rate_annual: float = param(
+        0.1,
+        "discount rate of future margin, per year",
+        unit="1/year",
+        ge=0,
+        lt=1,
+        source="assumption: 8-12% a year is the usual cost of capital in customer-equity studies",
+    )
+    tail_days: int = param(
+        365,
+        "days of the tail simulated after the horizon to value the customers left (0: no customer equity)",
+        unit="day",
+        ge=0,
+        le=3650,
+    )
+    sample_share: float = param(
+        0.1,
+        "share of the customers whose tail is simulated (the same customers for every strategy of a seed); "
+        "with a behavior configured, every customer",
+        gt=0,
+        le=1,
+    )
+    sample_min: int = param(
+        20000,
+        "the tail follows at least this many customers (every customer of a smaller population)",
+        unit="customers",
+        ge=1,
+        le=100_000_000,
+    )
+    tail_strategy: str = param(
+        "popular", "the strategy of the tail's reference plan (configs/strategy/), the same for every run"
+    )
+    tail_email_cadence: str = param(
+        "7d", "the tail's newsletter: one email per this long to consenting customers ('' for none)", unit="duration"
+    )
 
 
 @dataclass
@@ -658,6 +780,7 @@ class Config:
     firm: FirmConfig = field(default_factory=FirmConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    value: ValueConfig = field(default_factory=ValueConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     behaviors: dict[str, Any] = param(

@@ -12,10 +12,12 @@ from sim.core._model cimport (
     open_trust_factor as c_open_trust_factor,
     open_fatigue_exponent as c_open_fatigue_exponent,
     open_probability as c_open_probability,
+    reminder_probability as c_reminder_probability,
     taste_match as c_taste_match,
     is_persofail as c_is_persofail,
     is_replenishment_due as c_is_replenishment_due,
     perceived_relevance as c_perceived_relevance,
+    personal_look as c_personal_look,
     slot_intrusion as c_slot_intrusion,
     covert_multiplier as c_covert_multiplier,
     transparency_relief as c_transparency_relief,
@@ -75,6 +77,10 @@ def open_probability(Params params, int channel, double trust, double fatigue):
     return c_open_probability(&params.c, channel, trust, fatigue)
 
 
+def reminder_probability(Params params, double days_since_visit):
+    return c_reminder_probability(&params.c, days_since_visit)
+
+
 def taste_match(int dot):
     return c_taste_match(dot)
 
@@ -89,6 +95,10 @@ def is_replenishment_due(Params params, bint durable, double bought_age, double 
 
 def perceived_relevance(Params params, double match, bint persofail, bint due):
     return c_perceived_relevance(&params.c, match, persofail, due)
+
+
+def personal_look(Params params, int basis):
+    return c_personal_look(&params.c, basis)
 
 
 def slot_intrusion(Params params, int basis, double item_sensitivity):
@@ -107,8 +117,9 @@ def creep_probability(Params params, int channel, double intrusion, double priva
     return c_creep_probability(&params.c, channel, intrusion, privacy, covert, relief)
 
 
-def click_logit(Params params, int channel, double rel, double trust, double fatigue, bint creepy):
-    return c_click_logit(&params.c, channel, rel, trust, fatigue, creepy)
+def click_logit(Params params, int channel, double rel, double trust, double fatigue, bint creepy, double look,
+                bint control, bint explained):
+    return c_click_logit(&params.c, channel, rel, trust, fatigue, creepy, look, control, explained)
 
 
 def purchase_logit(Params params, bint organic, double rel, double trust, double price_sensitivity,
@@ -116,8 +127,9 @@ def purchase_logit(Params params, bint organic, double rel, double trust, double
     return c_purchase_logit(&params.c, organic, rel, trust, price_sensitivity, log_price_ratio)
 
 
-def trust_after_touch(Params params, double trust, double rel, bint persofail, bint creepy, double privacy):
-    return c_trust_after_touch(&params.c, trust, rel, persofail, creepy, privacy)
+def trust_after_touch(Params params, double trust, double rel, bint persofail, bint creepy, double privacy,
+                      double fail_look, double look, bint control):
+    return c_trust_after_touch(&params.c, trust, rel, persofail, creepy, privacy, fail_look, look, control)
 
 
 def relevance_memory_after_touch(Params params, double rel_mean, double rel):
@@ -136,9 +148,9 @@ def fatigue_after_day(Params params, int channel, double fatigue):
     return c_fatigue_after_day(&params.c, channel, fatigue)
 
 
-def optout_hazard(Params params, int channel, double fatigue, double trust, bint creepy):
+def optout_hazard(Params params, int channel, double fatigue, double trust, bint creepy, double rel):
     """The hazard's value (base * exp(exponent) * factor)."""
-    return log_linear(c_optout_hazard(&params.c, channel, fatigue, trust, creepy))
+    return log_linear(c_optout_hazard(&params.c, channel, fatigue, trust, creepy, rel))
 
 
 def churn_hazard(Params params, double trust):
@@ -151,8 +163,10 @@ def feels_valued(Params params, bint active, float rel_mean, float trust):
 
 
 EQUATIONS = (
-    "visit_probability", "open_trust_factor", "open_fatigue_exponent", "open_probability", "taste_match",
-    "is_persofail", "is_replenishment_due", "perceived_relevance", "slot_intrusion", "covert_multiplier",
+    "visit_probability", "open_trust_factor", "open_fatigue_exponent", "open_probability", "reminder_probability",
+    "taste_match",
+    "is_persofail", "is_replenishment_due", "perceived_relevance", "personal_look", "slot_intrusion",
+    "covert_multiplier",
     "transparency_relief", "creep_probability", "click_logit", "purchase_logit", "trust_after_touch",
     "relevance_memory_after_touch", "trust_after_day", "fatigue_after_contact", "fatigue_after_day",
     "optout_hazard", "churn_hazard", "feels_valued",

@@ -14,7 +14,7 @@
 # once per run; per-channel fields are indexed by channel code (onsite 0, email 1, push 2,
 # ads 3), intrusiveness by data-basis code.
 
-from libc.math cimport exp, log
+from libc.math cimport exp, exp2, log
 
 from sim.core._common cimport UNIT_SQ, clamp01, sigmoid
 
@@ -27,6 +27,8 @@ cdef struct CustomerParams:
     double open_base_rate[4]
     double open_trust_elasticity[4]
     double open_fatigue_k[4]
+    double ad_reminder
+    double ad_reminder_half_life
     # perceived relevance
     double persofail_window
     double persofail_relevance
@@ -41,6 +43,7 @@ cdef struct CustomerParams:
     double covert_factor
     double explanation_relief
     double control_relief
+    double personal_look[5]
     # engagement
     double click_bias[4]
     double click_relevance
@@ -52,6 +55,8 @@ cdef struct CustomerParams:
     double buy_relevance
     double buy_trust
     double price_elasticity
+    double click_control
+    double click_explained
     # trust
     double trust_gain
     double loss_irrelevant
@@ -60,6 +65,7 @@ cdef struct CustomerParams:
     double relevant_above
     double irrelevant_below
     double relevance_memory
+    double control_loss_relief
     double trust_relax
     # fatigue, per channel
     double fatigue_cost[4]
@@ -69,6 +75,7 @@ cdef struct CustomerParams:
     double optout_fatigue_k[4]
     double optout_trust_k
     double optout_creepy_multiplier
+    double optout_irrelevance_k
     # churn
     double churn_hazard_max
     double churn_trust_mid
@@ -149,6 +156,12 @@ cdef inline double open_probability(const CustomerParams* p, int channel, double
     return open_trust_factor(p, channel, trust) * exp(-open_fatigue_exponent(p, channel, fatigue))
 
 
+cdef inline double reminder_probability(const CustomerParams* p, double days_since_visit) noexcept nogil:
+    """p_return = ad_reminder * 2 ** (-days_since_visit / ad_reminder_half_life): a noticed ad
+    brings the customer back to the site (a visit), more likely right after its last visit."""
+    return p.ad_reminder * exp2(-days_since_visit / p.ad_reminder_half_life)
+
+
 # --------------------------------------------------------------------------- perceived relevance
 
 cdef inline double taste_match(int dot) noexcept nogil:
@@ -175,6 +188,15 @@ cdef inline double perceived_relevance(const CustomerParams* p, double match, bi
     """rel = persofail_relevance for a persofail, match + replenish_boost for a consumable due
     again, else match.  A slate's relevance is its best slot's."""
     return p.persofail_relevance if persofail else (match + p.replenish_boost if due else match)
+
+
+# --------------------------------------------------------------------------- how personal a touch looks
+
+cdef inline double personal_look(const CustomerParams* p, int basis) noexcept nogil:
+    """look = personal_look[basis]: how personal one slot looks (1 for a pick presented as
+    chosen for the customer, less for best sellers and editorial picks).  A touch's look is
+    its most personal slot's; a persofail's is its own slot's."""
+    return p.personal_look[basis]
 
 
 # --------------------------------------------------------------------------- creepiness
@@ -206,11 +228,15 @@ cdef inline double creep_probability(const CustomerParams* p, int channel, doubl
 # --------------------------------------------------------------------------- engagement
 
 cdef inline double click_logit(const CustomerParams* p, int channel, double rel, double trust, double fatigue,
-                               bint creepy) noexcept nogil:
+                               bint creepy, double look, bint control, bint explained) noexcept nogil:
     """logit p_click = click_bias[c] + click_relevance * rel + click_trust * (trust - 0.5)
-                      - click_fatigue * fatigue - click_creepy * creepy."""
+                      - click_fatigue * fatigue - click_creepy * creepy
+                      + (click_control * control + click_explained * explained) * look,
+    ``look`` the touch's personal look: control over one's data and an explanation make
+    personal content more acceptable, not generic content."""
     return (p.click_bias[channel] + p.click_relevance * rel + p.click_trust * (trust - 0.5)
-            - p.click_fatigue * fatigue - p.click_creepy * creepy)
+            - p.click_fatigue * fatigue - p.click_creepy * creepy
+            + (p.click_control * control + p.click_explained * explained) * look)
 
 
 cdef inline double purchase_logit(const CustomerParams* p, bint organic, double rel, double trust,
@@ -225,23 +251,28 @@ cdef inline double purchase_logit(const CustomerParams* p, bint organic, double 
 # --------------------------------------------------------------------------- trust
 
 cdef inline double trust_after_touch(const CustomerParams* p, double trust, double rel, bint persofail,
-                                     bint creepy, double privacy) noexcept nogil:
+                                     bint creepy, double privacy, double fail_look, double look,
+                                     bint control) noexcept nogil:
     """The asymmetric trust update of a noticed touch, clamped to [0, 1]:
     creepy:     trust -= loss_creepy * privacy * trust
-    persofail:  trust -= loss_persofail * trust         (after the creepy loss when both)
-    otherwise   trust += trust_gain * (1 - trust)        if rel >= relevant_above
-                trust -= loss_irrelevant * trust         if rel <  irrelevant_below
-                (unchanged in between)."""
+    persofail:  trust -= loss_persofail * fail_look * relief * trust   (after the creepy loss)
+    otherwise   trust += trust_gain * (1 - trust)                      if rel >= relevant_above
+                trust -= loss_irrelevant * look * relief * trust       if rel <  irrelevant_below
+                (unchanged in between),
+    with relief = 1 - control_loss_relief * control.  The firm is blamed for a bad slot as
+    far as it looks personal: ``fail_look`` is the persofail slot's personal look, ``look``
+    the touch's."""
     cdef double t = trust
+    cdef double relief = 1.0 - p.control_loss_relief * control
     if creepy or persofail:
         if creepy:
             t = t - p.loss_creepy * privacy * t
         if persofail:
-            t = t - p.loss_persofail * t
+            t = t - p.loss_persofail * fail_look * relief * t
     else:
         # A select, not a branch: a slate's relevance is not predictable from the last touch's.
         t = (t + p.trust_gain * (1.0 - t) if rel >= p.relevant_above
-             else (t - p.loss_irrelevant * t if rel < p.irrelevant_below else t))
+             else (t - p.loss_irrelevant * look * relief * t if rel < p.irrelevant_below else t))
     return clamp01(t)
 
 
@@ -272,14 +303,18 @@ cdef inline double fatigue_after_day(const CustomerParams* p, int channel, doubl
 # --------------------------------------------------------------------------- opt-out and churn
 
 cdef inline LogLinear optout_hazard(const CustomerParams* p, int channel, double fatigue, double trust,
-                                    bint creepy) noexcept nogil:
+                                    bint creepy, double rel) noexcept nogil:
     """h_optout = optout_base_hazard[c] * exp(optout_fatigue_k[c] * fatigue
-                                             + optout_trust_k * (0.5 - trust))
+                                             + optout_trust_k * (0.5 - trust)
+                                             + optout_irrelevance_k * max(0, relevant_above - rel))
                  * (optout_creepy_multiplier if creepy else 1),
-    per noticed outbound touch; the trust is the one after the touch."""
+    per noticed outbound touch: volume (fatigue: recent contacts), distrust (the trust after
+    the touch) and irrelevance, the reasons people give most."""
     cdef LogLinear h
+    cdef double gap = p.relevant_above - rel
     h.base = p.optout_base_hazard[channel]
-    h.exponent = p.optout_fatigue_k[channel] * fatigue + p.optout_trust_k * (0.5 - trust)
+    h.exponent = (p.optout_fatigue_k[channel] * fatigue + p.optout_trust_k * (0.5 - trust)
+                  + p.optout_irrelevance_k * (gap if gap > 0.0 else 0.0))
     h.factor = p.optout_creepy_multiplier if creepy else 1.0
     return h
 

@@ -47,7 +47,8 @@ from sim.core._model cimport (
     STAGE_FATIGUE, STAGE_OPTOUT, STAGE_PERCEIVE, STAGE_RECOVERY, STAGE_TRUST, CustomerParams, LogLinear,
     ScaledLogistic, churn_hazard, click_logit, covert_multiplier, creep_probability, fatigue_after_contact,
     fatigue_after_day, feels_valued, is_persofail, is_replenishment_due, log_linear, open_fatigue_exponent,
-    open_probability, open_trust_factor, optout_hazard, perceived_relevance, purchase_logit,
+    open_probability, open_trust_factor, optout_hazard, perceived_relevance, personal_look, purchase_logit,
+    reminder_probability,
     relevance_memory_after_touch, scaled_logistic, slot_intrusion, taste_match, transparency_relief,
     trust_after_day, trust_after_touch, visit_probability,
 )
@@ -635,6 +636,26 @@ def expose(
     free(t_hi)
 
 
+def return_visits(
+    const int64_t[::1] cust,            # IN  int64[k] an ads wave's customers
+    const uint8_t[::1] exposed,         # IN  uint8[k] the ad was noticed
+    const uint8_t[::1] clicked,         # IN  uint8[k] the ad was clicked
+    const float[::1] since_visit,       # IN  float32[k] days since the customer's last visit
+    uint8_t[::1] returning,             # OUT uint8[k] 1: the customer comes to the site now
+    Params params, uint64_t key, int n_threads,
+):
+    """Who an ads wave brings back to the site: everyone who clicked, and a noticed ad's
+    customer when draw j = 0 is below reminder_probability of the days since its last visit.
+    Returns how many come."""
+    cdef Py_ssize_t k = cust.shape[0], t, count = 0
+    cdef const CustomerParams* p = &params.c
+    for t in prange(k, nogil=True, num_threads=n_threads, schedule="static"):
+        returning[t] = (clicked[t] != 0) | ((exposed[t] != 0) & (
+            draw_uniform(customer_base(key, cust[t]), 0) < reminder_probability(p, since_visit[t])))
+        count += returning[t]
+    return count
+
+
 # --------------------------------------------------------------------------- the response
 
 cdef OrderScratch kept_order = OrderScratch(NULL, 0)   # respond's exposure order, kept call to call
@@ -726,7 +747,7 @@ def respond(
     cdef Py_ssize_t k = cust.shape[0], n_slot = slate.shape[1], d_dim = pref.shape[1]
     cdef Py_ssize_t n_hist = hist_item.shape[1]
     cdef Py_ssize_t t, i, j, h, item_j, best_j, n_valid, oldest, ia
-    cdef double s, best_s, age, min_age, top, intrusion, tr, u
+    cdef double s, best_s, age, min_age, top, intrusion, tr, u, x, touch_look, fail_look, slot_look
     cdef int cat
     cdef uint8_t pf, cr
     cdef bint durable, fail, due
@@ -995,6 +1016,15 @@ def respond(
                 cr = o_creepy[t]
 
             fat_i = fat[i] if fatigue_live else 0.0
+            # How personal the touch looks (its most personal slot), and its persofail slot.
+            touch_look = 0.0
+            fail_look = 0.0
+            if do_engage or do_trust:
+                for j in range(n_slot):
+                    slot_look = personal_look(p, bas[t * n_slot + j])
+                    touch_look = slot_look if slot_look > touch_look else touch_look
+                if 0 < pf <= n_slot:
+                    fail_look = personal_look(p, bas[t * n_slot + pf - 1])
 
             # engage -----------------------------------------------------------------
             if do_engage:
@@ -1003,7 +1033,8 @@ def respond(
                 tr = trs[i]
                 item = -1
                 if best_j >= 0:     # always, after perceive
-                    if below_sigmoid(draw_uniform(base, 0), click_logit(p, channel, rel_f, tr, fat_i, cr != 0)):
+                    x = click_logit(p, channel, rel_f, tr, fat_i, cr != 0, touch_look, control, explained)
+                    if below_sigmoid(draw_uniform(base, 0), x):
                         o_clicked[t] = 1
                         item = sl[t * n_slot + best_j]
                         if not below_sigmoid(draw_uniform(base, 1),
@@ -1033,7 +1064,8 @@ def respond(
 
             # trust ------------------------------------------------------------------
             if do_trust:
-                trs[i] = <float>trust_after_touch(p, trs[i], rel_f, pf != 0, cr != 0, priv[i])
+                trs[i] = <float>trust_after_touch(p, trs[i], rel_f, pf != 0, cr != 0, priv[i], fail_look, touch_look,
+                                                  control)
                 rmean[i] = <float>relevance_memory_after_touch(p, rmean[i], rel_f)
 
             # fatigue ----------------------------------------------------------------
@@ -1044,7 +1076,7 @@ def respond(
             # opt-out ----------------------------------------------------------------
             if do_optout:
                 o_opted[t] = 0
-                hz = optout_hazard(p, channel, fat_i, trs[i], cr != 0)
+                hz = optout_hazard(p, channel, fat_i, trs[i], cr != 0, rel_f)
                 u = draw_uniform(customer_base(optout_key, i), 0)
                 # Hazards are small: most noticed touches keep the consent, decided without
                 # exp().

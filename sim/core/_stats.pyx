@@ -364,6 +364,7 @@ cdef inline Py_ssize_t tally_events(
             counts[2] += 1
             by_segment[seg] = by_segment[seg] + revenue[t]
             by_segment[n_seg + seg] = by_segment[n_seg + seg] + 1.0
+            by_segment[5 * n_seg + seg] = by_segment[5 * n_seg + seg] + margin[t]
             sales[0] = sales[0] + revenue[t]
             sales[1] = sales[1] + margin[t]
         if persofail[t]:
@@ -400,7 +401,7 @@ cdef inline Py_ssize_t tally_chunk(
         Py_ssize_t n_basis, int64_t* counts, int64_t* slot_basis, int64_t* creepy_basis, double* by_segment,
         double* sums, Py_ssize_t* events) noexcept nogil:
     """Count touches lo to hi into this chunk's zeroed rows (counts[N_COUNTS], slot_basis[S * B],
-    creepy_basis[B], by_segment[5 * G]) and sum them into sums[N_SUMS] (see tally_wave);
+    creepy_basis[B], by_segment[6 * G]) and sum them into sums[N_SUMS] (see tally_wave);
     returns 0, or 1 + the first bad touch (then stops).  ``events`` is scratch for hi - lo
     touch indices."""
     cdef Py_ssize_t t, g, g_hi, bad, n_events = 0
@@ -454,7 +455,7 @@ def tally_wave(
     int64_t[::1] counts,                # OUT int64[6]: exposed, clicks, orders, optouts, persofails, creepy
     int64_t[:, ::1] persofail_slot_basis,  # OUT int64[S, B] persofails by slot and that slot's basis
     int64_t[::1] creepy_basis,          # OUT int64[B] creepy touches by their most intrusive basis
-    double[:, ::1] by_segment,          # OUT float64[5, G] revenue, orders, persofails, creepy, optouts
+    double[:, ::1] by_segment,          # OUT float64[6, G] revenue, orders, persofails, creepy, optouts, margin
     double[::1] sums,                   # OUT float64[4] the purchases' revenue and margin, the exposed
                                         #     touches' relevance and best slot score
     int n_threads=1,
@@ -480,7 +481,7 @@ def tally_wave(
     cdef Py_ssize_t n_chunks = (k + TALLY_CHUNK_ - 1) // TALLY_CHUNK_
     # One scratch row per chunk: its first bad touch, counters, persofails by slot and basis,
     # creepy touches by basis; and its per-segment sums followed by its N_SUMS sums.
-    cdef Py_ssize_t row_len = 1 + N_COUNTS + n_slot * n_basis + n_basis, seg_len = 5 * n_seg + N_SUMS
+    cdef Py_ssize_t row_len = 1 + N_COUNTS + n_slot * n_basis + n_basis, seg_len = 6 * n_seg + N_SUMS
     cdef int64_t* rows = NULL
     cdef double* seg_rows = NULL
     cdef Py_ssize_t c, j, lo, hi
@@ -509,7 +510,7 @@ def tally_wave(
             and score.shape[1] == n_slot):
         raise ValueError("tally_wave: the per-touch arrays differ in length (or basis and score in slots)")
     if not (counts.shape[0] == N_COUNTS and persofail_slot_basis.shape[0] == n_slot
-            and persofail_slot_basis.shape[1] == n_basis and by_segment.shape[0] == 5 and sums.shape[0] == N_SUMS):
+            and persofail_slot_basis.shape[1] == n_basis and by_segment.shape[0] == 6 and sums.shape[0] == N_SUMS):
         raise ValueError("tally_wave: an output array has the wrong shape")
     if n_chunks < 2 or n_threads < 1:
         n_threads = 1     # one chunk: nothing to share
@@ -547,7 +548,7 @@ def tally_wave(
                 seg_row = seg_rows + c * seg_len
                 row[0] = tally_chunk(lo, hi, cu, sg, n_cust, n_seg, ex, cl, bo, rv, mg, pf, cr, oo, ba, re, sc,
                                      n_slot, n_basis, row + 1, row + 1 + N_COUNTS,
-                                     row + 1 + N_COUNTS + n_slot * n_basis, seg_row, seg_row + 5 * n_seg,
+                                     row + 1 + N_COUNTS + n_slot * n_basis, seg_row, seg_row + 6 * n_seg,
                                      events)
             free(events)
         # Reduce the chunks in order; the first bad chunk holds the wave's first bad touch.
@@ -561,10 +562,10 @@ def tally_wave(
                 persofail_slot_basis[j // n_basis, j % n_basis] += row[1 + N_COUNTS + j]
             for j in range(n_basis):
                 creepy_basis[j] += row[1 + N_COUNTS + n_slot * n_basis + j]
-            for j in range(5 * n_seg):
+            for j in range(6 * n_seg):
                 by_segment[j // n_seg, j % n_seg] += seg_rows[c * seg_len + j]
             for j in range(N_SUMS):
-                sums[j] = add_left(sums[j], seg_rows[c * seg_len + 5 * n_seg + j])
+                sums[j] = add_left(sums[j], seg_rows[c * seg_len + 6 * n_seg + j])
     finally:
         free(rows)
         free(seg_rows)

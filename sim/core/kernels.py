@@ -118,6 +118,12 @@ _STAGE_ARRAYS = {
         trust: float32[N]
         fatigue: float32[C, N]
         exposed: uint8[k]""",
+    "return_visits": """
+        cust: int64[k] in N
+        exposed: uint8[k]
+        clicked: uint8[k]
+        since_visit: float32[k]
+        returning: uint8[k]""",
     "respond": """
         cust: int64[k] in N
         exposed: uint8[k]

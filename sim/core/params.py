@@ -62,6 +62,10 @@ class CustomerParams:
     open_base_rate: tuple[float, ...] = field(default_factory=_per_channel)
     open_trust_elasticity: tuple[float, ...] = field(default_factory=_per_channel)
     open_fatigue_k: tuple[float, ...] = field(default_factory=_per_channel)
+    ad_reminder: float = 0.04
+    """Probability a noticed ad right after a visit brings the customer back."""
+    ad_reminder_half_life: float = 2.0
+    """Days since the last visit after which the reminder has halved."""
     # perceived relevance ---------------------------------------------------------------------
     persofail_window: float = 60.0
     persofail_relevance: float = -0.3
@@ -76,6 +80,8 @@ class CustomerParams:
     covert_factor: float = 2.0
     explanation_relief: float = 0.4
     control_relief: float = 0.5
+    personal_look: tuple[float, ...] = (0.2, 1.0, 1.0, 1.0, 1.0)
+    """How personal a slot looks, by data basis (blame and the levers' click effects scale with it)."""
     # engagement --------------------------------------------------------------------------------
     click_bias: tuple[float, ...] = field(default_factory=_per_channel)
     click_relevance: float = 2.5
@@ -87,14 +93,17 @@ class CustomerParams:
     buy_relevance: float = 2.0
     buy_trust: float = 0.8
     price_elasticity: float = 0.6
+    click_control: float = 0.7
+    click_explained: float = 0.2
     # trust -----------------------------------------------------------------------------------------
     trust_gain: float = 0.015
     loss_irrelevant: float = 0.035
     loss_persofail: float = 0.08
-    loss_creepy: float = 0.25
+    loss_creepy: float = 0.1
     relevant_above: float = 0.5
     irrelevant_below: float = 0.05
     relevance_memory: float = 0.1
+    control_loss_relief: float = 0.3
     trust_relax: float = 0.0
     """Share of the gap between trust and its baseline closed per day without contact."""
     # fatigue ----------------------------------------------------------------------------------------
@@ -106,13 +115,14 @@ class CustomerParams:
     optout_fatigue_k: tuple[float, ...] = field(default_factory=_per_channel)
     optout_trust_k: float = 3.0
     optout_creepy_multiplier: float = 4.0
+    optout_irrelevance_k: float = 2.0
     # churn ------------------------------------------------------------------------------------------------
     churn_hazard_max: float = 0.02
     churn_trust_mid: float = 0.2
     churn_slope: float = 15.0
     # feeling valued ---------------------------------------------------------------------------------------
-    valued_relevance_above: float = 0.45
-    valued_trust_above: float = 0.6
+    valued_relevance_above: float = 0.55
+    valued_trust_above: float = 0.7
 
     def as_dict(self) -> dict:
         """Field name -> value (tuples as lists), the form the compiled struct is made from."""

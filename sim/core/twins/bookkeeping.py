@@ -58,11 +58,14 @@ def tally_wave(
     for row, hit in enumerate((sold, sold, persofail != 0, creepy != 0, opted_out != 0)):
         r = np.flatnonzero(hit)
         by_segment[row] = np.bincount(seg[r], minlength=n_seg)
-    # Revenue as the kernel sums it: per chunk of touches in touch order, the chunks in order.
+    # Revenue and margin as the kernel sums them: per chunk of touches in touch order, the
+    # chunks in order.
     by_segment[0] = 0.0
+    by_segment[5] = 0.0
     for lo in range(0, len(cust), TALLY_CHUNK):
         r = lo + np.flatnonzero(sold[lo : lo + TALLY_CHUNK])
         by_segment[0] += np.bincount(seg[r], weights=revenue[r], minlength=n_seg)
+        by_segment[5] += np.bincount(seg[r], weights=margin[r], minlength=n_seg)
     best = score.max(axis=1).astype(np.float64) if score.shape[1] else np.zeros(len(cust))
     sums[:] = 0.0
     for lo in range(0, len(cust), TALLY_CHUNK):

@@ -17,8 +17,8 @@ from sim.codes import (
     BASIS_STATED,
     NO_DAY,
 )
-from sim.core.twins.random import bits_to_uniform, customer_base, mix64
 from sim.core.twins.model import UNIT_SQ
+from sim.core.twins.random import bits_to_uniform, customer_base, mix64
 
 __all__ = ["fill_slates", "observe"]
 

@@ -18,10 +18,12 @@ __all__ = [
     "open_trust_factor",
     "open_fatigue_exponent",
     "open_probability",
+    "reminder_probability",
     "taste_match",
     "is_persofail",
     "is_replenishment_due",
     "perceived_relevance",
+    "personal_look",
     "slot_intrusion",
     "covert_multiplier",
     "transparency_relief",
@@ -84,6 +86,11 @@ def open_probability(p: CustomerParams, channel: int, trust, fatigue):
     return open_trust_factor(p, channel, trust) * np.exp(-open_fatigue_exponent(p, channel, fatigue))
 
 
+def reminder_probability(p: CustomerParams, days_since_visit):
+    """ad_reminder * 2 ** (-days_since_visit / ad_reminder_half_life)."""
+    return p.ad_reminder * np.exp2(-_f64(days_since_visit) / p.ad_reminder_half_life)
+
+
 # --------------------------------------------------------------------------- perceived relevance
 
 
@@ -116,6 +123,14 @@ def perceived_relevance(p: CustomerParams, match, persofail, due):
     return np.where(persofail, p.persofail_relevance, np.where(due, m + p.replenish_boost, m))
 
 
+# --------------------------------------------------------------------------- how personal a touch looks
+
+
+def personal_look(p: CustomerParams, basis):
+    """personal_look[basis]."""
+    return np.asarray(p.personal_look)[basis]
+
+
 # --------------------------------------------------------------------------- creepiness
 
 
@@ -143,15 +158,17 @@ def creep_probability(p: CustomerParams, channel: int, intrusion, privacy, cover
 # --------------------------------------------------------------------------- engagement
 
 
-def click_logit(p: CustomerParams, channel: int, rel, trust, fatigue, creepy):
+def click_logit(p: CustomerParams, channel: int, rel, trust, fatigue, creepy, look, control, explained):
     """click_bias[c] + click_relevance * rel + click_trust * (trust - 0.5)
-    - click_fatigue * fatigue - click_creepy * creepy."""
+    - click_fatigue * fatigue - click_creepy * creepy
+    + (click_control * control + click_explained * explained) * look."""
     return (
         p.click_bias[channel]
         + p.click_relevance * _f64(rel)
         + p.click_trust * (_f64(trust) - 0.5)
         - p.click_fatigue * _f64(fatigue)
         - p.click_creepy * np.asarray(creepy, dtype=bool)
+        + (p.click_control * bool(control) + p.click_explained * bool(explained)) * _f64(look)
     )
 
 
@@ -170,18 +187,19 @@ def purchase_logit(p: CustomerParams, organic: bool, rel, trust, price_sensitivi
 # --------------------------------------------------------------------------- trust
 
 
-def trust_after_touch(p: CustomerParams, trust, rel, persofail, creepy, privacy):
+def trust_after_touch(p: CustomerParams, trust, rel, persofail, creepy, privacy, fail_look, look, control):
     """The asymmetric trust update of a noticed touch, clamped to [0, 1] (see _model.pxd)."""
     t = _f64(trust)
     r = _f64(rel)
     cr = np.asarray(creepy, dtype=bool)
     pf = np.asarray(persofail, dtype=bool)
+    relief = 1.0 - p.control_loss_relief * bool(control)
     t_bad = np.where(cr, t - p.loss_creepy * _f64(privacy) * t, t)
-    t_bad = np.where(pf, t_bad - p.loss_persofail * t_bad, t_bad)
+    t_bad = np.where(pf, t_bad - p.loss_persofail * _f64(fail_look) * relief * t_bad, t_bad)
     t_good = np.where(
         r >= p.relevant_above,
         t + p.trust_gain * (1.0 - t),
-        np.where(r < p.irrelevant_below, t - p.loss_irrelevant * t, t),
+        np.where(r < p.irrelevant_below, t - p.loss_irrelevant * _f64(look) * relief * t, t),
     )
     return np.clip(np.where(cr | pf, t_bad, t_good), 0.0, 1.0)
 
@@ -213,10 +231,15 @@ def fatigue_after_day(p: CustomerParams, channel: int, fatigue):
 # --------------------------------------------------------------------------- opt-out and churn
 
 
-def optout_hazard(p: CustomerParams, channel: int, fatigue, trust, creepy):
-    """optout_base_hazard[c] * exp(optout_fatigue_k[c] * fatigue + optout_trust_k * (0.5 - trust))
-    * (optout_creepy_multiplier if creepy else 1)."""
-    x = p.optout_fatigue_k[channel] * _f64(fatigue) + p.optout_trust_k * (0.5 - _f64(trust))
+def optout_hazard(p: CustomerParams, channel: int, fatigue, trust, creepy, rel):
+    """optout_base_hazard[c] * exp(optout_fatigue_k[c] * fatigue + optout_trust_k * (0.5 - trust)
+    + optout_irrelevance_k * max(0, relevant_above - rel)) * (optout_creepy_multiplier if creepy else 1)."""
+    gap = p.relevant_above - _f64(rel)
+    x = (
+        p.optout_fatigue_k[channel] * _f64(fatigue)
+        + p.optout_trust_k * (0.5 - _f64(trust))
+        + p.optout_irrelevance_k * np.where(gap > 0.0, gap, 0.0)
+    )
     factor = np.where(np.asarray(creepy, dtype=bool), p.optout_creepy_multiplier, 1.0)
     return p.optout_base_hazard[channel] * np.exp(x) * factor
 

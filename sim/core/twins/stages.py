@@ -18,7 +18,16 @@ from sim.core.params import STAGES, CustomerParams
 from sim.core.twins import model
 from sim.core.twins.random import bounded_low, customer_base, draw_bits, draw_uniform
 
-__all__ = ["recover_and_churn", "select_visitors", "flag_valued", "browse", "expose", "respond", "match"]
+__all__ = [
+    "recover_and_churn",
+    "select_visitors",
+    "flag_valued",
+    "browse",
+    "expose",
+    "return_visits",
+    "respond",
+    "match",
+]
 
 ALL_RESPONSE_STAGES = 63
 
@@ -105,6 +114,13 @@ def expose(cust, trust, fatigue, exposed, channel, params: CustomerParams, key, 
     exposed[:] = draw_uniform(customer_base(key, cust), 0) < p
 
 
+def return_visits(cust, exposed, clicked, since_visit, returning, params: CustomerParams, key, n_threads=1):
+    u = draw_uniform(customer_base(key, cust), 0)
+    reminded = (exposed != 0) & (u < model.reminder_probability(params, since_visit))
+    returning[:] = (clicked != 0) | reminded
+    return int(np.count_nonzero(returning))
+
+
 # --------------------------------------------------------------------------- response phase
 
 
@@ -144,13 +160,24 @@ def _creep(cust, ex, slate, basis, item_sensitivity, privacy, creepy, channel, p
     creepy[:] = ex & (draw_uniform(customer_base(key, cust), 0) < p)
 
 
+def _looks(basis, persofail, params):
+    """How personal each touch looks (its most personal slot, at least 0) and its persofail
+    slot's look (0 without a persofail): float64 (k,) each."""
+    slot_look = model.personal_look(params, basis)  # (k, S)
+    look = np.maximum(slot_look.max(axis=1), 0.0) if basis.shape[1] else np.zeros(basis.shape[0])
+    slot = persofail.astype(np.int64) - 1
+    ok = (slot >= 0) & (slot < basis.shape[1])
+    fail_look = np.where(ok, slot_look[np.arange(basis.shape[0]), np.clip(slot, 0, max(basis.shape[1] - 1, 0))], 0.0)
+    return look, fail_look
+
+
 def _engage(cust, ex, slate, rel, best, creepy, viewed, viewed_rel, trust, fat, price_sensitivity, price,
             log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue, margin_out, channel, day, params,
-            key):  # fmt: skip
+            key, look, control, explained):  # fmt: skip
     k = cust.shape[0]
     base = customer_base(key, cust)
     tr = trust[cust]
-    x = model.click_logit(params, channel, rel, tr, fat, creepy)
+    x = model.click_logit(params, channel, rel, tr, fat, creepy, look, control, explained)
     click = ex & (best >= 0) & (draw_uniform(base, 0) < model.sigmoid(x))
     slot_item = slate[np.arange(k), np.maximum(best, 0)]
     ps = price_sensitivity[cust]
@@ -171,16 +198,16 @@ def _engage(cust, ex, slate, rel, best, creepy, viewed, viewed_rel, trust, fat, 
     hist_day[buyers, oldest] = day
 
 
-def _trust(cust, ex, rel, persofail, creepy, privacy, trust, rel_mean, params):
+def _trust(cust, ex, rel, persofail, creepy, privacy, trust, rel_mean, params, fail_look, look, control):
     c = cust[ex]
-    trust[c] = model.trust_after_touch(params, trust[c], rel[ex], persofail[ex], creepy[ex], privacy[c]).astype(
-        np.float32
-    )
+    trust[c] = model.trust_after_touch(
+        params, trust[c], rel[ex], persofail[ex], creepy[ex], privacy[c], fail_look[ex], look[ex], control
+    ).astype(np.float32)
     rel_mean[c] = model.relevance_memory_after_touch(params, rel_mean[c], rel[ex]).astype(np.float32)
 
 
-def _optout(cust, ex, creepy, trust, fat, consent, opted_out, channel, params, key):
-    h = model.optout_hazard(params, channel, fat, trust[cust], creepy)
+def _optout(cust, ex, creepy, trust, fat, consent, opted_out, channel, params, key, rel):
+    h = model.optout_hazard(params, channel, fat, trust[cust], creepy, rel)
     out = ex & (draw_uniform(customer_base(key, cust), 0) < h)
     opted_out[:] = out
     consent[cust[out]] &= np.uint8(~(1 << channel) & 0xFF)
@@ -218,15 +245,16 @@ def respond(
     if stages & STAGES["creep"]:
         _creep(cust, ex, slate, basis, item_sensitivity, privacy, creepy, channel, params, covert, explained, control,
                creep_key)  # fmt: skip
+    look, fail_look = _looks(basis, persofail, params)
     if stages & STAGES["engage"]:
         _engage(cust, ex, slate, rel, best, creepy, viewed, viewed_rel, trust, fatigue[channel, cust],
                 price_sensitivity, price, log_price_ratio, margin, hist_item, hist_day, clicked, bought, revenue,
-                margin_out, channel, day, params, engage_key)  # fmt: skip
+                margin_out, channel, day, params, engage_key, look, control, explained)  # fmt: skip
     if stages & STAGES["trust"]:
-        _trust(cust, ex, rel, persofail, creepy, privacy, trust, rel_mean, params)
+        _trust(cust, ex, rel, persofail, creepy, privacy, trust, rel_mean, params, fail_look, look, control)
     if stages & STAGES["fatigue"]:
         fatigue[channel, cust] = model.fatigue_after_contact(
             params, channel, fatigue[channel, cust], fatigue_sensitivity[cust]
         ).astype(np.float32)
     if stages & STAGES["optout"]:
-        _optout(cust, ex, creepy, trust, fatigue[channel, cust], consent, opted_out, channel, params, optout_key)
+        _optout(cust, ex, creepy, trust, fatigue[channel, cust], consent, opted_out, channel, params, optout_key, rel)
