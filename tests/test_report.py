@@ -175,10 +175,10 @@ def test_tables_hold_every_run_and_every_setting(report):
     assert all("population.size=2000" in r["overrides"] for r in runs)
     strategies = read_csv(root / "strategies.csv")
     assert sorted(s["setting"] for s in strategies) == sorted(STRATEGIES)
-    # The runs report no value (yet): the margin ranks.
-    assert {s["ranked_by"] for s in strategies} == {"margin"}
-    assert [float(s["margin_mean"]) for s in strategies] == sorted(
-        (float(s["margin_mean"]) for s in strategies), reverse=True
+    # The runs report value (margin plus customer equity): it ranks.
+    assert {s["ranked_by"] for s in strategies} == {"value"}
+    assert [float(s["value_mean"]) for s in strategies] == sorted(
+        (float(s["value_mean"]) for s in strategies), reverse=True
     )
 
     import pandas as pd
@@ -327,7 +327,7 @@ def answer_section(html: str) -> str:
 def test_the_report_opens_with_the_question_and_an_answer_with_numbers(report):
     section = answer_section(report.read_text())
     # A sweep outside an experiment has no question of its own: the report asks one and says so.
-    assert "<h1>Which setting wins on margin against trust?</h1>" in section and "experiment.question" in section
+    assert "<h1>Which setting wins on value against trust?</h1>" in section and "experiment.question" in section
     assert "Against <b>none</b>, the baseline, run by run on the same seeds:" in section
     assert re.search(r"<b>(retarget_naive|recommend_purchase_aware)</b>", section)
     assert re.search(r"95% interval \[[+−]?[\d,.]+ to [+−]?[\d,.]+\]", section)
@@ -544,6 +544,7 @@ def test_a_ten_setting_ranking_with_large_numbers_fits_1024_px(chromium, tmp_pat
             metrics = {
                 "revenue": 250_000.0 + 4_321.7 * k * (1 + 0.13 * seed) + 1_111 * seed,
                 "margin": 90_000.0 + 1_234.5 * k * (1 + 0.21 * seed),
+                "value": 1_290_000.0 + 12_345.6 * k * (1 + 0.17 * seed),
                 "trust_mean_end": 0.57 + 0.0071 * k - 0.001 * seed,
                 "optout_share_email": 0.12 + 0.031 * k * (1 + 0.1 * seed),
                 "churned_share": 0.087 - 0.0031 * k * (1 + 0.2 * seed),
@@ -556,6 +557,7 @@ def test_a_ten_setting_ranking_with_large_numbers_fits_1024_px(chromium, tmp_pat
     assert layout["pageWidth"] <= layout["viewWidth"]
     frame_left, frame_right = layout["frame"]
     assert layout["table"][1] <= frame_right <= 1024
+    assert {"value", "revenue", "margin", "trust at the end"} <= set(layout["columns"])  # ranked by value
     for column in ("persofails", "creepy touches", "churned", "email opt-outs"):
         left, right = layout["columns"][column]
         assert frame_left <= left < right <= frame_right, column
