@@ -336,11 +336,10 @@ def test_the_report_opens_with_the_question_and_an_answer_with_numbers(report):
 
 @pytest.mark.parametrize("name", sorted(experiment_files()))
 def test_every_shipped_experiment_gets_its_question_answered_with_a_number_and_an_interval(name, tmp_path):
-    # Each experiment as shipped (its settings, its baseline), run small: 200 customers, 5 days, 2 seeds.
-    root = simulate_sweep(
-        tmp_path,
-        [f"experiment={name}", "population.size=200", "catalog.items=200", "horizon_days=5", "seed=0,1"],
-    )
+    # Each experiment as shipped (its settings, its baseline), run small: 200 customers, 5 days (and
+    # a customer-equity tail of 30), 2 seeds.
+    small = ["population.size=200", "catalog.items=200", "horizon_days=5", "value.tail_days=30", "seed=0,1"]
+    root = simulate_sweep(tmp_path, [f"experiment={name}", *small])
     summary = summary_of(root)
     assert summary.baseline.source == "experiment.baseline"
     compared = [s for s in summary.settings if not s.is_baseline]

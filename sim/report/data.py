@@ -14,10 +14,12 @@ same keys as ``runs.parquet`` has, so the three join on ``run_dir``::
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.report.collect import Run, Sweep, override_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["sweep_table", "write_sweep_data", "SWEEP_TABLES"]
 
@@ -28,6 +30,8 @@ SWEEP_TABLES = {"daily": ("daily.parquet", "daily.csv"), "segments": ("segments.
 def sweep_table(sweep: Sweep, name: str) -> pd.DataFrame | None:
     """Every complete run's ``name`` table (``daily`` or ``segments``) stacked, with the run's keys
     first; None when no run has one."""
+    import pandas as pd  # here: importing pandas takes a second that a refused sweep need not wait
+
     labels = sweep.labels()
     keys = sorted({override_key(o) for r in sweep.runs for o in r.overrides})
     frames = []
@@ -68,6 +72,8 @@ def write_sweep_data(sweep: Sweep, out_dir: Path) -> list[Path]:
 
 
 def _read(run: Run, files: tuple[str, str]) -> pd.DataFrame | None:
+    import pandas as pd
+
     parquet, csv = (run.path / f for f in files)
     try:
         if parquet.is_file():

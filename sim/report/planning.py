@@ -20,8 +20,7 @@ The noncentral t distribution comes from :mod:`scipy.stats`.
 from __future__ import annotations
 
 import math
-
-from scipy import stats as _scipy_stats
+from functools import cache
 
 from sim.report.stats import Interval
 
@@ -45,6 +44,14 @@ ASSUMPTION = (
 """The assumption behind :func:`seeds_for_power`, in words, as the report states it."""
 
 
+@cache
+def _scipy_stats():
+    """scipy.stats, imported when first needed: it takes seconds, and a refused sweep needs none of it."""
+    from scipy import stats
+
+    return stats
+
+
 def power(n: int, effect: float, alpha: float = ALPHA) -> float:
     """Power of the two-sided paired t-test with ``n`` pairs at standardized effect ``effect``.
 
@@ -53,16 +60,16 @@ def power(n: int, effect: float, alpha: float = ALPHA) -> float:
     if n < 2 or math.isnan(effect):
         return math.nan
     df = n - 1
-    crit = _scipy_stats.t.ppf(1 - alpha / 2, df)
+    crit = _scipy_stats().t.ppf(1 - alpha / 2, df)
     nc = abs(effect) * math.sqrt(n)
-    upper = float(_scipy_stats.nct.sf(crit, df, nc))
-    lower = float(_scipy_stats.nct.cdf(-crit, df, nc))
+    upper = float(_scipy_stats().nct.sf(crit, df, nc))
+    lower = float(_scipy_stats().nct.cdf(-crit, df, nc))
     # Far in a tail scipy's noncentral t can return NaN where the probability is below 1e-30: the
     # wrong-side rejection is then 0, and the right side is as good as its normal approximation.
     if math.isnan(lower):
         lower = 0.0
     if math.isnan(upper):
-        upper = float(_scipy_stats.norm.sf(crit - nc))
+        upper = float(_scipy_stats().norm.sf(crit - nc))
     return upper + lower
 
 
@@ -97,7 +104,7 @@ def seeds_for_power(diff: Interval, target: float = POWER, alpha: float = ALPHA)
         return float(MAX_SEEDS + 1)
     # The normal approximation n = ((z_a + z_b) / effect)^2 is a lower bound for the t-test's n;
     # the answer is a few seeds above it, found by bisection between it and MAX_SEEDS.
-    z = _scipy_stats.norm.ppf(1 - alpha / 2) + _scipy_stats.norm.ppf(target)
+    z = _scipy_stats().norm.ppf(1 - alpha / 2) + _scipy_stats().norm.ppf(target)
     lo = max(1, math.floor((z / effect) ** 2) - 1)
     if lo >= 2 and power(lo, effect, alpha) >= target:  # not a lower bound after all: search from 1
         lo = 1
