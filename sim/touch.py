@@ -33,15 +33,12 @@ class TouchBatch:
     bought : int32 (k,)      item bought, -1 if none
     revenue, margin : float64 (k,)
     opted_out : uint8 (k,)   the customer unsubscribed from the channel
-    validated : set[str]     per-touch index arrays known to be in range (the engine's
-                             built-in pipeline: the customers, checked once, and what its own
-                             kernels wrote); the kernel calls do not scan these again.  Empty
-                             whenever other code (a behavior, another strategy) runs in the wave.
-    checked : bool           whether the kernel calls of this wave check their arguments
-                             against the kernels' signatures (see ``sim.core.kernels.call``):
-                             True, except in the engine's built-in pipeline after its first
-                             wave of the same channel and strategy in the run, whose arrays are
-                             the engine's own, made alike at every wave.
+    validated : set[str]     per-touch index arrays known to be in range, which the kernel
+                             calls do not scan again; checked : bool, whether this wave's
+                             kernel calls check their arguments.  Both are set by the run's
+                             :class:`sim.checks.RunChecks` (``begin_wave``), where the rule
+                             that allows skipping a check is stated; the built-in kernels add
+                             to ``validated`` the arrays they write.
     """
 
     def __init__(
@@ -54,10 +51,10 @@ class TouchBatch:
         wave: int = 0,
         written: frozenset[str] = frozenset(),
     ):
-        """``written`` names per-touch arrays that the caller's stages write at every touch
-        before anything reads them (the engine's built-in pipeline): those are allocated
-        without their initial values, sparing a pass over each; every other array starts as
-        listed above (-1 for ``viewed``, ``best`` and ``bought``, else 0)."""
+        """``written`` names per-touch arrays that the wave's stages write at every touch
+        before anything reads them (``RunChecks.written``): those are allocated without their
+        initial values, sparing a pass over each; every other array starts as listed above
+        (-1 for ``viewed``, ``best`` and ``bought``, else 0)."""
         k = int(cust.shape[0])
         self.channel, self.day, self.hour, self.wave = channel, day, hour, wave
         self.campaign = ""  # name of the campaign that sent it, for journeys

@@ -6,8 +6,9 @@ import pytest
 
 from sim.config.preflight import compose_config
 
-SMALL = ["population.size=2000", "horizon_days=28", "output.journeys=20"]
-"""Overrides for a quick run: 2 000 customers, four weeks."""
+SMALL = ["population.size=2000", "horizon_days=28", "output.journeys=20", "value.tail_days=0"]
+"""Overrides for a quick run: 2 000 customers, four weeks, no customer-equity tail (its own
+tests turn it on: a year's tail would cost a four-week run many times over)."""
 
 
 @pytest.fixture
