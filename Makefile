@@ -10,13 +10,14 @@ STAMP := $(VENV)/.prepersona-installed
 CORE_SOURCES := $(wildcard sim/core/*.pyx sim/core/*.pxd sim/core/*.pxi)
 CORE_STAMP := $(VENV)/.prepersona-core-built
 
-.PHONY: run test test-slow bench install clean help
+.PHONY: run test test-slow bench validate install clean help
 
 help:
 	@echo "make run        the default sweep: every strategy x 3 seeds, one simulated year; prints where the report is"
 	@echo "make test       the whole fast test suite"
 	@echo "make test-slow  the slow statistical and end-to-end tests"
 	@echo "make bench      the benchmark table (reference workload, engine and NumPy twin)"
+	@echo "make validate   the published stylized facts against the model: prints the table, writes docs/validation.md"
 	@echo "make clean      remove build products (keeps .venv)"
 
 $(PY):
@@ -46,6 +47,9 @@ test-slow: install
 
 bench: install
 	$(PY) -m benchmarks.run
+
+validate: install
+	$(VENV)/bin/prepersona-validate --out docs/validation.md
 
 clean:
 	rm -rf build sim/core/*.c sim/core/*.so sim/core/*.html *.egg-info
