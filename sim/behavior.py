@@ -58,6 +58,10 @@ class Behavior:
         population fields and the batch's per-touch arrays in place.
     ``on_day(ctx)``
         Called at the start of every day with a :class:`sim.customer.DayContext`.
+    ``metrics(pop)``
+        Called once when the run ends; returns the behavior's own scalar outcomes as a dict of
+        name -> number (``{"contacts_told": 812.0}``). They land in ``metrics.json`` as
+        ``behaviors.<behavior name>.<name>``, and from there in the report and its tables.
 
     Randomness must come from :func:`wave_uniforms` / :func:`day_uniforms` (keyed by
     customer, hence reproducible and independent of other customers) or from the generator
@@ -92,6 +96,10 @@ class Behavior:
 
     def on_day(self, ctx) -> None:
         """React to the start of a day (optional)."""
+
+    def metrics(self, pop) -> dict[str, float]:
+        """Scalar outcomes of the finished run (optional): name -> finite number. Must not change state."""
+        return {}
 
     @property
     def stream(self) -> str:

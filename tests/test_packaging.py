@@ -88,3 +88,4 @@ def test_a_build_ships_the_configs_and_the_experiments(tmp_path):
         "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
     )
     assert shipped == expected
+    assert (tmp_path / "sim" / "report" / "report.html.j2").is_file()  # the report's page template

@@ -71,3 +71,7 @@ class WordOfMouth(Behavior):
         who, times = np.unique(heard, return_counts=True)
         pop.trust[who] = (pop.trust[who].astype(np.float64) * (1.0 - self.loss) ** times).astype(np.float32)
         self.told += int(heard.size)
+
+    def metrics(self, pop) -> dict[str, float]:
+        """``contacts_told``: how many times a contact heard of a creepy touch (one contact can hear twice)."""
+        return {"contacts_told": float(self.told)}

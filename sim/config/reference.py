@@ -30,6 +30,7 @@ _SECTIONS = {
     "output": "output: what a run writes",
     "value": "value: what the customers a run leaves are worth (customer equity)",
     "experiment": "experiment: what an experiment file asks (`experiments/`)",
+    "report": "report: how the workshop report shows the results (never changes them)",
 }
 
 

@@ -210,6 +210,12 @@ class CategoryConfig:
     margin_rate: float = param(
         0.3, "gross margin share of price", unit="share", ge=0, le=1, source="lever: the firm's pricing"
     )
+    item_names: list[str] = param(
+        None,
+        "readable names of its items, for reports: the k-th item is named item_names[k mod their number]",
+        factory=list,
+        source="setting: names for the report's stories; they change no result",
+    )
 
 
 @dataclass
@@ -1298,6 +1304,21 @@ class ExperimentConfig:
     question: str = param(
         "", "the workshop question the experiment answers, in plain language", source="setting: a note"
     )
+    baseline: str = param(
+        "",
+        "the setting the report compares every setting with: a setting's label, a strategy, or "
+        "key=value overrides separated by commas; empty: the strategy none",
+        source="setting: a note for the report",
+    )
+
+
+@dataclass
+class ReportConfig:
+    """How the workshop report presents the results; it never changes them."""
+
+    currency: str = param(
+        "", "currency of money in the report, e.g. EUR or €; empty: none named", source="setting: how money is shown"
+    )
 
 
 @dataclass
@@ -1330,6 +1351,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     value: ValueConfig = field(default_factory=ValueConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     behaviors: dict[str, Any] = param(
         None,
         "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",

@@ -40,6 +40,7 @@ MODEL_LEVERS_AND_SETTINGS = frozenset(
         "catalog.items",
         "catalog.features",  # the size of the taste space
         "catalog.categories[].name",
+        "catalog.categories[].item_names",  # readable names for the report's stories
         "customer.name",
         # The unit in which fatigue is counted: one email adds 1.
         "customer.fatigue.cost.email",

@@ -97,9 +97,10 @@ def end_of_sweep(sweep_dir: Path, total: int | None) -> str:
     """The lines that end a sweep: how many runs are complete, what this invocation did, which
     runs failed, and where its report is.
 
-    Raises whatever :func:`sim.report.write_report` raises, except ``NoCompleteRuns``.
+    Raises whatever :func:`sim.report.write_report` raises, except a ``ReportError`` (no complete
+    run, mixed configs, an unknown baseline), which becomes the line's reason for no report.
     """
-    from sim.report import NoCompleteRuns, write_report
+    from sim.report import ReportError, write_report
 
     complete, notes, failed = sweep_outcome(sweep_dir)
     _failed[:] = failed
@@ -111,7 +112,7 @@ def end_of_sweep(sweep_dir: Path, total: int | None) -> str:
     lines += [f"sweep: failed: {f}" for f in failed]
     try:
         lines.append(f"report: {write_report(sweep_dir)}")
-    except NoCompleteRuns as exc:
+    except ReportError as exc:
         lines[0] += f"; no report ({exc})"
     return "\n".join(lines)
 

@@ -37,9 +37,10 @@ COMPLETE = "complete"
 """The status a run's manifest records once its ``metrics.json`` is written."""
 
 # Keys that never change results: any thread count gives identical results, the progress
-# display is cosmetic, an experiment's name and question are notes, and the memory check
-# only decides whether a run starts.
-_NOT_HASHED = ("threads", "output.progress", "experiment", "memory_check")
+# display is cosmetic, an experiment's name, question and baseline are notes, the report's
+# options only change how results are shown, and the memory check only decides whether a run
+# starts.
+_NOT_HASHED = ("threads", "output.progress", "experiment", "report", "memory_check")
 
 
 def config_hash(cfg) -> str:
