@@ -14,7 +14,7 @@ CORE_STAMP := $(VENV)/.prepersona-core-built
 # Compiled sources that `make lint` checks with cython-lint.
 CYTHON_LINT_PATHS := sim/core benchmarks/refv1
 
-.PHONY: run test test-slow lint bench install clean help
+.PHONY: run test test-slow lint bench validate install clean help
 
 help:
 	@echo "make run        the default sweep: every strategy x 3 seeds, one simulated year; prints where the report is"
@@ -22,6 +22,7 @@ help:
 	@echo "make test-slow  the slow tests: sweeps through the command line, a wheel install"
 	@echo "make lint       ruff (check and format) on Python, cython-lint on the compiled sources"
 	@echo "make bench      the benchmark table (reference workload, engine and NumPy twin)"
+	@echo "make validate   the published stylized facts against the model: prints the table, writes docs/validation.md"
 	@echo "make clean      remove build products (keeps .venv)"
 
 $(PY):
@@ -63,6 +64,9 @@ lint: $(STAMP)
 
 bench: install
 	$(PY) -m benchmarks.run
+
+validate: install
+	$(VENV)/bin/prepersona-validate --out docs/validation.md
 
 clean:
 	rm -rf build sim/core/*.c sim/core/*.so sim/core/*.html benchmarks/refv1/*.c benchmarks/refv1/*.so *.egg-info

@@ -24,7 +24,6 @@ Built-in stage names, in pipeline order:
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any, ClassVar
 
@@ -59,6 +58,10 @@ class Behavior:
         population fields and the batch's per-touch arrays in place.
     ``on_day(ctx)``
         Called at the start of every day with a :class:`sim.customer.DayContext`.
+    ``metrics(pop)``
+        Called once when the run ends; returns the behavior's own scalar outcomes as a dict of
+        name -> number (``{"contacts_told": 812.0}``). They land in ``metrics.json`` as
+        ``behaviors.<behavior name>.<name>``, and from there in the report and its tables.
 
     Randomness must come from :func:`wave_uniforms` / :func:`day_uniforms` (keyed by
     customer, hence reproducible and independent of other customers) or from the generator
@@ -93,6 +96,10 @@ class Behavior:
 
     def on_day(self, ctx) -> None:
         """React to the start of a day (optional)."""
+
+    def metrics(self, pop) -> dict[str, float]:
+        """Scalar outcomes of the finished run (optional): name -> finite number. Must not change state."""
+        return {}
 
     @property
     def stream(self) -> str:
@@ -154,11 +161,11 @@ def build_behaviors(specs: dict[str, dict[str, Any]]) -> list[Behavior]:
 
 
 def _import(key: str, target: str) -> type:
-    module_name, _, attr = target.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"{key}._target_", target, f"an importable class ({exc})") from None
+    # The module is found and its source checked before anything of it runs
+    # (sim.safety.imports): a config can name only a behavior module.
+    from sim.safety.imports import load_class
+
+    cls = load_class(f"{key}._target_", target)
     if not (inspect.isclass(cls) and issubclass(cls, Behavior)):
         raise ConfigError(f"{key}._target_", target, "a subclass of sim.behavior.Behavior")
     return cls

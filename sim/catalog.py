@@ -44,6 +44,10 @@ class Category:
         Log-scale spread of prices.
     margin_rate : float
         Gross margin as a share of price.
+    item_names : tuple of str
+        Readable names of its items, for reports: the k-th item of the category is named
+        ``item_names[k % len(item_names)]``. Empty: items are known by number. Names never
+        change a result (no random draw depends on them).
     """
 
     name: str
@@ -54,6 +58,7 @@ class Category:
     price_median: float
     price_sigma: float
     margin_rate: float
+    item_names: tuple[str, ...] = ()
 
 
 class Catalog:
@@ -119,6 +124,12 @@ class Catalog:
 
     def category_name(self, item: int) -> str:
         return self.categories[int(self.category[item])].name
+
+    def item_name(self, item: int) -> str:
+        """The item's readable name from its category's ``item_names`` ("" when it has none)."""
+        c = int(self.category[item])
+        names = self.categories[c].item_names
+        return names[(int(item) - int(self.cat_start[c])) % len(names)] if names else ""
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

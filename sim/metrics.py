@@ -12,7 +12,7 @@ from sim.recorder import CHANNEL_COUNTERS
 from sim.unit_summary import summarize_unit_values
 from sim.value import Equity
 
-__all__ = ["METRICS", "TIMING_METRICS", "compute_metrics"]
+__all__ = ["METRICS", "TIMING_METRICS", "compute_metrics", "behavior_metrics"]
 
 TIMING_METRICS = ("init_seconds", "sim_seconds", "equity_seconds", "interactions_per_second", "wall_seconds")
 """The metrics that measure wall-clock time: the only ones that differ between two runs of the
@@ -29,8 +29,8 @@ METRICS: dict[str, str] = {
     "threads": "threads of the compiled core",
     "impl": "compiled kernels or their NumPy twins",
     "config_hash": (
-        "hash of the run's config without `threads`, `output.progress` and `experiment` (which never change "
-        "results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
+        "hash of the run's config without `threads`, `output.progress`, `experiment` and `report` (which never "
+        "change results); a sweep run again skips a run whose directory holds metrics.json with the same hash"
     ),
     "revenue": "total revenue, currency units",
     "margin": "total gross margin less the cost of the ads served, currency units",
@@ -71,6 +71,8 @@ METRICS: dict[str, str] = {
     "firm_score_mean": "mean firm model score of the best slot of exposed touches (the firm's view), [-1, 1]",
     "feel_valued_share": "share of all customers who, at the end, are active and whose running "
     "perceived relevance and trust are both high",
+    "behaviors": "scalar outcomes the run's behaviors declare (their `metrics` hook), by behavior name: "
+    "`behaviors.<name>.<metric>`; absent when no behavior declares any",
     "interactions": "touches delivered: visits + emails + push notifications + ad impressions",
     "state_bytes_per_customer": "bytes of per-customer state: population fields + the firm's own arrays + the "
     "campaign system's (last visit, purchase and activity; trigger clocks)",
@@ -163,7 +165,37 @@ def compute_metrics(
         "interactions_per_second": interactions / sim_seconds if sim_seconds > 0 else 0.0,
         "equity_seconds": equity.seconds,
     }
+    declared = behavior_metrics(scenario.customer.behaviors, pop)
+    if declared:
+        m["behaviors"] = declared
     return m, _segments(scenario, equity)
+
+
+def behavior_metrics(behaviors, pop) -> dict[str, dict[str, float]]:
+    """The scalar outcomes each behavior declares (:meth:`sim.behavior.Behavior.metrics`), by name.
+
+    Raises
+    ------
+    ValueError
+        A behavior returned something other than a dict of names to finite numbers.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for b in behaviors:
+        declared = b.metrics(pop)
+        name = b.name or type(b).__name__
+        if not isinstance(declared, dict):
+            raise ValueError(f"behaviors.{name}: metrics() returned {type(declared).__name__}; allowed: a dict")
+        clean = {}
+        for key, value in declared.items():
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            if not (isinstance(key, str) and key and ok and np.isfinite(value)):
+                raise ValueError(
+                    f"behaviors.{name}: metrics() gave {key!r}={value!r}; allowed: a name and a finite number"
+                )
+            clean[key] = float(value)
+        if clean:
+            out[name] = clean
+    return out
 
 
 def _segments(scenario, equity: Equity) -> list[dict]:

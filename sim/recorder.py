@@ -298,6 +298,7 @@ class Recorder:
                     {
                         "shown": [int(x) for x in batch.slate[t]],
                         "shown_categories": [cat.category_name(x) for x in batch.slate[t]],
+                        "shown_names": [cat.item_name(x) for x in batch.slate[t]],
                         "data_basis": [DATA_BASES[b] for b in batch.basis[t]],
                         "perceived_relevance": round(float(batch.rel[t]), 3),
                         "persofail": bool(batch.persofail[t]),
@@ -311,6 +312,7 @@ class Recorder:
             if batch.bought[t] >= 0:
                 ev["bought"] = int(batch.bought[t])
                 ev["bought_category"] = cat.category_name(batch.bought[t])
+                ev["bought_name"] = cat.item_name(batch.bought[t])
                 ev["price"] = round(float(batch.revenue[t]), 2)
             if batch.opted_out[t]:
                 ev["unsubscribed"] = CHANNELS[batch.channel]

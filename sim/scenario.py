@@ -113,7 +113,15 @@ class Scenario:
         catalog = Catalog(
             [
                 Category(
-                    c.name, c.kind, c.cycle_days, c.sensitivity, c.share, c.price_median, c.price_sigma, c.margin_rate
+                    c.name,
+                    c.kind,
+                    c.cycle_days,
+                    c.sensitivity,
+                    c.share,
+                    c.price_median,
+                    c.price_sigma,
+                    c.margin_rate,
+                    tuple(c.item_names),
                 )
                 for c in cc.categories
             ],

@@ -73,7 +73,7 @@ def test_the_config_becomes_the_equations_units():
     assert P.trust_relax == pytest.approx(1 - 0.5 ** (1 / 120))
     assert P.fatigue_decay[EMAIL] == pytest.approx(0.5 ** (1 / 5))
     assert P.click_bias[ONSITE] == -4.6 and P.click_bias[ADS] == -5.0
-    assert P.open_base_rate == (0.0, 0.22, 0.6, 0.25)
+    assert P.open_base_rate == (0.0, 0.2, 0.6, 0.25)
     assert P.optout_base_hazard[ONSITE] == 0.0 and P.optout_fatigue_k[PUSH] == 0.6
     assert P.intrusiveness == (0.0, 0.05, 0.15, 0.6, 0.8)
 
@@ -88,11 +88,11 @@ def test_visit_probability():
 
 
 def test_open_probability_and_its_factors():
-    # email: 0.22 * (1.0 / 0.5) ** 1.0 = 0.44; with fatigue 2: 0.44 * exp(-0.15 * 2)
-    assert_closed_form("open_trust_factor", (EMAIL, 1.0), 0.44)
+    # email: 0.2 * (1.0 / 0.5) ** 1.0 = 0.4; with fatigue 2: 0.4 * exp(-0.15 * 2)
+    assert_closed_form("open_trust_factor", (EMAIL, 1.0), 0.4)
     assert_closed_form("open_trust_factor", (EMAIL, 0.0), 0.0)
     assert_closed_form("open_fatigue_exponent", (EMAIL, 2.0), 0.3)
-    assert_closed_form("open_probability", (EMAIL, 1.0, 2.0), 0.44 * math.exp(-0.3))
+    assert_closed_form("open_probability", (EMAIL, 1.0, 2.0), 0.4 * math.exp(-0.3))
     # ads: 0.25 * (0.25 / 0.5) ** 0.5 = 0.25 * sqrt(0.5)
     assert_closed_form("open_probability", (ADS, 0.25, 0.0), 0.25 * math.sqrt(0.5), rel=1e-14)
     assert_closed_form("open_probability", (PUSH, -0.1, 0.0), 0.0)
@@ -145,15 +145,15 @@ def test_creepiness():
 
 
 def test_engagement():
-    # email: -3.6 + 2.5 * 0.5 + 1.2 * (0.5 - 0.5) - 0.2 * 1 - 1.5 * 1 = -4.05
-    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, False, False), -4.05)
+    # email: -3.51 + 2.5 * 0.5 + 1.2 * (0.5 - 0.5) - 0.2 * 1 - 1.5 * 1 = -3.96
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, False, False), -3.96)
     # onsite, not creepy, trust 1: -4.6 + 2.5 * 0.2 + 1.2 * 0.5 = -3.5
     assert_closed_form("click_logit", (ONSITE, 0.2, 1.0, 0.0, False, 1.0, False, False), -3.5)
     # with control over its data: + 0.7 on a personal slate, + 0.7 * 0.2 on best sellers;
     # explained: + 0.2
-    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, False), -3.35)
-    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 0.2, True, False), -4.05 + 0.7 * 0.2)
-    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, True), -3.15)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, False), -3.26)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 0.2, True, False), -3.96 + 0.7 * 0.2)
+    assert_closed_form("click_logit", (EMAIL, 0.5, 0.5, 1.0, True, 1.0, True, True), -3.06)
     # a clicked slot: -5 + 2 * 0.5 + 0.8 * 0.25 - 0.6 * 1 * ln 2
     assert_closed_form("purchase_logit", (False, 0.5, 0.75, 1.0, math.log(2)), -3.8 - 0.6 * math.log(2))
     # the item found browsing: organic bias -3.8 instead of -5
@@ -195,11 +195,11 @@ def test_fatigue():
 
 
 def test_opt_out_and_churn_hazards():
-    # a relevant email (0.6 >= 0.5): 0.0066 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 if creepy
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.6), 0.0066 * math.exp(0.5))
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True, 0.6), 0.0066 * math.exp(0.5) * 4)
+    # a relevant email (0.6 >= 0.5): 0.0072 * exp(0.25 * 2 + 3 * (0.5 - 0.5)); times 4 if creepy
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.6), 0.0072 * math.exp(0.5))
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, True, 0.6), 0.0072 * math.exp(0.5) * 4)
     # an irrelevant one (0.1): the gap 0.5 - 0.1 adds 2 * 0.4 to the exponent
-    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.1), 0.0066 * math.exp(1.3), rel=1e-14)
+    assert_closed_form("optout_hazard", (EMAIL, 2.0, 0.5, False, 0.1), 0.0072 * math.exp(1.3), rel=1e-14)
     # push: 0.004 * exp(0.6 * 1 + 3 * (0.5 - 0.3))
     assert_closed_form("optout_hazard", (PUSH, 1.0, 0.3, False, 0.7), 0.004 * math.exp(1.2), rel=1e-14)
     assert_closed_form("optout_hazard", (ONSITE, 5.0, 0.0, True, 0.0), 0.0)

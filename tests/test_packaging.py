@@ -94,3 +94,4 @@ def test_a_build_ships_the_configs_the_experiments_and_the_stubs(tmp_path):
     stubs = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pyi")}
     assert stubs == {f"sim/core/{p.name}" for p in (ROOT / "sim" / "core").glob("*.pyi")}
     assert "sim/core/_firm.pyi" in stubs and not (tmp_path / "benchmarks").exists()
+    assert (tmp_path / "sim" / "report" / "report.html.j2").is_file()  # the report's page template

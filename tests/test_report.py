@@ -1,7 +1,9 @@
-"""The workshop report: statistics, tables, charts, stories, the page and its command.
+"""The workshop report on real sweeps: statistics, tables, the page, its command, and the page in a browser.
 
 One real sweep (3 strategies × 3 seeds, 2 000 customers, 30 days) is simulated once for the
-module; tests that change it work on a copy. Formulas are checked on small hand-built inputs.
+module; tests that change it work on a copy. Every shipped experiment is simulated small, in
+this process. Formulas are checked on small hand-built inputs; the report's parts on hand-made
+run directories are tested in ``test_report_parts.py``, its stories in ``test_report_stories.py``.
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from report_helpers import fake_run, simulate_sweep
 
+from sim.config.experiments import experiment_files
 from sim.report import NoCompleteRuns, write_report
+from sim.report.baseline import resolve_baseline
 from sim.report.charts import PALETTE, pareto_front
 from sim.report.collect import collect
-from sim.report.intervals import mean_interval, paired_difference, seeds_needed, t_cdf, t_quantile, welch_difference
-from sim.report.stories import follow_one_customer, pick_stories, tell
+from sim.report.html import render_report
+from sim.report.intervals import mean_interval, paired_difference, t_cdf, t_quantile, welch_difference
 from sim.report.tables import summarize
 
 BIN = Path(sys.executable).parent
@@ -60,6 +67,8 @@ def sweep(tmp_path_factory) -> Path:
     assert proc.stdout.strip().splitlines()[-1] == f"report: {out.resolve() / 'report.html'}"
     for name in ("report.html", "runs.csv", "runs.parquet", "strategies.csv", "strategies.parquet"):
         (out / name).unlink()
+    for name in ("daily.parquet", "segments.parquet"):
+        (out / name).unlink()
     shutil.rmtree(out / "report_charts")
     return out
 
@@ -81,16 +90,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def fake_run(root: Path, name: str, overrides: list[str], metrics: dict) -> Path:
-    """A run directory as Hydra and prepersona leave it, with only the files the report reads."""
-    d = root / name
-    (d / ".hydra").mkdir(parents=True)
-    (d / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    seed = next(int(o.split("=")[1]) for o in overrides if o.startswith("seed="))
-    strategy = next((o.split("=")[1] for o in overrides if o.startswith("strategy=")), "recommend")
-    (d / ".hydra" / "config.yaml").write_text(f"seed: {seed}\nstrategy:\n  name: {strategy}\n")
-    (d / "metrics.json").write_text(json.dumps({"seed": seed, "strategy": strategy, **metrics}))
-    return d
+def summary_of(root: Path, baseline: str | None = None):
+    sweep = collect(root)
+    return summarize(sweep, resolve_baseline(sweep, baseline))
+
+
+CHARTS = ["causes", "differences", "optouts_and_churn", "segments", "trust_over_time", "value_vs_trust"]
 
 
 # ---------------------------------------------------------------------------------- statistics
@@ -129,21 +134,15 @@ def test_mean_interval_by_hand():
 def test_one_seed_gives_a_mean_but_no_interval():
     iv = mean_interval([7.0])
     assert iv.mean == 7.0 and math.isnan(iv.low) and math.isnan(iv.high) and not iv.excludes_zero
-    assert math.isnan(seeds_needed(paired_difference([7.0], [5.0])))
 
 
-def test_paired_difference_and_seeds_needed_by_hand():
+def test_paired_difference_by_hand():
     # d = a - b = [1, 1.5, 2.5]: mean 5/3, sd 0.7638; half width 4.3027 * 0.7638 / sqrt(3) = 1.8973,
-    # so the interval [-0.231, 3.564] straddles zero. With 4 seeds: 3.1824 * 0.7638 / 2 = 1.2154 < 5/3.
+    # so the interval [-0.231, 3.564] straddles zero.
     a, b = np.array([1.0, 2.0, 3.5]), np.array([0.0, 0.5, 1.0])
     d = paired_difference(a, b)
     assert d.mean == pytest.approx(5 / 3) and d.sd == pytest.approx(0.763763, abs=1e-6)
     assert d.low == pytest.approx(5 / 3 - 1.8973, abs=1e-4) and not d.excludes_zero
-    assert seeds_needed(d) == 4
-    assert seeds_needed(paired_difference([1.0, 2.0], [1.0, 2.0])) == math.inf
-    # Identical settings whose float sums differ by rounding alone: still "never", and at once.
-    assert seeds_needed(paired_difference([0.1 + 0.2, 0.5, 0.7], [0.3, 0.5, 0.7 + 1e-3])) < 100
-    assert seeds_needed(paired_difference([0.1 + 0.2, 0.3, 0.7], [0.3, 0.1 + 0.2, 0.7])) == math.inf
 
 
 def test_welch_interval_by_hand():
@@ -159,7 +158,7 @@ def test_welch_interval_by_hand():
 def test_paired_interval_is_narrower_than_unpaired_on_a_real_sweep(sweep):
     # Strategies with the same seed share the population and customer-side noise, so the
     # per-seed difference varies far less than either strategy's revenue does.
-    summary = summarize(collect(sweep))
+    summary = summary_of(sweep)
     compared = [s for s in summary.settings if not s.is_baseline]
     assert [s.baseline for s in compared] == ["none"] * 2
     for s in compared:
@@ -178,15 +177,21 @@ def test_tables_hold_every_run_and_every_setting(report):
     assert all("population.size=2000" in r["overrides"] for r in runs)
     strategies = read_csv(root / "strategies.csv")
     assert sorted(s["setting"] for s in strategies) == sorted(STRATEGIES)
-    assert [float(s["revenue_mean"]) for s in strategies] == sorted(
-        (float(s["revenue_mean"]) for s in strategies), reverse=True
+    # The runs report value (margin plus customer equity): it ranks.
+    assert {s["ranked_by"] for s in strategies} == {"value"}
+    assert [float(s["value_mean"]) for s in strategies] == sorted(
+        (float(s["value_mean"]) for s in strategies), reverse=True
     )
 
-    import pyarrow.parquet as pq
+    import pandas as pd
 
-    assert pq.read_table(root / "runs.parquet").num_rows == 9
-    stored = pq.read_table(root / "strategies.parquet").column("setting").to_pylist()
-    assert stored == [s["setting"] for s in strategies]
+    assert len(pd.read_parquet(root / "runs.parquet")) == 9
+    assert pd.read_parquet(root / "strategies.parquet").setting.tolist() == [s["setting"] for s in strategies]
+    daily = pd.read_parquet(root / "daily.parquet")
+    assert len(daily) == 9 * 30 and set(daily.seed) == {0, 1, 2} and set(daily.setting) == set(STRATEGIES)
+    assert daily.groupby("run_dir").day.max().eq(29).all()
+    segments = pd.read_parquet(root / "segments.parquet")
+    assert set(segments.setting) == set(STRATEGIES) and "override.strategy" in segments.columns
 
 
 def test_strategies_table_agrees_with_the_metrics_files(report):
@@ -206,58 +211,13 @@ def test_strategies_table_agrees_with_the_metrics_files(report):
     assert base["revenue_diff"] == ""  # the baseline has no difference to itself
 
 
-def test_a_sweep_varying_other_keys_is_grouped_by_them_and_paired_within(tmp_path):
-    # strategy × cadence: each strategy is paired with `none` at the same cadence.
-    for i, (strategy, cadence, seed) in enumerate(
-        (s, c, seed) for s in ("none", "recommend") for c in (3.5, 7.0) for seed in (0, 1)
-    ):
-        fake_run(
-            tmp_path,
-            str(i),
-            [f"strategy={strategy}", f"campaign.email.cadence_days={cadence}", f"seed={seed}", "population.size=100"],
-            {"revenue": 100 * (1 + (strategy == "recommend")) + cadence + seed, "trust_mean_end": 0.5},
-        )
-    summary = summarize(collect(tmp_path))
-    labels = {s.label: s for s in summary.settings}
-    assert set(labels) == {f"{s}, campaign.email.cadence_days={c}" for s in ("none", "recommend") for c in (3.5, 7.0)}
-    rec = labels["recommend, campaign.email.cadence_days=7.0"]
-    assert rec.baseline == "none, campaign.email.cadence_days=7.0"
-    assert rec.diff["revenue"].mean == pytest.approx(100.0) and rec.diff["revenue"].sd == 0
-
-
 def test_an_override_given_in_some_runs_only_names_those_settings(tmp_path):
     fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 1.0})
     fake_run(tmp_path, "1", ["strategy=none", "campaign.email.cadence_days=3.5", "seed=0"], {"revenue": 2.0})
     fake_run(tmp_path, "2", ["strategy=none", "seed=0", "threads=2"], {"revenue": 1.0})  # a duplicate of 0
     sweep = collect(tmp_path)
-    assert sorted(sweep.labels().values()) == ["campaign.email.cadence_days=3.5", "none"]
+    assert sorted(sweep.labels().values()) == ["email cadence days: 3.5", "none"]
     assert sweep.duplicates == 1 and len(sweep.runs) == 2
-
-
-def test_a_baseline_no_setting_matches_is_said_and_nothing_is_paired(tmp_path):
-    for seed in (0, 1):
-        fake_run(tmp_path, f"a{seed}", ["strategy=recommend", f"seed={seed}"], {"revenue": 10.0 + seed})
-        fake_run(tmp_path, f"b{seed}", ["strategy=popular", f"seed={seed}"], {"revenue": 11.0 + 3 * seed})
-    html = write_report(tmp_path, baseline="bogus").read_text()
-    assert {r["baseline"] for r in read_csv(tmp_path / "strategies.csv")} == {""}
-    assert "no setting is named or has the strategy “bogus”, so no paired differences" in html
-    assert "Δ revenue, paired" in html  # the column is there, empty: no "vs <baseline>"
-
-
-def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
-    channels = {"email": {"sends": 10, "opens": 3, "optouts": 1}, "ads": {"impressions": 50}}
-    fake_run(tmp_path, "0", ["strategy=none", "seed=0"], {"revenue": 10.0, "channels": channels, "note": "x"})
-    fake_run(tmp_path, "1", ["strategy=none", "seed=1"], {"revenue": 12.0, "brand_new": 3, "flag": True})
-    (tmp_path / "report_charts").mkdir()
-    (tmp_path / "report_charts" / "segments.png").write_bytes(b"from an earlier report")
-    write_report(tmp_path)
-    assert list((tmp_path / "report_charts").iterdir()) == []  # no segments.csv: no segment chart, old one gone
-    rows = read_csv(tmp_path / "runs.csv")
-    assert rows[0]["channels.email.sends"] == "10" and rows[0]["channels.ads.impressions"] == "50"
-    assert rows[1]["channels.email.sends"] == "" and rows[1]["brand_new"] == "3" and "flag" not in rows[1]
-    html = (tmp_path / "report.html").read_text()
-    assert "trust at the end" not in html  # no trust metric, no trust column
-    assert "<th>email.sends</th>" in html and "<th>ads.impressions</th>" in html  # the per-channel table
 
 
 # ---------------------------------------------------------------------------------- incomplete runs
@@ -308,10 +268,9 @@ def test_the_command_writes_the_report_and_prints_its_path(sweep_copy):
         "runs.parquet",
         "strategies.csv",
         "strategies.parquet",
-    } | {
-        f"report_charts/{n}.png"
-        for n in ("causes", "optouts_and_churn", "revenue_vs_trust", "segments", "trust_over_time")
-    }
+        "daily.parquet",
+        "segments.parquet",
+    } | {f"report_charts/{n}.png" for n in CHARTS}
     rows = read_csv(sweep_copy / "strategies.csv")
     assert {r["baseline"] for r in rows} == {"retarget_naive"}
 
@@ -348,151 +307,53 @@ def test_the_report_is_self_contained_and_shows_everything(report):
     assert re.findall(r"url\((?!#)", html) == []  # only references to elements of the page itself
     assert re.findall(r'href="([^"]*)"', html) and all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
     charts = sorted(p.stem for p in (report.parent / "report_charts").glob("*.png"))
-    assert charts == ["causes", "optouts_and_churn", "revenue_vs_trust", "segments", "trust_over_time"]
+    assert charts == CHARTS
     assert html.count("<svg") == len(charts)
-    for strategy in STRATEGIES:
+    assert "<h3>none (the baseline)</h3>" in html
+    for strategy in STRATEGIES[1:]:
         assert f"<h3>{strategy}</h3>" in html
-    assert "Customer #" in html and "seeds needed" in html and "95%" in html
+    assert "Customer #" in html and "seeds needed" in html and "95%" in html and "80% power" in html
     assert "One customer, every setting: #" in html and "from the runs with seed 0" in html
     assert "retail, 2,000 customers" in html and "30 days" in html and "3: 0, 1, 2" in html
     assert f"<code>prepersona -m {' '.join(SWEEP)}</code>" in html  # as Hydra recorded the sweep
 
 
-# ---------------------------------------------------------------------------------- stories
-def touch(day, channel="onsite", cats=("toys", "toys"), exposed=True, hour=12, **kw):
-    ev = {
-        "day": day,
-        "hour": hour,
-        "channel": channel,
-        "shown": [1, 2],
-        "shown_categories": list(cats),
-        "data_basis": ["onsite", "none"],
-        "exposed": exposed,
-        "trust_before": kw.pop("tb", 0.5),
-        "trust_after": kw.pop("ta", 0.5),
-    }
-    if exposed:
-        ev.update(
-            {"perceived_relevance": 0.1, "persofail": False, "persofail_slot": None, "creepy": False, "clicked": False}
-        )
-    ev.update(kw)
-    return ev
+# ---------------------------------------------------------------------------------- the answer
+def answer_section(html: str) -> str:
+    """The page's first section: the question and its answer."""
+    first = html.split("<section", 1)[1]
+    assert first.startswith(' id="answer">')
+    return first.split("</section>", 1)[0]
 
 
-SEAT = [
-    touch(
-        12,
-        cats=("bathroom_fixtures", "toys"),
-        bought=812,
-        bought_category="bathroom_fixtures",
-        price=129.0,
-        tb=0.62,
-        ta=0.63,
-    ),
-    touch(13, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.63, ta=0.55),
-    touch(14, channel="email", exposed=False, hour=10, cats=("bathroom_fixtures",) * 2),  # unopened: never seen
-    touch(
-        15,
-        channel="email",
-        hour=10,
-        cats=("toys", "bathroom_fixtures"),
-        persofail=True,
-        persofail_slot=1,
-        tb=0.55,
-        ta=0.50,
-    ),
-    touch(20, cats=("bathroom_fixtures", "toys"), persofail=True, persofail_slot=0, tb=0.50, ta=0.45),
-    touch(21, channel="email", hour=10, creepy=True, unsubscribed="email", tb=0.45, ta=0.41),
-]
+def test_the_report_opens_with_the_question_and_an_answer_with_numbers(report):
+    section = answer_section(report.read_text())
+    # A sweep outside an experiment has no question of its own: the report asks one and says so.
+    assert "<h1>Which setting wins on value against trust?</h1>" in section and "experiment.question" in section
+    assert "Against <b>none</b>, the baseline, run by run on the same seeds:" in section
+    assert re.search(r"<b>(retarget_naive|recommend_purchase_aware)</b>", section)
+    assert re.search(r"95% interval \[[+−]?[\d,.]+ to [+−]?[\d,.]+\]", section)
+    assert "With 3 seeds" in section
 
 
-def test_a_persofail_story_in_plain_sentences():
-    j = {
-        "customer": 7,
-        "segment": "loyal",
-        "privacy": 0.3,
-        "trust_start": 0.62,
-        "trust_end": 0.41,
-        "email_consent_start": True,
-        "events": SEAT,
-    }
-    assert tell(j) == (
-        "Customer #7 (loyal segment, privacy sensitivity 0.30, subscribed to email): bought item 812 "
-        "(bathroom_fixtures) for 129.00 on day 12; shown bathroom_fixtures again on days 13, 15 (email) and 20 "
-        "(trust 0.63 → 0.45); found a touch creepy (email) on day 21 (onsite data); unsubscribed from email on "
-        "day 21. Trust 0.62 → 0.41; opened 2 of 3 emails."
-    )
-
-
-def test_a_story_counts_many_purchases_and_names_persofails_from_before_the_run():
-    buys = [touch(d, bought=d, bought_category="coffee", price=2.0) for d in (1, 2, 3, 4, 5, 6)]
-    old = touch(3, hour=13, cats=("sofas", "toys"), persofail=True, persofail_slot=0, tb=0.6, ta=0.5)
-    j = {
-        "customer": 1,
-        "segment": "bargain_hunters",
-        "privacy": 0.5,
-        "trust_start": 0.6,
-        "trust_end": 0.5,
-        "events": [*buys, old],
-    }
-    assert tell(j) == (
-        "Customer #1 (bargain hunters segment, privacy sensitivity 0.50): bought item 1 (coffee) for 2.00 on day 1; "
-        "bought item 2 (coffee) for 2.00 on day 2; bought item 3 (coffee) for 2.00 on day 3; shown sofas (bought "
-        "before the run) on day 3 (trust 0.60 → 0.50); made 3 other purchases from day 4 on. Trust 0.60 → 0.50."
-    )
-    assert tell({"customer": 2, "events": [touch(1)]}).startswith(
-        "Customer #2 (unknown segment): saw 1 touch, bought nothing."
-    )
-
-
-def test_one_customer_is_followed_where_the_settings_differ_most():
-    def j(c, end):
-        return {"customer": c, "segment": "loyal", "trust_start": 0.5, "trust_end": end, "events": []}
-
-    journeys = {"a": [j(1, 0.5), j(2, 0.6), j(3, 0.9)], "b": [j(1, 0.5), j(2, 0.2), j(4, 0.0)]}
-    customer, told = follow_one_customer(journeys)
-    assert customer == 2  # 0.6 vs 0.2; customers 3 and 4 are recorded in one setting only
-    assert told == {"a": tell(journeys["a"][1]), "b": tell(journeys["b"][1])}
-    assert follow_one_customer({"a": journeys["a"]}) is None
-    assert follow_one_customer({"a": [j(3, 0.9)], "b": [j(4, 0.0)]}) is None
-
-
-def test_stories_are_picked_by_rule_each_a_different_customer():
-    seat = {
-        "customer": 7,
-        "segment": "loyal",
-        "privacy": 0.3,
-        "trust_start": 0.62,
-        "trust_end": 0.41,
-        "email_consent_start": True,
-        "events": SEAT,
-    }
-    quiet = {
-        "customer": 8,
-        "segment": "new_customers",
-        "privacy": 0.5,
-        "trust_start": 0.5,
-        "trust_end": 0.3,
-        "events": [touch(3), {"day": 9, "event": "churned", "trust": 0.3}],
-    }
-    happy = {
-        "customer": 9,
-        "segment": "loyal",
-        "privacy": 0.1,
-        "trust_start": 0.4,
-        "trust_end": 0.7,
-        "events": [touch(5, bought=3, bought_category="coffee", price=4.5)],
-    }
-    stories = pick_stories([happy, quiet, seat])
-    assert [(s.title, s.customer) for s in stories] == [
-        ("Shown what they had just bought", 7),
-        ("The biggest loss of trust", 8),
-        ("Trust grew, and they bought", 9),
-    ]
-    assert "stopped buying altogether (churned) on day 9" in stories[1].text
-    assert pick_stories([]) == []
-    # Journeys of one customer number (or none) give one story, and the picking ends.
-    assert len(pick_stories([{"events": []}, {"events": []}, {"events": []}])) == 1
+@pytest.mark.parametrize("name", sorted(experiment_files()))
+def test_every_shipped_experiment_gets_its_question_answered_with_a_number_and_an_interval(name, tmp_path):
+    # Each experiment as shipped (its settings, its baseline), run small: 200 customers, 5 days (and
+    # a customer-equity tail of 30), 2 seeds.
+    small = ["population.size=200", "catalog.items=200", "horizon_days=5", "value.tail_days=30", "seed=0,1"]
+    root = simulate_sweep(tmp_path, [f"experiment={name}", *small])
+    summary = summary_of(root)
+    assert summary.baseline.source == "experiment.baseline"
+    compared = [s for s in summary.settings if not s.is_baseline]
+    assert compared and all(s.diff for s in compared)  # every setting is paired with the baseline
+    html = render_report(summary, [], {}, [])  # the first section needs no chart and no story
+    section = answer_section(html)
+    question = yaml.safe_load(experiment_files()[name].read_text())["experiment"]["question"]
+    assert f"<h1>{escape(question)}</h1>" in section
+    named = re.findall(r"<b>([^<]+)</b>", section.split('<p class="answer">', 1)[1])
+    labels = {escape(s.label) for s in summary.settings}
+    assert named and set(named) <= labels, named
+    assert re.search(r"\d[^<]*, 95% interval \[[^\]]+ to [^\]]+\]", section)
 
 
 # ---------------------------------------------------------------------------------- in a browser
@@ -538,11 +399,27 @@ class DevTools:
             self.events.append(json.loads(self.ws.recv()))
 
 
-def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[list[str], list[str], list, bytes]:
-    """Load a file in headless Chromium over the DevTools protocol.
+LAYOUT = """(() => {
+  const page = document.documentElement;
+  const table = document.getElementById('ranking-table');
+  const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+  const heads = table ? Array.from(table.querySelectorAll('th')) : [];
+  const named = Object.fromEntries(heads.map(th => [th.textContent.trim(), box(th)]));
+  return {pageWidth: page.scrollWidth, viewWidth: page.clientWidth, table: box(table),
+          frame: box(table && table.parentElement), columns: named};
+})()"""
+"""What the page's layout is at the window's width: the page's scroll width against the window's,
+and the ranking table's box, its scroll frame's, and each column header's (left, right)."""
+
+
+def open_in_chromium(
+    chromium: str, page_path: Path, profile: Path, width: int = 1024
+) -> tuple[list[str], list[str], list, bytes, dict]:
+    """Load a file in headless Chromium over the DevTools protocol, in a window ``width`` px wide.
 
     Returns the console errors and uncaught exceptions, the URLs the page requested, the boxes
-    (left, top, width, height) of its chart ``<svg>`` elements, and a PNG of the first chart.
+    (left, top, width, height) of its chart ``<svg>`` elements, a PNG of the first chart, and
+    the layout facts of :data:`LAYOUT`.
     """
     browser = subprocess.Popen(
         [
@@ -575,7 +452,7 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
         dt = DevTools(page["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log", "Network"):
             dt.call(f"{domain}.enable")
-        dt.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        dt.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
         dt.call("Page.navigate", url=page_path.resolve().as_uri())
         dt.wait_for("Page.loadEventFired")
         boxes = dt.call(
@@ -586,6 +463,7 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
                 " return [r.left, r.top + window.scrollY, r.width, r.height];})"
             ),
         )["result"]["value"]
+        layout = dt.call("Runtime.evaluate", returnByValue=True, expression=LAYOUT)["result"]["value"]
         shot = b""
         if boxes:
             x, y, w, h = boxes[0]
@@ -609,7 +487,7 @@ def open_in_chromium(chromium: str, page_path: Path, profile: Path) -> tuple[lis
         or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
     ]
     requested = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
-    return errors, requested, boxes, shot
+    return errors, requested, boxes, shot, layout
 
 
 def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
@@ -620,22 +498,67 @@ def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
         '<!DOCTYPE html><html><body><script>console.error("broken")</script>'
         '<img src="http://127.0.0.1:9/x.png"></body></html>'
     )
-    errors, requested, boxes, _ = open_in_chromium(chromium, page, tmp_path / "profile")
+    page.write_text(page.read_text().replace("<body>", '<body><div style="width: 1500px">wide</div>'))
+    errors, requested, boxes, _, layout = open_in_chromium(chromium, page, tmp_path / "profile")
     assert any("broken" in e for e in errors)
+    assert layout["pageWidth"] > layout["viewWidth"] and layout["table"] is None  # overflow is seen
     assert "http://127.0.0.1:9/x.png" in requested and boxes == []
 
 
 def test_the_report_opens_in_chromium_without_errors_or_requests_and_shows_its_charts(report, chromium, tmp_path):
-    errors, requested, boxes, shot = open_in_chromium(chromium, report, tmp_path / "profile")
+    errors, requested, boxes, shot, layout = open_in_chromium(chromium, report, tmp_path / "profile", width=1024)
     assert errors == []
     assert requested == [report.resolve().as_uri()]  # the page itself, and nothing else
-    assert len(boxes) == 5 and all(w > 300 and h > 200 for _, _, w, h in boxes)
+    assert len(boxes) == len(CHARTS) and all(w > 300 and h > 200 for _, _, w, h in boxes)
+
+    # At 1024 px the page does not scroll sideways, and the whole ranking is in view: its own
+    # frame does not clip it, and the experiment's subject (persofails, creepy touches) is there.
+    assert layout["pageWidth"] <= layout["viewWidth"] and 1000 < layout["viewWidth"] <= 1024  # less a scrollbar
+    frame_left, frame_right = layout["frame"]
+    assert layout["table"][1] <= frame_right <= 1024
+    for column in ("persofails", "creepy touches"):
+        left, right = layout["columns"][column]
+        assert frame_left <= left < right <= frame_right, column
 
     from matplotlib.image import imread
 
     pixels = imread(io.BytesIO(shot), format="png")[..., :3]  # (h, w, 3) in [0, 1]
     assert pixels.shape[0] > 200 and pixels.std() > 0.05  # not a blank area
-    # The chart's own colours are on screen: each setting's palette colour covers some pixels.
-    for hex_colour in PALETTE[: len(STRATEGIES)]:
+    # The first chart (the differences against the baseline) shows each compared setting in its colour.
+    summary = summary_of(report.parent)
+    colours = [PALETTE[i] for i, s in enumerate(summary.settings) if not s.is_baseline]
+    assert len(colours) == len(STRATEGIES) - 1
+    for hex_colour in colours:
         rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
         assert np.count_nonzero(np.abs(pixels - rgb).max(axis=2) < 0.04) > 20, hex_colour
+
+
+def test_a_ten_setting_ranking_with_large_numbers_fits_1024_px(chromium, tmp_path):
+    # The default sweep's size: ten strategies (long names), three seeds, money in the hundred
+    # thousands and differences in the tens of thousands; every column of the ranking stays in view.
+    names = [
+        "none", "popular", "segment_rules", "recommend", "recommend_explained", "recommend_purchase_aware",
+        "retarget_naive", "inferred_sensitive", "transparent_consented", "aggressive",
+    ]  # fmt: skip
+    for k, name in enumerate(names):
+        for seed in range(3):
+            metrics = {
+                "revenue": 250_000.0 + 4_321.7 * k * (1 + 0.13 * seed) + 1_111 * seed,
+                "margin": 90_000.0 + 1_234.5 * k * (1 + 0.21 * seed),
+                "value": 1_290_000.0 + 12_345.6 * k * (1 + 0.17 * seed),
+                "trust_mean_end": 0.57 + 0.0071 * k - 0.001 * seed,
+                "optout_share_email": 0.12 + 0.031 * k * (1 + 0.1 * seed),
+                "churned_share": 0.087 - 0.0031 * k * (1 + 0.2 * seed),
+                "persofails": 5_283.0 + 977 * k * (1 + 0.05 * seed),
+                "creepy_touches": 16_375.0 * (k % 3) * (1 + 0.07 * seed),
+            }
+            fake_run(tmp_path, f"{k}/{seed}", [f"strategy={name}", f"seed={seed}"], metrics)
+    page = write_report(tmp_path)
+    *_, layout = open_in_chromium(chromium, page, tmp_path / "profile", width=1024)
+    assert layout["pageWidth"] <= layout["viewWidth"]
+    frame_left, frame_right = layout["frame"]
+    assert layout["table"][1] <= frame_right <= 1024
+    assert {"value", "revenue", "margin", "trust at the end"} <= set(layout["columns"])  # ranked by value
+    for column in ("persofails", "creepy touches", "churned", "email opt-outs"):
+        left, right = layout["columns"][column]
+        assert frame_left <= left < right <= frame_right, column

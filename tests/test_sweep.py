@@ -86,22 +86,41 @@ def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs
         assert ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns) == stamp
         assert "skipped" in (d / "app.log").read_text().splitlines()[-1]
     out = again.stdout + again.stderr
-    assert out.count("skipped") == len(finished)
+    assert out.count(": skipped, ") == len(finished)  # one log line per skipped run
     assert "sweep: 8 of 8 runs complete in" in again.stdout
+    assert f"; {len(finished)} skipped as complete" in again.stdout
 
 
 @pytest.mark.slow
-def test_a_changed_config_in_a_sweep_directory_is_simulated_again(tmp_path):
-    first = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "hydra.sweep.dir=s"], tmp_path)
+def test_a_changed_config_file_in_a_sweep_directory_is_simulated_again(tmp_path):
+    # The same command, but a strategy file it uses was edited in between: its runs are stale.
+    strategy = tmp_path / "my_configs" / "strategy" / "mine.yaml"
+    strategy.parent.mkdir(parents=True)
+    strategy.write_text("name: mine\nslots: [behavioural, popular]\n")
+    args = ["-m", *TINY, "hydra.searchpath=[file://my_configs]", "strategy=mine", "seed=0,1", "hydra.sweep.dir=s"]
+    first = prepersona(args, tmp_path)
     assert first.returncode == 0, first.stderr
     before = json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH]
-    again = prepersona(
-        ["-m", *TINY, "strategy=none", "seed=0,1", "customer.trust.loss_creepy=0.3", "hydra.sweep.dir=s"], tmp_path
-    )
+    strategy.write_text("name: mine\nslots: [editorial, popular]\n")
+    again = prepersona(args, tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "skipped" not in again.stdout + again.stderr
-    assert "holds the results of another config" in again.stdout + again.stderr
+    assert ": skipped, " not in again.stdout + again.stderr
+    assert "2 recomputed (its config changed: 2)" in again.stdout
     assert json.loads((tmp_path / "s" / "0" / "metrics.json").read_text())[CONFIG_HASH] != before
+
+
+def test_a_different_sweep_is_refused_in_a_sweep_directory_and_told_where_to_go(tmp_path):
+    first = prepersona(["-m", *TINY, "strategy=none", "seed=0,1", "hydra.sweep.dir=s"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    files = {p: p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file()}
+    other = ["-m", *TINY, "strategy=none", "seed=0,1", "customer.trust.loss_creepy=0.3"]
+    again = prepersona([*other, "hydra.sweep.dir=s"], tmp_path)
+    assert again.returncode == 2 and not again.stdout
+    (line,) = again.stderr.strip().splitlines()
+    assert line.startswith("prepersona: error: hydra.sweep.dir='s' is not allowed: it holds another sweep (")
+    instead = line.split("; use ", 1)[1].split(" for this one")[0]
+    assert instead.startswith("hydra.sweep.dir=s-") and not (tmp_path / instead.split("=", 1)[1]).exists()
+    assert {p: p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file()} == files
 
 
 @pytest.mark.slow

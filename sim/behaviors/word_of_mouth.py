@@ -41,7 +41,7 @@ class WordOfMouth(Behavior):
         replaces: str | None = None,
     ):
         super().__init__(after=after, replaces=replaces)
-        if not (isinstance(contacts, int) and contacts >= 1):
+        if isinstance(contacts, bool) or not (isinstance(contacts, int) and contacts >= 1):
             raise ValueError(f"contacts={contacts!r}; allowed: an integer >= 1")
         for name, value in (("tell_probability", tell_probability), ("loss", loss)):
             if not 0.0 <= value <= 1.0:
@@ -71,3 +71,7 @@ class WordOfMouth(Behavior):
         who, times = np.unique(heard, return_counts=True)
         pop.trust[who] = (pop.trust[who].astype(np.float64) * (1.0 - self.loss) ** times).astype(np.float32)
         self.told += int(heard.size)
+
+    def metrics(self, pop) -> dict[str, float]:
+        """``contacts_told``: how many times a contact heard of a creepy touch (one contact can hear twice)."""
+        return {"contacts_told": float(self.told)}

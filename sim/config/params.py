@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["param", "Range", "range_of", "MISSING"]
+__all__ = ["param", "Range", "range_of", "MISSING", "leaf_parameters"]
 
 MISSING = "???"
 """The default of a parameter that every option file must set (a segment's name, say).
@@ -75,7 +76,9 @@ def param(
     default : the default value (use ``factory`` for mutable defaults)
     doc : what the parameter means
     unit : its unit ("day", "probability", "1/day", "currency", "" for dimensionless)
-    source : where the default comes from (a published figure, or "lever" for a free choice)
+    source : where the default comes from: a published figure with its citation, or
+        "calibrated: ...", "assumption: ...", "lever: ..." or "setting: ..." with the reason
+        (the five kinds of :mod:`sim.config.sources`)
     ge, gt, le, lt : bounds; choices : tuple of allowed values
     """
     meta = {
@@ -91,3 +94,30 @@ def param(
 
 def range_of(field: dataclasses.Field) -> Range | None:
     return field.metadata.get("range")
+
+
+def leaf_parameters(schema: type, prefix: str = "") -> dict[str, tuple[dataclasses.Field, Any]]:
+    """Every parameter of a dataclass schema by dotted key, with its field and its default.
+
+    The fields of an entry of a list are keyed ``name[].field``, of a dict ``name.NAME.field``,
+    with the entry class's own defaults; a nested node's defaults are those its parent gives it
+    (they may differ from the nested class's own).
+    """
+    return _leaves(schema, schema(), prefix)
+
+
+def _leaves(cls: type, instance: Any, prefix: str) -> dict[str, tuple[dataclasses.Field, Any]]:
+    out = {}
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key, t = prefix + f.name, hints[f.name]
+        args = typing.get_args(t)
+        if dataclasses.is_dataclass(t):
+            out.update(_leaves(t, getattr(instance, f.name), key + "."))
+        elif typing.get_origin(t) is list and args and dataclasses.is_dataclass(args[0]):
+            out.update(_leaves(args[0], args[0](), key + "[]."))
+        elif typing.get_origin(t) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+            out.update(_leaves(args[1], args[1](), key + ".NAME."))
+        else:
+            out[key] = (f, getattr(instance, f.name))
+    return out

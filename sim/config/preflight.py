@@ -1,34 +1,56 @@
 """Check a command line before anything runs: every job it would launch must be a valid config.
 
-``prepersona`` calls :func:`preflight` before handing control to Hydra.  It composes the
+``prepersona`` calls :func:`check_command` before handing control to Hydra.  It composes the
 config of every job (all combinations of a sweep, from ``-m`` or an experiment file), rejects
-unknown keys, unknown options, wrong types and out-of-range values, and raises
-:class:`PreflightError` with one line that names the key, the value and what is allowed.  Only
-then does any simulation start, so a bad sweep never leaves some runs done and others failed.
+unknown keys, unknown options, wrong types and out-of-range values, Hydra settings outside the
+allow-list and values that read the environment (:mod:`sim.safety.hydra_keys`), output
+directories that would lose data (:mod:`sim.safety.outputs`) and runs that would not fit in
+memory (:mod:`sim.safety.memory`), and raises :class:`PreflightError` with one line that names
+the key, the value and what is allowed.  Only then does any simulation start, so a bad sweep
+never leaves some runs done and others failed.
+
+A sweep of many jobs is checked without composing each job through Hydra: jobs are grouped by
+their config-group choices (``strategy=...``, ``campaign=...``, Hydra's own settings), each
+group is composed once, and a job's remaining ``key=value`` overrides are converted by the
+same OmegaConf nodes Hydra would assign them to and set on a copy of the group's config
+(:class:`_JobChecker`).  Whatever that fast path cannot decide (an added or deleted key, a
+list or an interpolation as a value, any value it finds invalid) is composed through Hydra as
+before, so the verdicts and messages are Hydra's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
+import functools
+import hashlib
+import itertools
+import json
+import math
 import re
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from sim.config.schema import Config
-from sim.config.validate import validate
+from sim.config.validate import check_rules, check_value, validate
 from sim.errors import ConfigError
 
 __all__ = [
     "PreflightError",
     "preflight",
+    "check_command",
+    "Plan",
+    "JobCheck",
     "compose_config",
     "to_config",
     "expand_jobs",
     "sweep_settings",
     "sweep_plan",
+    "register_resolvers",
     "GROUPS",
     "MAX_JOBS",
 ]
@@ -44,16 +66,35 @@ class PreflightError(Exception):
     """A one-line, user-facing reason why the command line cannot run."""
 
 
+def register_resolvers() -> None:
+    """The resolvers prepersona's configs use (idempotent): ``${run_id:}`` and ``${parallel_jobs:N}``."""
+    from sim.sweep.parallel import parallel_jobs
+
+    # A short random token makes every run directory unique, even for two runs started in the
+    # same microsecond.  It is not a simulation random number: results depend only on the seed.
+    if not OmegaConf.has_resolver("run_id"):
+        OmegaConf.register_new_resolver("run_id", lambda: secrets.token_hex(3), use_cache=True)
+    if not OmegaConf.has_resolver("parallel_jobs"):
+        OmegaConf.register_new_resolver("parallel_jobs", parallel_jobs)
+
+
 def to_config(cfg: DictConfig) -> Config:
-    """Turn a composed config into plain dataclasses, rejecting keys the schema does not know."""
+    """Turn a composed config into plain dataclasses, rejecting keys the schema does not know.
+
+    A ``hydra`` node, if the config still has one, is left out.
+    """
     _reject_unknown_keys(cfg, Config, "")
+    if "hydra" in cfg:
+        cfg = copy.copy(cfg)
+        with open_dict(cfg):
+            del cfg["hydra"]
     obj = OmegaConf.to_object(cfg)
     assert isinstance(obj, Config)
     return obj
 
 
 def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
-    fields = {f.name: f for f in dataclasses.fields(schema)}
+    fields = _fields(schema)
     for key in node:
         if prefix == "" and key == "hydra":
             continue
@@ -75,6 +116,12 @@ def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
                         _reject_unknown_keys(item, item_type, f"{prefix}{key}[{i}].")
 
 
+@functools.cache
+def _fields(schema: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(schema)}
+
+
+@functools.cache
 def _resolved_hints(schema: type) -> dict[str, Any]:
     import typing
 
@@ -105,10 +152,10 @@ def compose_config(overrides: Iterable[str] = (), config_name: str = "config") -
     PreflightError
         With a one-line message, for any problem.
     """
-    from hydra import compose
-
+    overrides = list(overrides)
     with _hydra_context():
-        return _compose_one(compose, config_name, list(overrides))
+        _check_hydra_overrides(_parse(overrides))
+        return _compose_one(config_name, overrides)[0]
 
 
 @contextlib.contextmanager
@@ -122,6 +169,7 @@ def _hydra_context():
 
     register_schemas()
     register_experiments()
+    register_resolvers()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module="sim.configs", version_base="1.3"):
@@ -130,51 +178,128 @@ def _hydra_context():
         GlobalHydra.instance().clear()
 
 
-def _compose_one(compose, config_name: str, overrides: list[str]) -> Config:
+def _compose(config_name: str, overrides: list[str], multirun: bool = False) -> DictConfig:
+    """The config Hydra composes for ``overrides`` (with its ``hydra`` node), every config file
+    it read checked against the allow-list of :mod:`sim.safety.hydra_keys` first.
+
+    Raises whatever Hydra raises, and ConfigError for a file or value the allow-list refuses.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from sim.safety.hydra_keys import check_composed, check_config_file
+
+    gh = GlobalHydra.instance()
+    loader = gh.config_loader()
+    load_single = loader._load_single_config
+
+    def load_checked(default, repo):
+        # Every file Hydra loads passes here, embedded at its package, before it is merged.
+        result = load_single(default, repo)
+        check_config_file(result, default.config_path or "")
+        return result
+
+    # An attribute of this one loader instance (cleared with GlobalHydra after the preflight).
+    loader._load_single_config = load_checked
+    try:
+        cfg = gh.hydra.compose_config(
+            config_name=config_name,
+            overrides=list(overrides),
+            run_mode=RunMode.MULTIRUN if multirun else RunMode.RUN,
+            from_shell=False,
+            with_log_configuration=False,
+            validate_sweep_overrides=not multirun,
+        )
+    finally:
+        del loader._load_single_config
+    check_composed(cfg)
+    return cfg
+
+
+def _compose_one(config_name: str, overrides: list[str]) -> tuple[Config, DictConfig]:
+    """Compose, check and validate one job through Hydra: the config and its composed form."""
     _check_override_keys(overrides)
     try:
-        cfg = compose(config_name=config_name, overrides=overrides)
+        cfg = _compose(config_name, overrides)
+    except ConfigError as exc:
+        raise PreflightError(str(exc)) from exc
     except Exception as exc:  # Hydra/OmegaConf errors: condense to one line
         raise PreflightError(_one_line(exc, overrides)) from exc
+    _use_search_path(cfg)
     try:
-        return validate(to_config(cfg))
+        return validate(to_config(cfg)), cfg
     except ConfigError as exc:
         raise PreflightError(str(exc)) from exc
     except Exception as exc:
         raise PreflightError(_one_line(exc, overrides)) from exc
 
 
+def _use_search_path(cfg: DictConfig) -> None:
+    """User behavior modules may live in the ``file://`` directories of the config search path."""
+    from sim.safety.imports import use_search_path
+
+    use_search_path(OmegaConf.select(cfg, "hydra.searchpath") or [])
+
+
 def _check_override_keys(overrides: list[str]) -> None:
     """Unknown keys and group options, caught before Hydra's multi-line errors."""
     for ov in overrides:
-        key = ov.split("=", 1)[0].lstrip("+~")
-        if "/" in key or key.startswith("hydra"):
-            continue  # Hydra's own groups and settings: Hydra checks them
-        parts = key.split(".")
-        if len(parts) == 1 and parts[0] in GROUPS:
-            continue  # a group option: Hydra lists the options if it is unknown
-        node: Any = Config
-        path: list[str] = []
-        list_item: Any = None
-        for part in parts:
-            if list_item is not None and part.isdigit():  # an index into a list of dataclasses
-                node, list_item = list_item, None
-                path[-1] += f"[{part}]"
-                continue
-            m = re.fullmatch(r"(\w+)(\[\d+\])?", part)
-            name = m.group(1) if m else part
-            if node is None or not dataclasses.is_dataclass(node):
-                break
-            names = [f.name for f in dataclasses.fields(node)]
-            if name not in names:
-                where = ".".join(path) or "the top level"
-                value = ov.split("=", 1)[1] if "=" in ov else ""
-                raise PreflightError(
-                    f"{key}={value} is not allowed: {name!r} is not a key of {where}; allowed keys: {', '.join(names)}"
-                )
-            path.append(name)
-            list_item = _list_item_dataclass(node, name)
-            node = list_item if m and m.group(2) else _dataclass_of(node, name)
+        _check_override_key(ov)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_override_key(ov: str) -> None:
+    key = ov.split("=", 1)[0].lstrip("+~")
+    if "/" in key or key.startswith("hydra"):
+        return  # Hydra's own groups and settings: checked by sim.safety.hydra_keys and Hydra
+    parts = key.split(".")
+    if len(parts) == 1 and parts[0] in GROUPS:
+        return  # a group option: Hydra lists the options if it is unknown
+    node: Any = Config
+    path: list[str] = []
+    list_item: Any = None
+    for part in parts:
+        if list_item is not None and part.isdigit():  # an index into a list of dataclasses
+            node, list_item = list_item, None
+            path[-1] += f"[{part}]"
+            continue
+        m = re.fullmatch(r"(\w+)(\[\d+\])?", part)
+        name = m.group(1) if m else part
+        if node is None or not dataclasses.is_dataclass(node):
+            break
+        names = list(_fields(node))
+        if name not in names:
+            where = ".".join(path) or "the top level"
+            value = ov.split("=", 1)[1] if "=" in ov else ""
+            raise PreflightError(
+                f"{key}={value} is not allowed: {name!r} is not a key of {where}; allowed keys: {', '.join(names)}"
+            )
+        path.append(name)
+        list_item = _list_item_dataclass(node, name)
+        node = list_item if m and m.group(2) else _dataclass_of(node, name)
+
+
+def _parse(lines: list[str]) -> list:
+    """Hydra's parse of override strings (one line on a syntax error)."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    try:
+        return parser.parse_overrides(list(lines))
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, list(lines))) from exc
+
+
+def _check_hydra_overrides(parsed: list) -> None:
+    """The command line (and an experiment's sweep) may set only the allowed Hydra keys."""
+    from sim.safety.hydra_keys import check_override
+
+    for o in parsed:
+        try:
+            check_override(o)
+        except ConfigError as exc:
+            raise PreflightError(str(exc)) from exc
 
 
 _NOISE = re.compile(r"^\s*(full_key|object_type|reference_type|Set the environment variable).*$")
@@ -234,33 +359,59 @@ def expand_jobs(overrides: list[str], multirun: bool, params: Iterable[str] = ()
 
     ``params`` are the sweep of ``hydra.sweeper.params`` (an experiment's), as ``key=value``
     strings; like Hydra's basic sweeper, a key also given on the command line takes its value
-    from there.  Hydra must be initialized (a glob is matched against the group's options).
+    from there.  The number of jobs is checked against :data:`MAX_JOBS` before they are
+    expanded.  Hydra must be initialized (a glob is matched against the group's options).
     """
     if not multirun:
         return [overrides]
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     loader = GlobalHydra.instance().config_loader()
-    parser = OverridesParser.create(config_loader=loader)
     lines = [*params, *overrides]
-    try:
-        parsed = parser.parse_overrides(lines)
-    except Exception as exc:
-        raise PreflightError(_one_line(exc, lines)) from exc
+    parsed = _parse(lines)
+    _check_hydra_overrides(parsed)
     sweeper_overrides = [o for o in parsed if not o.is_hydra_override()]
     for o in sweeper_overrides:
         _check_not_empty(o, loader)
+    _check_job_count(sweeper_overrides)
     try:
         batches = BasicSweeper.split_arguments(sweeper_overrides, None)
     except Exception as exc:
         raise PreflightError(_one_line(exc, lines)) from exc
     jobs = [job for batch in batches for job in batch]
-    if len(jobs) > MAX_JOBS:
-        raise PreflightError(f"the sweep has {len(jobs)} jobs; at most {MAX_JOBS} are allowed")
     hydra_overrides = [o.input_line for o in parsed if o.is_hydra_override()]
     return [hydra_overrides + job for job in jobs]
+
+
+def _values_count(override, limit: int) -> tuple[int, bool]:
+    """How many values a sweep override has, and whether that count is exact: a range is
+    counted without expanding it, anything else up to ``limit`` values."""
+    if not (override.is_sweep_override() and override.is_discrete_sweep()):
+        return 1, True
+    from hydra.core.override_parser.types import RangeSweep
+
+    value = override.value()
+    if isinstance(value, RangeSweep) and isinstance(value.range(), range):
+        return len(value.range()), True
+    values = value.range() if isinstance(value, RangeSweep) else override.sweep_string_iterator()
+    n = sum(1 for _ in itertools.islice(iter(values), limit + 1))
+    return min(n, limit), n <= limit
+
+
+def _check_job_count(sweeper_overrides: list) -> None:
+    """Refuse a sweep of more than MAX_JOBS jobs from the sizes of its sweeps, before expanding it."""
+    counts: dict[str, tuple[int, bool, str]] = {}
+    for o in sweeper_overrides:  # a key given twice takes the later values, as in the basic sweeper
+        counts[o.get_key_element()] = (*_values_count(o, MAX_JOBS), o.input_line)
+    total = math.prod(n for n, _, _ in counts.values())
+    exact = all(e for _, e, _ in counts.values())
+    if total > MAX_JOBS or not exact:
+        line = max(counts.values())[2]
+        jobs = f"{total:,}" if exact else f"more than {MAX_JOBS:,}"
+        raise PreflightError(
+            f"{line} is not allowed: the sweep would have {jobs} jobs; at most {MAX_JOBS:,} are allowed"
+        )
 
 
 def _check_not_empty(override, loader) -> None:
@@ -276,21 +427,31 @@ def _check_not_empty(override, loader) -> None:
 def sweep_settings(overrides: list[str], config_name: str = "config") -> tuple[bool, list[str]]:
     """Whether the command line is a sweep by its config (an experiment sets ``hydra.mode``), and
     the ``hydra.sweeper.params`` it sets, as ``key=value`` strings.  Hydra must be initialized."""
-    from hydra.core.global_hydra import GlobalHydra
+    master = _master(overrides, config_name)
+    return master.multirun, master.params
+
+
+@dataclasses.dataclass
+class _Master:
+    """What the command line's own composition says: is it a sweep, where it writes, how."""
+
+    cfg: DictConfig
+    multirun: bool
+    params: list[str]
+
+
+def _master(overrides: list[str], config_name: str) -> _Master:
     from hydra.types import RunMode
 
     try:
-        cfg = GlobalHydra.instance().hydra.compose_config(
-            config_name=config_name,
-            overrides=list(overrides),
-            run_mode=RunMode.MULTIRUN,
-            with_log_configuration=False,
-            validate_sweep_overrides=False,
-        )
+        cfg = _compose(config_name, overrides, multirun=True)
+    except ConfigError as exc:
+        raise PreflightError(str(exc)) from exc
     except Exception as exc:
         raise PreflightError(_one_line(exc, overrides)) from exc
+    _use_search_path(cfg)
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-    return cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()]
+    return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()])
 
 
 def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = "config") -> list[list[str]]:
@@ -302,14 +463,15 @@ def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = 
         For an unknown key, option or experiment, or a sweep that expands to nothing.
     """
     with _hydra_context():
-        return _plan(overrides, multirun, config_name)
+        return _plan(overrides, multirun, config_name)[0]
 
 
-def _plan(overrides: list[str], multirun: bool, config_name: str) -> list[list[str]]:
+def _plan(overrides: list[str], multirun: bool, config_name: str) -> tuple[list[list[str]], _Master, bool]:
+    _check_hydra_overrides(_parse(overrides))
     _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
-    by_config, params = sweep_settings(overrides, config_name)
-    sweep = multirun or by_config
-    return expand_jobs(overrides, sweep, params if sweep else ())
+    master = _master(overrides, config_name)
+    sweep = multirun or master.multirun
+    return expand_jobs(overrides, sweep, master.params if sweep else ()), master, sweep
 
 
 def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
@@ -317,16 +479,446 @@ def preflight(overrides: list[str], multirun: bool = False, config_name: str = "
 
     A sweep is either ``-m`` with sweep overrides, or an experiment that sets ``hydra.mode:
     MULTIRUN`` and ``hydra.sweeper.params`` (to which the command line adds or overrides).
+    Output directories and memory are :func:`check_command`'s.
 
     Raises
     ------
     PreflightError
         For the first job that is not a valid config.
     """
-    from hydra import compose
+    with _hydra_context():
+        jobs, _, _ = _plan(overrides, multirun, config_name)
+        checker = _JobChecker(config_name)
+        for job in jobs:
+            checker.check(job)
+    return len(jobs)
+
+
+# --------------------------------------------------------------------------- checking jobs fast
+
+
+@dataclasses.dataclass
+class JobCheck:
+    """One checked job of a command line."""
+
+    overrides: list[str]
+    """Every override of the job, as Hydra receives it (Hydra settings first in a sweep)."""
+    task_overrides: list[str]
+    """The overrides that are not Hydra settings: what the job runs (its identity)."""
+    config_hash: str
+    """:func:`sim.sweep.resume.config_hash` of the job's config."""
+    memory: int
+    """Estimated peak memory of the job, bytes (:func:`sim.safety.memory.estimate_bytes`)."""
+    config: Config | None = None
+    """The job's config, kept only while it is needed (for its directory name, memory check)."""
+    choices: dict | None = None
+    """Its config-group choices (``hydra.runtime.choices``)."""
+
+
+@dataclasses.dataclass
+class _Base:
+    """One composition shared by the jobs with the same group choices and Hydra settings."""
+
+    cfg: DictConfig
+    config: Config
+    hashed: dict
+    choices: dict
+    leaves: dict = dataclasses.field(default_factory=dict)
+
+
+_STRUCTURAL_FLAGS = ("is_add", "is_delete", "is_force_add")
+
+
+class _JobChecker:
+    """Checks jobs one by one, composing each distinct combination of group choices once.
+
+    ``check(job)`` returns the job's :class:`JobCheck` or raises :class:`PreflightError`
+    exactly as composing the job through Hydra would (see the module note).
+    """
+
+    def __init__(self, config_name: str):
+        self.config_name = config_name
+        self.bases: dict[tuple[str, ...], _Base | None] = {}
+        self._parsed: dict[str, Any] = {}
+        self.fast = self.slow = 0  # jobs decided each way (for tests and the benchmark)
+
+    def check(self, job: list[str], keep_config: bool = False) -> JobCheck:
+        split = self._split(job)
+        result = None
+        if split is not None:
+            structural, values = split
+            base = self._base(tuple(structural))
+            if base is not None:
+                result = self._fast(base, values, job)
+        if result is None:
+            result = self._slow(job)
+            self.slow += 1
+        else:
+            self.fast += 1
+        if not keep_config:
+            result.config = None
+        return result
+
+    # -- the parts of a job
+
+    def _parse_one(self, line: str):
+        parsed = self._parsed.get(line)
+        if parsed is None:
+            parsed = self._parsed[line] = _parse([line])[0]
+        return parsed
+
+    def _split(self, job: list[str]) -> tuple[list[str], list] | None:
+        """(group choices and Hydra settings, plain ``key=value`` overrides); None when the job
+        must be composed as a whole (an added or deleted key, a list, an interpolation...)."""
+        structural, values = [], []
+        for line in job:
+            try:
+                o = self._parse_one(line)
+            except PreflightError:
+                return None
+            key = o.key_or_group
+            if o.is_hydra_override() or "/" in key or key in GROUPS or o.package is not None:
+                structural.append(line)
+                continue
+            if any(getattr(o, flag)() for flag in _STRUCTURAL_FLAGS) or o.is_sweep_override():
+                return None
+            v = o.value()
+            if not _plain(v):
+                return None
+            values.append(o)
+        return structural, values
+
+    def _base(self, structural: tuple[str, ...]) -> _Base | None:
+        if structural in self.bases:
+            return self.bases[structural]
+        base = None
+        try:
+            config, cfg = _compose_one(self.config_name, list(structural))
+            choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False)
+            base = _Base(cfg, config, _hashed_dict(config), choices)
+        except PreflightError:
+            base = None  # its jobs are composed one by one; the first one gives Hydra's message
+        self.bases[structural] = base
+        return base
+
+    def _fast(self, base: _Base, values: list, job: list[str]) -> JobCheck | None:
+        from sim.safety.memory import estimate_bytes
+
+        changes = []
+        for o in values:
+            leaf = self._leaf(base, o.key_or_group)
+            if leaf is None:
+                return None
+            node, path, field = leaf
+            n = copy.deepcopy(node)
+            try:
+                n._set_value(o.value())
+            except Exception:
+                return None
+            changes.append((path, n._value(), field))
+        config = base.config
+        for path, value, _ in changes:
+            config = _with_value(config, path, value)
+        try:
+            for path, value, field in changes:
+                check_value(field, value, ".".join(map(str, path)))
+            check_rules(config)
+        except Exception:  # invalid (or not decidable here): Hydra composes the job and says why
+            return None
+        hashed = base.hashed
+        for path, value, _ in changes:
+            hashed = _with_item(hashed, path, value)
+        return JobCheck(
+            overrides=list(job),
+            task_overrides=[line for line in job if not _is_hydra_line(line)],
+            config_hash=_digest(hashed),
+            memory=estimate_bytes(config),
+            config=config,
+            choices=base.choices,
+        )
+
+    def _leaf(self, base: _Base, key: str):
+        """(OmegaConf value node, path in the dataclasses, its dataclass field) of ``key``; None
+        when ``key`` is not a plain value of the composed config."""
+        if key in base.leaves:
+            return base.leaves[key]
+        leaf = None
+        node: Any = base.cfg
+        path: list = []
+        schema: Any = Config
+        field = None
+        try:
+            for part in key.split("."):
+                if isinstance(node, ListConfig):
+                    if not part.isdigit():
+                        raise KeyError(part)
+                    idx = int(part)
+                    node = node._get_node(idx)
+                    path.append(idx)
+                    schema, field = _item_schema(schema), None
+                elif isinstance(node, DictConfig):
+                    if node._is_none() or node._is_missing() or part not in node:
+                        raise KeyError(part)
+                    node = node._get_node(part)
+                    path.append(part)
+                    if dataclasses.is_dataclass(schema):
+                        field = _fields(schema).get(part)
+                        if field is None:
+                            raise KeyError(part)
+                        schema = _resolved_hints(schema).get(part)
+                    else:  # an entry of a dict[str, X] (a campaign by name, a behavior)
+                        schema, field = _item_schema(schema), None
+                else:
+                    raise KeyError(part)
+            # A value whose range is not known here is left to Hydra, except a behavior's
+            # parameters: no schema declares them, the behavior class checks them (check_rules).
+            known = field is not None or (path and path[0] == "behaviors")
+            if known and not isinstance(node, (DictConfig, ListConfig)) and not node._is_interpolation():
+                leaf = (node, tuple(path), field)
+        except KeyError:
+            leaf = None
+        base.leaves[key] = leaf
+        return leaf
+
+    def _slow(self, job: list[str]) -> JobCheck:
+        from sim.safety.memory import estimate_bytes
+        from sim.sweep.resume import config_hash
+
+        config, cfg = _compose_one(self.config_name, job)
+        return JobCheck(
+            overrides=list(job),
+            task_overrides=[line for line in job if not _is_hydra_line(line)],
+            config_hash=config_hash(config),
+            memory=estimate_bytes(config),
+            config=config,
+            choices=OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False),
+        )
+
+
+def _plain(value: Any) -> bool:
+    """A value the fast path may assign: a number, a bool, None or a plain string."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    return type(value) is str and "${" not in value and value != "???"
+
+
+def _is_hydra_line(line: str) -> bool:
+    key = line.split("=", 1)[0].lstrip("+~")
+    return key.startswith("hydra.") or key.startswith("hydra/")
+
+
+def _item_schema(schema: Any) -> Any:
+    """The type of an item of ``list[X]`` or of a value of ``dict[str, X]``."""
+    import typing
+
+    args = typing.get_args(schema)
+    return args[-1] if args else None
+
+
+def _with_value(obj: Any, path: tuple, value: Any) -> Any:
+    """A copy of ``obj`` (dataclasses, lists and dicts) with the item at ``path`` set to ``value``;
+    only the containers along the path are copied."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(obj, list):
+        out = list(obj)
+        out[head] = _with_value(obj[head], rest, value)
+        return out
+    if isinstance(obj, dict):
+        out = dict(obj)
+        out[head] = _with_value(obj[head], rest, value)
+        return out
+    out = copy.copy(obj)
+    setattr(out, head, _with_value(getattr(obj, head), rest, value))
+    return out
+
+
+def _with_item(d: Any, path: tuple, value: Any) -> Any:
+    """Like :func:`_with_value` on the nested dicts of a config hash; keys left out stay out."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(d, list):
+        out = list(d)
+        out[head] = _with_item(d[head], rest, value)
+        return out
+    if not isinstance(d, dict) or head not in d:
+        return d  # a key the hash leaves out (threads, output.progress, ...)
+    out = dict(d)
+    out[head] = _with_item(d[head], rest, value)
+    return out
+
+
+def _hashed_dict(config: Config) -> dict:
+    from sim.sweep.resume import hashed_fields
+
+    return hashed_fields(config)
+
+
+def _digest(hashed: dict) -> str:
+    text = json.dumps(hashed, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- the whole command
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a checked command line runs, and where."""
+
+    config_name: str
+    multirun: bool
+    jobs: list[JobCheck]
+    dir_key: str
+    """``hydra.run.dir`` or ``hydra.sweep.dir``."""
+    out_dir: str
+    """The run or sweep directory, resolved once (its date, time and token fixed)."""
+    subdirs: list[str] | None
+    """A sweep's job directories, relative to ``out_dir``."""
+    ident: str
+    """The run's or sweep's identity (:func:`sim.safety.outputs.identity`)."""
+    command: str
+    """The command line, as a user would type it again."""
+    at_once: int
+    """Jobs that run side by side."""
+    memory: int
+    """Estimated peak memory of the jobs at once, bytes."""
+    pinned: list[str]
+    """The override that makes Hydra write exactly where this plan was checked."""
+
+
+def check_command(
+    overrides: list[str], multirun: bool = False, config_name: str = "config", available: int | None = None
+) -> Plan:
+    """Check everything a command line would do before it does any of it (see the module note).
+
+    ``available`` is the memory available in bytes (default: what the system says).
+
+    Raises
+    ------
+    PreflightError
+        One line naming the key, the value and what is allowed.
+    """
+    from sim.safety import outputs
+    from sim.safety.failures import interrupts
+    from sim.safety.memory import check_memory
 
     with _hydra_context():
-        jobs = _plan(overrides, multirun, config_name)
-        for job in jobs:
-            _compose_one(compose, config_name, job)
-    return len(jobs)
+        jobs_overrides, master, sweep = _plan(overrides, multirun, config_name)
+        checker = _JobChecker(config_name)
+        hydra = master.cfg.hydra
+        subdir_raw = _raw(hydra.sweep, "subdir") if sweep else None
+        default_subdir = subdir_raw == "${hydra.job.num}"
+        jobs, subdirs = [], []
+        largest = None
+        for i, job in enumerate(jobs_overrides):
+            interrupts.checkpoint()  # a Ctrl-C meanwhile stops here, between two jobs
+            checked = checker.check(job, keep_config=True)
+            if sweep:
+                subdirs.append(str(i) if default_subdir else _subdir(subdir_raw, i, checked, master.cfg))
+            if largest is None or checked.memory > largest.memory:
+                largest = checked
+            else:
+                checked.config = None
+            checked.choices = None
+            jobs.append(checked)
+        try:
+            out_dir = _resolve(hydra, "sweep.dir" if sweep else "run.dir")
+            at_once = _jobs_at_once(hydra, len(jobs)) if sweep else 1
+            command = outputs.command_line(overrides, multirun)
+            if sweep:
+                ident = outputs.identity(
+                    outputs.SWEEP, config_name, [(s, j.task_overrides) for s, j in zip(subdirs, jobs)]
+                )
+                path = outputs.check_output_dir("hydra.sweep.dir", out_dir, outputs.SWEEP, ident, command)
+                outputs.check_job_dirs("hydra.sweep.subdir", subdir_raw, subdirs, path)
+            else:
+                ident = outputs.identity(outputs.RUN, config_name, [(None, jobs[0].task_overrides)])
+                outputs.check_output_dir("hydra.run.dir", out_dir, outputs.RUN, ident, command)
+            memory = check_memory(largest.config, at_once, available)
+            pinned = [f"{'hydra.sweep.dir' if sweep else 'hydra.run.dir'}={_quote(out_dir)}"]
+        except ConfigError as exc:
+            raise PreflightError(str(exc)) from exc
+        largest.config = None
+    return Plan(
+        config_name=config_name,
+        multirun=sweep,
+        jobs=jobs,
+        dir_key="hydra.sweep.dir" if sweep else "hydra.run.dir",
+        out_dir=out_dir,
+        subdirs=subdirs if sweep else None,
+        ident=ident,
+        command=command,
+        at_once=at_once,
+        memory=memory,
+        pinned=pinned,
+    )
+
+
+def _raw(node: DictConfig, key: str) -> str:
+    value = node._get_node(key)
+    return str(value._value()) if value is not None else ""
+
+
+def _resolve(hydra: DictConfig, key: str) -> str:
+    """``hydra.<key>`` resolved once (so ``${now:...}`` and ``${run_id:}`` are fixed here)."""
+    try:
+        value = OmegaConf.select(hydra, key, throw_on_missing=True)
+    except Exception as exc:
+        raise ConfigError(f"hydra.{key}", _raw(hydra, key), f"a value that resolves ({_one_line(exc, [])})") from None
+    return "" if value is None else str(value)
+
+
+def _jobs_at_once(hydra: DictConfig, n_jobs_total: int) -> int:
+    """How many jobs the launcher runs side by side (the joblib launcher's ``n_jobs``)."""
+    target = str(OmegaConf.select(hydra, "launcher._target_", default="") or "")
+    if "joblib" not in target:
+        return 1  # the basic launcher runs one job at a time; others run jobs elsewhere
+    raw = _raw(hydra.launcher, "n_jobs")
+    try:
+        n = OmegaConf.select(hydra, "launcher.n_jobs")
+    except Exception as exc:
+        raise ConfigError("hydra.launcher.n_jobs", raw, f"a value that resolves ({_one_line(exc, [])})") from None
+    if not isinstance(n, int) or isinstance(n, bool) or not (n >= 1 or n == -1):
+        raise ConfigError("hydra.launcher.n_jobs", n, "a whole number >= 1, or -1 for one job per core")
+    if n == -1:
+        from sim.sweep.parallel import usable_cores
+
+        n = usable_cores()
+    return max(1, min(n, n_jobs_total))
+
+
+def _subdir(raw: str, num: int, job: JobCheck, master: DictConfig) -> str:
+    """A sweep job's directory name, as Hydra will resolve ``hydra.sweep.subdir`` for it."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+
+    job_node: dict[str, Any] = {"num": num, "id": f"{OmegaConf.select(master, 'hydra.job.name')}_{num}"}
+    job_node["name"] = OmegaConf.select(master, "hydra.job.name")
+    if "override_dirname" in raw:
+        od = master.hydra.job.config.override_dirname
+        job_node["override_dirname"] = get_overrides_dirname(
+            overrides=[o for o in _parse(job.task_overrides)],
+            exclude_keys=list(od.exclude_keys),
+            item_sep=od.item_sep,
+            kv_sep=od.kv_sep,
+        )
+    task = dataclasses.asdict(job.config) if job.config is not None else {}
+    mini = OmegaConf.create({**task, "hydra": {"job": job_node, "runtime": {"choices": job.choices or {}}}})
+    with open_dict(mini):
+        mini["_subdir_"] = raw
+    try:
+        return str(mini._subdir_)
+    except Exception as exc:
+        raise ConfigError("hydra.sweep.subdir", raw, f"a value that resolves ({_one_line(exc, [])})") from None
+
+
+def _quote(text: str) -> str:
+    """``text`` as a quoted override value that Hydra reads back unchanged."""
+    from hydra.core.override_parser.types import Quote, QuotedString
+
+    quoted = QuotedString(text=text, quote=Quote.single).with_quotes()
+    if "${" in text or _parse([f"x={quoted}"])[0].value() != text:
+        raise ConfigError("hydra.run.dir", text, "a path Hydra can take back as written (no '${' in it)")
+    return quoted

@@ -9,24 +9,30 @@ and rules that tie two values together.  The first violation raises
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 from sim.config.params import range_of
 from sim.config.schema import Config
 from sim.errors import ConfigError
 
-__all__ = ["validate"]
+__all__ = ["validate", "check_value", "check_rules"]
 
 
 def validate(cfg: Config) -> Config:
     """Check every declared range, then the cross-field rules; return ``cfg`` unchanged."""
     _check_ranges(cfg, "")
-    _check_rules(cfg)
+    check_rules(cfg)
     return cfg
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(cls)
+
+
 def _check_ranges(node: object, prefix: str) -> None:
-    for f in dataclasses.fields(node):
+    for f in _fields(type(node)):
         value = getattr(node, f.name)
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
@@ -40,14 +46,27 @@ def _check_ranges(node: object, prefix: str) -> None:
                 if dataclasses.is_dataclass(item):
                     _check_ranges(item, f"{key}.{name}.")
         else:
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ConfigError(key, value, "a finite number")
-            rng = range_of(f)
-            if rng is not None and not rng.allows(value):
-                raise ConfigError(key, value, rng.describe())
+            check_value(f, value, key)
 
 
-def _check_rules(cfg: Config) -> None:
+def check_value(field: dataclasses.Field | None, value: object, key: str) -> None:
+    """Check one value against its field's declared range (a float must also be finite).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``, the value and the allowed range.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, value, "a finite number")
+    rng = range_of(field) if field is not None else None
+    if rng is not None and not rng.allows(value):
+        raise ConfigError(key, value, rng.describe())
+
+
+def check_rules(cfg: Config) -> None:
+    """The rules that tie values together (shares sum to 1, slates fit the catalog, campaign
+    plans, behaviors, ...); the first violation raises :class:`ConfigError`."""
     segs = cfg.population.segments
     if not segs:
         raise ConfigError("population.segments", [], "at least one segment")
@@ -108,6 +127,34 @@ def _check_rules(cfg: Config) -> None:
     from sim.campaigns.checks import check_campaign_plan
 
     check_campaign_plan(cfg)
+    _check_durations(cfg)
+
+
+def _longest_horizon_days() -> int:
+    field = next(f for f in _fields(Config) if f.name == "horizon_days")
+    return int(range_of(field).le)
+
+
+def _check_durations(cfg: Config) -> None:
+    """No duration of a campaign plan may exceed the longest horizon: a longer one never comes
+    within any run, and its arithmetic in hours would overflow the engine's clock."""
+    from sim.timing import HOURS_PER_DAY, hours_of
+
+    days = _longest_horizon_days()
+    plan = cfg.campaign
+    keys = [("campaign.dispatch_bucket", plan.dispatch_bucket)]
+    for name, c in plan.scheduled.items():
+        for k in ("cadence", "start", "end", "lapsed_after", "recent_within"):
+            keys.append((f"campaign.scheduled.{name}.{k}", getattr(c, k)))
+    for name, t in plan.triggers.items():
+        keys.append((f"campaign.triggers.{name}.delay", t.delay))
+    keys += [
+        ("campaign.retargeting.window", plan.retargeting.window),
+        ("campaign.retargeting.specificity_half_life", plan.retargeting.specificity_half_life),
+    ]
+    for key, text in keys:
+        if str(text).strip() and hours_of(text) > days * HOURS_PER_DAY:
+            raise ConfigError(key, text, f"at most {days}d (the longest horizon; a longer duration never comes)")
 
 
 def _unique(key: str, names: list[str]) -> None:

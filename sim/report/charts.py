@@ -1,9 +1,16 @@
 """The report's charts: each drawn once, kept as inline SVG for the HTML and as a PNG for slides.
 
 Figures are built with ``matplotlib.figure.Figure`` directly (no pyplot, no global figure
-state) on the Agg renderer. Colours are the Okabe–Ito palette, which stays distinguishable
-under the common colour-vision deficiencies; when a sweep has more settings than colours,
-marker and line style tell the rest apart. Every chart's title is the question it answers.
+state) on the Agg renderer. Every chart's title is the question it answers.
+
+With a baseline, the charts show what the ranking table shows: each setting's *paired*
+difference against the baseline (seed by seed) with its 95% interval. Intervals of the means
+would overlap even where the paired difference is clear, since most seed-to-seed variation is
+shared by all settings.
+
+Colours: the Okabe–Ito palette (distinguishable under the common colour-vision deficiencies)
+extended to twelve with colours of Paul Tol's muted scheme and a brown, each at least 26 CIELAB units from
+every other; beyond twelve settings marker and line style tell the rest apart.
 """
 
 from __future__ import annotations
@@ -20,16 +27,30 @@ matplotlib.use("Agg")  # before any figure: the report never needs a display
 
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.report.collect import to_float  # noqa: E402
-from sim.report.intervals import mean_interval  # noqa: E402
-from sim.report.tables import SettingSummary, Summary  # noqa: E402
+from sim.report.intervals import Interval, mean_interval  # noqa: E402
+from sim.report.tables import MONEY, SettingSummary, Summary, metric_name  # noqa: E402
 
 __all__ = ["Chart", "PALETTE", "draw_all", "pareto_front"]
 
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
-"""Okabe & Ito (2008), colour-blind safe; yellow last, as it is faint on white."""
+PALETTE = [
+    "#0072B2",  # Okabe & Ito (2008): blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#000000",  # black
+    "#332288",  # Tol's muted scheme: indigo
+    "#777777",  # grey
+    "#882255",  # wine
+    "#8C564B",  # brown
+    "#DDCC77",  # sand, last: faint on white
+]
+"""Twelve colours, pairwise at least 26 CIELAB (ΔE76) units apart."""
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 LINESTYLES = ["-", "--", ":", "-."]
 
@@ -66,7 +87,8 @@ def draw_all(summary: Summary, out_dir: Path) -> list[Chart]:
     charts = []
     with matplotlib.rc_context(STYLE):
         for name, draw in (
-            ("revenue_vs_trust", _revenue_vs_trust),
+            ("differences", _differences),
+            ("value_vs_trust", _value_vs_trust),
             ("trust_over_time", _trust_over_time),
             ("optouts_and_churn", _optouts_and_churn),
             ("causes", _causes),
@@ -93,55 +115,146 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- the charts
-def _revenue_vs_trust(summary: Summary, styles):
-    if not {"revenue", "trust_mean_end"} <= set(summary.metrics):
+TRUST = "trust_mean_end"
+
+
+def _headline_metrics(summary: Summary) -> list[str]:
+    """The ranking metric, revenue (when it is not the ranking metric) and trust at the end."""
+    return [m for m in dict.fromkeys((summary.rank_metric, "revenue", TRUST)) if m in summary.metrics]
+
+
+def _differences(summary: Summary, styles):
+    """One panel per headline metric: each setting's paired difference against its baseline."""
+    compared = [(s, st) for s, st in zip(summary.settings, styles) if s.diff]
+    metrics = _headline_metrics(summary)
+    if not compared or not metrics:
         return None
+    fig = Figure(figsize=(8, 0.9 + 0.32 * len(compared) * len(metrics) + 0.7 * len(metrics)))
+    axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
+    y = np.arange(len(compared))[::-1]
+    for ax, m in zip(axes, metrics):
+        for yi, (s, (color, marker, _)) in zip(y, compared):
+            d = s.diff[m]
+            ax.errorbar(
+                d.mean,
+                yi,
+                xerr=_err([d]),
+                fmt=marker,
+                color=color,
+                ms=7,
+                capsize=3,
+                mfc=color if d.excludes_zero else "white",
+            )
+        ax.axvline(0, color="#333333", lw=0.9)
+        ax.set_yticks(y, [s.label for s, _ in compared])
+        ax.set_xlabel(f"{_axis_name(m, summary)}: difference against the baseline")
+        ax.grid(axis="y", visible=False)
+        if m in MONEY:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}" if v else "0"))
+    return _done(
+        fig,
+        axes[0],
+        f"How does each setting differ from {_baseline_name(summary)}?",
+        "Each point is a setting's mean difference against the baseline, taken seed by seed (same customers, "
+        "same noise), with its paired 95% interval; a filled point's interval excludes zero. These are the "
+        "differences the ranking table gives.",
+    )
+
+
+def _value_vs_trust(summary: Summary, styles):
+    """The ranking metric against trust: paired differences with a baseline, else means."""
+    metric = summary.rank_metric
+    if not {metric, TRUST} <= set(summary.metrics):
+        return None
+    paired = any(s.diff for s in summary.settings)
     fig = Figure(figsize=(8, 5.2))
     ax = fig.add_subplot()
-    rev = np.array([s.mean["revenue"].mean for s in summary.settings])
-    trust = np.array([s.mean["trust_mean_end"].mean for s in summary.settings])
-    for s, (color, marker, _) in zip(summary.settings, styles):
-        r, t = s.mean["revenue"], s.mean["trust_mean_end"]
+    points: list[tuple[SettingSummary, Interval, Interval]] = []
+    for s in summary.settings:
+        if paired and s.is_baseline:
+            zero = Interval(0, 0.0, 0.0, 0.0)
+            points.append((s, zero, zero))
+        elif paired and s.diff:
+            points.append((s, s.diff[TRUST], s.diff[metric]))
+        elif not paired:
+            points.append((s, s.mean[TRUST], s.mean[metric]))
+    style_of = dict(zip((s.label for s in summary.settings), styles))
+    for s, t, v in points:
+        color, marker, _ = style_of[s.label]
+        if paired and s.is_baseline:
+            ax.plot(0, 0, marker="*", color="#333333", ms=13, ls="none", label=f"{s.label} (baseline)")
+            continue
         ax.errorbar(
-            t.mean, r.mean, xerr=_err([t]), yerr=_err([r]), fmt=marker, color=color, ms=8, capsize=3, label=s.label
+            t.mean, v.mean, xerr=_err([t]), yerr=_err([v]), fmt=marker, color=color, ms=8, capsize=3, label=s.label
         )
-    front = pareto_front(trust, rev)
+    x = np.array([t.mean for _, t, _ in points])
+    yv = np.array([v.mean for _, _, v in points])
+    front = pareto_front(x, yv)
     if front.size > 1:
-        ax.plot(trust[front], rev[front], color="#555555", lw=1.2, ls="--", zorder=0, label="Pareto front")
-    for i, s in enumerate(summary.settings):
+        ax.plot(x[front], yv[front], color="#555555", lw=1.2, ls="--", zorder=0, label="Pareto front")
+    for i, (s, _, _) in enumerate(points):
         ax.annotate(
             s.label,
-            (trust[i], rev[i]),
+            (x[i], yv[i]),
             textcoords="offset points",
             xytext=(6, 6),
             fontsize=8,
             fontweight="bold" if i in front else "normal",
         )
-    ax.set_xlabel("mean trust at the end, [0, 1]")
-    ax.set_ylabel("revenue, currency units")
+    if paired:
+        ax.axhline(0, color="#999999", lw=0.8)
+        ax.axvline(0, color="#999999", lw=0.8)
+        ax.set_xlabel("trust at the end: difference against the baseline")
+        ax.set_ylabel(f"{_axis_name(metric, summary)}: difference against the baseline")
+        title = f"Which settings earn more than {_baseline_name(summary)} without eroding trust?"
+        caption = (
+            f"Each point is a setting's paired difference against the baseline (the star at 0, 0) in "
+            f"{metric_name(metric)} (up) and in mean trust at the end (right), with paired 95% intervals on both "
+            "axes. Up and to the right beats the baseline on both; the settings no other beats on both (the "
+            "Pareto front) are in bold and joined by the dashed line."
+        )
+    else:
+        ax.set_xlabel("mean trust at the end, [0, 1]")
+        ax.set_ylabel(_axis_name(metric, summary))
+        title = f"Which settings earn more {metric_name(metric)} without eroding trust?"
+        caption = (
+            "Each point is a setting's mean across seeds, with 95% intervals on both axes (unpaired: there is no "
+            "baseline, so the intervals include the seed-to-seed variation every setting shares). The settings no "
+            "other beats on both (the Pareto front) are in bold and joined by the dashed line."
+        )
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    _legend(ax, len(summary.settings) + 1)
-    return _done(
-        fig,
-        ax,
-        "Which strategies earn more without eroding trust?",
-        "Each point is a setting's mean across seeds, with 95% intervals on both axes. Up is more "
-        "revenue, right is more trust; the settings no other beats on both (the Pareto front) are "
-        "labelled in bold and joined by the dashed line.",
-    )
+    ax.margins(x=0.12, y=0.08)  # room for the labels of the outermost points
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3)
+    return _done(fig, ax, title, caption)
 
 
 def _trust_over_time(summary: Summary, styles):
+    """Trust day by day: against the baseline (paired by seed) when there is one, else levels."""
+    paired = any(s.diff for s in summary.settings)
     fig = Figure(figsize=(8, 4.8))
     ax = fig.add_subplot()
     drawn = 0
+    by_label = {s.label: s for s in summary.settings}
     for s, (color, _, ls) in zip(summary.settings, styles):
-        runs = [r.daily().get("trust_mean") for r in s.runs]
-        runs = [x for x in runs if x is not None and x.size]
-        if not runs:
+        if paired and (s.is_baseline or not s.diff):
             continue
-        n = min(x.size for x in runs)
-        values = np.stack([x[:n] for x in runs])  # (seeds, days)
+        series = []
+        for r in s.runs:
+            x = r.daily().get("trust_mean")
+            if x is None or not x.size:
+                continue
+            if paired:
+                base_run = by_label[s.baseline].run(r.seed)
+                b = base_run.daily().get("trust_mean") if base_run else None
+                if b is None or not b.size:
+                    continue
+                n = min(x.size, b.size)
+                x = x[:n] - b[:n]
+            series.append(x)
+        if not series:
+            continue
+        n = min(x.size for x in series)
+        values = np.stack([x[:n] for x in series])  # (seeds, days)
         mean = values.mean(axis=0)
         ax.plot(np.arange(n), mean, color=color, ls=ls, lw=1.8, label=s.label)
         if values.shape[0] > 1:
@@ -151,6 +264,16 @@ def _trust_over_time(summary: Summary, styles):
     if not drawn:
         return None
     ax.set_xlabel("day")
+    if paired:
+        ax.axhline(0, color="#333333", lw=0.8)
+        ax.set_ylabel("mean trust: difference against the baseline")
+        return _done(
+            fig,
+            ax,
+            f"How does trust move against {_baseline_name(summary)}, day by day?",
+            "Mean trust of all customers per simulated day minus the baseline's on the same day and seed, averaged "
+            "over seeds; the band is the paired 95% interval. Below zero, the setting has cost trust by that day.",
+        )
     ax.set_ylabel("mean trust of all customers, [0, 1]")
     _legend(ax, drawn)
     return _done(
@@ -160,6 +283,16 @@ def _trust_over_time(summary: Summary, styles):
         "Mean trust of all customers per simulated day (churned customers at their last value), "
         "averaged over seeds; the band is the 95% interval across seeds.",
     )
+
+
+def _axis_name(metric: str, summary: Summary) -> str:
+    name = metric_name(metric)
+    return f"{name}, {summary.currency}" if metric in MONEY and summary.currency else name
+
+
+def _baseline_name(summary: Summary) -> str:
+    bases = sorted({s.baseline for s in summary.settings if s.baseline})
+    return bases[0] if len(bases) == 1 else f"{summary.baseline.name} (each at its other settings)"
 
 
 def _optouts_and_churn(summary: Summary, styles):
@@ -179,11 +312,17 @@ def _optouts_and_churn(summary: Summary, styles):
     colors = [c for c, _, _ in styles]
     for ax, (m, lab) in zip(axes, panels):
         iv = [s.mean[m] for s in summary.settings]
-        ax.barh(y, [100 * i.mean for i in iv], xerr=100 * _err(iv), color=colors, capsize=3, height=0.6)
+        ax.barh(y, [100 * i.mean for i in iv], color=colors, height=0.6)
         ax.set_yticks(y, [s.label for s in summary.settings])
         ax.set_xlabel(f"{lab}, %")
         ax.grid(axis="y", visible=False)
-    return _done(fig, axes[0], "Who opts out of email, and who leaves?", "Means across seeds with 95% intervals.")
+    return _done(
+        fig,
+        axes[0],
+        "Who opts out of email, and who leaves?",
+        "Means across seeds; the ranking table gives each setting's difference against the baseline with its "
+        "paired 95% interval.",
+    )
 
 
 def _causes(summary: Summary, styles):
@@ -257,9 +396,10 @@ def _segments(summary: Summary, styles):
     x = np.arange(len(segments))
     for i, (s, (color, _, _)) in enumerate(zip(summary.settings, styles)):
         for ax, col in zip(axes, (0, 1)):
-            vals = [np.nanmean([v[col] for v in table.get((i, seg), [(math.nan, math.nan)])]) for seg in segments]
+            vals = [_mean([v[col] for v in table.get((i, seg), [])]) for seg in segments]
             ax.bar(x - 0.4 + width * (i + 0.5), vals, width, color=color, label=s.label if col == 0 else None)
-    for ax, lab in zip(axes, ("revenue per segment, currency units", "trust change per segment (end − start)")):
+    money = f"revenue per segment, {summary.currency}" if summary.currency else "revenue per segment"
+    for ax, lab in zip(axes, (money, "trust change per segment (end − start)")):
         ax.set_xticks(x, [seg.replace("_", "\n") for seg in segments])  # long names side by side
         ax.set_ylabel(lab)
         ax.grid(axis="x", visible=False)
@@ -276,7 +416,8 @@ def _segments(summary: Summary, styles):
 
 # ---------------------------------------------------------------------------------- helpers
 def _styles(settings: list[SettingSummary]) -> list[tuple[str, str, str]]:
-    """(colour, marker, line style) per setting, in order; distinct for up to 8 × 4 settings."""
+    """(colour, marker, line style) per setting, in order: twelve colours, then a new marker and
+    line style for each further twelve (distinct up to 12 × 8 settings)."""
     return [
         (
             PALETTE[i % len(PALETTE)],
@@ -285,6 +426,12 @@ def _styles(settings: list[SettingSummary]) -> list[tuple[str, str, str]]:
         )
         for i in range(len(settings))
     ]
+
+
+def _mean(values: list[float]) -> float:
+    """Mean of the values that are numbers; NaN (silently) when none is."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
 
 
 def _err(intervals) -> np.ndarray:
@@ -306,9 +453,12 @@ def _legend(ax, entries: int) -> None:
 
 def _render(fig: Figure, name: str, title: str, caption: str, out_dir: Path) -> Chart:
     png = out_dir / f"{name}.png"
-    fig.savefig(png, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    # The tight box around everything drawn (legends outside the axes included), measured once
+    # for both files: bbox_inches="tight" would draw the figure an extra time per file.
+    box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(0.1)
+    fig.savefig(png, dpi=150, bbox_inches=box, metadata={"Software": None})
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", bbox_inches=box, metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     # Keep the <svg> element alone: no XML prolog, DOCTYPE or RDF metadata block (which holds
     # addresses; harmless, but the report names no address at all).

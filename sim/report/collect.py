@@ -9,6 +9,17 @@ those that cannot change a result (``threads``, ``impl``, ``output.*``, ``hydra.
 one setting with different seeds are the replicates the statistics work on; the same seed in
 two settings means the same population and the same customer-side noise (common random
 numbers), which is what makes a paired comparison possible.
+
+A report never mixes runs of different configs.  In a sweep directory with a manifest
+(:mod:`sim.safety.outputs`), only the sweep's own runs count, each only when its manifest
+says it completed the config (and code) the sweep ran; a run left from an earlier config, or
+a directory the sweep does not know, is left out and named (``Sweep.stale``).  Anywhere, runs
+of one setting whose manifests record different configs (a config file edited between two
+sweeps collected together) are not pooled: the runs of the config most of them ran are kept.
+Runs are averaged as one setting only when their configs agree on everything but the seed (and
+the keys that change no result), and settings are compared only when they agree on population
+size and horizon unless an override varies them: a directory holding two sweeps of one strategy
+with different horizons is refused (:class:`~sim.report.errors.MixedConfigs`), never averaged.
 """
 
 from __future__ import annotations
@@ -16,13 +27,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from sim.report.errors import MixedConfigs, NoCompleteRuns
+from sim.report.labels import plain_override
 from sim.results import METRICS_FILE
+from sim.safety.outputs import SWEEP, read_manifest
 
 __all__ = [
     "Run",
@@ -36,13 +51,18 @@ __all__ = [
     "NEUTRAL_OVERRIDES",
 ]
 
-NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.")
+NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.", "memory_check")
 """Override keys (or key prefixes, ending in '.') that do not define a setting: the seed is the
 replicate, and the others change speed or output files, never the simulated outcome."""
 
 
-class NoCompleteRuns(ValueError):
-    """The directory holds no complete run (no run directory with a ``metrics.json``)."""
+NOT_CONFIG = ("seed", "threads", "impl", "output", "hydra", "experiment", "report")
+"""Top-level config keys two runs of one setting may differ in: the seed is the replicate; the
+others change speed, output files or notes, never the simulated outcome."""
+
+COMPARED = {"population.size": ("population size", "customers"), "horizon_days": ("horizon", "days")}
+"""Keys every setting of a sweep must share unless an override varies them: their readable name
+and unit."""
 
 
 @dataclass
@@ -71,6 +91,9 @@ class Run:
     metrics: dict[str, int | float]
     info: dict[str, str]
     seed: int
+    manifest: dict = field(default_factory=dict)
+    """The run's ``manifest.json`` (empty for a run written before manifests existed)."""
+    _daily: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def setting(self) -> tuple[str, ...]:
@@ -82,8 +105,11 @@ class Run:
         return str(self.info.get("strategy") or _get(self.config, "strategy.name") or "?")
 
     def daily(self) -> dict[str, np.ndarray]:
-        """``daily.csv`` as float64 columns of one length (empty dict when missing)."""
-        return read_csv_columns(self.path / "daily.csv")
+        """The daily series as float64 columns of one length (empty dict when missing): from
+        ``daily.parquet`` when the run wrote it (fast), else ``daily.csv``; read once."""
+        if self._daily is None:
+            self._daily = _read_daily(self.path)
+        return self._daily
 
     def segments(self) -> list[dict[str, str]]:
         """``segments.csv`` as a list of rows (text values; empty when missing)."""
@@ -112,6 +138,8 @@ class Sweep:
     incomplete: int = 0
     duplicates: int = 0
     unreadable: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    """Complete runs left out because they ran another config or code than the others (why, per run)."""
     command: str | None = None
     """The sweep's command line, from Hydra's ``multirun.yaml`` in ``root`` (None without one)."""
 
@@ -123,7 +151,27 @@ class Sweep:
         return {k: sorted(v, key=lambda r: r.seed) for k, v in groups.items()}
 
     def labels(self) -> dict[tuple[str, ...], str]:
-        """A short readable name per setting: the overrides that vary across settings.
+        """A readable name per setting: the overrides that vary across settings, in plain words.
+
+        A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow in
+        words ("email every 3.5 days", see :mod:`sim.report.labels`), joined by ", ". A sweep of
+        one setting is named by its strategy. Settings whose words coincide keep their
+        :meth:`raw_labels`.
+        """
+        groups = self.settings()
+        varying = _varying_keys(list(groups))
+        plain = {}
+        for s, runs in groups.items():
+            shown = sorted(
+                (o for o in s if override_key(o) in varying), key=lambda o: (override_key(o) != "strategy", o)
+            )
+            plain[s] = ", ".join(plain_override(o, runs[0].config) for o in shown) if shown else runs[0].strategy
+        raw = self.raw_labels()
+        counts = Counter(plain.values())
+        return {s: plain[s] if counts[plain[s]] == 1 else raw[s] for s in groups}
+
+    def raw_labels(self) -> dict[tuple[str, ...], str]:
+        """A name per setting in the overrides' own spelling: ``none, campaign.email.cadence_days=3.5``.
 
         A varying ``strategy=x`` is shown first, as ``x``; other varying overrides follow as
         ``key=value``, joined by ", ". A sweep of one setting is named by its strategy.
@@ -159,20 +207,30 @@ def collect(root: Path | str) -> Sweep:
         what = "not a directory" if root.exists() else "no such directory"
         raise NoCompleteRuns(f"{root}: {what} (expected a sweep directory holding run directories with {METRICS_FILE})")
     run_dirs = sorted({p.parent for p in root.rglob(".hydra") if p.is_dir()})
+    expected, stale = _sweep_jobs(root), []
     runs, incomplete, unreadable = [], 0, []
     for d in run_dirs:
         if not (d / METRICS_FILE).is_file():
             incomplete += 1
             continue
         try:
-            runs.append(_read_run(d))
+            run = _read_run(d)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             unreadable.append(f"{d}: {exc}")
+            continue
+        why = _left_out(run, expected)
+        if why:
+            stale.append(f"{d}: {why}")
+        else:
+            runs.append(run)
+    runs, mixed = _one_config_per_setting(runs)
+    stale += mixed
     if not runs:
         found = f"{len(run_dirs)} run directories, none complete" if run_dirs else "no run directories"
         raise NoCompleteRuns(
             f"{root}: no complete run ({found}; expected run directories with .hydra/ and {METRICS_FILE})"
         )
+    check_comparable(root, runs)
     kept, seen, duplicates = [], set(), 0
     for run in runs:
         key = (run.setting, run.seed)
@@ -187,8 +245,134 @@ def collect(root: Path | str) -> Sweep:
         incomplete=incomplete,
         duplicates=duplicates,
         unreadable=unreadable,
+        stale=stale,
         command=_sweep_command(root),
     )
+
+
+def _sweep_jobs(root: Path) -> dict[Path, dict] | None:
+    """The jobs a sweep manifest in ``root`` lists, by run directory; None without one."""
+    manifest = read_manifest(root)
+    if manifest is None or manifest.get("kind") != SWEEP:
+        return None
+    code = (manifest.get("code") or {}).get("package")
+    return {(root / job["dir"]).resolve(): {**job, "code": code} for job in manifest.get("jobs", [])}
+
+
+def _left_out(run: Run, expected: dict[Path, dict] | None) -> str | None:
+    """Why a complete run of a sweep directory does not count for the sweep (None: it counts)."""
+    if expected is None:
+        status = run.manifest.get("status")
+        return "its manifest says it did not complete" if status not in (None, "complete") else None
+    job = expected.get(run.path.resolve())
+    if job is None:
+        return "not a run of this sweep"
+    if run.manifest.get("status") != "complete" or run.manifest.get("config_hash") != job.get("config_hash"):
+        return "it ran another config than the sweep's"
+    if (run.manifest.get("code") or {}).get("package") != job.get("code"):
+        return "another prepersona ran it than the sweep's"
+    return None
+
+
+def _one_config_per_setting(runs: list[Run]) -> tuple[list[Run], list[str]]:
+    """Keep, per setting, only the runs of the config most of its runs ran (by the manifests'
+    ``setting_hash``: the config hash with the seed left out)."""
+    by_setting: dict[tuple[str, ...], dict[str, int]] = {}
+    for run in runs:
+        h = run.manifest.get("setting_hash")
+        if h:
+            counts = by_setting.setdefault(run.setting, {})
+            counts[h] = counts.get(h, 0) + 1
+    kept, left = [], []
+    for run in runs:
+        counts = by_setting.get(run.setting)
+        h = run.manifest.get("setting_hash")
+        if counts and h and len(counts) > 1 and h != max(counts, key=lambda k: (counts[k], k)):
+            left.append(f"{run.path}: its setting's other runs ran another config")
+        else:
+            kept.append(run)
+    return kept, left
+
+def check_comparable(root: Path, runs: list[Run]) -> None:
+    """Refuse runs the report would average or compare although their configs differ.
+
+    Raises
+    ------
+    MixedConfigs
+        Two runs of one setting differ in a config key other than the seed and :data:`NOT_CONFIG`
+        (population size and horizon are checked first, from ``metrics.json`` when the config
+        lacks them), or two settings differ in a :data:`COMPARED` key no override varies.
+    """
+    groups: dict[tuple[str, ...], list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.setting, []).append(run)
+    sweep = Sweep(root=root, runs=runs)
+    labels = sweep.labels()
+    for s, members in groups.items():
+        first = _comparable_items(members[0])
+        for run in members[1:]:
+            items = _comparable_items(run)
+            differing = [k for k in {**first, **items} if first.get(k) != items.get(k)]
+            if differing:
+                key = min(differing, key=lambda k: (k not in COMPARED, k))
+                raise MixedConfigs(
+                    f"{root}: the runs of setting “{labels[s]}” differ in {_describe(key)}: "
+                    f"{_show(key, first.get(key))} in {_where(root, members[0])}, {_show(key, items.get(key))} in "
+                    f"{_where(root, run)}; a setting's runs must share one config (report each sweep on its own)"
+                )
+    varying = _varying_keys(list(groups))
+    for key in COMPARED:
+        if key in varying:
+            continue
+        values = {}
+        for s, members in groups.items():
+            values.setdefault(_comparable_items(members[0]).get(key), s)
+        if len(values) > 1:
+            shown = ", ".join(f"{_show(key, v)} in “{labels[s]}”" for v, s in values.items())
+            raise MixedConfigs(
+                f"{root}: the settings differ in {_describe(key)} ({shown}) though no override of the sweep "
+                "varies it, so they are not comparable (report each sweep on its own)"
+            )
+
+
+def _comparable_items(run: Run) -> dict[str, str]:
+    """A run's config flattened to dotted keys (values as JSON text), without :data:`NOT_CONFIG`;
+    population size and horizon from ``metrics.json`` when the config does not have them."""
+    flat: dict[str, str] = {}
+
+    def walk(node, prefix: str) -> None:
+        for k, v in node.items():
+            if not prefix and k in NOT_CONFIG:
+                continue
+            if isinstance(v, dict) and v:
+                walk(v, f"{prefix}{k}.")
+            else:
+                flat[f"{prefix}{k}"] = json.dumps(v, sort_keys=True, default=str)
+
+    walk(run.config, "")
+    for key, metric in (("population.size", "customers"), ("horizon_days", "horizon_days")):
+        if key not in flat and metric in run.metrics:
+            flat[key] = json.dumps(int(run.metrics[metric]))
+    return flat
+
+
+def _describe(key: str) -> str:
+    return COMPARED[key][0] if key in COMPARED else f"`{key}`"
+
+
+def _show(key: str, value: str | None) -> str:
+    if value is None:
+        return "(not set)"
+    if key in COMPARED:
+        try:
+            return f"{int(json.loads(value)):,} {COMPARED[key][1]}"
+        except (TypeError, ValueError):
+            pass
+    return value
+
+
+def _where(root: Path, run: Run) -> str:
+    return f"{run.path.relative_to(root).as_posix() or '.'}/"
 
 
 def flatten_numeric(d: dict, prefix: str = "") -> tuple[dict[str, int | float], dict[str, str]]:
@@ -219,6 +403,19 @@ def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
     return {k: np.array([to_float(r.get(k)) for r in rows], dtype=np.float64) for k in rows[0]}
 
 
+def _read_daily(run_dir: Path) -> dict[str, np.ndarray]:
+    parquet = run_dir / "daily.parquet"
+    if parquet.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(parquet)
+            return {k: table.column(k).to_numpy().astype(np.float64) for k in table.column_names}
+        except (OSError, ValueError, TypeError):  # unreadable or not numeric: the CSV tells the same
+            pass
+    return read_csv_columns(run_dir / "daily.csv")
+
+
 def _read_run(d: Path) -> Run:
     metrics = json.loads((d / METRICS_FILE).read_text(encoding="utf-8"))
     if not isinstance(metrics, dict):
@@ -229,7 +426,10 @@ def _read_run(d: Path) -> Run:
     seed = numbers.get("seed", _get(config, "seed"))
     if seed is None:
         seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
-    return Run(path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed))
+    manifest = read_manifest(d) or {}
+    return Run(
+        path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed), manifest=manifest
+    )
 
 
 def _sweep_command(root: Path) -> str | None:
@@ -241,10 +441,14 @@ def _sweep_command(root: Path) -> str | None:
     return "prepersona -m " + " ".join(map(str, task)) if isinstance(task, list) else None
 
 
+# libyaml's loader when PyYAML was built with it: a composed config reads ~10x faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path):
     if not path.is_file():
         return None
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
 
 
 def _read_csv_rows(path: Path) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Intervals across seeds, paired and unpaired differences, and how many seeds an effect needs.
+"""Intervals across seeds, and paired and unpaired differences.
 
 Pure NumPy and the standard library. Every function takes the per-seed values of one metric.
 
@@ -12,10 +12,8 @@ Formulas (x: n values of one setting; a, b: two settings; d = a - b paired by se
 * Welch (unpaired) difference: mean(a) - mean(b) ± t(0.975, ν) · se, with
   se² = s_a²/n_a + s_b²/n_b and ν = se⁴ / ((s_a²/n_a)²/(n_a-1) + (s_b²/n_b)²/(n_b-1)).
   Shown for comparison: what the same data would give if the seeds were not shared.
-* seeds needed: the smallest n ≥ 2 with t(0.975, n-1) · sd(d) / √n < |mean(d)|, i.e. the number
-  of seeds at which the paired interval would exclude zero *if* the observed mean and spread
-  stayed as they are (roughly n ≈ (t · sd(d) / mean(d))²). An estimate, not a promise; infinite
-  when mean(d) = 0 (or is float rounding of 0: below 1e-9 of sd(d)).
+
+How many seeds a difference needs is planned in :mod:`sim.report.planning` (80% power).
 
 The t quantile is computed, not looked up: Student's t CDF is written with the regularized
 incomplete beta function, F(t) = 1 - ½·I_{ν/(ν+t²)}(ν/2, ½) for t > 0, evaluated by its continued
@@ -39,7 +37,6 @@ __all__ = [
     "mean_interval",
     "paired_difference",
     "welch_difference",
-    "seeds_needed",
     "LEVEL",
 ]
 
@@ -152,32 +149,6 @@ def welch_difference(a, b) -> Interval:
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     half = _t975(df) * se
     return Interval(n, diff, diff - half, diff + half)
-
-
-def seeds_needed(diff: Interval) -> float:
-    """Seeds for the paired interval to exclude zero at the observed mean and spread of ``diff``.
-
-    Returns the smallest integer n ≥ 2 with t(0.975, n-1)·sd/√n < |mean|, as a float; ``inf``
-    when the mean difference is 0 (no number of seeds separates equal settings); NaN when
-    ``diff`` has no spread estimate (fewer than two pairs). A mean below 1e-9 of the spread
-    counts as 0.
-    """
-    if diff.n < 2 or math.isnan(diff.sd) or math.isnan(diff.mean):
-        return math.nan
-    m = abs(diff.mean)
-    # A mean this small next to its spread is the rounding error of an exact zero (e.g. two
-    # settings with identical churn); no number of seeds separates them.
-    if m <= 1e-9 * diff.sd:
-        return math.inf
-    if diff.sd == 0:
-        return 2.0
-    # t(0.975, n-1) > z(0.975), so the normal approximation's n is a lower bound: start there.
-    # Beyond a million seeds t differs from z by under one part in a million: n0 is the answer.
-    z = t_quantile(0.5 + LEVEL / 2, math.inf)
-    n = max(2, math.ceil((z * diff.sd / m) ** 2))
-    while n < 1_000_000 and _t975(n - 1) * diff.sd / math.sqrt(n) >= m:
-        n += 1
-    return float(n)
 
 
 def _t_quantile_large_df(p: float, df: float) -> float:

@@ -1,8 +1,9 @@
 """``write_report``: from a sweep directory to tables, charts and ``report.html``, in that directory.
 
-Only new files are written (``runs.*``, ``strategies.*``, ``report_charts/*.png``,
-``report.html``; each overwritten when it exists); no run directory is touched. The HTML is
-written to a temporary file and renamed into place, so a reader never sees half a report.
+Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
+``segments.parquet``, ``report_charts/*.png``, ``report.html``; each overwritten when it
+exists); no run directory is touched. The HTML is written to a temporary file and renamed into
+place, so a reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sim.report.baseline import resolve_baseline
 from sim.report.charts import draw_all
 from sim.report.collect import collect
+from sim.report.data import write_sweep_data
 from sim.report.html import render_report
-from sim.report.stories import Story, follow_one_customer, pick_stories
+from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
@@ -22,7 +25,7 @@ REPORT_FILE = "report.html"
 CHARTS_DIR = "report_charts"
 
 
-def write_report(sweep_dir: Path | str, baseline: str = "none") -> Path:
+def write_report(sweep_dir: Path | str, baseline: str | None = None, template: Path | str | None = None) -> Path:
     """Write the summary tables, the chart PNGs and the self-contained ``report.html`` of a sweep.
 
     Parameters
@@ -30,9 +33,11 @@ def write_report(sweep_dir: Path | str, baseline: str = "none") -> Path:
     sweep_dir
         A directory holding run directories (a Hydra multirun directory; searched recursively).
     baseline
-        The setting the paired differences are taken against: a setting's label, or a strategy
-        name (default ``none``). When no setting matches, the report says so and shows no
-        differences.
+        The setting the paired differences are taken against: a setting's label, a strategy, or
+        ``key=value`` overrides (see :mod:`sim.report.baseline`). None: the experiment's
+        ``experiment.baseline``, else the strategy ``none`` when a setting has it.
+    template
+        A page template to use instead of the shipped ``report.html.j2`` (a team's branded copy).
 
     Returns
     -------
@@ -43,13 +48,20 @@ def write_report(sweep_dir: Path | str, baseline: str = "none") -> Path:
     ------
     sim.report.NoCompleteRuns
         The directory does not exist or holds no complete run (no ``metrics.json``).
+    sim.report.MixedConfigs
+        Runs of one setting, or settings, differ in config where they must not.
+    sim.report.UnknownBaseline
+        ``baseline`` (or ``experiment.baseline``) names no setting.
+    jinja2.TemplateError
+        ``template`` cannot be read or rendered.
     """
     sweep_dir = Path(sweep_dir)
-    summary = summarize(collect(sweep_dir), baseline)
-    tables = [p.name for p in write_tables(summary, sweep_dir)]
+    sweep = collect(sweep_dir)
+    summary = summarize(sweep, resolve_baseline(sweep, baseline))
+    tables = [p.name for p in write_tables(summary, sweep_dir) + write_sweep_data(sweep, sweep_dir)]
     charts = draw_all(summary, sweep_dir / CHARTS_DIR)
     seed, stories, followed = _stories(summary)
-    html = render_report(summary, charts, stories, tables, seed=seed, followed=followed)
+    html = render_report(summary, charts, stories, tables, seed=seed, followed=followed, template=template)
     out = sweep_dir / REPORT_FILE
     tmp = out.with_name(f".{REPORT_FILE}.tmp-{os.getpid()}")
     tmp.write_text(html, encoding="utf-8")
@@ -62,11 +74,33 @@ def _stories(summary: Summary) -> tuple[int | None, dict[str, list[Story]], tupl
     through every setting.
 
     The journeys come from the lowest seed every setting ran (the same recorded customers in
-    each setting); without such a seed, from each setting's lowest seed, and no customer is
+    each setting, so each can be told beside the same customer under the baseline); without
+    such a seed, from each setting's lowest seed, told without the baseline, and no customer is
     followed.
     """
     common = set.intersection(*(set(s.seeds) for s in summary.settings))
     seed = min(common) if common else None
-    journeys = {s.label: next((r for r in s.runs if r.seed == seed), s.runs[0]).journeys() for s in summary.settings}
-    stories = {label: pick_stories(js) for label, js in journeys.items()}
-    return seed, stories, follow_one_customer(journeys) if seed is not None else None
+    runs = {s.label: (s.run(seed) if seed is not None else None) or s.runs[0] for s in summary.settings}
+    journeys = {label: run.journeys() for label, run in runs.items()}
+    tellers = {}
+    for s in summary.settings:
+        below = _get(runs[s.label].config, "customer.trust.irrelevant_below")
+        base = None
+        if seed is not None and s.baseline and not s.is_baseline:
+            base = {j["customer"]: j for j in journeys[s.baseline] if "customer" in j}
+        tellers[s.label] = Teller(
+            base=base,
+            base_label=s.baseline or "the baseline",
+            irrelevant_below=float(below) if isinstance(below, (int, float)) else IRRELEVANT_BELOW,
+        )
+    stories = {label: pick_stories(js, tellers[label]) for label, js in journeys.items()}
+    followed = follow_one_customer(journeys, tellers) if seed is not None else None
+    return seed, stories, followed
+
+
+def _get(d: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d

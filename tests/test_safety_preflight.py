@@ -1,0 +1,83 @@
+"""The fast preflight decides every job exactly as composing it through Hydra would.
+
+A sweep's jobs are checked by composing each combination of group choices once and assigning
+the remaining values directly (sim.config.preflight._JobChecker); these tests hold it to the
+verdicts, messages and config hashes of composing every job.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sim.config.preflight import (
+    PreflightError,
+    _compose_one,
+    _hydra_context,
+    _JobChecker,
+    _plan,
+    check_command,
+    compose_config,
+)
+from sim.sweep.resume import config_hash
+
+SWEEPS = [
+    ["strategy=none,recommend", "seed=0,7", "campaign.scheduled.newsletter.cadence=1d,2d"],
+    ["experiment=retarget_caps", "seed=0", "population.size=700"],
+    ["behavior=word_of_mouth", "behaviors.word_of_mouth.contacts=1,4", "customer.trust.gain=0.01,0.5"],
+    ["population.segments.0.email_optin=0.1,0.9", "output.progress=off", "threads=2", "memory_check=true,false"],
+    ["campaign=omnichannel,retargeting", "campaign.limits.ads.cap_per_day=1,5", "strategy.covert=true"],
+    ["seed=3", "horizon_days=10,20", "++output.journeys=5"],  # a forced key: composed job by job
+]
+
+
+@pytest.mark.parametrize("sweep", SWEEPS, ids=lambda s: " ".join(s)[:40])
+def test_every_job_gets_the_config_hash_composing_it_gives(sweep):
+    with _hydra_context():
+        jobs, _, _ = _plan(sweep, True, "config")
+        checker = _JobChecker("config")
+        for job in jobs:
+            assert checker.check(job).config_hash == config_hash(_compose_one("config", job)[0]), job
+    # Each group of choices is composed once; then every job is decided without Hydra, except
+    # those that add a key (composed one by one).
+    if any(o.startswith("+") for o in sweep):
+        assert checker.slow == len(jobs)
+    else:
+        assert checker.fast == len(jobs) and len(checker.bases) <= 2
+
+
+@pytest.mark.parametrize(
+    "sweep, bad_job",
+    [
+        (["seed=0,abc"], ["seed=abc"]),
+        (["customer.trust.gain=0.1,2"], ["customer.trust.gain=2"]),
+        (["campaign.scheduled.newsletter.cadence=1d,7x"], ["campaign.scheduled.newsletter.cadence=7x"]),
+        (["population.segments.0.share=0.2,0.5"], ["population.segments.0.share=0.2"]),
+        (["strategy=none,popular", "strategy.popular_pool=5,5000"], ["strategy=none", "strategy.popular_pool=5000"]),
+        (["threads=1,0"], ["threads=0"]),
+        (["output.parquet=true,maybe"], ["output.parquet=maybe"]),
+        (["strategy.replenish_lo=0.5,2"], ["strategy.replenish_lo=2"]),
+    ],
+)
+def test_a_bad_job_of_a_sweep_gets_the_message_composing_it_gives(sweep, bad_job):
+    with pytest.raises(PreflightError) as alone:
+        compose_config(bad_job)
+    with pytest.raises(PreflightError) as in_sweep:
+        check_command(sweep, multirun=True)
+    assert str(in_sweep.value) == str(alone.value)
+
+
+def test_the_first_bad_job_in_hydra_order_is_the_one_named():
+    with pytest.raises(PreflightError, match=r"^customer.trust.gain=3.0 is not allowed"):
+        check_command(["seed=0,1", "customer.trust.gain=0.1,3,4"], multirun=True)
+
+
+@pytest.mark.slow
+def test_a_ten_thousand_job_preflight_takes_well_under_a_minute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    plan = check_command(["strategy=glob(*)", "seed=range(1000)"], multirun=True)
+    seconds = time.perf_counter() - start
+    assert len(plan.jobs) == 10_000 and len({j.config_hash for j in plan.jobs}) == 10_000
+    assert seconds < 60, seconds
