@@ -14,12 +14,13 @@ CORE_STAMP := $(VENV)/.prepersona-core-built
 # Compiled sources that `make lint` checks with cython-lint.
 CYTHON_LINT_PATHS := sim/core benchmarks/refv1
 
-.PHONY: run test test-slow lint bench validate install clean help
+.PHONY: run test test-slow test-all lint bench validate install clean help
 
 help:
 	@echo "make run        the default sweep: every strategy x 3 seeds, one simulated year; prints where the report is"
 	@echo "make test       the whole fast test suite"
 	@echo "make test-slow  the slow tests: sweeps through the command line, a wheel install"
+	@echo "make test-all   the fast and the slow tests together (what CI runs)"
 	@echo "make lint       ruff (check and format) on Python, cython-lint on the compiled sources"
 	@echo "make bench      the benchmark table (reference workload, engine and NumPy twin)"
 	@echo "make validate   the published stylized facts against the model: prints the table, writes docs/validation.md"
@@ -48,11 +49,16 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/prepersona experiment=strategy_frontier
 
+# The tests are spread over the cores (pytest-xdist); every test is independent of the others.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 test-slow: install
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -n auto -m slow
+
+# Fast and slow together, in one pool of workers: what CI runs.
+test-all: install
+	$(PY) -m pytest -q -n auto -m "not benchmark"
 
 # Every check runs, even after one fails, so that one invocation lists every finding.
 lint: $(STAMP)

@@ -22,9 +22,9 @@ from sim.report import MixedConfigs, UnknownBaseline, write_report
 from sim.report.baseline import resolve_baseline
 from sim.report.charts import PALETTE, _styles
 from sim.report.collect import collect
+from sim.report.intervals import Interval, paired_difference
 from sim.report.labels import plain_duration, plain_override
 from sim.report.planning import MAX_SEEDS, power, seeds_for_power
-from sim.report.intervals import Interval, paired_difference
 from sim.report.tables import summarize
 
 BIN = Path(sys.executable).parent

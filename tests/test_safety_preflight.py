@@ -7,8 +7,6 @@ verdicts, messages and config hashes of composing every job.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sim.config.preflight import (
@@ -74,10 +72,8 @@ def test_the_first_bad_job_in_hydra_order_is_the_one_named():
 
 
 @pytest.mark.slow
-def test_a_ten_thousand_job_preflight_takes_well_under_a_minute(tmp_path, monkeypatch):
+def test_a_ten_thousand_job_preflight_checks_every_job(tmp_path, monkeypatch):
+    # Its time is measured by `python -m benchmarks.safety`, not here.
     monkeypatch.chdir(tmp_path)
-    start = time.perf_counter()
     plan = check_command(["strategy=glob(*)", "seed=range(1000)"], multirun=True)
-    seconds = time.perf_counter() - start
     assert len(plan.jobs) == 10_000 and len({j.config_hash for j in plan.jobs}) == 10_000
-    assert seconds < 60, seconds

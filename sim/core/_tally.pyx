@@ -13,7 +13,6 @@
 # in touch order: the same on any number of threads, and for a wave of one chunk the single
 # ascending sum of np.bincount, to the last bit.
 
-cimport cython
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
@@ -37,7 +36,6 @@ cdef enum:
     N_SUMS = 4
 
 TALLY_CHUNK = TALLY_CHUNK_
-
 
 
 cdef inline Py_ssize_t unit_bin(double v, Py_ssize_t n_bins) noexcept nogil:

@@ -293,6 +293,7 @@ def _one_config_per_setting(runs: list[Run]) -> tuple[list[Run], list[str]]:
             kept.append(run)
     return kept, left
 
+
 def check_comparable(root: Path, runs: list[Run]) -> None:
     """Refuse runs the report would average or compare although their configs differ.
 

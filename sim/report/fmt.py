@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from sim.report.planning import MAX_SEEDS
 from sim.report.intervals import Interval
+from sim.report.planning import MAX_SEEDS
 from sim.report.tables import MONEY
 
 __all__ = [

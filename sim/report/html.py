@@ -26,8 +26,8 @@ from markupsafe import Markup
 from sim.report.answer import TRUST, answer
 from sim.report.charts import Chart
 from sim.report.fmt import fmt_lift, fmt_pm, fmt_seeds_needed, fmt_value, unit_of
-from sim.report.planning import ASSUMPTION, POWER
 from sim.report.intervals import mean_interval
+from sim.report.planning import ASSUMPTION, POWER
 from sim.report.stories import Story
 from sim.report.tables import MONEY, SettingSummary, Summary, metric_name
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from sim.report.baseline import Baseline
 from sim.report.collect import Run, Sweep, override_key
-from sim.report.planning import seeds_for_power
 from sim.report.intervals import Interval, mean_interval, paired_difference, welch_difference
+from sim.report.planning import seeds_for_power
 
 __all__ = [
     "KEY_METRICS",
