@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sim.report.collect import Run, Sweep, override_key
 from sim.report.errors import UnknownBaseline
+from sim.report.nested import get_dotted
 
 __all__ = ["DEFAULT_BASELINE", "Baseline", "resolve_baseline", "experiment_baseline"]
 
@@ -56,7 +57,7 @@ def experiment_baseline(sweep: Sweep) -> str | None:
     UnknownBaseline
         The runs name different baselines.
     """
-    names = sorted({str(b) for r in sweep.runs if (b := _get(r.config, "experiment.baseline"))})
+    names = sorted({str(b) for r in sweep.runs if (b := get_dotted(r.config, "experiment.baseline"))})
     if len(names) > 1:
         raise UnknownBaseline(
             f"{sweep.root}: the runs' experiment.baseline differ ({', '.join(repr(n) for n in names)}); "
@@ -142,7 +143,7 @@ def _holds(setting: tuple[str, ...], run: Run, key: str, value: str) -> bool:
             return _same(o.split("=", 1)[1] if "=" in o else "", value)
     if key == "strategy":
         return _same(run.strategy, value)
-    found = _get(run.config, key)
+    found = get_dotted(run.config, key)
     return found is not None and not isinstance(found, dict) and _same(found, value)
 
 
@@ -166,11 +167,3 @@ def _norm(x) -> str:
 
 def _without(setting: tuple[str, ...], keys: set[str]) -> tuple[str, ...]:
     return tuple(o for o in setting if override_key(o) not in keys)
-
-
-def _get(d: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(d, dict) or part not in d:
-            return None
-        d = d[part]
-    return d

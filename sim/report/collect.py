@@ -36,6 +36,7 @@ import yaml
 
 from sim.report.errors import MixedConfigs, NoCompleteRuns
 from sim.report.labels import plain_override
+from sim.report.nested import get_dotted
 from sim.results import METRICS_FILE
 from sim.safety.outputs import SWEEP, read_manifest
 
@@ -102,7 +103,7 @@ class Run:
 
     @property
     def strategy(self) -> str:
-        return str(self.info.get("strategy") or _get(self.config, "strategy.name") or "?")
+        return str(self.info.get("strategy") or get_dotted(self.config, "strategy.name") or "?")
 
     def daily(self) -> dict[str, np.ndarray]:
         """The daily series as float64 columns of one length (empty dict when missing): from
@@ -424,7 +425,7 @@ def _read_run(d: Path) -> Run:
     numbers, texts = flatten_numeric(metrics)
     config = _read_yaml(d / ".hydra" / "config.yaml") or {}
     overrides = [str(o) for o in (_read_yaml(d / ".hydra" / "overrides.yaml") or [])]
-    seed = numbers.get("seed", _get(config, "seed"))
+    seed = numbers.get("seed", get_dotted(config, "seed"))
     if seed is None:
         seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
     manifest = read_manifest(d) or {}
@@ -436,7 +437,7 @@ def _read_run(d: Path) -> Run:
 def _sweep_command(root: Path) -> str | None:
     """``prepersona -m <overrides>`` as Hydra recorded the sweep in ``multirun.yaml``."""
     try:
-        task = _get(_read_yaml(root / "multirun.yaml") or {}, "hydra.overrides.task")
+        task = get_dotted(_read_yaml(root / "multirun.yaml") or {}, "hydra.overrides.task")
     except (OSError, yaml.YAMLError):
         return None
     return "prepersona -m " + " ".join(map(str, task)) if isinstance(task, list) else None
@@ -484,11 +485,3 @@ def _varying_keys(settings: list[tuple[str, ...]]) -> set[str]:
             values.setdefault(override_key(o), set()).add(o)
     keys_of = [{override_key(o) for o in s} for s in settings]
     return {k for k, v in values.items() if len(v) > 1 or any(k not in keys for keys in keys_of)}
-
-
-def _get(d: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(d, dict) or part not in d:
-            return None
-        d = d[part]
-    return d

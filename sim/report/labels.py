@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from sim.report.nested import get_dotted
 from sim.timing import parse_duration
 
 __all__ = ["plain_override", "plain_duration", "CHANNEL_NOUNS"]
@@ -45,7 +46,7 @@ def plain_override(override: str, config: dict | None = None) -> str:
     if key == "horizon_days":
         return f"{_number(value)} days"
     if len(parts) == 4 and parts[:2] == ["campaign", "scheduled"] and parts[3] == "cadence":
-        channel = _get(config, f"campaign.scheduled.{parts[2]}.channel") or parts[2]
+        channel = get_dotted(config, f"campaign.scheduled.{parts[2]}.channel") or parts[2]
         return f"{CHANNEL_NOUNS.get(channel, (channel, channel))[0]} every {plain_duration(value)}"
     if len(parts) == 4 and parts[:2] == ["campaign", "limits"] and parts[3] in ("cap_per_day", "cap_per_week"):
         one, many = CHANNEL_NOUNS.get(parts[2], (parts[2], parts[2]))
@@ -88,11 +89,3 @@ def _number(value: str) -> str:
 
 def _int(value: str) -> int | None:
     return int(value) if re.fullmatch(r"\s*\d+\s*", value) else None
-
-
-def _get(d: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(d, dict) or part not in d:
-            return None
-        d = d[part]
-    return d

@@ -16,6 +16,7 @@ from sim.report.charts import draw_all
 from sim.report.collect import collect
 from sim.report.data import write_sweep_data
 from sim.report.html import render_report
+from sim.report.nested import get_dotted
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 
@@ -84,7 +85,7 @@ def _stories(summary: Summary) -> tuple[int | None, dict[str, list[Story]], tupl
     journeys = {label: run.journeys() for label, run in runs.items()}
     tellers = {}
     for s in summary.settings:
-        below = _get(runs[s.label].config, "customer.trust.irrelevant_below")
+        below = get_dotted(runs[s.label].config, "customer.trust.irrelevant_below")
         base = None
         if seed is not None and s.baseline and not s.is_baseline:
             base = {j["customer"]: j for j in journeys[s.baseline] if "customer" in j}
@@ -96,11 +97,3 @@ def _stories(summary: Summary) -> tuple[int | None, dict[str, list[Story]], tupl
     stories = {label: pick_stories(js, tellers[label]) for label, js in journeys.items()}
     followed = follow_one_customer(journeys, tellers) if seed is not None else None
     return seed, stories, followed
-
-
-def _get(d: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(d, dict) or part not in d:
-            return None
-        d = d[part]
-    return d
