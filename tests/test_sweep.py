@@ -49,6 +49,24 @@ def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
     assert metrics(tmp_path / "basic" / "0") != metrics(tmp_path / "basic" / "1")
 
 
+@pytest.mark.slow
+def test_the_submitit_launcher_gives_the_joblib_launchers_results(tmp_path):
+    # submitit_local runs each job as a separate process the way submitit_slurm runs it on a
+    # cluster node: the same results prove a cluster sweep needs no change to prepersona.
+    sweep = ["-m", *TINY, "strategy=none,recommend", "seed=3,4"]
+    joblib = prepersona([*sweep, "hydra.sweep.dir=joblib"], tmp_path)
+    submitit = prepersona([*sweep, "hydra/launcher=submitit_local", "hydra.sweep.dir=submitit"], tmp_path)
+    assert joblib.returncode == 0 and submitit.returncode == 0, joblib.stderr + submitit.stderr
+    assert "Submitit 'local' sweep output dir" in submitit.stderr + submitit.stdout
+    assert "sweep: 4 of 4 runs complete" in submitit.stdout
+    for job in ("0", "1", "2", "3"):
+        assert metrics(tmp_path / "submitit" / job) == metrics(tmp_path / "joblib" / job)
+        assert (tmp_path / "submitit" / job / "daily.csv").read_text() == (
+            tmp_path / "joblib" / job / "daily.csv"
+        ).read_text()
+    assert (tmp_path / "submitit" / "report.html").is_file()
+
+
 def _complete(sweep: Path) -> list[Path]:
     return sorted(p.parent for p in sweep.glob("*/metrics.json"))
 
