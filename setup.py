@@ -95,7 +95,7 @@ data_packages = [*config_packages, "sim.experiments"]
 setup(
     packages=[*find_packages(include=["sim", "sim.*"]), *data_packages],
     package_dir={"sim.configs": "configs", "sim.experiments": "experiments"},
-    package_data={"sim.core": ["*.pyi"], **{p: ["*.yaml"] for p in data_packages}},
+    package_data={"sim.core": ["*.pyi"], "sim.calibration": ["*.yaml"], **{p: ["*.yaml"] for p in data_packages}},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.pxi", "*.html"]},
     cmdclass={"build_ext": BuildProductExtensions},
     # The extensions compile side by side, one per core (an editable install and `make` alike).

@@ -86,6 +86,7 @@ def test_a_build_ships_the_configs_the_experiments_and_the_stubs(tmp_path):
     shipped = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")}
     expected = {f"sim/configs/{p.relative_to(ROOT / 'configs').as_posix()}" for p in (ROOT / "configs").rglob("*.yaml")}
     expected |= {f"sim/experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml")}
+    expected |= {"sim/calibration/fictional_retailer.yaml"}  # the calibration's example targets
     assert (
         "sim/experiments/strategy_frontier.yaml" in expected and "sim/configs/hydra/launcher/parallel.yaml" in expected
     )

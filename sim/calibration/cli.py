@@ -1,0 +1,116 @@
+"""``prepersona-calibrate TARGETS.yaml --name NAME --out DIR``: fit the model to a firm's figures.
+
+Everything is checked before the first simulation (the targets file, the plan composed with
+the default parameters, the output files); a problem is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.calibration.fit import SAMPLERS, check, fit, run_overrides
+from sim.calibration.output import check_outputs, write_outputs
+from sim.calibration.spec import CalibrationError, load_spec
+
+__all__ = ["main"]
+
+PROG = "prepersona-calibrate"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number >= 1") from None
+    if value < 1 or value != float(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number >= 1")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p.add_argument("targets", type=Path, help="the targets file (plan, targets, free)")
+    p.add_argument("--name", required=True, help="name of the population and customer options written")
+    p.add_argument("--out", type=Path, required=True, help="directory for population/NAME.yaml, customer/NAME.yaml")
+    p.add_argument("--size", type=_positive, default=10_000, help="customers per fitting run (default 10000)")
+    p.add_argument("--seeds", type=_positive, default=2, help="seeds per trial, the same for all (default 2)")
+    p.add_argument("--trials", type=_positive, default=100, help="trials of the search (default 100)")
+    p.add_argument("--check-size", type=_positive, default=50_000, help="customers per check run (default 50000)")
+    p.add_argument("--check-seeds", type=_positive, default=3, help="fresh seeds of the check (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search's sampler (default 0)")
+    p.add_argument("--sampler", choices=SAMPLERS, default="cmaes", help="the search: cmaes (default) or tpe")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    parser.error = lambda message: _fail(message)  # type: ignore[method-assign]
+    a = parser.parse_args(argv)
+    try:
+        spec = load_spec(a.targets)
+        check_outputs(a.out, a.name)
+        _check_plan(spec, a)
+    except CalibrationError as exc:
+        return _fail(str(exc))
+    start = time.perf_counter()
+    n_free = len(spec.free)
+    print(f"{PROG}: fitting {n_free} parameters to {len(spec.targets)} targets: {a.trials} trials x {a.seeds} seeds "
+          f"of {a.size:,} customers", flush=True)  # fmt: skip
+
+    def progress(number: int, loss: float, best: float) -> None:
+        print(f"  trial {number + 1}/{a.trials}: loss {loss:.4g} (best {best:.4g})", flush=True)
+
+    result = fit(spec, size=a.size, seeds=a.seeds, trials=a.trials, seed=a.seed, sampler=a.sampler, progress=progress)
+    print(f"{PROG}: checking on {a.check_seeds} fresh seeds of {a.check_size:,} customers", flush=True)
+    check(spec, result, size=a.check_size, seeds=a.check_seeds)
+    from sim.config.preflight import compose_config
+
+    config = compose_config(run_overrides(spec, result.params, None, 0))
+    settings = {
+        "size": a.size,
+        "fit_seeds": a.seeds,
+        "check_size": a.check_size,
+        "check_seeds": a.check_seeds,
+        "sampler": a.sampler,
+        "sampler_seed": a.seed,
+        "out": str(a.out.resolve()),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    paths = write_outputs(a.out, a.name, spec, result, config, settings)
+    for c in result.checked:
+        print(f"  {c.key}: {c.mean:.4g} [{c.low:.4g}, {c.high:.4g}] against {c.target.value:.4g} ± {c.target.sd:.4g} "
+              f"(z = {c.z:+.2f})")  # fmt: skip
+    for w in result.warnings:
+        print(f"{PROG}: warning: {w}")
+    print(f"{PROG}: fit report {paths['html']}")
+    print(f"{PROG}: use it with: prepersona hydra.searchpath=[file://{a.out.resolve()}] population={a.name} "
+          f"customer={a.name}")  # fmt: skip
+    return 0
+
+
+def _check_plan(spec, a) -> None:
+    """Compose the plan with the defaults of the free parameters, and make sure the written
+    options will not collide with the plan's own choices."""
+    from sim.config.preflight import PreflightError, compose_config
+
+    for o in spec.plan:
+        if o.split("=", 1)[0] in ("customer", "population.size", "seed"):
+            raise CalibrationError(
+                f"plan: {o} is not allowed: the calibration chooses the customer model, size and seeds itself"
+            )
+    try:
+        compose_config(run_overrides(spec, {}, a.size, 0))
+    except PreflightError as exc:
+        raise CalibrationError(f"plan: {exc}") from None
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

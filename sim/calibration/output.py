@@ -1,0 +1,173 @@
+"""What a calibration writes: the config options, and the fit report.
+
+Into ``DIR``: ``population/NAME.yaml`` and ``customer/NAME.yaml`` (config group options, used
+with ``hydra.searchpath=[file://DIR] population=NAME customer=NAME``), ``NAME-fit.json`` and
+``NAME-fit.html``.  The files are written only when none of them exists, or when they are the
+files of an earlier calibration (its ``NAME-fit.json`` says so): a calibration never
+overwrites a file it did not write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import re
+from html import escape
+from pathlib import Path
+
+import yaml
+
+from sim.calibration.fit import UNREACHED_Z, Fit
+from sim.calibration.spec import CalibrationError, CalibrationSpec
+
+__all__ = ["output_paths", "check_outputs", "write_outputs", "WRITER"]
+
+WRITER = "prepersona-calibrate"
+"""The mark in ``NAME-fit.json`` that says the files were written by a calibration."""
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def output_paths(out: Path, name: str) -> dict[str, Path]:
+    return {
+        "population": out / "population" / f"{name}.yaml",
+        "customer": out / "customer" / f"{name}.yaml",
+        "json": out / f"{name}-fit.json",
+        "html": out / f"{name}-fit.html",
+    }
+
+
+def check_outputs(out: Path, name: str) -> None:
+    """Refuse, before anything runs, a name that is not a plain option name or files a
+    calibration would overwrite without having written them."""
+    if not _NAME.fullmatch(name):
+        raise CalibrationError(
+            f"--name={name!r} is not allowed: a letter, then letters, digits, _ or - (at most 64), "
+            "as a config option's name"
+        )
+    paths = output_paths(out, name)
+    existing = [p for p in paths.values() if p.exists()]
+    if not existing:
+        return
+    try:
+        ours = json.loads(paths["json"].read_text()).get("written_by") == WRITER
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not ours:
+        raise CalibrationError(
+            f"--out={out}: {existing[0]} exists and was not written by a calibration; "
+            "choose another --name or --out (nothing was changed)"
+        )
+
+
+def write_outputs(out: Path, name: str, spec: CalibrationSpec, result: Fit, config, settings: dict) -> dict[str, Path]:
+    """Write the four files (see the module docstring); ``config`` is the composed config of
+    the fitted parameters (its population and customer sections are written out whole)."""
+    paths = output_paths(out, name)
+    population = {**dataclasses.asdict(config.population), "name": name}
+    customer = {**dataclasses.asdict(config.customer), "name": name}
+    header = f"# Calibrated by {WRITER} ({name}-fit.html): {', '.join(spec.targets)}.\n"
+    _write(paths["population"], header + yaml.safe_dump(_plain(population), sort_keys=False))
+    _write(paths["customer"], header + yaml.safe_dump(_plain(customer), sort_keys=False))
+    report = _report_dict(name, spec, result, settings)
+    _write(paths["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
+    _write(paths["html"], _html(report))
+    return paths
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename, so a file is either old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _plain(obj):
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _finite(x: float) -> float | None:
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) -> dict:
+    return {
+        "written_by": WRITER,
+        "name": name,
+        "written": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "plan": spec.plan,
+        "settings": settings,
+        "fit_loss": _finite(result.loss),
+        "trials": result.trials,
+        "parameters": {
+            k: {"value": v, "low": spec.free[k].low, "high": spec.free[k].high, "scale": spec.free[k].scale}
+            for k, v in result.params.items()
+        },
+        "targets": {
+            c.key: {
+                "observed": c.target.value,
+                "sd": c.target.sd,
+                "simulated": _finite(c.mean),
+                "low": _finite(c.low),
+                "high": _finite(c.high),
+                "z": _finite(c.z),
+                "reached": abs(c.z) <= UNREACHED_Z,
+            }
+            for c in result.checked
+        },
+        "warnings": result.warnings,
+        "use": f"hydra.searchpath=[file://{settings['out']}] population={name} customer={name}",
+    }
+
+
+def _fmt(x) -> str:
+    return "—" if x is None else f"{x:.4g}"
+
+
+def _target_row(key: str, t: dict) -> str:
+    z = "—" if t["z"] is None else f"{t['z']:+.2f}"
+    reached = "yes" if t["reached"] else "<b>no</b>"
+    return (
+        f"<tr><td><code>{escape(key)}</code></td><td>{_fmt(t['observed'])} ± {_fmt(t['sd'])}</td>"
+        f"<td>{_fmt(t['simulated'])}</td><td>[{_fmt(t['low'])}, {_fmt(t['high'])}]</td>"
+        f"<td>{z}</td><td>{reached}</td></tr>"
+    )
+
+
+def _html(r: dict) -> str:
+    rows = "".join(_target_row(k, t) for k, t in r["targets"].items())
+    params = "".join(
+        f"<tr><td><code>{escape(k)}</code></td><td>{p['value']:.4g}</td><td>{p['low']:g} to {p['high']:g}"
+        f"{' (log)' if p['scale'] == 'log' else ''}</td></tr>"
+        for k, p in r["parameters"].items()
+    )
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in r["warnings"]) or "<li>none</li>"
+    s = r["settings"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Calibration {escape(r["name"])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}
+table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}}
+th{{background:#f3f6f9}}.warn li{{color:#8a4b00}}</style></head><body>
+<h1>Calibration “{escape(r["name"])}”</h1>
+<p>Plan: <code>{escape(" ".join(r["plan"]) or "(defaults)")}</code>. Fitted on {s["fit_seeds"]} seeds of
+{s["size"]:,} customers over {r["trials"]} trials (loss {_fmt(r["fit_loss"])}: the sum of squared z-scores);
+checked on {s["check_seeds"]} fresh seeds of {s["check_size"]:,} customers. Written {escape(r["written"])}.</p>
+<h2>Targets, checked on fresh seeds</h2>
+<table><tr><th>figure</th><th>observed ± sd</th><th>simulated</th><th>95% interval</th><th>z</th><th>reached
+(|z| ≤ {UNREACHED_Z:g})</th></tr>{rows}</table>
+<h2>Fitted parameters</h2>
+<table><tr><th>parameter</th><th>value</th><th>searched</th></tr>{params}</table>
+<h2>Warnings</h2><ul class="warn">{warnings}</ul>
+<h2>Use it</h2><pre>prepersona {escape(r["use"])}</pre>
+</body></html>
+"""

@@ -1,0 +1,134 @@
+"""Calibration to a firm's figures: recovering known parameters, the files it writes, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.calibration.figures import figure
+from sim.calibration.fit import check, fit, simulate
+from sim.calibration.spec import CalibrationError, parse_spec
+from sim.config.preflight import compose_config
+
+CALIBRATE = str(Path(sys.executable).parent / "prepersona-calibrate")
+EXAMPLE = Path(__file__).resolve().parents[1] / "sim" / "calibration" / "fictional_retailer.yaml"
+CHURN = {"churned_share": {"value": 0.1, "sd": 0.01}}
+PLAN = ["population=retail", "strategy=popular", "campaign=weekly_email", "horizon_days=120"]
+TRUTH = {"customer.email_exposure.base_rate": 0.32, "customer.churn.hazard_max": 0.045}
+
+
+def test_derived_figures_are_per_customer_and_per_year():
+    m = {"revenue": 500.0, "orders": 10, "visits": 90, "customers": 100, "horizon_days": 73, "churned_share": 0.02}
+    assert figure(m, "revenue_per_customer_per_year") == pytest.approx(500 / 100 * 365 / 73)
+    assert figure(m, "orders_per_customer_per_year") == pytest.approx(10 / 100 * 5)
+    assert figure(m, "visits_per_customer_per_month") == pytest.approx(90 / 100 * (365 / 12) / 73)
+    assert figure(m, "churned_share_per_year") == pytest.approx(0.1)
+    assert figure(m, "average_order_value") == 50.0 and figure(m, "orders_per_visit") == pytest.approx(1 / 9)
+    assert figure({"channels": {"email": {"opens": 7}}}, "channels.email.opens") == 7.0
+
+
+@pytest.mark.slow
+def test_calibration_recovers_the_parameters_that_made_the_targets():
+    # Targets measured on a run with known parameters (on the seeds the fit uses), then fitted
+    # back from wide bounds: both parameters land near the truth and the check on fresh seeds
+    # reproduces the targets.
+    free = {k: [v * 0.5, v * 1.5] for k, v in TRUTH.items()}
+    truth_spec = parse_spec({"plan": PLAN, "targets": CHURN, "free": free})
+    runs = simulate(truth_spec, TRUTH, size=4000, seeds=[0, 1])
+    observed = {k: sum(figure(m, k) for m in runs) / 2 for k in ("email_open_rate", "churned_share_per_year")}
+    spec = parse_spec(
+        {
+            "plan": PLAN,
+            "targets": {k: {"value": v, "sd": 0.03 * v} for k, v in observed.items()},
+            "free": {
+                "customer.email_exposure.base_rate": [0.1, 0.6],
+                "customer.churn.hazard_max": {"low": 0.005, "high": 0.1, "log": True},
+            },
+        }
+    )
+    result = fit(spec, size=4000, seeds=2, trials=40, seed=1)
+    assert result.params["customer.email_exposure.base_rate"] == pytest.approx(0.32, abs=0.03)
+    assert result.params["customer.churn.hazard_max"] == pytest.approx(0.045, rel=0.3)
+    check(spec, result, size=4000, seeds=2)
+    assert all(abs(c.z) <= 2 for c in result.checked), [(c.key, c.z) for c in result.checked]
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"targets": {"open_rate": {"value": 0.2, "sd": 0.01}}}, "targets.open_rate is not allowed: not a figure"),
+        ({"targets": {"email_open_rate": {"value": 0.2, "sd": 0}}}, "targets.email_open_rate.sd=0 is not allowed"),
+        ({"targets": {"email_open_rate": {"value": 0.2}}}, "targets.email_open_rate={'value': 0.2} is not allowed"),
+        ({"targets": CHURN, "free": {"strategy.name": [0, 1]}},
+         "free.strategy.name is not allowed: a fitted parameter must be numeric"),
+        ({"targets": CHURN, "free": {"customer.email_exposure.base_rate": [0.1, 1.5]}},
+         "free.customer.email_exposure.base_rate=[0.1, 1.5] is not allowed: both bounds within the parameter's range"),
+        ({"targets": CHURN, "free": {"customer.nope": [0, 1]}},
+         "free.customer.nope is not allowed: not a parameter"),
+        ({"targets": CHURN, "free": {"customer.churn.hazard_max": [0.05, 0.01]}},
+         "a prior needs low < high"),
+        ({"targets": CHURN, "extra": 1}, "extra is not allowed"),
+    ],
+)  # fmt: skip
+def test_a_bad_targets_file_is_one_line_naming_the_key(raw, message):
+    with pytest.raises(CalibrationError) as err:
+        parse_spec(raw)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def _calibrate(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([CALIBRATE, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(
+    "text, extra, message",
+    [
+        ("targets: {nope: {value: 1, sd: 1}}", [], "targets.nope is not allowed"),
+        ("plan: [strategy=nonsense]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [], "plan: strategy"),
+        ("plan: [customer=default]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [], "plan: customer=default"),
+        ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--trials", "0"], "'0' is not allowed"),
+        ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--name", "../x"], "--name='../x' is not allowed"),
+    ],
+)
+def test_the_command_refuses_bad_input_in_one_line_before_any_run(tmp_path, text, extra, message):
+    (tmp_path / "t.yaml").write_text(text)
+    args = ["t.yaml", "--name", "firm", "--out", "out", *extra]
+    if "--name" in extra:
+        args = ["t.yaml", "--out", "out", *extra]
+    out = _calibrate(args, tmp_path)
+    assert out.returncode == 2 and not out.stdout, out.stdout + out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith("prepersona-calibrate: error: ") and message in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_never_overwrites_a_file_it_did_not_write(tmp_path):
+    (tmp_path / "out" / "population").mkdir(parents=True)
+    mine = tmp_path / "out" / "population" / "firm.yaml"
+    mine.write_text("name: firm\n")
+    out = _calibrate([str(EXAMPLE), "--name", "firm", "--out", "out"], tmp_path)
+    assert out.returncode == 2 and "was not written by a calibration" in out.stderr
+    assert mine.read_text() == "name: firm\n"
+
+
+@pytest.mark.slow
+def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
+    small = ["--size", "2000", "--seeds", "1", "--trials", "4", "--check-size", "2000", "--check-seeds", "2"]
+    out = _calibrate([str(EXAMPLE), "--name", "hearth", "--out", "out", *small], tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "out" / "hearth-fit.json").read_text())
+    assert set(report["targets"]) == set(parse_spec(__import__("yaml").safe_load(EXAMPLE.read_text())).targets)
+    assert all(math.isfinite(t["z"]) for t in report["targets"].values()) and report["trials"] == 4
+    assert (tmp_path / "out" / "hearth-fit.html").read_text().count("<tr>") >= 5
+    # The written options compose, and carry the fitted values.
+    cfg = compose_config([f"hydra.searchpath=[file://{tmp_path / 'out'}]", "population=hearth", "customer=hearth"])
+    fitted = report["parameters"]["customer.email_exposure.base_rate"]["value"]
+    assert cfg.customer.email_exposure.base_rate == pytest.approx(fitted) and cfg.population.name == "hearth"
+    # Running it again replaces its own files.
+    again = _calibrate([str(EXAMPLE), "--name", "hearth", "--out", "out", *small], tmp_path)
+    assert again.returncode == 0, again.stderr
