@@ -52,6 +52,11 @@ class Driver:
     ahead: int
     """Worlds in which A is ahead of B."""
 
+    @property
+    def decisive(self) -> bool:
+        """Whether the threshold rule gets more worlds right than always naming the usual winner."""
+        return not math.isnan(self.threshold) and self.agree > max(self.ahead, self.worlds - self.ahead)
+
 
 def best_cut(x: np.ndarray, ahead: np.ndarray) -> tuple[float, bool, int]:
     """The cut of ``x`` (float64 (K,)) that best predicts ``ahead`` (bool (K,)): ``(threshold,
@@ -128,7 +133,7 @@ def flip_sentence(a: str, b: str, drivers: list[Driver], fmt=lambda v: f"{v:.3g}
     if ahead in (0, k):
         first, second = (a, b) if ahead == k else (b, a)
         return f"{first} comes before {second} in every one of the {k} worlds: no prior flips their ranking{strongest}."
-    if math.isnan(rule.threshold) or rule.agree <= max(ahead, k - ahead):
+    if not rule.decisive:
         # A cut that does no better than always naming the usual winner explains nothing.
         return (
             f"No single uncertain parameter decides between {a} and {b} ({a} ahead in {ahead} of {k} worlds)"
