@@ -167,3 +167,47 @@ def test_the_command_refuses_bad_priors_with_one_line_and_status_2(tmp_path, cap
     err = capsys.readouterr().err
     assert err == "prepersona: error: uncertainty.worlds=1 is not allowed: 0 (no plausible worlds) or at least 2\n"
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sim.sweep.resume import CONFIG_HASH
+
+    prepersona = str(Path(sys.executable).parent / "prepersona")
+    args = [
+        "-m",
+        "population.size=1500",
+        "horizon_days=14",
+        "value.tail_days=0",
+        "strategy=none,recommend",
+        "uncertainty.worlds=2",
+        "uncertainty.priors=[{key:customer.trust.loss_creepy},{key:customer.creepiness.scale}]",
+        "hydra.sweep.dir=s",
+    ]
+
+    def run():
+        return subprocess.run([prepersona, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    runs = sorted((tmp_path / "s").glob("*/metrics.json"))
+    assert len(runs) == 4
+    stored = [json.loads(p.read_text()) for p in runs]
+    worlds = draw_worlds(compose_config([a for a in args[1:-1] if not a.startswith("strategy=")]))
+    for m in stored:
+        assert m["world"]["values"] == worlds.world(m["world"]["index"])
+    assert sorted((m["strategy"], m["world"]["index"]) for m in stored) == [
+        ("none", 0),
+        ("none", 1),
+        ("recommend", 0),
+        ("recommend", 1),
+    ]
+    assert (tmp_path / "s" / "robust.csv").is_file() and (tmp_path / "s" / "worlds.csv").is_file()
+    again = run()
+    assert again.returncode == 0, again.stderr
+    assert "4 skipped as complete" in again.stdout + again.stderr
+    assert [json.loads(p.read_text())[CONFIG_HASH] for p in runs] == [m[CONFIG_HASH] for m in stored]
