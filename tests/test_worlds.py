@@ -133,6 +133,10 @@ def test_a_run_stores_its_world_and_simulates_it(tmp_path):
             "uncertainty.priors[0].key='strategy.name' is not allowed: a numeric parameter",
         ),
         (
+            ["uncertainty.worlds=4", "uncertainty.priors=[{key:seed,low:0,high:9}]"],
+            "uncertainty.priors[0].key='seed' is not allowed: a model parameter",
+        ),
+        (
             ["uncertainty.worlds=4", "uncertainty.priors=[{key:customer.trust.nosuch,low:0,high:1}]"],
             "uncertainty.priors[0].key='customer.trust.nosuch' is not allowed: a parameter of the config; "
             "'nosuch' is not a key of customer.trust",

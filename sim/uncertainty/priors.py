@@ -205,7 +205,14 @@ def _default(config, key: str) -> Distribution:
     )
 
 
+NOT_UNCERTAIN = ("seed", "threads", "impl", "memory_check", "output", "experiment", "report", "uncertainty")
+"""Top-level keys no prior may vary: the run's own seed (worlds share seeds), settings that never
+change results, and the uncertainty node itself."""
+
+
 def _declared(config, spec, where: str) -> Distribution:
+    if spec.key.split(".", 1)[0] in NOT_UNCERTAIN:
+        raise ConfigError(f"{where}.key", spec.key, "a model parameter, not the seed, a setting or uncertainty.*")
     try:
         field, _ = locate(config, spec.key)
     except ConfigError as exc:
