@@ -215,3 +215,13 @@ def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_pat
     assert again.returncode == 0, again.stderr
     assert "4 skipped as complete" in again.stdout + again.stderr
     assert [json.loads(p.read_text())[CONFIG_HASH] for p in runs] == [m[CONFIG_HASH] for m in stored]
+
+
+def test_a_world_that_breaks_a_rule_is_refused_before_anything_runs(tmp_path):
+    # One segment's share drawn alone no longer sums to 1 with the others.
+    bad = "uncertainty.priors=[{key:population.segments.0.share,low:0.1,high:0.7}]"
+    with pytest.raises(PreflightError) as err:
+        check_command(["uncertainty.worlds=4", bad, f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True)
+    text = str(err.value)
+    assert text.startswith("population.segments[].share=") and "\n" not in text
+    assert text.endswith("is not allowed: shares that sum to 1 (in world 0 of the uncertainty design)")

@@ -56,11 +56,17 @@ def world_sweep(config, multirun: bool, swept_keys: set[str]) -> list[str]:
 
 
 def _validate_world(config, worlds: Worlds, k: int) -> None:
-    from sim.config.validate import validate
+    """World ``k``'s values in their ranges and its config's cross-field rules (the rest of the
+    config is the validated one, unchanged)."""
+    from sim.config.validate import check_rules, check_value
     from sim.errors import ConfigError
+    from sim.uncertainty.priors import locate
 
     try:
-        validate(with_values(config, worlds.world(k)))
+        values = worlds.world(k)
+        for key, value in values.items():
+            check_value(locate(config, key)[0], value, key)
+        check_rules(with_values(config, values))
     except ConfigError as exc:
         raise ConfigError(exc.key, exc.value, f"{exc.allowed} (in world {k} of the uncertainty design)") from None
 
