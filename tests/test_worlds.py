@@ -225,3 +225,12 @@ def test_a_world_that_breaks_a_rule_is_refused_before_anything_runs(tmp_path):
     text = str(err.value)
     assert text.startswith("population.segments[].share=") and "\n" not in text
     assert text.endswith("is not allowed: shares that sum to 1 (in world 0 of the uncertainty design)")
+
+
+def test_the_design_itself_is_not_swept(tmp_path):
+    with pytest.raises(PreflightError) as err:
+        check_command(["uncertainty.worlds=4,8", f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True)
+    assert str(err.value).startswith("uncertainty.worlds=4,8 is not allowed: the world design is one per sweep")
+    # Some worlds of a design may be swept: the world dimension is then the command line's.
+    jobs = sweep_plan(["strategy=none,recommend", "uncertainty.worlds=8", "uncertainty.world=1,5"], multirun=True)
+    assert [j[-1] for j in jobs] == ["uncertainty.world=1", "uncertainty.world=5"] * 2

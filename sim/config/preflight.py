@@ -483,6 +483,13 @@ def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str
     worlds (:func:`sim.uncertainty.worlds.world_sweep`); its priors are checked here."""
     from sim.uncertainty.worlds import WORLD_KEY, world_sweep
 
+    for o in _parse([*master.params, *overrides]):
+        key = o.key_or_group
+        if key.startswith("uncertainty.") and key != WORLD_KEY and o.is_sweep_override():
+            raise PreflightError(
+                f"{o.input_line} is not allowed: the world design is one per sweep (sweep uncertainty.world "
+                "to run some of its worlds; run another design as a sweep of its own)"
+            )
     if not OmegaConf.select(master.cfg, "uncertainty.worlds", default=0):
         return []
     try:
