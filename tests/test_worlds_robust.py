@@ -159,3 +159,26 @@ def test_the_report_ranks_across_worlds(tmp_path):
         means = {r["setting"]: float(r["value_mean"]) for r in csv.DictReader(f)}
     assert means["popular"] == pytest.approx(1300.5)
     assert not math.isnan(means["transparent_consented"])
+
+
+def test_a_rule_that_holds_in_most_worlds_mostly_flips():
+    # The lead changes sign at 0.3, except in two worlds where it is flipped (noise).
+    x, _ = _worlds(16)
+    d = x - THRESHOLD
+    order = np.argsort(x)
+    d[order[0]], d[order[-1]] = 1.0, -1.0  # the lowest and highest worlds go the other way
+    drivers = rank_drivers([KEY], x[:, None], d)
+    assert drivers[0].agree == 14 and drivers[0].decisive
+    sentence = flip_sentence("a", "b", drivers, fmt=lambda v: f"{v:.2f}")
+    assert sentence.startswith(f"The ranking of a and b mostly flips when {KEY} exceeds")
+    assert sentence.endswith("(the rule holds in 14 of 16 worlds).")
+
+
+def test_no_single_parameter_is_said_to_decide_what_none_does():
+    # A lead that alternates with no order in x: no cut beats naming the usual winner.
+    x = np.linspace(0.1, 0.5, 16)
+    d = np.where(np.arange(16) % 2 == 0, 1.0, -1.0)
+    drivers = rank_drivers([KEY], x[:, None], d)
+    # The best cut only splits off the lowest world: 9 of 16 right, far below "mostly" (80%).
+    assert drivers[0].agree == 9
+    assert flip_sentence("a", "b", drivers).startswith("No single uncertain parameter decides between a and b")
