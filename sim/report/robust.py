@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.report.tables import Summary
+from sim.report.fmt import fmt_value
+from sim.report.html import Cell, Table
+from sim.report.tables import Summary, metric_name
 from sim.uncertainty.drivers import Driver, flip_sentence, rank_drivers, rival
 from sim.uncertainty.robust import RobustRow, robust_ranking
 
@@ -161,10 +163,6 @@ def write_robust_tables(view: RobustView, out_dir: Path) -> list[Path]:
 def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
     """What the report's "Across plausible worlds" section shows (None: no worlds): the sentence,
     the robust ranking and the drivers as template tables, and each parameter's span."""
-    from sim.report.fmt import fmt_value
-    from sim.report.html import Cell, Table
-    from sim.report.tables import metric_name
-
     if view is None:
         return None
     m = view.metric
@@ -205,7 +203,12 @@ def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
     )
     spans = {k: (float(np.min(view.params[:, j])), float(np.max(view.params[:, j]))) for j, k in enumerate(view.keys)}
     drivers = Table(
-        columns=["setting", f"rank correlation with {view.leader}'s lead", "threshold", "the rule holds in"],
+        columns=[
+            "uncertain parameter",
+            f"rank correlation with {view.leader}'s lead",
+            "threshold",
+            "the rule holds in",
+        ],
         rows=[
             [
                 Cell(d.key, [f"{spans[d.key][0]:.3g} to {spans[d.key][1]:.3g} across the worlds"], cls="name"),
@@ -221,7 +224,6 @@ def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
         ],
         id="drivers",
     )
-    drivers.columns[0] = "uncertain parameter"
     return {
         "sentence": view.sentence,
         "worlds": len(view.worlds),
