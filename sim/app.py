@@ -40,6 +40,7 @@ from sim.scenario import Scenario
 from sim.summary import format_summary
 from sim.sweep import callback
 from sim.sweep.resume import COMPLETE, CONFIG_HASH, config_hash, discard_results, run_status
+from sim.uncertainty.worlds import apply_world, world_metrics
 
 __all__ = ["main", "run_job", "run_config"]
 
@@ -53,7 +54,10 @@ register_experiments()
 def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
     """Simulate one validated :class:`sim.config.schema.Config` and write its results to ``out_dir``."""
     start = time.perf_counter()
-    scenario = Scenario(cfg)
+    # A run of a plausible world simulates its world's values; its hash stays the config's own
+    # (which names the world), so it resumes like any run.
+    world_cfg, world = apply_world(cfg)
+    scenario = Scenario(world_cfg)
     show = (
         progress
         if progress is not None
@@ -62,6 +66,7 @@ def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
     result = scenario.run(terminal_progress() if show else None)
     result.metrics["wall_seconds"] = time.perf_counter() - start
     result.metrics[CONFIG_HASH] = config_hash(cfg)
+    result.metrics.update(world_metrics(cfg, world))
     write_results(out_dir, result, parquet=cfg.output.parquet)
     return result.metrics
 
@@ -164,11 +169,13 @@ def _run_manifest(hc, config, digest: str, package: str) -> dict:
 
 
 def _without_seed(config):
-    """The config with seed 0 and the compiled kernels: the runs of one setting (in the report's
-    sense: other seeds, either implementation) share its hash."""
+    """The config with seed 0, the compiled kernels and no world: the runs of one setting (in the
+    report's sense: other seeds, either implementation, every plausible world) share its hash."""
     import dataclasses
 
-    return dataclasses.replace(config, seed=0, impl="compiled")
+    return dataclasses.replace(
+        config, seed=0, impl="compiled", uncertainty=dataclasses.replace(config.uncertainty, world=-1)
+    )
 
 
 def _parse_command_line(argv: list[str]):

@@ -438,6 +438,8 @@ class _Master:
     cfg: DictConfig
     multirun: bool
     params: list[str]
+    worlds: list[str] = dataclasses.field(default_factory=list)
+    """The world dimension the sweep gains (``uncertainty.world=range(K)``, :mod:`sim.uncertainty.worlds`)."""
 
 
 def _master(overrides: list[str], config_name: str) -> _Master:
@@ -471,7 +473,31 @@ def _plan(overrides: list[str], multirun: bool, config_name: str) -> tuple[list[
     _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
     master = _master(overrides, config_name)
     sweep = multirun or master.multirun
-    return expand_jobs(overrides, sweep, master.params if sweep else ()), master, sweep
+    master.worlds = _world_sweep(master, overrides, sweep)
+    # Appended after the command line, as check_command pins it for Hydra: the same job order.
+    return expand_jobs(overrides + master.worlds, sweep, master.params if sweep else ()), master, sweep
+
+
+def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str]:
+    """The override that runs every setting in every plausible world, if the config declares
+    worlds (:func:`sim.uncertainty.worlds.world_sweep`); its priors are checked here."""
+    from sim.uncertainty.worlds import WORLD_KEY, world_sweep
+
+    for o in _parse([*master.params, *overrides]):
+        key = o.key_or_group
+        if key.startswith("uncertainty.") and key != WORLD_KEY and o.is_sweep_override():
+            raise PreflightError(
+                f"{o.input_line} is not allowed: the world design is one per sweep (sweep uncertainty.world "
+                "to run some of its worlds; run another design as a sweep of its own)"
+            )
+    if not OmegaConf.select(master.cfg, "uncertainty.worlds", default=0):
+        return []
+    try:
+        config = to_config(master.cfg)
+        keys = {line.split("=", 1)[0].lstrip("+~") for line in [*master.params, *overrides]}
+        return world_sweep(config, sweep, keys & {WORLD_KEY})
+    except ConfigError as exc:
+        raise PreflightError(str(exc)) from exc
 
 
 def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
@@ -838,7 +864,7 @@ def check_command(
                 ident = outputs.identity(outputs.RUN, config_name, [(None, jobs[0].task_overrides)])
                 outputs.check_output_dir("hydra.run.dir", out_dir, outputs.RUN, ident, command)
             memory = check_memory(largest.config, at_once, available)
-            pinned = [f"{'hydra.sweep.dir' if sweep else 'hydra.run.dir'}={_quote(out_dir)}"]
+            pinned = [f"{'hydra.sweep.dir' if sweep else 'hydra.run.dir'}={_quote(out_dir)}", *master.worlds]
         except ConfigError as exc:
             raise PreflightError(str(exc)) from exc
         largest.config = None

@@ -34,6 +34,8 @@ __all__ = [
     "FirmConfig",
     "ExperimentConfig",
     "ValueConfig",
+    "UncertaintyConfig",
+    "PriorSpec",
     "register_schemas",
 ]
 
@@ -1293,6 +1295,75 @@ class ValueConfig:
 
 
 @dataclass
+class PriorSpec:
+    """One uncertain parameter of ``uncertainty.priors`` and the distribution its worlds draw from."""
+
+    key: str = param(
+        MISSING,
+        "the parameter, as a dotted key (customer.trust.loss_creepy; a list entry by its index: "
+        "population.segments.0.trust_mean)",
+        source="setting: which assumption is uncertain",
+    )
+    dist: str = param(
+        "",
+        "uniform, loguniform, beta (on low-high) or normal (truncated to the parameter's range and to "
+        "low-high when given); empty: the parameter's range to consider (sim/config/priors.py)",
+        source="setting: the shape of the prior",
+    )
+    low: float | None = param(
+        None, "lower end of the prior (uniform, loguniform, beta; normal: optional)", source="setting: the prior"
+    )
+    high: float | None = param(
+        None, "upper end of the prior (uniform, loguniform, beta; normal: optional)", source="setting: the prior"
+    )
+    a: float | None = param(None, "beta: first shape parameter", gt=0, source="setting: the prior")
+    b: float | None = param(None, "beta: second shape parameter", gt=0, source="setting: the prior")
+    mean: float | None = param(None, "normal: mean, before truncation", source="setting: the prior")
+    sd: float | None = param(None, "normal: standard deviation, before truncation", gt=0, source="setting: the prior")
+
+
+@dataclass
+class UncertaintyConfig:
+    """Plausible worlds: a sweep runs every setting in each of ``worlds`` draws of uncertain parameters."""
+
+    worlds: int = param(
+        0,
+        "number of plausible worlds a sweep runs every setting in (0: none; otherwise at least 2; "
+        "a power of 2 for the Sobol design)",
+        ge=0,
+        le=4096,
+        source="setting: how finely the priors are sampled",
+    )
+    design: str = param(
+        "sobol",
+        "how the worlds are drawn: a scrambled Sobol sequence or a Latin hypercube (scipy.stats.qmc)",
+        choices=("sobol", "lhs"),
+        source="setting: the sampling design",
+    )
+    seed: int = param(
+        0,
+        "seed of the world design (the same seed, the same worlds)",
+        ge=0,
+        le=2**63 - 1,
+        source="setting: the random seed",
+    )
+    priors: list[PriorSpec] = param(
+        None,
+        "the uncertain parameters and their priors; empty: every parameter whose default is an assumption, "
+        "over its range to consider",
+        factory=list,
+        source="setting: which assumptions are uncertain",
+    )
+    world: int = param(
+        -1,
+        "the world this run is in (set for every job of a sweep with worlds; -1: the parameters as configured)",
+        ge=-1,
+        le=4095,
+        source="setting: one world of the design",
+    )
+
+
+@dataclass
 class ExperimentConfig:
     """What an experiment file (``experiments/``) is for; metadata only, it never changes results."""
 
@@ -1350,6 +1421,7 @@ class Config:
     value: ValueConfig = field(default_factory=ValueConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     behaviors: dict[str, Any] = param(
         None,
         "added or replacing customer behaviors by name, from configs/behavior/ (see the README's 'Adding a behavior')",

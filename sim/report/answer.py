@@ -14,6 +14,7 @@ bold), so the page template decides the markup.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from sim.report.fmt import fmt_interval, fmt_lift, fmt_seeds_needed, fmt_value
@@ -72,12 +73,12 @@ def answer(summary: Summary) -> Answer:
 def _paired(summary: Summary, compared: list[SettingSummary], parts: list[Part]) -> None:
     cur = summary.currency
     bases = sorted({s.baseline for s in compared})
+    worlds = any(r.world is not None for r in summary.sweep.runs)
+    same = "in the same plausible worlds on the same seeds" if worlds else "on the same seeds"
     if len(bases) == 1:
-        parts += [Part("Against "), Part(bases[0], True), Part(", the baseline, run by run on the same seeds: ")]
+        parts += [Part("Against "), Part(bases[0], True), Part(f", the baseline, run by run {same}: ")]
     else:
-        parts.append(
-            Part(f"Each setting against {summary.baseline.name} at its other settings, run by run on the same seeds: ")
-        )
+        parts.append(Part(f"Each setting against {summary.baseline.name} at its other settings, run by run {same}: "))
     headlines: list[tuple[str, SettingSummary, str]] = []
     first = True
     for metric, verb in ((summary.rank_metric, "adds"), ("revenue", "earns"), (TRUST, "keeps")):
@@ -102,7 +103,11 @@ def _paired(summary: Summary, compared: list[SettingSummary], parts: list[Part])
         headlines.append((what, best, metric))
         first = False
     parts.append(Part(". "))
-    parts.append(Part(_seeds_sentence(compared, headlines)))
+    sentence = _seeds_sentence(compared, headlines)
+    if worlds:  # the replicates are (world, seed) pairs, and their spread includes the priors'
+        sentence = re.sub(r"\b(\d+) seeds?\b", lambda m: f"{m.group(1)} world-and-seed pairs", sentence, count=1)
+        sentence = sentence.replace("the seeds were", "they were")
+    parts.append(Part(sentence))
 
 
 def _difference(s: SettingSummary, metric: str, currency: str) -> str:

@@ -244,7 +244,7 @@ def _trust_over_time(summary: Summary, styles):
             if x is None or not x.size:
                 continue
             if paired:
-                base_run = by_label[s.baseline].run(r.seed)
+                base_run = by_label[s.baseline].run(r.replicate)
                 b = base_run.daily().get("trust_mean") if base_run else None
                 if b is None or not b.size:
                     continue

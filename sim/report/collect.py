@@ -52,9 +52,13 @@ __all__ = [
     "NEUTRAL_OVERRIDES",
 ]
 
-NEUTRAL_OVERRIDES = ("seed", "threads", "impl", "output.", "hydra.", "memory_check")
-"""Override keys (or key prefixes, ending in '.') that do not define a setting: the seed is the
-replicate, and the others change speed or output files, never the simulated outcome."""
+NEUTRAL_OVERRIDES = ("seed", "uncertainty.world", "threads", "impl", "output.", "hydra.", "memory_check")
+"""Override keys (or key prefixes, ending in '.') that do not define a setting: the seed (and, in
+a sweep over plausible worlds, the world) is the replicate, and the others change speed or
+output files, never the simulated outcome."""
+
+WORLD = "uncertainty.world"
+"""The override naming a run's plausible world (:mod:`sim.uncertainty.worlds`)."""
 
 
 NOT_CONFIG = ("seed", "threads", "impl", "output", "hydra", "experiment", "report")
@@ -84,6 +88,8 @@ class Run:
     info : dict[str, str]
         The text values of ``metrics.json`` (``strategy``, ``population``, ``campaign``, ...).
     seed : int
+    world : int or None
+        The plausible world the run is in (``uncertainty.world``), None outside a sweep of worlds.
     """
 
     path: Path
@@ -94,12 +100,19 @@ class Run:
     seed: int
     manifest: dict = field(default_factory=dict)
     """The run's ``manifest.json`` (empty for a run written before manifests existed)."""
+    world: int | None = None
     _daily: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def setting(self) -> tuple[str, ...]:
         """The overrides that define this run's setting (sorted; seed and neutral keys dropped)."""
         return tuple(sorted(o for o in self.overrides if not _is_neutral(override_key(o))))
+
+    @property
+    def replicate(self) -> int | tuple[int, int]:
+        """What pairs this run with the other settings' runs: its seed, or ``(world, seed)`` in a
+        sweep over plausible worlds (the same customers, noise and parameters)."""
+        return self.seed if self.world is None else (self.world, self.seed)
 
     @property
     def strategy(self) -> str:
@@ -149,7 +162,7 @@ class Sweep:
         groups: dict[tuple[str, ...], list[Run]] = {}
         for run in self.runs:
             groups.setdefault(run.setting, []).append(run)
-        return {k: sorted(v, key=lambda r: r.seed) for k, v in groups.items()}
+        return {k: sorted(v, key=lambda r: (r.world or 0, r.seed)) for k, v in groups.items()}
 
     def labels(self) -> dict[tuple[str, ...], str]:
         """A readable name per setting: the overrides that vary across settings, in plain words.
@@ -234,7 +247,7 @@ def collect(root: Path | str) -> Sweep:
     check_comparable(root, runs)
     kept, seen, duplicates = [], set(), 0
     for run in runs:
-        key = (run.setting, run.seed)
+        key = (run.setting, run.replicate)
         if key in seen:
             duplicates += 1
             continue
@@ -344,7 +357,7 @@ def _comparable_items(run: Run) -> dict[str, str]:
 
     def walk(node, prefix: str) -> None:
         for k, v in node.items():
-            if not prefix and k in NOT_CONFIG:
+            if not prefix and k in NOT_CONFIG or f"{prefix}{k}" == WORLD:
                 continue
             if isinstance(v, dict) and v:
                 walk(v, f"{prefix}{k}.")
@@ -429,8 +442,16 @@ def _read_run(d: Path) -> Run:
     if seed is None:
         seed = next((int(o.split("=", 1)[1]) for o in overrides if override_key(o) == "seed"), 0)
     manifest = read_manifest(d) or {}
+    world = numbers.get("world.index")
     return Run(
-        path=d, overrides=overrides, config=config, metrics=numbers, info=texts, seed=int(seed), manifest=manifest
+        path=d,
+        overrides=overrides,
+        config=config,
+        metrics=numbers,
+        info=texts,
+        seed=int(seed),
+        manifest=manifest,
+        world=int(world) if world is not None else None,
     )
 
 

@@ -104,6 +104,7 @@ def render_report(
     seed: int | None = None,
     followed: tuple[int, dict[str, str]] | None = None,
     template: Path | str | None = None,
+    robust: dict | None = None,
 ) -> str:
     """The whole page as a string.
 
@@ -127,7 +128,7 @@ def render_report(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    context = page_context(summary, charts, stories, tables, now=now, seed=seed, followed=followed)
+    context = page_context(summary, charts, stories, tables, now=now, seed=seed, followed=followed, robust=robust)
     return env.get_template(path.name).render(**context)
 
 
@@ -139,8 +140,10 @@ def page_context(
     now: _dt.datetime | None = None,
     seed: int | None = None,
     followed: tuple[int, dict[str, str]] | None = None,
+    robust: dict | None = None,
 ) -> dict:
-    """Everything the template shows, as plain data (see ``report.html.j2`` for how it is used)."""
+    """Everything the template shows, as plain data (see ``report.html.j2`` for how it is used);
+    ``robust`` is the "Across plausible worlds" section (:func:`sim.report.robust.robust_context`)."""
     now = now or _dt.datetime.now().astimezone()
     the_answer = answer(summary)
     ranking, dropped = _ranking(summary)
@@ -177,10 +180,21 @@ def page_context(
         ],
         "story_seed": seed,
         "followed": _followed(summary, followed),
+        "robust": robust,
     }
 
 
 # ---------------------------------------------------------------------------------- sections
+def _seeds_fact(runs, replicates: list) -> tuple[str, str, bool]:
+    """The "seeds" row of "What was run"; in a sweep over plausible worlds, worlds × seeds."""
+    worlds = sorted({r.world for r in runs if r.world is not None})
+    if not worlds:
+        return ("seeds", f"{len(replicates)}: {', '.join(map(str, replicates))}", False)
+    seeds = sorted({r.seed for r in runs})
+    text = f"{len(worlds)} plausible worlds × {len(seeds)} seed{_s(len(seeds))} ({', '.join(map(str, seeds))})"
+    return ("worlds and seeds", text, False)
+
+
 def _facts(summary: Summary, now: _dt.datetime, tables: list[str]) -> list[tuple[str, str, bool]]:
     """(name, text, is code) rows of "What was run"."""
     sweep = summary.sweep
@@ -212,7 +226,7 @@ def _facts(summary: Summary, now: _dt.datetime, tables: list[str]) -> list[tuple
         ("horizon", values(lambda r: f"{_int(r.metrics.get('horizon_days'))} days"), False),
         ("campaign", values(lambda r: r.info.get("campaign", "?")), False),
         ("settings compared", f"{len(summary.settings)}: " + "; ".join(s.label for s in summary.settings), False),
-        ("seeds", f"{len(seeds)}: {', '.join(map(str, seeds))}", False),
+        _seeds_fact(runs, seeds),
         ("complete runs", f"{len(runs)}", False),
         ("baseline", baseline, False),
         ("ranked by", metric_name(summary.rank_metric) + _rank_reason(summary), False),

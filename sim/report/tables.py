@@ -104,8 +104,9 @@ class SettingSummary:
     is_baseline: bool = False
 
     @property
-    def seeds(self) -> list[int]:
-        return [r.seed for r in self.runs]
+    def seeds(self) -> list:
+        """The runs' replicates: seeds, or ``(world, seed)`` in a sweep over plausible worlds."""
+        return [r.replicate for r in self.runs]
 
     @property
     def strategy(self) -> str:
@@ -117,7 +118,7 @@ class SettingSummary:
 
     def run(self, seed: int) -> Run | None:
         """This setting's run with ``seed`` (None when it has none)."""
-        return next((r for r in self.runs if r.seed == seed), None)
+        return next((r for r in self.runs if r.replicate == seed), None)
 
 
 @dataclass
@@ -147,8 +148,9 @@ class Summary:
         return next(s for s in self.settings if s.label == label)
 
     @property
-    def seeds(self) -> list[int]:
-        return sorted({r.seed for r in self.sweep.runs})
+    def seeds(self) -> list:
+        """Every replicate of the sweep (seeds, or ``(world, seed)`` pairs), sorted."""
+        return sorted({r.replicate for r in self.sweep.runs})
 
 
 def summarize(sweep: Sweep, baseline: Baseline) -> Summary:
@@ -214,7 +216,7 @@ def strategies_rows(summary: Summary) -> list[dict]:
             "strategy": s.strategy,
             "overrides": " ".join(s.overrides),
             "n_seeds": len(s.runs),
-            "seeds": " ".join(map(str, s.seeds)),
+            "seeds": " ".join(map(str, sorted({r.seed for r in s.runs}))),
             "baseline": s.baseline or "",
             "ranked_by": summary.rank_metric,
         }

@@ -1,9 +1,10 @@
 """``write_report``: from a sweep directory to tables, charts and ``report.html``, in that directory.
 
 Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
-``segments.parquet``, ``report_charts/*.png``, ``report.html``; each overwritten when it
-exists); no run directory is touched. The HTML is written to a temporary file and renamed into
-place, so a reader never sees half a report.
+``segments.parquet``, ``report_charts/*.png``, ``report.html``, and for a sweep over plausible
+worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists); no run
+directory is touched. The HTML is written to a temporary file and renamed into place, so a
+reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sim.report.collect import collect
 from sim.report.data import write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
+from sim.report.robust import robust_context, robust_view, write_robust_tables
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 
@@ -60,9 +62,17 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     sweep = collect(sweep_dir)
     summary = summarize(sweep, resolve_baseline(sweep, baseline))
     tables = [p.name for p in write_tables(summary, sweep_dir) + write_sweep_data(sweep, sweep_dir)]
+    view = robust_view(summary)
+    if view is not None:
+        tables += [p.name for p in write_robust_tables(view, sweep_dir)]
     charts = draw_all(summary, sweep_dir / CHARTS_DIR)
     seed, stories, followed = _stories(summary)
-    html = render_report(summary, charts, stories, tables, seed=seed, followed=followed, template=template)
+    if isinstance(seed, tuple):  # a sweep over plausible worlds: its replicates are (world, seed)
+        seed = f"{seed[1]} in world {seed[0]}"
+    robust = robust_context(view, summary.currency)
+    html = render_report(
+        summary, charts, stories, tables, seed=seed, followed=followed, template=template, robust=robust
+    )
     out = sweep_dir / REPORT_FILE
     tmp = out.with_name(f".{REPORT_FILE}.tmp-{os.getpid()}")
     tmp.write_text(html, encoding="utf-8")

@@ -1,0 +1,184 @@
+"""The robust ranking against a brute-force check on worlds where one parameter decides the winner."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from sim.config.preflight import compose_config
+from sim.uncertainty.design import draw_worlds
+from sim.uncertainty.drivers import best_cut, flip_sentence, rank_drivers
+from sim.uncertainty.robust import best_shares, robust_ranking
+from tests.report_helpers import fake_run
+
+THRESHOLD = 0.3
+KEY = "customer.trust.loss_creepy"
+DECOY = "customer.churn.trust_mid"
+
+
+def _worlds(k: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The design's values of the deciding parameter (uniform 0.05-0.5) and a decoy."""
+    cfg = compose_config(
+        [
+            f"uncertainty.worlds={k}",
+            f"uncertainty.seed={seed}",
+            f"uncertainty.priors=[{{key:{KEY},dist:uniform,low:0.05,high:0.5}},{{key:{DECOY}}}]",
+        ]
+    )
+    w = draw_worlds(cfg)
+    return w.values[:, 0], w.values[:, 1]
+
+
+def _outcomes(x: np.ndarray, decoy: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """By construction: "transparent" is worth 1000 + 1000 x, "popular" 1300 whatever x (so the
+    first wins exactly when x > 0.3), "none" 900 + 10 decoy (never best). Trust: popular's falls
+    with x, the others' stay near 0.5."""
+    labels = ["none", "popular", "transparent"]
+    value = np.vstack([900 + 10 * decoy, np.full_like(x, 1300.0), 1000 + 1000 * x])
+    trust = np.vstack([np.full_like(x, 0.5), 0.7 - x, np.full_like(x, 0.5) + 0.01 * x])
+    return labels, value, trust
+
+
+def test_the_robust_ranking_agrees_with_brute_force():
+    x, decoy = _worlds()
+    labels, value, trust = _outcomes(x, decoy)
+    rows = {r.setting: r for r in robust_ranking(labels, value, trust)}
+    k = len(x)
+    for i, label in enumerate(labels):
+        r = rows[label]
+        # Brute force, world by world.
+        wins = sum(1 for j in range(k) if value[i, j] == max(value[:, j]))
+        regrets = [max(value[:, j]) - value[i, j] for j in range(k)]
+        assert r.worlds == k
+        assert r.best_value_share == pytest.approx(wins / k)
+        assert r.expected_regret == pytest.approx(sum(regrets) / k)
+        assert r.max_regret == pytest.approx(max(regrets))
+        assert r.value_worst == pytest.approx(min(value[i]))
+        # The 10th percentile, interpolated between the worlds at rank 0.1 (k - 1).
+        ordered, pos = sorted(value[i]), 0.1 * (k - 1)
+        lo = int(pos)
+        assert r.value_p10 == pytest.approx(ordered[lo] + (pos - lo) * (ordered[lo + 1] - ordered[lo]))
+        assert r.value_mean == pytest.approx(sum(value[i]) / k)
+    above = int((x > THRESHOLD).sum())
+    assert rows["transparent"].best_value_share == pytest.approx(above / k)
+    assert rows["popular"].best_value_share == pytest.approx(1 - above / k)
+    assert rows["none"].best_value_share == 0
+    # Best on trust, brute force: popular while 0.7 - x beats 0.5 + 0.01 x, transparent after.
+    popular_trust = sum(1 for v in x if 0.7 - v > 0.5 + 0.01 * v) / k
+    assert rows["popular"].best_trust_share == pytest.approx(popular_trust)
+    assert rows["transparent"].best_trust_share == pytest.approx(1 - popular_trust)
+    assert sorted(r.rank for r in rows.values()) == [1, 2, 3]
+    best = min(rows.values(), key=lambda r: r.expected_regret)
+    assert best.rank == 1
+
+
+def test_ties_split_a_world():
+    shares = best_shares(np.array([[1.0, 2.0], [1.0, 0.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(shares, [0.75, 0.25, 0.0])
+
+
+def test_the_deciding_parameter_and_its_threshold_are_found():
+    x, decoy = _worlds()
+    labels, value, _ = _outcomes(x, decoy)
+    d = value[2] - value[1]  # transparent's lead over popular
+    drivers = rank_drivers([DECOY, KEY], np.column_stack([decoy, x]), d)
+    top = drivers[0]
+    assert top.key == KEY and top.rho == pytest.approx(1.0) and top.above and top.agree == len(x)
+    # The threshold lies between the last world popular wins and the first transparent wins.
+    assert x[x < THRESHOLD].max() < top.threshold < x[x > THRESHOLD].min()
+    assert abs(top.threshold - THRESHOLD) < 0.45 / len(x) * 2
+    assert abs(drivers[1].rho) < 0.5 and not drivers[1].agree == len(x)
+    sentence = flip_sentence("transparent", "popular", drivers, fmt=lambda v: f"{v:.2f}")
+    assert sentence == (
+        f"The ranking of transparent and popular flips when {KEY} exceeds {top.threshold:.2f}: above it "
+        f"transparent comes first, below it popular (in all {len(x)} worlds)."
+    )
+
+
+def test_a_lead_in_every_world_is_not_called_a_flip():
+    x, decoy = _worlds(16)
+    d = 50 + x  # always ahead
+    sentence = flip_sentence("a", "b", rank_drivers([KEY], x[:, None], d))
+    assert sentence.startswith("a comes before b in every one of the 16 worlds")
+
+
+def test_best_cut_brute_force():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        x = rng.uniform(size=12)
+        ahead = rng.uniform(size=12) < 0.5
+        threshold, above, agree = best_cut(x, ahead)
+        brute = max(
+            max(int(((x > c) == ahead).sum()), int(((x < c) == ahead).sum())) for c in (np.sort(x)[:-1] + 1e-12)
+        )
+        assert agree == brute
+        assert int(((x > threshold) == ahead).sum() if above else ((x < threshold) == ahead).sum()) == agree
+
+
+def test_the_report_ranks_across_worlds(tmp_path):
+    from sim.report import write_report
+
+    x, decoy = _worlds(16)
+    labels, value, trust = _outcomes(x, decoy)
+    strategies = {"none": "none", "popular": "popular", "transparent": "transparent_consented"}
+    for j in range(len(x)):
+        for i, label in enumerate(labels):
+            for seed in (0, 1):
+                fake_run(
+                    tmp_path,
+                    f"{j}-{label}-{seed}",
+                    [f"strategy={strategies[label]}", f"seed={seed}", f"uncertainty.world={j}"],
+                    {
+                        "value": float(value[i, j]) + seed,  # a seed moves every setting alike
+                        "margin": float(value[i, j]),
+                        "trust_mean_end": float(trust[i, j]),
+                        "world": {"index": j, "values": {KEY: float(x[j]), DECOY: float(decoy[j])}},
+                    },
+                )
+    html = write_report(tmp_path).read_text()
+    with open(tmp_path / "robust.csv", newline="") as f:
+        rows = {r["setting"]: r for r in csv.DictReader(f)}
+    above = (x > THRESHOLD).mean()
+    assert float(rows["transparent_consented"]["best_value_share"]) == pytest.approx(above)
+    assert float(rows["popular"]["best_value_share"]) == pytest.approx(1 - above)
+    regret = np.mean(value.max(axis=0) - value[2])
+    assert float(rows["transparent_consented"]["expected_regret"]) == pytest.approx(regret)
+    assert rows["none"]["worlds"] == "16" and rows["none"]["ranked_by"] == "value"
+    with open(tmp_path / "worlds.csv", newline="") as f:
+        worlds = list(csv.DictReader(f))
+    assert [float(w[KEY]) for w in worlds] == pytest.approx(list(x))
+    assert [w["best"] for w in worlds] == ["transparent_consented" if v > THRESHOLD else "popular" for v in x]
+    assert "Across plausible worlds" in html and f"flips when {KEY} exceeds" in html
+    assert "16 plausible worlds × 2 seeds" in html
+    assert "run by run in the same plausible worlds on the same seeds" in html
+    # The ranking above averages each setting over worlds and seeds, paired by (world, seed).
+    with open(tmp_path / "strategies.csv", newline="") as f:
+        means = {r["setting"]: float(r["value_mean"]) for r in csv.DictReader(f)}
+    assert means["popular"] == pytest.approx(1300.5)
+    assert not math.isnan(means["transparent_consented"])
+
+
+def test_a_rule_that_holds_in_most_worlds_mostly_flips():
+    # The lead changes sign at 0.3, except in two worlds where it is flipped (noise).
+    x, _ = _worlds(16)
+    d = x - THRESHOLD
+    order = np.argsort(x)
+    d[order[0]], d[order[-1]] = 1.0, -1.0  # the lowest and highest worlds go the other way
+    drivers = rank_drivers([KEY], x[:, None], d)
+    assert drivers[0].agree == 14 and drivers[0].decisive
+    sentence = flip_sentence("a", "b", drivers, fmt=lambda v: f"{v:.2f}")
+    assert sentence.startswith(f"The ranking of a and b mostly flips when {KEY} exceeds")
+    assert sentence.endswith("(the rule holds in 14 of 16 worlds).")
+
+
+def test_no_single_parameter_is_said_to_decide_what_none_does():
+    # A lead that alternates with no order in x: no cut beats naming the usual winner.
+    x = np.linspace(0.1, 0.5, 16)
+    d = np.where(np.arange(16) % 2 == 0, 1.0, -1.0)
+    drivers = rank_drivers([KEY], x[:, None], d)
+    # The best cut only splits off the lowest world: 9 of 16 right, far below "mostly" (80%).
+    assert drivers[0].agree == 9
+    assert flip_sentence("a", "b", drivers).startswith("No single uncertain parameter decides between a and b")
