@@ -42,20 +42,15 @@ STUDY_NAME = "search"
 
 
 def make_sampler(settings: SearchSettings):
-    """The seeded sampler of ``settings``, with the constraints as Optuna reads them."""
+    """The seeded sampler of ``settings`` (it reads each trial's constraints from the trial:
+    :meth:`optuna.trial.Trial.set_constraint`)."""
     import optuna
 
-    def constraints(trial) -> list[float]:
-        return list(trial.user_attrs.get("constraints", []))
-
-    kw: dict[str, Any] = {"seed": settings.sampler_seed}
-    if settings.constraints:
-        kw["constraints_func"] = constraints
     name = settings.sampler_name
     if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(**kw)
+        return optuna.samplers.NSGAIISampler(seed=settings.sampler_seed)
     if name == "tpe":
-        return optuna.samplers.TPESampler(**kw)
+        return optuna.samplers.TPESampler(seed=settings.sampler_seed)
     return optuna.samplers.RandomSampler(seed=settings.sampler_seed)
 
 
@@ -150,7 +145,11 @@ class Search:
                 continue
             means = {m: sum(float(r[m]) for r in runs) / n for m in self._metrics_used()}
             trial.set_user_attr("means", means)
-            trial.set_user_attr("constraints", [c.violation(means[c.metric]) for c in self.settings.constraints])
+            violations = [c.violation(means[c.metric]) for c in self.settings.constraints]
+            trial.set_user_attr("constraints", violations)
+            for c, v in zip(self.settings.constraints, violations):
+                if math.isfinite(v):
+                    trial.set_constraint(str(c), v)
             values = [means[m] for m in self.settings.objectives]
             if not all(math.isfinite(v) for v in values):
                 study.tell(trial, state=_state("FAIL"))

@@ -19,7 +19,7 @@ SWEEPER_TARGET = "hydra_plugins.prepersona_search.SearchSweeper"
 class SearchSweeperConf:
     _target_: str = SWEEPER_TARGET
     # metric of metrics.json -> maximize | minimize
-    objectives: dict[str, str] = field(default_factory=lambda: {"value": "maximize"})
+    objectives: dict[str, str] = field(default_factory=dict)
     # "metric <= number" or "metric >= number": what a feasible trial keeps
     constraints: list[str] = field(default_factory=list)
     # auto (NSGA-II for several objectives, TPE for one), tpe, nsga2, random

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +104,16 @@ def _importance(study, settings) -> list[dict]:
     if len(complete) < 2:
         return rows
     for i, metric in enumerate(settings.objectives):
+        # PED-ANOVA explains what makes the target low (and warns so): a maximized objective is negated.
+        sign = -1.0 if settings.directions[i] == "maximize" else 1.0
         try:
-            shares = optuna.importance.get_param_importances(
-                study,
-                evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
-                # PED-ANOVA explains what makes the target low: a maximized objective is negated.
-                target=lambda t, i=i, sign=(-1.0 if settings.directions[i] == "maximize" else 1.0): sign * t.values[i],
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                shares = optuna.importance.get_param_importances(
+                    study,
+                    evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
+                    target=lambda t, i=i, sign=sign: sign * t.values[i],
+                )
         except (RuntimeError, ValueError, ZeroDivisionError):  # too few trials, or no lever varies
             continue
         rows += [{"objective": metric, "lever": k, "importance": float(v)} for k, v in shares.items()]
