@@ -34,4 +34,5 @@ class SearchSweeper(Sweeper):
         search = Search(self.config.hydra.sweeper, self.config, self.launcher, arguments)
         study = search.run()
         print(write_search_results(study, search), flush=True)
+        print(search.timing(), flush=True)
         return study

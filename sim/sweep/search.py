@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +98,15 @@ class Search:
         n_jobs = OmegaConf.select(config, "hydra.launcher.n_jobs", default=1)
         n_jobs = n_jobs if isinstance(n_jobs, int) and n_jobs > 0 else 1
         seeds = len(self.settings.seeds)
-        self.at_once = self.settings.trials_at_once or max(1, math.ceil(n_jobs / seeds))
+        # Whole rounds of the launcher's jobs: 2 at once and 3 seeds make batches of 2 trials (6 runs).
+        self.at_once = self.settings.trials_at_once or math.lcm(n_jobs, seeds) // seeds
+        self.trials_run, self.launch_seconds, self.own_seconds = 0, 0.0, 0.0
 
     def run(self):
         """Run the study until ``n_trials`` trials have finished; returns it."""
         from optuna.trial import Trial, TrialState
 
+        start = time.perf_counter()
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         study = open_study(self.sweep_dir, self.settings)
         dists = distributions(self.dims)
@@ -119,7 +123,17 @@ class Search:
                 batch.append(study.ask(fixed_distributions=dists))
                 to_ask -= 1
             self._evaluate(study, batch)
+            self.trials_run += len(batch)
+        self.own_seconds = time.perf_counter() - start - self.launch_seconds
         return study
+
+    def timing(self) -> str:
+        """The search's own time per trial (sampling, storage, bookkeeping) against its runs'."""
+        if not self.trials_run:
+            return "search: no trial ran in this invocation"
+        own, runs = self.own_seconds / self.trials_run, self.launch_seconds / self.trials_run
+        share = f" ({100 * own / runs:.2f}% of it)" if runs > 0 else ""
+        return f"search: per trial, the runs took {runs:.1f} s and the search itself {1000 * own:.0f} ms{share}"
 
     # -- one batch
 
@@ -133,7 +147,9 @@ class Search:
         n = len(seeds)
         for start, group in _consecutive(batch):
             overrides = [self.job_overrides(t.params, s) for t in group for s in seeds]
+            began = time.perf_counter()
             self.launcher.launch(overrides, initial_job_idx=start * n)
+            self.launch_seconds += time.perf_counter() - began
         self._record_jobs(batch)
         for trial in batch:
             runs = [self._metrics(d) for d in trial_dirs(trial.number, n)]
