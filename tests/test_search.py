@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from sim.config.preflight import PreflightError, check_command
 from sim.errors import ConfigError
+from sim.report.search import search_section
 from sim.sweep.search import Search, open_study, trial_dirs
 from sim.sweep.search_results import pareto_numbers, write_search_results
 from sim.sweep.search_settings import settings_from
@@ -160,6 +161,12 @@ def test_the_search_finds_a_known_optimum_and_writes_its_results(tmp_path):
     rows = (tmp_path / "trials.csv").read_text().splitlines()
     assert len(rows) == 31 and rows[0].startswith("trial,state,strategy.exploration,value,churned_share")
     assert json.loads((tmp_path / "best.json").read_text())["value"]["trial"] == best.number
+    # The report's section reads the files back: the front, the best trial, the chart.
+    section = search_section(tmp_path, tmp_path / "charts")
+    assert len(section["front"].rows) == 1 and section["front"].rows[0][0].main == f"t{best.number}"
+    assert section["best"].rows[0][1].main == f"t{best.number}"
+    assert (tmp_path / "charts" / "search_front.png").is_file() and section["chart"]["svg"].startswith("<svg")
+    assert search_section(tmp_path / "charts", tmp_path) is None  # no search there
 
 
 def test_the_same_search_gives_the_same_trials(tmp_path):

@@ -61,6 +61,7 @@ def test_the_search_finds_the_cadence_that_sends_the_most_emails(tmp_path):
     run = tmp_path / "sweep" / row["dirs"]
     assert (run / "metrics.json").is_file() and (run / ".hydra" / "overrides.yaml").is_file()
     assert "sweep: 25 of 25 runs complete in" in done.stdout and "report: " in done.stdout
+    assert '<section id="search">' in (tmp_path / "sweep" / "report.html").read_text()
     strategies = list((tmp_path / "sweep" / "strategies" / "strategy").glob("*.yaml"))
     assert len(strategies) == 1 and "cadence: 1d" in strategies[0].read_text()
 

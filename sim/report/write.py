@@ -17,6 +17,7 @@ from sim.report.collect import collect
 from sim.report.data import write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
+from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 
@@ -62,7 +63,10 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     tables = [p.name for p in write_tables(summary, sweep_dir) + write_sweep_data(sweep, sweep_dir)]
     charts = draw_all(summary, sweep_dir / CHARTS_DIR)
     seed, stories, followed = _stories(summary)
-    html = render_report(summary, charts, stories, tables, seed=seed, followed=followed, template=template)
+    search = search_section(sweep_dir, sweep_dir / CHARTS_DIR)  # None unless the sweep is a search
+    html = render_report(
+        summary, charts, stories, tables, seed=seed, followed=followed, template=template, search=search
+    )
     out = sweep_dir / REPORT_FILE
     tmp = out.with_name(f".{REPORT_FILE}.tmp-{os.getpid()}")
     tmp.write_text(html, encoding="utf-8")

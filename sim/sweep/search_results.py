@@ -11,7 +11,8 @@
 * ``strategies/strategy/<name>.yaml``: the settings of each trial of the front as a strategy
   file, run by name with ``prepersona hydra.searchpath=[file://<sweep dir>/strategies]
   strategy=<name>``;
-* ``search.txt``: the summary printed at the end.
+* ``search.txt``: the summary printed at the end;
+* ``search.json``: the search's settings and the strategy files' names, for the report.
 
 Everything is computed from the study and the runs' files, so the same study gives the same
 files.
@@ -120,11 +121,11 @@ def _importance(study, settings) -> list[dict]:
     return rows
 
 
-def _strategy_files(search, table, sweep_dir: Path) -> list[str]:
-    """Write the front's settings as strategy files; returns their names."""
+def _strategy_files(search, table, sweep_dir: Path) -> dict[str, str]:
+    """Write the front's settings as strategy files; returns their names by trial number."""
     roots = {"strategy", "campaign"} | {k.split(".")[0] for k in search.dims}
     out_dir = sweep_dir / STRATEGY_DIR / "strategy"
-    names = []
+    names: dict[str, str] = {}
     for _, row in table[table["pareto"]].iterrows():
         first = row["dirs"].split()[0] if row["dirs"] else None
         cfg_file = sweep_dir / str(first) / ".hydra" / "config.yaml" if first else None
@@ -145,7 +146,7 @@ def _strategy_files(search, table, sweep_dir: Path) -> list[str]:
         )
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{name}.yaml").write_text(text, encoding="utf-8")
-        names.append(name)
+        names[str(int(row["trial"]))] = name
     return names
 
 
@@ -196,6 +197,17 @@ def write_search_results(study, search) -> str:
         sweep_dir / "importance.csv", index=False
     )
     names = _strategy_files(search, table, sweep_dir)
+    # What the report's section on the search reads back (sim.report.search).
+    info = {
+        "objectives": settings.objectives,
+        "constraints": [str(c) for c in settings.constraints],
+        "seeds": list(settings.seeds),
+        "n_trials": settings.n_trials,
+        "sampler": settings.sampler_name,
+        "levers": list(search.dims),
+        "strategies": names,
+    }
+    (sweep_dir / "search.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
 
     states = table["state"].value_counts().to_dict()
     done = sum(n for s, n in states.items() if s in ("COMPLETE", "FAIL", "PRUNED"))
@@ -216,6 +228,7 @@ def write_search_results(study, search) -> str:
         shares = [f"{r['lever']} {r['importance']:.2f}" for r in importance if r["objective"] == m]
         if shares:
             lines.append(f"search: importance for {m}: {', '.join(shares)}")
+    names = list(names.values())
     if names:
         lines.append(
             f"search: the front as strategies: prepersona hydra.searchpath=[file://{sweep_dir / STRATEGY_DIR}] "
