@@ -32,7 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.results import METRICS_FILE
 from sim.safety import outputs
 from sim.sweep.search_settings import SearchSettings, settings_from
-from sim.sweep.search_space import Dimension, distributions, override_line, parse_space
+from sim.sweep.search_space import distributions, override_line, parse_space
 
 __all__ = ["STUDY_FILE", "STUDY_NAME", "Search", "open_study", "make_sampler", "trial_dirs"]
 
@@ -159,7 +159,7 @@ class Search:
                 study.tell(trial, state=_state("FAIL"))
                 log.warning("search: trial %d failed (a run wrote no metrics.json)", trial.number)
                 continue
-            means = {m: sum(float(r[m]) for r in runs) / n for m in self._metrics_used()}
+            means = {m: sum(float(r[m]) for r in runs) / n for m in self.metrics_used()}
             trial.set_user_attr("means", means)
             violations = [c.violation(means[c.metric]) for c in self.settings.constraints]
             trial.set_user_attr("constraints", violations)
@@ -172,7 +172,8 @@ class Search:
                 continue
             study.tell(trial, values)
 
-    def _metrics_used(self) -> list[str]:
+    def metrics_used(self) -> list[str]:
+        """The objectives, then the constrained metrics that are not objectives."""
         used = list(self.settings.objectives)
         used += [c.metric for c in self.settings.constraints if c.metric not in used]
         return used
@@ -214,9 +215,3 @@ def _state(name: str):
     from optuna.trial import TrialState
 
     return getattr(TrialState, name)
-
-
-def dimensions_of(node: dict, arguments: list[str]) -> dict[str, Dimension]:
-    """The dimensions a search sweeper's node and the command line define (for the results)."""
-    params = node.get("params") or {}
-    return parse_space([f"{k}={v}" for k, v in params.items()] + list(arguments))[0]

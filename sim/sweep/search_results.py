@@ -48,7 +48,7 @@ def trial_table(study, search):
         for key, dim in search.dims.items():
             value = t.params.get(key)
             row[key] = None if value is None else override_line(dim, value).split("=", 1)[1]
-        for metric in search._metrics_used():
+        for metric in search.metrics_used():
             row[metric] = means.get(metric, math.nan)
         row["feasible"] = _feasible(t)
         row["pareto"] = t.number in front

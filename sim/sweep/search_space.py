@@ -28,7 +28,15 @@ from sim.config.params import range_of
 from sim.config.schema import Config
 from sim.errors import ConfigError
 
-__all__ = ["Dimension", "parse_space", "schema_field", "check_dimension", "distributions", "override_line"]
+__all__ = [
+    "Dimension",
+    "parse_space",
+    "schema_field",
+    "check_dimension",
+    "bound_lines",
+    "distributions",
+    "override_line",
+]
 
 
 @dataclasses.dataclass(frozen=True)
