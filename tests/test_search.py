@@ -242,6 +242,7 @@ def test_the_preflight_checks_a_search_without_expanding_it(tmp_path):
         ),
         ("hydra.sweeper.n_trials=0", "hydra.sweeper.n_trials=0 is not allowed: a whole number >= 1 (trials to run)"),
         ("seed=4", "seed='4' is not allowed: hydra.sweeper.seeds (every trial runs those seeds)"),
+        ("population.size=0", "population.size=0 is not allowed: >= 1"),  # the base config, as any job's
     ],
 )
 def test_bad_input_stops_the_preflight_in_one_line(tmp_path, extra, message):
