@@ -90,6 +90,7 @@ GOOD = {"objectives": {"value": "maximize"}, "n_trials": 3, "seeds": [0, 1]}
         ({"constraints": ["churned_share < 0.1"]}, "'metric <= number'"),
         ({"constraints": ["churn <= 0.1"]}, "a metric of metrics.json"),
         ({"sampler": "cmaes"}, "one of auto, tpe, nsga2, random"),
+        ({"population_size": 1}, "a whole number >= 2"),
     ],
 )
 def test_bad_settings_are_refused_in_one_line(change, reason):
@@ -102,6 +103,10 @@ def test_sampler_auto_is_nsga2_for_several_objectives_and_tpe_for_one():
     assert settings_from(GOOD).sampler_name == "tpe"
     two = settings_from({**GOOD, "objectives": {"value": "maximize", "trust_mean_end": "maximize"}})
     assert two.sampler_name == "nsga2" and two.directions == ["maximize", "maximize"]
+    # NSGA-II's generation: a quarter of the trials, between 4 and 50, unless given.
+    assert (two.generation, settings_from({**GOOD, "n_trials": 400}).generation) == (4, 50)
+    assert settings_from({**GOOD, "n_trials": 40}).generation == 10
+    assert settings_from({**GOOD, "population_size": 7}).generation == 7
 
 
 # --------------------------------------------------------------------------- the study loop

@@ -49,7 +49,7 @@ def make_sampler(settings: SearchSettings):
 
     name = settings.sampler_name
     if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=settings.sampler_seed)
+        return optuna.samplers.NSGAIISampler(population_size=settings.generation, seed=settings.sampler_seed)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=settings.sampler_seed)
     return optuna.samplers.RandomSampler(seed=settings.sampler_seed)

@@ -25,6 +25,8 @@ class SearchSweeperConf:
     # auto (NSGA-II for several objectives, TPE for one), tpe, nsga2, random
     sampler: str = "auto"
     sampler_seed: int = 0
+    # NSGA-II's generation (null: a quarter of the trials, between 4 and 50)
+    population_size: Any = None
     n_trials: int = 20
     # the seeds every trial runs (common random numbers); a trial's outcome is their mean
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])

@@ -5,7 +5,8 @@
 be feasible; ``seeds`` are the seeds every trial runs (the same for all trials: common random
 numbers), and a trial's outcome on a metric is its mean over them; ``n_trials`` trials are
 run in all; ``sampler`` is ``auto`` (NSGA-II for several objectives, TPE for one), ``tpe``,
-``nsga2`` or ``random``, seeded by ``sampler_seed``; ``trials_at_once`` trials are launched
+``nsga2`` or ``random``, seeded by ``sampler_seed`` (NSGA-II evolves generations of
+``population_size`` trials, by default a quarter of the trials); ``trials_at_once`` trials are launched
 together (default: enough to keep the launcher's jobs busy).
 
 :func:`settings_from` refuses bad input in one line (:class:`sim.errors.ConfigError`) before
@@ -79,6 +80,16 @@ class SearchSettings:
     n_trials: int
     seeds: tuple[int, ...]
     trials_at_once: int | None
+    population_size: int | None = None
+
+    @property
+    def generation(self) -> int:
+        """NSGA-II's population: as given, else a quarter of the trials between 4 and 50, so
+        that even a small search evolves over a few generations (Optuna's 50 would leave a
+        search of 40 trials at its random first generation)."""
+        if self.population_size is not None:
+            return self.population_size
+        return min(50, max(4, self.n_trials // 4))
 
     @property
     def directions(self) -> list[str]:
@@ -144,6 +155,9 @@ def settings_from(node: Mapping[str, Any]) -> SearchSettings:
     at_once = node.get("trials_at_once")
     if at_once is not None and (not _whole(at_once) or at_once < 1):
         raise ConfigError(_key("trials_at_once"), at_once, "a whole number >= 1, or null")
+    population = node.get("population_size")
+    if population is not None and (not _whole(population) or population < 2):
+        raise ConfigError(_key("population_size"), population, "a whole number >= 2 (NSGA-II's generation), or null")
     sampler_seed = node.get("sampler_seed", 0)
     if not _whole(sampler_seed) or sampler_seed < 0:
         raise ConfigError(_key("sampler_seed"), sampler_seed, "a whole number >= 0")
@@ -155,6 +169,7 @@ def settings_from(node: Mapping[str, Any]) -> SearchSettings:
         n_trials=int(n_trials),
         seeds=tuple(int(s) for s in seeds),
         trials_at_once=at_once,
+        population_size=population,
     )
 
 
