@@ -255,3 +255,11 @@ def test_bad_input_stops_the_preflight_in_one_line(tmp_path, extra, message):
         _check(tmp_path, extra)
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
     assert not (tmp_path / "sweep").exists()
+
+
+def test_a_search_sweep_counts_its_trials_times_seeds_as_runs():
+    from sim.sweep.callback import sweep_size
+    from sim.sweep.search_config import SWEEPER_TARGET
+
+    config = OmegaConf.create({"hydra": {"sweeper": {"_target_": SWEEPER_TARGET, "n_trials": 5, "seeds": [0, 1, 2]}}})
+    assert sweep_size(config) == 15
