@@ -93,7 +93,8 @@ config_packages = ["sim.configs"] + sorted(
 data_packages = [*config_packages, "sim.experiments"]
 
 setup(
-    packages=[*find_packages(include=["sim", "sim.*"]), *data_packages],
+    # hydra_plugins.prepersona_search: the search sweeper (Hydra instantiates plugins from there only).
+    packages=[*find_packages(include=["sim", "sim.*"]), "hydra_plugins.prepersona_search", *data_packages],
     package_dir={"sim.configs": "configs", "sim.experiments": "experiments"},
     package_data={"sim.core": ["*.pyi"], "sim.calibration": ["*.yaml"], **{p: ["*.yaml"] for p in data_packages}},
     exclude_package_data={"sim.core": ["*.c", "*.pyx", "*.pxd", "*.pxi", "*.html"]},

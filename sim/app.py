@@ -40,6 +40,7 @@ from sim.scenario import Scenario
 from sim.summary import format_summary
 from sim.sweep import callback
 from sim.sweep.resume import COMPLETE, CONFIG_HASH, config_hash, discard_results, run_status
+from sim.sweep.search_config import register as register_search
 from sim.uncertainty.worlds import apply_world, world_metrics
 
 __all__ = ["main", "run_job", "run_config"]
@@ -49,6 +50,7 @@ log = logging.getLogger("prepersona")
 register_resolvers()
 register_schemas()
 register_experiments()
+register_search()
 
 
 def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
@@ -194,6 +196,13 @@ def _begin(plan) -> None:
         "config_name": plan.config_name,
         "invocation": secrets.token_hex(4),
     }
+    if plan.multirun and plan.search:
+        # A search's runs are listed as its trials run (sim.sweep.search); a resumed one keeps them.
+        existing = outputs.read_manifest(plan.out_dir) or {}
+        jobs = existing.get("jobs", []) if existing.get("id") == plan.ident else []
+        data = {**common, "kind": outputs.SWEEP, "code": {"package": package}, "jobs": jobs, "search": True}
+        outputs.write_manifest(plan.out_dir, data)
+        return
     if plan.multirun:
         jobs = [
             {"dir": d, "overrides": j.task_overrides, CONFIG_HASH: j.config_hash}

@@ -57,7 +57,8 @@ def test_an_experiment_sets_what_it_is_about():
         (
             ["experiment=nosuch"],
             "experiment=nosuch is not allowed: no such option; available options: "
-            "creepy_vs_transparent, email_cadence, retarget_caps, robust_frontier, strategy_frontier, toilet_seat",
+            "creepy_vs_transparent, email_cadence, retarget_caps, robust_frontier, strategy_frontier, toilet_seat, "
+            "tune_recommend",
         ),
         (["experiment=toilet_seat", "strategy=nosuch"], "strategy=nosuch is not allowed: no such option"),
         (["experiment=email_cadence", "campaign.scheduled.newsletter.cadence=0d"], "cadence='0d'"),

@@ -96,3 +96,5 @@ def test_a_build_ships_the_configs_the_experiments_and_the_stubs(tmp_path):
     assert stubs == {f"sim/core/{p.name}" for p in (ROOT / "sim" / "core").glob("*.pyi")}
     assert "sim/core/_firm.pyi" in stubs and not (tmp_path / "benchmarks").exists()
     assert (tmp_path / "sim" / "report" / "report.html.j2").is_file()  # the report's page template
+    # The search sweeper's plugin class: Hydra instantiates plugins from hydra_plugins only.
+    assert (tmp_path / "hydra_plugins" / "prepersona_search" / "__init__.py").is_file()

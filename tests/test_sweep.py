@@ -159,7 +159,8 @@ def test_an_unknown_experiment_lists_the_experiments(tmp_path):
     assert proc.returncode == 2 and not proc.stdout
     assert proc.stderr.strip() == (
         "prepersona: error: experiment=strategy_frontiers is not allowed: no such option; available options: "
-        "creepy_vs_transparent, email_cadence, retarget_caps, robust_frontier, strategy_frontier, toilet_seat"
+        "creepy_vs_transparent, email_cadence, retarget_caps, robust_frontier, strategy_frontier, toilet_seat, "
+        "tune_recommend"
     )
     assert not any(tmp_path.iterdir())
 

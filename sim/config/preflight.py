@@ -61,6 +61,9 @@ GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior
 MAX_JOBS = 10_000
 """Sweeps larger than this are refused (almost always a mistake in a range)."""
 
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+"""Hydra's sweeper that enumerates every combination; the preflight expands its jobs itself."""
+
 
 class PreflightError(Exception):
     """A one-line, user-facing reason why the command line cannot run."""
@@ -166,9 +169,11 @@ def _hydra_context():
 
     from sim.config.experiments import register_experiments
     from sim.config.schema import register_schemas
+    from sim.sweep.search_config import register as register_search
 
     register_schemas()
     register_experiments()
+    register_search()
     register_resolvers()
     GlobalHydra.instance().clear()
     try:
@@ -440,6 +445,10 @@ class _Master:
     params: list[str]
     worlds: list[str] = dataclasses.field(default_factory=list)
     """The world dimension the sweep gains (``uncertainty.world=range(K)``, :mod:`sim.uncertainty.worlds`)."""
+    sweeper: str = BASIC_SWEEPER
+    """The sweeper's class (``hydra.sweeper._target_``)."""
+    search: list[str] | None = None
+    """A sampling sweeper's identity: its settings and search space (set by :func:`_search_jobs`)."""
 
 
 def _master(overrides: list[str], config_name: str) -> _Master:
@@ -453,7 +462,8 @@ def _master(overrides: list[str], config_name: str) -> _Master:
         raise PreflightError(_one_line(exc, overrides)) from exc
     _use_search_path(cfg)
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-    return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()])
+    sweeper = str(OmegaConf.select(cfg, "hydra.sweeper._target_", default=BASIC_SWEEPER))
+    return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()], sweeper)
 
 
 def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = "config") -> list[list[str]]:
@@ -473,6 +483,14 @@ def _plan(overrides: list[str], multirun: bool, config_name: str) -> tuple[list[
     _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
     master = _master(overrides, config_name)
     sweep = multirun or master.multirun
+    if sweep and master.sweeper != BASIC_SWEEPER:
+        worlds = OmegaConf.select(master.cfg, "uncertainty.worlds", default=0)
+        if worlds:
+            raise PreflightError(
+                f"uncertainty.worlds={worlds} is not allowed with a search sweeper: a search evaluates every trial "
+                "on the same config; search within one world, or compare settings across worlds with the basic sweeper"
+            )
+        return _search_jobs(overrides, master), master, sweep
     master.worlds = _world_sweep(master, overrides, sweep)
     # Appended after the command line, as check_command pins it for Hydra: the same job order.
     return expand_jobs(overrides + master.worlds, sweep, master.params if sweep else ()), master, sweep
@@ -498,6 +516,58 @@ def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str
         return world_sweep(config, sweep, keys & {WORLD_KEY})
     except ConfigError as exc:
         raise PreflightError(str(exc)) from exc
+
+
+def _search_jobs(overrides: list[str], master: _Master) -> list[list[str]]:
+    """The jobs that check a sampling sweeper's command: the base config, then each dimension
+    of its search space at its bounds (every choice), the others at their first value.
+
+    A sampler decides its jobs as it runs, so they are not expanded here: the base config and
+    the bounds are composed and validated like any job, each interval's bounds are checked
+    against the key's range in the schema (:mod:`sim.sweep.search_space`), and the search
+    sweeper's own settings (objectives, constraints, trials, seeds) are checked.  The sweeper
+    expands the search itself.  Hydra must be initialized.
+    """
+    from sim.sweep.search_config import SWEEPER_TARGET
+    from sim.sweep.search_settings import settings_from
+    from sim.sweep.search_space import bound_lines, check_dimension, parse_space
+
+    lines = [*master.params, *overrides]
+    parsed = _parse(lines)
+    _check_hydra_overrides(parsed)
+    hydra_lines = [o.input_line for o in parsed if o.is_hydra_override()]
+    task_lines = [o.input_line for o in parsed if not o.is_hydra_override()]
+    _check_override_keys(task_lines)
+    node = OmegaConf.to_container(master.cfg.hydra.sweeper, resolve=True)
+    try:
+        dims, fixed = parse_space(task_lines)
+        for dim in dims.values():
+            check_dimension(dim)
+        seeds: list[int] = []
+        ident = [*fixed, *(d.line for d in dims.values())]
+        if master.sweeper == SWEEPER_TARGET:
+            settings = settings_from(node)
+            seeds = list(settings.seeds)
+            for line in (*fixed, *(d.line for d in dims.values())):
+                if line.split("=", 1)[0].lstrip("+~") == "seed":
+                    raise ConfigError(
+                        "seed", line.split("=", 1)[1], "hydra.sweeper.seeds (every trial runs those seeds)"
+                    )
+            ident.append("search:" + json.dumps(settings.identity(), sort_keys=True))
+    except ConfigError as exc:
+        raise PreflightError(str(exc)) from exc
+    except PreflightError:
+        raise
+    except Exception as exc:
+        raise PreflightError(_one_line(exc, lines)) from exc
+    master.search = ident
+    firsts = {k: bound_lines(d)[0] for k, d in dims.items()}
+    base = [*fixed, *firsts.values(), *([f"seed={seeds[0]}"] if seeds else [])]
+    jobs = [base]
+    for key, dim in dims.items():
+        for line in bound_lines(dim)[1:]:
+            jobs.append([line if x == firsts[key] else x for x in base])
+    return [hydra_lines + job for job in jobs]
 
 
 def preflight(overrides: list[str], multirun: bool = False, config_name: str = "config") -> int:
@@ -813,6 +883,8 @@ class Plan:
     """Estimated peak memory of the jobs at once, bytes."""
     pinned: list[str]
     """The override that makes Hydra write exactly where this plan was checked."""
+    search: bool = False
+    """A sampling sweeper's: ``jobs`` are the checked bounds, its runs are decided as it goes."""
 
 
 def check_command(
@@ -854,7 +926,15 @@ def check_command(
             out_dir = _resolve(hydra, "sweep.dir" if sweep else "run.dir")
             at_once = _jobs_at_once(hydra, len(jobs)) if sweep else 1
             command = outputs.command_line(overrides, multirun)
-            if sweep:
+            if master.search is not None:
+                if not default_subdir:
+                    raise ConfigError(
+                        "hydra.sweep.subdir", subdir_raw, "${hydra.job.num} in a search (its runs are numbered)"
+                    )
+                at_once = _jobs_at_once(hydra, MAX_JOBS)
+                ident = outputs.identity(outputs.SWEEP, config_name, [(None, master.search)])
+                outputs.check_output_dir("hydra.sweep.dir", out_dir, outputs.SWEEP, ident, command)
+            elif sweep:
                 ident = outputs.identity(
                     outputs.SWEEP, config_name, [(s, j.task_overrides) for s, j in zip(subdirs, jobs)]
                 )
@@ -880,6 +960,7 @@ def check_command(
         at_once=at_once,
         memory=memory,
         pinned=pinned,
+        search=master.search is not None,
     )
 
 

@@ -105,6 +105,7 @@ def render_report(
     followed: tuple[int, dict[str, str]] | None = None,
     template: Path | str | None = None,
     robust: dict | None = None,
+    search: dict | None = None,
 ) -> str:
     """The whole page as a string.
 
@@ -112,7 +113,7 @@ def render_report(
     each setting's lowest seed); ``followed`` is one customer number and its story per setting
     label; ``tables`` names the table files written next to the report; ``now`` is the time
     printed as the report's date (default: now); ``template`` a page template to use instead of
-    :data:`TEMPLATE`.
+    :data:`TEMPLATE`; ``search`` the section on a search (:func:`sim.report.search.search_section`).
 
     Raises
     ------
@@ -129,6 +130,7 @@ def render_report(
         keep_trailing_newline=True,
     )
     context = page_context(summary, charts, stories, tables, now=now, seed=seed, followed=followed, robust=robust)
+    context["search"] = _search(search)
     return env.get_template(path.name).render(**context)
 
 
@@ -193,6 +195,13 @@ def _seeds_fact(runs, replicates: list) -> tuple[str, str, bool]:
     seeds = sorted({r.seed for r in runs})
     text = f"{len(worlds)} plausible worlds × {len(seeds)} seed{_s(len(seeds))} ({', '.join(map(str, seeds))})"
     return ("worlds and seeds", text, False)
+
+
+def _search(section: dict | None) -> dict | None:
+    """The search's section with its chart's SVG marked safe to inline."""
+    if section is None or section.get("chart") is None:
+        return section
+    return {**section, "chart": {**section["chart"], "svg": Markup(section["chart"]["svg"])}}
 
 
 def _facts(summary: Summary, now: _dt.datetime, tables: list[str]) -> list[tuple[str, str, bool]]:

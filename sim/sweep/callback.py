@@ -41,7 +41,11 @@ def failed_runs() -> list[str]:
 def sweep_size(config: DictConfig) -> int | None:
     """The number of runs of the sweep ``config`` describes (None when it cannot be told)."""
     from sim.config.preflight import PreflightError, expand_jobs
+    from sim.sweep.search_config import SWEEPER_TARGET
 
+    if OmegaConf.select(config, "hydra.sweeper._target_") == SWEEPER_TARGET:
+        n_trials, seeds = config.hydra.sweeper.n_trials, config.hydra.sweeper.seeds
+        return n_trials * len(seeds) if isinstance(n_trials, int) else None
     params = OmegaConf.select(config, "hydra.sweeper.params") or {}
     try:
         return len(expand_jobs(list(config.hydra.overrides.task), True, [f"{k}={v}" for k, v in params.items()]))
