@@ -263,3 +263,11 @@ def test_a_search_sweep_counts_its_trials_times_seeds_as_runs():
 
     config = OmegaConf.create({"hydra": {"sweeper": {"_target_": SWEEPER_TARGET, "n_trials": 5, "seeds": [0, 1, 2]}}})
     assert sweep_size(config) == 15
+
+
+def test_plausible_worlds_are_refused_with_a_search(tmp_path):
+    # A search compares trials on one config; worlds would turn each trial into a different model.
+    with pytest.raises(PreflightError) as info:
+        _check(tmp_path, "uncertainty.worlds=4")
+    assert "uncertainty.worlds=4 is not allowed with a search sweeper" in str(info.value)
+    assert "\n" not in str(info.value) and not (tmp_path / "sweep").exists()

@@ -463,7 +463,7 @@ def _master(overrides: list[str], config_name: str) -> _Master:
     _use_search_path(cfg)
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
     sweeper = str(OmegaConf.select(cfg, "hydra.sweeper._target_", default=BASIC_SWEEPER))
-    return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()], sweeper)
+    return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()], sweeper=sweeper)
 
 
 def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = "config") -> list[list[str]]:
