@@ -19,3 +19,10 @@ def small_config():
         return compose_config([*SMALL, *overrides])
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first, in their collected order, then the rest: spread over workers
+    (``-n auto``), the longest tests (a wheel install, command-line sweeps) then start at
+    once beside the fast ones instead of running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
