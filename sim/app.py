@@ -38,7 +38,7 @@ from sim.safety.fingerprint import module_fingerprints, package_fingerprint
 from sim.safety.imports import secure_import_path, use_search_path, user_modules
 from sim.scenario import Scenario
 from sim.summary import format_summary
-from sim.sweep import callback
+from sim.sweep import callback, compose
 from sim.sweep.resume import COMPLETE, CONFIG_HASH, config_hash, discard_results, run_status
 from sim.sweep.search_config import register as register_search
 from sim.uncertainty.worlds import apply_world, world_metrics
@@ -51,6 +51,7 @@ register_resolvers()
 register_schemas()
 register_experiments()
 register_search()
+compose.install()  # a sweep's jobs composed once per combination of config groups
 
 
 def run_config(cfg, out_dir: Path, *, progress: bool | None = None) -> dict:
@@ -279,6 +280,8 @@ def _prepare(argv: list[str]):
     except PreflightError as exc:
         print(f"prepersona: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    # The sweeper need not compose these jobs again before launching them (sim.sweep.compose).
+    compose.checked_by_preflight(job.task_overrides for job in plan.jobs)
     interrupts.checkpoint()
     try:
         _begin(plan)

@@ -1,0 +1,162 @@
+"""Composing a sweep's jobs once per combination of config groups, not once per job.
+
+Hydra composes every job of a sweep from the config files: it reads and merges about a dozen
+YAML files and the schema, about 0.23 s of a core per job.  It does so twice per job (the
+sweeper composes each job in the parent process to check it can be composed, then the
+launcher composes it again where the job runs), so a sweep of 1 000 short runs spent minutes
+composing, the parent's share of it before the first job started.
+
+The jobs of a sweep mostly differ in plain values (``seed=3``, ``customer.trust.gain=0.2``)
+on top of a few combinations of config groups (``strategy=recommend``).  :func:`install`
+replaces Hydra's ``ConfigLoaderImpl.load_sweep_config`` in this process by
+:func:`load_sweep_config`, which composes each combination of group choices and Hydra settings
+through Hydra once, keeps it, and makes each job from a copy of it with the job's plain values
+applied by Hydra's own function for command-line overrides
+(``ConfigLoaderImpl._apply_overrides_to_config``), its ``hydra.overrides`` and
+``hydra.job.override_dirname`` set as Hydra sets them.  The result is the config Hydra would
+compose (tests compare the two, YAML for YAML, over every shipped experiment's jobs).
+Anything else, an added (``+key``) or deleted (``~key``) key, a sweep left in a job, a
+Hydra setting that only some jobs carry, a key given twice, goes to Hydra unchanged.
+
+Every launcher and sweeper composes through this method, so the saving holds for the joblib,
+basic and submitit launchers alike; a job running on another machine installs it when it
+imports :mod:`sim.app` for its task function.
+
+The sweeper also composes every job of a batch in the parent process before it launches any
+(``Sweeper.validate_batch_is_legal``, to fail early), while the workers wait.  ``prepersona``
+has composed and checked every job of the command line already (its preflight,
+:func:`sim.config.preflight.check_command`), so a batch whose jobs are all among those
+(:func:`checked_by_preflight`) is not composed again; any other job (a search's trials) is.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from typing import Any
+
+__all__ = ["install", "load_sweep_config", "validate_batch_is_legal", "checked_by_preflight", "cache_info"]
+
+MAX_BASES = 64
+"""Compositions kept per process (least recently used first out); a sweep rarely has more
+combinations of config groups than this."""
+
+_bases: OrderedDict[tuple, Any] = OrderedDict()
+_stats = {"composed": 0, "reused": 0, "whole": 0}
+_hydra_load_sweep_config = None  # Hydra's own methods, kept by install()
+_hydra_validate_batch = None
+_checked: frozenset[tuple[str, ...]] = frozenset()
+
+
+def cache_info() -> dict[str, int]:
+    """How jobs were composed in this process: ``composed`` (a new combination of groups, through
+    Hydra), ``reused`` (from a kept one), ``whole`` (through Hydra as a whole, see the module)."""
+    return dict(_stats, kept=len(_bases))
+
+
+def install() -> None:
+    """Make Hydra compose sweep jobs through :func:`load_sweep_config` and check batches through
+    :func:`validate_batch_is_legal` (idempotent)."""
+    global _hydra_load_sweep_config, _hydra_validate_batch
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.plugins.sweeper import Sweeper
+
+    if _hydra_load_sweep_config is None:
+        _hydra_load_sweep_config = ConfigLoaderImpl.load_sweep_config
+        ConfigLoaderImpl.load_sweep_config = load_sweep_config
+    if _hydra_validate_batch is None:
+        _hydra_validate_batch = Sweeper.validate_batch_is_legal
+        Sweeper.validate_batch_is_legal = validate_batch_is_legal
+
+
+def checked_by_preflight(jobs) -> None:
+    """Record the task overrides (an iterable of lists of str) of every job the preflight has
+    composed and checked in this process, replacing those recorded before."""
+    global _checked
+    _checked = frozenset(tuple(job) for job in jobs)
+
+
+def validate_batch_is_legal(self, batch) -> None:
+    """Hydra's ``Sweeper.validate_batch_is_legal``, except for a batch the preflight checked."""
+    if batch and all(tuple(job) in _checked for job in batch):
+        return
+    _hydra_validate_batch(self, batch)
+
+
+def _split(loader, master_config, sweep_overrides: list[str]):
+    """(structural lines, parsed plain-value overrides, every parsed override) of a job, or None
+    when the job must be composed as a whole.  Structural: a config group's choice (``strategy=recommend``,
+    ``hydra/launcher=basic``, ``population@x=y``) and the master's Hydra settings."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides=list(sweep_overrides))
+    except Exception:
+        return None  # Hydra says what is wrong with it
+    groups = set(master_config.hydra.runtime.choices.keys())
+    structural, values, seen = [], [], set()
+    for o in parsed:
+        key = o.key_or_group
+        if key in seen:
+            return None  # the last one wins in Hydra; not worth reproducing here
+        seen.add(key)
+        if o.is_hydra_override():
+            return None  # a Hydra setting of this job only (the master's come separately)
+        if o.is_sweep_override() or o.is_add() or o.is_delete() or o.is_force_add():
+            return None
+        if o.package is not None or "/" in key or key in groups:
+            structural.append(o.input_line)
+        else:
+            values.append(o)
+    return structural, values, parsed
+
+
+def load_sweep_config(self, master_config, sweep_overrides: list[str]):
+    """Hydra's ``ConfigLoaderImpl.load_sweep_config``, composing each combination of groups once
+    (see the module docstring); the same config, the same exceptions."""
+    import os
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+    from omegaconf import OmegaConf, open_dict
+
+    split = _split(self, master_config, sweep_overrides)
+    if split is None:
+        _stats["whole"] += 1
+        return _hydra_load_sweep_config(self, master_config, sweep_overrides)
+    structural, values, parsed = split
+    hydra_overrides = list(OmegaConf.to_container(master_config.hydra.overrides.hydra))
+    # The loader itself is a new object in every job of a process pool (unpickled with the
+    # job); what it composes from is its search path.
+    search_path = tuple((p.provider, p.path) for p in self.get_search_path().get_path())
+    key = (
+        search_path,
+        master_config.hydra.job.config_name,
+        tuple(hydra_overrides),
+        tuple(structural),
+        os.getcwd(),
+    )
+    base = _bases.get(key)
+    if base is None:
+        base = _hydra_load_sweep_config(self, master_config, structural)
+        _bases[key] = base
+        while len(_bases) > MAX_BASES:
+            _bases.popitem(last=False)
+        _stats["composed"] += 1
+    else:
+        _bases.move_to_end(key)
+        _stats["reused"] += 1
+    cfg = copy.deepcopy(base)
+    # Hydra applies the command line's plain values after composing, in order, with this
+    # function; the structural lines are the base's.
+    ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+    with open_dict(cfg.hydra):
+        # Every override of the job is the app's here (its Hydra settings are the master's).
+        cfg.hydra.overrides.task = [o.input_line for o in parsed]
+        cfg.hydra.job.override_dirname = get_overrides_dirname(
+            overrides=parsed,
+            kv_sep=cfg.hydra.job.config.override_dirname.kv_sep,
+            item_sep=cfg.hydra.job.config.override_dirname.item_sep,
+            exclude_keys=cfg.hydra.job.config.override_dirname.exclude_keys,
+        )
+    OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
+    return cfg

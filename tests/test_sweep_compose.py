@@ -1,0 +1,132 @@
+"""Sweep jobs composed once per combination of config groups (sim.sweep.compose) are the
+configs Hydra composes, YAML for YAML; and a batch the preflight checked is not composed again."""
+
+from __future__ import annotations
+
+import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import ConfigCompositionException
+from hydra.plugins.sweeper import Sweeper
+from omegaconf import OmegaConf
+
+from sim.config.experiments import experiment_files
+from sim.config.preflight import _compose, _hydra_context, _is_hydra_line, sweep_plan
+from sim.sweep import compose
+
+compose.install()
+
+EXPERIMENTS = sorted(name for name in experiment_files() if name != "tune_recommend")
+"""Every shipped experiment of the basic sweeper (tune_recommend's trials are tested below)."""
+
+
+def hydra_compose(loader, master, job):
+    """The config Hydra itself composes for ``job``."""
+    return compose._hydra_load_sweep_config(loader, master, job)
+
+
+def sample(jobs: list[list[str]], per_combination: int = 2) -> list[list[str]]:
+    """A few jobs of every combination of group choices, so that some reuse a kept composition."""
+    seen: dict[tuple, int] = {}
+    picked = []
+    for job in jobs:
+        groups = tuple(line for line in job if line.split("=")[0] in ("strategy", "campaign", "population"))
+        if seen.get(groups, 0) < per_combination:
+            seen[groups] = seen.get(groups, 0) + 1
+            picked.append(job)
+    return picked[:4]
+
+
+def yaml_of(cfg) -> str:
+    return OmegaConf.to_yaml(cfg)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_shipped_experiments_jobs_compose_as_hydra_composes_them(experiment):
+    command = [f"experiment={experiment}", "population.size=1000"]
+    jobs = [[line for line in job if not _is_hydra_line(line)] for job in sweep_plan(command, multirun=True)]
+    before = compose.cache_info()
+    with _hydra_context():
+        master = _compose("config", command, multirun=True)
+        loader = GlobalHydra.instance().config_loader()
+        for job in sample(jobs):
+            ours = ConfigLoaderImpl.load_sweep_config(loader, master, job)
+            assert yaml_of(ours) == yaml_of(hydra_compose(loader, master, job)), job
+            assert list(ours.hydra.overrides.task) == job
+    after = compose.cache_info()
+    assert after["reused"] > before["reused"], "no job reused a kept composition"
+    assert after["whole"] == before["whole"]
+
+
+def test_search_trials_and_odd_jobs_compose_as_hydra_composes_them():
+    command = ["strategy=recommend", "population.size=1000"]
+    jobs = [
+        ["strategy=recommend", "seed=4", "customer.creepiness.scale=0.7", "strategy.exploration=0.25"],
+        ["seed=4", "strategy=recommend", "campaign=frequent_email", "value.tail_days=30"],
+        ["strategy=popular", "output.journeys=0"],
+        # Composed by Hydra as a whole: a key given twice (the last wins), a Hydra setting of
+        # one job, a deleted key.
+        ["seed=1", "seed=2"],
+        ["seed=1", "hydra.job.name=other"],
+        ["seed=1", "~behaviors"],
+    ]
+    with _hydra_context():
+        master = _compose("config", command, multirun=True)
+        loader = GlobalHydra.instance().config_loader()
+        whole = compose.cache_info()["whole"]
+        for job in jobs:
+            assert yaml_of(ConfigLoaderImpl.load_sweep_config(loader, master, job)) == yaml_of(
+                hydra_compose(loader, master, job)
+            ), job
+    assert compose.cache_info()["whole"] == whole + 3
+
+
+def test_a_bad_value_fails_as_in_hydra():
+    with _hydra_context():
+        master = _compose("config", ["population.size=1000"], multirun=True)
+        loader = GlobalHydra.instance().config_loader()
+        for job in (["customer.no_such_key=1"], ["seed=not_a_number"]):
+            with pytest.raises(ConfigCompositionException) as ours:
+                ConfigLoaderImpl.load_sweep_config(loader, master, job)
+            with pytest.raises(ConfigCompositionException) as theirs:
+                hydra_compose(loader, master, job)
+            assert str(ours.value) == str(theirs.value)
+            assert str(ours.value.__cause__) == str(theirs.value.__cause__)
+
+
+def test_a_job_does_not_see_the_values_of_the_job_before():
+    with _hydra_context():
+        master = _compose("config", ["population.size=1000"], multirun=True)
+        loader = GlobalHydra.instance().config_loader()
+        first = ConfigLoaderImpl.load_sweep_config(loader, master, ["strategy=recommend", "seed=7"])
+        second = ConfigLoaderImpl.load_sweep_config(loader, master, ["strategy=recommend"])
+    assert first.seed == 7
+    assert second.seed == 0
+
+
+class _Sweeper:
+    def __init__(self, config, loader):
+        self.config, self.config_loader, self.hydra_context = config, loader, None
+
+
+def test_a_batch_the_preflight_checked_is_not_composed_again():
+    def composed() -> int:
+        info = compose.cache_info()
+        return info["composed"] + info["reused"] + info["whole"]
+
+    with _hydra_context():
+        master = _compose("config", ["population.size=1000"], multirun=True)
+        sweeper = _Sweeper(master, GlobalHydra.instance().config_loader())
+        compose.checked_by_preflight([["seed=1"], ["seed=2"]])
+        try:
+            before = composed()
+            Sweeper.validate_batch_is_legal(sweeper, [["seed=1"], ["seed=2"]])
+            assert composed() == before
+            # A batch with a job the preflight did not check is composed, and a bad job fails
+            # as in Hydra.
+            Sweeper.validate_batch_is_legal(sweeper, [["seed=1"], ["strategy=popular"]])
+            assert composed() == before + 2
+            with pytest.raises(ConfigCompositionException):
+                Sweeper.validate_batch_is_legal(sweeper, [["seed=1"], ["customer.no_such_key=1"]])
+        finally:
+            compose.checked_by_preflight([])
