@@ -19,7 +19,9 @@ scenario (the full customer model, 1 and 2 threads, each run paired with a run o
 reference workload just before it, and its rate relative to the reference workload's as the
 median of the pairs' ratios), every shipped strategy (1 thread, relative to ``none``) and a
 sweep of every strategy x 5 seeds for a year through ``prepersona -m`` on all cores (wall
-time).  Adding a group: write a function ``(options, runner) -> GroupReport``
+time), and ``thousand``: 1 000 runs of 100 000 customers for a year (every strategy x 100
+seeds) against the 15-minute bar, with where its time went (about 15-30 minutes on 2 cores;
+``--only`` leaves it out).  Adding a group: write a function ``(options, runner) -> GroupReport``
 that runs its configurations through ``runner`` (which handles fresh processes, interleaving
 and repeats; ``options.results`` holds the rows of the groups run before it) and append it
 to :data:`GROUPS`.
@@ -338,12 +340,48 @@ def sweep_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
     return report
 
 
+THOUSAND_N, THOUSAND_SEEDS, THOUSAND_LIMIT = 100_000, 100, 900.0
+
+
+def thousand_group(options: argparse.Namespace, runner: Runner) -> GroupReport:
+    """1 000 runs of 100 000 customers for a year (every shipped strategy x 100 seeds) through the
+    joblib launcher: the sweep that plausible worlds make common, against its 15-minute bar.
+    With ``--quick``, 100 runs of 10 000 customers, and no bar."""
+    n, seeds = (10_000, 10) if options.quick else (THOUSAND_N, THOUSAND_SEEDS)
+    once = runner.with_repeats(1)
+    rows = once.run(
+        [Config("benchmarks.sweep", n, f"sweep of {10 * seeds}", 1, ("--days", "365", "--seeds", str(seeds)))]
+    )
+    r = rows[0].runs[0]
+    report = GroupReport(
+        f"{10 * seeds} runs (prepersona -m 'strategy=glob(*)' seed=range({seeds}), N = {n:,}, "
+        "365 days, with the customer-equity tail; seconds = wall time of the whole command)",
+        rows,
+    )
+    per_run = r["runs_seconds"] / max(r["runs"], 1)
+    report.notes.append(
+        f"{r['runs']} runs in {r['seconds']:.0f} s wall ({r['seconds'] / 60:.1f} min): "
+        f"{r['start_seconds']:.0f} s to the first job, {r['runs_seconds']:.0f} s of runs "
+        f"({per_run:.2f} s of wall per run on all cores), {r['report_seconds']:.0f} s of report"
+    )
+    report.notes.append(
+        f"per run, on one core: {r['init_seconds']:.2f} s set-up, {r['sim_seconds_per_run']:.2f} s simulation, "
+        f"{r['equity_seconds_per_run']:.2f} s customer-equity tail"
+    )
+    if not options.quick:
+        ok = r["seconds"] <= THOUSAND_LIMIT
+        report.ok &= ok
+        report.notes.append(f"within {THOUSAND_LIMIT / 60:.0f} minutes: {'yes' if ok else 'NO'}")
+    return report
+
+
 GROUPS: list[tuple[str, Callable[[argparse.Namespace, Runner], GroupReport]]] = [
     ("reference", reference_group),
     ("scenario", scenario_group),
     ("strategies", strategy_group),
     ("channels", channels_group),
     ("sweep", sweep_group),
+    ("thousand", thousand_group),
 ]
 """(name, function) of every benchmark group, in the order printed."""
 

@@ -6,13 +6,18 @@ Runs ``prepersona -m 'strategy=glob(*)' seed=range(...)`` in a fresh process, th
 default launcher (joblib, as many jobs at once as cores with ``--threads`` threads each), into
 a temporary sweep directory, and prints the sweep's wall time (``seconds``: everything from
 the command's start to its end, set-up of every job included), the number of runs, the total
-``interactions`` of all runs and the peak memory of the largest job.
+``interactions`` of all runs and the peak memory of the largest job; and where the time went:
+``start_seconds`` (from the command's start to the first job's start: imports, the preflight,
+launching the workers), ``runs_seconds`` (from then to the last run's ``metrics.json``) and
+``report_seconds`` (from then to the report), with the runs' mean ``init_seconds``,
+``sim_seconds_per_run`` and ``equity_seconds_per_run`` (the customer-equity tail).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,12 +41,19 @@ def run(n: int, threads: int, days: int, seeds: int, seed: int) -> dict:
             "output.progress=off",
             f"hydra.sweep.dir={tmp}/sweep",
         ]
+        started = time.time()
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr.strip()}")
-        runs = [json.loads(p.read_text()) for p in Path(tmp, "sweep").glob("*/metrics.json")]
+        sweep = Path(tmp, "sweep")
+        metrics = sorted(sweep.glob("*/metrics.json"))
+        runs = [json.loads(p.read_text()) for p in metrics]
+        # Phases from the files' times: a job's .hydra directory is its first write.
+        first_job = min(os.path.getmtime(p) for p in sweep.glob("*/.hydra"))
+        last_run = max(os.path.getmtime(p) for p in metrics)
+        report = os.path.getmtime(sweep / "report.html")
     return {
         "n": n,
         "threads": threads,
@@ -53,6 +65,10 @@ def run(n: int, threads: int, days: int, seeds: int, seed: int) -> dict:
         "seconds": seconds,
         "init_seconds": sum(r["init_seconds"] for r in runs) / max(len(runs), 1),
         "sim_seconds_per_run": sum(r["sim_seconds"] for r in runs) / max(len(runs), 1),
+        "equity_seconds_per_run": sum(r["equity_seconds"] for r in runs) / max(len(runs), 1),
+        "start_seconds": first_job - started,
+        "runs_seconds": last_run - first_job,
+        "report_seconds": report - last_run,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 

@@ -130,3 +130,21 @@ def test_a_batch_the_preflight_checked_is_not_composed_again():
                 Sweeper.validate_batch_is_legal(sweeper, [["seed=1"], ["customer.no_such_key=1"]])
         finally:
             compose.checked_by_preflight([])
+
+
+def test_restoring_hydras_state_keeps_the_plugins_found_and_restores_the_rest():
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+    from hydra.plugins.launcher import Launcher
+    from omegaconf.basecontainer import BaseContainer
+
+    plugins = Plugins.instance()
+    state = Singleton.get_state()  # as a launcher passes it to a job: without the plugins
+    assert Plugins not in state["instances"]
+    store = state["instances"][ConfigStore]
+    Singleton.set_state(state)
+    assert Plugins.instance() is plugins
+    assert ConfigStore.instance() is store
+    assert set(BaseContainer._resolvers) == set(state["omegaconf_resolvers"])
+    assert any("JoblibLauncher" in c.__name__ for c in Plugins.instance().discover(Launcher))

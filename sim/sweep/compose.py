@@ -27,6 +27,11 @@ The sweeper also composes every job of a batch in the parent process before it l
 has composed and checked every job of the command line already (its preflight,
 :func:`sim.config.preflight.check_command`), so a batch whose jobs are all among those
 (:func:`checked_by_preflight`) is not composed again; any other job (a search's trials) is.
+
+Before each job, a process of the joblib or submitit launcher also restores Hydra's global
+state from the parent's (``Singleton.set_state``), which discovers every installed Hydra plugin
+again by importing their modules (about 60 ms a job).  The plugins installed where a process
+runs do not change between its jobs, so :func:`set_state` keeps the ones this process found.
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ import copy
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["install", "load_sweep_config", "validate_batch_is_legal", "checked_by_preflight", "cache_info"]
+__all__ = [
+    "install",
+    "load_sweep_config",
+    "validate_batch_is_legal",
+    "checked_by_preflight",
+    "set_state",
+    "cache_info",
+]
 
 MAX_BASES = 64
 """Compositions kept per process (least recently used first out); a sweep rarely has more
@@ -45,6 +57,7 @@ _bases: OrderedDict[tuple, Any] = OrderedDict()
 _stats = {"composed": 0, "reused": 0, "whole": 0}
 _hydra_load_sweep_config = None  # Hydra's own methods, kept by install()
 _hydra_validate_batch = None
+_hydra_set_state = None
 _checked: frozenset[tuple[str, ...]] = frozenset()
 
 
@@ -55,10 +68,11 @@ def cache_info() -> dict[str, int]:
 
 
 def install() -> None:
-    """Make Hydra compose sweep jobs through :func:`load_sweep_config` and check batches through
-    :func:`validate_batch_is_legal` (idempotent)."""
-    global _hydra_load_sweep_config, _hydra_validate_batch
+    """Make Hydra compose sweep jobs through :func:`load_sweep_config`, check batches through
+    :func:`validate_batch_is_legal` and restore its state through :func:`set_state` (idempotent)."""
+    global _hydra_load_sweep_config, _hydra_validate_batch, _hydra_set_state
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.singleton import Singleton
     from hydra.plugins.sweeper import Sweeper
 
     if _hydra_load_sweep_config is None:
@@ -67,6 +81,26 @@ def install() -> None:
     if _hydra_validate_batch is None:
         _hydra_validate_batch = Sweeper.validate_batch_is_legal
         Sweeper.validate_batch_is_legal = validate_batch_is_legal
+    if _hydra_set_state is None:
+        _hydra_set_state = Singleton.set_state
+        Singleton.set_state = staticmethod(set_state)
+
+
+def set_state(state) -> None:
+    """Hydra's ``Singleton.set_state``, keeping the plugins this process has discovered already
+    (Hydra leaves them out of the state it passes to a job and discovers them again)."""
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+    from omegaconf.basecontainer import BaseContainer
+
+    plugins = Singleton._instances.get(Plugins)
+    if plugins is None:
+        _hydra_set_state(state)  # the first job of this process: Hydra discovers them
+        return
+    # What Hydra's set_state does, with the plugins found before in place of a new discovery.
+    Singleton._instances = state["instances"]
+    Singleton._instances[Plugins] = plugins
+    BaseContainer._resolvers = copy.deepcopy(state["omegaconf_resolvers"])
 
 
 def checked_by_preflight(jobs) -> None:
