@@ -30,27 +30,8 @@ SWEEP_TABLES = {"daily": ("daily.parquet", "daily.csv"), "segments": ("segments.
 def sweep_table(sweep: Sweep, name: str) -> pd.DataFrame | None:
     """Every complete run's ``name`` table (``daily`` or ``segments``) stacked, with the run's keys
     first; None when no run has one."""
-    import pandas as pd  # here: importing pandas takes a second that a refused sweep need not wait
-
-    labels = sweep.labels()
-    keys = sorted({override_key(o) for r in sweep.runs for o in r.overrides})
-    frames = []
-    for run in sweep.runs:
-        frame = _read(run, SWEEP_TABLES[name])
-        if frame is None:
-            continue
-        ids = {
-            "run_dir": str(run.path.relative_to(sweep.root)) or ".",
-            "setting": labels[run.setting],
-            "seed": run.seed,
-            "strategy": run.strategy,
-            **{f"override.{k}": _override_value(run, k) for k in keys},
-        }
-        frame = frame.drop(columns=[c for c in ids if c in frame.columns])
-        frames.append(pd.concat([pd.DataFrame(ids, index=frame.index), frame], axis=1))
-    if not frames:
-        return None
-    return pd.concat(frames, ignore_index=True)
+    table = _stacked(sweep, name)
+    return None if table is None else table.to_pandas()
 
 
 def write_sweep_data(sweep: Sweep, out_dir: Path) -> list[Path]:
@@ -59,28 +40,65 @@ def write_sweep_data(sweep: Sweep, out_dir: Path) -> list[Path]:
     A table no run has is not written, and one left by an earlier report is removed (it would
     describe other runs). Returns the paths written.
     """
+    import pyarrow.parquet as pq
+
     written = []
     for name in SWEEP_TABLES:
         path = Path(out_dir) / f"{name}.parquet"
-        frame = sweep_table(sweep, name)
-        if frame is None:
+        table = _stacked(sweep, name)
+        if table is None:
             path.unlink(missing_ok=True)
             continue
-        frame.to_parquet(path, index=False)
+        pq.write_table(table, path)
         written.append(path)
     return written
 
 
-def _read(run: Run, files: tuple[str, str]) -> pd.DataFrame | None:
-    import pandas as pd
+def _stacked(sweep: Sweep, name: str):
+    """The stacked table as an Arrow table (one per run, the run's keys as constant columns, then
+    concatenated once: a sweep of a thousand runs is stacked in about a second, where a pandas
+    frame per run took ten); None when no run has one."""
+    import numpy as np
+    import pyarrow as pa
+
+    labels = sweep.labels()
+    keys = sorted({override_key(o) for r in sweep.runs for o in r.overrides})
+    tables = []
+    for run in sweep.runs:
+        table = _read(run, SWEEP_TABLES[name])
+        if table is None:
+            continue
+        ids = {
+            "run_dir": str(run.path.relative_to(sweep.root)) or ".",
+            "setting": labels[run.setting],
+            "seed": run.seed,
+            "strategy": run.strategy,
+            **{f"override.{k}": _override_value(run, k) for k in keys},
+        }
+        rows = table.num_rows
+        columns = {k: pa.array(np.full(rows, v, dtype=np.int64 if k == "seed" else object)) for k, v in ids.items()}
+        columns.update({c: table.column(c) for c in table.column_names if c not in ids})
+        tables.append(pa.table(columns))
+    if not tables:
+        return None
+    # Runs whose tables differ in columns (a behavior's counter) stack with nulls where absent.
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _read(run: Run, files: tuple[str, str]):
+    """The run's table as an Arrow table (its Parquet file, else its CSV), None if it has none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     parquet, csv = (run.path / f for f in files)
     try:
         if parquet.is_file():
-            return pd.read_parquet(parquet)
+            return pq.read_table(parquet)
         if csv.is_file() and csv.stat().st_size:
-            return pd.read_csv(csv)
-    except (OSError, ValueError):  # a damaged file: the run's row in runs.csv still tells its metrics
+            import pandas as pd
+
+            return pa.Table.from_pandas(pd.read_csv(csv), preserve_index=False)
+    except (OSError, ValueError, pa.ArrowException):  # a damaged file: runs.csv still tells its metrics
         return None
     return None
 
