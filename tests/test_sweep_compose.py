@@ -148,3 +148,24 @@ def test_restoring_hydras_state_keeps_the_plugins_found_and_restores_the_rest():
     assert ConfigStore.instance() is store
     assert set(BaseContainer._resolvers) == set(state["omegaconf_resolvers"])
     assert any("JoblibLauncher" in c.__name__ for c in Plugins.instance().discover(Launcher))
+
+
+def test_a_new_command_into_the_same_sweep_directory_composes_again(tmp_path):
+    from sim.safety.outputs import write_manifest
+
+    sweep_dir = tmp_path / "sweep"
+    command = ["population.size=1000", f"hydra.sweep.dir={sweep_dir}"]
+    write_manifest(sweep_dir, {"kind": "sweep", "invocation": "first"})
+    with _hydra_context():
+        master = _compose("config", command, multirun=True)
+        loader = GlobalHydra.instance().config_loader()
+        job = ["strategy=segment_rules", "seed=3"]
+        before = compose.cache_info()
+        ConfigLoaderImpl.load_sweep_config(loader, master, job)
+        ConfigLoaderImpl.load_sweep_config(loader, master, job)
+        middle = compose.cache_info()
+        assert (middle["composed"], middle["reused"]) == (before["composed"] + 1, before["reused"] + 1)
+        # The next command rewrites the manifest: what it composes may read edited files.
+        write_manifest(sweep_dir, {"kind": "sweep", "invocation": "second, with more to say"})
+        ConfigLoaderImpl.load_sweep_config(loader, master, job)
+        assert compose.cache_info()["composed"] == middle["composed"] + 1

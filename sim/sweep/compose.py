@@ -16,7 +16,10 @@ applied by Hydra's own function for command-line overrides
 ``hydra.job.override_dirname`` set as Hydra sets them.  The result is the config Hydra would
 compose (tests compare the two, YAML for YAML, over every shipped experiment's jobs).
 Anything else, an added (``+key``) or deleted (``~key``) key, a sweep left in a job, a
-Hydra setting that only some jobs carry, a key given twice, goes to Hydra unchanged.
+Hydra setting that only some jobs carry, a key given twice, goes to Hydra unchanged.  A kept
+composition serves the jobs of one command only (its sweep manifest, written anew by every
+command, is part of the key), so an edited config file counts from the next command on, as
+with Hydra alone.
 
 Every launcher and sweeper composes through this method, so the saving holds for the joblib,
 basic and submitit launchers alike; a job running on another machine installs it when it
@@ -37,6 +40,7 @@ runs do not change between its jobs, so :func:`set_state` keeps the ones this pr
 from __future__ import annotations
 
 import copy
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -117,6 +121,23 @@ def validate_batch_is_legal(self, batch) -> None:
     _hydra_validate_batch(self, batch)
 
 
+def _invocation(master_config) -> tuple | None:
+    """Which command's sweep this is: its sweep manifest's path, time and size, which every
+    ``prepersona`` command writes anew before launching.  A process that runs the jobs of two
+    commands (a worker that joblib reuses within one Python session, the basic launcher) thus
+    composes again for the second, whose config files may have changed in between."""
+    from omegaconf import OmegaConf
+
+    from sim.safety.outputs import MANIFEST_FILE
+
+    try:
+        path = os.path.join(str(OmegaConf.select(master_config, "hydra.sweep.dir")), MANIFEST_FILE)
+        st = os.stat(path)
+    except Exception:  # no sweep directory or manifest yet (Hydra used directly)
+        return None
+    return (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
 def _split(loader, master_config, sweep_overrides: list[str]):
     """(structural lines, parsed plain-value overrides, every parsed override) of a job, or None
     when the job must be composed as a whole.  Structural: a config group's choice (``strategy=recommend``,
@@ -148,8 +169,6 @@ def _split(loader, master_config, sweep_overrides: list[str]):
 def load_sweep_config(self, master_config, sweep_overrides: list[str]):
     """Hydra's ``ConfigLoaderImpl.load_sweep_config``, composing each combination of groups once
     (see the module docstring); the same config, the same exceptions."""
-    import os
-
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
     from omegaconf import OmegaConf, open_dict
 
@@ -168,6 +187,7 @@ def load_sweep_config(self, master_config, sweep_overrides: list[str]):
         tuple(hydra_overrides),
         tuple(structural),
         os.getcwd(),
+        _invocation(master_config),
     )
     base = _bases.get(key)
     if base is None:
