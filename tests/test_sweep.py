@@ -71,6 +71,20 @@ def _complete(sweep: Path) -> list[Path]:
     return sorted(p.parent for p in sweep.glob("*/metrics.json"))
 
 
+def _finished(sweep: Path) -> list[Path]:
+    """The runs prepersona counts as finished: their manifest says so (written just after
+    metrics.json; a run killed between the two is, rightly, simulated again)."""
+    finished = []
+    for d in _complete(sweep):
+        try:
+            status = json.loads((d / "manifest.json").read_text()).get("status")
+        except (OSError, ValueError):
+            continue
+        if status == "complete":
+            finished.append(d)
+    return finished
+
+
 @pytest.mark.slow
 def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs(tmp_path):
     args = [
@@ -88,18 +102,15 @@ def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs
         [PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 240
-    while not _complete(sweep) and proc.poll() is None and time.monotonic() < deadline:
+    while not _finished(sweep) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its worker processes
     proc.wait()
-    # A run is finished once its manifest says so (written just after metrics.json): one killed
-    # between the two is, rightly, simulated again.
     finished = {
-        d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns)
-        for d in _complete(sweep)
-        if json.loads((d / "manifest.json").read_text()).get("status") == "complete"
+        d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns) for d in _finished(sweep)
     }
-    assert 0 < len(finished) < 8, "the kill came too late to test resuming"
+    assert finished, "no run had finished when the sweep was killed"
+    assert len(finished) < 8, "the kill came too late to test resuming"
 
     again = prepersona(args, tmp_path)
     assert again.returncode == 0, again.stderr
