@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.test_sweep import PREPERSONA, prepersona
+from tests.test_sweep import kill_once_finished, prepersona
 
 
 def _trials(sweep: Path) -> list[dict]:
@@ -80,15 +76,7 @@ def test_a_killed_search_started_again_finishes_the_trials_asked(tmp_path):
         "hydra.sweep.dir=sweep",
     ]
     sweep = tmp_path / "sweep"
-    proc = subprocess.Popen(
-        [PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 240
-    while len(list(sweep.glob("*/metrics.json"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweeper, its launcher and the launcher's workers
-    proc.wait()
-    finished = {p.parent.name: p.stat().st_mtime_ns for p in sweep.glob("*/metrics.json")}
+    finished = {d.name: (d / "metrics.json").stat().st_mtime_ns for d in kill_once_finished(args, tmp_path, sweep, 3)}
     assert 0 < len(finished) < 12, "the kill came too late to test resuming"
 
     again = prepersona(args, tmp_path)

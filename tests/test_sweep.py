@@ -32,6 +32,13 @@ def metrics(run_dir: Path) -> dict:
     return {k: v for k, v in json.loads((run_dir / "metrics.json").read_text()).items() if k not in TIMING}
 
 
+def assert_same_run(a: Path, b: Path) -> None:
+    """Two run directories hold the same results: the metrics (timings aside) and the daily series,
+    not only the totals."""
+    assert metrics(a) == metrics(b)
+    assert (a / "daily.csv").read_text() == (b / "daily.csv").read_text()
+
+
 @pytest.mark.slow
 def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
     sweep = ["-m", *TINY, "strategy=retarget_naive,transparent_consented", "seed=7"]
@@ -41,11 +48,7 @@ def test_the_joblib_launcher_gives_the_basic_launchers_results(tmp_path):
     assert "Joblib.Parallel(n_jobs=" in parallel.stderr + parallel.stdout
     assert "Joblib" not in serial.stderr + serial.stdout
     for job in ("0", "1"):
-        assert metrics(tmp_path / "joblib" / job) == metrics(tmp_path / "basic" / job)
-        # The daily series too: not only the totals.
-        assert (tmp_path / "joblib" / job / "daily.csv").read_text() == (
-            tmp_path / "basic" / job / "daily.csv"
-        ).read_text()
+        assert_same_run(tmp_path / "joblib" / job, tmp_path / "basic" / job)
     assert metrics(tmp_path / "basic" / "0") != metrics(tmp_path / "basic" / "1")
 
 
@@ -60,10 +63,7 @@ def test_the_submitit_launcher_gives_the_joblib_launchers_results(tmp_path):
     assert "Submitit 'local' sweep output dir" in submitit.stderr + submitit.stdout
     assert "sweep: 4 of 4 runs complete" in submitit.stdout
     for job in ("0", "1", "2", "3"):
-        assert metrics(tmp_path / "submitit" / job) == metrics(tmp_path / "joblib" / job)
-        assert (tmp_path / "submitit" / job / "daily.csv").read_text() == (
-            tmp_path / "joblib" / job / "daily.csv"
-        ).read_text()
+        assert_same_run(tmp_path / "submitit" / job, tmp_path / "joblib" / job)
     assert (tmp_path / "submitit" / "report.html").is_file()
 
 
@@ -71,7 +71,7 @@ def _complete(sweep: Path) -> list[Path]:
     return sorted(p.parent for p in sweep.glob("*/metrics.json"))
 
 
-def _finished(sweep: Path) -> list[Path]:
+def finished_runs(sweep: Path) -> list[Path]:
     """The runs prepersona counts as finished: their manifest says so (written just after
     metrics.json; a run killed between the two is, rightly, simulated again)."""
     finished = []
@@ -83,6 +83,21 @@ def _finished(sweep: Path) -> list[Path]:
         if status == "complete":
             finished.append(d)
     return finished
+
+
+def kill_once_finished(args: list[str], cwd: Path, sweep: Path, runs: int) -> list[Path]:
+    """Start ``prepersona ARGS`` in ``cwd``, kill -9 its whole process group (the sweeper, the
+    launcher and its workers) once ``runs`` runs of ``sweep`` have finished (or after 240 s),
+    and return the runs finished by then."""
+    proc = subprocess.Popen(
+        [PREPERSONA, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 240
+    while len(finished_runs(sweep)) < runs and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return finished_runs(sweep)
 
 
 @pytest.mark.slow
@@ -98,16 +113,9 @@ def test_a_killed_sweep_started_again_finishes_without_recomputing_finished_runs
         "hydra.sweep.dir=sweep",
     ]
     sweep = tmp_path / "sweep"
-    proc = subprocess.Popen(
-        [PREPERSONA, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 240
-    while not _finished(sweep) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its worker processes
-    proc.wait()
     finished = {
-        d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns) for d in _finished(sweep)
+        d: ((d / "metrics.json").stat().st_ino, (d / "metrics.json").stat().st_mtime_ns)
+        for d in kill_once_finished(args, tmp_path, sweep, runs=1)
     }
     assert finished, "no run had finished when the sweep was killed"
     assert len(finished) < 8, "the kill came too late to test resuming"

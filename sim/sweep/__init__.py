@@ -10,9 +10,12 @@
   over ranges of values, with its settings (:mod:`~sim.sweep.search_settings`), search space
   (:mod:`~sim.sweep.search_space`), config (:mod:`~sim.sweep.search_config`) and result files
   (:mod:`~sim.sweep.search_results`).  Its study is a file in the sweep directory, so it too
-  keeps no state between invocations but what that directory holds.
+  keeps no state between invocations but what that directory holds;
+* :mod:`sim.sweep.compose` — each combination of config groups composed once per process,
+  not once per job (Hydra's own composition, kept and copied).
 
-Nothing here keeps state between the jobs of a sweep: every job decides from its own
-directory, and the sweep's parent process watches the sweep directory, so a sweep behaves the
-same under any Hydra launcher (local processes, Ray, SLURM).
+Nothing here keeps results between the jobs of a sweep (the compositions ``compose`` keeps
+are what Hydra would compose, for one command): every job decides from its own directory,
+and the sweep's parent process watches the sweep directory, so a sweep behaves the same under
+any Hydra launcher (local processes, Ray, SLURM).
 """

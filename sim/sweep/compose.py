@@ -79,15 +79,14 @@ def install() -> None:
     from hydra.core.singleton import Singleton
     from hydra.plugins.sweeper import Sweeper
 
-    if _hydra_load_sweep_config is None:
-        _hydra_load_sweep_config = ConfigLoaderImpl.load_sweep_config
-        ConfigLoaderImpl.load_sweep_config = load_sweep_config
-    if _hydra_validate_batch is None:
-        _hydra_validate_batch = Sweeper.validate_batch_is_legal
-        Sweeper.validate_batch_is_legal = validate_batch_is_legal
-    if _hydra_set_state is None:
-        _hydra_set_state = Singleton.set_state
-        Singleton.set_state = staticmethod(set_state)
+    if _hydra_load_sweep_config is not None:
+        return
+    _hydra_load_sweep_config = ConfigLoaderImpl.load_sweep_config
+    _hydra_validate_batch = Sweeper.validate_batch_is_legal
+    _hydra_set_state = Singleton.set_state
+    ConfigLoaderImpl.load_sweep_config = load_sweep_config
+    Sweeper.validate_batch_is_legal = validate_batch_is_legal
+    Singleton.set_state = staticmethod(set_state)
 
 
 def set_state(state) -> None:
@@ -138,7 +137,7 @@ def _invocation(master_config) -> tuple | None:
     return (os.path.abspath(path), st.st_mtime_ns, st.st_size)
 
 
-def _split(loader, master_config, sweep_overrides: list[str]):
+def _split(master_config, sweep_overrides: list[str]):
     """(structural lines, parsed plain-value overrides, every parsed override) of a job, or None
     when the job must be composed as a whole.  Structural: a config group's choice (``strategy=recommend``,
     ``hydra/launcher=basic``, ``population@x=y``) and the master's Hydra settings."""
@@ -172,7 +171,7 @@ def load_sweep_config(self, master_config, sweep_overrides: list[str]):
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
     from omegaconf import OmegaConf, open_dict
 
-    split = _split(self, master_config, sweep_overrides)
+    split = _split(master_config, sweep_overrides)
     if split is None:
         _stats["whole"] += 1
         return _hydra_load_sweep_config(self, master_config, sweep_overrides)
