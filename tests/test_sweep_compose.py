@@ -8,7 +8,7 @@ from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException
 from hydra.plugins.sweeper import Sweeper
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config.experiments import experiment_files
 from sim.config.preflight import _compose, _hydra_context, _is_hydra_line, sweep_plan
@@ -41,6 +41,25 @@ def yaml_of(cfg) -> str:
     return OmegaConf.to_yaml(cfg)
 
 
+def structure_of(node, path: str = "") -> dict[str, tuple]:
+    """Every container node's flags (struct, readonly), type and parent: what the YAML does not show."""
+    out = {
+        path: (
+            node._get_node_flag("struct"),
+            node._get_node_flag("readonly"),
+            OmegaConf.get_type(node),
+            node._get_parent() is not None,
+        )
+    }
+    keys = node.keys() if isinstance(node, DictConfig) else range(len(node))
+    for key in keys:
+        child = node._get_node(key)
+        if isinstance(child, (DictConfig, ListConfig)):
+            assert child._get_parent() is node, f"{path}.{key}: not linked to its parent"
+            out.update(structure_of(child, f"{path}.{key}"))
+    return out
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_shipped_experiments_jobs_compose_as_hydra_composes_them(experiment):
     command = [f"experiment={experiment}", "population.size=1000"]
@@ -51,7 +70,9 @@ def test_every_shipped_experiments_jobs_compose_as_hydra_composes_them(experimen
         loader = GlobalHydra.instance().config_loader()
         for job in sample(jobs):
             ours = ConfigLoaderImpl.load_sweep_config(loader, master, job)
-            assert yaml_of(ours) == yaml_of(hydra_compose(loader, master, job)), job
+            theirs = hydra_compose(loader, master, job)
+            assert yaml_of(ours) == yaml_of(theirs), job
+            assert structure_of(ours) == structure_of(theirs), job
             assert list(ours.hydra.overrides.task) == job
     after = compose.cache_info()
     assert after["reused"] > before["reused"], "no job reused a kept composition"

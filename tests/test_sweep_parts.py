@@ -99,3 +99,37 @@ def test_parallel_jobs_never_oversubscribe_the_cores():
     assert parallel_jobs("1") == usable_cores()
     assert parallel_jobs(usable_cores()) == 1
     assert parallel_jobs(10 * usable_cores()) == 1
+
+
+class _SeesTheConfig:
+    """A user's callback listed after prepersona's: what it saw of the job's return."""
+
+    seen: list = []
+
+    def on_job_end(self, config, job_return, **kwargs):
+        self.seen.append((job_return.cfg, job_return.hydra_cfg))
+
+
+def test_a_jobs_return_travels_without_its_configs_after_every_callback_saw_them():
+    from hydra._internal.callbacks import Callbacks
+    from hydra.core.utils import JobReturn, JobStatus
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create(
+        {
+            "hydra": {
+                "callbacks": {
+                    "sweep": {"_target_": "sim.sweep.callback.SweepCallback"},
+                    "mine": {"_target_": f"{__name__}._SeesTheConfig"},
+                }
+            }
+        }
+    )
+    ret = JobReturn(cfg=OmegaConf.create({"seed": 3}), hydra_cfg=config, overrides=["seed=3"])
+    ret.status, ret.return_value = JobStatus.COMPLETED, 12.5
+    _SeesTheConfig.seen.clear()
+    Callbacks(config).on_job_end(config=config, job_return=ret)
+    assert _SeesTheConfig.seen == [(OmegaConf.create({"seed": 3}), config)]
+    # What the parent reads of it is left: the value a sweeper optimizes and the overrides.
+    assert ret.cfg is None and ret.hydra_cfg is None
+    assert ret.return_value == 12.5 and ret.overrides == ["seed=3"]
