@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from benchmarks.run import Row, scenario_group
+from benchmarks.run import THOUSAND_LIMIT, Row, scenario_group, thousand_group
 
 
 class CannedRunner:
@@ -87,3 +87,39 @@ def test_outcomes_that_differ_between_runs_fail_the_group(revenue):
     runner.run = run
     report = scenario_group(argparse.Namespace(sizes=[1000], pairs=2), runner)
     assert report.ok == (revenue == 1.0)
+
+
+class CannedSweepRunner(CannedRunner):
+    """A CannedRunner whose sweep configuration returns a sweep's result of ``sweep_seconds``."""
+
+    def __init__(self, sweep_seconds: float, order: list | None = None, repeats: int = 1):
+        super().__init__(repeats, lambda c, rep: 0.25 if len(self.order) < 4 else 0.5)
+        self.sweep_seconds = sweep_seconds
+        if order is not None:
+            self.order = order
+
+    def with_repeats(self, repeats: int) -> CannedSweepRunner:
+        # As Runner.with_repeats: a new runner (here logging into the same order).
+        return CannedSweepRunner(self.sweep_seconds, self.order, repeats)
+
+    def run(self, configs):
+        rows = super().run(configs)
+        for row in rows:
+            if row.config.module == "benchmarks.sweep":
+                row.runs[0].update(
+                    seconds=self.sweep_seconds, runs=1000, start_seconds=6.0, runs_seconds=self.sweep_seconds - 40,
+                    report_seconds=34.0, init_seconds=0.08, sim_seconds_per_run=1.9, equity_seconds_per_run=0.4,
+                )  # fmt: skip
+        return rows
+
+
+@pytest.mark.parametrize("seconds, within", [(THOUSAND_LIMIT - 1, True), (THOUSAND_LIMIT + 1, False)])
+def test_the_thousand_runs_are_timed_against_the_bar_with_the_machines_speed_around_them(seconds, within):
+    runner = CannedSweepRunner(seconds)
+    report = thousand_group(argparse.Namespace(quick=False), runner)
+    # Three probes of the machine's speed, the sweep, three probes again.
+    assert [o[0] for o in runner.order] == ["default"] * 3 + ["sweep of 1000"] + ["default"] * 3
+    assert report.ok is within
+    notes = " | ".join(report.notes)
+    assert f"within 15 minutes: {'yes' if within else 'NO'}" in notes
+    assert "4.00 M interactions/s right before the sweep and 2.00 right after" in notes
