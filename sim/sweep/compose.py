@@ -67,6 +67,7 @@ class _Frozen:
 
     def __init__(self, cfg) -> None:
         self._types: list[type] = []
+        self._index: dict[type, int] = {}
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
         pickler.persistent_id = self._type_id
@@ -74,10 +75,13 @@ class _Frozen:
         self._bytes = buffer.getvalue()
 
     def _type_id(self, obj) -> int | None:
-        if isinstance(obj, type):
+        """The index of a class among the kept ones (None: pickle ``obj`` as usual)."""
+        if not isinstance(obj, type):
+            return None
+        if obj not in self._index:
+            self._index[obj] = len(self._types)
             self._types.append(obj)
-            return len(self._types) - 1
-        return None
+        return self._index[obj]
 
     def copy(self):
         """A new copy of the kept config."""
