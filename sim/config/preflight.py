@@ -548,7 +548,7 @@ def _search_jobs(overrides: list[str], master: _Master) -> list[list[str]]:
         if master.sweeper == SWEEPER_TARGET:
             settings = settings_from(node)
             seeds = list(settings.seeds)
-            for line in list(ident):
+            for line in ident:
                 if line.split("=", 1)[0].lstrip("+~") == "seed":
                     raise ConfigError(
                         "seed", line.split("=", 1)[1], "hydra.sweeper.seeds (every trial runs those seeds)"

@@ -66,22 +66,17 @@ class _Frozen:
     """
 
     def __init__(self, cfg) -> None:
-        self._types: list[type] = []
-        self._index: dict[type, int] = {}
+        index: dict[type, int] = {}  # each class the config refers to, numbered as first met
+
+        def type_id(obj) -> int | None:
+            return index.setdefault(obj, len(index)) if isinstance(obj, type) else None
+
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-        pickler.persistent_id = self._type_id
+        pickler.persistent_id = type_id
         pickler.dump(cfg)
         self._bytes = buffer.getvalue()
-
-    def _type_id(self, obj) -> int | None:
-        """The index of a class among the kept ones (None: pickle ``obj`` as usual)."""
-        if not isinstance(obj, type):
-            return None
-        if obj not in self._index:
-            self._index[obj] = len(self._types)
-            self._types.append(obj)
-        return self._index[obj]
+        self._types = list(index)  # in the order of their numbers
 
     def copy(self):
         """A new copy of the kept config."""
