@@ -156,6 +156,88 @@ def test_twelve_settings_get_twelve_distinct_colours_and_more_get_distinct_style
     assert len({s[0] for s in styles[:12]}) == 12 and len(set(styles)) == 30
 
 
+# ------------------------------------------------------------------------------ point labels
+def _label_boxes(ax, labels):
+    """Display boxes of the placed labels' text (without their leader lines)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    boxes = []
+    for label in labels:
+        label.get_window_extent(renderer)  # positions the text
+        boxes.append(Text.get_window_extent(label, renderer))
+    return boxes, ax.get_window_extent(renderer), renderer
+
+
+def test_crowded_points_get_labels_that_cover_no_other_label_or_point():
+    from matplotlib.figure import Figure
+
+    from sim.report.placement import place_labels
+
+    rng = np.random.default_rng(3)
+    # Eight settings within a few percent of each other, as near a baseline, and two far out.
+    xy = np.vstack([rng.normal([0.0, 0.0], [0.004, 500.0], size=(8, 2)), [[0.04, 8000.0], [-0.04, -6000.0]]])
+    texts = [f"setting_number_{i}" for i in range(len(xy))]
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.add_subplot()
+    ax.plot(xy[:, 0], xy[:, 1], "o", ms=8)
+    ax.margins(x=0.12, y=0.08)
+    fig.tight_layout()
+    order = [8, 9, *range(8)]  # the two far ones claim their place first
+    placed = place_labels(ax, xy, texts, order=order)
+    labels = [p for p in placed if p is not None]
+    assert placed[8] is not None and placed[9] is not None
+    assert len(labels) >= 8  # crowded, yet most find a free place
+    boxes, area, renderer = _label_boxes(ax, labels)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+    px = fig.dpi / 72
+    markers = [ax.transData.transform(p) for p in xy]
+    for box in boxes:
+        assert area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0 and box.y1 <= area.y1
+        for cx, cy in markers:  # no label covers a marker (8 points wide)
+            assert not (box.x0 < cx + 4 * px and cx - 4 * px < box.x1 and box.y0 < cy + 4 * px and cy - 4 * px < box.y1)
+    # The same points give the same picture.
+    again = Figure(figsize=(8, 5.2))
+    ax2 = again.add_subplot()
+    ax2.plot(xy[:, 0], xy[:, 1], "o", ms=8)
+    ax2.margins(x=0.12, y=0.08)
+    again.tight_layout()
+    placed2 = place_labels(ax2, xy, texts, order=order)
+    assert [p is None for p in placed] == [p is None for p in placed2]
+    assert [p.xyann for p in labels] == [p.xyann for p in placed2 if p is not None]
+
+
+def test_the_value_trust_chart_labels_crowded_settings_without_overlaps(tmp_path):
+    from matplotlib.text import Annotation
+
+    from sim.report.charts import _value_vs_trust
+
+    names = ["none", "popular", "segment_rules", "recommend", "recommend_explained", "recommend_purchase_aware",
+             "retarget_naive", "inferred_sensitive", "transparent_consented", "aggressive"]  # fmt: skip
+    for k, name in enumerate(names):
+        for seed in range(3):
+            # All within a hair of the baseline but two: the crowd every default sweep shows.
+            lift = {8: 8000.0, 7: -6000.0}.get(k, 150.0 * (k % 4) - 200.0)
+            trust = {8: 0.04, 7: -0.04}.get(k, 0.002 * (k % 3) - 0.002)
+            metrics = {"value": 80_000 + lift + 37 * seed * k, "trust_mean_end": 0.6 + trust + 0.0003 * seed}
+            fake_run(tmp_path, f"{k}/{seed}", [f"strategy={name}", f"seed={seed}"], metrics)
+    summary = summary_of(tmp_path)
+    fig, _, caption = _value_vs_trust(summary, _styles(summary.settings))
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    boxes, area, _ = _label_boxes(ax, labels)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+    shown = {t.get_text() for t in labels}
+    assert {"transparent_consented", "inferred_sensitive", "none"} <= shown
+    # A setting left without a label is named by the legend, and the caption says so.
+    assert (len(shown) < len(names)) == ("left to the legend" in caption)
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert set(names) - shown <= {name.replace(" (baseline)", "") for name in legend}
+
+
 # ---------------------------------------------------------------------------------- baselines
 def cadence_sweep(root: Path, baseline: str | None = None) -> Path:
     config = {"campaign.scheduled.newsletter.channel": "email"}

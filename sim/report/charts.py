@@ -32,6 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sim.report.collect import to_float  # noqa: E402
 from sim.report.intervals import Interval, mean_interval  # noqa: E402
+from sim.report.placement import place_labels  # noqa: E402
 from sim.report.tables import MONEY, SettingSummary, Summary, metric_name  # noqa: E402
 
 __all__ = ["Chart", "PALETTE", "draw_all", "pareto_front"]
@@ -192,15 +193,6 @@ def _value_vs_trust(summary: Summary, styles):
     front = pareto_front(x, yv)
     if front.size > 1:
         ax.plot(x[front], yv[front], color="#555555", lw=1.2, ls="--", zorder=0, label="Pareto front")
-    for i, (s, _, _) in enumerate(points):
-        ax.annotate(
-            s.label,
-            (x[i], yv[i]),
-            textcoords="offset points",
-            xytext=(6, 6),
-            fontsize=8,
-            fontweight="bold" if i in front else "normal",
-        )
     if paired:
         ax.axhline(0, color="#999999", lw=0.8)
         ax.axvline(0, color="#999999", lw=0.8)
@@ -225,6 +217,21 @@ def _value_vs_trust(summary: Summary, styles):
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.margins(x=0.12, y=0.08)  # room for the labels of the outermost points
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3)
+    ax.set_title(title)
+    fig.tight_layout()  # the labels are placed in the final layout (which they do not change)
+    on_front = set(front.tolist())
+    # The front first, then the other points from the top down: where points crowd, the
+    # labels left out are those of the settings that matter least here.
+    order = sorted(range(len(points)), key=lambda i: (i not in on_front, -yv[i]))
+    labels = place_labels(
+        ax,
+        np.column_stack([x, yv]),
+        [s.label for s, _, _ in points],
+        order=order,
+        bold=[i in on_front for i in range(len(points))],
+    )
+    if None in labels:
+        caption += " Where points crowd, labels that would cover another are left to the legend."
     return _done(fig, ax, title, caption)
 
 
