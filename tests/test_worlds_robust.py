@@ -153,6 +153,9 @@ def test_the_report_ranks_across_worlds(tmp_path):
     assert [w["best"] for w in worlds] == ["transparent_consented" if v > THRESHOLD else "popular" for v in x]
     assert "Across plausible worlds" in html and f"flips when {KEY} exceeds" in html
     assert "16 plausible worlds × 2 seeds" in html
+    # Each row of the ranking (every setting) and of the planning table (every setting but the
+    # baseline) says what it is over: worlds and seeds, not 32 "seeds".
+    assert html.count("16 worlds × 2 seeds") == 2 * len(labels) - 1 and "32 seeds" not in html
     assert "run by run in the same plausible worlds on the same seeds" in html
     # The ranking above averages each setting over worlds and seeds, paired by (world, seed).
     with open(tmp_path / "strategies.csv", newline="") as f:

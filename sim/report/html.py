@@ -284,11 +284,20 @@ def _ranking(summary: Summary) -> tuple[Table, list[str]]:
     columns = ["#", "setting"] + [_header(m, summary.currency) for m in metrics]
     rows = []
     for rank, s in enumerate(summary.settings, 1):
-        who = [f"{len(s.runs)} seed{_s(len(s.runs))}"] + (["baseline"] if s.is_baseline else [])
+        who = [_runs_of(s)] + (["baseline"] if s.is_baseline else [])
         row = [Cell(str(rank)), Cell(s.label, who, cls="name")]
         row += [_metric_cell(s, m, summary.currency) for m in metrics]
         rows.append(row)
     return Table(columns, rows, id="ranking-table"), [COLUMN_NAMES.get(m, metric_name(m)) for m in dropped]
+
+
+def _runs_of(s: SettingSummary) -> str:
+    """What a setting's mean is over, for its row: "3 seeds", or "8 worlds × 2 seeds"."""
+    worlds = {r.world for r in s.runs if r.world is not None}
+    if not worlds:
+        return f"{len(s.runs)} seed{_s(len(s.runs))}"
+    seeds = {r.seed for r in s.runs}
+    return f"{len(worlds)} world{_s(len(worlds))} × {len(seeds)} seed{_s(len(seeds))}"
 
 
 def _header(metric: str, currency: str) -> str:
@@ -383,7 +392,7 @@ def _planning(summary: Summary) -> Table | None:
         columns += [f"Δ {name}, paired", "unpaired", f"seeds needed ({name})"]
     rows = []
     for s in compared:
-        row = [Cell(s.label, [f"ran {len(s.runs)} seed{_s(len(s.runs))}"], cls="name")]
+        row = [Cell(s.label, [f"ran {_runs_of(s)}"], cls="name")]
         for m in metrics:
             d, w = s.diff[m], s.welch.get(m)
             row += [
