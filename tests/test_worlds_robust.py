@@ -185,3 +185,32 @@ def test_no_single_parameter_is_said_to_decide_what_none_does():
     # The best cut only splits off the lowest world: 9 of 16 right, far below "mostly" (80%).
     assert drivers[0].agree == 9
     assert flip_sentence("a", "b", drivers).startswith("No single uncertain parameter decides between a and b")
+
+
+def test_where_one_setting_wins_every_world_the_drivers_table_says_so(tmp_path):
+    # "transparent" is worth 2000 + 1000 x: it wins in every world whatever x, so no cut of x
+    # predicts the winner better than always naming it, and the table counts that rule.
+    from sim.report import write_report
+
+    x, decoy = _worlds(8)
+    strategies = {"popular": "popular", "transparent": "transparent_consented"}
+    value = {"popular": np.full_like(x, 1300.0), "transparent": 2000 + 1000 * x}
+    for j in range(len(x)):
+        for label, strategy in strategies.items():
+            fake_run(
+                tmp_path,
+                f"{j}-{label}",
+                [f"strategy={strategy}", "seed=0", f"uncertainty.world={j}"],
+                {
+                    "value": float(value[label][j]),
+                    "margin": float(value[label][j]),
+                    "trust_mean_end": 0.5,
+                    "world": {"index": j, "values": {KEY: float(x[j]), DECOY: float(decoy[j])}},
+                },
+            )
+    html = write_report(tmp_path).read_text()
+    drivers = html[html.index('id="drivers"') :]
+    drivers = drivers[: drivers.index("</table>")]
+    assert drivers.count("none better than the usual winner") == 2  # both parameters
+    assert drivers.count("8 of 8 worlds") == 2 and drivers.count("always transparent_consented") == 2
+    assert "7 of 8" not in drivers

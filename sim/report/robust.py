@@ -218,7 +218,7 @@ def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
                     if d.decisive
                     else "none better than the usual winner"
                 ),
-                Cell(f"{d.agree} of {d.worlds} worlds"),
+                _rule_holds(d, view.leader, view.rival),
             ]
             for d in view.drivers[:10]
         ],
@@ -235,3 +235,12 @@ def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
         "ranking": ranking,
         "drivers": drivers if view.drivers else None,
     }
+
+
+def _rule_holds(d: Driver, leader: str, rival: str) -> Cell:
+    """In how many worlds a driver's rule is right: its threshold's rule when that beats always
+    naming the usual winner, else the usual winner's (no cut of the parameter does better)."""
+    if d.decisive:
+        return Cell(f"{d.agree} of {d.worlds} worlds")
+    usual, n = (leader, d.ahead) if d.ahead >= d.worlds - d.ahead else (rival, d.worlds - d.ahead)
+    return Cell(f"{n} of {d.worlds} worlds", [f"always {usual}"])
