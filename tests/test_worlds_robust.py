@@ -153,6 +153,11 @@ def test_the_report_ranks_across_worlds(tmp_path):
     assert [w["best"] for w in worlds] == ["transparent_consented" if v > THRESHOLD else "popular" for v in x]
     assert "Across plausible worlds" in html and f"flips when {KEY} exceeds" in html
     assert "16 plausible worlds × 2 seeds" in html
+    # The section's two charts, next to its tables.
+    worlds_section = html[html.index('<section id="worlds">') : html.index('<section id="charts">')]
+    assert 'id="chart-across_worlds"' in worlds_section and 'id="chart-decider"' in worlds_section
+    assert (tmp_path / "report_charts" / "across_worlds.png").is_file()
+    assert (tmp_path / "report_charts" / "decider.png").is_file()
     # Each row of the ranking (every setting) and of the planning table (every setting but the
     # baseline) says what it is over: worlds and seeds, not 32 "seeds".
     assert html.count("16 worlds × 2 seeds") == 2 * len(labels) - 1 and "32 seeds" not in html
@@ -214,3 +219,102 @@ def test_where_one_setting_wins_every_world_the_drivers_table_says_so(tmp_path):
     assert drivers.count("none better than the usual winner") == 2  # both parameters
     assert drivers.count("8 of 8 worlds") == 2 and drivers.count("always transparent_consented") == 2
     assert "7 of 8" not in drivers
+
+
+def _threshold_sweep(root, k: int = 16):
+    """The sweep of test_the_report_ranks_across_worlds, one seed: (x, value by label)."""
+    x, decoy = _worlds(k)
+    labels, value, trust = _outcomes(x, decoy)
+    strategies = {"none": "none", "popular": "popular", "transparent": "transparent_consented"}
+    for j in range(len(x)):
+        for i, label in enumerate(labels):
+            fake_run(
+                root,
+                f"{j}-{label}",
+                [f"strategy={strategies[label]}", "seed=0", f"uncertainty.world={j}"],
+                {
+                    "value": float(value[i, j]),
+                    "margin": float(value[i, j]),
+                    "trust_mean_end": float(trust[i, j]),
+                    "world": {"index": j, "values": {KEY: float(x[j]), DECOY: float(decoy[j])}},
+                },
+            )
+    return x, {strategies[label]: value[i] for i, label in enumerate(labels)}
+
+
+def test_the_world_charts_draw_each_worlds_regret_and_the_deciding_threshold(tmp_path):
+    from matplotlib.collections import PathCollection
+
+    from sim.report.baseline import resolve_baseline
+    from sim.report.collect import collect
+    from sim.report.robust import robust_view
+    from sim.report.robust_charts import _across_worlds, _decider
+    from sim.report.tables import summarize
+
+    x, value = _threshold_sweep(tmp_path)
+    sweep = collect(tmp_path)
+    view = robust_view(summarize(sweep, resolve_baseline(sweep, None)))
+    colour = dict.fromkeys(view.labels, "#000000")
+    best = np.max(list(value.values()), axis=0)
+
+    fig, _, caption = _across_worlds(view, colour)
+    ax = fig.axes[0]
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [r.setting for r in reversed(view.rows)]  # the ranking from the top
+    for dot in dots:  # one dot per world, at the setting's shortfall against that world's best
+        offsets = np.asarray(dot.get_offsets())
+        label = ticks[int(round(float(np.median(offsets[:, 1]))))]
+        assert sorted(offsets[:, 0]) == pytest.approx(sorted(best - value[label]))
+    assert len(dots) == 3 and f"{len(x)} plausible worlds" in caption
+
+    fig, title, caption = _decider(view, colour)
+    ax = fig.axes[0]
+    # popular, best in the worlds below 0.3 (more than half of them), leads the ranking.
+    assert (view.leader, view.rival) == ("popular", "transparent_consented")
+    assert title == "What decides between popular and transparent_consented?"
+    assert ax.get_xlabel() == KEY
+    points = np.vstack([np.asarray(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)])
+    lead = value["popular"] - value["transparent_consented"]
+    points = points[np.argsort(points[:, 0])]
+    assert points[:, 0] == pytest.approx(np.sort(x)) and points[:, 1] == pytest.approx(lead[np.argsort(x)])
+    # The dashed line at the threshold, between the worlds on either side of 0.3.
+    cut = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(cut) == 1
+    c = cut[0].get_xdata()[0]
+    assert x[x <= THRESHOLD].max() < c < x[x > THRESHOLD].min()
+    assert "threshold that best separates" in caption
+
+
+def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_chart(tmp_path):
+    from sim.report import write_report
+    from sim.report.baseline import resolve_baseline
+    from sim.report.collect import collect
+    from sim.report.robust import robust_view
+    from sim.report.robust_charts import _decider
+    from sim.report.tables import summarize
+
+    x, decoy = _worlds(8)
+    for j in range(len(x)):
+        for strategy, v in (("popular", 1300.0), ("transparent_consented", 2000 + 1000 * x[j])):
+            fake_run(
+                tmp_path / "worlds",
+                f"{j}-{strategy}",
+                [f"strategy={strategy}", "seed=0", f"uncertainty.world={j}"],
+                {"value": v, "margin": v, "trust_mean_end": 0.5, "world": {"index": j, "values": {KEY: float(x[j])}}},
+            )
+    sweep = collect(tmp_path / "worlds")
+    fig, _, caption = _decider(robust_view(summarize(sweep, resolve_baseline(sweep, None))), {})
+    ax = fig.axes[0]
+    assert not [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["transparent_consented ahead"]
+    assert "threshold" not in caption
+    # A plain sweep has no world charts; a stale slide of an earlier report there is removed.
+    plain = tmp_path / "plain"
+    for strategy in ("none", "popular"):
+        for seed in (0, 1):
+            fake_run(plain, f"{strategy}-{seed}", [f"strategy={strategy}", f"seed={seed}"], {"value": 1.0 + seed})
+    (plain / "report_charts").mkdir()
+    (plain / "report_charts" / "decider.png").write_bytes(b"stale")
+    html = write_report(plain).read_text()
+    assert 'id="chart-across_worlds"' not in html and not (plain / "report_charts" / "decider.png").exists()

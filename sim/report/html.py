@@ -167,10 +167,7 @@ def page_context(
         "planning": _planning(summary),
         "power": f"{100 * POWER:.0f}%",
         "assumption": ASSUMPTION,
-        "charts": [
-            {"name": c.name, "title": c.title, "caption": c.caption, "svg": Markup(c.svg), "png": c.png.name}
-            for c in charts
-        ],
+        "charts": [chart_context(c) for c in charts],
         "stories": [
             {
                 "label": s.label,
@@ -183,6 +180,17 @@ def page_context(
         "story_seed": seed,
         "followed": _followed(summary, followed),
         "robust": robust,
+    }
+
+
+def chart_context(chart) -> dict:
+    """A :class:`sim.report.charts.Chart` as the template shows it: its SVG inline, its PNG by name."""
+    return {
+        "name": chart.name,
+        "title": chart.title,
+        "caption": chart.caption,
+        "svg": Markup(chart.svg),
+        "png": chart.png.name,
     }
 
 

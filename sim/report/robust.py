@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.report.fmt import fmt_value
-from sim.report.html import Cell, Table
+from sim.report.html import Cell, Table, chart_context
 from sim.report.tables import Summary, metric_name
 from sim.uncertainty.drivers import Driver, flip_sentence, rank_drivers, rival
 from sim.uncertainty.robust import RobustRow, robust_ranking
@@ -160,9 +160,10 @@ def write_robust_tables(view: RobustView, out_dir: Path) -> list[Path]:
     return paths
 
 
-def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
+def robust_context(view: RobustView | None, currency: str = "", charts: dict | None = None) -> dict | None:
     """What the report's "Across plausible worlds" section shows (None: no worlds): the sentence,
-    the robust ranking and the drivers as template tables, and each parameter's span."""
+    the robust ranking and the drivers as template tables, each parameter's span, and the
+    section's ``charts`` by name (:func:`sim.report.robust_charts.draw_robust`)."""
     if view is None:
         return None
     m = view.metric
@@ -234,6 +235,13 @@ def robust_context(view: RobustView | None, currency: str = "") -> dict | None:
         "metric": metric_name(m),
         "ranking": ranking,
         "drivers": drivers if view.drivers else None,
+        **{
+            f"{key}_chart": chart_context(chart) if chart is not None else None
+            for key, chart in (
+                ("across", (charts or {}).get("across_worlds")),
+                ("decider", (charts or {}).get("decider")),
+            )
+        },
     }
 
 

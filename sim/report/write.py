@@ -19,6 +19,7 @@ from sim.report.data import write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
 from sim.report.robust import robust_context, robust_view, write_robust_tables
+from sim.report.robust_charts import draw_robust
 from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
@@ -70,7 +71,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     seed, stories, followed = _stories(summary)
     if isinstance(seed, tuple):  # a sweep over plausible worlds: its replicates are (world, seed)
         seed = f"{seed[1]} in world {seed[0]}"
-    robust = robust_context(view, summary.currency)
+    robust = robust_context(view, summary.currency, draw_robust(view, summary, sweep_dir / CHARTS_DIR))
     search = search_section(sweep_dir, sweep_dir / CHARTS_DIR)  # None unless the sweep is a search
     html = render_report(
         summary,
