@@ -98,7 +98,8 @@ def test_a_run_stores_its_world_and_simulates_it(tmp_path):
     values = draw_worlds(cfg).world(2)
     run_config(cfg, tmp_path / "world", progress=False)
     world = json.loads((tmp_path / "world" / "metrics.json").read_text())
-    assert world["world"] == {"index": 2, "values": values}
+    priors = {p.key: p.describe() for p in draw_worlds(cfg).priors}
+    assert world["world"] == {"index": 2, "values": values, "priors": priors}
     # The same run with those values set directly gives the same results.
     plain = compose_config([*small, *(f"{k}={v}" for k, v in values.items())])
     run_config(plain, tmp_path / "plain", progress=False)
@@ -204,6 +205,7 @@ def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_pat
     worlds = draw_worlds(compose_config([a for a in args[1:-1] if not a.startswith("strategy=")]))
     for m in stored:
         assert m["world"]["values"] == worlds.world(m["world"]["index"])
+        assert m["world"]["priors"] == {p.key: p.describe() for p in worlds.priors}
     assert sorted((m["strategy"], m["world"]["index"]) for m in stored) == [
         ("none", 0),
         ("none", 1),
@@ -211,6 +213,12 @@ def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_pat
         ("recommend", 1),
     ]
     assert (tmp_path / "s" / "robust.csv").is_file() and (tmp_path / "s" / "worlds.csv").is_file()
+    # "What was run" names the uncertain parameters, their priors and the design.
+    page = (tmp_path / "s" / "report.html").read_text()
+    uncertain = page[page.index("uncertain parameters") :].split("</dd>")[0]
+    assert "2, drawn from their priors by a scrambled Sobol design (uncertainty.seed 0)" in uncertain
+    for p in worlds.priors:
+        assert f"{p.key} {p.describe()}" in uncertain
     again = run()
     assert again.returncode == 0, again.stderr
     assert "4 skipped as complete" in again.stdout + again.stderr

@@ -27,6 +27,7 @@ from sim.report.answer import TRUST, answer
 from sim.report.charts import Chart
 from sim.report.fmt import fmt_lift, fmt_pm, fmt_seeds_needed, fmt_value, unit_of
 from sim.report.intervals import mean_interval
+from sim.report.nested import get_dotted
 from sim.report.planning import ASSUMPTION, POWER
 from sim.report.stories import Story
 from sim.report.tables import MONEY, SettingSummary, Summary, metric_name
@@ -183,7 +184,7 @@ def page_context(
     }
 
 
-def chart_context(chart) -> dict:
+def chart_context(chart: Chart) -> dict:
     """A :class:`sim.report.charts.Chart` as the template shows it: its SVG inline, its PNG by name."""
     return {
         "name": chart.name,
@@ -203,6 +204,31 @@ def _seeds_fact(runs, replicates: list) -> tuple[str, str, bool]:
     seeds = sorted({r.seed for r in runs})
     text = f"{len(worlds)} plausible worlds × {len(seeds)} seed{_s(len(seeds))} ({', '.join(map(str, seeds))})"
     return ("worlds and seeds", text, False)
+
+
+def _uncertain_fact(runs) -> list[tuple[str, str, bool]]:
+    """The "uncertain parameters" row of "What was run" in a sweep over plausible worlds: how the
+    worlds were drawn and each parameter's prior (its span across the worlds for runs that do
+    not record their priors)."""
+    worlded = [r for r in runs if r.world is not None]
+    if not worlded:
+        return []
+    first = worlded[0]
+    values = "world.values."
+    keys = [k[len(values) :] for k in first.metrics if k.startswith(values)]
+    parts = []
+    for key in keys:
+        prior = first.info.get(f"world.priors.{key}")
+        if prior is None:
+            seen = [float(r.metrics[values + key]) for r in worlded if values + key in r.metrics]
+            prior = f"{min(seen):.3g} to {max(seen):.3g} across the worlds"
+        parts.append(f"{key} {prior}")
+    design = {"sobol": "a scrambled Sobol design", "lhs": "a Latin hypercube"}.get(
+        str(get_dotted(first.config, "uncertainty.design")), "a design"
+    )
+    seed = get_dotted(first.config, "uncertainty.seed")
+    how = f"drawn from their priors by {design}" + (f" (uncertainty.seed {seed})" if seed is not None else "")
+    return [("uncertain parameters", f"{len(keys)}, {how}: " + "; ".join(parts), False)]
 
 
 def _search(section: dict | None) -> dict | None:
@@ -244,6 +270,7 @@ def _facts(summary: Summary, now: _dt.datetime, tables: list[str]) -> list[tuple
         ("campaign", values(lambda r: r.info.get("campaign", "?")), False),
         ("settings compared", f"{len(summary.settings)}: " + "; ".join(s.label for s in summary.settings), False),
         _seeds_fact(runs, seeds),
+        *_uncertain_fact(runs),
         ("complete runs", f"{len(runs)}", False),
         ("baseline", baseline, False),
         ("ranked by", metric_name(summary.rank_metric) + _rank_reason(summary), False),

@@ -85,10 +85,15 @@ def apply_world(config):
 
 
 def world_metrics(config, values: dict) -> dict:
-    """What ``metrics.json`` records of a run's world: its index and every value it set."""
+    """What ``metrics.json`` records of a run's world: its index, every value it set, and the
+    prior each was drawn from in words (``"uniform 0.05-0.25"``), so that a run says what was
+    uncertain without its config."""
     if not values:
         return {}
-    return {"world": {"index": int(config.uncertainty.world), "values": dict(values)}}
+    from sim.uncertainty.priors import resolve_priors
+
+    priors = {p.key: p.describe() for p in resolve_priors(config)}
+    return {"world": {"index": int(config.uncertainty.world), "values": dict(values), "priors": priors}}
 
 
 def with_values(config, values: dict):
