@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import subprocess
@@ -125,6 +126,14 @@ def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
     assert set(report["targets"]) == set(parse_spec(__import__("yaml").safe_load(EXAMPLE.read_text())).targets)
     assert all(math.isfinite(t["z"]) for t in report["targets"].values()) and report["trials"] == 4
     assert (tmp_path / "out" / "hearth-fit.html").read_text().count("<tr>") >= 5
+    # Where the search started: the first trial is the model's defaults, so the fit is no worse.
+    assert report["fit_loss"] <= report["default_loss"]
+    defaults = compose_config([])
+    for key, p in report["parameters"].items():
+        shipped = functools.reduce(getattr, key.split("."), defaults)
+        assert p["default"] == pytest.approx(min(max(shipped, p["low"]), p["high"])), key
+    page = (tmp_path / "out" / "hearth-fit.html").read_text()
+    assert "at the model's defaults" in page and "<th>default</th><th>change</th>" in page
     # The written options compose, and carry the fitted values.
     cfg = compose_config([f"hydra.searchpath=[file://{tmp_path / 'out'}]", "population=hearth", "customer=hearth"])
     fitted = report["parameters"]["customer.email_exposure.base_rate"]["value"]

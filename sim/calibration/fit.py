@@ -72,6 +72,10 @@ class Fit:
     trials: int
     checked: list[CheckedTarget] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    defaults: dict[str, float] = field(default_factory=dict)
+    """Each free parameter's model default (within its bounds): where the search started."""
+    default_loss: float = math.nan
+    """The loss at the defaults (the first trial): how far the model as shipped is from the targets."""
 
 
 def run_overrides(spec: CalibrationSpec, params: dict[str, float], size: int | None, seed: int) -> list[str]:
@@ -152,7 +156,13 @@ def fit(
             progress(trial.number, trial.value, study.best_value)
 
     study.optimize(objective, n_trials=trials, callbacks=[report])
-    result = Fit(params=dict(study.best_params), loss=study.best_value, trials=len(study.trials))
+    result = Fit(
+        params=dict(study.best_params),
+        loss=study.best_value,
+        trials=len(study.trials),
+        defaults=defaults,
+        default_loss=study.trials[0].value if study.trials[0].value is not None else math.nan,
+    )
     result.warnings += _not_pinned(spec.free, study)
     return result
 

@@ -108,9 +108,16 @@ def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) 
         "plan": spec.plan,
         "settings": settings,
         "fit_loss": _finite(result.loss),
+        "default_loss": _finite(result.default_loss),
         "trials": result.trials,
         "parameters": {
-            k: {"value": v, "low": spec.free[k].low, "high": spec.free[k].high, "scale": spec.free[k].scale}
+            k: {
+                "value": v,
+                "default": result.defaults.get(k),
+                "low": spec.free[k].low,
+                "high": spec.free[k].high,
+                "scale": spec.free[k].scale,
+            }
             for k, v in result.params.items()
         },
         "targets": {
@@ -144,12 +151,26 @@ def _target_row(key: str, t: dict) -> str:
     )
 
 
+def _change(value: float, default: float | None) -> str:
+    """The fitted value against the default: ``×1.8``, ``×0.45``, or ``+1.2`` where either is not
+    positive (a bias on a logit scale)."""
+    if default is None:
+        return "—"
+    if value > 0 and default > 0:
+        return f"×{value / default:.2g}"
+    return f"{value - default:+.3g}"
+
+
 def _html(r: dict) -> str:
     rows = "".join(_target_row(k, t) for k, t in r["targets"].items())
     params = "".join(
-        f"<tr><td><code>{escape(k)}</code></td><td>{p['value']:.4g}</td><td>{p['low']:g} to {p['high']:g}"
+        f"<tr><td><code>{escape(k)}</code></td><td>{p['value']:.4g}</td><td>{_fmt(p['default'])}</td>"
+        f"<td>{_change(p['value'], p['default'])}</td><td>{p['low']:g} to {p['high']:g}"
         f"{' (log)' if p['scale'] == 'log' else ''}</td></tr>"
         for k, p in r["parameters"].items()
+    )
+    at_defaults = (
+        f", against {_fmt(r['default_loss'])} at the model's defaults" if r.get("default_loss") is not None else ""
     )
     warnings = "".join(f"<li>{escape(w)}</li>" for w in r["warnings"]) or "<li>none</li>"
     s = r["settings"]
@@ -160,13 +181,16 @@ table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #d
 th{{background:#f3f6f9}}.warn li{{color:#8a4b00}}</style></head><body>
 <h1>Calibration “{escape(r["name"])}”</h1>
 <p>Plan: <code>{escape(" ".join(r["plan"]) or "(defaults)")}</code>. Fitted on {s["fit_seeds"]} seeds of
-{s["size"]:,} customers over {r["trials"]} trials (loss {_fmt(r["fit_loss"])}: the sum of squared z-scores);
-checked on {s["check_seeds"]} fresh seeds of {s["check_size"]:,} customers. Written {escape(r["written"])}.</p>
+{s["size"]:,} customers over {r["trials"]} trials (loss {_fmt(r["fit_loss"])}{at_defaults}: the sum of
+squared z-scores); checked on {s["check_seeds"]} fresh seeds of {s["check_size"]:,} customers.
+Written {escape(r["written"])}.</p>
 <h2>Targets, checked on fresh seeds</h2>
 <table><tr><th>figure</th><th>observed ± sd</th><th>simulated</th><th>95% interval</th><th>z</th><th>reached
 (|z| ≤ {UNREACHED_Z:g})</th></tr>{rows}</table>
 <h2>Fitted parameters</h2>
-<table><tr><th>parameter</th><th>value</th><th>searched</th></tr>{params}</table>
+<p>Where your customers differ from the model as shipped: each parameter's fitted value against its
+default (where the search started, within the bounds searched).</p>
+<table><tr><th>parameter</th><th>fitted</th><th>default</th><th>change</th><th>searched</th></tr>{params}</table>
 <h2>Warnings</h2><ul class="warn">{warnings}</ul>
 <h2>Use it</h2><pre>prepersona {escape(r["use"])}</pre>
 </body></html>
