@@ -215,7 +215,7 @@ def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_pat
     assert (tmp_path / "s" / "robust.csv").is_file() and (tmp_path / "s" / "worlds.csv").is_file()
     # "What was run" names the uncertain parameters, their priors and the design.
     page = (tmp_path / "s" / "report.html").read_text()
-    uncertain = page[page.index("uncertain parameters") :].split("</dd>")[0]
+    uncertain = page[page.index("uncertain parameters</dt>") :].split("</dd>")[0]
     assert "2, drawn from their priors by a scrambled Sobol design (uncertainty.seed 0)" in uncertain
     for p in worlds.priors:
         assert f"{p.key} {p.describe()}" in uncertain

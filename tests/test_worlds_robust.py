@@ -318,10 +318,10 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
     (plain / "report_charts" / "decider.png").write_bytes(b"stale")
     html = write_report(plain).read_text()
     assert 'id="chart-across_worlds"' not in html and not (plain / "report_charts" / "decider.png").exists()
-    assert "uncertain parameters" not in html and "a sweep over plausible worlds adds that" in html
+    assert "uncertain parameters</dt>" not in html and "a sweep over plausible worlds adds that" in html
     # Runs that do not record their priors: each parameter's span across the worlds instead.
     worlds_html = write_report(tmp_path / "worlds").read_text()
-    uncertain = worlds_html[worlds_html.index("uncertain parameters") :].split("</dd>")[0]
+    uncertain = worlds_html[worlds_html.index("uncertain parameters</dt>") :].split("</dd>")[0]
     assert (
         f"1, drawn from their priors by a design: {KEY} {x.min():.3g} to {x.max():.3g} across the worlds" in uncertain
     )
