@@ -283,7 +283,7 @@ def test_the_world_charts_draw_each_worlds_regret_and_the_deciding_threshold(tmp
     assert len(cut) == 1
     c = cut[0].get_xdata()[0]
     assert x[x <= THRESHOLD].max() < c < x[x > THRESHOLD].min()
-    assert "threshold that best separates" in caption
+    assert "whose threshold best separates the worlds" in caption
 
 
 def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_chart(tmp_path):
@@ -326,3 +326,39 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
         f"1, drawn from their priors by a design: {KEY} {x.min():.3g} to {x.max():.3g} across the worlds" in uncertain
     )
     assert "spans the priors of the uncertain parameters" in worlds_html
+
+
+def test_the_decider_chart_shows_the_parameter_the_sentence_states():
+    # p1 orders the lead best (rank correlation 0.81) but its best cut gets 6 of 8 worlds right;
+    # p2 separates the worlds each setting wins exactly (8 of 8) with a weaker correlation (0.52).
+    # The sentence states p2's rule, so the chart must show p2 and its threshold.
+    from sim.report.robust import RobustView
+    from sim.report.robust_charts import _decider
+
+    p1 = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    p2 = np.array([0.4, 0.3, 0.9, 0.8, 0.2, 0.1, 0.7, 0.6])
+    lead = np.array([-0.7, -0.6, 0.1, 0.2, -0.2, -0.1, 0.6, 0.7])
+    drivers = rank_drivers(["p1", "p2"], np.column_stack([p1, p2]), lead)
+    assert [d.key for d in drivers] == ["p1", "p2"] and drivers[0].agree == 6 and drivers[1].agree == 8
+    view = RobustView(
+        labels=["A", "B"],
+        worlds=list(range(8)),
+        metric="value",
+        value=np.vstack([100 + 100 * lead, np.full(8, 100.0)]),
+        trust=np.full((2, 8), 0.5),
+        keys=["p1", "p2"],
+        params=np.column_stack([p1, p2]),
+        rows=[],
+        leader="A",
+        rival="B",
+        drivers=drivers,
+        sentence=flip_sentence("A", "B", drivers),
+        incomplete_worlds=0,
+    )
+    assert "flips when p2 exceeds 0.5" in view.sentence
+    fig, _, caption = _decider(view, {})
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "p2"
+    (cut,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert cut.get_xdata()[0] == pytest.approx(0.5)
+    assert "8 of 8 worlds on its side" in caption

@@ -7,9 +7,10 @@ setting, and rendered like them (inline SVG, a PNG for slides):
 
 - ``across_worlds``: per setting, one dot per world at its shortfall (regret) against that
   world's best setting, and a bar at the mean, the expected regret the ranking sorts by;
-- ``decider``: the leader's lead over its rival in each world against the uncertain parameter
-  most strongly rank-correlated with it, with the threshold that best separates the worlds
-  each one wins when that threshold beats always naming the usual winner.
+- ``decider``: the leader's lead over its rival in each world against the parameter the
+  section's sentence names: the one whose threshold best separates the worlds each one wins,
+  drawn as a dashed line, where that beats always naming the usual winner; else the one most
+  strongly rank-correlated with the lead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from matplotlib.lines import Line2D
 from sim.report.charts import STYLE, Chart, _done, _render, _styles
 from sim.report.robust import RobustView
 from sim.report.tables import Summary, metric_name
+from sim.uncertainty.drivers import best_rule
 
 __all__ = ["draw_robust", "ROBUST_CHARTS"]
 
@@ -90,7 +92,10 @@ def _decider(view: RobustView, colour: dict[str, str]):
     """The leader's lead over its rival per world against the top driver, with its threshold."""
     if view.rival is None or not view.drivers:
         return None
-    driver = view.drivers[0]
+    # The parameter the section's sentence states: the threshold rule that gets the most worlds
+    # right, where it beats always naming the usual winner; else the strongest correlation.
+    rule = best_rule(view.drivers)
+    driver = rule if rule.decisive else view.drivers[0]
     x = view.params[:, view.keys.index(driver.key)]
     lead = view.value[view.labels.index(view.leader)] - view.value[view.labels.index(view.rival)]
     fig = Figure(figsize=(8, 4.6))
@@ -103,17 +108,19 @@ def _decider(view: RobustView, colour: dict[str, str]):
         if mask.any():  # a legend entry only for what is drawn
             ax.scatter(x[mask], lead[mask], s=30, color=tint, label=who, zorder=3)
     ax.axhline(0, color="#999999", lw=0.8)
+    why = (
+        "the uncertain parameter whose threshold best separates the worlds each one wins"
+        if driver.decisive
+        else "the uncertain parameter whose rank correlation with that lead is strongest"
+    )
     caption = (
         f"Each dot is a plausible world: {view.leader}'s {metric_name(view.metric)} minus {view.rival}'s "
-        f"(above 0: {view.leader} comes first) against {driver.key}, the uncertain parameter whose rank "
-        f"correlation with that lead is strongest (ρ = {driver.rho:+.2f} over {driver.worlds} worlds)."
+        f"(above 0: {view.leader} comes first) against {driver.key}, {why} "
+        f"(ρ = {driver.rho:+.2f} over {driver.worlds} worlds)."
     )
     if driver.decisive:
         ax.axvline(driver.threshold, color="#555555", lw=1.2, ls="--", label=f"threshold {driver.threshold:.3g}")
-        caption += (
-            f" The dashed line is the threshold that best separates the worlds each one wins "
-            f"({driver.agree} of {driver.worlds} right)."
-        )
+        caption += f" The dashed line is that threshold ({driver.agree} of {driver.worlds} worlds on its side)."
     caption += f" {view.sentence}"
     ax.yaxis.set_major_formatter(_MONEY)
     ax.set_xlabel(driver.key)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Driver", "MOSTLY", "rank_drivers", "best_cut", "flip_sentence", "rival"]
+__all__ = ["Driver", "MOSTLY", "rank_drivers", "best_cut", "best_rule", "flip_sentence", "rival"]
 
 MOSTLY = 0.8
 """Share of worlds a threshold rule must get right to be stated as "mostly flips"."""
@@ -119,12 +119,18 @@ def rival(labels: list[str], value: np.ndarray, leader: int) -> int | None:
     return others[best]
 
 
+def best_rule(drivers: list[Driver]) -> Driver:
+    """The parameter whose threshold rule gets the most worlds right (the strongest ``|rho|``
+    among equals): the one :func:`flip_sentence` states."""
+    return max(drivers, key=lambda dr: (dr.agree, abs(dr.rho) if not math.isnan(dr.rho) else 0.0))
+
+
 def flip_sentence(a: str, b: str, drivers: list[Driver], fmt=lambda v: f"{v:.3g}") -> str:
     """The decision between settings ``a`` and ``b`` in plain words, from ``drivers`` (strongest
     first; see the module note)."""
     if not drivers:
         return f"No uncertain parameter was varied, so nothing decides between {a} and {b}."
-    rule = max(drivers, key=lambda dr: (dr.agree, abs(dr.rho) if not math.isnan(dr.rho) else 0.0))
+    rule = best_rule(drivers)
     k, ahead = rule.worlds, rule.ahead
     top = drivers[0]
     strongest = (
