@@ -59,6 +59,8 @@ output files, never the simulated outcome."""
 
 WORLD = "uncertainty.world"
 """The override naming a run's plausible world (:mod:`sim.uncertainty.worlds`)."""
+WORLD_VALUES = "world.values."
+"""The prefix of a run's world's parameter values among its metrics (``world.values.<key>``)."""
 
 
 NOT_CONFIG = ("seed", "threads", "impl", "output", "hydra", "experiment", "report")

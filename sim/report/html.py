@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from sim.report.answer import TRUST, answer
 from sim.report.charts import Chart
+from sim.report.collect import WORLD_VALUES
 from sim.report.fmt import fmt_lift, fmt_pm, fmt_seeds_needed, fmt_value, unit_of
 from sim.report.intervals import mean_interval
 from sim.report.nested import get_dotted
@@ -214,13 +215,12 @@ def _uncertain_fact(runs) -> list[tuple[str, str, bool]]:
     if not worlded:
         return []
     first = worlded[0]
-    values = "world.values."
-    keys = [k[len(values) :] for k in first.metrics if k.startswith(values)]
+    keys = [k[len(WORLD_VALUES) :] for k in first.metrics if k.startswith(WORLD_VALUES)]
     parts = []
     for key in keys:
         prior = first.info.get(f"world.priors.{key}")
         if prior is None:
-            seen = [float(r.metrics[values + key]) for r in worlded if values + key in r.metrics]
+            seen = [float(r.metrics[WORLD_VALUES + key]) for r in worlded if WORLD_VALUES + key in r.metrics]
             prior = f"{min(seen):.3g} to {max(seen):.3g} across the worlds"
         parts.append(f"{key} {prior}")
     design = {"sobol": "a scrambled Sobol design", "lhs": "a Latin hypercube"}.get(

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.report.collect import WORLD_VALUES
 from sim.report.fmt import fmt_value
 from sim.report.html import Cell, Table, chart_context
 from sim.report.tables import Summary, metric_name
@@ -36,8 +37,6 @@ __all__ = ["RobustView", "robust_view", "write_robust_tables", "robust_context",
 
 TRUST = "trust_mean_end"
 """The trust outcome of the robust ranking: mean trust at the end."""
-
-VALUES_PREFIX = "world.values."
 
 
 @dataclass
@@ -116,9 +115,9 @@ def _world_params(runs, worlds: list[int]) -> tuple[list[str], np.ndarray]:
     for r in runs:
         if r.world is not None and r.world not in first:
             first[r.world] = r
-    keys = [k[len(VALUES_PREFIX) :] for k in first[worlds[0]].metrics if k.startswith(VALUES_PREFIX)]
+    keys = [k[len(WORLD_VALUES) :] for k in first[worlds[0]].metrics if k.startswith(WORLD_VALUES)]
     params = np.array(
-        [[float(first[w].metrics.get(VALUES_PREFIX + k, math.nan)) for k in keys] for w in worlds], dtype=np.float64
+        [[float(first[w].metrics.get(WORLD_VALUES + k, math.nan)) for k in keys] for w in worlds], dtype=np.float64
     ).reshape(len(worlds), len(keys))
     return keys, params
 
@@ -167,6 +166,7 @@ def robust_context(view: RobustView | None, currency: str = "", charts: dict | N
     if view is None:
         return None
     m = view.metric
+    shown = {name: chart_context(chart) for name, chart in (charts or {}).items() if chart is not None}
 
     def money(x: float) -> str:
         return fmt_value(x, m, currency=currency)
@@ -235,13 +235,8 @@ def robust_context(view: RobustView | None, currency: str = "", charts: dict | N
         "metric": metric_name(m),
         "ranking": ranking,
         "drivers": drivers if view.drivers else None,
-        **{
-            f"{key}_chart": chart_context(chart) if chart is not None else None
-            for key, chart in (
-                ("across", (charts or {}).get("across_worlds")),
-                ("decider", (charts or {}).get("decider")),
-            )
-        },
+        "across_chart": shown.get("across_worlds"),
+        "decider_chart": shown.get("decider"),
     }
 
 

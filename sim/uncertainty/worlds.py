@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from sim.uncertainty.design import Worlds, draw_worlds
+from sim.uncertainty.priors import resolve_priors
 
 __all__ = ["WORLD_KEY", "apply_world", "world_metrics", "world_sweep", "with_values"]
 
@@ -90,8 +91,6 @@ def world_metrics(config, values: dict) -> dict:
     uncertain without its config."""
     if not values:
         return {}
-    from sim.uncertainty.priors import resolve_priors
-
     priors = {p.key: p.describe() for p in resolve_priors(config)}
     return {"world": {"index": int(config.uncertainty.world), "values": dict(values), "priors": priors}}
 
