@@ -103,6 +103,15 @@ def test_a_lead_in_every_world_is_not_called_a_flip():
     d = 50 + x  # always ahead
     sentence = flip_sentence("a", "b", rank_drivers([KEY], x[:, None], d))
     assert sentence.startswith("a comes before b in every one of the 16 worlds")
+    # The clause on the strongest parameter says whose lead it moves, and which way.
+    assert sentence.endswith(
+        f"a's lead over b moves most with {KEY} (rank correlation +1.00: the higher it is, the larger the lead)."
+    )
+    shrinking = flip_sentence("a", "b", rank_drivers([KEY], x[:, None], 50 - x))
+    assert shrinking.endswith("(rank correlation -1.00: the higher it is, the smaller the lead).")
+    # A parameter that does not order the lead at all gets no clause.
+    flat = flip_sentence("a", "b", rank_drivers([KEY], x[:, None], np.full_like(x, 50.0)))
+    assert flat == "a comes before b in every one of the 16 worlds: no prior flips their ranking."
 
 
 def test_best_cut_brute_force():

@@ -125,6 +125,18 @@ def best_rule(drivers: list[Driver]) -> Driver:
     return max(drivers, key=lambda dr: (dr.agree, abs(dr.rho) if not math.isnan(dr.rho) else 0.0))
 
 
+def _strongest(a: str, b: str, top: Driver) -> str:
+    """The clause naming the parameter that orders ``a``'s lead over ``b`` most, and which way
+    (empty when no parameter moved it).  "Lead", not "margin": the report's margin is money."""
+    if math.isnan(top.rho) or top.rho == 0:
+        return ""
+    way = "larger" if top.rho > 0 else "smaller"
+    return (
+        f"; {a}'s lead over {b} moves most with {top.key} (rank correlation {top.rho:+.2f}: the higher it is, "
+        f"the {way} the lead)"
+    )
+
+
 def flip_sentence(a: str, b: str, drivers: list[Driver], fmt=lambda v: f"{v:.3g}") -> str:
     """The decision between settings ``a`` and ``b`` in plain words, from ``drivers`` (strongest
     first; see the module note)."""
@@ -132,10 +144,7 @@ def flip_sentence(a: str, b: str, drivers: list[Driver], fmt=lambda v: f"{v:.3g}
         return f"No uncertain parameter was varied, so nothing decides between {a} and {b}."
     rule = best_rule(drivers)
     k, ahead = rule.worlds, rule.ahead
-    top = drivers[0]
-    strongest = (
-        "" if math.isnan(top.rho) else f"; its margin moves most with {top.key} (rank correlation {top.rho:+.2f})"
-    )
+    strongest = _strongest(a, b, drivers[0])
     if ahead in (0, k):
         first, second = (a, b) if ahead == k else (b, a)
         return f"{first} comes before {second} in every one of the {k} worlds: no prior flips their ranking{strongest}."
