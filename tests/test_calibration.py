@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from sim.calibration.figures import figure
-from sim.calibration.fit import check, fit, simulate
+from sim.calibration.fit import check, fit, run_config, run_overrides, simulate
 from sim.calibration.spec import CalibrationError, parse_spec
 from sim.config.preflight import compose_config
+from sim.errors import ConfigError
 
 CALIBRATE = str(Path(sys.executable).parent / "prepersona-calibrate")
 EXAMPLE = Path(__file__).resolve().parents[1] / "sim" / "calibration" / "fictional_retailer.yaml"
@@ -74,6 +75,12 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
         ({"targets": CHURN, "free": {"customer.churn.hazard_max": [0.05, 0.01]}},
          "a prior needs low < high"),
         ({"targets": CHURN, "extra": 1}, "extra is not allowed"),
+        # Fitted values reach a firm's runs only through the population and customer options.
+        ({"targets": CHURN, "free": {"catalog.category_spread": [0.2, 1]}},
+         "free.catalog.category_spread is not allowed: a parameter of population.* or customer.*"),
+        ({"targets": CHURN, "free": {"seed": [0, 10]}}, "free.seed is not allowed: a parameter of population.*"),
+        ({"targets": CHURN, "free": {"customer.visits.browse_items": [2, 10]}},
+         "free.customer.visits.browse_items is not allowed: a fitted parameter must be a real number"),
     ],
 )  # fmt: skip
 def test_a_bad_targets_file_is_one_line_naming_the_key(raw, message):
@@ -94,8 +101,12 @@ def _calibrate(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         ("plan: [customer=default]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [], "plan: customer=default"),
         ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--trials", "0"], "'0' is not allowed"),
         ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--name", "../x"], "--name='../x' is not allowed"),
+        # A bound that breaks a rule tying parameters together: the shares no longer sum to 1.
+        ("targets: {churned_share: {value: 0.1, sd: 0.01}}\nfree: {population.segments.0.share: [0.2, 0.6]}", [],
+         "free.population.segments.0.share=[0.2, 0.6] is not allowed: a run with population.segments.0.share=0.2 "
+         "breaks a rule of the config"),
     ],
-)
+)  # fmt: skip
 def test_the_command_refuses_bad_input_in_one_line_before_any_run(tmp_path, text, extra, message):
     (tmp_path / "t.yaml").write_text(text)
     args = ["t.yaml", "--name", "firm", "--out", "out", *extra]
@@ -141,3 +152,35 @@ def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
     # Running it again replaces its own files.
     again = _calibrate([str(EXAMPLE), "--name", "hearth", "--out", "out", *small], tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_trial_config_is_the_composed_config_of_its_overrides():
+    # The search sets each trial's values on a copy of the plan composed once: the same config
+    # as composing the trial's overrides, and no trial's values leak into the next.
+    spec = parse_spec({"plan": PLAN, "targets": CHURN})
+    for params in (TRUTH, {"customer.churn.hazard_max": 0.01}, {}):
+        for size, seed in ((3000, 1), (None, 0)):
+            assert run_config(spec, params, size, seed) == compose_config(run_overrides(spec, params, size, seed))
+
+
+def test_trials_that_break_a_rule_together_count_as_the_worst_and_are_reported(monkeypatch):
+    # Each bound alone is checked before the search, but a combination of values can still break
+    # a rule that ties parameters together (two segments' shares fitted at once). Here every
+    # other trial's runs raise as such a run would: the search goes on and the report says so.
+    spec = parse_spec({"plan": PLAN, "targets": CHURN, "free": {"customer.churn.hazard_max": [0.01, 0.05]}})
+    real = fit.__globals__["simulate"]
+    calls = []
+
+    def simulate_breaking_every_other(spec, params, size, seeds):
+        calls.append(params)
+        if len(calls) % 2 == 0:
+            raise ConfigError("population.segments[].share", 1.2, "shares that sum to 1")
+        return real(spec, params, size, seeds)
+
+    monkeypatch.setitem(fit.__globals__, "simulate", simulate_breaking_every_other)
+    result = fit(spec, size=300, seeds=1, trials=4, seed=0)
+    assert result.trials == 4 and math.isfinite(result.loss) and result.loss < 1e300
+    assert any(w.startswith("2 of 4 trials broke a rule of the config") for w in result.warnings), result.warnings
+    monkeypatch.setitem(fit.__globals__, "simulate", lambda *a: (_ for _ in ()).throw(ConfigError("k", 1, "rule")))
+    with pytest.raises(CalibrationError, match="every trial broke a rule of the config"):
+        fit(spec, size=300, seeds=1, trials=2, seed=0)

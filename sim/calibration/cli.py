@@ -1,7 +1,8 @@
 """``prepersona-calibrate TARGETS.yaml --name NAME --out DIR``: fit the model to a firm's figures.
 
 Everything is checked before the first simulation (the targets file, the plan composed with
-the default parameters, the output files); a problem is one line on stderr and exit status 2.
+the default parameters and with each fitted parameter at either end of its bounds, the output
+files); a problem is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.calibration.fit import SAMPLERS, check, fit, run_overrides
+from sim.calibration.fit import SAMPLERS, check, fit, run_config, run_overrides
 from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
 
@@ -63,12 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     def progress(number: int, loss: float, best: float) -> None:
         print(f"  trial {number + 1}/{a.trials}: loss {loss:.4g} (best {best:.4g})", flush=True)
 
-    result = fit(spec, size=a.size, seeds=a.seeds, trials=a.trials, seed=a.seed, sampler=a.sampler, progress=progress)
+    try:
+        result = fit(spec, size=a.size, seeds=a.seeds, trials=a.trials, seed=a.seed, sampler=a.sampler,
+                     progress=progress)  # fmt: skip
+    except CalibrationError as exc:
+        return _fail(str(exc))
     print(f"{PROG}: checking on {a.check_seeds} fresh seeds of {a.check_size:,} customers", flush=True)
     check(spec, result, size=a.check_size, seeds=a.check_seeds)
-    from sim.config.preflight import compose_config
-
-    config = compose_config(run_overrides(spec, result.params, None, 0))
+    config = run_config(spec, result.params, None, 0)
     settings = {
         "size": a.size,
         "fit_seeds": a.seeds,
@@ -102,9 +105,25 @@ def _check_plan(spec, a) -> None:
                 f"plan: {o} is not allowed: the calibration chooses the customer model, size and seeds itself"
             )
     try:
-        compose_config(run_overrides(spec, {}, a.size, 0))
+        config = compose_config(run_overrides(spec, {}, a.size, 0))
     except PreflightError as exc:
         raise CalibrationError(f"plan: {exc}") from None
+    # Each fitted parameter at either end of its bounds, the others at their defaults: a rule
+    # that ties parameters together (a population's segment shares sum to 1) is found here,
+    # not in the middle of the search.
+    from sim.config.validate import check_rules
+    from sim.errors import ConfigError
+    from sim.uncertainty.worlds import with_values
+
+    for key, bounds in spec.free.items():
+        for end in (bounds.low, bounds.high):
+            try:
+                check_rules(with_values(config, {key: end}))
+            except ConfigError as exc:
+                raise CalibrationError(
+                    f"free.{key}=[{bounds.low:g}, {bounds.high:g}] is not allowed: a run with {key}={end:g} "
+                    f"breaks a rule of the config ({exc})"
+                ) from None
 
 
 def _fail(message: str) -> int:

@@ -15,8 +15,9 @@
       customer.churn.hazard_max: {low: 0.002, high: 0.08, log: true}
       population.segments.0.visit_rate_mean: [0.01, 0.3]
 
-Everything is checked here, before any simulation; a problem is a :class:`CalibrationError`
-naming the key, the value and what is allowed.
+A fitted parameter is a real number of ``population.*`` or ``customer.*`` (the sections the
+calibration writes as options).  Everything is checked here, before any simulation; a problem
+is a :class:`CalibrationError` naming the key, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from sim.calibration.figures import known_figures
-from sim.config.params import leaf_parameters, range_of
+from sim.config.params import declared_type, leaf_parameters, range_of
 from sim.config.priors import Prior
 
 __all__ = ["CalibrationError", "CalibrationSpec", "DEFAULT_FREE", "Target", "load_spec", "parse_spec"]
@@ -46,6 +47,10 @@ class Target:
     value: float
     sd: float
 
+
+WRITTEN = ("population", "customer")
+"""The config sections a calibration writes as options (``population/NAME.yaml``,
+``customer/NAME.yaml``): a fitted parameter must belong to one of them."""
 
 DEFAULT_FREE: dict[str, Prior] = {
     "customer.email_exposure.base_rate": Prior(0.05, 0.5),
@@ -140,6 +145,16 @@ def _free(raw: object) -> dict[str, Prior]:
         f, default = field_
         if isinstance(default, bool) or not isinstance(default, (int, float)):
             raise CalibrationError(f"free.{key} is not allowed: a fitted parameter must be numeric, it is {default!r}")
+        if key.split(".", 1)[0] not in WRITTEN:
+            # The fit's values reach a firm's runs only through the options it writes.
+            raise CalibrationError(
+                f"free.{key} is not allowed: a parameter of {' or '.join(f'{w}.*' for w in WRITTEN)}, "
+                "the config options a calibration writes"
+            )
+        if declared_type(f) is not float:
+            raise CalibrationError(
+                f"free.{key} is not allowed: a fitted parameter must be a real number, and {key} is a whole number"
+            )
         low, high, log = _bounds(key, bounds)
         try:
             prior = Prior(low, high, "log" if log else "linear")

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["param", "Range", "range_of", "MISSING", "leaf_parameters"]
+__all__ = ["param", "Range", "range_of", "MISSING", "leaf_parameters", "declared_type"]
 
 MISSING = "???"
 """The default of a parameter that every option file must set (a segment's name, say).
@@ -121,3 +122,18 @@ def _leaves(cls: type, instance: Any, prefix: str) -> dict[str, tuple[dataclasse
         else:
             out[key] = (f, getattr(instance, f.name))
     return out
+
+
+def declared_type(field: dataclasses.Field) -> Any:
+    """The declared type of a field of the config schema (``int``, ``float``, ``bool``, ...),
+    its annotation resolved: ``int`` for a whole-number parameter, which a sampler or a fit
+    must not hand a fraction."""
+    owner = next(c for c in _schema_classes() if field in dataclasses.fields(c))
+    return typing.get_type_hints(owner)[field.name]
+
+
+@functools.cache
+def _schema_classes() -> tuple[type, ...]:
+    from sim.config import schema  # the schema imports this module
+
+    return tuple(c for c in vars(schema).values() if isinstance(c, type) and dataclasses.is_dataclass(c))

@@ -26,12 +26,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import typing
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.params import Range, leaf_parameters, range_of
+from sim.config.params import Range, declared_type, leaf_parameters, range_of
 from sim.config.priors import PRIORS
 from sim.config.sources import source_kind
 from sim.errors import ConfigError
@@ -165,22 +164,9 @@ def locate(config, key: str) -> tuple[dataclasses.Field, object]:
         if part not in fields:
             raise ConfigError(key, "", f"a parameter of the config; {part!r} is not a key of {where}")
         field, node = fields[part], getattr(node, part)
-    if field is None or isinstance(node, bool) or not isinstance(node, (int, float)) or _hint(field) is bool:
+    if field is None or isinstance(node, bool) or not isinstance(node, (int, float)) or declared_type(field) is bool:
         raise ConfigError(key, "", "a numeric parameter (a prior draws numbers)")
     return field, node
-
-
-def _hint(field: dataclasses.Field):
-    """The declared type of a schema field (``int``, ``float``, ...)."""
-    owner = next(c for c in _schema_classes() if field in dataclasses.fields(c))
-    return typing.get_type_hints(owner)[field.name]
-
-
-@functools.cache
-def _schema_classes() -> tuple[type, ...]:
-    from sim.config import schema
-
-    return tuple(c for c in vars(schema).values() if isinstance(c, type) and dataclasses.is_dataclass(c))
 
 
 def _bounds(rng: Range | None) -> tuple[float, float]:
@@ -200,7 +186,7 @@ def _default(config, key: str) -> Distribution:
         "loguniform" if prior.scale == "log" else "uniform",
         float(prior.low),
         float(prior.high),
-        integer=_hint(field) is int,
+        integer=declared_type(field) is int,
         allowed=range_of(field),
     )
 
@@ -218,7 +204,7 @@ def _declared(config, spec, where: str) -> Distribution:
     except ConfigError as exc:
         raise ConfigError(f"{where}.key", spec.key, exc.allowed) from None
     rng = range_of(field)
-    integer = _hint(field) is int
+    integer = declared_type(field) is int
     dist = spec.dist
     if dist == "":
         if spec.key in PRIORS and spec.low is None and spec.high is None:
