@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from sim.calibration.figures import figure
-from sim.calibration.fit import check, fit, run_config, run_overrides, simulate
+from sim.calibration.fit import Fit, _not_pinned, check, consistent_ranges, fit, run_config, run_overrides, simulate
+from sim.calibration.output import world_priors
 from sim.calibration.spec import CalibrationError, parse_spec
 from sim.config.preflight import compose_config
+from sim.config.priors import Prior
 from sim.errors import ConfigError
+from sim.uncertainty.design import draw_worlds
 
 CALIBRATE = str(Path(sys.executable).parent / "prepersona-calibrate")
 EXAMPLE = Path(__file__).resolve().parents[1] / "sim" / "calibration" / "fictional_retailer.yaml"
@@ -145,6 +148,15 @@ def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
         assert p["default"] == pytest.approx(min(max(shipped, p["low"]), p["high"])), key
     page = (tmp_path / "out" / "hearth-fit.html").read_text()
     assert "at the model's defaults" in page and "<th>default</th><th>change</th>" in page
+    # Each parameter's range consistent with the targets holds its fitted value; the priors for a
+    # sweep over plausible worlds are those ranges (none here, maybe: 4 trials rarely come close).
+    for p in report["parameters"].values():
+        assert p["consistent_low"] <= p["value"] <= p["consistent_high"]
+    for prior in report["world_priors"]:
+        p = report["parameters"][prior["key"]]
+        assert prior["low"] <= p["consistent_low"] and p["consistent_high"] <= prior["high"]
+    assert "<th>consistent with the targets</th>" in page
+    assert ("uncertainty.priors" in page) == bool(report["world_priors"])
     # The written options compose, and carry the fitted values.
     cfg = compose_config([f"hydra.searchpath=[file://{tmp_path / 'out'}]", "population=hearth", "customer=hearth"])
     fitted = report["parameters"]["customer.email_exposure.base_rate"]["value"]
@@ -184,3 +196,48 @@ def test_trials_that_break_a_rule_together_count_as_the_worst_and_are_reported(m
     monkeypatch.setitem(fit.__globals__, "simulate", lambda *a: (_ for _ in ()).throw(ConfigError("k", 1, "rule")))
     with pytest.raises(CalibrationError, match="every trial broke a rule of the config"):
         fit(spec, size=300, seeds=1, trials=2, seed=0)
+
+
+def _study(trials: list[tuple[float, dict]]):
+    """A stand-in for an Optuna study: finished trials with their loss and parameters."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(trials=[SimpleNamespace(value=v, params=p) for v, p in trials])
+
+
+def test_the_range_consistent_with_the_targets_spans_the_trials_near_the_best_loss():
+    free = {"customer.churn.hazard_max": Prior(0.002, 0.08, "log"), "customer.engagement.buy_bias": Prior(-7, -3)}
+    study = _study(
+        [
+            (5.0, {"customer.churn.hazard_max": 0.03, "customer.engagement.buy_bias": -5.0}),  # the best
+            (5.9, {"customer.churn.hazard_max": 0.036, "customer.engagement.buy_bias": -4.9}),  # within 1
+            (5.4, {"customer.churn.hazard_max": 0.028, "customer.engagement.buy_bias": -5.2}),  # within 1
+            (6.2, {"customer.churn.hazard_max": 0.07, "customer.engagement.buy_bias": -3.1}),  # not
+            (1e300, {"customer.churn.hazard_max": 0.002, "customer.engagement.buy_bias": -7}),  # broke a rule
+        ]
+    )
+    ranges = consistent_ranges(free, study)
+    assert ranges == {"customer.churn.hazard_max": (0.028, 0.036), "customer.engagement.buy_bias": (-5.2, -4.9)}
+    bounds = {k: {"low": p.low, "high": p.high, "log": p.scale == "log"} for k, p in free.items()}
+    spec = parse_spec({"plan": PLAN, "targets": CHURN, "free": bounds})
+    result = Fit(params={}, loss=5.0, trials=5, ranges={**ranges, "customer.engagement.buy_bias": (-5.0, -5.0)})
+    # Rounded outward to 4 digits; a range of one value (one trial that close) gives no prior.
+    assert world_priors(spec, result) == [
+        {"key": "customer.churn.hazard_max", "dist": "loguniform", "low": 0.028, "high": 0.036}
+    ]
+    result.ranges = {"customer.churn.hazard_max": (0.0123456, 0.0161111), "customer.engagement.buy_bias": (-7, -4.5)}
+    priors = world_priors(spec, result)
+    assert priors[0]["low"] == 0.01234 and priors[0]["high"] == 0.01612
+    assert priors[1] == {"key": "customer.engagement.buy_bias", "dist": "uniform", "low": -7.0, "high": -4.5}
+    # The entries are priors a sweep over plausible worlds accepts, and its worlds lie inside them.
+    listed = ",".join(f"{{key:{p['key']},dist:{p['dist']},low:{p['low']},high:{p['high']}}}" for p in priors)
+    config = compose_config(["uncertainty.worlds=8", f"uncertainty.priors=[{listed}]"])
+    values = draw_worlds(config).values
+    assert values.shape == (8, 2) and (values[:, 0] >= 0.01234).all() and (values[:, 0] <= 0.01612).all()
+
+
+def test_a_parameter_is_not_pinned_when_its_consistent_range_spans_half_its_bounds():
+    free = {"customer.engagement.buy_bias": Prior(-7, -3)}
+    wide, narrow = {"customer.engagement.buy_bias": (-6.5, -4.0)}, {"customer.engagement.buy_bias": (-5.2, -4.9)}
+    assert _not_pinned(free, wide, n_near=3) and not _not_pinned(free, narrow, n_near=3)
+    assert not _not_pinned(free, wide, n_near=2)  # too few trials that close to say

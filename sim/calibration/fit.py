@@ -37,6 +37,7 @@ __all__ = [
     "SAMPLERS",
     "UNREACHED_Z",
     "NEAR_BEST",
+    "consistent_ranges",
 ]
 
 SAMPLERS = ("cmaes", "tpe")
@@ -89,6 +90,8 @@ class Fit:
     """Each free parameter's model default (within its bounds): where the search started."""
     default_loss: float = math.nan
     """The loss at the defaults (the first trial): how far the model as shipped is from the targets."""
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Each free parameter's range consistent with the targets (:func:`consistent_ranges`)."""
 
 
 def run_overrides(spec: CalibrationSpec, params: dict[str, float], size: int | None, seed: int) -> list[str]:
@@ -217,7 +220,8 @@ def fit(
             f"{len(broken)} of {len(study.trials)} trials broke a rule of the config and counted as the worst loss "
             f"(the first: {broken[0]})"
         )
-    result.warnings += _not_pinned(spec.free, study)
+    result.ranges = consistent_ranges(spec.free, study)
+    result.warnings += _not_pinned(spec.free, result.ranges, len(_near_best(study)))
     return result
 
 
@@ -253,17 +257,33 @@ def _default(key: str, prior: Prior) -> float:
     return min(max(value, prior.low), prior.high)
 
 
-def _not_pinned(free: dict[str, Prior], study) -> list[str]:
-    done = [t for t in study.trials if t.value is not None and math.isfinite(t.value)]
-    best = study.best_value
-    near = [t for t in done if t.value <= best + NEAR_BEST]
-    if len(near) < 3:
+def _near_best(study) -> list:
+    """The finished trials whose loss is within :data:`NEAR_BEST` of the best (the best included)."""
+    done = [t for t in study.trials if t.value is not None and math.isfinite(t.value) and t.value < 1e300]
+    best = min((t.value for t in done), default=math.inf)
+    return [t for t in done if t.value <= best + NEAR_BEST]
+
+
+def consistent_ranges(free: dict[str, Prior], study) -> dict[str, tuple[float, float]]:
+    """Per fitted parameter, the lowest and highest value among the trials within
+    :data:`NEAR_BEST` of the best loss: the values the targets cannot tell apart from the best
+    (a loss of 1 is one sd on one target), as far as the search visited them.  A range of one
+    value says no other trial came that close.  It is what a sweep over plausible worlds should
+    draw the parameter from, instead of the model's generic prior."""
+    near = _near_best(study)
+    return {key: (min(t.params[key] for t in near), max(t.params[key] for t in near)) for key in free} if near else {}
+
+
+def _not_pinned(free: dict[str, Prior], ranges: dict[str, tuple[float, float]], n_near: int) -> list[str]:
+    """A warning per parameter whose consistent range spans half its bounds or more (on the
+    bounds' own scale), when at least 3 trials came within :data:`NEAR_BEST` of the best."""
+    if n_near < 3:
         return []
     out = []
     for key, p in free.items():
         scale = (lambda v: math.log(v)) if p.scale == "log" else (lambda v: v)
-        values = [scale(t.params[key]) for t in near]
-        spread = (max(values) - min(values)) / (scale(p.high) - scale(p.low))
+        lo, hi = ranges[key]
+        spread = (scale(hi) - scale(lo)) / (scale(p.high) - scale(p.low))
         if spread >= 0.5:
             out.append(
                 f"parameter {key} is not pinned down by the targets: trials within {NEAR_BEST:g} of the best loss "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import math
 import os
 import re
 from html import escape
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from sim.calibration.fit import UNREACHED_Z, Fit
+from sim.calibration.fit import NEAR_BEST, UNREACHED_Z, Fit
 from sim.calibration.spec import CalibrationError, CalibrationSpec
 
-__all__ = ["output_paths", "check_outputs", "write_outputs", "WRITER"]
+__all__ = ["output_paths", "check_outputs", "write_outputs", "world_priors", "WRITER"]
 
 WRITER = "prepersona-calibrate"
 """The mark in ``NAME-fit.json`` that says the files were written by a calibration."""
@@ -117,9 +118,12 @@ def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) 
                 "low": spec.free[k].low,
                 "high": spec.free[k].high,
                 "scale": spec.free[k].scale,
+                "consistent_low": result.ranges[k][0] if k in result.ranges else None,
+                "consistent_high": result.ranges[k][1] if k in result.ranges else None,
             }
             for k, v in result.params.items()
         },
+        "world_priors": world_priors(spec, result),
         "targets": {
             c.key: {
                 "observed": c.target.value,
@@ -135,6 +139,40 @@ def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) 
         "warnings": result.warnings,
         "use": f"hydra.searchpath=[file://{settings['out']}] population={name} customer={name}",
     }
+
+
+def world_priors(spec: CalibrationSpec, result: Fit) -> list[dict]:
+    """``uncertainty.priors`` entries for a sweep over plausible worlds run with the written
+    options: each fitted parameter drawn from its range consistent with the targets (log-uniform
+    where its bounds were searched on a log scale), not from the model's generic prior.  A
+    parameter whose range is a single value is left out: no other trial came that close to the
+    best, which says nothing of how far its value could move (more trials would)."""
+    out = []
+    for key, (lo, hi) in result.ranges.items():
+        low, high = _outward(lo, hi)
+        # Rounded outward, but never past the bounds searched (inside the parameter's range).
+        low, high = max(low, spec.free[key].low), min(high, spec.free[key].high)
+        if low < high:
+            dist = "loguniform" if spec.free[key].scale == "log" else "uniform"
+            out.append({"key": key, "dist": dist, "low": low, "high": high})
+    return out
+
+
+def _outward(lo: float, hi: float, digits: int = 4) -> tuple[float, float]:
+    """``lo`` and ``hi`` to ``digits`` significant digits, rounded outward (a prior that holds
+    the whole range); unchanged when that would not keep them apart."""
+    if lo == hi:
+        return lo, hi
+    scale = 10 ** (math.floor(math.log10(max(abs(lo), abs(hi)))) - digits + 1)
+    low, high = math.floor(lo / scale) * scale, math.ceil(hi / scale) * scale
+    return float(f"{low:.{digits + 2}g}"), float(f"{high:.{digits + 2}g}")
+
+
+def _priors_yaml(priors: list[dict]) -> str:
+    """The ``uncertainty:`` block of an experiment file holding ``priors``."""
+    lines = ["uncertainty:", "  worlds: 16", "  priors:"]
+    lines += [f"    - {{key: {p['key']}, dist: {p['dist']}, low: {p['low']!r}, high: {p['high']!r}}}" for p in priors]
+    return "\n".join(lines)
 
 
 def _fmt(x) -> str:
@@ -161,14 +199,37 @@ def _change(value: float, default: float | None) -> str:
     return f"{value - default:+.3g}"
 
 
+def _span(p: dict, low: str, high: str) -> str:
+    """``0.0123 to 0.0161``, one value when both ends are equal, — when unknown."""
+    if p.get(low) is None:
+        return "—"
+    return f"{p[low]:.4g}" if p[low] == p[high] else f"{p[low]:.4g} to {p[high]:.4g}"
+
+
 def _html(r: dict) -> str:
     rows = "".join(_target_row(k, t) for k, t in r["targets"].items())
     params = "".join(
         f"<tr><td><code>{escape(k)}</code></td><td>{p['value']:.4g}</td><td>{_fmt(p['default'])}</td>"
-        f"<td>{_change(p['value'], p['default'])}</td><td>{p['low']:g} to {p['high']:g}"
-        f"{' (log)' if p['scale'] == 'log' else ''}</td></tr>"
+        f"<td>{_change(p['value'], p['default'])}</td><td>{_span(p, 'consistent_low', 'consistent_high')}</td>"
+        f"<td>{p['low']:g} to {p['high']:g}{' (log)' if p['scale'] == 'log' else ''}</td></tr>"
         for k, p in r["parameters"].items()
     )
+    priors = r.get("world_priors") or []
+    worlds = (
+        "<p>In a sweep over plausible worlds with these options, draw the fitted parameters from the ranges "
+        "consistent with your figures, not from the model's generic priors (a prior on a fitted parameter "
+        "otherwise draws it again from the generic range): add these entries to the experiment's "
+        "<code>uncertainty.priors</code>, in place of any on the same keys.</p>"
+        f"<pre>{escape(_priors_yaml(priors))}</pre>"
+        if priors
+        else ""
+    )
+    unknown = [k for k in r["parameters"] if k not in {p["key"] for p in priors}]
+    if unknown:
+        worlds += (
+            f"<p>No range for {', '.join(f'<code>{escape(k)}</code>' for k in unknown)}: no other trial came within "
+            f"{NEAR_BEST:g} of the best loss; more trials give {'its' if len(unknown) == 1 else 'their'} range.</p>"
+        )
     at_defaults = (
         f", against {_fmt(r['default_loss'])} at the model's defaults" if r.get("default_loss") is not None else ""
     )
@@ -189,9 +250,12 @@ Written {escape(r["written"])}.</p>
 (|z| ≤ {UNREACHED_Z:g})</th></tr>{rows}</table>
 <h2>Fitted parameters</h2>
 <p>Where your customers differ from the model as shipped: each parameter's fitted value against its
-default (where the search started, within the bounds searched).</p>
-<table><tr><th>parameter</th><th>fitted</th><th>default</th><th>change</th><th>searched</th></tr>{params}</table>
+default (where the search started, within the bounds searched). Consistent with the targets: the values
+of the trials whose loss came within {NEAR_BEST:g} of the best, which the targets cannot tell apart.</p>
+<table><tr><th>parameter</th><th>fitted</th><th>default</th><th>change</th><th>consistent with the targets</th>
+<th>searched</th></tr>{params}</table>
 <h2>Warnings</h2><ul class="warn">{warnings}</ul>
 <h2>Use it</h2><pre>prepersona {escape(r["use"])}</pre>
+{worlds}
 </body></html>
 """
