@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.calibration.cli import _prior_override
 from sim.calibration.figures import figure
 from sim.calibration.fit import Fit, _not_pinned, check, consistent_ranges, fit, run_config, run_overrides, simulate
 from sim.calibration.output import world_priors
@@ -229,8 +230,9 @@ def test_the_range_consistent_with_the_targets_spans_the_trials_near_the_best_lo
     priors = world_priors(spec, result)
     assert priors[0]["low"] == 0.01234 and priors[0]["high"] == 0.01612
     assert priors[1] == {"key": "customer.engagement.buy_bias", "dist": "uniform", "low": -7.0, "high": -4.5}
-    # The entries are priors a sweep over plausible worlds accepts, and its worlds lie inside them.
-    listed = ",".join(f"{{key:{p['key']},dist:{p['dist']},low:{p['low']},high:{p['high']}}}" for p in priors)
+    # The entries, as the command prints them, are priors a sweep over plausible worlds accepts,
+    # and its worlds lie inside them.
+    listed = ",".join(_prior_override(p) for p in priors)
     config = compose_config(["uncertainty.worlds=8", f"uncertainty.priors=[{listed}]"])
     values = draw_worlds(config).values
     assert values.shape == (8, 2) and (values[:, 0] >= 0.01234).all() and (values[:, 0] <= 0.01612).all()
