@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibration.cli import _prior_override
 from sim.calibration.figures import figure
 from sim.calibration.fit import Fit, _not_pinned, check, consistent_ranges, fit, run_config, run_overrides, simulate
-from sim.calibration.output import world_priors
+from sim.calibration.output import fitted_entries, write_outputs
 from sim.calibration.spec import CalibrationError, parse_spec
-from sim.config.preflight import compose_config
+from sim.config.preflight import PreflightError, compose_config
 from sim.config.priors import Prior
 from sim.errors import ConfigError
 from sim.uncertainty.design import draw_worlds
+from sim.uncertainty.priors import resolve_priors
 
 CALIBRATE = str(Path(sys.executable).parent / "prepersona-calibrate")
 EXAMPLE = Path(__file__).resolve().parents[1] / "sim" / "calibration" / "fictional_retailer.yaml"
@@ -149,15 +149,15 @@ def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
         assert p["default"] == pytest.approx(min(max(shipped, p["low"]), p["high"])), key
     page = (tmp_path / "out" / "hearth-fit.html").read_text()
     assert "at the model's defaults" in page and "<th>default</th><th>change</th>" in page
-    # Each parameter's range consistent with the targets holds its fitted value; the priors for a
-    # sweep over plausible worlds are those ranges (none here, maybe: 4 trials rarely come close).
+    # Each parameter's range consistent with the targets holds its fitted value; the options carry
+    # those ranges (none here, maybe: 4 trials rarely come within 1 of the best loss).
     for p in report["parameters"].values():
         assert p["consistent_low"] <= p["value"] <= p["consistent_high"]
-    for prior in report["world_priors"]:
-        p = report["parameters"][prior["key"]]
-        assert prior["low"] <= p["consistent_low"] and p["consistent_high"] <= prior["high"]
+    for entry in report["fitted"]:
+        p = report["parameters"][entry["key"]]
+        assert entry["low"] <= p["consistent_low"] and p["consistent_high"] <= entry["high"]
     assert "<th>consistent with the targets</th>" in page
-    assert ("uncertainty.priors" in page) == bool(report["world_priors"])
+    assert ("<code>fitted:</code>" in page) == bool(report["fitted"])
     # The written options compose, and carry the fitted values.
     cfg = compose_config([f"hydra.searchpath=[file://{tmp_path / 'out'}]", "population=hearth", "customer=hearth"])
     fitted = report["parameters"]["customer.email_exposure.base_rate"]["value"]
@@ -222,20 +222,66 @@ def test_the_range_consistent_with_the_targets_spans_the_trials_near_the_best_lo
     bounds = {k: {"low": p.low, "high": p.high, "log": p.scale == "log"} for k, p in free.items()}
     spec = parse_spec({"plan": PLAN, "targets": CHURN, "free": bounds})
     result = Fit(params={}, loss=5.0, trials=5, ranges={**ranges, "customer.engagement.buy_bias": (-5.0, -5.0)})
-    # Rounded outward to 4 digits; a range of one value (one trial that close) gives no prior.
-    assert world_priors(spec, result) == [
-        {"key": "customer.churn.hazard_max", "dist": "loguniform", "low": 0.028, "high": 0.036}
+    # Rounded outward to 4 digits; a range of one value (one trial that close) gives no entry.
+    assert fitted_entries(spec, result) == [
+        {"key": "customer.churn.hazard_max", "low": 0.028, "high": 0.036, "scale": "log"}
     ]
     result.ranges = {"customer.churn.hazard_max": (0.0123456, 0.0161111), "customer.engagement.buy_bias": (-7, -4.5)}
-    priors = world_priors(spec, result)
-    assert priors[0]["low"] == 0.01234 and priors[0]["high"] == 0.01612
-    assert priors[1] == {"key": "customer.engagement.buy_bias", "dist": "uniform", "low": -7.0, "high": -4.5}
-    # The entries, as the command prints them, are priors a sweep over plausible worlds accepts,
-    # and its worlds lie inside them.
-    listed = ",".join(_prior_override(p) for p in priors)
-    config = compose_config(["uncertainty.worlds=8", f"uncertainty.priors=[{listed}]"])
-    values = draw_worlds(config).values
-    assert values.shape == (8, 2) and (values[:, 0] >= 0.01234).all() and (values[:, 0] <= 0.01612).all()
+    entries = fitted_entries(spec, result)
+    assert entries[0]["low"] == 0.01234 and entries[0]["high"] == 0.01612
+    assert entries[1] == {"key": "customer.engagement.buy_bias", "low": -7.0, "high": -4.5, "scale": "linear"}
+
+
+def test_plausible_worlds_draw_a_fitted_parameter_from_its_range_not_the_generic_prior(tmp_path):
+    # Options as a calibration writes them, fitted on two parameters, one with a range.
+    spec = parse_spec({"plan": PLAN, "targets": CHURN, "free": {
+        "customer.churn.hazard_max": {"low": 0.002, "high": 0.08, "log": True},
+        "population.segments.0.visit_rate_mean": [0.02, 0.3]}})  # fmt: skip
+    params = {"customer.churn.hazard_max": 0.031, "population.segments.0.visit_rate_mean": 0.1}
+    result = Fit(params=params, loss=1.0, trials=9, defaults=params, default_loss=2.0)
+    result.ranges = {"customer.churn.hazard_max": (0.0289, 0.0342), "population.segments.0.visit_rate_mean": (0.1, 0.1)}
+    settings = {"out": str(tmp_path), "size": 1000, "fit_seeds": 1, "check_size": 1000, "check_seeds": 1}
+    write_outputs(tmp_path, "firm", spec, result, run_config(spec, params, None, 0), settings)
+    options = [f"hydra.searchpath=[file://{tmp_path}]", "population=firm", "customer=firm", "uncertainty.worlds=8"]
+    base = compose_config(options)
+    assert [(r.key, r.low, r.high, r.scale) for r in base.customer.fitted] == [
+        ("customer.churn.hazard_max", 0.0289, 0.0342, "log")
+    ]
+    assert base.population.fitted == []  # its parameter's range is a single value: no entry
+    # A prior on it without bounds, as robust_frontier declares them: the fitted range.
+    declared = compose_config(
+        [*options, "uncertainty.priors=[{key:customer.churn.hazard_max},{key:customer.trust.gain}]"]
+    )
+    churn, gain = resolve_priors(declared)
+    assert (churn.dist, churn.lo, churn.hi, churn.fitted) == ("loguniform", 0.0289, 0.0342, True)
+    assert churn.describe() == "log-uniform 0.0289-0.0342, fitted to the firm's figures"
+    assert not gain.fitted and "fitted" not in gain.describe()
+    values = draw_worlds(declared).values[:, 0]
+    assert ((values >= 0.0289) & (values <= 0.0342)).all()
+    # Without declared priors: every assumption, and the fitted parameter over its range.
+    every = {p.key: p for p in resolve_priors(base)}
+    assert every["customer.churn.hazard_max"].fitted and every["customer.churn.hazard_max"].hi == 0.0342
+    # Bounds given in the prior are the user's choice, and win.
+    own = compose_config([*options, "uncertainty.priors=[{key:customer.churn.hazard_max,low:0.01,high:0.05}]"])
+    (mine,) = resolve_priors(own)
+    assert (mine.lo, mine.hi, mine.fitted) == (0.01, 0.05, False)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("{key:population.size,low:1,high:2}", "key='population.size' is not allowed: a parameter of customer.*"),
+        ("{key:customer.visits.browse_items,low:1,high:2}", "a real-valued parameter"),
+        ("{key:customer.churn.nope,low:1,high:2}", "'nope' is not a key of customer.churn"),
+        ("{key:customer.churn.hazard_max,low:0.03,high:0.02}", "fitted[0].high=0.02 is not allowed: greater than low"),
+        ("{key:customer.email_exposure.base_rate,low:0.1,high:1.5}", "fitted[0].high=1.5 is not allowed: within"),
+        ("{key:customer.churn.hazard_max,low:0.01,high:0.02,scale:cubic}", "scale='cubic' is not allowed: one of"),
+    ],
+)  # fmt: skip
+def test_a_bad_fitted_range_is_one_line_naming_the_key(entry, message):
+    with pytest.raises(PreflightError) as err:
+        compose_config([f"customer.fitted=[{entry}]"])
+    assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_a_parameter_is_not_pinned_when_its_consistent_range_spans_half_its_bounds():

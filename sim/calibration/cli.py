@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from sim.calibration.fit import SAMPLERS, check, fit, run_config, run_overrides
-from sim.calibration.output import check_outputs, world_priors, write_outputs
+from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
 
 __all__ = ["main"]
@@ -91,16 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{PROG}: fit report {paths['html']}")
     print(f"{PROG}: use it with: prepersona hydra.searchpath=[file://{a.out.resolve()}] population={a.name} "
           f"customer={a.name}")  # fmt: skip
-    priors = world_priors(spec, result)
-    if priors:
-        print(f"{PROG}: in a sweep over plausible worlds, draw the fitted parameters from the ranges consistent "
-              f"with the targets: uncertainty.priors=[{','.join(_prior_override(p) for p in priors)}]")  # fmt: skip
     return 0
-
-
-def _prior_override(p: dict) -> str:
-    """One ``uncertainty.priors`` entry as a command-line override writes it."""
-    return f"{{key:{p['key']},dist:{p['dist']},low:{p['low']!r},high:{p['high']!r}}}"
 
 
 def _check_plan(spec, a) -> None:

@@ -1,10 +1,11 @@
 """What a calibration writes: the config options, and the fit report.
 
 Into ``DIR``: ``population/NAME.yaml`` and ``customer/NAME.yaml`` (config group options, used
-with ``hydra.searchpath=[file://DIR] population=NAME customer=NAME``), ``NAME-fit.json`` and
-``NAME-fit.html``.  The files are written only when none of them exists, or when they are the
-files of an earlier calibration (its ``NAME-fit.json`` says so): a calibration never
-overwrites a file it did not write.
+with ``hydra.searchpath=[file://DIR] population=NAME customer=NAME``; each carries the ranges of
+its fitted parameters consistent with the targets, ``fitted:``, which plausible worlds draw them
+from), ``NAME-fit.json`` and ``NAME-fit.html``.  The files are written only when none of them
+exists, or when they are the files of an earlier calibration (its ``NAME-fit.json`` says so):
+a calibration never overwrites a file it did not write.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import yaml
 from sim.calibration.fit import NEAR_BEST, UNREACHED_Z, Fit
 from sim.calibration.spec import CalibrationError, CalibrationSpec
 
-__all__ = ["output_paths", "check_outputs", "write_outputs", "world_priors", "WRITER"]
+__all__ = ["output_paths", "check_outputs", "write_outputs", "fitted_entries", "WRITER"]
 
 WRITER = "prepersona-calibrate"
 """The mark in ``NAME-fit.json`` that says the files were written by a calibration."""
@@ -67,8 +68,9 @@ def write_outputs(out: Path, name: str, spec: CalibrationSpec, result: Fit, conf
     """Write the four files (see the module docstring); ``config`` is the composed config of
     the fitted parameters (its population and customer sections are written out whole)."""
     paths = output_paths(out, name)
-    population = {**dataclasses.asdict(config.population), "name": name}
-    customer = {**dataclasses.asdict(config.customer), "name": name}
+    fitted = fitted_entries(spec, result)
+    population = {**dataclasses.asdict(config.population), "name": name, "fitted": _of(fitted, "population")}
+    customer = {**dataclasses.asdict(config.customer), "name": name, "fitted": _of(fitted, "customer")}
     header = f"# Calibrated by {WRITER} ({name}-fit.html): {', '.join(spec.targets)}.\n"
     _write(paths["population"], header + yaml.safe_dump(_plain(population), sort_keys=False))
     _write(paths["customer"], header + yaml.safe_dump(_plain(customer), sort_keys=False))
@@ -76,6 +78,11 @@ def write_outputs(out: Path, name: str, spec: CalibrationSpec, result: Fit, conf
     _write(paths["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
     _write(paths["html"], _html(report))
     return paths
+
+
+def _of(entries: list[dict], section: str) -> list[dict]:
+    """The entries whose key lies in ``section`` (each option carries its own parameters)."""
+    return [e for e in entries if e["key"].startswith(section + ".")]
 
 
 def _write(path: Path, text: str) -> None:
@@ -123,7 +130,7 @@ def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) 
             }
             for k, v in result.params.items()
         },
-        "world_priors": world_priors(spec, result),
+        "fitted": fitted_entries(spec, result),
         "targets": {
             c.key: {
                 "observed": c.target.value,
@@ -141,20 +148,20 @@ def _report_dict(name: str, spec: CalibrationSpec, result: Fit, settings: dict) 
     }
 
 
-def world_priors(spec: CalibrationSpec, result: Fit) -> list[dict]:
-    """``uncertainty.priors`` entries for a sweep over plausible worlds run with the written
-    options: each fitted parameter drawn from its range consistent with the targets (log-uniform
-    where its bounds were searched on a log scale), not from the model's generic prior.  A
-    parameter whose range is a single value is left out: no other trial came that close to the
-    best, which says nothing of how far its value could move (more trials would)."""
+def fitted_entries(spec: CalibrationSpec, result: Fit) -> list[dict]:
+    """The ``fitted`` entries the written options carry (:class:`sim.config.schema.FittedRange`):
+    each fitted parameter with its range consistent with the targets, on the scale its bounds
+    were searched on.  A sweep over plausible worlds draws the parameter from that range
+    instead of the model's generic prior.  A parameter whose range is a single value is left
+    out: no other trial came that close to the best, which says nothing of how far its value
+    could move (more trials would)."""
     out = []
     for key, (lo, hi) in result.ranges.items():
         low, high = _outward(lo, hi)
         # Rounded outward, but never past the bounds searched (inside the parameter's range).
         low, high = max(low, spec.free[key].low), min(high, spec.free[key].high)
         if low < high:
-            dist = "loguniform" if spec.free[key].scale == "log" else "uniform"
-            out.append({"key": key, "dist": dist, "low": low, "high": high})
+            out.append({"key": key, "low": low, "high": high, "scale": spec.free[key].scale})
     return out
 
 
@@ -164,15 +171,9 @@ def _outward(lo: float, hi: float, digits: int = 4) -> tuple[float, float]:
     if lo == hi:
         return lo, hi
     scale = 10 ** (math.floor(math.log10(max(abs(lo), abs(hi)))) - digits + 1)
-    low, high = math.floor(lo / scale) * scale, math.ceil(hi / scale) * scale
+    # round(., 6) first: 0.0289 / 1e-5 is 2889.9999999999995 in floating point, not 2890.
+    low, high = math.floor(round(lo / scale, 6)) * scale, math.ceil(round(hi / scale, 6)) * scale
     return float(f"{low:.{digits + 2}g}"), float(f"{high:.{digits + 2}g}")
-
-
-def _priors_yaml(priors: list[dict]) -> str:
-    """The ``uncertainty:`` block of an experiment file holding ``priors``."""
-    lines = ["uncertainty:", "  worlds: 16", "  priors:"]
-    lines += [f"    - {{key: {p['key']}, dist: {p['dist']}, low: {p['low']!r}, high: {p['high']!r}}}" for p in priors]
-    return "\n".join(lines)
 
 
 def _fmt(x) -> str:
@@ -214,21 +215,22 @@ def _html(r: dict) -> str:
         f"<td>{p['low']:g} to {p['high']:g}{' (log)' if p['scale'] == 'log' else ''}</td></tr>"
         for k, p in r["parameters"].items()
     )
-    priors = r.get("world_priors") or []
+    fitted = {e["key"] for e in r.get("fitted") or []}
     worlds = (
-        "<p>In a sweep over plausible worlds with these options, draw the fitted parameters from the ranges "
-        "consistent with your figures, not from the model's generic priors (a prior on a fitted parameter "
-        "otherwise draws it again from the generic range): add these entries to the experiment's "
-        "<code>uncertainty.priors</code>, in place of any on the same keys.</p>"
-        f"<pre>{escape(_priors_yaml(priors))}</pre>"
-        if priors
+        "<p>The options carry the ranges consistent with your figures (<code>fitted:</code>). In a sweep over "
+        "plausible worlds with them, these parameters are drawn from those ranges, not from the model's generic "
+        "priors: by the default priors, and by a prior on one of them that gives no bounds of its own "
+        "(as <code>experiment=robust_frontier</code> declares them).</p>"
+        if fitted
         else ""
     )
-    unknown = [k for k in r["parameters"] if k not in {p["key"] for p in priors}]
+    unknown = [k for k in r["parameters"] if k not in fitted]
     if unknown:
         worlds += (
             f"<p>No range for {', '.join(f'<code>{escape(k)}</code>' for k in unknown)}: no other trial came within "
-            f"{NEAR_BEST:g} of the best loss; more trials give {'its' if len(unknown) == 1 else 'their'} range.</p>"
+            f"{NEAR_BEST:g} of the best loss (more trials give {'its' if len(unknown) == 1 else 'their'} range), so "
+            f"plausible worlds draw {'it' if len(unknown) == 1 else 'them'} from the model's generic "
+            f"{'prior' if len(unknown) == 1 else 'priors'} when asked to.</p>"
         )
     at_defaults = (
         f", against {_fmt(r['default_loss'])} at the model's defaults" if r.get("default_loss") is not None else ""

@@ -36,8 +36,40 @@ __all__ = [
     "ValueConfig",
     "UncertaintyConfig",
     "PriorSpec",
+    "FittedRange",
     "register_schemas",
 ]
+
+
+# --------------------------------------------------------------------------- fitted ranges
+
+
+@dataclass
+class FittedRange:
+    """A parameter fitted to a firm's own figures (written by ``prepersona-calibrate`` into the
+    options it writes), with the range of values those figures cannot tell apart: the prior a
+    sweep over plausible worlds draws it from instead of the model's generic range."""
+
+    key: str = param(MISSING, "the fitted parameter, as a dotted key", source="setting: written by a calibration")
+    low: float = param(MISSING, "lowest value consistent with the firm's figures", source="setting: the fit's range")
+    high: float = param(MISSING, "highest value consistent with the firm's figures", source="setting: the fit's range")
+    scale: str = param(
+        "linear",
+        "how worlds draw it between low and high: uniformly (linear) or uniformly in its logarithm (log)",
+        choices=("linear", "log"),
+        source="setting: the scale the fit searched on",
+    )
+
+
+def fitted_ranges_field():
+    """The ``fitted`` list of a section a calibration writes (population, customer)."""
+    return param(
+        None,
+        "parameters of this section fitted to a firm's figures, with their consistent ranges "
+        "(written by prepersona-calibrate; used as priors by plausible worlds)",
+        factory=list,
+        source="setting: written by a calibration",
+    )
 
 
 # --------------------------------------------------------------------------- population
@@ -174,6 +206,7 @@ class PopulationConfig:
         source="setting: a size; shares and rates do not depend on it",
     )
     segments: list[SegmentConfig] = field(default_factory=list)
+    fitted: list[FittedRange] = fitted_ranges_field()
 
 
 # --------------------------------------------------------------------------- catalog
@@ -883,6 +916,7 @@ class CustomerConfig:
     optout: OptOutConfig = field(default_factory=OptOutConfig)
     churn: ChurnConfig = field(default_factory=ChurnConfig)
     valued: ValuedConfig = field(default_factory=ValuedConfig)
+    fitted: list[FittedRange] = fitted_ranges_field()
 
 
 # --------------------------------------------------------------------------- firm side

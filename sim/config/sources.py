@@ -42,6 +42,8 @@ MODEL_LEVERS_AND_SETTINGS = frozenset(
         "catalog.categories[].name",
         "catalog.categories[].item_names",  # readable names for the report's stories
         "customer.name",
+        # What a calibration found: each fitted parameter's range consistent with the firm's figures.
+        *(f"{section}.fitted[].{k}" for section in ("population", "customer") for k in ("key", "low", "high", "scale")),
         # The unit in which fatigue is counted: one email adds 1.
         "customer.fatigue.cost.email",
         # What the firm sells and at what price: its assortment, a decision.

@@ -128,6 +128,7 @@ def check_rules(cfg: Config) -> None:
 
     check_campaign_plan(cfg)
     _check_durations(cfg)
+    _check_fitted(cfg)
 
 
 def _longest_horizon_days() -> int:
@@ -155,6 +156,39 @@ def _check_durations(cfg: Config) -> None:
     for key, text in keys:
         if str(text).strip() and hours_of(text) > days * HOURS_PER_DAY:
             raise ConfigError(key, text, f"at most {days}d (the longest horizon; a longer duration never comes)")
+
+
+def _check_fitted(cfg: Config) -> None:
+    """Each fitted range names a real-valued parameter of its own section once, with
+    ``low < high`` inside the parameter's allowed range (above 0 on a log scale)."""
+    from sim.config.params import declared_type
+    from sim.uncertainty.priors import locate
+
+    for section in ("population", "customer"):
+        seen = set()
+        for i, r in enumerate(getattr(cfg, section).fitted):
+            where = f"{section}.fitted[{i}]"
+            if not r.key.startswith(section + "."):
+                raise ConfigError(f"{where}.key", r.key, f"a parameter of {section}.*")
+            try:
+                field, _ = locate(cfg, r.key)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}.key", r.key, exc.allowed) from None
+            if declared_type(field) is not float:
+                raise ConfigError(f"{where}.key", r.key, "a real-valued parameter (a whole number is not fitted)")
+            if r.key in seen:
+                raise ConfigError(f"{where}.key", r.key, f"each parameter once in {section}.fitted")
+            seen.add(r.key)
+            rng = range_of(field)
+            for end in ("low", "high"):
+                value = getattr(r, end)
+                if not math.isfinite(value) or (rng is not None and not rng.allows(value)):
+                    allowed = rng.describe() if rng else "a finite number"
+                    raise ConfigError(f"{where}.{end}", value, f"within the allowed range of {r.key} ({allowed})")
+            if not r.low < r.high:
+                raise ConfigError(f"{where}.high", r.high, f"greater than low ({r.low:g})")
+            if r.scale == "log" and not r.low > 0:
+                raise ConfigError(f"{where}.low", r.low, "> 0 (a log scale lies over positive values)")
 
 
 def _unique(key: str, names: list[str]) -> None:

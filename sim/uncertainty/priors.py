@@ -8,12 +8,15 @@
 - ``normal`` with ``mean``, ``sd``, truncated to the parameter's allowed range and to
   ``low``-``high`` where given;
 - no ``dist``: the parameter's range to consider (:data:`sim.config.priors.PRIORS`), uniform
-  or log-uniform as it says.
+  or log-uniform as it says; for a parameter the population or customer options were fitted
+  on (their ``fitted`` ranges, written by ``prepersona-calibrate``), the range consistent with
+  the firm's own figures instead.
 
 An empty list means every parameter whose default is an ``assumption`` (its ``source=``, see
 :mod:`sim.config.sources`) that has a range to consider, except keys of list entries
 (``population.segments[].share``): those would need one draw per entry and shares that sum
-to 1, so they are uncertain only when named with their index (``population.segments.0.trust_mean``).
+to 1, so they are uncertain only when named with their index (``population.segments.0.trust_mean``);
+and every fitted parameter, over its fitted range.
 
 :func:`resolve_priors` refuses, with :class:`sim.errors.ConfigError` (one line naming the key,
 the value and what is allowed), a key the schema does not have or that is not a number, a
@@ -35,7 +38,7 @@ from sim.config.priors import PRIORS
 from sim.config.sources import source_kind
 from sim.errors import ConfigError
 
-__all__ = ["Distribution", "DISTRIBUTIONS", "resolve_priors", "locate", "default_prior_keys"]
+__all__ = ["Distribution", "DISTRIBUTIONS", "resolve_priors", "locate", "default_prior_keys", "fitted_ranges"]
 
 DISTRIBUTIONS = ("uniform", "loguniform", "beta", "normal")
 
@@ -58,6 +61,8 @@ class Distribution:
     sd: float = 1.0
     integer: bool = False
     allowed: Range | None = None
+    fitted: bool = False
+    """Drawn from the range a calibration found consistent with the firm's figures."""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """float64 (n,) values for uniform quantiles ``u`` in [0, 1): the inverse of the CDF."""
@@ -96,7 +101,8 @@ class Distribution:
             return f"beta({self.a:g}, {self.b:g}) on {span}"
         if self.dist == "normal":
             return f"normal({self.mean:g}, {self.sd:g}) on {span}"
-        return f"{'log-uniform' if self.dist == 'loguniform' else 'uniform'} {span}"
+        shape = f"{'log-uniform' if self.dist == 'loguniform' else 'uniform'} {span}"
+        return f"{shape}, fitted to the firm's figures" if self.fitted else shape
 
 
 def resolve_priors(config) -> list[Distribution]:
@@ -115,15 +121,37 @@ def resolve_priors(config) -> list[Distribution]:
         raise ConfigError("uncertainty.worlds", unc.worlds, "0 (no plausible worlds) or at least 2")
     if unc.world >= unc.worlds:
         raise ConfigError("uncertainty.world", unc.world, f"-1 or a world of the design, 0 to {unc.worlds - 1}")
+    fitted = fitted_ranges(config)
     if not unc.priors:
-        return [_default(config, key) for key in default_prior_keys()]
+        keys = sorted({*default_prior_keys(), *fitted})
+        return [_from_fit(config, fitted[key]) if key in fitted else _default(config, key) for key in keys]
     out, seen = [], set()
     for i, spec in enumerate(unc.priors):
         if spec.key in seen:
             raise ConfigError(f"uncertainty.priors[{i}].key", spec.key, "each parameter once")
         seen.add(spec.key)
-        out.append(_declared(config, spec, f"uncertainty.priors[{i}]"))
+        out.append(_declared(config, spec, f"uncertainty.priors[{i}]", fitted))
     return out
+
+
+def fitted_ranges(config) -> dict:
+    """The parameters the config's population and customer options were fitted on, by key
+    (their :class:`sim.config.schema.FittedRange`, written by ``prepersona-calibrate``)."""
+    return {r.key: r for section in (config.population, config.customer) for r in section.fitted}
+
+
+def _from_fit(config, r) -> Distribution:
+    """A fitted parameter's prior: uniform (log-uniform on a log scale) over its consistent range."""
+    field, _ = locate(config, r.key)
+    return Distribution(
+        r.key,
+        "loguniform" if r.scale == "log" else "uniform",
+        float(r.low),
+        float(r.high),
+        integer=False,
+        allowed=range_of(field),
+        fitted=True,
+    )
 
 
 @functools.cache
@@ -196,7 +224,7 @@ NOT_UNCERTAIN = ("seed", "threads", "impl", "memory_check", "output", "experimen
 change results, and the uncertainty node itself."""
 
 
-def _declared(config, spec, where: str) -> Distribution:
+def _declared(config, spec, where: str, fitted: dict) -> Distribution:
     if spec.key.split(".", 1)[0] in NOT_UNCERTAIN:
         raise ConfigError(f"{where}.key", spec.key, "a model parameter, not the seed, a setting or uncertainty.*")
     try:
@@ -207,6 +235,8 @@ def _declared(config, spec, where: str) -> Distribution:
     integer = declared_type(field) is int
     dist = spec.dist
     if dist == "":
+        if spec.key in fitted and spec.low is None and spec.high is None:
+            return _from_fit(config, fitted[spec.key])  # what the firm's own figures allow
         if spec.key in PRIORS and spec.low is None and spec.high is None:
             return _default(config, spec.key)
         dist = "uniform"
