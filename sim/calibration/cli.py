@@ -111,9 +111,9 @@ def _check_plan(spec, a) -> None:
     # Each fitted parameter at either end of its bounds, the others at their defaults: a rule
     # that ties parameters together (a population's segment shares sum to 1) is found here,
     # not in the middle of the search.
+    from sim.config.keys import with_values
     from sim.config.validate import check_rules
     from sim.errors import ConfigError
-    from sim.uncertainty.worlds import with_values
 
     for key, bounds in spec.free.items():
         for end in (bounds.low, bounds.high):

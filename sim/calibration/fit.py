@@ -124,8 +124,8 @@ def run_config(spec: CalibrationSpec, params: dict[str, float], size: int | None
     set on a copy (the scenario validates the result).  A plan with an interpolation (``${...}``)
     could read a fitted value, so it is composed whole every time.
     """
+    from sim.config.keys import with_values
     from sim.config.preflight import compose_config
-    from sim.uncertainty.worlds import with_values
 
     if any("${" in o for o in spec.plan):
         return compose_config(run_overrides(spec, params, size, seed))

@@ -166,8 +166,8 @@ def fitted_entries(spec: CalibrationSpec, result: Fit) -> list[dict]:
 
 
 def _outward(lo: float, hi: float, digits: int = 4) -> tuple[float, float]:
-    """``lo`` and ``hi`` to ``digits`` significant digits, rounded outward (a prior that holds
-    the whole range); unchanged when that would not keep them apart."""
+    """``lo`` and ``hi`` to ``digits`` significant digits of the larger, rounded outward (a
+    prior that holds the whole range); a single value (``lo == hi``) is returned as it is."""
     if lo == hi:
         return lo, hi
     scale = 10 ** (math.floor(math.log10(max(abs(lo), abs(hi)))) - digits + 1)

@@ -161,8 +161,8 @@ def _check_durations(cfg: Config) -> None:
 def _check_fitted(cfg: Config) -> None:
     """Each fitted range names a real-valued parameter of its own section once, with
     ``low < high`` inside the parameter's allowed range (above 0 on a log scale)."""
+    from sim.config.keys import locate
     from sim.config.params import declared_type
-    from sim.uncertainty.priors import locate
 
     for section in ("population", "customer"):
         seen = set()

@@ -26,13 +26,13 @@ inconsistent bounds, and a number of worlds that is neither 0 nor at least 2.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config.keys import locate
 from sim.config.params import Range, declared_type, leaf_parameters, range_of
 from sim.config.priors import PRIORS
 from sim.config.sources import source_kind
@@ -167,34 +167,6 @@ def default_prior_keys() -> tuple[str, ...]:
         if source_kind(field.metadata.get("source", "")) == "assumption":
             keys.append(key)
     return tuple(sorted(keys))
-
-
-def locate(config, key: str) -> tuple[dataclasses.Field, object]:
-    """The schema field of a dotted ``key`` in ``config`` and its current value.
-
-    Raises
-    ------
-    ConfigError
-        When ``key`` names nothing in the config, or something that is not a single number.
-    """
-    node, field = config, None
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        where = ".".join(parts[:i]) or "the top level"
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(key, "", f"a parameter of the config; {where} is a list of {len(node)} entries")
-            node = node[int(part)]
-            continue
-        if not dataclasses.is_dataclass(node):
-            raise ConfigError(key, "", f"a parameter of the config; {where} is not a group of parameters")
-        fields = {f.name: f for f in dataclasses.fields(node)}
-        if part not in fields:
-            raise ConfigError(key, "", f"a parameter of the config; {part!r} is not a key of {where}")
-        field, node = fields[part], getattr(node, part)
-    if field is None or isinstance(node, bool) or not isinstance(node, (int, float)) or declared_type(field) is bool:
-        raise ConfigError(key, "", "a numeric parameter (a prior draws numbers)")
-    return field, node
 
 
 def _bounds(rng: Range | None) -> tuple[float, float]:

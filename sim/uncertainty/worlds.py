@@ -15,8 +15,7 @@ the run's ``metrics.json`` (``world``) and, by the report, into the sweep's ``wo
 
 from __future__ import annotations
 
-import dataclasses
-
+from sim.config.keys import with_values
 from sim.uncertainty.design import Worlds, draw_worlds
 from sim.uncertainty.priors import resolve_priors
 
@@ -59,9 +58,9 @@ def world_sweep(config, multirun: bool, swept_keys: set[str]) -> list[str]:
 def _validate_world(config, worlds: Worlds, k: int) -> None:
     """World ``k``'s values in their ranges and its config's cross-field rules (the rest of the
     config is the validated one, unchanged)."""
+    from sim.config.keys import locate
     from sim.config.validate import check_rules, check_value
     from sim.errors import ConfigError
-    from sim.uncertainty.priors import locate
 
     try:
         values = worlds.world(k)
@@ -93,22 +92,3 @@ def world_metrics(config, values: dict) -> dict:
         return {}
     priors = {p.key: p.describe() for p in resolve_priors(config)}
     return {"world": {"index": int(config.uncertainty.world), "values": dict(values), "priors": priors}}
-
-
-def with_values(config, values: dict):
-    """A copy of ``config`` with each dotted key of ``values`` set (lists indexed by number);
-    only the containers along each path are copied."""
-    for key, value in values.items():
-        config = _set(config, key.split("."), value)
-    return config
-
-
-def _set(node, parts: list[str], value):
-    if not parts:
-        return value
-    head, rest = parts[0], parts[1:]
-    if isinstance(node, list):
-        out = list(node)
-        out[int(head)] = _set(node[int(head)], rest, value)
-        return out
-    return dataclasses.replace(node, **{head: _set(getattr(node, head), rest, value)})
