@@ -27,7 +27,19 @@ SWEEPS = [
     ["population.segments.0.email_optin=0.1,0.9", "output.progress=off", "threads=2", "memory_check=true,false"],
     ["campaign=omnichannel,retargeting", "campaign.limits.ads.cap_per_day=1,5", "strategy.covert=true"],
     ["seed=3", "horizon_days=10,20", "++output.journeys=5"],  # a forced key: composed job by job
+    # A literal list as a value, the same in every job: composed once with the group choices.
+    [
+        "strategy=none,recommend",
+        "uncertainty.priors=[{key:customer.trust.gain},{key:customer.trust.loss_creepy,dist:uniform,low:0.1,high:0.3}]",
+        "uncertainty.worlds=4",
+        "seed=0,1",
+    ],
+    # A value inside a dict the job also sets: Hydra applies them in order (here the dict wins),
+    # so composed job by job.
+    ["campaign=omnichannel", "campaign.limits.email.cap_per_week=1,2", "campaign.limits.email={cap_per_week:5}"],
 ]
+COMPOSED_JOB_BY_JOB = ("++output.journeys=5", "campaign.limits.email.cap_per_week=1,2")
+"""Lines of SWEEPS with which every job of the sweep is composed through Hydra."""
 
 
 @pytest.mark.parametrize("sweep", SWEEPS, ids=lambda s: " ".join(s)[:40])
@@ -38,8 +50,8 @@ def test_every_job_gets_the_config_hash_composing_it_gives(sweep):
         for job in jobs:
             assert checker.check(job).config_hash == config_hash(_compose_one("config", job)[0]), job
     # Each group of choices is composed once; then every job is decided without Hydra, except
-    # those that add a key (composed one by one).
-    if any(o.startswith("+") for o in sweep):
+    # those that add a key or set a value inside a list the job also sets (composed one by one).
+    if any(o in COMPOSED_JOB_BY_JOB for o in sweep):
         assert checker.slow == len(jobs)
     else:
         assert checker.fast == len(jobs) and len(checker.bases) <= 2

@@ -13,9 +13,11 @@ A sweep of many jobs is checked without composing each job through Hydra: jobs a
 their config-group choices (``strategy=...``, ``campaign=...``, Hydra's own settings), each
 group is composed once, and a job's remaining ``key=value`` overrides are converted by the
 same OmegaConf nodes Hydra would assign them to and set on a copy of the group's config
-(:class:`_JobChecker`).  Whatever that fast path cannot decide (an added or deleted key, a
-list or an interpolation as a value, any value it finds invalid) is composed through Hydra as
-before, so the verdicts and messages are Hydra's.
+(:class:`_JobChecker`).  A literal list or dict as a value (``uncertainty.priors=[...]``, the
+same line in every job) is composed with the group.  Whatever that fast path cannot decide (an
+added or deleted key, an interpolation as a value, a plain value inside a list or dict the job
+also sets, any value it finds invalid) is composed through Hydra as before, so the verdicts
+and messages are Hydra's.
 """
 
 from __future__ import annotations
@@ -664,9 +666,10 @@ class _JobChecker:
         return parsed
 
     def _split(self, job: list[str]) -> tuple[list[str], list] | None:
-        """(group choices and Hydra settings, plain ``key=value`` overrides); None when the job
-        must be composed as a whole (an added or deleted key, a list, an interpolation...)."""
-        structural, values = [], []
+        """(group choices, Hydra settings and literal lists or dicts, plain ``key=value``
+        overrides); None when the job must be composed as a whole (an added or deleted key, an
+        interpolation, a plain value inside a list or dict the job also sets...)."""
+        structural, values, composed = [], [], []
         for line in job:
             try:
                 o = self._parse_one(line)
@@ -679,9 +682,19 @@ class _JobChecker:
             if any(getattr(o, flag)() for flag in _STRUCTURAL_FLAGS) or o.is_sweep_override():
                 return None
             v = o.value()
-            if not _plain(v):
+            if _plain(v):
+                values.append(o)
+            elif isinstance(v, (list, dict)) and _literal(v):
+                # A whole list or dict (a sweep's priors, segments): the same line in the jobs of
+                # a sweep, so composed once with the group choices, by Hydra itself.
+                structural.append(line)
+                composed.append(key)
+            else:
                 return None
-            values.append(o)
+        # Hydra applies a job's values in order; with the list or dict composed first, a value
+        # inside it (or one that replaces it) would land in another order.
+        if any(_overlaps(o.key_or_group, key) for o in values for key in composed):
+            return None
         return structural, values
 
     def _base(self, structural: tuple[str, ...]) -> _Base | None:
@@ -796,6 +809,20 @@ def _plain(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float)):
         return True
     return type(value) is str and "${" not in value and value != "???"
+
+
+def _literal(value: Any) -> bool:
+    """A list or dict of plain values only, at any depth (no interpolation, nothing missing)."""
+    if isinstance(value, list):
+        return all(_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _literal(v) for k, v in value.items())
+    return _plain(value)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether dotted keys ``a`` and ``b`` are the same key or one lies inside the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
 def _is_hydra_line(line: str) -> bool:
