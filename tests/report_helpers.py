@@ -69,3 +69,16 @@ def simulate_sweep(root: Path, overrides: list[str]) -> Path:
         (out / ".hydra" / "config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
         run_config(cfg, out, progress=False)
     return root
+
+
+def legend_below_x_label(fig) -> bool:
+    """Whether the legend of ``fig``'s axes lies wholly below its x label (not on it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # a legend finds its place when drawn
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    label = ax.xaxis.label.get_window_extent(renderer)
+    return legend.y1 < label.y0  # display coordinates: y grows upwards

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_helpers import fake_run
+from report_helpers import fake_run, legend_below_x_label
 
 from sim.report import MixedConfigs, UnknownBaseline, write_report
 from sim.report.baseline import resolve_baseline
@@ -236,6 +236,7 @@ def test_the_value_trust_chart_labels_crowded_settings_without_overlaps(tmp_path
     assert (len(shown) < len(names)) == ("left to the legend" in caption)
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
     assert set(names) - shown <= {name.replace(" (baseline)", "") for name in legend}
+    assert legend_below_x_label(fig)
 
 
 # ---------------------------------------------------------------------------------- baselines

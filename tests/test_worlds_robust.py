@@ -12,7 +12,7 @@ from sim.config.preflight import compose_config
 from sim.uncertainty.design import draw_worlds
 from sim.uncertainty.drivers import best_cut, flip_sentence, rank_drivers
 from sim.uncertainty.robust import best_shares, robust_ranking
-from tests.report_helpers import fake_run
+from tests.report_helpers import fake_run, legend_below_x_label
 
 THRESHOLD = 0.3
 KEY = "customer.trust.loss_creepy"
@@ -276,6 +276,8 @@ def test_the_world_charts_draw_each_worlds_regret_and_the_deciding_threshold(tmp
         label = ticks[int(round(float(np.median(offsets[:, 1]))))]
         assert sorted(offsets[:, 0]) == pytest.approx(sorted(best - value[label]))
     assert len(dots) == 3 and f"{len(x)} plausible worlds" in caption
+    # Three settings make a short chart: its legend must still clear the x label.
+    assert legend_below_x_label(fig)
 
     fig, title, caption = _decider(view, colour)
     ax = fig.axes[0]
@@ -293,6 +295,7 @@ def test_the_world_charts_draw_each_worlds_regret_and_the_deciding_threshold(tmp
     c = cut[0].get_xdata()[0]
     assert x[x <= THRESHOLD].max() < c < x[x > THRESHOLD].min()
     assert "whose threshold best separates the worlds" in caption
+    assert legend_below_x_label(fig)
 
 
 def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_chart(tmp_path):

@@ -29,6 +29,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 from sim.report.collect import to_float  # noqa: E402
 from sim.report.intervals import Interval, mean_interval  # noqa: E402
@@ -216,7 +217,7 @@ def _value_vs_trust(summary: Summary, styles):
         )
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.margins(x=0.12, y=0.08)  # room for the labels of the outermost points
-    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3)
+    legend_below(ax, ncols=3)
     ax.set_title(title)
     fig.tight_layout()  # the labels are placed in the final layout (which they do not change)
     on_front = set(front.tolist())
@@ -452,6 +453,27 @@ def _done(fig: Figure, ax, title: str, caption: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig, title, caption
+
+
+LEGEND_DROP_POINTS = 36
+"""How far below the axes a legend under them starts, in points: clear of the tick labels and
+the x label (10-point text) whatever the axes' height."""
+
+
+def legend_below(ax, ncols: int, handles=None) -> None:
+    """A legend centred under the axes, below its x label.  The gap is fixed in points: a share
+    of the axes' height put the legend on the x label of a short chart (three settings)."""
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-LEGEND_DROP_POINTS, units="points")
+    extra = {} if handles is None else {"handles": handles}
+    ax.legend(
+        fontsize=8,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0),
+        bbox_transform=below,
+        ncols=ncols,
+        **extra,
+    )
 
 
 def _legend(ax, entries: int) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.report.charts import STYLE, Chart, _done, _render, _styles
+from sim.report.charts import STYLE, Chart, _done, _render, _styles, legend_below
 from sim.report.robust import RobustView
 from sim.report.tables import Summary, metric_name
 from sim.uncertainty.drivers import best_rule
@@ -77,7 +77,7 @@ def _across_worlds(view: RobustView, colour: dict[str, str]):
     ax.set_xlabel(f"{metric}: shortfall against the world's best setting")
     bar = Line2D([], [], color="#222222", lw=2.2, label="expected regret (mean over the worlds)")
     dot = Line2D([], [], marker="o", ls="none", color="#777777", label="one plausible world")
-    ax.legend(handles=[dot, bar], fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+    legend_below(ax, ncols=2, handles=[dot, bar])
     return _done(
         fig,
         ax,
@@ -125,5 +125,5 @@ def _decider(view: RobustView, colour: dict[str, str]):
     ax.yaxis.set_major_formatter(_MONEY)
     ax.set_xlabel(driver.key)
     ax.set_ylabel(f"{view.leader}'s lead in {metric_name(view.metric)}")
-    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+    legend_below(ax, ncols=3)
     return _done(fig, ax, f"What decides between {view.leader} and {view.rival}?", caption)
