@@ -10,9 +10,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.calibration.figures import figure
-from sim.calibration.fit import Fit, _not_pinned, check, consistent_ranges, fit, run_config, run_overrides, simulate
+from sim.calibration.fit import (
+    Fit,
+    _not_pinned,
+    check,
+    consistent_ranges,
+    fit,
+    more_free_than_targets,
+    run_config,
+    run_overrides,
+    simulate,
+)
 from sim.calibration.output import fitted_entries, write_outputs
 from sim.calibration.spec import CalibrationError, parse_spec
 from sim.config.preflight import PreflightError, compose_config
@@ -289,3 +300,18 @@ def test_a_parameter_is_not_pinned_when_its_consistent_range_spans_half_its_boun
     wide, narrow = {"customer.engagement.buy_bias": (-6.5, -4.0)}, {"customer.engagement.buy_bias": (-5.2, -4.9)}
     assert _not_pinned(free, wide, n_near=3) and not _not_pinned(free, narrow, n_near=3)
     assert not _not_pinned(free, wide, n_near=2)  # too few trials that close to say
+
+
+def test_more_free_parameters_than_targets_is_a_warning():
+    # One target cannot pin down two parameters, whatever the search finds; two can.
+    two = {"customer.email_exposure.base_rate": [0.1, 0.6], "customer.churn.hazard_max": [0.005, 0.1]}
+    one_target = parse_spec({"plan": PLAN, "targets": CHURN, "free": two})
+    (warning,) = more_free_than_targets(one_target)
+    assert warning.startswith("2 free parameters against 1 target: the targets cannot pin down every parameter")
+    two_targets = parse_spec(
+        {"plan": PLAN, "targets": {**CHURN, "email_open_rate": {"value": 0.2, "sd": 0.01}}, "free": two}
+    )
+    assert more_free_than_targets(two_targets) == []
+    # The default six against the example's five targets.
+    example = parse_spec(yaml.safe_load(EXAMPLE.read_text()))
+    assert more_free_than_targets(example)[0].startswith("6 free parameters against 5 targets")

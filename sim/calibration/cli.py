@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.calibration.fit import SAMPLERS, check, fit, run_config, run_overrides
+from sim.calibration.fit import SAMPLERS, check, fit, more_free_than_targets, run_config, run_overrides
 from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
 
@@ -29,6 +29,10 @@ def _positive(text: str) -> int:
     if value < 1 or value != float(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number >= 1")
     return value
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     start = time.perf_counter()
     n_free = len(spec.free)
-    print(f"{PROG}: fitting {n_free} parameters to {len(spec.targets)} targets: {a.trials} trials x {a.seeds} seeds "
-          f"of {a.size:,} customers", flush=True)  # fmt: skip
+    print(f"{PROG}: fitting {_count(n_free, 'parameter')} to {_count(len(spec.targets), 'target')}: "
+          f"{a.trials} trials x {_count(a.seeds, 'seed')} of {a.size:,} customers", flush=True)  # fmt: skip
+    for w in more_free_than_targets(spec):  # known before the search: said before it, and in the report
+        print(f"{PROG}: warning: {w}", flush=True)
 
     def progress(number: int, loss: float, best: float) -> None:
         print(f"  trial {number + 1}/{a.trials}: loss {loss:.4g} (best {best:.4g})", flush=True)

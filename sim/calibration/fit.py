@@ -38,6 +38,7 @@ __all__ = [
     "UNREACHED_Z",
     "NEAR_BEST",
     "consistent_ranges",
+    "more_free_than_targets",
 ]
 
 SAMPLERS = ("cmaes", "tpe")
@@ -221,6 +222,7 @@ def fit(
             f"(the first: {broken[0]})"
         )
     result.ranges = consistent_ranges(spec.free, study)
+    result.warnings += more_free_than_targets(spec)
     result.warnings += _not_pinned(spec.free, result.ranges, len(_near_best(study)))
     return result
 
@@ -272,6 +274,20 @@ def consistent_ranges(free: dict[str, Prior], study) -> dict[str, tuple[float, f
     draw the parameter from, instead of the model's generic prior."""
     near = _near_best(study)
     return {key: (min(t.params[key] for t in near), max(t.params[key] for t in near)) for key in free} if near else {}
+
+
+def more_free_than_targets(spec: CalibrationSpec) -> list[str]:
+    """A warning when the free parameters outnumber the targets: then some combinations of
+    them move no target, whatever the search finds, so the fitted values are one of many that
+    fit as well (the consistent ranges show how far each moves)."""
+    n_free, n_targets = len(spec.free), len(spec.targets)
+    if n_free <= n_targets:
+        return []
+    return [
+        f"{n_free} free parameters against {n_targets} target{'s' if n_targets != 1 else ''}: the targets cannot "
+        "pin down every parameter, and other values fit as well as the ones written; fit fewer parameters "
+        "(free:) or add targets, and read the ranges consistent with the targets"
+    ]
 
 
 def _not_pinned(free: dict[str, Prior], ranges: dict[str, tuple[float, float]], n_near: int) -> list[str]:
