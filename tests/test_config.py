@@ -76,6 +76,21 @@ def test_a_strategy_may_choose_its_campaign_plan_and_the_command_line_wins():
             "population.segments.0.nonsense=1",
             "'nonsense' is not a key of population.segments[0]; allowed keys: name, share",
         ),
+        # A key inside a list or dict value: where it is and what is allowed, not Hydra's advice
+        # to append with +.
+        (
+            "uncertainty.priors=[{kee:customer.trust.gain}]",
+            "uncertainty.priors=[{kee:customer.trust.gain}] is not allowed: 'kee' is not a key of an entry of "
+            "uncertainty.priors; allowed keys: key, dist, low, high",
+        ),
+        (
+            "campaign.limits.email={cap_per_wek:5}",
+            "'cap_per_wek' is not a key of campaign.limits.email; allowed keys: cap_per_week, cap_per_day",
+        ),
+        (
+            "campaign.limits={email:{cap_per_wek:5}}",
+            "'cap_per_wek' is not a key of ChannelLimitsConfig (inside campaign.limits); allowed keys: cap_per_week",
+        ),
         ("customer.churn.hazard_max=-1", "customer.churn.hazard_max=-1.0 is not allowed: >= 0 and <= 1"),
         ("population.size=0", "population.size=0 is not allowed: >= 1"),
         ("horizon_days=0", "horizon_days=0 is not allowed: >= 1"),

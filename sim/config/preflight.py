@@ -340,6 +340,11 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
+    inside = re.search(r"Could not override '([^']+)'\. .*? Key '([^']+)' not in '(\w+)'", msg)
+    if inside:  # a key inside a list or dict value; Hydra's advice (append with +) would not help
+        key, name, cls = inside.groups()
+        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+") == key), "")
+        return f"{key}={value} is not allowed: {_unknown_inner_key(key, name, cls)}"
     for ov in overrides:  # the override as written: its value may hold spaces
         marker = f"Error merging override {ov} "
         if marker in msg and "=" in ov:
@@ -356,6 +361,27 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         key, value, reason = merging.groups()
         return f"{key}={value} is not allowed: {reason}"
     return msg
+
+
+def _unknown_inner_key(key: str, name: str, cls: str) -> str:
+    """Why ``name`` inside the value of ``key`` is refused, where Hydra names the schema class
+    ``cls`` it is not a field of: where that is, in the config's terms, and its fields."""
+    from sim.config import schema
+
+    dc = getattr(schema, cls, None)
+    if not (isinstance(dc, type) and dataclasses.is_dataclass(dc)):
+        return f"{name!r} is not a key of {cls}"
+    node: Any = Config
+    for part in key.split(".")[:-1]:
+        node = _dataclass_of(node, part) if node is not None and not part.isdigit() else node
+    last = key.rsplit(".", 1)[-1]
+    if node is not None and _list_item_dataclass(node, last) is dc:
+        where = f"an entry of {key}"
+    elif node is not None and _dataclass_of(node, last) is dc:
+        where = key
+    else:
+        where = f"{cls} (inside {key})"
+    return f"{name!r} is not a key of {where}; allowed keys: {', '.join(_fields(dc))}"
 
 
 # --------------------------------------------------------------------------- sweeps
