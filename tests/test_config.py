@@ -189,3 +189,34 @@ def test_a_slate_larger_than_the_catalog_is_refused():
                 "strategy.slots=[" + ",".join(["popular"] * 18) + "]",
             ]
         )
+
+
+@pytest.mark.parametrize(
+    "group, text, message",
+    [
+        (
+            "experiment",
+            "# @package _global_\nuncertainty:\n  worlds: 4\n  priors:\n    - {kee: customer.trust.gain}\n",
+            "experiment/mine.yaml: kee is not allowed: 'kee' is not a key of an entry of uncertainty.priors; "
+            "allowed keys: key, dist, low, high, a, b, mean, sd",
+        ),
+        (
+            "experiment",
+            "# @package _global_\npopulation:\n  sise: 5\n",
+            "experiment/mine.yaml: population.sise is not allowed: 'sise' is not a key of population; allowed keys: "
+            "name, size, segments",
+        ),
+        (
+            "customer",
+            "defaults:\n  - default\ntrust:\n  gainn: 0.1\n",
+            "customer/mine.yaml: customer.trust.gainn is not allowed: 'gainn' is not a key of customer.trust; "
+            "allowed keys: gain, loss_irrelevant",
+        ),
+    ],
+)
+def test_a_bad_key_in_a_config_file_names_the_file_the_key_and_what_is_allowed(tmp_path, group, text, message):
+    (tmp_path / group).mkdir()
+    (tmp_path / group / "mine.yaml").write_text(text)
+    with pytest.raises(PreflightError) as err:
+        compose_config([f"hydra.searchpath=[file://{tmp_path}]", f"{group}=mine"])
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -340,6 +340,15 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
+    in_file = re.search(
+        r"In '([^']+)': ConfigKeyError raised while composing config: Key '([^']+)' not in '(\w+)'", msg
+    )
+    if in_file:  # a config file sets a key its schema does not have
+        source, name, cls = in_file.groups()
+        full = re.search(r"full_key: (\S+)", " ".join(msgs))  # a line the noise filter drops
+        full_key = full.group(1) if full else name
+        parent = full_key.rsplit(".", 1)[0] if "." in full_key else ""
+        return f"{source}.yaml: {full_key} is not allowed: {_unknown_inner_key(parent, name, cls)}"
     inside = re.search(r"Could not override '([^']+)'\. .*? Key '([^']+)' not in '(\w+)'", msg)
     if inside:  # a key inside a list or dict value; Hydra's advice (append with +) would not help
         key, name, cls = inside.groups()
@@ -363,19 +372,46 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
     return msg
 
 
+@functools.cache
+def _schema_homes(dc: type) -> tuple[str, ...]:
+    """Where the schema holds dataclass ``dc``: ``"campaign.limits.email"``, ``"an entry of
+    uncertainty.priors"`` (a list of them), every place it occurs."""
+    homes: list[str] = []
+
+    def walk(node: type, path: str) -> None:
+        for name in _fields(node):
+            here = f"{path}.{name}" if path else name
+            item, child = _list_item_dataclass(node, name), _dataclass_of(node, name)
+            if item is dc:
+                homes.append(f"an entry of {here}")
+            if child is dc:
+                homes.append(here)
+            for sub in (item, child):
+                if sub is not None and sub is not node:
+                    walk(sub, here)
+
+    walk(Config, "")
+    return tuple(homes)
+
+
 def _unknown_inner_key(key: str, name: str, cls: str) -> str:
-    """Why ``name`` inside the value of ``key`` is refused, where Hydra names the schema class
-    ``cls`` it is not a field of: where that is, in the config's terms, and its fields."""
+    """Why ``name`` inside the value or at the path ``key`` is refused, where Hydra names the
+    schema class ``cls`` it is not a field of: where that is, in the config's terms (the path
+    when its schema is that class, an entry of it when it is a list of them), and its fields."""
     from sim.config import schema
 
     dc = getattr(schema, cls, None)
     if not (isinstance(dc, type) and dataclasses.is_dataclass(dc)):
         return f"{name!r} is not a key of {cls}"
     node: Any = Config
-    for part in key.split(".")[:-1]:
+    parts = key.split(".") if key else []
+    for part in parts[:-1]:
         node = _dataclass_of(node, part) if node is not None and not part.isdigit() else node
-    last = key.rsplit(".", 1)[-1]
-    if node is not None and _list_item_dataclass(node, last) is dc:
+    last = parts[-1] if parts else ""
+    if not parts:
+        homes = _schema_homes(dc)
+        where = "the top level" if dc is Config else (homes[0] if len(homes) == 1 else cls)
+    elif node is not None and _list_item_dataclass(node, last) is dc:
         where = f"an entry of {key}"
     elif node is not None and _dataclass_of(node, last) is dc:
         where = key
