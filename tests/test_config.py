@@ -220,3 +220,24 @@ def test_a_bad_key_in_a_config_file_names_the_file_the_key_and_what_is_allowed(t
     with pytest.raises(PreflightError) as err:
         compose_config([f"hydra.searchpath=[file://{tmp_path}]", f"{group}=mine"])
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_sweep_declared_in_an_experiment_without_a_sweep_mode_is_refused_not_dropped(tmp_path, monkeypatch):
+    # Hydra runs such a config once and drops its sweep, typos in the swept keys included.
+    from sim.config.preflight import check_command
+
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "mine.yaml").write_text(
+        "# @package _global_\nhydra:\n  sweeper:\n    params:\n"
+        "      seed: range(2)\n      customer.trust.gainn: 0.1,0.2\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    command = [f"hydra.searchpath=[file://{tmp_path}]", "experiment=mine", "population.size=100", "horizon_days=2"]
+    with pytest.raises(
+        PreflightError, match=r"^hydra.sweeper.params \(seed, customer.trust.gainn\) is not allowed in a single run"
+    ):
+        check_command(command)
+    # As a sweep, the typo is named; run once on purpose, it is not a sweep.
+    with pytest.raises(PreflightError, match="'gainn' is not a key of customer.trust"):
+        check_command(command, multirun=True)
+    assert len(check_command([*command, "hydra.mode=RUN", "hydra.run.dir=r"]).jobs) == 1

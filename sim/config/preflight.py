@@ -547,6 +547,15 @@ def _plan(overrides: list[str], multirun: bool, config_name: str) -> tuple[list[
     _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
     master = _master(overrides, config_name)
     sweep = multirun or master.multirun
+    if not sweep and master.params and not any(line.split("=", 1)[0] == "hydra.mode" for line in overrides):
+        # Hydra would run the config once and drop its sweep without a word (and with it any
+        # typo in the sweep's keys).
+        swept = ", ".join(line.split("=", 1)[0] for line in master.params)
+        raise PreflightError(
+            f"hydra.sweeper.params ({swept}) is not allowed in a single run: the config declares a sweep but "
+            "the command runs once; add -m, or hydra.mode: MULTIRUN to the experiment (hydra.mode=RUN runs it "
+            "once on purpose)"
+        )
     if sweep and master.sweeper != BASIC_SWEEPER:
         worlds = OmegaConf.select(master.cfg, "uncertainty.worlds", default=0)
         if worlds:
