@@ -212,9 +212,20 @@ def test_a_slate_larger_than_the_catalog_is_refused():
             "customer/mine.yaml: customer.trust.gainn is not allowed: 'gainn' is not a key of customer.trust; "
             "allowed keys: gain, loss_irrelevant",
         ),
+        (
+            "customer",
+            "defaults:\n  - default\ntrust:\n  gain: lots\n",
+            "customer/mine.yaml: customer.trust.gain='lots' is not allowed: Value 'lots' of type 'str' could not be "
+            "converted to Float",
+        ),
+        (
+            "customer",
+            "defaults:\n  - defaultt\n",
+            "customer/mine.yaml: defaults entry customer/defaultt is not allowed: no such option",
+        ),
     ],
 )
-def test_a_bad_key_in_a_config_file_names_the_file_the_key_and_what_is_allowed(tmp_path, group, text, message):
+def test_a_bad_entry_in_a_config_file_names_the_file_the_key_and_what_is_allowed(tmp_path, group, text, message):
     (tmp_path / group).mkdir()
     (tmp_path / group / "mine.yaml").write_text(text)
     with pytest.raises(PreflightError) as err:

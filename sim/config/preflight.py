@@ -340,12 +340,24 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
+    full = re.search(r"full_key: (\S+)", " ".join(msgs))  # a line the noise filter drops
+    bad_value = re.search(r"In '([^']+)': ValidationError raised while composing config: (Value '([^']*)' .*)", msg)
+    if bad_value and full:  # a config file sets a value of the wrong type
+        source, reason, value = bad_value.groups()
+        return f"{source}.yaml: {full.group(1)}={value!r} is not allowed: {reason}"
+    no_default = re.search(r"In '([^']+)': Could not load '([\w/]+)/([^']+)'", msg)
+    if no_default:  # a defaults list names an option that does not exist
+        source, group, option = no_default.groups()
+        # The options listed are the package's: those of a search path's directories are not
+        # known here, so with one the list is left out rather than given short.
+        searched = any(o.lstrip("+").startswith("hydra.searchpath") for o in overrides)
+        listed = "" if searched else _options_of(group)
+        return f"{source}.yaml: defaults entry {group}/{option} is not allowed: no such option{listed}"
     in_file = re.search(
         r"In '([^']+)': ConfigKeyError raised while composing config: Key '([^']+)' not in '(\w+)'", msg
     )
     if in_file:  # a config file sets a key its schema does not have
         source, name, cls = in_file.groups()
-        full = re.search(r"full_key: (\S+)", " ".join(msgs))  # a line the noise filter drops
         full_key = full.group(1) if full else name
         parent = full_key.rsplit(".", 1)[0] if "." in full_key else ""
         return f"{source}.yaml: {full_key} is not allowed: {_unknown_inner_key(parent, name, cls)}"
@@ -370,6 +382,17 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         key, value, reason = merging.groups()
         return f"{key}={value} is not allowed: {reason}"
     return msg
+
+
+def _options_of(group: str) -> str:
+    """``"; available options: a, b"`` for a config group, or ``""`` where Hydra is not set up."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    try:
+        options = GlobalHydra.instance().config_loader().get_group_options(group)
+    except Exception:  # no Hydra context here: the message goes without the list
+        return ""
+    return f"; available options: {', '.join(options)}" if options else ""
 
 
 @functools.cache
