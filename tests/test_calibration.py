@@ -114,6 +114,11 @@ def _calibrate(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         ("targets: {nope: {value: 1, sd: 1}}", [], "targets.nope is not allowed"),
         ("plan: [strategy=nonsense]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [], "plan: strategy"),
         ("plan: [customer=default]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [], "plan: customer=default"),
+        # A sweep or plausible worlds in the plan: the fit would run one config and drop them.
+        ("plan: [experiment=toilet_seat]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [],
+         "plan: experiment=toilet_seat is not allowed: it is a sweep of 15 runs"),
+        ("plan: [uncertainty.worlds=4]\ntargets: {churned_share: {value: 0.1, sd: 0.01}}", [],
+         "plan: uncertainty.worlds=4 is not allowed: the fit runs the model as it is, one world"),
         ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--trials", "0"], "'0' is not allowed"),
         ("targets: {churned_share: {value: 0.1, sd: 0.01}}", ["--name", "../x"], "--name='../x' is not allowed"),
         # A bound that breaks a rule tying parameters together: the shares no longer sum to 1.

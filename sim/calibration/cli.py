@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     n_free = len(spec.free)
     print(f"{PROG}: fitting {_count(n_free, 'parameter')} to {_count(len(spec.targets), 'target')}: "
-          f"{a.trials} trials x {_count(a.seeds, 'seed')} of {a.size:,} customers", flush=True)  # fmt: skip
+          f"{_count(a.trials, 'trial')} x {_count(a.seeds, 'seed')} of {a.size:,} customers", flush=True)  # fmt: skip
     for w in more_free_than_targets(spec):  # known before the search: said before it, and in the report
         print(f"{PROG}: warning: {w}", flush=True)
 
@@ -103,17 +103,28 @@ def main(argv: list[str] | None = None) -> int:
 def _check_plan(spec, a) -> None:
     """Compose the plan with the defaults of the free parameters, and make sure the written
     options will not collide with the plan's own choices."""
-    from sim.config.preflight import PreflightError, compose_config
+    from sim.config.preflight import PreflightError, compose_config, sweep_plan
 
     for o in spec.plan:
         if o.split("=", 1)[0] in ("customer", "population.size", "seed"):
             raise CalibrationError(
                 f"plan: {o} is not allowed: the calibration chooses the customer model, size and seeds itself"
             )
+        if o.split("=", 1)[0].startswith("uncertainty."):
+            raise CalibrationError(
+                f"plan: {o} is not allowed: the fit runs the model as it is, one world; plausible worlds come after "
+                "it, with the options it writes"
+            )
     try:
         config = compose_config(run_overrides(spec, {}, a.size, 0))
+        jobs = sweep_plan(spec.plan)
     except PreflightError as exc:
         raise CalibrationError(f"plan: {exc}") from None
+    if len(jobs) > 1:  # an experiment's sweep (or its plausible worlds) would be dropped without a word
+        raise CalibrationError(
+            f"plan: {' '.join(spec.plan)} is not allowed: it is a sweep of {len(jobs)} runs; a plan is the one "
+            "config the firm runs today (its strategy, campaign and horizon)"
+        )
     # Each fitted parameter at either end of its bounds, the others at their defaults: a rule
     # that ties parameters together (a population's segment shares sum to 1) is found here,
     # not in the middle of the search.
