@@ -252,3 +252,35 @@ def test_a_sweep_declared_in_an_experiment_without_a_sweep_mode_is_refused_not_d
     with pytest.raises(PreflightError, match="'gainn' is not a key of customer.trust"):
         check_command(command, multirun=True)
     assert len(check_command([*command, "hydra.mode=RUN", "hydra.run.dir=r"]).jobs) == 1
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["seed=0,1"], "seed=0,1 is not allowed in a single run: a sweep over these values needs -m"),
+        (["seed=range(2)"], "seed=range(2) is not allowed in a single run: a sweep needs -m"),
+        (
+            ["experiment=tune_recommend", "hydra.sweeper.params.strategy.exploration=interval(0.05,0.3)"],
+            "hydra.sweeper.params.strategy.exploration=interval(0.05,0.3) is not allowed: a sweep's dimension goes on "
+            "the command line as strategy.exploration=interval(0.05,0.3)",
+        ),
+        (
+            ["experiment=tune_recommend", "hydra.sweeper.n_trialz=3"],
+            "'n_trialz' is not a key of hydra.sweeper; allowed keys: _target_, objectives, constraints",
+        ),
+        (
+            ["experiment=tune_recommend", "hydra.sweeper.objectives=[value]"],
+            "hydra.sweeper.objectives=[value] is not allowed: a mapping {key: value, ...}, not a list",
+        ),
+        (["strategy.slots={a:1}"], "strategy.slots={a:1} is not allowed: a list [a, b, ...], not a mapping"),
+    ],
+)
+def test_hydra_s_own_refusals_are_one_line_naming_the_override_and_what_is_allowed(
+    tmp_path, monkeypatch, command, message
+):
+    from sim.config.preflight import check_command
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PreflightError) as err:
+        check_command([*command, "hydra.sweep.dir=s", "hydra.run.dir=r"])
+    assert message in str(err.value) and "\n" not in str(err.value)

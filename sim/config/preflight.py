@@ -340,6 +340,24 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         parent = key.rsplit(".", 1)[0]
         return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
+    ambiguous = re.search(r"Ambiguous value for argument '([^']+)'", msg)
+    if ambiguous:  # a sweep of values in a single run
+        line = ambiguous.group(1)
+        return (
+            f"{line} is not allowed in a single run: a sweep over these values needs -m (prepersona -m {line}); "
+            "a list is written [a,b], a text with commas in quotes"
+        )
+    needs_sweep = re.search(r"Sweep parameters '([^']+)' requires --multirun", msg)
+    if needs_sweep:
+        line = needs_sweep.group(1)
+        key, value = line.split("=", 1)
+        if key.startswith("hydra.sweeper.params."):  # a dimension written as a Hydra setting
+            dimension = key.removeprefix("hydra.sweeper.params.")
+            return (
+                f"{line} is not allowed: a sweep's dimension goes on the command line as {dimension}={value} "
+                "(with -m, or in an experiment that sweeps), or into an experiment's hydra.sweeper.params"
+            )
+        return f"{line} is not allowed in a single run: a sweep needs -m (prepersona -m {line})"
     full = re.search(r"full_key: (\S+)", " ".join(msgs))  # a line the noise filter drops
     bad_value = re.search(r"In '([^']+)': ValidationError raised while composing config: (Value '([^']*)' .*)", msg)
     if bad_value and full:  # a config file sets a value of the wrong type
@@ -366,6 +384,12 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
         key, name, cls = inside.groups()
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+") == key), "")
         return f"{key}={value} is not allowed: {_unknown_inner_key(key, name, cls)}"
+    shape = re.search(r"Error merging override (\S+?)=(.*?) Cannot merge (?:DictConfig|ListConfig) with", msg)
+    if shape:  # a list where a mapping belongs, or the other way round (Hydra's wording is the same)
+        key, value = shape.groups()
+        if value.lstrip().startswith("["):
+            return f"{key}={value} is not allowed: a mapping {{key: value, ...}}, not a list"
+        return f"{key}={value} is not allowed: a list [a, b, ...], not a mapping"
     for ov in overrides:  # the override as written: its value may hold spaces
         marker = f"Error merging override {ov} "
         if marker in msg and "=" in ov:
@@ -422,10 +446,13 @@ def _unknown_inner_key(key: str, name: str, cls: str) -> str:
     schema class ``cls`` it is not a field of: where that is, in the config's terms (the path
     when its schema is that class, an entry of it when it is a list of them), and its fields."""
     from sim.config import schema
+    from sim.sweep import search_config
 
-    dc = getattr(schema, cls, None)
+    dc = getattr(schema, cls, None) or getattr(search_config, cls, None)
     if not (isinstance(dc, type) and dataclasses.is_dataclass(dc)):
         return f"{name!r} is not a key of {cls}"
+    if dc is search_config.SearchSweeperConf:  # a setting of the search sweeper
+        return f"{name!r} is not a key of hydra.sweeper; allowed keys: {', '.join(_fields(dc))}"
     node: Any = Config
     parts = key.split(".") if key else []
     for part in parts[:-1]:
