@@ -273,6 +273,13 @@ def test_a_sweep_declared_in_an_experiment_without_a_sweep_mode_is_refused_not_d
             "hydra.sweeper.objectives=[value] is not allowed: a mapping {key: value, ...}, not a list",
         ),
         (["strategy.slots={a:1}"], "strategy.slots={a:1} is not allowed: a list [a, b, ...], not a mapping"),
+        # Lines the override grammar cannot read: which one, and how to quote it.
+        (
+            ["seed=0", "hydra.run.dir=out/a=b"],
+            "hydra.run.dir=out/a=b is not allowed: not an override the command line can read (key=value); a value "
+            "with spaces, '=', brackets or other symbols goes in quotes: hydra.run.dir='...'",
+        ),
+        (["strategy.name=é✓"], "strategy.name=é✓ is not allowed: not an override the command line can read"),
     ],
 )
 def test_hydra_s_own_refusals_are_one_line_naming_the_override_and_what_is_allowed(

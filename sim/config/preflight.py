@@ -290,12 +290,29 @@ def _parse(lines: list[str]) -> list:
     """Hydra's parse of override strings (one line on a syntax error)."""
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
 
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     try:
         return parser.parse_overrides(list(lines))
+    except OverrideParseException as exc:
+        raise PreflightError(_unreadable(parser, list(lines)) or _one_line(exc, list(lines))) from exc
     except Exception as exc:
         raise PreflightError(_one_line(exc, list(lines))) from exc
+
+
+def _unreadable(parser, lines: list[str]) -> str | None:
+    """The refusal of the first line the override grammar cannot read, or None."""
+    for line in lines:
+        try:
+            parser.parse_overrides([line])
+        except Exception:
+            key = line.split("=", 1)[0] if "=" in line else "KEY"
+            return (
+                f"{line} is not allowed: not an override the command line can read (key=value); a value with "
+                f"spaces, '=', brackets or other symbols goes in quotes: {key}='...'"
+            )
+    return None
 
 
 def _check_hydra_overrides(parsed: list) -> None:
