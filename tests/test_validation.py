@@ -330,3 +330,12 @@ def test_a_quick_run_of_one_fact_goes_end_to_end(tmp_path, capsys):
     assert re.search(r"[01] of 1 facts reproduced", stdout)
     page = out.read_text()
     assert "### `email_open_rate` (email)" in page and "2 seeds" in page
+    # The page it wrote may be written again; a file of the user's may not.
+    cli.main(["--quick", "--only", "email_open_rate", "--jobs", "1", "--out", str(out)])
+    assert "### `email_open_rate` (email)" in out.read_text()
+    mine = tmp_path / "notes.md"
+    mine.write_text("my own notes\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--quick", "--only", "email_open_rate", "--out", str(mine)])
+    assert exit_.value.code == 2 and mine.read_text() == "my own notes\n"
+    assert "the file exists and was not written by prepersona-validate" in capsys.readouterr().err

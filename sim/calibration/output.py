@@ -14,7 +14,6 @@ import dataclasses
 import datetime as _dt
 import json
 import math
-import os
 import re
 from html import escape
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 
 from sim.calibration.fit import NEAR_BEST, UNREACHED_Z, Fit
 from sim.calibration.spec import CalibrationError, CalibrationSpec
+from sim.safety.outputs import write_text_atomic
 
 __all__ = ["output_paths", "check_outputs", "write_outputs", "fitted_entries", "WRITER"]
 
@@ -72,28 +72,17 @@ def write_outputs(out: Path, name: str, spec: CalibrationSpec, result: Fit, conf
     population = {**dataclasses.asdict(config.population), "name": name, "fitted": _of(fitted, "population")}
     customer = {**dataclasses.asdict(config.customer), "name": name, "fitted": _of(fitted, "customer")}
     header = f"# Calibrated by {WRITER} ({name}-fit.html): {', '.join(spec.targets)}.\n"
-    _write(paths["population"], header + yaml.safe_dump(_plain(population), sort_keys=False))
-    _write(paths["customer"], header + yaml.safe_dump(_plain(customer), sort_keys=False))
+    write_text_atomic(paths["population"], header + yaml.safe_dump(_plain(population), sort_keys=False))
+    write_text_atomic(paths["customer"], header + yaml.safe_dump(_plain(customer), sort_keys=False))
     report = _report_dict(name, spec, result, settings)
-    _write(paths["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
-    _write(paths["html"], _html(report))
+    write_text_atomic(paths["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(paths["html"], _html(report))
     return paths
 
 
 def _of(entries: list[dict], section: str) -> list[dict]:
     """The entries whose key lies in ``section`` (each option carries its own parameters)."""
     return [e for e in entries if e["key"].startswith(section + ".")]
-
-
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so a file is either old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _plain(obj):

@@ -9,7 +9,6 @@ reader never sees half a report.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sim.report.baseline import resolve_baseline
@@ -23,6 +22,7 @@ from sim.report.robust_charts import draw_robust
 from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
+from sim.safety.outputs import write_text_atomic
 
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
 
@@ -85,9 +85,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
         search=search,
     )
     out = sweep_dir / REPORT_FILE
-    tmp = out.with_name(f".{REPORT_FILE}.tmp-{os.getpid()}")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text_atomic(out, html)
     return out
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "command_line",
     "read_manifest",
     "write_manifest",
+    "write_text_atomic",
     "update_manifest",
     "check_output_dir",
     "check_job_dirs",
@@ -69,21 +70,25 @@ def read_manifest(directory: Path | str) -> dict | None:
     return data if isinstance(data, dict) and data.get("kind") in (RUN, SWEEP) else None
 
 
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so that the file is
+    either the old one or the new one, never half of it (an interrupted command, a full disk)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_manifest(directory: Path | str, data: dict[str, Any]) -> None:
     """Write ``directory``'s manifest atomically (a temporary file renamed into place).
 
     A manifest is small and rewritten at each step of a run; it is not synced to disk (a
     crash loses at most its last step, and then the run is simply recomputed)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / MANIFEST_FILE
-    tmp = path.with_name(f".{MANIFEST_FILE}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_text_atomic(Path(directory) / MANIFEST_FILE, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def update_manifest(directory: Path | str, **changes: Any) -> dict:

@@ -14,10 +14,11 @@ import datetime
 import sys
 from pathlib import Path
 
+from sim.safety.outputs import write_text_atomic
 from sim.validation.evaluate import evaluate
 from sim.validation.facts import FACTS, fact_ids
 from sim.validation.runner import FULL, QUICK, SettingFailed, run_settings, settings_of
-from sim.validation.table import markdown_page, summary, terminal_table
+from sim.validation.table import PAGE_MARK, markdown_page, summary, terminal_table
 
 __all__ = ["main", "PROG"]
 
@@ -86,7 +87,22 @@ def _check_out(out: str | None) -> Path | None:
         raise BadOption(f"--out={out} is not allowed: it is a directory; give a file name")
     if not path.parent.resolve().is_dir():
         raise BadOption(f"--out={out} is not allowed: the directory {path.parent} does not exist")
+    if path.exists() and not _written_here(path):
+        raise BadOption(
+            f"--out={out} is not allowed: the file exists and was not written by {PROG}; give a new file "
+            "(nothing was changed)"
+        )
     return path
+
+
+def _written_here(path: Path) -> bool:
+    """Whether ``path`` holds a validation page (which this command may write again)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            head = f.read(2000)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return PAGE_MARK in head
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -138,5 +154,5 @@ def main(argv: list[str] | None = None) -> None:
     )
     if out is not None:
         when = datetime.date.today().isoformat()
-        out.write_text(markdown_page(outcomes, runs, when), encoding="utf-8")
+        write_text_atomic(out, markdown_page(outcomes, runs, when))
         print(f"written: {out}")
