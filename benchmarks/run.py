@@ -40,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from sim.safety.outputs import write_text_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 
 OUTCOME_KEYS = (
@@ -474,7 +476,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--repeats must be >= 1")
     if args.pairs < 1:
         p.error("--pairs must be >= 1")
+    if args.json and Path(args.json).exists() and not _raw_results(Path(args.json)):
+        # Checked now, not after the hour the benchmarks take.
+        p.error(f"--json={args.json} is not allowed: the file exists and holds no benchmark results; give a new file")
     return args
+
+
+def _raw_results(path: Path) -> bool:
+    """Whether ``path`` holds the raw results of an earlier run (which may be replaced)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"machine", "groups"} <= data.keys()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -500,8 +514,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report.notes))
         raw[name] = [{"config": asdict(r.config), "runs": r.runs} for r in report.rows]
     if options.json:
-        Path(options.json).write_text(
-            json.dumps({"machine": info, "seed": options.seed, "repeats": options.repeats, "groups": raw}, indent=1)
+        write_text_atomic(
+            options.json,
+            json.dumps({"machine": info, "seed": options.seed, "repeats": options.repeats, "groups": raw}, indent=1),
         )
         print(f"\nraw results: {options.json}")
     return 0 if ok else 1

@@ -123,3 +123,18 @@ def test_the_thousand_runs_are_timed_against_the_bar_with_the_machines_speed_aro
     notes = " | ".join(report.notes)
     assert f"within 15 minutes: {'yes' if within else 'NO'}" in notes
     assert "4.00 M interactions/s right before the sweep and 2.00 right after" in notes
+
+
+def test_the_raw_results_file_replaces_only_earlier_results(tmp_path):
+    # Checked before the benchmarks run (they take an hour): a file of the user's is refused,
+    # the raw results of an earlier run may be replaced.
+    from benchmarks.run import parse_args
+
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": 1}')
+    with pytest.raises(SystemExit):
+        parse_args(["--json", str(notes)])
+    earlier = tmp_path / "bench.json"
+    earlier.write_text('{"machine": {}, "seed": 0, "repeats": 3, "groups": {}}')
+    assert parse_args(["--json", str(earlier)]).json == str(earlier)
+    assert parse_args(["--json", str(tmp_path / "new.json")]).json
