@@ -24,6 +24,7 @@ from sim.report.charts import PALETTE, _styles
 from sim.report.collect import collect
 from sim.report.intervals import Interval, paired_difference
 from sim.report.labels import plain_duration, plain_override
+from sim.report.ownership import record_report_files
 from sim.report.planning import MAX_SEEDS, power, seeds_for_power
 from sim.report.tables import summarize
 
@@ -448,6 +449,7 @@ def test_unknown_nested_and_missing_metrics_are_taken_as_they_come(tmp_path):
     (tmp_path / "report_charts").mkdir()
     (tmp_path / "report_charts" / "segments.png").write_bytes(b"from an earlier report")
     (tmp_path / "daily.parquet").write_bytes(b"from an earlier report")
+    record_report_files(tmp_path, [tmp_path / "report_charts" / "segments.png", tmp_path / "daily.parquet"])
     write_report(tmp_path)
     assert list((tmp_path / "report_charts").iterdir()) == []  # no segments.csv: no segment chart, old one gone
     assert not (tmp_path / "daily.parquet").exists()  # no run has a daily series: none at sweep level either
@@ -563,3 +565,22 @@ def test_a_behavior_declares_metrics_that_land_in_metrics_json(small_config):
     bad.name = "bad"
     with pytest.raises(ValueError, match=re.escape("behaviors.bad: metrics() gave 'told'='many'; allowed")):
         behavior_metrics([bad], None)
+
+
+def test_the_report_replaces_only_its_own_files_in_a_directory_prepersona_did_not_make(tmp_path):
+    from sim.report import NotTheReportsFile
+
+    for seed in range(2):  # run directories gathered by hand: no sweep manifest
+        fake_run(tmp_path, str(seed), ["strategy=recommend", f"seed={seed}"], {"value": 100.0 + seed})
+    (tmp_path / "report.html").write_text("the team's own page")
+    with pytest.raises(NotTheReportsFile, match="report.html exists and was not written by a report"):
+        write_report(tmp_path)
+    assert (tmp_path / "report.html").read_text() == "the team's own page"
+    assert not (tmp_path / "strategies.csv").exists()  # nothing was written
+    (tmp_path / "report.html").unlink()
+    write_report(tmp_path)
+    write_report(tmp_path)  # its own files, written again
+    assert "<html" in (tmp_path / "report.html").read_text()
+    (tmp_path / "report_charts" / "team_logo.png").write_bytes(b"png")
+    with pytest.raises(NotTheReportsFile, match="report_charts/team_logo.png exists"):
+        write_report(tmp_path)

@@ -302,6 +302,7 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
     from sim.report import write_report
     from sim.report.baseline import resolve_baseline
     from sim.report.collect import collect
+    from sim.report.ownership import record_report_files
     from sim.report.robust import robust_view
     from sim.report.robust_charts import _decider
     from sim.report.tables import summarize
@@ -328,6 +329,7 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
             fake_run(plain, f"{strategy}-{seed}", [f"strategy={strategy}", f"seed={seed}"], {"value": 1.0 + seed})
     (plain / "report_charts").mkdir()
     (plain / "report_charts" / "decider.png").write_bytes(b"stale")
+    record_report_files(plain, [plain / "report_charts" / "decider.png"])  # as an earlier report wrote it
     html = write_report(plain).read_text()
     assert 'id="chart-across_worlds"' not in html and not (plain / "report_charts" / "decider.png").exists()
     assert "uncertain parameters</dt>" not in html and "a sweep over plausible worlds adds that" in html

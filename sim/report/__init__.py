@@ -8,7 +8,8 @@ Public API:
   returns the path of ``report.html``;
 * :class:`ReportError` — what the report refuses, one line each: :class:`NoCompleteRuns` (no
   complete run), :class:`MixedConfigs` (runs that would be averaged or compared differ in config),
-  :class:`UnknownBaseline` (the baseline names no setting).
+  :class:`UnknownBaseline` (the baseline names no setting), :class:`NotTheReportsFile` (in a
+  directory prepersona did not make, a file of the report's names that no report wrote).
 
 Modules, one job each: :mod:`~sim.report.collect` (find and read runs, refuse mixed configs),
 :mod:`~sim.report.labels` (settings in plain words), :mod:`~sim.report.baseline` (what is compared
@@ -17,13 +18,14 @@ with what), :mod:`~sim.report.intervals` (intervals, paired differences), :mod:`
 :mod:`~sim.report.data` (the sweep's daily and segment tables), :mod:`~sim.report.answer` (the
 question and its answer), :mod:`~sim.report.charts`, :mod:`~sim.report.paths` (trust against the
 baseline's path), :mod:`~sim.report.stories`, :mod:`~sim.report.fmt` (numbers in words),
-:mod:`~sim.report.html` (the page, from ``report.html.j2``), :mod:`~sim.report.write` (all of
-it), :mod:`~sim.report.cli` (``prepersona-report``).
+:mod:`~sim.report.html` (the page, from ``report.html.j2``), :mod:`~sim.report.ownership` (which
+files it may replace), :mod:`~sim.report.write` (all of it), :mod:`~sim.report.cli`
+(``prepersona-report``).
 """
 
 from __future__ import annotations
 
-from sim.report.errors import MixedConfigs, NoCompleteRuns, ReportError, UnknownBaseline
+from sim.report.errors import MixedConfigs, NoCompleteRuns, NotTheReportsFile, ReportError, UnknownBaseline
 from sim.report.write import write_report
 
-__all__ = ["write_report", "ReportError", "NoCompleteRuns", "MixedConfigs", "UnknownBaseline"]
+__all__ = ["write_report", "ReportError", "NoCompleteRuns", "MixedConfigs", "UnknownBaseline", "NotTheReportsFile"]

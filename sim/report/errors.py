@@ -6,7 +6,7 @@ and exits with status 2, and the end of a sweep prints it instead of the report'
 
 from __future__ import annotations
 
-__all__ = ["ReportError", "NoCompleteRuns", "MixedConfigs", "UnknownBaseline"]
+__all__ = ["ReportError", "NoCompleteRuns", "MixedConfigs", "UnknownBaseline", "NotTheReportsFile"]
 
 
 class ReportError(ValueError):
@@ -24,3 +24,8 @@ class MixedConfigs(ReportError):
 
 class UnknownBaseline(ReportError):
     """``--baseline`` or ``experiment.baseline`` names no setting of the sweep; the message lists them."""
+
+
+class NotTheReportsFile(ReportError):
+    """In a directory prepersona did not make, a file the report would write exists and was not
+    written by an earlier report (:mod:`sim.report.ownership`): the message names it."""

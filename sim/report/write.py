@@ -2,9 +2,9 @@
 
 Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
 ``segments.parquet``, ``report_charts/*.png``, ``report.html``, and for a sweep over plausible
-worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists); no run
-directory is touched. The HTML is written to a temporary file and renamed into place, so a
-reader never sees half a report.
+worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists and is the
+report's own, :mod:`sim.report.ownership`); no run directory is touched.  The HTML is written
+to a temporary file and renamed into place, so a reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sim.report.collect import collect
 from sim.report.data import write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
+from sim.report.ownership import CHARTS_DIR, REPORT_FILES, check_report_files, record_report_files
 from sim.report.robust import robust_context, robust_view, write_robust_tables
 from sim.report.robust_charts import draw_robust
 from sim.report.search import search_section
@@ -27,7 +28,6 @@ from sim.safety.outputs import write_text_atomic
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
 
 REPORT_FILE = "report.html"
-CHARTS_DIR = "report_charts"
 
 
 def write_report(sweep_dir: Path | str, baseline: str | None = None, template: Path | str | None = None) -> Path:
@@ -63,6 +63,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     sweep_dir = Path(sweep_dir)
     sweep = collect(sweep_dir)
     summary = summarize(sweep, resolve_baseline(sweep, baseline))
+    check_report_files(sweep_dir)  # before anything is written: no file of someone else's is replaced
     tables = [p.name for p in write_tables(summary, sweep_dir) + write_sweep_data(sweep, sweep_dir)]
     view = robust_view(summary)
     if view is not None:
@@ -86,6 +87,11 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     )
     out = sweep_dir / REPORT_FILE
     write_text_atomic(out, html)
+    # What is there now of the report's files is the report's (the check above passed).
+    charts_dir = sweep_dir / CHARTS_DIR
+    written = [sweep_dir / name for name in REPORT_FILES if (sweep_dir / name).exists()]
+    written += [p for p in charts_dir.rglob("*") if p.is_file()] if charts_dir.is_dir() else []
+    record_report_files(sweep_dir, written)
     return out
 
 

@@ -1,0 +1,85 @@
+"""Which files of a directory the report may write: its own, never a user's.
+
+A report writes its tables, charts and page into the directory it reports on.  A directory
+prepersona made (it holds a run's or a sweep's ``manifest.json``, :mod:`sim.safety.outputs`) is
+prepersona's own: the report writes there as it likes.  Any other directory (run directories
+gathered by hand, a team's shared folder) may hold files of the same names that someone else
+wrote; there the report replaces only the files an earlier report wrote, which it lists in
+:data:`RECORD`, and refuses, before it writes anything, a directory where one of its files
+exists and is not on that list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sim.report.errors import NotTheReportsFile
+from sim.safety.outputs import read_manifest, write_text_atomic
+
+__all__ = ["CHARTS_DIR", "RECORD", "REPORT_FILES", "NotTheReportsFile", "check_report_files", "record_report_files"]
+
+RECORD = ".prepersona-report.json"
+"""The list of files the report wrote into a directory that is not prepersona's own."""
+
+REPORT_FILES = (
+    "report.html",
+    "runs.csv",
+    "runs.parquet",
+    "strategies.csv",
+    "strategies.parquet",
+    "daily.parquet",
+    "segments.parquet",
+    "robust.csv",
+    "robust.parquet",
+    "drivers.csv",
+    "worlds.csv",
+)
+"""Every file the report may write at the top of the directory (its charts go below
+``report_charts/``)."""
+
+CHARTS_DIR = "report_charts"
+"""Where the report's charts go, below the directory."""
+
+
+def check_report_files(directory: Path) -> None:
+    """Refuse a directory where a file the report writes exists and is not the report's own.
+
+    Raises
+    ------
+    NotTheReportsFile
+        Naming the first such file (nothing has been written yet).
+    """
+    if read_manifest(directory) is not None:
+        return  # a run or sweep directory of prepersona's: every report file in it is ours
+    ours = _recorded(directory)
+    charts = directory / CHARTS_DIR
+    existing = [directory / name for name in REPORT_FILES]
+    existing += sorted(p for p in charts.rglob("*") if p.is_file()) if charts.is_dir() else []
+    for path in existing:
+        name = path.relative_to(directory).as_posix()
+        if path.exists() and name not in ours:
+            raise NotTheReportsFile(
+                f"{directory}: {name} exists and was not written by a report; move it, or report into a copy of "
+                "the run directories (nothing was changed)"
+            )
+
+
+def record_report_files(directory: Path, written: list[Path]) -> None:
+    """Add ``written`` (paths inside ``directory``) to the directory's record of the report's
+    files; nothing is recorded in a directory of prepersona's own (see the module note)."""
+    if read_manifest(directory) is not None:
+        return
+    names = _recorded(directory) | {p.relative_to(directory).as_posix() for p in written}
+    record = {"written_by": "prepersona-report", "files": sorted(names)}
+    write_text_atomic(directory / RECORD, json.dumps(record, indent=1) + "\n")
+
+
+def _recorded(directory: Path) -> set[str]:
+    try:
+        data = json.loads((directory / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or data.get("written_by") != "prepersona-report":
+        return set()
+    return {str(name) for name in data.get("files", [])}
