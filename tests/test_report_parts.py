@@ -584,3 +584,22 @@ def test_the_report_replaces_only_its_own_files_in_a_directory_prepersona_did_no
     (tmp_path / "report_charts" / "team_logo.png").write_bytes(b"png")
     with pytest.raises(NotTheReportsFile, match="report_charts/team_logo.png exists"):
         write_report(tmp_path)
+
+
+def test_a_run_directory_reported_on_its_own_keeps_its_own_tables(tmp_path):
+    from sim.safety.outputs import write_manifest
+
+    # The sweep-level daily.parquet and segments.parquet would land on the run's own files (or be
+    # read as the run's by the next report): a run directory gets neither.
+    run = tmp_path / "run"
+    daily = [{"day": d, "trust_mean": 0.5 + 0.01 * d} for d in range(3)]
+    segments = [{"segment": "loyal", "customers": 10, "trust_mean_end": 0.6}]
+    fake_run(tmp_path, "run", ["strategy=none", "seed=0"], {"value": 1.0}, daily=daily, segments=segments)
+    (run / "daily.parquet").write_bytes(b"the run's own daily table")
+    write_manifest(run, {"kind": "run"})  # a run directory of prepersona's, as the command leaves it
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    write_report(run)
+    write_report(run)
+    assert {name: (run / name).read_bytes() for name in before} == before
+    assert not (run / "segments.parquet").exists()
+    assert "<html" in (run / "report.html").read_text()

@@ -42,8 +42,9 @@ CHARTS_DIR = "report_charts"
 """Where the report's charts go, below the directory."""
 
 
-def check_report_files(directory: Path) -> None:
-    """Refuse a directory where a file the report writes exists and is not the report's own.
+def check_report_files(directory: Path, names: tuple[str, ...] | list[str] = REPORT_FILES) -> None:
+    """Refuse a directory where a file the report writes (``names`` at the top, any chart)
+    exists and is not the report's own.
 
     Raises
     ------
@@ -54,7 +55,7 @@ def check_report_files(directory: Path) -> None:
         return  # a run or sweep directory of prepersona's: every report file in it is ours
     ours = _recorded(directory)
     charts = directory / CHARTS_DIR
-    existing = [directory / name for name in REPORT_FILES]
+    existing = [directory / name for name in names]
     existing += sorted(p for p in charts.rglob("*") if p.is_file()) if charts.is_dir() else []
     for path in existing:
         name = path.relative_to(directory).as_posix()

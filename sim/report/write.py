@@ -3,7 +3,8 @@
 Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
 ``segments.parquet``, ``report_charts/*.png``, ``report.html``, and for a sweep over plausible
 worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists and is the
-report's own, :mod:`sim.report.ownership`); no run directory is touched.  The HTML is written
+report's own, :mod:`sim.report.ownership`); no run's file is touched (a run directory reported on
+its own gets no sweep-level ``daily.parquet`` or ``segments.parquet``: it has its own).  The HTML is written
 to a temporary file and renamed into place, so a reader never sees half a report.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from sim.report.baseline import resolve_baseline
 from sim.report.charts import draw_all
 from sim.report.collect import collect
-from sim.report.data import write_sweep_data
+from sim.report.data import SWEEP_TABLES, write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
 from sim.report.ownership import CHARTS_DIR, REPORT_FILES, check_report_files, record_report_files
@@ -23,6 +24,7 @@ from sim.report.robust_charts import draw_robust
 from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
+from sim.results import METRICS_FILE
 from sim.safety.outputs import write_text_atomic
 
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
@@ -63,8 +65,16 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     sweep_dir = Path(sweep_dir)
     sweep = collect(sweep_dir)
     summary = summarize(sweep, resolve_baseline(sweep, baseline))
-    check_report_files(sweep_dir)  # before anything is written: no file of someone else's is replaced
-    tables = [p.name for p in write_tables(summary, sweep_dir) + write_sweep_data(sweep, sweep_dir)]
+    # Reported on its own, a run directory keeps its own tables: the sweep's stacked daily.parquet
+    # would replace the run's, and a segments.parquet would be read as the run's next time.
+    one_run = (sweep_dir / METRICS_FILE).exists()
+    sweep_tables = {files[0] for files in SWEEP_TABLES.values()}
+    names = [name for name in REPORT_FILES if not (one_run and name in sweep_tables)]
+    check_report_files(sweep_dir, names)  # before anything is written: no file of someone else's is replaced
+    written = write_tables(summary, sweep_dir)
+    if not one_run:
+        written += write_sweep_data(sweep, sweep_dir)
+    tables = [p.name for p in written]
     view = robust_view(summary)
     if view is not None:
         tables += [p.name for p in write_robust_tables(view, sweep_dir)]
@@ -89,7 +99,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     write_text_atomic(out, html)
     # What is there now of the report's files is the report's (the check above passed).
     charts_dir = sweep_dir / CHARTS_DIR
-    written = [sweep_dir / name for name in REPORT_FILES if (sweep_dir / name).exists()]
+    written = [sweep_dir / name for name in names if (sweep_dir / name).exists()]
     written += [p for p in charts_dir.rglob("*") if p.is_file()] if charts_dir.is_dir() else []
     record_report_files(sweep_dir, written)
     return out
