@@ -88,7 +88,7 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
         ({"targets": CHURN, "free": {"customer.nope": [0, 1]}},
          "free.customer.nope is not allowed: not a parameter"),
         ({"targets": CHURN, "free": {"customer.churn.hazard_max": [0.05, 0.01]}},
-         "a prior needs low < high"),
+         "free.customer.churn.hazard_max=[0.05, 0.01] is not allowed: bounds with low < high, got 0.05 and 0.01"),
         ({"targets": CHURN, "extra": 1}, "extra is not allowed"),
         # Fitted values reach a firm's runs only through the population and customer options.
         ({"targets": CHURN, "free": {"catalog.category_spread": [0.2, 1]}},

@@ -40,11 +40,11 @@ class Prior:
 
     def __post_init__(self):
         if not self.low < self.high:
-            raise ValueError(f"a prior needs low < high, got {self.low} and {self.high}")
+            raise ValueError(f"bounds with low < high, got {self.low} and {self.high}")
         if self.scale not in SCALES:
-            raise ValueError(f"a prior's scale is one of {', '.join(SCALES)}, got {self.scale!r}")
+            raise ValueError(f"a scale of {', '.join(SCALES)}, got {self.scale!r}")
         if self.scale == "log" and not self.low > 0:
-            raise ValueError(f"a log-scale prior needs low > 0, got {self.low}")
+            raise ValueError(f"bounds on a log scale with low > 0, got {self.low}")
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
