@@ -89,6 +89,11 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
          "free.customer.nope is not allowed: not a parameter"),
         ({"targets": CHURN, "free": {"customer.churn.hazard_max": [0.05, 0.01]}},
          "free.customer.churn.hazard_max=[0.05, 0.01] is not allowed: bounds with low < high, got 0.05 and 0.01"),
+        # A figure the model cannot produce: no search would reach it.
+        ({"targets": {"email_open_rate": {"value": 1.3, "sd": 0.1}}},
+         "targets.email_open_rate.value=1.3 is not allowed: between 0 and 1"),
+        ({"targets": {"orders_per_customer_per_year": {"value": -1, "sd": 0.1}}},
+         "targets.orders_per_customer_per_year.value=-1 is not allowed: >= 0"),
         ({"targets": CHURN, "extra": 1}, "extra is not allowed"),
         # Fitted values reach a firm's runs only through the population and customer options.
         ({"targets": CHURN, "free": {"catalog.category_spread": [0.2, 1]}},
@@ -320,3 +325,10 @@ def test_more_free_parameters_than_targets_is_a_warning():
     # The default six against the example's five targets.
     example = parse_spec(yaml.safe_load(EXAMPLE.read_text()))
     assert more_free_than_targets(example)[0].startswith("6 free parameters against 5 targets")
+
+
+def test_figures_that_can_be_negative_or_above_one_are_targets_as_given():
+    # Margin and value are net of the ads' cost; a per-year churn scaled from a short horizon
+    # can exceed 1; relevance lies in [-1, 1].
+    for key, value in (("margin", -5.0), ("churned_share_per_year", 1.4), ("perceived_relevance_mean", -0.5)):
+        assert parse_spec({"targets": {key: {"value": value, "sd": 0.1}}}).targets[key].value == value

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from sim.metrics import METRICS, TIMING_METRICS
 
-__all__ = ["DERIVED", "figure", "known_figures", "is_known"]
+__all__ = ["DERIVED", "figure", "known_figures", "is_known", "possible_range"]
 
 _DAYS_PER_YEAR = 365.0
 _DAYS_PER_MONTH = _DAYS_PER_YEAR / 12
@@ -84,3 +84,24 @@ def known_figures() -> list[str]:
 def is_known(key: str) -> bool:
     """Whether ``key`` names a figure a run reports."""
     return key in known_figures()
+
+
+_SIGNED = ("perceived_relevance_mean", "firm_score_mean")
+"""Figures on [-1, 1]: means of relevance and of the firm's scores."""
+
+_ANY_SIGN = ("margin", "value", "customer_equity", "margin_per_customer_per_year")
+"""Money net of costs (the ads served), which can be negative."""
+
+
+def possible_range(key: str) -> tuple[float, float] | None:
+    """The values figure ``key`` can take, ``(low, high)`` (high may be infinite), or None when
+    it can take any: shares, rates per send and trust lie in [0, 1], relevance and scores in
+    [-1, 1], counts, revenue and the derived rates are at least 0, margin and value any."""
+    if key in _SIGNED:
+        return (-1.0, 1.0)
+    if key in _ANY_SIGN:
+        return None
+    # churned_share_per_year is scaled linearly from the horizon: above 1 for a short horizon.
+    if key != "churned_share_per_year" and (key.startswith("trust_") or key.endswith(("_rate", "_share"))):
+        return (0.0, 1.0)
+    return (0.0, float("inf"))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.calibration.figures import known_figures
+from sim.calibration.figures import known_figures, possible_range
 from sim.config.params import declared_type, leaf_parameters, range_of
 from sim.config.priors import Prior
 
@@ -128,6 +128,14 @@ def _targets(raw: object) -> dict[str, Target]:
         value, sd = t["value"], t["sd"]
         if not _finite_number(value):
             raise CalibrationError(f"targets.{key}.value={value!r} is not allowed: a finite number")
+        possible = possible_range(key)
+        if possible is not None and not possible[0] <= value <= possible[1]:
+            # A figure the model cannot produce: no search reaches it.
+            low, high = possible
+            allowed = f">= {low:g}" if high == float("inf") else f"between {low:g} and {high:g}"
+            raise CalibrationError(
+                f"targets.{key}.value={value!r} is not allowed: {allowed}, the values {key} can take"
+            )
         if not _finite_number(sd) or sd <= 0:
             raise CalibrationError(f"targets.{key}.sd={sd!r} is not allowed: a finite number > 0")
         out[key] = Target(float(value), float(sd))
