@@ -329,7 +329,7 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
             fake_run(plain, f"{strategy}-{seed}", [f"strategy={strategy}", f"seed={seed}"], {"value": 1.0 + seed})
     (plain / "report_charts").mkdir()
     (plain / "report_charts" / "decider.png").write_bytes(b"stale")
-    record_report_files(plain, [plain / "report_charts" / "decider.png"])  # as an earlier report wrote it
+    record_report_files(plain)  # as an earlier report wrote it
     html = write_report(plain).read_text()
     assert 'id="chart-across_worlds"' not in html and not (plain / "report_charts" / "decider.png").exists()
     assert "uncertain parameters</dt>" not in html and "a sweep over plausible worlds adds that" in html

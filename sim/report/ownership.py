@@ -54,26 +54,35 @@ def check_report_files(directory: Path, names: tuple[str, ...] | list[str] = REP
     if read_manifest(directory) is not None:
         return  # a run or sweep directory of prepersona's: every report file in it is ours
     ours = _recorded(directory)
-    charts = directory / CHARTS_DIR
-    existing = [directory / name for name in names]
-    existing += sorted(p for p in charts.rglob("*") if p.is_file()) if charts.is_dir() else []
-    for path in existing:
-        name = path.relative_to(directory).as_posix()
-        if path.exists() and name not in ours:
+    for name in _present(directory, names):
+        if name not in ours:
             raise NotTheReportsFile(
                 f"{directory}: {name} exists and was not written by a report; move it, or report into a copy of "
                 "the run directories (nothing was changed)"
             )
 
 
-def record_report_files(directory: Path, written: list[Path]) -> None:
-    """Add ``written`` (paths inside ``directory``) to the directory's record of the report's
-    files; nothing is recorded in a directory of prepersona's own (see the module note)."""
+def record_report_files(directory: Path, names: tuple[str, ...] | list[str] = REPORT_FILES) -> None:
+    """After a report: add the report's files now in ``directory`` (``names`` at the top, every
+    chart) to its record; they are the report's, since :func:`check_report_files` passed.
+    Nothing is recorded in a directory of prepersona's own (see the module note)."""
     if read_manifest(directory) is not None:
         return
-    names = _recorded(directory) | {p.relative_to(directory).as_posix() for p in written}
-    record = {"written_by": "prepersona-report", "files": sorted(names)}
+    record = {
+        "written_by": "prepersona-report",
+        "files": sorted(_recorded(directory) | set(_present(directory, names))),
+    }
     write_text_atomic(directory / RECORD, json.dumps(record, indent=1) + "\n")
+
+
+def _present(directory: Path, names) -> list[str]:
+    """The report's files that exist in ``directory``, relative to it: ``names`` at the top,
+    then every file below :data:`CHARTS_DIR`."""
+    present = [name for name in names if (directory / name).exists()]
+    charts = directory / CHARTS_DIR
+    if charts.is_dir():
+        present += sorted(p.relative_to(directory).as_posix() for p in charts.rglob("*") if p.is_file())
+    return present
 
 
 def _recorded(directory: Path) -> set[str]:

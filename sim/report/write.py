@@ -3,9 +3,9 @@
 Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
 ``segments.parquet``, ``report_charts/*.png``, ``report.html``, and for a sweep over plausible
 worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists and is the
-report's own, :mod:`sim.report.ownership`); no run's file is touched (a run directory reported on
-its own gets no sweep-level ``daily.parquet`` or ``segments.parquet``: it has its own).  The HTML is written
-to a temporary file and renamed into place, so a reader never sees half a report.
+report's own, :mod:`sim.report.ownership`); no run's file is touched (a run directory reported
+on its own gets no sweep-level ``daily.parquet`` or ``segments.parquet``: it has its own).  The
+HTML is written to a temporary file and renamed into place, so a reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -97,11 +97,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     )
     out = sweep_dir / REPORT_FILE
     write_text_atomic(out, html)
-    # What is there now of the report's files is the report's (the check above passed).
-    charts_dir = sweep_dir / CHARTS_DIR
-    written = [sweep_dir / name for name in names if (sweep_dir / name).exists()]
-    written += [p for p in charts_dir.rglob("*") if p.is_file()] if charts_dir.is_dir() else []
-    record_report_files(sweep_dir, written)
+    record_report_files(sweep_dir, names)
     return out
 
 
