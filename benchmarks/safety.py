@@ -121,6 +121,7 @@ def per_run() -> dict:
 
 
 def preflight(jobs: int) -> dict:
+    from sim.config import compose
     from sim.config import preflight as pf
 
     seeds = max(1, jobs // 10)
@@ -138,10 +139,10 @@ def preflight(jobs: int) -> dict:
             os.chdir(cwd)
     # One job composed through Hydra, the way every job was checked before.
     per_job = []
-    with pf._hydra_context():
+    with compose.hydra_context():
         for seed in range(5):
             start = time.perf_counter()
-            pf._compose_one("config", ["strategy=recommend", f"seed={seed}"])
+            compose.compose_one("config", ["strategy=recommend", f"seed={seed}"])
             per_job.append(time.perf_counter() - start)
     hydra = statistics.median(per_job)
     return {

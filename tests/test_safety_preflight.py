@@ -1,7 +1,7 @@
 """The fast preflight decides every job exactly as composing it through Hydra would.
 
 A sweep's jobs are checked by composing each combination of group choices once and assigning
-the remaining values directly (sim.config.preflight._JobChecker); these tests hold it to the
+the remaining values directly (sim.config.job_check.JobChecker); these tests hold it to the
 verdicts, messages and config hashes of composing every job.
 """
 
@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config.preflight import (
-    PreflightError,
-    _compose_one,
-    _hydra_context,
-    _JobChecker,
-    _plan,
-    check_command,
-    compose_config,
-)
+from sim.config.compose import compose_one, hydra_context
+from sim.config.job_check import JobChecker
+from sim.config.preflight import PreflightError, _plan, check_command, compose_config
 from sim.sweep.resume import config_hash
 
 SWEEPS = [
@@ -44,11 +38,11 @@ COMPOSED_JOB_BY_JOB = ("++output.journeys=5", "campaign.limits.email.cap_per_wee
 
 @pytest.mark.parametrize("sweep", SWEEPS, ids=lambda s: " ".join(s)[:40])
 def test_every_job_gets_the_config_hash_composing_it_gives(sweep):
-    with _hydra_context():
+    with hydra_context():
         jobs, _, _ = _plan(sweep, True, "config")
-        checker = _JobChecker("config")
+        checker = JobChecker("config")
         for job in jobs:
-            assert checker.check(job).config_hash == config_hash(_compose_one("config", job)[0]), job
+            assert checker.check(job).config_hash == config_hash(compose_one("config", job)[0]), job
     # Each group of choices is composed once; then every job is decided without Hydra, except
     # those that add a key or set a value inside a list the job also sets (composed one by one).
     if any(o in COMPOSED_JOB_BY_JOB for o in sweep):

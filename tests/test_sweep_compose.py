@@ -10,8 +10,9 @@ from hydra.errors import ConfigCompositionException
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from sim.config.compose import compose_checked, hydra_context, is_hydra_line
 from sim.config.experiments import experiment_files
-from sim.config.preflight import _compose, _hydra_context, _is_hydra_line, sweep_plan
+from sim.config.preflight import sweep_plan
 from sim.sweep import compose
 
 compose.install()
@@ -63,10 +64,10 @@ def structure_of(node, path: str = "") -> dict[str, tuple]:
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_shipped_experiments_jobs_compose_as_hydra_composes_them(experiment):
     command = [f"experiment={experiment}", "population.size=1000"]
-    jobs = [[line for line in job if not _is_hydra_line(line)] for job in sweep_plan(command, multirun=True)]
+    jobs = [[line for line in job if not is_hydra_line(line)] for job in sweep_plan(command, multirun=True)]
     before = compose.cache_info()
-    with _hydra_context():
-        master = _compose("config", command, multirun=True)
+    with hydra_context():
+        master = compose_checked("config", command, multirun=True)
         loader = GlobalHydra.instance().config_loader()
         for job in sample(jobs):
             ours = ConfigLoaderImpl.load_sweep_config(loader, master, job)
@@ -91,8 +92,8 @@ def test_search_trials_and_odd_jobs_compose_as_hydra_composes_them():
         ["seed=1", "hydra.job.name=other"],
         ["seed=1", "~behaviors"],
     ]
-    with _hydra_context():
-        master = _compose("config", command, multirun=True)
+    with hydra_context():
+        master = compose_checked("config", command, multirun=True)
         loader = GlobalHydra.instance().config_loader()
         whole = compose.cache_info()["whole"]
         for job in jobs:
@@ -103,8 +104,8 @@ def test_search_trials_and_odd_jobs_compose_as_hydra_composes_them():
 
 
 def test_a_bad_value_fails_as_in_hydra():
-    with _hydra_context():
-        master = _compose("config", ["population.size=1000"], multirun=True)
+    with hydra_context():
+        master = compose_checked("config", ["population.size=1000"], multirun=True)
         loader = GlobalHydra.instance().config_loader()
         for job in (["customer.no_such_key=1"], ["seed=not_a_number"]):
             with pytest.raises(ConfigCompositionException) as ours:
@@ -116,8 +117,8 @@ def test_a_bad_value_fails_as_in_hydra():
 
 
 def test_a_job_does_not_see_the_values_of_the_job_before():
-    with _hydra_context():
-        master = _compose("config", ["population.size=1000"], multirun=True)
+    with hydra_context():
+        master = compose_checked("config", ["population.size=1000"], multirun=True)
         loader = GlobalHydra.instance().config_loader()
         first = ConfigLoaderImpl.load_sweep_config(loader, master, ["strategy=recommend", "seed=7"])
         second = ConfigLoaderImpl.load_sweep_config(loader, master, ["strategy=recommend"])
@@ -135,8 +136,8 @@ def test_a_batch_the_preflight_checked_is_not_composed_again():
         info = compose.cache_info()
         return info["composed"] + info["reused"] + info["whole"]
 
-    with _hydra_context():
-        master = _compose("config", ["population.size=1000"], multirun=True)
+    with hydra_context():
+        master = compose_checked("config", ["population.size=1000"], multirun=True)
         sweeper = _Sweeper(master, GlobalHydra.instance().config_loader())
         compose.checked_by_preflight([["seed=1"], ["seed=2"]])
         try:
@@ -177,8 +178,8 @@ def test_a_new_command_into_the_same_sweep_directory_composes_again(tmp_path):
     sweep_dir = tmp_path / "sweep"
     command = ["population.size=1000", f"hydra.sweep.dir={sweep_dir}"]
     write_manifest(sweep_dir, {"kind": "sweep", "invocation": "first"})
-    with _hydra_context():
-        master = _compose("config", command, multirun=True)
+    with hydra_context():
+        master = compose_checked("config", command, multirun=True)
         loader = GlobalHydra.instance().config_loader()
         job = ["strategy=segment_rules", "seed=3"]
         before = compose.cache_info()

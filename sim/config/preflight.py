@@ -13,32 +13,36 @@ A sweep of many jobs is checked without composing each job through Hydra: jobs a
 their config-group choices (``strategy=...``, ``campaign=...``, Hydra's own settings), each
 group is composed once, and a job's remaining ``key=value`` overrides are converted by the
 same OmegaConf nodes Hydra would assign them to and set on a copy of the group's config
-(:class:`_JobChecker`).  A literal list or dict as a value (``uncertainty.priors=[...]``, the
-same line in every job) is composed with the group.  Whatever that fast path cannot decide (an
-added or deleted key, an interpolation as a value, a plain value inside a list or dict the job
-also sets, any value it finds invalid) is composed through Hydra as before, so the verdicts
-and messages are Hydra's.
+(:mod:`sim.config.job_check`); whatever that fast path cannot decide is composed through
+Hydra (:mod:`sim.config.compose`), so the verdicts and messages are Hydra's.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import dataclasses
-import functools
-import hashlib
 import itertools
 import json
 import math
-import re
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.config.schema import Config
-from sim.config.validate import check_rules, check_value, validate
+from sim.config.compose import (
+    GROUPS,
+    PreflightError,
+    check_hydra_overrides,
+    check_override_keys,
+    compose_checked,
+    compose_config,
+    hydra_context,
+    parse_overrides,
+    register_resolvers,
+    to_config,
+    use_search_path,
+)
+from sim.config.hydra_errors import one_line
+from sim.config.job_check import JobCheck, JobChecker
 from sim.errors import ConfigError
 
 __all__ = [
@@ -57,434 +61,11 @@ __all__ = [
     "MAX_JOBS",
 ]
 
-GROUPS = ("population", "catalog", "customer", "strategy", "campaign", "behavior", "experiment")
-"""Config groups of the primary config (``configs/<group>/*.yaml``, ``experiments/*.yaml``)."""
-
 MAX_JOBS = 10_000
 """Sweeps larger than this are refused (almost always a mistake in a range)."""
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 """Hydra's sweeper that enumerates every combination; the preflight expands its jobs itself."""
-
-
-class PreflightError(Exception):
-    """A one-line, user-facing reason why the command line cannot run."""
-
-
-def register_resolvers() -> None:
-    """The resolvers prepersona's configs use (idempotent): ``${run_id:}`` and ``${parallel_jobs:N}``."""
-    from sim.sweep.parallel import parallel_jobs
-
-    # A short random token makes every run directory unique, even for two runs started in the
-    # same microsecond.  It is not a simulation random number: results depend only on the seed.
-    if not OmegaConf.has_resolver("run_id"):
-        OmegaConf.register_new_resolver("run_id", lambda: secrets.token_hex(3), use_cache=True)
-    if not OmegaConf.has_resolver("parallel_jobs"):
-        OmegaConf.register_new_resolver("parallel_jobs", parallel_jobs)
-
-
-def to_config(cfg: DictConfig) -> Config:
-    """Turn a composed config into plain dataclasses, rejecting keys the schema does not know.
-
-    A ``hydra`` node, if the config still has one, is left out.
-    """
-    _reject_unknown_keys(cfg, Config, "")
-    if "hydra" in cfg:
-        cfg = copy.copy(cfg)
-        with open_dict(cfg):
-            del cfg["hydra"]
-    obj = OmegaConf.to_object(cfg)
-    assert isinstance(obj, Config)
-    return obj
-
-
-def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
-    fields = _fields(schema)
-    for key in node:
-        if prefix == "" and key == "hydra":
-            continue
-        if key not in fields:
-            raise ConfigError(
-                f"{prefix}{key}",
-                OmegaConf.select(node, str(key), throw_on_missing=False),
-                f"not a known key; allowed keys here: {', '.join(fields)}",
-            )
-        child = node[key] if not OmegaConf.is_missing(node, key) else None
-        ftype = _dataclass_of(schema, key)
-        if ftype is not None and isinstance(child, DictConfig):
-            _reject_unknown_keys(child, ftype, f"{prefix}{key}.")
-        elif isinstance(child, ListConfig):
-            item_type = _list_item_dataclass(schema, key)
-            if item_type is not None:
-                for i, item in enumerate(child):
-                    if isinstance(item, DictConfig):
-                        _reject_unknown_keys(item, item_type, f"{prefix}{key}[{i}].")
-
-
-@functools.cache
-def _fields(schema: type) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(schema)}
-
-
-@functools.cache
-def _resolved_hints(schema: type) -> dict[str, Any]:
-    import typing
-
-    return typing.get_type_hints(schema)
-
-
-def _dataclass_of(schema: type, key: str):
-    t = _resolved_hints(schema).get(key)
-    return t if dataclasses.is_dataclass(t) else None
-
-
-def _list_item_dataclass(schema: type, key: str):
-    import typing
-
-    t = _resolved_hints(schema).get(key)
-    args = typing.get_args(t)
-    return args[0] if args and dataclasses.is_dataclass(args[0]) else None
-
-
-# --------------------------------------------------------------------------- composing
-
-
-def compose_config(overrides: Iterable[str] = (), config_name: str = "config") -> Config:
-    """Compose, check and validate one job's config (the API used by tests and notebooks).
-
-    Raises
-    ------
-    PreflightError
-        With a one-line message, for any problem.
-    """
-    overrides = list(overrides)
-    with _hydra_context():
-        _check_hydra_overrides(_parse(overrides))
-        return _compose_one(config_name, overrides)[0]
-
-
-@contextlib.contextmanager
-def _hydra_context():
-    """Hydra initialized on the packaged configs, with the schema registered; cleared after."""
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
-    from sim.config.experiments import register_experiments
-    from sim.config.schema import register_schemas
-    from sim.sweep.search_config import register as register_search
-
-    register_schemas()
-    register_experiments()
-    register_search()
-    register_resolvers()
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(config_module="sim.configs", version_base="1.3"):
-            yield
-    finally:
-        GlobalHydra.instance().clear()
-
-
-def _compose(config_name: str, overrides: list[str], multirun: bool = False) -> DictConfig:
-    """The config Hydra composes for ``overrides`` (with its ``hydra`` node), every config file
-    it read checked against the allow-list of :mod:`sim.safety.hydra_keys` first.
-
-    Raises whatever Hydra raises, and ConfigError for a file or value the allow-list refuses.
-    """
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.types import RunMode
-
-    from sim.safety.hydra_keys import check_composed, check_config_file
-
-    gh = GlobalHydra.instance()
-    loader = gh.config_loader()
-    load_single = loader._load_single_config
-
-    def load_checked(default, repo):
-        # Every file Hydra loads passes here, embedded at its package, before it is merged.
-        result = load_single(default, repo)
-        check_config_file(result, default.config_path or "")
-        return result
-
-    # An attribute of this one loader instance (cleared with GlobalHydra after the preflight).
-    loader._load_single_config = load_checked
-    try:
-        cfg = gh.hydra.compose_config(
-            config_name=config_name,
-            overrides=list(overrides),
-            run_mode=RunMode.MULTIRUN if multirun else RunMode.RUN,
-            from_shell=False,
-            with_log_configuration=False,
-            validate_sweep_overrides=not multirun,
-        )
-    finally:
-        del loader._load_single_config
-    check_composed(cfg)
-    return cfg
-
-
-def _compose_one(config_name: str, overrides: list[str]) -> tuple[Config, DictConfig]:
-    """Compose, check and validate one job through Hydra: the config and its composed form."""
-    _check_override_keys(overrides)
-    try:
-        cfg = _compose(config_name, overrides)
-    except ConfigError as exc:
-        raise PreflightError(str(exc)) from exc
-    except Exception as exc:  # Hydra/OmegaConf errors: condense to one line
-        raise PreflightError(_one_line(exc, overrides)) from exc
-    _use_search_path(cfg)
-    try:
-        return validate(to_config(cfg)), cfg
-    except ConfigError as exc:
-        raise PreflightError(str(exc)) from exc
-    except Exception as exc:
-        raise PreflightError(_one_line(exc, overrides)) from exc
-
-
-def _use_search_path(cfg: DictConfig) -> None:
-    """User behavior modules may live in the ``file://`` directories of the config search path."""
-    from sim.safety.imports import use_search_path
-
-    use_search_path(OmegaConf.select(cfg, "hydra.searchpath") or [])
-
-
-def _check_override_keys(overrides: list[str]) -> None:
-    """Unknown keys and group options, caught before Hydra's multi-line errors."""
-    for ov in overrides:
-        _check_override_key(ov)
-
-
-@functools.lru_cache(maxsize=4096)
-def _check_override_key(ov: str) -> None:
-    key = ov.split("=", 1)[0].lstrip("+~")
-    if "/" in key or key.startswith("hydra"):
-        return  # Hydra's own groups and settings: checked by sim.safety.hydra_keys and Hydra
-    parts = key.split(".")
-    if len(parts) == 1 and parts[0] in GROUPS:
-        return  # a group option: Hydra lists the options if it is unknown
-    node: Any = Config
-    path: list[str] = []
-    list_item: Any = None
-    for part in parts:
-        if list_item is not None and part.isdigit():  # an index into a list of dataclasses
-            node, list_item = list_item, None
-            path[-1] += f"[{part}]"
-            continue
-        m = re.fullmatch(r"(\w+)(\[\d+\])?", part)
-        name = m.group(1) if m else part
-        if node is None or not dataclasses.is_dataclass(node):
-            break
-        names = list(_fields(node))
-        if name not in names:
-            where = ".".join(path) or "the top level"
-            value = ov.split("=", 1)[1] if "=" in ov else ""
-            raise PreflightError(
-                f"{key}={value} is not allowed: {name!r} is not a key of {where}; allowed keys: {', '.join(names)}"
-            )
-        path.append(name)
-        list_item = _list_item_dataclass(node, name)
-        node = list_item if m and m.group(2) else _dataclass_of(node, name)
-
-
-def _parse(lines: list[str]) -> list:
-    """Hydra's parse of override strings (one line on a syntax error)."""
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import OverrideParseException
-
-    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
-    try:
-        return parser.parse_overrides(list(lines))
-    except OverrideParseException as exc:
-        raise PreflightError(_unreadable(parser, list(lines)) or _one_line(exc, list(lines))) from exc
-    except Exception as exc:
-        raise PreflightError(_one_line(exc, list(lines))) from exc
-
-
-def _unreadable(parser, lines: list[str]) -> str | None:
-    """The refusal of the first line the override grammar cannot read, or None."""
-    for line in lines:
-        try:
-            parser.parse_overrides([line])
-        except Exception:
-            key = line.split("=", 1)[0] if "=" in line else "KEY"
-            return (
-                f"{line} is not allowed: not an override the command line can read (key=value); a value with "
-                f"spaces, '=', brackets or other symbols goes in quotes: {key}='...'"
-            )
-    return None
-
-
-def _check_hydra_overrides(parsed: list) -> None:
-    """The command line (and an experiment's sweep) may set only the allowed Hydra keys."""
-    from sim.safety.hydra_keys import check_override
-
-    for o in parsed:
-        try:
-            check_override(o)
-        except ConfigError as exc:
-            raise PreflightError(str(exc)) from exc
-
-
-_NOISE = re.compile(r"^\s*(full_key|object_type|reference_type|Set the environment variable).*$")
-
-
-def _one_line(exc: BaseException, overrides: list[str]) -> str:
-    """A Hydra or OmegaConf error message, condensed to one line."""
-    msgs = []
-    e: BaseException | None = exc
-    while e is not None:
-        text = str(e).strip()
-        if text and text not in msgs:
-            msgs.append(text)
-        e = e.__cause__
-    lines = []
-    for text in msgs:
-        for line in text.splitlines():
-            line = line.strip()
-            if line and not _NOISE.match(line) and line not in lines:
-                lines.append(line)
-    msg = re.sub(r"\s+", " ", " ".join(lines))
-    msg = msg.split(" Config search path:")[0]
-    missing = re.search(r"Could not find '([\w/]+)/([^']+)'(?: Available options in '[^']+': (.*))?", msg)
-    if missing:
-        group, option, options = missing.groups()
-        allowed = ", ".join((options or "").split()) or "none"
-        return f"{group}={option} is not allowed: no such option; available options: {allowed}"
-    unknown = re.search(r"Could not override '([^']+)'\. .* Key '([^']+)' is not in struct", msg)
-    if unknown:
-        key, name = unknown.groups()
-        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
-        parent = key.rsplit(".", 1)[0]
-        return f"{key}={value} is not allowed: {name!r} is not a key of {parent}"
-    ambiguous = re.search(r"Ambiguous value for argument '([^']+)'", msg)
-    if ambiguous:  # a sweep of values in a single run
-        line = ambiguous.group(1)
-        return (
-            f"{line} is not allowed in a single run: a sweep over these values needs -m (prepersona -m {line}); "
-            "a list is written [a,b], a text with commas in quotes"
-        )
-    needs_sweep = re.search(r"Sweep parameters '([^']+)' requires --multirun", msg)
-    if needs_sweep:
-        line = needs_sweep.group(1)
-        key, value = line.split("=", 1)
-        if key.startswith("hydra.sweeper.params."):  # a dimension written as a Hydra setting
-            dimension = key.removeprefix("hydra.sweeper.params.")
-            return (
-                f"{line} is not allowed: a sweep's dimension goes on the command line as {dimension}={value} "
-                "(with -m, or in an experiment that sweeps), or into an experiment's hydra.sweeper.params"
-            )
-        return f"{line} is not allowed in a single run: a sweep needs -m (prepersona -m {line})"
-    full = re.search(r"full_key: (\S+)", " ".join(msgs))  # a line the noise filter drops
-    bad_value = re.search(r"In '([^']+)': ValidationError raised while composing config: (Value '([^']*)' .*)", msg)
-    if bad_value and full:  # a config file sets a value of the wrong type
-        source, reason, value = bad_value.groups()
-        return f"{source}.yaml: {full.group(1)}={value!r} is not allowed: {reason}"
-    no_default = re.search(r"In '([^']+)': Could not load '([\w/]+)/([^']+)'", msg)
-    if no_default:  # a defaults list names an option that does not exist
-        source, group, option = no_default.groups()
-        # The options listed are the package's: those of a search path's directories are not
-        # known here, so with one the list is left out rather than given short.
-        searched = any(o.lstrip("+").startswith("hydra.searchpath") for o in overrides)
-        listed = "" if searched else _options_of(group)
-        return f"{source}.yaml: defaults entry {group}/{option} is not allowed: no such option{listed}"
-    in_file = re.search(
-        r"In '([^']+)': ConfigKeyError raised while composing config: Key '([^']+)' not in '(\w+)'", msg
-    )
-    if in_file:  # a config file sets a key its schema does not have
-        source, name, cls = in_file.groups()
-        full_key = full.group(1) if full else name
-        parent = full_key.rsplit(".", 1)[0] if "." in full_key else ""
-        return f"{source}.yaml: {full_key} is not allowed: {_unknown_inner_key(parent, name, cls)}"
-    inside = re.search(r"Could not override '([^']+)'\. .*? Key '([^']+)' not in '(\w+)'", msg)
-    if inside:  # a key inside a list or dict value; Hydra's advice (append with +) would not help
-        key, name, cls = inside.groups()
-        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+") == key), "")
-        return f"{key}={value} is not allowed: {_unknown_inner_key(key, name, cls)}"
-    shape = re.search(r"Error merging override (\S+?)=(.*?) Cannot merge (?:DictConfig|ListConfig) with", msg)
-    if shape:  # a list where a mapping belongs, or the other way round (Hydra's wording is the same)
-        key, value = shape.groups()
-        if value.lstrip().startswith("["):
-            return f"{key}={value} is not allowed: a mapping {{key: value, ...}}, not a list"
-        return f"{key}={value} is not allowed: a list [a, b, ...], not a mapping"
-    for ov in overrides:  # the override as written: its value may hold spaces
-        marker = f"Error merging override {ov} "
-        if marker in msg and "=" in ov:
-            key, value = ov.split("=", 1)
-            reason = msg.split(marker, 1)[1]
-            if re.search(r"Invalid type assigned: dict is not a subclass of \w+", reason):
-                reason = (
-                    "a new named entry cannot be added from the command line; add it in a config file "
-                    "(e.g. a campaign plan in configs/campaign/) and override its keys here"
-                )
-            return f"{key.lstrip('+')}={value} is not allowed: {reason}"
-    merging = re.search(r"Error merging override (\S+?)=(\S*) (.*)", msg)
-    if merging:
-        key, value, reason = merging.groups()
-        return f"{key}={value} is not allowed: {reason}"
-    return msg
-
-
-def _options_of(group: str) -> str:
-    """``"; available options: a, b"`` for a config group, or ``""`` where Hydra is not set up."""
-    from hydra.core.global_hydra import GlobalHydra
-
-    try:
-        options = GlobalHydra.instance().config_loader().get_group_options(group)
-    except Exception:  # no Hydra context here: the message goes without the list
-        return ""
-    return f"; available options: {', '.join(options)}" if options else ""
-
-
-@functools.cache
-def _schema_homes(dc: type) -> tuple[str, ...]:
-    """Where the schema holds dataclass ``dc``: ``"campaign.limits.email"``, ``"an entry of
-    uncertainty.priors"`` (a list of them), every place it occurs."""
-    homes: list[str] = []
-
-    def walk(node: type, path: str) -> None:
-        for name in _fields(node):
-            here = f"{path}.{name}" if path else name
-            item, child = _list_item_dataclass(node, name), _dataclass_of(node, name)
-            if item is dc:
-                homes.append(f"an entry of {here}")
-            if child is dc:
-                homes.append(here)
-            for sub in (item, child):
-                if sub is not None and sub is not node:
-                    walk(sub, here)
-
-    walk(Config, "")
-    return tuple(homes)
-
-
-def _unknown_inner_key(key: str, name: str, cls: str) -> str:
-    """Why ``name`` inside the value or at the path ``key`` is refused, where Hydra names the
-    schema class ``cls`` it is not a field of: where that is, in the config's terms (the path
-    when its schema is that class, an entry of it when it is a list of them), and its fields."""
-    from sim.config import schema
-    from sim.sweep import search_config
-
-    dc = getattr(schema, cls, None) or getattr(search_config, cls, None)
-    if not (isinstance(dc, type) and dataclasses.is_dataclass(dc)):
-        return f"{name!r} is not a key of {cls}"
-    if dc is search_config.SearchSweeperConf:  # a setting of the search sweeper
-        return f"{name!r} is not a key of hydra.sweeper; allowed keys: {', '.join(_fields(dc))}"
-    node: Any = Config
-    parts = key.split(".") if key else []
-    for part in parts[:-1]:
-        node = _dataclass_of(node, part) if node is not None and not part.isdigit() else node
-    last = parts[-1] if parts else ""
-    if not parts:
-        homes = _schema_homes(dc)
-        where = "the top level" if dc is Config else (homes[0] if len(homes) == 1 else cls)
-    elif node is not None and _list_item_dataclass(node, last) is dc:
-        where = f"an entry of {key}"
-    elif node is not None and _dataclass_of(node, last) is dc:
-        where = key
-    else:
-        where = f"{cls} (inside {key})"
-    return f"{name!r} is not a key of {where}; allowed keys: {', '.join(_fields(dc))}"
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -505,8 +86,8 @@ def expand_jobs(overrides: list[str], multirun: bool, params: Iterable[str] = ()
 
     loader = GlobalHydra.instance().config_loader()
     lines = [*params, *overrides]
-    parsed = _parse(lines)
-    _check_hydra_overrides(parsed)
+    parsed = parse_overrides(lines)
+    check_hydra_overrides(parsed)
     sweeper_overrides = [o for o in parsed if not o.is_hydra_override()]
     for o in sweeper_overrides:
         _check_not_empty(o, loader)
@@ -514,7 +95,7 @@ def expand_jobs(overrides: list[str], multirun: bool, params: Iterable[str] = ()
     try:
         batches = BasicSweeper.split_arguments(sweeper_overrides, None)
     except Exception as exc:
-        raise PreflightError(_one_line(exc, lines)) from exc
+        raise PreflightError(one_line(exc, lines)) from exc
     jobs = [job for batch in batches for job in batch]
     hydra_overrides = [o.input_line for o in parsed if o.is_hydra_override()]
     return [hydra_overrides + job for job in jobs]
@@ -586,12 +167,12 @@ def _master(overrides: list[str], config_name: str) -> _Master:
     from hydra.types import RunMode
 
     try:
-        cfg = _compose(config_name, overrides, multirun=True)
+        cfg = compose_checked(config_name, overrides, multirun=True)
     except ConfigError as exc:
         raise PreflightError(str(exc)) from exc
     except Exception as exc:
-        raise PreflightError(_one_line(exc, overrides)) from exc
-    _use_search_path(cfg)
+        raise PreflightError(one_line(exc, overrides)) from exc
+    use_search_path(cfg)
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
     sweeper = str(OmegaConf.select(cfg, "hydra.sweeper._target_", default=BASIC_SWEEPER))
     return _Master(cfg, cfg.hydra.mode == RunMode.MULTIRUN, [f"{k}={v}" for k, v in params.items()], sweeper=sweeper)
@@ -605,13 +186,13 @@ def sweep_plan(overrides: list[str], multirun: bool = False, config_name: str = 
     PreflightError
         For an unknown key, option or experiment, or a sweep that expands to nothing.
     """
-    with _hydra_context():
+    with hydra_context():
         return _plan(overrides, multirun, config_name)[0]
 
 
 def _plan(overrides: list[str], multirun: bool, config_name: str) -> tuple[list[list[str]], _Master, bool]:
-    _check_hydra_overrides(_parse(overrides))
-    _check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
+    check_hydra_overrides(parse_overrides(overrides))
+    check_override_keys(overrides)  # before Hydra, whose messages for typos are longer
     master = _master(overrides, config_name)
     sweep = multirun or master.multirun
     if not sweep and master.params and not any(line.split("=", 1)[0] == "hydra.mode" for line in overrides):
@@ -641,7 +222,7 @@ def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str
     worlds (:func:`sim.uncertainty.worlds.world_sweep`); its priors are checked here."""
     from sim.uncertainty.worlds import WORLD_KEY, world_sweep
 
-    for o in _parse([*master.params, *overrides]):
+    for o in parse_overrides([*master.params, *overrides]):
         key = o.key_or_group
         if key.startswith("uncertainty.") and key != WORLD_KEY and o.is_sweep_override():
             raise PreflightError(
@@ -673,11 +254,11 @@ def _search_jobs(overrides: list[str], master: _Master) -> list[list[str]]:
     from sim.sweep.search_space import bound_lines, check_dimension, parse_space
 
     lines = [*master.params, *overrides]
-    parsed = _parse(lines)
-    _check_hydra_overrides(parsed)
+    parsed = parse_overrides(lines)
+    check_hydra_overrides(parsed)
     hydra_lines = [o.input_line for o in parsed if o.is_hydra_override()]
     task_lines = [o.input_line for o in parsed if not o.is_hydra_override()]
-    _check_override_keys(task_lines)
+    check_override_keys(task_lines)
     node = OmegaConf.to_container(master.cfg.hydra.sweeper, resolve=True)
     try:
         dims, fixed = parse_space(task_lines)
@@ -699,7 +280,7 @@ def _search_jobs(overrides: list[str], master: _Master) -> list[list[str]]:
     except PreflightError:
         raise
     except Exception as exc:
-        raise PreflightError(_one_line(exc, lines)) from exc
+        raise PreflightError(one_line(exc, lines)) from exc
     master.search = ident
     firsts = {k: bound_lines(d)[0] for k, d in dims.items()}
     base = [*fixed, *firsts.values(), *([f"seed={seeds[0]}"] if seeds else [])]
@@ -722,304 +303,12 @@ def preflight(overrides: list[str], multirun: bool = False, config_name: str = "
     PreflightError
         For the first job that is not a valid config.
     """
-    with _hydra_context():
+    with hydra_context():
         jobs, _, _ = _plan(overrides, multirun, config_name)
-        checker = _JobChecker(config_name)
+        checker = JobChecker(config_name)
         for job in jobs:
             checker.check(job)
     return len(jobs)
-
-
-# --------------------------------------------------------------------------- checking jobs fast
-
-
-@dataclasses.dataclass
-class JobCheck:
-    """One checked job of a command line."""
-
-    overrides: list[str]
-    """Every override of the job, as Hydra receives it (Hydra settings first in a sweep)."""
-    task_overrides: list[str]
-    """The overrides that are not Hydra settings: what the job runs (its identity)."""
-    config_hash: str
-    """:func:`sim.sweep.resume.config_hash` of the job's config."""
-    memory: int
-    """Estimated peak memory of the job, bytes (:func:`sim.safety.memory.estimate_bytes`)."""
-    config: Config | None = None
-    """The job's config, kept only while it is needed (for its directory name, memory check)."""
-    choices: dict | None = None
-    """Its config-group choices (``hydra.runtime.choices``)."""
-
-
-@dataclasses.dataclass
-class _Base:
-    """One composition shared by the jobs with the same group choices and Hydra settings."""
-
-    cfg: DictConfig
-    config: Config
-    hashed: dict
-    choices: dict
-    leaves: dict = dataclasses.field(default_factory=dict)
-
-
-_STRUCTURAL_FLAGS = ("is_add", "is_delete", "is_force_add")
-
-
-class _JobChecker:
-    """Checks jobs one by one, composing each distinct combination of group choices once.
-
-    ``check(job)`` returns the job's :class:`JobCheck` or raises :class:`PreflightError`
-    exactly as composing the job through Hydra would (see the module note).
-    """
-
-    def __init__(self, config_name: str):
-        self.config_name = config_name
-        self.bases: dict[tuple[str, ...], _Base | None] = {}
-        self._parsed: dict[str, Any] = {}
-        self.fast = self.slow = 0  # jobs decided each way (for tests and the benchmark)
-
-    def check(self, job: list[str], keep_config: bool = False) -> JobCheck:
-        split = self._split(job)
-        result = None
-        if split is not None:
-            structural, values = split
-            base = self._base(tuple(structural))
-            if base is not None:
-                result = self._fast(base, values, job)
-        if result is None:
-            result = self._slow(job)
-            self.slow += 1
-        else:
-            self.fast += 1
-        if not keep_config:
-            result.config = None
-        return result
-
-    # -- the parts of a job
-
-    def _parse_one(self, line: str):
-        parsed = self._parsed.get(line)
-        if parsed is None:
-            parsed = self._parsed[line] = _parse([line])[0]
-        return parsed
-
-    def _split(self, job: list[str]) -> tuple[list[str], list] | None:
-        """(group choices, Hydra settings and literal lists or dicts, plain ``key=value``
-        overrides); None when the job must be composed as a whole (an added or deleted key, an
-        interpolation, a plain value inside a list or dict the job also sets...)."""
-        structural, values, composed = [], [], []
-        for line in job:
-            try:
-                o = self._parse_one(line)
-            except PreflightError:
-                return None
-            key = o.key_or_group
-            if o.is_hydra_override() or "/" in key or key in GROUPS or o.package is not None:
-                structural.append(line)
-                continue
-            if any(getattr(o, flag)() for flag in _STRUCTURAL_FLAGS) or o.is_sweep_override():
-                return None
-            v = o.value()
-            if _plain(v):
-                values.append(o)
-            elif isinstance(v, (list, dict)) and _literal(v):
-                # A whole list or dict (a sweep's priors, segments): the same line in the jobs of
-                # a sweep, so composed once with the group choices, by Hydra itself.
-                structural.append(line)
-                composed.append(key)
-            else:
-                return None
-        # Hydra applies a job's values in order; with the list or dict composed first, a value
-        # inside it (or one that replaces it) would land in another order.
-        if any(_overlaps(o.key_or_group, key) for o in values for key in composed):
-            return None
-        return structural, values
-
-    def _base(self, structural: tuple[str, ...]) -> _Base | None:
-        if structural in self.bases:
-            return self.bases[structural]
-        base = None
-        try:
-            config, cfg = _compose_one(self.config_name, list(structural))
-            choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False)
-            base = _Base(cfg, config, _hashed_dict(config), choices)
-        except PreflightError:
-            base = None  # its jobs are composed one by one; the first one gives Hydra's message
-        self.bases[structural] = base
-        return base
-
-    def _fast(self, base: _Base, values: list, job: list[str]) -> JobCheck | None:
-        from sim.safety.memory import estimate_bytes
-
-        changes = []
-        for o in values:
-            leaf = self._leaf(base, o.key_or_group)
-            if leaf is None:
-                return None
-            node, path, field = leaf
-            n = copy.deepcopy(node)
-            try:
-                n._set_value(o.value())
-            except Exception:
-                return None
-            changes.append((path, n._value(), field))
-        config = base.config
-        for path, value, _ in changes:
-            config = _with_value(config, path, value)
-        try:
-            for path, value, field in changes:
-                check_value(field, value, ".".join(map(str, path)))
-            check_rules(config)
-        except Exception:  # invalid (or not decidable here): Hydra composes the job and says why
-            return None
-        hashed = base.hashed
-        for path, value, _ in changes:
-            hashed = _with_item(hashed, path, value)
-        return JobCheck(
-            overrides=list(job),
-            task_overrides=[line for line in job if not _is_hydra_line(line)],
-            config_hash=_digest(hashed),
-            memory=estimate_bytes(config),
-            config=config,
-            choices=base.choices,
-        )
-
-    def _leaf(self, base: _Base, key: str):
-        """(OmegaConf value node, path in the dataclasses, its dataclass field) of ``key``; None
-        when ``key`` is not a plain value of the composed config."""
-        if key in base.leaves:
-            return base.leaves[key]
-        leaf = None
-        node: Any = base.cfg
-        path: list = []
-        schema: Any = Config
-        field = None
-        try:
-            for part in key.split("."):
-                if isinstance(node, ListConfig):
-                    if not part.isdigit():
-                        raise KeyError(part)
-                    idx = int(part)
-                    node = node._get_node(idx)
-                    path.append(idx)
-                    schema, field = _item_schema(schema), None
-                elif isinstance(node, DictConfig):
-                    if node._is_none() or node._is_missing() or part not in node:
-                        raise KeyError(part)
-                    node = node._get_node(part)
-                    path.append(part)
-                    if dataclasses.is_dataclass(schema):
-                        field = _fields(schema).get(part)
-                        if field is None:
-                            raise KeyError(part)
-                        schema = _resolved_hints(schema).get(part)
-                    else:  # an entry of a dict[str, X] (a campaign by name, a behavior)
-                        schema, field = _item_schema(schema), None
-                else:
-                    raise KeyError(part)
-            # A value whose range is not known here is left to Hydra, except a behavior's
-            # parameters: no schema declares them, the behavior class checks them (check_rules).
-            known = field is not None or (path and path[0] == "behaviors")
-            if known and not isinstance(node, (DictConfig, ListConfig)) and not node._is_interpolation():
-                leaf = (node, tuple(path), field)
-        except KeyError:
-            leaf = None
-        base.leaves[key] = leaf
-        return leaf
-
-    def _slow(self, job: list[str]) -> JobCheck:
-        from sim.safety.memory import estimate_bytes
-        from sim.sweep.resume import config_hash
-
-        config, cfg = _compose_one(self.config_name, job)
-        return JobCheck(
-            overrides=list(job),
-            task_overrides=[line for line in job if not _is_hydra_line(line)],
-            config_hash=config_hash(config),
-            memory=estimate_bytes(config),
-            config=config,
-            choices=OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False),
-        )
-
-
-def _plain(value: Any) -> bool:
-    """A value the fast path may assign: a number, a bool, None or a plain string."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return True
-    return type(value) is str and "${" not in value and value != "???"
-
-
-def _literal(value: Any) -> bool:
-    """A list or dict of plain values only, at any depth (no interpolation, nothing missing)."""
-    if isinstance(value, list):
-        return all(_literal(v) for v in value)
-    if isinstance(value, dict):
-        return all(_plain(k) and _literal(v) for k, v in value.items())
-    return _plain(value)
-
-
-def _overlaps(a: str, b: str) -> bool:
-    """Whether dotted keys ``a`` and ``b`` are the same key or one lies inside the other."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _is_hydra_line(line: str) -> bool:
-    key = line.split("=", 1)[0].lstrip("+~")
-    return key.startswith("hydra.") or key.startswith("hydra/")
-
-
-def _item_schema(schema: Any) -> Any:
-    """The type of an item of ``list[X]`` or of a value of ``dict[str, X]``."""
-    import typing
-
-    args = typing.get_args(schema)
-    return args[-1] if args else None
-
-
-def _with_value(obj: Any, path: tuple, value: Any) -> Any:
-    """A copy of ``obj`` (dataclasses, lists and dicts) with the item at ``path`` set to ``value``;
-    only the containers along the path are copied."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(obj, list):
-        out = list(obj)
-        out[head] = _with_value(obj[head], rest, value)
-        return out
-    if isinstance(obj, dict):
-        out = dict(obj)
-        out[head] = _with_value(obj[head], rest, value)
-        return out
-    out = copy.copy(obj)
-    setattr(out, head, _with_value(getattr(obj, head), rest, value))
-    return out
-
-
-def _with_item(d: Any, path: tuple, value: Any) -> Any:
-    """Like :func:`_with_value` on the nested dicts of a config hash; keys left out stay out."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(d, list):
-        out = list(d)
-        out[head] = _with_item(d[head], rest, value)
-        return out
-    if not isinstance(d, dict) or head not in d:
-        return d  # a key the hash leaves out (threads, output.progress, ...)
-    out = dict(d)
-    out[head] = _with_item(d[head], rest, value)
-    return out
-
-
-def _hashed_dict(config: Config) -> dict:
-    from sim.sweep.resume import hashed_fields
-
-    return hashed_fields(config)
-
-
-def _digest(hashed: dict) -> str:
-    text = json.dumps(hashed, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- the whole command
@@ -1068,9 +357,9 @@ def check_command(
     from sim.safety.failures import interrupts
     from sim.safety.memory import check_memory
 
-    with _hydra_context():
+    with hydra_context():
         jobs_overrides, master, sweep = _plan(overrides, multirun, config_name)
-        checker = _JobChecker(config_name)
+        checker = JobChecker(config_name)
         hydra = master.cfg.hydra
         subdir_raw = _raw(hydra.sweep, "subdir") if sweep else None
         default_subdir = subdir_raw == "${hydra.job.num}"
@@ -1139,7 +428,7 @@ def _resolve(hydra: DictConfig, key: str) -> str:
     try:
         value = OmegaConf.select(hydra, key, throw_on_missing=True)
     except Exception as exc:
-        raise ConfigError(f"hydra.{key}", _raw(hydra, key), f"a value that resolves ({_one_line(exc, [])})") from None
+        raise ConfigError(f"hydra.{key}", _raw(hydra, key), f"a value that resolves ({one_line(exc, [])})") from None
     return "" if value is None else str(value)
 
 
@@ -1152,7 +441,7 @@ def _jobs_at_once(hydra: DictConfig, n_jobs_total: int) -> int:
     try:
         n = OmegaConf.select(hydra, "launcher.n_jobs")
     except Exception as exc:
-        raise ConfigError("hydra.launcher.n_jobs", raw, f"a value that resolves ({_one_line(exc, [])})") from None
+        raise ConfigError("hydra.launcher.n_jobs", raw, f"a value that resolves ({one_line(exc, [])})") from None
     if not isinstance(n, int) or isinstance(n, bool) or not (n >= 1 or n == -1):
         raise ConfigError("hydra.launcher.n_jobs", n, "a whole number >= 1, or -1 for one job per core")
     if n == -1:
@@ -1171,7 +460,7 @@ def _subdir(raw: str, num: int, job: JobCheck, master: DictConfig) -> str:
     if "override_dirname" in raw:
         od = master.hydra.job.config.override_dirname
         job_node["override_dirname"] = get_overrides_dirname(
-            overrides=[o for o in _parse(job.task_overrides)],
+            overrides=[o for o in parse_overrides(job.task_overrides)],
             exclude_keys=list(od.exclude_keys),
             item_sep=od.item_sep,
             kv_sep=od.kv_sep,
@@ -1183,7 +472,7 @@ def _subdir(raw: str, num: int, job: JobCheck, master: DictConfig) -> str:
     try:
         return str(mini._subdir_)
     except Exception as exc:
-        raise ConfigError("hydra.sweep.subdir", raw, f"a value that resolves ({_one_line(exc, [])})") from None
+        raise ConfigError("hydra.sweep.subdir", raw, f"a value that resolves ({one_line(exc, [])})") from None
 
 
 def _quote(text: str) -> str:
@@ -1191,6 +480,6 @@ def _quote(text: str) -> str:
     from hydra.core.override_parser.types import Quote, QuotedString
 
     quoted = QuotedString(text=text, quote=Quote.single).with_quotes()
-    if "${" in text or _parse([f"x={quoted}"])[0].value() != text:
+    if "${" in text or parse_overrides([f"x={quoted}"])[0].value() != text:
         raise ConfigError("hydra.run.dir", text, "a path Hydra can take back as written (no '${' in it)")
     return quoted
