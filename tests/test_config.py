@@ -221,7 +221,9 @@ def test_a_slate_larger_than_the_catalog_is_refused():
         (
             "customer",
             "defaults:\n  - defaultt\n",
-            "customer/mine.yaml: defaults entry customer/defaultt is not allowed: no such option",
+            # The options of the search path's directory are listed with the package's.
+            "customer/mine.yaml: defaults entry customer/defaultt is not allowed: no such option; available "
+            "options: default, mine",
         ),
     ],
 )
@@ -231,6 +233,15 @@ def test_a_bad_entry_in_a_config_file_names_the_file_the_key_and_what_is_allowed
     with pytest.raises(PreflightError) as err:
         compose_config([f"hydra.searchpath=[file://{tmp_path}]", f"{group}=mine"])
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_missing_defaults_entry_lists_no_options_where_a_search_path_s_cannot_be_listed(tmp_path):
+    # A pkg:// entry's options are not read here: a list without them would mislead.
+    (tmp_path / "customer").mkdir()
+    (tmp_path / "customer" / "mine.yaml").write_text("defaults:\n  - defaultt\n")
+    with pytest.raises(PreflightError) as err:
+        compose_config([f"hydra.searchpath=[pkg://sim.configs,file://{tmp_path}]", "customer=mine"])
+    assert str(err.value) == "customer/mine.yaml: defaults entry customer/defaultt is not allowed: no such option"
 
 
 def test_a_sweep_declared_in_an_experiment_without_a_sweep_mode_is_refused_not_dropped(tmp_path, monkeypatch):

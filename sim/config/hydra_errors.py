@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from pathlib import Path
 from typing import Any
 
 from sim.config.schema import Config
@@ -89,10 +90,7 @@ def one_line(exc: BaseException, overrides: list[str]) -> str:
     no_default = re.search(r"In '([^']+)': Could not load '([\w/]+)/([^']+)'", msg)
     if no_default:  # a defaults list names an option that does not exist
         source, group, option = no_default.groups()
-        # The options listed are the package's: those of a search path's directories are not
-        # known here, so with one the list is left out rather than given short.
-        searched = any(o.lstrip("+").startswith("hydra.searchpath") for o in overrides)
-        listed = "" if searched else options_of(group)
+        listed = options_of(group, search_path_dirs(overrides))
         return f"{source}.yaml: defaults entry {group}/{option} is not allowed: no such option{listed}"
     in_file = re.search(
         r"In '([^']+)': ConfigKeyError raised while composing config: Key '([^']+)' not in '(\w+)'", msg
@@ -131,15 +129,43 @@ def one_line(exc: BaseException, overrides: list[str]) -> str:
     return msg
 
 
-def options_of(group: str) -> str:
-    """``"; available options: a, b"`` for a config group, or ``""`` where Hydra is not set up."""
+def options_of(group: str, extra_dirs: list[Path] | None = ()) -> str:
+    """``"; available options: a, b"`` for a config group: the package's and those of
+    ``extra_dirs`` (the ``file://`` directories of a search path); ``""`` where Hydra is not set
+    up, or where ``extra_dirs`` is None (a search path whose options cannot be listed), since a
+    list that leaves options out would mislead."""
     from hydra.core.global_hydra import GlobalHydra
 
+    if extra_dirs is None:
+        return ""
     try:
-        options = GlobalHydra.instance().config_loader().get_group_options(group)
+        options = set(GlobalHydra.instance().config_loader().get_group_options(group))
     except Exception:  # no Hydra context here: the message goes without the list
         return ""
-    return f"; available options: {', '.join(options)}" if options else ""
+    for directory in extra_dirs:
+        options.update(p.stem for p in (directory / group).glob("*.yaml"))
+    return f"; available options: {', '.join(sorted(options))}" if options else ""
+
+
+def search_path_dirs(overrides: list[str]) -> list[Path] | None:
+    """The directories of the ``file://`` entries of ``hydra.searchpath`` on the command line
+    (``[]`` without one); None when an entry is not a directory on disk (``pkg://...``) or the
+    line cannot be read."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    dirs: list[Path] = []
+    for line in overrides:
+        if not line.lstrip("+").startswith("hydra.searchpath="):
+            continue
+        try:
+            entries = OverridesParser.create().parse_overrides([line])[0].value()
+        except Exception:
+            return None
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not (isinstance(entry, str) and entry.startswith("file://")):
+                return None
+            dirs.append(Path(entry.removeprefix("file://")))
+    return dirs
 
 
 @functools.cache
