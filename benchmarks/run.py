@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sim.safety.outputs import write_text_atomic
+from sim.safety.outputs import why_unwritable, write_text_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -479,6 +479,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.json and Path(args.json).exists() and not _raw_results(Path(args.json)):
         # Checked now, not after the hour the benchmarks take.
         p.error(f"--json={args.json} is not allowed: the file exists and holds no benchmark results; give a new file")
+    if args.json:
+        parent = Path(args.json).parent
+        why = why_unwritable(parent) if parent.is_dir() else "it is not a directory"
+        if why:
+            p.error(f"--json={args.json} is not allowed: {parent} cannot take the file ({why})")
     return args
 
 

@@ -138,3 +138,14 @@ def test_the_raw_results_file_replaces_only_earlier_results(tmp_path):
     earlier.write_text('{"machine": {}, "seed": 0, "repeats": 3, "groups": {}}')
     assert parse_args(["--json", str(earlier)]).json == str(earlier)
     assert parse_args(["--json", str(tmp_path / "new.json")]).json
+
+
+@pytest.mark.parametrize("where", ["no/such/dir/bench.json", "/proc/bench.json"])
+def test_a_raw_results_file_that_cannot_be_written_is_refused_before_the_benchmarks(tmp_path, where, capsys):
+    from benchmarks.run import parse_args
+
+    path = where if where.startswith("/") else str(tmp_path / where)
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--json", path])
+    assert exit_.value.code == 2
+    assert f"--json={path} is not allowed: " in capsys.readouterr().err

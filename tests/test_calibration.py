@@ -153,6 +153,29 @@ def test_the_command_never_overwrites_a_file_it_did_not_write(tmp_path):
     assert mine.read_text() == "name: firm\n"
 
 
+@pytest.mark.parametrize(
+    "out, message",
+    [
+        ("a_file", "--out='a_file' is not allowed: it is a file; give a directory"),
+        ("a_file/out", "a_file is a file, so the directory cannot be created"),
+        ("holder", "--out='holder' is not allowed: holder/population is a file, where the calibration writes its "
+                   "population option (population/firm.yaml)"),
+        ("", "argument --out: '' is not allowed: a directory's path"),
+    ],
+)  # fmt: skip
+def test_an_output_directory_that_cannot_take_the_files_is_refused_before_any_run(tmp_path, out, message):
+    # Found only when the files were written, after the whole search, it used to be a traceback.
+    (tmp_path / "a_file").write_text("mine\n")
+    (tmp_path / "holder").mkdir()
+    (tmp_path / "holder" / "population").write_text("mine\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = _calibrate([str(EXAMPLE), "--name", "firm", "--out", out], tmp_path)
+    assert result.returncode == 2 and not result.stdout, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("prepersona-calibrate: error: ") and message in line, line
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
 @pytest.mark.slow
 def test_the_example_calibrates_at_small_size_and_its_options_run(tmp_path):
     small = ["--size", "2000", "--seeds", "1", "--trials", "4", "--check-size", "2000", "--check-seeds", "2"]

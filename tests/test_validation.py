@@ -303,6 +303,8 @@ def test_the_readme_and_the_generated_page_list_every_fact():
             ["--out", "no/such/dir/v.md"],
             "--out=no/such/dir/v.md is not allowed: the directory no/such/dir does not exist",
         ),
+        # A directory even root cannot write in: found before the runs, not after them.
+        (["--out", "/proc/v.md"], "--out=/proc/v.md is not allowed: the directory /proc cannot be written"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )

@@ -31,6 +31,12 @@ def _positive(text: str) -> int:
     return value
 
 
+def _directory(text: str) -> Path:
+    if not text.strip():  # Path("") is the working directory: written into without being named
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a directory's path (an empty one is not)")
+    return Path(text)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -39,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("targets", type=Path, help="the targets file (plan, targets, free)")
     p.add_argument("--name", required=True, help="name of the population and customer options written")
-    p.add_argument("--out", type=Path, required=True, help="directory for population/NAME.yaml, customer/NAME.yaml")
+    p.add_argument(
+        "--out", type=_directory, required=True, help="directory for population/NAME.yaml, customer/NAME.yaml"
+    )
     p.add_argument("--size", type=_positive, default=10_000, help="customers per fitting run (default 10000)")
     p.add_argument("--seeds", type=_positive, default=2, help="seeds per trial, the same for all (default 2)")
     p.add_argument("--trials", type=_positive, default=100, help="trials of the search (default 100)")

@@ -40,6 +40,8 @@ __all__ = [
     "write_text_atomic",
     "update_manifest",
     "check_output_dir",
+    "check_writable_dir",
+    "why_unwritable",
     "check_job_dirs",
 ]
 
@@ -102,7 +104,7 @@ def update_manifest(directory: Path | str, **changes: Any) -> dict:
 # --------------------------------------------------------------------------- checks
 
 
-def _unwritable(path: Path) -> str | None:
+def why_unwritable(path: Path) -> str | None:
     """Why nothing can be created in directory ``path`` (None: it can).
 
     A probe directory is created and removed at once: permission bits do not tell a read-only
@@ -121,14 +123,15 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_output_dir(key: str, text: str, kind: str, ident: str, command: str = "") -> Path:
-    """Refuse ``text`` (the value of ``key``: ``hydra.run.dir`` or ``hydra.sweep.dir``) as the
-    directory of a ``kind`` (run or sweep) with identity ``ident``; returns it as a Path.
+def check_writable_dir(key: str, text: str) -> Path:
+    """Refuse ``text`` (the value of ``key``) as a directory to write into, or to create and
+    write into: an empty path, a file, a path under a file, a directory that cannot be written
+    (or created).  Returns it as a Path; what the directory holds is the caller's to check.
 
     Raises
     ------
     ConfigError
-        One line naming the key, the value and what is allowed (see the module note).
+        One line naming the key, the value and why.
     """
     if not str(text).strip():
         raise ConfigError(key, text, "an empty path would write into the working directory; give a directory")
@@ -139,13 +142,28 @@ def check_output_dir(key: str, text: str, kind: str, ident: str, command: str = 
         parent = _nearest_existing(path)
         if not parent.is_dir():
             raise ConfigError(key, text, f"{parent} is a file, so the directory cannot be created")
-        why = _unwritable(parent)
+        why = why_unwritable(parent)
         if why:
             raise ConfigError(key, text, f"the directory cannot be created in {parent} ({why})")
         return path
-    why = _unwritable(path)
+    why = why_unwritable(path)
     if why:
         raise ConfigError(key, text, f"the directory cannot be written ({why})")
+    return path
+
+
+def check_output_dir(key: str, text: str, kind: str, ident: str, command: str = "") -> Path:
+    """Refuse ``text`` (the value of ``key``: ``hydra.run.dir`` or ``hydra.sweep.dir``) as the
+    directory of a ``kind`` (run or sweep) with identity ``ident``; returns it as a Path.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the key, the value and what is allowed (see the module note).
+    """
+    path = check_writable_dir(key, text)
+    if not path.exists():
+        return path
     try:
         entries = sorted(e.name for e in os.scandir(path))
     except OSError as exc:

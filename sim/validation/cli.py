@@ -14,7 +14,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from sim.safety.outputs import write_text_atomic
+from sim.safety.outputs import why_unwritable, write_text_atomic
 from sim.validation.evaluate import evaluate
 from sim.validation.facts import FACTS, fact_ids
 from sim.validation.runner import FULL, QUICK, SettingFailed, run_settings, settings_of
@@ -87,6 +87,9 @@ def _check_out(out: str | None) -> Path | None:
         raise BadOption(f"--out={out} is not allowed: it is a directory; give a file name")
     if not path.parent.resolve().is_dir():
         raise BadOption(f"--out={out} is not allowed: the directory {path.parent} does not exist")
+    why = why_unwritable(path.parent)
+    if why:  # found now, not after the hour the runs take
+        raise BadOption(f"--out={out} is not allowed: the directory {path.parent} cannot be written ({why})")
     if path.exists() and not _written_here(path):
         raise BadOption(
             f"--out={out} is not allowed: the file exists and was not written by {PROG}; give a new file "
