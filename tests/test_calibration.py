@@ -25,7 +25,7 @@ from sim.calibration.fit import (
     simulate,
 )
 from sim.calibration.output import fitted_entries, write_outputs
-from sim.calibration.spec import CalibrationError, parse_spec
+from sim.calibration.spec import CalibrationError, load_spec, parse_spec
 from sim.config.preflight import PreflightError, compose_config
 from sim.config.priors import Prior
 from sim.errors import ConfigError
@@ -80,7 +80,7 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
     [
         ({"targets": {"open_rate": {"value": 0.2, "sd": 0.01}}}, "targets.open_rate is not allowed: not a figure"),
         ({"targets": {"email_open_rate": {"value": 0.2, "sd": 0}}}, "targets.email_open_rate.sd=0 is not allowed"),
-        ({"targets": {"email_open_rate": {"value": 0.2}}}, "targets.email_open_rate={'value': 0.2} is not allowed"),
+        ({"targets": {"email_open_rate": {"value": 0.2}}}, "targets.email_open_rate is not allowed without sd"),
         ({"targets": CHURN, "free": {"strategy.name": [0, 1]}},
          "free.strategy.name is not allowed: a fitted parameter must be numeric"),
         ({"targets": CHURN, "free": {"customer.email_exposure.base_rate": [0.1, 1.5]}},
@@ -95,6 +95,12 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
         ({"targets": {"orders_per_customer_per_year": {"value": -1, "sd": 0.1}}},
          "targets.orders_per_customer_per_year.value=-1 is not allowed: >= 0"),
         ({"targets": CHURN, "extra": 1}, "extra is not allowed"),
+        # A misspelt or missing key of a target or of bounds is named, with the keys allowed.
+        ({"targets": {"churned_share": {"value": 0.1, "sd": 0.01, "sdd": 1}}},
+         "targets.churned_share.sdd is not allowed: not a key of a target; allowed keys: value, sd"),
+        ({"targets": {"churned_share": {"sd": 0.01}}}, "targets.churned_share is not allowed without value"),
+        ({"targets": CHURN, "free": {"customer.trust.gain": {"low": 0.01, "high": 0.1, "lgo": True}}},
+         "free.customer.trust.gain.lgo is not allowed: not a key of bounds; allowed keys: low, high, log"),
         # Fitted values reach a firm's runs only through the population and customer options.
         ({"targets": CHURN, "free": {"catalog.category_spread": [0.2, 1]}},
          "free.catalog.category_spread is not allowed: a parameter of population.* or customer.*"),
@@ -106,6 +112,24 @@ def test_calibration_recovers_the_parameters_that_made_the_targets():
 def test_a_bad_targets_file_is_one_line_naming_the_key(raw, message):
     with pytest.raises(CalibrationError) as err:
         parse_spec(raw)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # Plain YAML keeps the last of two equal keys: the first target would go without a word.
+        ("targets:\n  churned_share: {value: 0.1, sd: 0.01}\n  churned_share: {value: 0.2, sd: 0.01}\n",
+         "t.yaml: churned_share is given twice in one mapping (lines 2 and 3); give each key once"),
+        ("targets: {churned_share: {value: 0.1, sd: 0.01}}\ntargets: {email_open_rate: {value: 0.2, sd: 0.01}}\n",
+         "t.yaml: targets is given twice in one mapping (lines 1 and 2)"),
+        ("targets: [a\n", "t.yaml: not valid YAML, line 2 (expected ',' or ']'"),
+    ],
+)  # fmt: skip
+def test_a_targets_file_that_yaml_would_read_wrongly_is_refused_with_its_line(tmp_path, text, message):
+    (tmp_path / "t.yaml").write_text(text)
+    with pytest.raises(CalibrationError) as err:
+        load_spec(tmp_path / "t.yaml")
     assert message in str(err.value) and "\n" not in str(err.value)
 
 

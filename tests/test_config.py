@@ -220,6 +220,11 @@ def test_a_slate_larger_than_the_catalog_is_refused():
         ),
         (
             "customer",
+            "defaults:\n  - default\ntrust:\n  gain: 0.1\n  gain: 0.2\n",
+            "customer/mine.yaml, line 5: gain is not allowed a second time in the same mapping; give each key once",
+        ),
+        (
+            "customer",
             "defaults:\n  - defaultt\n",
             # The options of the search path's directory are listed with the package's.
             "customer/mine.yaml: defaults entry customer/defaultt is not allowed: no such option; available "

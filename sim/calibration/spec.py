@@ -82,15 +82,40 @@ class CalibrationSpec:
         return "retail"
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the
+    last, so a target pasted twice would drop the first without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise CalibrationError(
+                    f"{self.name}: {key} is given twice in one mapping (lines {seen[key] + 1} and "
+                    f"{key_node.start_mark.line + 1}); give each key once"
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_spec(path: Path | str) -> CalibrationSpec:
     """Read and check ``path`` (see the module docstring)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except OSError as exc:
         raise CalibrationError(f"{path}: cannot read it ({exc.strerror})") from None
+    loader = _UniqueKeys(text)
+    loader.name = str(path)
+    try:
+        raw = loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise CalibrationError(f"{path}: not valid YAML{where} ({problem or str(exc).splitlines()[0]})") from None
+    finally:
+        loader.dispose()
     return parse_spec(raw, where=str(path))
 
 
@@ -123,8 +148,16 @@ def _targets(raw: object) -> dict[str, Target]:
             raise CalibrationError(
                 f"targets.{key} is not allowed: not a figure a run reports; allowed: {', '.join(known)}"
             )
-        if not isinstance(t, dict) or set(t) != {"value", "sd"}:
+        if not isinstance(t, dict):
             raise CalibrationError(f"targets.{key}={t!r} is not allowed: a mapping {{value: V, sd: S}}")
+        extra = sorted(set(t) - {"value", "sd"})
+        if extra:
+            raise CalibrationError(
+                f"targets.{key}.{extra[0]} is not allowed: not a key of a target; allowed keys: value, sd"
+            )
+        for name in ("value", "sd"):
+            if name not in t:
+                raise CalibrationError(f"targets.{key} is not allowed without {name}: a mapping {{value: V, sd: S}}")
         value, sd = t["value"], t["sd"]
         if not _finite_number(value):
             raise CalibrationError(f"targets.{key}.value={value!r} is not allowed: a finite number")
@@ -182,6 +215,9 @@ def _bounds(key: str, bounds: object) -> tuple[float, float, bool]:
         low, high, log = bounds[0], bounds[1], False
     elif isinstance(bounds, dict) and {"low", "high"} <= set(bounds) <= {"low", "high", "log"}:
         low, high, log = bounds["low"], bounds["high"], bounds.get("log", False)
+    elif isinstance(bounds, dict) and set(bounds) - {"low", "high", "log"}:
+        name = sorted(set(bounds) - {"low", "high", "log"})[0]
+        raise CalibrationError(f"free.{key}.{name} is not allowed: not a key of bounds; allowed keys: low, high, log")
     else:
         raise CalibrationError(f"free.{key}={bounds!r} is not allowed: [low, high] or {{low: L, high: H, log: true}}")
     if not (_finite_number(low) and _finite_number(high)) or not isinstance(log, bool):

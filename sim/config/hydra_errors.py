@@ -53,6 +53,10 @@ def one_line(exc: BaseException, overrides: list[str]) -> str:
                 lines.append(line)
     msg = re.sub(r"\s+", " ", " ".join(lines))
     msg = msg.split(" Config search path:")[0]
+    duplicate = re.search(r'found duplicate key (.+?) in "([^"]+)", line (\d+)', msg)
+    if duplicate:  # YAML keeps the last of two equal keys; OmegaConf refuses the file
+        key, source, line = duplicate.groups()
+        return f"{source}, line {line}: {key} is not allowed a second time in the same mapping; give each key once"
     missing = re.search(r"Could not find '([\w/]+)/([^']+)'(?: Available options in '[^']+': (.*))?", msg)
     if missing:
         group, option, options = missing.groups()
