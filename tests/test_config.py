@@ -296,6 +296,12 @@ def test_a_sweep_declared_in_an_experiment_without_a_sweep_mode_is_refused_not_d
             "with spaces, '=', brackets or other symbols goes in quotes: hydra.run.dir='...'",
         ),
         (["strategy.name=é✓"], "strategy.name=é✓ is not allowed: not an override the command line can read"),
+        # The grammar keeps the last of two equal keys in a mapping, without a word.
+        (
+            ["uncertainty.worlds=4", "uncertainty.priors=[{key:customer.trust.gain,low:0.1,high:0.3,low:0.2}]"],
+            "uncertainty.priors=[{key:customer.trust.gain,low:0.1,high:0.3,low:0.2}] is not allowed: low is given "
+            "twice in one mapping; give each key once",
+        ),
     ],
 )
 def test_hydra_s_own_refusals_are_one_line_naming_the_override_and_what_is_allowed(
@@ -307,3 +313,12 @@ def test_hydra_s_own_refusals_are_one_line_naming_the_override_and_what_is_allow
     with pytest.raises(PreflightError) as err:
         check_command([*command, "hydra.sweep.dir=s", "hydra.run.dir=r"])
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_key_given_twice_in_one_mapping_of_a_sweep_is_refused(tmp_path, monkeypatch):
+    from sim.config.preflight import check_command
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PreflightError) as err:
+        check_command(["campaign.limits.email={cap_per_week:5},{cap_per_week:2,cap_per_week:3}"], multirun=True)
+    assert "cap_per_week is given twice in one mapping" in str(err.value)

@@ -228,11 +228,49 @@ def parse_overrides(lines: list[str]) -> list:
 
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     try:
-        return parser.parse_overrides(list(lines))
+        parsed = parser.parse_overrides(list(lines))
     except OverrideParseException as exc:
         raise PreflightError(unreadable(parser, list(lines)) or one_line(exc, list(lines))) from exc
     except Exception as exc:
         raise PreflightError(one_line(exc, list(lines))) from exc
+    for line in lines:
+        if "{" in line:  # a mapping may be in its value (or an interpolation: checked the same)
+            _check_no_repeated_key(line)
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_no_repeated_key(line: str) -> None:
+    """Refuse a mapping in an override's value that names a key twice (``{low:0.1,low:0.2}``):
+    Hydra's grammar keeps the last without a word."""
+    from antlr4 import CommonTokenStream, InputStream
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.overrides_visitor import HydraOverrideVisitor
+    from hydra.grammar.gen.OverrideLexer import OverrideLexer
+    from hydra.grammar.gen.OverrideParser import OverrideParser
+
+    class RepeatedKey(Exception):
+        pass
+
+    class Checking(HydraOverrideVisitor):
+        def visitDictContainer(self, ctx):  # as Hydra's, with the check
+            pairs = [self.visitDictKeyValuePair(ctx.getChild(i)) for i in range(1, ctx.getChildCount() - 1, 2)]
+            keys = [k for k, _ in pairs]
+            for i, k in enumerate(keys):
+                if k in keys[:i]:
+                    raise RepeatedKey(k)
+            return dict(pairs)
+
+    # The line parsed once more, as OverridesParser.parse_rule does, with the checking visitor.
+    tree = OverrideParser(CommonTokenStream(OverrideLexer(InputStream(line)))).override()
+    try:
+        Checking(OverridesParser.create().functions).visit(tree)
+    except RepeatedKey as exc:
+        key, value = line.split("=", 1)
+        raise PreflightError(
+            f"{key.lstrip('+~')}={value} is not allowed: {exc.args[0]} is given twice in one mapping; "
+            "give each key once"
+        ) from None
 
 
 def check_hydra_overrides(parsed: list) -> None:
