@@ -146,6 +146,32 @@ def test_a_run_stores_its_world_and_simulates_it(tmp_path):
             ["uncertainty.worlds=4", "uncertainty.priors=[{key:customer.trust.gain,dist:loguniform,low:0,high:0.1}]"],
             "uncertainty.priors[0].low=0.0 is not allowed: > 0",
         ),
+        # The design's own settings are checked before the worlds are drawn with them.
+        (
+            ["uncertainty.worlds=4", "uncertainty.design=halton"],
+            "uncertainty.design='halton' is not allowed: one of sobol, lhs",
+        ),
+        # A parameter the prior does not read is a slip, not a no-op.
+        (
+            [
+                "uncertainty.worlds=4",
+                "uncertainty.priors=[{key:customer.trust.gain,dist:uniform,low:0.01,high:0.02,sd:3}]",
+            ],
+            "uncertainty.priors[0].sd=3.0 is not allowed: not a parameter of a uniform prior (it takes low and high)",
+        ),
+        (
+            ["uncertainty.worlds=4", "uncertainty.priors=[{key:customer.trust.gain,mean:0.1}]"],
+            "uncertainty.priors[0].mean=0.1 is not allowed: a parameter of a normal prior: give its dist too",
+        ),
+        # One bound of two, or no bounds for a key with no range to consider: said as such.
+        (
+            ["uncertainty.worlds=4", "uncertainty.priors=[{key:customer.trust.gain,low:0.01}]"],
+            "uncertainty.priors[0].high=None is not allowed: both low and high (a uniform prior), or neither",
+        ),
+        (
+            ["uncertainty.worlds=4", "uncertainty.priors=[{key:horizon_days}]"],
+            "uncertainty.priors[0].low=None is not allowed: a prior on horizon_days needs low and high",
+        ),
     ],
 )
 def test_bad_priors_are_refused_in_one_line_before_anything_runs(tmp_path, overrides, message):

@@ -43,6 +43,7 @@ from sim.config.compose import (
 )
 from sim.config.hydra_errors import one_line
 from sim.config.job_check import JobCheck, JobChecker
+from sim.config.validate import check_ranges
 from sim.errors import ConfigError
 
 __all__ = [
@@ -233,6 +234,9 @@ def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str
         return []
     try:
         config = to_config(master.cfg)
+        # The design's settings are checked before the worlds are drawn with them (the jobs,
+        # checked whole later, would otherwise never be reached).
+        check_ranges(config.uncertainty, "uncertainty.")
         keys = {line.split("=", 1)[0].lstrip("+~") for line in [*master.params, *overrides]}
         return world_sweep(config, sweep, keys & {WORLD_KEY})
     except ConfigError as exc:

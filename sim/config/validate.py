@@ -21,7 +21,7 @@ __all__ = ["validate", "check_value", "check_rules"]
 
 def validate(cfg: Config) -> Config:
     """Check every declared range, then the cross-field rules; return ``cfg`` unchanged."""
-    _check_ranges(cfg, "")
+    check_ranges(cfg, "")
     check_rules(cfg)
     return cfg
 
@@ -31,20 +31,22 @@ def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(cls)
 
 
-def _check_ranges(node: object, prefix: str) -> None:
+def check_ranges(node: object, prefix: str) -> None:
+    """Check every value of dataclass ``node`` (and of the dataclasses it holds) against its
+    field's range; ``prefix`` is its dotted key with a trailing dot (``"uncertainty."``)."""
     for f in _fields(type(node)):
         value = getattr(node, f.name)
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
-            _check_ranges(value, key + ".")
+            check_ranges(value, key + ".")
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if dataclasses.is_dataclass(item):
-                    _check_ranges(item, f"{key}[{i}].")
+                    check_ranges(item, f"{key}[{i}].")
         elif isinstance(value, dict):
             for name, item in value.items():
                 if dataclasses.is_dataclass(item):
-                    _check_ranges(item, f"{key}.{name}.")
+                    check_ranges(item, f"{key}.{name}.")
         else:
             check_value(f, value, key)
 

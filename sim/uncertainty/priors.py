@@ -196,6 +196,21 @@ NOT_UNCERTAIN = ("seed", "threads", "impl", "memory_check", "output", "experimen
 change results, and the uncertainty node itself."""
 
 
+_TAKES = {
+    "uniform": "it takes low and high",
+    "loguniform": "it takes low and high",
+    "beta": "it takes a, b, and low and high",
+    "normal": "it takes mean, sd, and low and high",
+}
+_NOT_TAKEN = {
+    "uniform": ("a", "b", "mean", "sd"),
+    "loguniform": ("a", "b", "mean", "sd"),
+    "beta": ("mean", "sd"),
+    "normal": ("a", "b"),
+}
+"""The parameters of a prior entry each distribution does not read."""
+
+
 def _declared(config, spec, where: str, fitted: dict) -> Distribution:
     if spec.key.split(".", 1)[0] in NOT_UNCERTAIN:
         raise ConfigError(f"{where}.key", spec.key, "a model parameter, not the seed, a setting or uncertainty.*")
@@ -207,13 +222,34 @@ def _declared(config, spec, where: str, fitted: dict) -> Distribution:
     integer = declared_type(field) is int
     dist = spec.dist
     if dist == "":
+        for name in ("a", "b", "mean", "sd"):  # without a dist the prior is uniform: they would go unread
+            if getattr(spec, name) is not None:
+                owner = "a beta" if name in ("a", "b") else "a normal"
+                raise ConfigError(
+                    f"{where}.{name}", getattr(spec, name), f"a parameter of {owner} prior: give its dist too"
+                )
         if spec.key in fitted and spec.low is None and spec.high is None:
             return _from_fit(config, fitted[spec.key])  # what the firm's own figures allow
         if spec.key in PRIORS and spec.low is None and spec.high is None:
             return _default(config, spec.key)
+        if spec.low is None or spec.high is None:
+            missing = "low" if spec.low is None else "high"
+            if spec.key in PRIORS or spec.key in fitted:
+                why = "both low and high (a uniform prior), or neither (its range to consider)"
+            else:  # a setting or a figure with no range to consider of its own
+                why = (
+                    f"a prior on {spec.key} needs low and high (a uniform prior) or a dist with its parameters: "
+                    "it has no range to consider of its own (sim/config/priors.py)"
+                )
+            raise ConfigError(f"{where}.{missing}", None, why)
         dist = "uniform"
     if dist not in DISTRIBUTIONS:
         raise ConfigError(f"{where}.dist", dist, f"one of {', '.join(DISTRIBUTIONS)} (or empty: the default prior)")
+    for name in _NOT_TAKEN[dist]:  # a parameter of another distribution: a slip, not a no-op
+        if getattr(spec, name) is not None:
+            raise ConfigError(
+                f"{where}.{name}", getattr(spec, name), f"not a parameter of a {dist} prior ({_TAKES[dist]})"
+            )
     lo_allowed, hi_allowed = _bounds(rng)
     allowed = f"within the allowed range of {spec.key} ({rng.describe() if rng else 'any value'})"
     for end in ("low", "high"):
