@@ -280,6 +280,8 @@ def _prepare(argv: list[str]):
     except PreflightError as exc:
         print(f"prepersona: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    for note in plan.notes:
+        print(f"prepersona: note: {note}", file=sys.stderr, flush=True)
     # The sweeper need not compose these jobs again before launching them (sim.sweep.compose).
     compose.checked_by_preflight(job.task_overrides for job in plan.jobs)
     interrupts.checkpoint()

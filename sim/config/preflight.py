@@ -161,6 +161,8 @@ class _Master:
     sweeper: str = BASIC_SWEEPER
     """The sweeper's class (``hydra.sweeper._target_``)."""
     search: list[str] | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """What the user should know before the runs start, though nothing is wrong."""
     """A sampling sweeper's identity: its settings and search space (set by :func:`_search_jobs`)."""
 
 
@@ -238,9 +240,18 @@ def _world_sweep(master: _Master, overrides: list[str], sweep: bool) -> list[str
         # checked whole later, would otherwise never be reached).
         check_ranges(config.uncertainty, "uncertainty.")
         keys = {line.split("=", 1)[0].lstrip("+~") for line in [*master.params, *overrides]}
-        return world_sweep(config, sweep, keys & {WORLD_KEY})
+        lines = world_sweep(config, sweep, keys & {WORLD_KEY})
     except ConfigError as exc:
         raise PreflightError(str(exc)) from exc
+    k = config.uncertainty.worlds
+    if sweep and config.uncertainty.design == "sobol" and k & (k - 1):
+        below, above = 1 << (k.bit_length() - 1), 1 << k.bit_length()
+        master.notes.append(
+            f"uncertainty.worlds={k} is not a power of 2, so the Sobol design is not balanced (a prior's {k} "
+            f"equal slices do not hold one world each); {below} or {above} keep it balanced, and "
+            "uncertainty.design=lhs is balanced at any number"
+        )
+    return lines
 
 
 def _search_jobs(overrides: list[str], master: _Master) -> list[list[str]]:
@@ -343,6 +354,8 @@ class Plan:
     """The override that makes Hydra write exactly where this plan was checked."""
     search: bool = False
     """A sampling sweeper's: ``jobs`` are the checked bounds, its runs are decided as it goes."""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """Lines the command prints before the runs start: nothing is wrong, but the user should know."""
 
 
 def check_command(
@@ -419,6 +432,7 @@ def check_command(
         memory=memory,
         pinned=pinned,
         search=master.search is not None,
+        notes=master.notes,
     )
 
 
