@@ -336,9 +336,7 @@ def test_a_lead_in_every_world_draws_no_threshold_and_a_plain_sweep_no_world_cha
     # Runs that do not record their priors: each parameter's span across the worlds instead.
     worlds_html = write_report(tmp_path / "worlds").read_text()
     uncertain = worlds_html[worlds_html.index("uncertain parameters</dt>") :].split("</dd>")[0]
-    assert (
-        f"1, drawn from their priors by a design: {KEY} {x.min():.3g} to {x.max():.3g} across the worlds" in uncertain
-    )
+    assert f"1, drawn from its prior by a design: {KEY} {x.min():.3g} to {x.max():.3g} across the worlds" in uncertain
     assert "spans the priors of the uncertain parameters" in worlds_html
 
 
@@ -376,3 +374,23 @@ def test_the_decider_chart_shows_the_parameter_the_sentence_states():
     (cut,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert cut.get_xdata()[0] == pytest.approx(0.5)
     assert "8 of 8 worlds on its side" in caption
+
+
+def test_one_setting_across_worlds_gets_no_regret_chart_and_one_prior_is_its_prior(tmp_path):
+    # One setting is the best of every world: a chart of its regret would be a row of zeros.
+    from sim.report import write_report
+
+    x, _ = _worlds(4)
+    for j in range(len(x)):
+        fake_run(
+            tmp_path,
+            f"{j}",
+            ["strategy=popular", "seed=0", f"uncertainty.world={j}"],
+            {"value": 1000.0 + j, "margin": 1000.0 + j, "trust_mean_end": 0.5,
+             "world": {"index": j, "values": {KEY: float(x[j])}}},
+        )  # fmt: skip
+    html = write_report(tmp_path).read_text()
+    assert "Only one setting ran: popular." in html
+    assert 'id="chart-across_worlds"' not in html and not (tmp_path / "report_charts" / "across_worlds.png").exists()
+    assert "draws of 1 uncertain parameter from its prior," in html
+    assert "1, drawn from its prior by" in html

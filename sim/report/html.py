@@ -227,7 +227,8 @@ def _uncertain_fact(runs) -> list[tuple[str, str, bool]]:
         str(get_dotted(first.config, "uncertainty.design")), "a design"
     )
     seed = get_dotted(first.config, "uncertainty.seed")
-    how = f"drawn from their priors by {design}" + (f" (uncertainty.seed {seed})" if seed is not None else "")
+    priors = "its prior" if len(keys) == 1 else "their priors"
+    how = f"drawn from {priors} by {design}" + (f" (uncertainty.seed {seed})" if seed is not None else "")
     return [("uncertain parameters", f"{len(keys)}, {how}: " + "; ".join(parts), False)]
 
 

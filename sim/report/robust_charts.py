@@ -57,6 +57,8 @@ def _across_worlds(view: RobustView, colour: dict[str, str]):
     """Each setting's regret in each world (dots) and its expected regret (bar), in the robust
     ranking's order from the top."""
     order = [r.setting for r in view.rows]
+    if len(order) < 2:  # one setting is the best of every world: its regret is 0 throughout
+        return None
     regret = view.value.max(axis=0) - view.value  # (settings, worlds), >= 0
     k = regret.shape[1]
     fig = Figure(figsize=(8, 1.8 + 0.42 * len(order)))
