@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +93,14 @@ def test_the_end_of_a_sweep_counts_its_runs_and_says_why_there_is_no_report(tmp_
     assert line.startswith(f"sweep: 0 of 2 runs complete in {tmp_path}; no report (")
     assert str(tmp_path) in line.split("no report (")[1]
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_sweep_of_one_run_says_run():
+    from sim.words import counted
+
+    assert end_of_sweep(Path("/nonexistent-sweep"), 1).startswith("sweep: 0 of 1 run complete in")
+    assert [counted(n, "seed") for n in (0, 1, 2, 1500)] == ["0 seeds", "1 seed", "2 seeds", "1,500 seeds"]
+    assert counted(1, "fresh seed") == "1 fresh seed" and counted(3, "criterion", "criteria") == "3 criteria"
 
 
 def test_parallel_jobs_never_oversubscribe_the_cores():

@@ -15,6 +15,7 @@ from pathlib import Path
 from sim.calibration.fit import SAMPLERS, check, fit, more_free_than_targets, run_config, run_overrides
 from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
+from sim.words import counted
 
 __all__ = ["main"]
 
@@ -35,10 +36,6 @@ def _directory(text: str) -> Path:
     if not text.strip():  # Path("") is the working directory: written into without being named
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a directory's path (an empty one is not)")
     return Path(text)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     start = time.perf_counter()
     n_free = len(spec.free)
-    print(f"{PROG}: fitting {_count(n_free, 'parameter')} to {_count(len(spec.targets), 'target')}: "
-          f"{_count(a.trials, 'trial')} x {_count(a.seeds, 'seed')} of {a.size:,} customers", flush=True)  # fmt: skip
+    print(f"{PROG}: fitting {counted(n_free, 'parameter')} to {counted(len(spec.targets), 'target')}: "
+          f"{counted(a.trials, 'trial')} x {counted(a.seeds, 'seed')} of {a.size:,} customers", flush=True)  # fmt: skip
     for w in more_free_than_targets(spec):  # known before the search: said before it, and in the report
         print(f"{PROG}: warning: {w}", flush=True)
 

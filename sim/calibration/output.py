@@ -24,6 +24,7 @@ from sim.calibration.fit import NEAR_BEST, UNREACHED_Z, Fit
 from sim.calibration.spec import CalibrationError, CalibrationSpec
 from sim.errors import ConfigError
 from sim.safety.outputs import check_writable_dir, write_text_atomic
+from sim.words import counted
 
 __all__ = ["output_paths", "check_outputs", "write_outputs", "fitted_entries", "WRITER"]
 
@@ -248,9 +249,9 @@ def _html(r: dict) -> str:
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}}
 th{{background:#f3f6f9}}.warn li{{color:#8a4b00}}</style></head><body>
 <h1>Calibration “{escape(r["name"])}”</h1>
-<p>Plan: <code>{escape(" ".join(r["plan"]) or "(defaults)")}</code>. Fitted on {s["fit_seeds"]} seeds of
-{s["size"]:,} customers over {r["trials"]} trials (loss {_fmt(r["fit_loss"])}{at_defaults}: the sum of
-squared z-scores); checked on {s["check_seeds"]} fresh seeds of {s["check_size"]:,} customers.
+<p>Plan: <code>{escape(" ".join(r["plan"]) or "(defaults)")}</code>. Fitted on {counted(s["fit_seeds"], "seed")} of
+{s["size"]:,} customers over {counted(r["trials"], "trial")} (loss {_fmt(r["fit_loss"])}{at_defaults}: the sum of
+squared z-scores); checked on {counted(s["check_seeds"], "fresh seed")} of {s["check_size"]:,} customers.
 Written {escape(r["written"])}.</p>
 <h2>Targets, checked on fresh seeds</h2>
 <table><tr><th>figure</th><th>observed ± sd</th><th>simulated</th><th>95% interval</th><th>z</th><th>reached

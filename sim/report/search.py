@@ -17,6 +17,7 @@ from pathlib import Path
 from sim.report.charts import STYLE, _render
 from sim.report.html import Cell, Table
 from sim.report.tables import metric_name
+from sim.words import counted
 
 __all__ = ["SEARCH_FILE", "search_section"]
 
@@ -44,7 +45,7 @@ def search_section(sweep_dir: Path, charts_dir: Path) -> dict | None:
     front = complete[complete["pareto"]]
     section = {
         "summary": (
-            f"{len(complete)} of {info['n_trials']} trials complete, each the mean of seeds "
+            f"{len(complete)} of {counted(info['n_trials'], 'trial')} complete, each the mean of seeds "
             f"{', '.join(map(str, info['seeds']))}; sampler {info['sampler']}; objectives "
             + ", ".join(f"{metric_name(m)} ({d})" for m, d in objectives.items())
             + (f"; a feasible trial keeps {', '.join(info['constraints'])}" if info["constraints"] else "")

@@ -24,6 +24,7 @@ from sim.safety.failures import FAILURE_FILE
 from sim.safety.outputs import read_manifest
 from sim.sweep.progress import SweepProgress
 from sim.sweep.resume import COMPLETE, CONFIG_HASH, complete_runs
+from sim.words import counted
 
 __all__ = ["SweepCallback", "end_of_sweep", "sweep_size", "sweep_outcome", "failed_runs", "reset"]
 
@@ -111,7 +112,8 @@ def end_of_sweep(sweep_dir: Path, total: int | None) -> str:
     complete, notes, failed = sweep_outcome(sweep_dir)
     _failed[:] = failed
     of_total = f" of {total}" if total is not None else ""
-    done = f"sweep: {complete}{of_total} runs complete in {sweep_dir}"
+    runs = "run" if (total if total is not None else complete) == 1 else "runs"
+    done = f"sweep: {complete}{of_total} {runs} complete in {sweep_dir}"
     if notes:
         done += "; " + ", ".join(notes)
     lines = [done]
@@ -144,7 +146,7 @@ class SweepCallback(Callback):
             interrupts.allow()
         sweep_dir = Path(config.hydra.sweep.dir)
         self._total = sweep_size(config)
-        runs = f"{self._total} runs" if self._total is not None else "runs"
+        runs = counted(self._total, "run") if self._total is not None else "runs"
         print(
             f"sweep: {runs} into {sweep_dir.resolve()}; if it is interrupted, the same command "
             f"with hydra.sweep.dir={sweep_dir} finishes it",

@@ -19,6 +19,7 @@ from sim.validation.evaluate import evaluate
 from sim.validation.facts import FACTS, fact_ids
 from sim.validation.runner import FULL, QUICK, SettingFailed, run_settings, settings_of
 from sim.validation.table import PAGE_MARK, markdown_page, summary, terminal_table
+from sim.words import counted
 
 __all__ = ["main", "PROG"]
 
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_of(facts)
     jobs = min(jobs, len(settings) * len(scale.seeds))
     print(
-        f"{PROG}: {len(facts)} facts, {len(settings)} settings x {len(scale.seeds)} seeds of "
+        f"{PROG}: {counted(len(facts), 'fact')}, {counted(len(settings), 'setting')} x "
+        f"{counted(len(scale.seeds), 'seed')} of "
         f"{scale.customers:,} customers, {jobs} at once",
         file=sys.stderr,
         flush=True,

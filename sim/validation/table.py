@@ -13,6 +13,7 @@ from sim.validation.evaluate import Outcome
 from sim.validation.runner import RunSet
 from sim.validation.settings import COMMON
 from sim.validation.spec import Threshold
+from sim.words import counted
 
 __all__ = [
     "format_value",
@@ -152,7 +153,8 @@ def markdown_page(outcomes: list[Outcome], runs: RunSet, when: str) -> str:
         f"{PAGE_MARK} --out docs/validation.md`; the same as "
         "`python -m sim.validation`). Do not edit by hand: run it again.",
         "",
-        f"Run {when}: {len(outcomes)} facts, {settings} settings x {len(scale.seeds)} seeds "
+        f"Run {when}: {counted(len(outcomes), 'fact')}, {counted(settings, 'setting')} x "
+        f"{counted(len(scale.seeds), 'seed')} "
         f"({runs.count} runs of {scale.customers:,} customers), {runs.jobs} parallel jobs: "
         f"{runs.wall_seconds:.0f} s wall, {runs.cpu_seconds:.0f} s of CPU.",
         "",
