@@ -322,3 +322,28 @@ def test_a_key_given_twice_in_one_mapping_of_a_sweep_is_refused(tmp_path, monkey
     with pytest.raises(PreflightError) as err:
         check_command(["campaign.limits.email={cap_per_week:5},{cap_per_week:2,cap_per_week:3}"], multirun=True)
     assert "cap_per_week is given twice in one mapping" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ("[file://no_such_dir]", "no_such_dir is not a directory (a relative path is taken from "),
+        ("[no_such_dir]", "no_such_dir is not a directory"),  # Hydra reads a plain path as file://
+        ("[pkg://no_such_package]", "no_such_package is not an importable package"),
+        ("[http://example.org/configs]", "entries of file://DIR or pkg://PACKAGE, not 'http://example.org/configs'"),
+        ("file://.", "a list of file://DIR or pkg://PACKAGE entries"),
+    ],
+)
+def test_a_search_path_entry_that_is_not_there_is_refused_not_skipped(tmp_path, monkeypatch, entries, message):
+    # Hydra skips a missing entry with a warning; its options then went missing without a word.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PreflightError) as err:
+        compose_config([f"hydra.searchpath={entries}", "strategy=popular"])
+    assert str(err.value).startswith(f"hydra.searchpath='{entries}' is not allowed: ") and message in str(err.value)
+
+
+def test_a_search_path_as_a_plain_directory_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine" / "customer").mkdir(parents=True)
+    (tmp_path / "mine" / "customer" / "mine.yaml").write_text("defaults:\n  - default\ntrust:\n  gain: 0.03\n")
+    assert compose_config(["hydra.searchpath=[mine]", "customer=mine"]).customer.trust.gain == 0.03

@@ -280,8 +280,40 @@ def check_hydra_overrides(parsed: list) -> None:
     for o in parsed:
         try:
             check_override(o)
+            if o.key_or_group == "hydra.searchpath" and not o.is_delete():
+                _check_search_path(o)
         except ConfigError as exc:
             raise PreflightError(str(exc)) from exc
+
+
+def _check_search_path(override) -> None:
+    """Every entry of ``hydra.searchpath`` must be there: Hydra skips a missing one with a
+    warning, and its options then go missing without a word on why."""
+    import importlib.util
+    from pathlib import Path
+
+    entries = override.value()
+    line = override.input_line.lstrip("+~")
+    key, value = line.split("=", 1)
+    if not isinstance(entries, list):
+        raise ConfigError(key, value, "a list of file://DIR or pkg://PACKAGE entries: hydra.searchpath=[file://DIR]")
+    for entry in entries:
+        entry = str(entry)
+        if entry.startswith("file://") or "://" not in entry:  # Hydra reads a plain path as file://
+            directory = Path(entry.removeprefix("file://")).expanduser()
+            if not directory.is_dir():
+                where = "" if directory.is_absolute() else f" (a relative path is taken from {Path.cwd()})"
+                raise ConfigError(key, value, f"{directory} is not a directory{where}")
+        elif entry.startswith("pkg://"):
+            module = entry.removeprefix("pkg://").replace("/", ".")
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                raise ConfigError(key, value, f"{module} is not an importable package")
+        else:
+            raise ConfigError(key, value, f"entries of file://DIR or pkg://PACKAGE, not {entry!r}")
 
 
 def is_hydra_line(line: str) -> bool:

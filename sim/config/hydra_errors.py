@@ -166,7 +166,7 @@ def search_path_dirs(overrides: list[str]) -> list[Path] | None:
         except Exception:
             return None
         for entry in entries if isinstance(entries, list) else [entries]:
-            if not (isinstance(entry, str) and entry.startswith("file://")):
+            if not (isinstance(entry, str) and (entry.startswith("file://") or "://" not in entry)):
                 return None
             dirs.append(Path(entry.removeprefix("file://")))
     return dirs

@@ -58,12 +58,13 @@ def secure_import_path() -> None:
 
 def use_search_path(searchpath) -> None:
     """Set the directories of the config search path (``hydra.searchpath`` entries) where user
-    behavior modules may live besides the working directory; ``file://DIR`` entries count."""
+    behavior modules may live besides the working directory; ``file://DIR`` entries count, and plain
+    paths, which Hydra reads as ``file://``."""
     dirs = []
     for entry in searchpath or ():
         entry = str(entry)
-        if entry.startswith("file://"):
-            dirs.append(Path(entry[len("file://") :]).expanduser())
+        if entry.startswith("file://") or "://" not in entry:  # Hydra reads a plain path as file://
+            dirs.append(Path(entry.removeprefix("file://")).expanduser())
     _search_dirs[:] = dirs
 
 
