@@ -273,7 +273,12 @@ def _prepare(argv: list[str]):
             file=sys.stderr,
         )
         sys.exit(2)
-    if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+    if args.help:
+        from sim.command_help import help_text
+
+        print(help_text(args.overrides), end="")
+        sys.exit(0)
+    if args.hydra_help or args.cfg or args.info or args.shell_completion:
         return None
     try:
         plan = check_command(args.overrides, multirun=args.multirun, config_name=args.config_name or "config")

@@ -107,3 +107,28 @@ def test_multirun_sweeps_strategies_into_separate_directories(tmp_path):
         json.loads((tmp_path / "sweep" / str(i) / "metrics.json").read_text())["strategy"] for i in range(2)
     )
     assert strategies == ["none", "retarget_naive"]
+
+
+def test_help_gives_usage_every_group_s_options_and_where_to_look_next(tmp_path, monkeypatch, capsys):
+    from sim.app import main
+    from sim.config.preflight import GROUPS
+    from sim.strategies.named import available_strategies
+
+    (tmp_path / "mine" / "customer").mkdir(parents=True)
+    (tmp_path / "mine" / "customer" / "firm.yaml").write_text("defaults:\n  - default\n")
+    monkeypatch.chdir(tmp_path)
+    for argv, firm in ((["--help"], False), (["hydra.searchpath=[file://mine]", "--help"], True)):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("prepersona: ") and "usage:" in out and "powered by Hydra" not in out
+        listed = " ".join(out.split("config groups (GROUP=OPTION):")[1].split("more:")[0].split())
+        for group in GROUPS:
+            assert f" {group} " in f" {listed} "
+        for strategy in available_strategies():
+            assert strategy in listed
+        assert ("firm" in listed) == firm  # the options of the search path's directories too
+        assert "--cfg job" in out and "prepersona-report" in out and "prepersona-calibrate" in out
+        assert max(len(line) for line in out.splitlines()) <= 100
+        assert not list(tmp_path.glob("outputs")) and not list(tmp_path.glob("multirun"))
