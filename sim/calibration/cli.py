@@ -39,7 +39,13 @@ def _directory(text: str) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Fit the model to a firm's own figures: the options population/NAME.yaml and "
+        "customer/NAME.yaml, and the fit report NAME-fit.html and .json, written into --out.",
+        epilog="example: prepersona-calibrate sim/calibration/fictional_retailer.yaml --name hearth --out calibrated; "
+        "then: prepersona hydra.searchpath=[file://$PWD/calibrated] population=hearth customer=hearth",
+    )
     p.add_argument("targets", type=Path, help="the targets file (plan, targets, free)")
     p.add_argument("--name", required=True, help="name of the population and customer options written")
     p.add_argument(
