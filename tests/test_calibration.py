@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -379,3 +381,25 @@ def test_figures_that_can_be_negative_or_above_one_are_targets_as_given():
     # can exceed 1; relevance lies in [-1, 1].
     for key, value in (("margin", -5.0), ("churned_share_per_year", 1.4), ("perceived_relevance_mean", -0.5)):
         assert parse_spec({"targets": {key: {"value": value, "sd": 0.1}}}).targets[key].value == value
+
+
+@pytest.mark.parametrize(
+    "signum, status, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_ctrl_c_or_sigterm_stops_the_fit_in_one_line_and_writes_nothing(tmp_path, signum, status, word):
+    args = [str(EXAMPLE), "--name", "firm", "--out", "out", "--size", "3000", "--trials", "200", "--seeds", "1"]
+    proc = subprocess.Popen(
+        [CALIBRATE, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    for line in proc.stdout:  # the search has started
+        if line.startswith("  trial 1/"):
+            break
+    os.killpg(proc.pid, signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == status, err
+    # One line: neither a traceback nor the search's own report of the trial it stopped.
+    assert err.strip().splitlines() == [
+        f"prepersona-calibrate: {word}; nothing was written (run the command again to start over)"
+    ]
+    assert not (tmp_path / "out").exists()

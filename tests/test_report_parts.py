@@ -517,6 +517,43 @@ def test_a_team_template_replaces_the_page_and_a_broken_one_is_one_line(tmp_path
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "--template" in proc.stderr
 
 
+def _snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_a_report_that_fails_midway_changes_nothing_and_leaves_no_stage(tmp_path, monkeypatch):
+    # The page and the tables beside it must match: a report that stops before its page is
+    # rendered (a broken template, Ctrl-C) used to have replaced the tables and charts already.
+    import sim.report.write as write
+
+    money_sweep(tmp_path, with_value=False)
+    write_report(tmp_path)
+    before = _snapshot(tmp_path)
+    broken = tmp_path.parent / "broken.html.j2"
+    broken.write_text("{{ answer.nosuch.thing }}")
+    proc = report_cli(str(tmp_path), "--template", str(broken))
+    assert proc.returncode == 2
+    assert _snapshot(tmp_path) == before
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "render_report", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(tmp_path)
+    assert _snapshot(tmp_path) == before
+    monkeypatch.undo()
+    # A stage left by a report killed outright is cleared by the next one.
+    (tmp_path / f"{write.STAGE_PREFIX}dead" / "report_charts").mkdir(parents=True)
+    write_report(tmp_path)
+    assert not list(tmp_path.glob(write.STAGE_PREFIX + "*"))
+    assert set(_snapshot(tmp_path)) == set(before)
+
+
 def test_the_page_escapes_what_comes_from_the_runs(tmp_path):
     fake_run(tmp_path, "0", ["strategy=<b>x</b>", "seed=0"], {"revenue": 1.0})
     html = write_report(tmp_path).read_text()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -341,3 +343,21 @@ def test_a_quick_run_of_one_fact_goes_end_to_end(tmp_path, capsys):
         cli.main(["--quick", "--only", "email_open_rate", "--out", str(mine)])
     assert exit_.value.code == 2 and mine.read_text() == "my own notes\n"
     assert "the file exists and was not written by prepersona-validate" in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_runs_in_one_line_and_writes_no_page(tmp_path):
+    out = tmp_path / "v.md"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "prepersona-validate"), "--quick", "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    first = proc.stderr.readline()  # the runs have started
+    assert first.startswith(f"prepersona-validate: {len(FACTS)} facts"), first
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert (
+        "Traceback" not in err
+        and err.strip().splitlines()[-1] == "prepersona-validate: terminated; nothing was written"
+    )
+    assert not out.exists()

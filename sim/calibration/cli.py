@@ -15,6 +15,7 @@ from pathlib import Path
 from sim.calibration.fit import SAMPLERS, check, fit, more_free_than_targets, run_config, run_overrides
 from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
+from sim.safety.failures import Terminated, interrupts
 from sim.words import counted
 
 __all__ = ["main"]
@@ -62,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Ctrl-C and SIGTERM stop the calibration with one line; nothing is written before the
+    end, and the four files are written with signals held off, so none is left half done."""
+    interrupts.install()
+    interrupts.allow()  # the search runs in this process: stop at once
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"\n{PROG}: {what}; nothing was written (run the command again to start over)", file=sys.stderr)
+        raise SystemExit(143 if isinstance(exc, Terminated) else 130) from None
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     parser.error = lambda message: _fail(message)  # type: ignore[method-assign]
     a = parser.parse_args(argv)
@@ -99,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "out": str(a.out.resolve()),
         "seconds": round(time.perf_counter() - start, 1),
     }
+    interrupts.defer()  # from here the files are written whole, and the command ends as it would
     paths = write_outputs(a.out, a.name, spec, result, config, settings)
     for c in result.checked:
         print(f"  {c.key}: {c.mean:.4g} [{c.low:.4g}, {c.high:.4g}] against {c.target.value:.4g} ± {c.target.sd:.4g} "

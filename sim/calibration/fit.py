@@ -15,8 +15,10 @@ error of the simulated mean).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import logging
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -206,7 +208,8 @@ def fit(
         if progress is not None:
             progress(trial.number, trial.value, study.best_value)
 
-    study.optimize(objective, n_trials=trials, callbacks=[report])
+    with _quiet_interrupted_trial():
+        study.optimize(objective, n_trials=trials, callbacks=[report])
     if len(broken) == len(study.trials):
         raise CalibrationError(f"every trial broke a rule of the config; the first: {broken[0]}")
     result = Fit(
@@ -225,6 +228,20 @@ def fit(
     result.warnings += more_free_than_targets(spec)
     result.warnings += _not_pinned(spec.free, result.ranges, len(_near_best(study)))
     return result
+
+
+@contextlib.contextmanager
+def _quiet_interrupted_trial():
+    """Optuna reports a trial stopped by Ctrl-C or SIGTERM with a traceback and a second line,
+    before the interrupt reaches the command, which says it in one line.  Its module logs
+    nothing else here: the objective returns a number for every trial it finishes."""
+    logger = logging.getLogger("optuna.study._optimize")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def check(spec: CalibrationSpec, result: Fit, *, size: int, seeds: int) -> None:

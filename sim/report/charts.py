@@ -82,20 +82,18 @@ class Chart:
     png: Path
 
 
+SWEEP_CHARTS = ("differences", "value_vs_trust", "trust_over_time", "optouts_and_churn", "causes", "segments")
+"""The file stems of the charts :func:`draw_all` draws (``report_charts/NAME.png``)."""
+
+
 def draw_all(summary: Summary, out_dir: Path) -> list[Chart]:
     """Draw every chart the sweep has data for; PNGs go into ``out_dir`` (created)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     styles = _styles(summary.settings)
     charts = []
     with matplotlib.rc_context(STYLE):
-        for name, draw in (
-            ("differences", _differences),
-            ("value_vs_trust", _value_vs_trust),
-            ("trust_over_time", _trust_over_time),
-            ("optouts_and_churn", _optouts_and_churn),
-            ("causes", _causes),
-            ("segments", _segments),
-        ):
+        for name, draw in zip(SWEEP_CHARTS, (_differences, _value_vs_trust, _trust_over_time,
+                                              _optouts_and_churn, _causes, _segments)):  # fmt: skip
             drawn = draw(summary, styles)
             if drawn is not None:
                 fig, title, caption = drawn

@@ -4,23 +4,30 @@ Only new files are written (``runs.*``, ``strategies.*``, ``daily.parquet``,
 ``segments.parquet``, ``report_charts/*.png``, ``report.html``, and for a sweep over plausible
 worlds ``robust.*``, ``drivers.csv``, ``worlds.csv``; each overwritten when it exists and is the
 report's own, :mod:`sim.report.ownership`); no run's file is touched (a run directory reported
-on its own gets no sweep-level ``daily.parquet`` or ``segments.parquet``: it has its own).  The
-HTML is written to a temporary file and renamed into place, so a reader never sees half a report.
+on its own gets no sweep-level ``daily.parquet`` or ``segments.parquet``: it has its own).
+
+Everything is first written into a staging directory inside the sweep directory, and only when
+the page has rendered are the files renamed into place, ``report.html`` last (an earlier one is
+removed first).  So a report that fails (a template that does not render, Ctrl-C, a full disk)
+changes nothing, and a ``report.html`` on disk always comes with the tables and charts it shows.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from sim.report.baseline import resolve_baseline
-from sim.report.charts import draw_all
+from sim.report.charts import SWEEP_CHARTS, draw_all
 from sim.report.collect import collect
 from sim.report.data import SWEEP_TABLES, write_sweep_data
 from sim.report.html import render_report
 from sim.report.nested import get_dotted
 from sim.report.ownership import CHARTS_DIR, REPORT_FILES, check_report_files, record_report_files
 from sim.report.robust import robust_context, robust_view, write_robust_tables
-from sim.report.robust_charts import draw_robust
+from sim.report.robust_charts import ROBUST_CHARTS, draw_robust
 from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
@@ -71,34 +78,72 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     sweep_tables = {files[0] for files in SWEEP_TABLES.values()}
     names = [name for name in REPORT_FILES if not (one_run and name in sweep_tables)]
     check_report_files(sweep_dir, names)  # before anything is written: no file of someone else's is replaced
-    written = write_tables(summary, sweep_dir)
-    if not one_run:
-        written += write_sweep_data(sweep, sweep_dir)
-    tables = [p.name for p in written]
-    view = robust_view(summary)
-    if view is not None:
-        tables += [p.name for p in write_robust_tables(view, sweep_dir)]
-    charts = draw_all(summary, sweep_dir / CHARTS_DIR)
-    seed, stories, followed = _stories(summary)
-    if isinstance(seed, tuple):  # a sweep over plausible worlds: its replicates are (world, seed)
-        seed = f"{seed[1]} in world {seed[0]}"
-    robust = robust_context(view, summary.currency, draw_robust(view, summary, sweep_dir / CHARTS_DIR))
-    search = search_section(sweep_dir, sweep_dir / CHARTS_DIR)  # None unless the sweep is a search
-    html = render_report(
-        summary,
-        charts,
-        stories,
-        tables,
-        seed=seed,
-        followed=followed,
-        template=template,
-        robust=robust,
-        search=search,
-    )
-    out = sweep_dir / REPORT_FILE
-    write_text_atomic(out, html)
+    _remove_stale_stages(sweep_dir)
+    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=sweep_dir))
+    try:
+        written = write_tables(summary, stage)
+        if not one_run:
+            written += write_sweep_data(sweep, stage)
+        tables = [p.name for p in written]
+        view = robust_view(summary)
+        if view is not None:
+            tables += [p.name for p in write_robust_tables(view, stage)]
+        charts = draw_all(summary, stage / CHARTS_DIR)
+        seed, stories, followed = _stories(summary)
+        if isinstance(seed, tuple):  # a sweep over plausible worlds: its replicates are (world, seed)
+            seed = f"{seed[1]} in world {seed[0]}"
+        robust = robust_context(view, summary.currency, draw_robust(view, summary, stage / CHARTS_DIR))
+        search = search_section(sweep_dir, stage / CHARTS_DIR)  # None unless the sweep is a search
+        html = render_report(
+            summary,
+            charts,
+            stories,
+            tables,
+            seed=seed,
+            followed=followed,
+            template=template,
+            robust=robust,
+            search=search,
+        )
+        write_text_atomic(stage / REPORT_FILE, html)
+        _publish(stage, sweep_dir, names)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     record_report_files(sweep_dir, names)
-    return out
+    return sweep_dir / REPORT_FILE
+
+
+STAGE_PREFIX = ".prepersona-report-stage-"
+"""The staging directory of a report being written (removed when it ends; one left by a killed
+report is removed by the next)."""
+
+
+def _remove_stale_stages(sweep_dir: Path) -> None:
+    for stale in sweep_dir.glob(STAGE_PREFIX + "*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _publish(stage: Path, sweep_dir: Path, names: list[str]) -> None:
+    """Move the staged report into ``sweep_dir``: the old page goes first and the new page
+    comes last, so that a page on disk always matches the files beside it.  A table (of
+    ``names``, the report's own) or a chart this report no longer writes (no data for it now)
+    is removed: it would describe other runs."""
+    (sweep_dir / REPORT_FILE).unlink(missing_ok=True)
+    for name in names:
+        if not (stage / name).exists():
+            (sweep_dir / name).unlink(missing_ok=True)
+    charts, staged_charts = sweep_dir / CHARTS_DIR, stage / CHARTS_DIR
+    charts.mkdir(exist_ok=True)
+    for stem in (*SWEEP_CHARTS, *ROBUST_CHARTS):
+        if not (staged_charts / f"{stem}.png").exists():
+            (charts / f"{stem}.png").unlink(missing_ok=True)
+    for path in sorted(staged_charts.glob("*")):
+        os.replace(path, charts / path.name)
+    for path in sorted(stage.iterdir()):
+        if path.is_file() and path.name != REPORT_FILE:
+            os.replace(path, sweep_dir / path.name)
+    os.replace(stage / REPORT_FILE, sweep_dir / REPORT_FILE)
 
 
 def _stories(summary: Summary) -> tuple[int | None, dict[str, list[Story]], tuple[int, dict[str, str]] | None]:
