@@ -640,3 +640,34 @@ def test_a_run_directory_reported_on_its_own_keeps_its_own_tables(tmp_path):
     assert {name: (run / name).read_bytes() for name in before} == before
     assert not (run / "segments.parquet").exists()
     assert "<html" in (run / "report.html").read_text()
+
+
+def test_ctrl_c_during_a_report_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):
+    import sim.report.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "write_report", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([str(tmp_path)])
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip() == f"prepersona-report: interrupted; nothing was changed in {tmp_path}"
+
+
+def test_a_signal_while_the_report_s_files_move_into_place_waits_for_the_move():
+    import signal
+
+    from sim.safety.failures import interrupts
+
+    interrupts.install()
+    interrupts.allow()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts.held():
+                signal.raise_signal(signal.SIGINT)
+                moved = True  # reached: the signal waited for the block
+        assert moved and not interrupts.deferring
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

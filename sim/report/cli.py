@@ -4,7 +4,7 @@ Prints the path of ``report.html``. Input the report cannot use gives one line o
 status 2, and nothing in the directory is changed: a directory that does not exist or holds no
 complete run, a baseline that names no setting, runs of one setting with different configs, a
 template that does not render. A report that cannot be written (a read-only directory) gives
-one line and exit status 1.
+one line and exit status 1; Ctrl-C and SIGTERM, one line and 130 or 143, with nothing changed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import jinja2
 
 from sim.report.errors import ReportError
 from sim.report.write import write_report
+from sim.safety.failures import Terminated, interrupts
 
 __all__ = ["main"]
 
@@ -39,8 +40,14 @@ def main(argv: list[str] | None = None) -> None:
         "--template", default=None, help="a page template to use instead of the shipped one (a branded copy)"
     )
     args = parser.parse_args(argv)
+    interrupts.install()
+    interrupts.allow()
     try:
         path = write_report(args.dir, baseline=args.baseline, template=args.template)
+    except KeyboardInterrupt as exc:  # the report is written whole or not at all (sim.report.write)
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"\n{PROG}: {what}; nothing was changed in {args.dir}", file=sys.stderr)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     except ReportError as exc:
         _fail(str(exc), 2)
     except jinja2.TemplateError as exc:

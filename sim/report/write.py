@@ -32,6 +32,7 @@ from sim.report.search import search_section
 from sim.report.stories import IRRELEVANT_BELOW, Story, Teller, follow_one_customer, pick_stories
 from sim.report.tables import Summary, summarize, write_tables
 from sim.results import METRICS_FILE
+from sim.safety.failures import interrupts
 from sim.safety.outputs import write_text_atomic
 
 __all__ = ["write_report", "REPORT_FILE", "CHARTS_DIR"]
@@ -106,10 +107,11 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
             search=search,
         )
         write_text_atomic(stage / REPORT_FILE, html)
-        _publish(stage, sweep_dir, names)
+        with interrupts.held():  # Ctrl-C now would leave the page beside half the new files
+            _publish(stage, sweep_dir, names)
+            record_report_files(sweep_dir, names)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    record_report_files(sweep_dir, names)
     return sweep_dir / REPORT_FILE
 
 

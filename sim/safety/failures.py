@@ -8,6 +8,7 @@ traceback for whoever debugs it), never a traceback on the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import shlex
@@ -83,6 +84,20 @@ class _Interrupts:
         """Defer signals again (in the process that installed the handlers)."""
         if self.installed:
             self.deferring = True
+
+    @contextlib.contextmanager
+    def held(self):
+        """Signals deferred inside the block (a few steps that must happen together, such as
+        moving a report's files into place); then handled as before the block, a signal that
+        came meanwhile raised at its end if signals were being raised."""
+        before = self.deferring
+        self.defer()
+        try:
+            yield
+        finally:
+            self.deferring = before
+            if not before:
+                self.checkpoint()
 
 
 interrupts = _Interrupts()
