@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import os
 import re
 import subprocess
 import sys
@@ -547,10 +548,18 @@ def test_a_report_that_fails_midway_changes_nothing_and_leaves_no_stage(tmp_path
         write_report(tmp_path)
     assert _snapshot(tmp_path) == before
     monkeypatch.undo()
-    # A stage left by a report killed outright is cleared by the next one.
-    (tmp_path / f"{write.STAGE_PREFIX}dead" / "report_charts").mkdir(parents=True)
+    # A stage left by a report killed outright is cleared by the next one; the stage of a report
+    # still running (this process stands for it) is left alone.
+    import socket
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    (tmp_path / f"{write.STAGE_PREFIX}{host}-{dead.stdout.strip()}-x" / "report_charts").mkdir(parents=True)
+    running = tmp_path / f"{write.STAGE_PREFIX}{host}-{os.getpid()}-y"
+    running.mkdir()
     write_report(tmp_path)
-    assert not list(tmp_path.glob(write.STAGE_PREFIX + "*"))
+    assert list(tmp_path.glob(write.STAGE_PREFIX + "*")) == [running]
+    running.rmdir()
     assert set(_snapshot(tmp_path)) == set(before)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
     names = [name for name in REPORT_FILES if not (one_run and name in sweep_tables)]
     check_report_files(sweep_dir, names)  # before anything is written: no file of someone else's is replaced
     _remove_stale_stages(sweep_dir)
-    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=sweep_dir))
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{socket.gethostname()}-{os.getpid()}-", dir=sweep_dir))
     try:
         written = write_tables(summary, stage)
         if not one_run:
@@ -116,14 +117,28 @@ def write_report(sweep_dir: Path | str, baseline: str | None = None, template: P
 
 
 STAGE_PREFIX = ".prepersona-report-stage-"
-"""The staging directory of a report being written (removed when it ends; one left by a killed
-report is removed by the next)."""
+"""The staging directory of a report being written, ``STAGE_PREFIX HOST-PID-XXXX``: removed when
+the report ends, and one left by a killed report by the next report on that host."""
 
 
 def _remove_stale_stages(sweep_dir: Path) -> None:
-    for stale in sweep_dir.glob(STAGE_PREFIX + "*"):
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+    """Remove the stages of reports killed on this host; a stage of a report still running
+    (another process, another host sharing the directory) is left alone."""
+    host = socket.gethostname()
+    for stage in sweep_dir.glob(f"{STAGE_PREFIX}{host}-*"):
+        pid = stage.name[len(STAGE_PREFIX) + len(host) + 1 :].split("-", 1)[0]
+        if stage.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _publish(stage: Path, sweep_dir: Path, names: list[str]) -> None:
