@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +13,6 @@ from sim.config.preflight import PreflightError, check_command, compose_config, 
 from sim.config.priors import PRIORS
 from sim.uncertainty.design import draw_worlds
 from sim.uncertainty.priors import default_prior_keys, resolve_priors
-
-PREPERSONA = str(Path(sys.executable).parent / "prepersona")
 
 PRIORS_2 = "uncertainty.priors=[{key:customer.trust.loss_creepy},{key:customer.visits.browse_items}]"
 
@@ -207,7 +203,6 @@ def test_the_command_refuses_bad_priors_with_one_line_and_status_2(tmp_path, cap
 
 @pytest.mark.slow
 def test_a_sweep_over_worlds_runs_every_world_and_resumes_like_any_sweep(tmp_path):
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -279,20 +274,21 @@ def test_a_sobol_design_of_a_number_of_worlds_not_a_power_of_2_gets_a_note(tmp_p
     # Balanced (each of K equal slices of a prior holds one world) only at powers of 2: said,
     # not refused, before the runs start.
     def notes(*overrides):
-        return check_command([*overrides, f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True).notes
+        one = "uncertainty.priors=[{key:customer.trust.gain}]"  # one prior: twelve worlds checked fast
+        return check_command([*overrides, one, f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True).notes
 
     (note,) = notes("uncertainty.worlds=12")
     assert note.startswith("uncertainty.worlds=12 is not a power of 2") and "8 or 16 keep it balanced" in note
     assert notes("uncertainty.worlds=16") == []
     assert notes("uncertainty.worlds=12", "uncertainty.design=lhs") == []
-    assert notes() == []
 
 
-def test_the_command_prints_the_note_and_runs(tmp_path):
-    out = subprocess.run(
-        [PREPERSONA, "-m", "uncertainty.worlds=3", "uncertainty.priors=[{key:customer.trust.gain}]",
-         "population.size=200", "horizon_days=3", f"hydra.sweep.dir={tmp_path / 's'}"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert "prepersona: note: uncertainty.worlds=3 is not a power of 2" in out.stderr
+def test_the_command_prints_the_note_before_the_runs(tmp_path, monkeypatch, capsys):
+    from sim.app import _prepare
+
+    monkeypatch.chdir(tmp_path)
+    plan = _prepare(
+        ["-m", "uncertainty.worlds=3", "uncertainty.priors=[{key:customer.trust.gain}]", "hydra.sweep.dir=s"]
+    )
+    assert len(plan.jobs) == 3
+    assert "prepersona: note: uncertainty.worlds=3 is not a power of 2" in capsys.readouterr().err
