@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from sim.config.preflight import compose_config
@@ -26,3 +28,17 @@ def pytest_collection_modifyitems(config, items):
     (``-n auto``), the longest tests (a wheel install, command-line sweeps) then start at
     once beside the fast ones instead of running alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored():
+    """A command's main() called in-process installs its Ctrl-C and SIGTERM handling
+    (sim.safety.failures.interrupts); the next test gets the handlers it found."""
+    from sim.safety.failures import interrupts
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    state = (interrupts.installed, interrupts.deferring, interrupts.pending)
+    yield
+    for s, handler in handlers.items():
+        signal.signal(s, handler)
+    interrupts.installed, interrupts.deferring, interrupts.pending = state

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sim.calibration.cli import main as calibrate_main
 from sim.calibration.figures import figure
 from sim.calibration.fit import (
     Fit,
@@ -189,15 +190,21 @@ def test_the_command_never_overwrites_a_file_it_did_not_write(tmp_path):
         ("", "argument --out: '' is not allowed: a directory's path"),
     ],
 )  # fmt: skip
-def test_an_output_directory_that_cannot_take_the_files_is_refused_before_any_run(tmp_path, out, message):
+def test_an_output_directory_that_cannot_take_the_files_is_refused_before_any_run(
+    tmp_path, monkeypatch, capsys, out, message
+):
     # Found only when the files were written, after the whole search, it used to be a traceback.
     (tmp_path / "a_file").write_text("mine\n")
     (tmp_path / "holder").mkdir()
     (tmp_path / "holder" / "population").write_text("mine\n")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    result = _calibrate([str(EXAMPLE), "--name", "firm", "--out", out], tmp_path)
-    assert result.returncode == 2 and not result.stdout, result.stdout + result.stderr
-    (line,) = result.stderr.strip().splitlines()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        calibrate_main([str(EXAMPLE), "--name", "firm", "--out", out])
+    assert exit_.value.code == 2
+    stdout, stderr = capsys.readouterr()
+    assert not stdout, stdout
+    (line,) = stderr.strip().splitlines()
     assert line.startswith("prepersona-calibrate: error: ") and message in line, line
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 

@@ -536,8 +536,11 @@ def test_a_report_that_fails_midway_changes_nothing_and_leaves_no_stage(tmp_path
     before = _snapshot(tmp_path)
     broken = tmp_path.parent / "broken.html.j2"
     broken.write_text("{{ answer.nosuch.thing }}")
-    proc = report_cli(str(tmp_path), "--template", str(broken))
-    assert proc.returncode == 2
+    import sim.report.cli as cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([str(tmp_path), "--template", str(broken)])
+    assert exit_.value.code == 2
     assert _snapshot(tmp_path) == before
 
     def interrupted(*args, **kwargs):
