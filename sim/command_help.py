@@ -44,23 +44,17 @@ def help_text(overrides: list[str] = ()) -> str:
     directories of a ``hydra.searchpath`` in ``overrides``), and where to look next."""
     import textwrap
 
-    from hydra.core.global_hydra import GlobalHydra
-
     from sim.config.compose import GROUPS, hydra_context
-    from sim.config.hydra_errors import search_path_dirs
+    from sim.config.hydra_errors import group_options, search_path_dirs
 
     extra = [d for d in search_path_dirs(list(overrides)) or [] if d.is_dir()]
     with hydra_context():
-        loader = GlobalHydra.instance().config_loader()
-        groups = {g: set(loader.get_group_options(g)) for g in sorted(GROUPS)}
-    for directory in extra:
-        for g, options in groups.items():
-            options.update(p.stem for p in (directory / g).glob("*.yaml"))
+        groups = {g: group_options(g, extra) for g in sorted(GROUPS)}
     width = max(len(g) for g in groups)
     lines = []
     for g, options in groups.items():
         lines += textwrap.wrap(
-            ", ".join(sorted(options)),
+            ", ".join(options),
             width=100,
             initial_indent=f"  {g.ljust(width)}  ",
             subsequent_indent=" " * (width + 4),

@@ -15,7 +15,7 @@ from pathlib import Path
 from sim.calibration.fit import SAMPLERS, check, fit, more_free_than_targets, run_config, run_overrides
 from sim.calibration.output import check_outputs, write_outputs
 from sim.calibration.spec import CalibrationError, load_spec
-from sim.safety.failures import Terminated, interrupts
+from sim.safety.failures import interrupts, one_line_on_interrupt
 from sim.words import counted
 
 __all__ = ["main"]
@@ -65,14 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Ctrl-C and SIGTERM stop the calibration with one line; nothing is written before the
     end, and the four files are written with signals held off, so none is left half done."""
-    interrupts.install()
-    interrupts.allow()  # the search runs in this process: stop at once
-    try:
+    with one_line_on_interrupt(PROG, "nothing was written (run the command again to start over)"):
         return _main(argv)
-    except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"\n{PROG}: {what}; nothing was written (run the command again to start over)", file=sys.stderr)
-        raise SystemExit(143 if isinstance(exc, Terminated) else 130) from None
 
 
 def _main(argv: list[str] | None) -> int:

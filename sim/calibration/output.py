@@ -51,21 +51,17 @@ def check_outputs(out: Path, name: str) -> None:
             f"--name={name!r} is not allowed: a letter, then letters, digits, _ or - (at most 64), "
             "as a config option's name"
         )
-    try:  # the directory can be written (or created), and so can the two it holds
-        check_writable_dir("--out", str(out))
-    except ConfigError as exc:
-        raise CalibrationError(str(exc)) from None
     for group in ("population", "customer"):
-        if (out / group).exists() and not (out / group).is_dir():
+        if (out / group).is_file():
             raise CalibrationError(
                 f"--out={str(out)!r} is not allowed: {out / group} is a file, where the calibration writes its "
                 f"{group} option ({group}/{name}.yaml); give another directory"
             )
-        if (out / group).is_dir():
-            try:
-                check_writable_dir("--out", str(out / group))
-            except ConfigError as exc:
-                raise CalibrationError(str(exc)) from None
+    try:  # the directory can be written (or created), and so can the two it holds
+        for directory in (out, out / "population", out / "customer"):
+            check_writable_dir("--out", str(directory))
+    except ConfigError as exc:
+        raise CalibrationError(str(exc)) from None
     paths = output_paths(out, name)
     existing = [p for p in paths.values() if p.exists()]
     if not existing:

@@ -292,6 +292,8 @@ def _check_search_path(override) -> None:
     import importlib.util
     from pathlib import Path
 
+    from sim.safety.imports import search_path_dir
+
     entries = override.value()
     line = override.input_line.lstrip("+~")
     key, value = line.split("=", 1)
@@ -299,8 +301,8 @@ def _check_search_path(override) -> None:
         raise ConfigError(key, value, "a list of file://DIR or pkg://PACKAGE entries: hydra.searchpath=[file://DIR]")
     for entry in entries:
         entry = str(entry)
-        if entry.startswith("file://") or "://" not in entry:  # Hydra reads a plain path as file://
-            directory = Path(entry.removeprefix("file://")).expanduser()
+        directory = search_path_dir(entry)
+        if directory is not None:
             if not directory.is_dir():
                 where = "" if directory.is_absolute() else f" (a relative path is taken from {Path.cwd()})"
                 raise ConfigError(key, value, f"{directory} is not a directory{where}")

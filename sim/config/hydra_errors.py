@@ -138,17 +138,24 @@ def options_of(group: str, extra_dirs: list[Path] | None = ()) -> str:
     ``extra_dirs`` (the ``file://`` directories of a search path); ``""`` where Hydra is not set
     up, or where ``extra_dirs`` is None (a search path whose options cannot be listed), since a
     list that leaves options out would mislead."""
-    from hydra.core.global_hydra import GlobalHydra
-
     if extra_dirs is None:
         return ""
     try:
-        options = set(GlobalHydra.instance().config_loader().get_group_options(group))
+        options = group_options(group, extra_dirs)
     except Exception:  # no Hydra context here: the message goes without the list
         return ""
+    return f"; available options: {', '.join(options)}" if options else ""
+
+
+def group_options(group: str, extra_dirs: list[Path] = ()) -> list[str]:
+    """The options of a config group, sorted: the package's (Hydra must be initialized) and the
+    ``*.yaml`` files of ``group/`` in each of ``extra_dirs`` (a search path's directories)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    options = set(GlobalHydra.instance().config_loader().get_group_options(group))
     for directory in extra_dirs:
         options.update(p.stem for p in (directory / group).glob("*.yaml"))
-    return f"; available options: {', '.join(sorted(options))}" if options else ""
+    return sorted(options)
 
 
 def search_path_dirs(overrides: list[str]) -> list[Path] | None:
@@ -156,6 +163,8 @@ def search_path_dirs(overrides: list[str]) -> list[Path] | None:
     (``[]`` without one); None when an entry is not a directory on disk (``pkg://...``) or the
     line cannot be read."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.safety.imports import search_path_dir
 
     dirs: list[Path] = []
     for line in overrides:
@@ -166,9 +175,10 @@ def search_path_dirs(overrides: list[str]) -> list[Path] | None:
         except Exception:
             return None
         for entry in entries if isinstance(entries, list) else [entries]:
-            if not (isinstance(entry, str) and (entry.startswith("file://") or "://" not in entry)):
+            directory = search_path_dir(str(entry))
+            if directory is None:
                 return None
-            dirs.append(Path(entry.removeprefix("file://")))
+            dirs.append(directory)
     return dirs
 
 

@@ -95,11 +95,9 @@ def draw_all(summary: Summary, out_dir: Path) -> list[Chart]:
         for name, draw in zip(SWEEP_CHARTS, (_differences, _value_vs_trust, _trust_over_time,
                                               _optouts_and_churn, _causes, _segments)):  # fmt: skip
             drawn = draw(summary, styles)
-            if drawn is not None:
+            if drawn is not None:  # None: no data for it (sim.report.write removes an earlier slide)
                 fig, title, caption = drawn
                 charts.append(_render(fig, name, title, caption, out_dir))
-            else:  # no data for it now: an earlier report's slide would no longer match
-                (out_dir / f"{name}.png").unlink(missing_ok=True)
     return charts
 
 

@@ -16,7 +16,7 @@ import jinja2
 
 from sim.report.errors import ReportError
 from sim.report.write import write_report
-from sim.safety.failures import Terminated, interrupts
+from sim.safety.failures import one_line_on_interrupt
 
 __all__ = ["main"]
 
@@ -40,21 +40,16 @@ def main(argv: list[str] | None = None) -> None:
         "--template", default=None, help="a page template to use instead of the shipped one (a branded copy)"
     )
     args = parser.parse_args(argv)
-    interrupts.install()
-    interrupts.allow()
-    try:
-        path = write_report(args.dir, baseline=args.baseline, template=args.template)
-    except KeyboardInterrupt as exc:  # the report is written whole or not at all (sim.report.write)
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"\n{PROG}: {what}; nothing was changed in {args.dir}", file=sys.stderr)
-        sys.exit(143 if isinstance(exc, Terminated) else 130)
-    except ReportError as exc:
-        _fail(str(exc), 2)
-    except jinja2.TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        _fail(f"--template {args.template or '(shipped)'}: cannot render it{where}: {exc}", 2)
-    except OSError as exc:  # e.g. a read-only sweep directory
-        _fail(f"cannot write the report into {args.dir}: {exc}", 1)
+    with one_line_on_interrupt(PROG, f"nothing was changed in {args.dir}"):  # written whole or not at all
+        try:
+            path = write_report(args.dir, baseline=args.baseline, template=args.template)
+        except ReportError as exc:
+            _fail(str(exc), 2)
+        except jinja2.TemplateError as exc:
+            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            _fail(f"--template {args.template or '(shipped)'}: cannot render it{where}: {exc}", 2)
+        except OSError as exc:  # e.g. a read-only sweep directory
+            _fail(f"cannot write the report into {args.dir}: {exc}", 1)
     print(path)
 
 

@@ -37,8 +37,8 @@ def sweep_table(sweep: Sweep, name: str) -> pd.DataFrame | None:
 def write_sweep_data(sweep: Sweep, out_dir: Path) -> list[Path]:
     """Write ``daily.parquet`` and ``segments.parquet`` of the sweep into ``out_dir``.
 
-    A table no run has is not written, and one left by an earlier report is removed (it would
-    describe other runs). Returns the paths written.
+    A table no run has is not written (one left by an earlier report is removed by
+    :mod:`sim.report.write`: it would describe other runs). Returns the paths written.
     """
     import pyarrow.parquet as pq
 
@@ -47,7 +47,6 @@ def write_sweep_data(sweep: Sweep, out_dir: Path) -> list[Path]:
         path = Path(out_dir) / f"{name}.parquet"
         table = _stacked(sweep, name)
         if table is None:
-            path.unlink(missing_ok=True)
             continue
         pq.write_table(table, path)
         written.append(path)

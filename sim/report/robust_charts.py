@@ -37,7 +37,8 @@ _MONEY = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 def draw_robust(view: RobustView | None, summary: Summary, out_dir: Path) -> dict[str, Chart | None]:
     """The charts of the robust section by name (None where there is nothing to draw); PNGs go
-    into ``out_dir``, and a slide of an earlier report that no longer applies is removed."""
+    into ``out_dir`` (an earlier report's slide that no longer applies is removed by
+    :mod:`sim.report.write`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     colour = {s.label: style[0] for s, style in zip(summary.settings, _styles(summary.settings))}
     charts: dict[str, Chart | None] = {}
@@ -45,7 +46,6 @@ def draw_robust(view: RobustView | None, summary: Summary, out_dir: Path) -> dic
         for name, draw in (("across_worlds", _across_worlds), ("decider", _decider)):
             drawn = draw(view, colour) if view is not None else None
             if drawn is None:
-                (out_dir / f"{name}.png").unlink(missing_ok=True)
                 charts[name] = None
             else:
                 fig, title, caption = drawn

@@ -13,6 +13,7 @@ import errno
 import re
 import shlex
 import signal
+import sys
 import traceback
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
     "record_failure",
     "resume_command",
     "interrupts",
+    "one_line_on_interrupt",
 ]
 
 FAILURE_FILE = "failure.txt"
@@ -102,6 +104,21 @@ class _Interrupts:
 
 interrupts = _Interrupts()
 """The process's handling of Ctrl-C and SIGTERM (see :class:`_Interrupts`)."""
+
+
+@contextlib.contextmanager
+def one_line_on_interrupt(prog: str, consequence: str):
+    """A command that does its work in this process: Ctrl-C and SIGTERM are raised at once, and
+    end it with one line on stderr, ``PROG: interrupted; CONSEQUENCE`` (``terminated`` for
+    SIGTERM), and exit status 130 (143)."""
+    interrupts.install()
+    interrupts.allow()
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"\n{prog}: {'terminated' if terminated else 'interrupted'}; {consequence}", file=sys.stderr)
+        raise SystemExit(143 if terminated else 130) from None
 
 
 def describe(exc: BaseException, where: Path | str | None = None) -> str:

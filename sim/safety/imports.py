@@ -56,16 +56,19 @@ def secure_import_path() -> None:
     sys.path[:] = [p for p in sys.path if p != "" and os.path.realpath(p) != cwd]
 
 
+def search_path_dir(entry: str) -> Path | None:
+    """The directory of a ``hydra.searchpath`` entry: ``file://DIR``, or a plain path, which
+    Hydra reads as ``file://``; None for an entry of another scheme (``pkg://...``)."""
+    if entry.startswith("file://") or "://" not in entry:
+        return Path(entry.removeprefix("file://")).expanduser()
+    return None
+
+
 def use_search_path(searchpath) -> None:
     """Set the directories of the config search path (``hydra.searchpath`` entries) where user
-    behavior modules may live besides the working directory; ``file://DIR`` entries count, and plain
-    paths, which Hydra reads as ``file://``."""
-    dirs = []
-    for entry in searchpath or ():
-        entry = str(entry)
-        if entry.startswith("file://") or "://" not in entry:  # Hydra reads a plain path as file://
-            dirs.append(Path(entry.removeprefix("file://")).expanduser())
-    _search_dirs[:] = dirs
+    behavior modules may live besides the working directory (:func:`search_path_dir`)."""
+    dirs = [search_path_dir(str(entry)) for entry in searchpath or ()]
+    _search_dirs[:] = [d for d in dirs if d is not None]
 
 
 def user_module_dirs() -> list[Path]:

@@ -196,19 +196,17 @@ NOT_UNCERTAIN = ("seed", "threads", "impl", "memory_check", "output", "experimen
 change results, and the uncertainty node itself."""
 
 
-_TAKES = {
-    "uniform": "it takes low and high",
-    "loguniform": "it takes low and high",
-    "beta": "it takes a, b, and low and high",
-    "normal": "it takes mean, sd, and low and high",
-}
-_NOT_TAKEN = {
-    "uniform": ("a", "b", "mean", "sd"),
-    "loguniform": ("a", "b", "mean", "sd"),
-    "beta": ("mean", "sd"),
-    "normal": ("a", "b"),
-}
-"""The parameters of a prior entry each distribution does not read."""
+_SHAPES = {"uniform": (), "loguniform": (), "beta": ("a", "b"), "normal": ("mean", "sd")}
+"""The shape parameters each distribution reads, besides ``low`` and ``high``."""
+
+
+def _unread_shape(spec, dist: str) -> str | None:
+    """The first shape parameter ``spec`` gives that ``dist`` does not read, or None."""
+    for shapes in _SHAPES.values():
+        for name in shapes:
+            if name not in _SHAPES[dist] and getattr(spec, name) is not None:
+                return name
+    return None
 
 
 def _declared(config, spec, where: str, fitted: dict) -> Distribution:
@@ -222,12 +220,12 @@ def _declared(config, spec, where: str, fitted: dict) -> Distribution:
     integer = declared_type(field) is int
     dist = spec.dist
     if dist == "":
-        for name in ("a", "b", "mean", "sd"):  # without a dist the prior is uniform: they would go unread
-            if getattr(spec, name) is not None:
-                owner = "a beta" if name in ("a", "b") else "a normal"
-                raise ConfigError(
-                    f"{where}.{name}", getattr(spec, name), f"a parameter of {owner} prior: give its dist too"
-                )
+        name = _unread_shape(spec, "uniform")  # without a dist the prior is uniform: it would go unread
+        if name is not None:
+            owner = next(d for d, shapes in _SHAPES.items() if name in shapes)
+            raise ConfigError(
+                f"{where}.{name}", getattr(spec, name), f"a parameter of a {owner} prior: give its dist too"
+            )
         if spec.key in fitted and spec.low is None and spec.high is None:
             return _from_fit(config, fitted[spec.key])  # what the firm's own figures allow
         if spec.key in PRIORS and spec.low is None and spec.high is None:
@@ -245,11 +243,12 @@ def _declared(config, spec, where: str, fitted: dict) -> Distribution:
         dist = "uniform"
     if dist not in DISTRIBUTIONS:
         raise ConfigError(f"{where}.dist", dist, f"one of {', '.join(DISTRIBUTIONS)} (or empty: the default prior)")
-    for name in _NOT_TAKEN[dist]:  # a parameter of another distribution: a slip, not a no-op
-        if getattr(spec, name) is not None:
-            raise ConfigError(
-                f"{where}.{name}", getattr(spec, name), f"not a parameter of a {dist} prior ({_TAKES[dist]})"
-            )
+    name = _unread_shape(spec, dist)  # a parameter of another distribution: a slip, not a no-op
+    if name is not None:
+        takes = ", ".join(_SHAPES[dist]) + ", and low and high" if _SHAPES[dist] else "low and high"
+        raise ConfigError(
+            f"{where}.{name}", getattr(spec, name), f"not a parameter of a {dist} prior (it takes {takes})"
+        )
     lo_allowed, hi_allowed = _bounds(rng)
     allowed = f"within the allowed range of {spec.key} ({rng.describe() if rng else 'any value'})"
     for end in ("low", "high"):

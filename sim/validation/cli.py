@@ -14,7 +14,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from sim.safety.failures import Terminated, interrupts
+from sim.safety.failures import interrupts, one_line_on_interrupt
 from sim.safety.outputs import why_unwritable, write_text_atomic
 from sim.validation.evaluate import evaluate
 from sim.validation.facts import FACTS, fact_ids
@@ -130,14 +130,8 @@ def _progress(done: int, total: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point; exits 0 after a run (facts passed or missed), 2 on a bad option, 130 on
     Ctrl-C and 143 on SIGTERM (one line; the page is written only at the end, whole)."""
-    interrupts.install()
-    interrupts.allow()
-    try:
+    with one_line_on_interrupt(PROG, "nothing was written"):
         _main(argv)
-    except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"\n{PROG}: {what}; nothing was written", file=sys.stderr)
-        sys.exit(143 if isinstance(exc, Terminated) else 130)
 
 
 def _main(argv: list[str] | None) -> None:
